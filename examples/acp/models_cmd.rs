@@ -1,11 +1,81 @@
-//! (placeholder: being written)
+//! `validate` and `types`: the typed models from the command line.
 
 use std::process::ExitCode;
 
-pub(crate) fn validate(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+use agentic_commerce::registry;
+use serde_json::{Value, json};
+
+use crate::args::{Args, read_stdin};
+
+/// `acp validate --type <bundle>.<Name> [--strict]`.
+pub(crate) fn validate(args: &[String]) -> ExitCode {
+    let parsed = match Args::parse(args, &["strict"])
+        .and_then(|a| a.only(&["type", "strict"]).map(|()| a))
+    {
+        Ok(a) => a,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let name = match parsed.req("type") {
+        Ok(n) => n,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let Some(entry) = registry::lookup(name) else {
+        return crate::usage_error(&format!(
+            "unknown type `{name}`; `acp types` lists the supported names"
+        ));
+    };
+    let input = match read_stdin() {
+        Ok(b) => b,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let errors: Vec<Value> = match serde_json::from_slice::<Value>(&input) {
+        Err(e) => vec![acp_error(
+            "invalid_json",
+            &format!("request body is not valid JSON: {e}"),
+            "$",
+        )],
+        Ok(value) => {
+            let result = if parsed.has("strict") {
+                entry.roundtrip_strict(&value).map_err(|violations| {
+                    violations
+                        .iter()
+                        .map(|v| acp_error(v.kind.as_str(), &v.message, &v.path.to_string()))
+                        .collect()
+                })
+            } else {
+                entry
+                    .roundtrip(&value)
+                    .map_err(|e| vec![acp_error("invalid", &e.message, &e.path.to_string())])
+            };
+            match result {
+                Ok(out) => {
+                    println!("{out}");
+                    return ExitCode::SUCCESS;
+                }
+                Err(errors) => errors,
+            }
+        }
+    };
+    println!("{}", Value::Array(errors));
+    ExitCode::from(1)
 }
 
-pub(crate) fn types(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+fn acp_error(code: &str, message: &str, param: &str) -> Value {
+    json!({
+        "type": "invalid_request",
+        "code": code,
+        "message": message,
+        "param": param,
+    })
+}
+
+/// `acp types`.
+pub(crate) fn types(args: &[String]) -> ExitCode {
+    if let Some(extra) = args.first() {
+        return crate::usage_error(&format!("`types` takes no arguments, got `{extra}`"));
+    }
+    for entry in registry::types() {
+        println!("{}", entry.qualified_name());
+    }
+    ExitCode::SUCCESS
 }

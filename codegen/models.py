@@ -1,0 +1,883 @@
+#!/usr/bin/env python3
+"""Generates the Rust wire models of one ACP spec version from the official
+JSON Schemas and OpenAPI files.
+
+Usage: python3 codegen/models.py [--spec DIR] [--check]
+
+DIR is a checkout of the official spec repository's files (default:
+$ACP_SPEC_DIR, else ../shared/acp-spec). The output goes to
+src/spec/v2026_04_17.rs and src/spec/v2026_04_17/*.rs. With --check nothing is
+written; the exit code is 1 when the committed files differ from what would be
+generated (CI runs this when the spec folder is present).
+
+The generator mirrors each schema exactly in a static `Shape` (used by strict
+validation and by the property tests) and maps it onto idiomatic Rust types:
+integer money fields become `Amount`, currencies `Currency`, ids opaque
+newtypes, date-times `Timestamp`, URIs `url::Url`, card data `Sensitive`, every
+string enum an open enum, and tagged `oneOf`s Rust enums. The tables below
+hold the few decisions a schema cannot express (names of inline types, which
+integers are money, which strings are ids or secrets).
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+import yaml
+
+VERSION = "2026-04-17"
+MOD = "v2026_04_17"
+
+# Bundles in the order their types get a home module (first definer wins).
+BUNDLES = [
+    "agentic_checkout",
+    "cart",
+    "delegate_payment",
+    "delegate_authentication",
+    "discount",
+    "extension",
+    "feed",
+]
+# Bundles drawn from OpenAPI components rather than a JSON Schema file.
+OAS_BUNDLES = {"agentic_checkout_webhook": "openapi.agentic_checkout_webhook.yaml"}
+
+MONEY_FIELDS = {
+    "amount", "amount_off", "charge", "max_amount", "presentment_amount",
+    "subtotal", "unit_amount", "unit_price",
+}
+MONEY_OVERRIDES = {("delegate_authentication", "Amount", "value"): True}
+
+ID_FIELDS = {
+    ("CheckoutSessionBase", "id"): "CheckoutSessionId",
+    ("Order", "id"): "OrderId",
+    ("Order", "checkout_session_id"): "CheckoutSessionId",
+    ("EventDataOrder", "checkout_session_id"): "CheckoutSessionId",
+    ("LineItem", "id"): "LineItemId",
+    ("Item", "id"): "ItemId",
+    ("PaymentHandler", "id"): "PaymentHandlerId",
+    ("PaymentData", "handler_id"): "PaymentHandlerId",
+    ("FulfillmentOptionShipping", "id"): "FulfillmentOptionId",
+    ("FulfillmentOptionDigital", "id"): "FulfillmentOptionId",
+    ("FulfillmentOptionPickup", "id"): "FulfillmentOptionId",
+    ("FulfillmentOptionLocalDelivery", "id"): "FulfillmentOptionId",
+    ("SelectedFulfillmentOption", "option_id"): "FulfillmentOptionId",
+    ("Allowance", "checkout_session_id"): "CheckoutSessionId",
+    ("Allowance", "merchant_id"): "MerchantId",
+    ("DelegatePaymentResponse", "id"): "PaymentTokenId",
+    ("DelegateAuthenticationCreateRequest", "merchant_id"): "MerchantId",
+    ("DelegateAuthenticationCreateRequest", "checkout_session_id"): "CheckoutSessionId",
+    ("DelegateAuthenticationAuthenticateRequest", "checkout_session_id"): "CheckoutSessionId",
+    ("DelegateAuthenticationSessionBase", "authentication_session_id"): "AuthenticationSessionId",
+    ("Cart", "id"): "CartId",
+    ("FeedMetadata", "id"): "FeedId",
+    ("Product", "id"): "ProductId",
+    ("Variant", "id"): "VariantId",
+}
+
+SENSITIVE_FIELDS = {
+    ("PaymentMethodCard", "number"), ("PaymentMethodCard", "cvc"),
+    ("PaymentMethodCard", "cryptogram"), ("PaymentMethod", "number"),
+    ("PaymentCredential", "token"), ("AuthenticationOutcomeDetails", "three_ds_cryptogram"),
+    ("AuthenticationResult", "three_ds_cryptogram"), ("AuthenticationResult", "authentication_value"),
+    ("AffiliateAttribution", "token"),
+}
+
+# Names for inline (anonymous) objects and enums, keyed by "Owner.field".
+INLINE_NAMES = {
+    "CheckoutSession.status": "CheckoutStatus",
+    "Total.type": "TotalType",
+    "Link.type": "LinkType",
+    "MessageInfo.content_type": "ContentType",
+    "MessageInfo.severity": "MessageSeverity",
+    "MessageInfo.resolution": "MessageResolution",
+    "MessageWarning.code": "WarningCode",
+    "MessageError.code": "ErrorCode",
+    "Error.type": "ErrorType",
+    "PaymentData.instrument": "PaymentInstrument",
+    "PaymentInstrument.credential": "PaymentCredential",
+    "PaymentData.payment_terms": "PaymentTerms",
+    "FulfillmentOptionPickup.location": "PickupLocation",
+    "FulfillmentOptionPickup.pickup_type": "PickupType",
+    "FulfillmentOptionLocalDelivery.delivery_window": "DeliveryWindow",
+    "FulfillmentOptionLocalDelivery.service_area": "ServiceArea",
+    "SelectedFulfillmentOption.type": "FulfillmentType",
+    "FulfillmentGroup.destination_type": "DestinationType",
+    "Fulfillment.digital_delivery": "DigitalDelivery",
+    "Fulfillment.type": "FulfillmentMethod",
+    "AuthenticationMetadata.acquirer_details": "AcquirerDetails",
+    "AuthenticationMetadata.directory_server": "DirectoryServer",
+    "AuthenticationMetadata.flow_preference": "AuthenticationFlowPreference",
+    "AuthenticationFlowPreference.type": "FlowType",
+    "AuthenticationFlowPreference.challenge": "ChallengePreference",
+    "AuthenticationFlowPreference.frictionless": "FrictionlessPreference",
+    "ChallengePreference.type": "ChallengeType",
+    "FrictionlessPreference.type": "FrictionlessType",
+    "AuthenticationResult.outcome": "AuthenticationOutcome",
+    "AuthenticationResult.outcome_details": "AuthenticationOutcomeDetails",
+    "AuthenticationOutcomeDetails.electronic_commerce_indicator": "ElectronicCommerceIndicator",
+    "IntentTrace.reason_code": "IntentReasonCode",
+    "IntentTrace.metadata": "IntentTraceMetadata",
+    "Buyer.account_type": "AccountType",
+    "Buyer.authentication_status": "BuyerAuthenticationStatus",
+    "TaxExemption.certificate_type": "CertificateType",
+    "AffiliateAttribution.touchpoint": "Touchpoint",
+    "AffiliateAttributionSource.type": "AttributionSourceType",
+    "InterventionCapabilities.supported": "InterventionType",
+    "InterventionCapabilities.required": "RequiredIntervention",
+    "InterventionCapabilities.enforcement": "Enforcement",
+    "InterventionCapabilities.display_context": "DisplayContext",
+    "InterventionCapabilities.redirect_context": "RedirectContext",
+    "LineItem.availability_status": "AvailabilityStatus",
+    "WeightInfo.unit": "WeightUnit",
+    "DimensionsInfo.unit": "DimensionUnit",
+    "DiscountDetail.type": "DiscountDetailType",
+    "DiscountDetail.source": "DiscountSource",
+    "Disclosure.type": "DisclosureType",
+    "Coupon.duration": "CouponDuration",
+    "AppliedDiscount.method": "DiscountMethod",
+    "GiftWrap.style": "GiftWrapStyle",
+    "PaymentMethodObject.brands": "CardBrand",
+    "PaymentMethodObject.funding_types": "FundingType",
+    "DiscoveryResponse.transports": "Transport",
+    "DiscoveryCapabilities.services": "DiscoveryService",
+    "DiscoveryCapabilities.intervention_types": "InterventionType",
+    "PaymentMethodCard.card_number_type": "CardNumberType",
+    "PaymentMethodCard.display_card_funding_type": "FundingType",
+    "PaymentMethodCard.checks_performed": "CardCheck",
+    "Allowance.reason": "AllowanceReason",
+    "RiskSignal.type": "RiskSignalType",
+    "RiskSignal.action": "RiskAction",
+    "PaymentMethod.type": "PaymentMethodType",
+    "Channel.type": "ChannelType",
+    "FlowPreference.challenge": "DelegateChallengePreference",
+    "FlowPreference.frictionless": "DelegateFrictionlessPreference",
+    "Action.type": "ActionType",
+    "DelegateAuthenticationSession.status": "AuthenticationSessionStatus",
+    "DelegateAuthenticationCreateRequest.acquirer_details": "DelegateAcquirerDetails",
+    "DelegateAuthenticationAuthenticateRequest.fingerprint_completion": "FingerprintCompletion",
+    "ExtensionMetadata.status": "ExtensionStatus",
+    "CoreExtensions.discount": "DiscountExtensionMetadata",
+    "UnitPrice.measure": "Measure",
+    "UnitPrice.reference": "ReferenceMeasure",
+    "OrderEventsResponse": "OrderEventsResponse",
+    "delegate_payment:DelegatePaymentError.type": "DelegatePaymentErrorType",
+    "delegate_payment:DelegatePaymentError.code": "DelegatePaymentErrorCode",
+    "delegate_authentication:DelegateAuthenticationError.type": "DelegatePaymentErrorType",
+    "delegate_authentication:DelegateAuthenticationError.code": "DelegateAuthenticationErrorCode",
+    "agentic_checkout_webhook:WebhookError.type": "ErrorType",
+    "feed:Availability.status": "FeedAvailabilityStatus",
+}
+
+# Rust names for defs whose $defs name is taken or unclear, keyed by
+# "bundle:Def" or "Def".
+DEF_RENAMES = {
+    "CheckoutSessionBase": "CheckoutSession",
+    "DelegateAuthenticationSessionBase": "DelegateAuthenticationSession",
+    "delegate_payment:Address": "BillingAddress",
+    "delegate_authentication:Amount": "AuthenticationAmount",
+    "delegate_payment:Error": "DelegatePaymentError",
+    "delegate_authentication:Error": "DelegateAuthenticationError",
+    "delegate_authentication:AuthenticationResult": "DelegateAuthenticationResult",
+    "delegate_authentication:PaymentMethod": "AuthenticationPaymentMethod",
+    "feed:Error": "FeedError",
+    "feed:Link": "FeedLink",
+    "extension:extension_declaration": "ExtensionDeclarationEntry",
+    "agentic_checkout_webhook:Error": "WebhookError",
+}
+
+# Rust field names for wire names that are keywords.
+FIELD_RENAMES = {"type": "kind", "ref": "reference", "match": "matches", "virtual": "is_virtual"}
+
+# Named defs that map to hand-written types in `spec::common`.
+HANDWRITTEN = {
+    ("agentic_checkout", "AffiliateAttributionMetadata"): None,
+}
+
+# OpenAPI-only bodies added to a bundle: (bundle, name, file, pointer).
+OAS_EXTRA = [
+    ("feed", "UpsertProductsResponse", "openapi.feed.yaml", ["components", "schemas", "UpsertProductsResponse"]),
+    ("agentic_checkout_webhook", "OrderEventsResponse", "openapi.agentic_checkout_webhook.yaml",
+     ["paths", "/agentic_checkout/webhooks/order_events", "post", "responses", "200", "content", "application/json", "schema"]),
+    ("cart", "CartCancelRequest", "openapi.cart.yaml",
+     ["paths", "/carts/{id}/cancel", "post", "requestBody", "content", "application/json", "schema"]),
+]
+
+BUNDLE_DOCS = {
+    "agentic_checkout": "Checkout sessions, orders, payment handlers, discounts, discovery (`schema.agentic_checkout.json`).",
+    "cart": "Carts (`schema.cart.json`, plus the cancel body of `openapi.cart.yaml`).",
+    "delegate_payment": "Delegated payment tokens (`schema.delegate_payment.json`).",
+    "delegate_authentication": "Delegated 3-D Secure authentication (`schema.delegate_authentication.json`).",
+    "discount": "The discount extension's standalone schema (`schema.discount.json`). Its types are the checkout discount types, re-exported.",
+    "extension": "The extension framework (`schema.extension.json`).",
+    "feed": "Agent-hosted product feeds (`schema.feed.json`, plus `UpsertProductsResponse` from `openapi.feed.yaml`).",
+    "agentic_checkout_webhook": "Order webhooks (`openapi.agentic_checkout_webhook.yaml` components and 200 body).",
+}
+
+
+def pascal(name):
+    if re.match(r"^[A-Z]", name) and "_" not in name:
+        return name
+    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\-]", name) if p)
+
+
+def snake_upper(name):
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    return s.upper()
+
+
+def rust_doc(text, indent=""):
+    if not text:
+        return []
+    out = []
+    for line in str(text).strip().splitlines():
+        line = line.rstrip().replace("\t", "    ")
+        out.append(f"{indent}/// {line}".rstrip())
+    return out
+
+
+def rust_str(s):
+    return json.dumps(s, ensure_ascii=False)
+
+
+class Gen:
+    def __init__(self, spec_dir):
+        self.spec_dir = spec_dir
+        self.base = os.path.join(spec_dir, "spec", VERSION)
+        self.docs = {}
+        self.bundles = {}
+        for b in BUNDLES:
+            with open(os.path.join(self.base, "json-schema", f"schema.{b}.json")) as f:
+                self.docs[b] = json.load(f)
+            self.bundles[b] = self.docs[b]["$defs"]
+        self.oas = {}
+        for b, fname in OAS_BUNDLES.items():
+            with open(os.path.join(self.base, "openapi", fname)) as f:
+                doc = yaml.safe_load(f)
+            self.oas[fname] = doc
+            self.bundles[b] = dict(doc["components"]["schemas"])
+        for bundle, name, fname, pointer in OAS_EXTRA:
+            if fname not in self.oas:
+                with open(os.path.join(self.base, "openapi", fname)) as f:
+                    self.oas[fname] = yaml.safe_load(f)
+            node = self.oas[fname]
+            for p in pointer:
+                node = node[p]
+            self.bundles[bundle][name] = node
+        # Output state.
+        self.types = {}  # rust name -> dict(kind, module, code, sig, doc ...)
+        self.order = []  # rust names in definition order
+        self.def_map = {}  # (bundle, def) -> rust name
+        self.registry = []  # (bundle, def, rust name, shape static, has_wiretype)
+        self.sig_index = {}  # signature -> rust name
+        self.statics = {}  # module -> list of static code
+        self.module_items = {b: [] for b in self.bundles}  # rust names defined per module
+        self.reexports = {b: set() for b in self.bundles}
+
+    # ----- references -------------------------------------------------------
+    def resolve_ref(self, ref, bundle):
+        if ref.startswith("#/components/schemas/"):
+            return bundle, ref.split("/")[-1]
+        if ref.startswith("#/$defs/"):
+            return bundle, ref.split("/")[-1]
+        m = re.match(r"^(?:\./)?(?:\.\./json-schema/)?schema\.(\w+)\.json#/\$defs/(\w+)$", ref)
+        if m:
+            return m.group(1), m.group(2)
+        m = re.match(r"^\./openapi\.agentic_checkout\.yaml#/components/schemas/(\w+)$", ref)
+        if m:
+            # The webhook's Order is the checkout Order (same shape in the JSON Schema).
+            return "agentic_checkout", m.group(1)
+        raise SystemExit(f"unknown $ref {ref} in {bundle}")
+
+    def def_schema(self, bundle, name):
+        return self.bundles[bundle][name]
+
+    # ----- merging allOf ----------------------------------------------------
+    def flatten(self, schema, bundle):
+        """Returns (object schema with merged properties, forbidden list, bundle of props)."""
+        if "allOf" not in schema:
+            return schema, []
+        props, required, forbidden = {}, list(schema.get("required", [])), []
+        closed_sets = []
+        additional = schema.get("additionalProperties")
+        conditionals = []
+        desc = schema.get("description")
+        for part in schema["allOf"]:
+            if "$ref" in part:
+                b, n = self.resolve_ref(part["$ref"], bundle)
+                sub, subforbidden = self.flatten(self.def_schema(b, n), b)
+                sub = self.localize(sub, b)
+                forbidden += subforbidden
+            else:
+                sub = part
+            if "if" in sub:
+                conditionals.append(sub)
+                continue
+            if "allOf" in sub and "properties" not in sub:
+                for c in sub["allOf"]:
+                    conditionals.append(c)
+            for k, v in sub.get("properties", {}).items():
+                if k in props and "const" in v and "$ref" not in v:
+                    props[k] = dict(props[k], const=v["const"])
+                else:
+                    props[k] = v
+            required += [r for r in sub.get("required", []) if r not in required]
+            if sub.get("additionalProperties") is False:
+                closed_sets.append(set(sub.get("properties", {}).keys()))
+            for c in sub.get("allOf", []):
+                if "if" in c:
+                    conditionals.append(c)
+        if schema.get("properties"):
+            props.update(schema["properties"])
+        for k in props:
+            for closed in closed_sets:
+                if k not in closed and k not in forbidden:
+                    forbidden.append(k)
+        merged = {"type": "object", "properties": props, "required": required}
+        if desc:
+            merged["description"] = desc
+        if closed_sets:
+            merged["additionalProperties"] = False
+        elif additional is not None:
+            merged["additionalProperties"] = additional
+        if conditionals:
+            merged["allOf"] = conditionals
+        return merged, forbidden
+
+    def localize(self, schema, bundle):
+        """Rewrites relative refs inside `schema` so they resolve from any bundle."""
+        def walk(s):
+            if isinstance(s, dict):
+                out = {}
+                for k, v in s.items():
+                    if k == "$ref" and isinstance(v, str):
+                        b, n = self.resolve_ref(v, bundle)
+                        out[k] = f"schema.{b}.json#/$defs/{n}" if b in BUNDLES else f"@{b}/{n}"
+                    else:
+                        out[k] = walk(v)
+                return out
+            if isinstance(s, list):
+                return [walk(x) for x in s]
+            return s
+        return walk(schema)
+
+    # ----- type mapping -----------------------------------------------------
+    def named(self, bundle, name):
+        """Rust type for a named def, generating it on first use."""
+        key = (bundle, name)
+        if key in self.def_map:
+            return self.def_map[key]
+        schema = self.def_schema(bundle, name)
+        rust = DEF_RENAMES.get(f"{bundle}:{name}") or DEF_RENAMES.get(name) or pascal(name)
+        self.def_map[key] = None  # recursion guard
+        rust = self.define(bundle, rust, schema, owner=name, def_name=name)
+        self.def_map[key] = rust
+        return rust
+
+    def ref_target(self, ref, bundle):
+        if ref.startswith("@"):
+            b, n = ref[1:].split("/")
+            return b, n
+        return self.resolve_ref(ref, bundle)
+
+    def field_type(self, bundle, owner, field, schema, required):
+        """Returns (rust type, shape expression)."""
+        if "$ref" in schema:
+            b, n = self.ref_target(schema["$ref"], bundle)
+            if (b, n) == ("agentic_checkout", "AffiliateAttributionMetadata"):
+                self.registry_alias(b, n, "crate::spec::common::Metadata", self.shape_of_metadata(b))
+                return "crate::spec::common::Metadata", self.shape_ref_static(b, n)
+            rust = self.named(b, n)
+            return self.type_path(rust, bundle), self.shape_ref(rust)
+        if "allOf" in schema and len(schema["allOf"]) == 1 and "$ref" in schema["allOf"][0]:
+            return self.field_type(bundle, owner, field, schema["allOf"][0], required)
+        t = schema.get("type")
+        ident = f"{owner}.{field}"
+        if "oneOf" in schema and t is None:
+            refs = [o.get("$ref") for o in schema["oneOf"]]
+            if all(refs):
+                return self.tagged_union(bundle, owner, field, schema)
+        if owner == "Capabilities" and field == "extensions" and "oneOf" in schema:
+            shape = self.extensions_shape(bundle, schema)
+            decl = self.type_path(self.def_map[("agentic_checkout", "ExtensionDeclaration")], bundle)
+            return f"crate::spec::common::Extensions<{decl}>", shape
+        if isinstance(t, list) or ("oneOf" in schema and t is None):
+            return "crate::spec::common::MetadataValue", "&crate::spec::common::METADATA_VALUE_SHAPE"
+        if t == "string":
+            return self.string_type(bundle, owner, field, schema)
+        if t == "integer":
+            money = field in MONEY_FIELDS or MONEY_OVERRIDES.get((bundle, owner, field))
+            shape = "&Shape::Integer(IntegerShape { minimum: %s, maximum: %s })" % (
+                opt_int(schema.get("minimum")), opt_int(schema.get("maximum")))
+            return ("Amount" if money else "i64"), self.static_shape(shape)
+        if t == "number":
+            shape = "&Shape::Number(NumberShape { minimum: %s, maximum: %s })" % (
+                opt_float(schema.get("minimum")), opt_float(schema.get("maximum")))
+            return "serde_json::Number", self.static_shape(shape)
+        if t == "boolean":
+            return "bool", "&BOOL_SHAPE"
+        if t == "array":
+            item_t, item_s = self.field_type(bundle, owner, field, schema.get("items", {}), True)
+            shape = "&Shape::Array(ArrayShape { items: %s, min_items: %s, max_items: %s, unique: %s })" % (
+                item_s, opt_int(schema.get("minItems")), opt_int(schema.get("maxItems")),
+                "true" if schema.get("uniqueItems") else "false")
+            return f"Vec<{item_t}>", self.static_shape(shape)
+        if t == "object" or "properties" in schema:
+            if "properties" in schema:
+                name = self.inline_name(bundle, ident, owner, field)
+                rust = self.define(bundle, name, schema, owner=name, def_name=None)
+                return self.type_path(rust, bundle), self.shape_ref(rust)
+            ap = schema.get("additionalProperties")
+            if isinstance(ap, dict):
+                vt, vs = self.field_type(bundle, owner, field, ap, True)
+                shape = ("&Shape::Object(ObjectShape { name: %s, fields: &[], additional: Additional::Shape(%s), "
+                         "any_of_required: &[], conditionals: &[], forbidden: &[], min_properties: None })") % (
+                    rust_str(field), vs)
+                return f"BTreeMap<String, {vt}>", self.static_shape(shape)
+            return "serde_json::Map<String, serde_json::Value>", "&OPEN_OBJECT_SHAPE"
+        if not schema or t is None:
+            return "serde_json::Value", "&ANY_SHAPE"
+        raise SystemExit(f"unhandled schema at {ident}: {schema}")
+
+    def string_type(self, bundle, owner, field, schema):
+        ident = f"{owner}.{field}"
+        fmt = schema.get("format")
+        shape_parts = {
+            "min_length": opt_int(schema.get("minLength")),
+            "max_length": opt_int(schema.get("maxLength")),
+            "pattern": opt_str(schema.get("pattern")),
+            "format": {"date-time": "Some(Format::DateTime)", "uri": "Some(Format::Uri)",
+                       "email": "Some(Format::Email)", None: "None"}.get(fmt, "None"),
+            "values": "None",
+            "constant": opt_str(schema.get("const")),
+            "representation": "None",
+        }
+        if fmt not in (None, "date-time", "uri", "email"):
+            raise SystemExit(f"unknown format {fmt} at {ident}")
+        rust = "String"
+        if "enum" in schema:
+            name = self.inline_name(bundle, ident, owner, field)
+            rust = self.define_enum(bundle, name, schema["enum"], schema.get("description"))
+            rust = self.type_path(rust, bundle)
+            shape_parts["values"] = f"Some({rust}::KNOWN)"
+        elif fmt == "date-time":
+            rust = "Timestamp"
+        elif fmt == "uri":
+            rust = "url::Url"
+        elif field in ("currency", "presentment_currency"):
+            rust = "Currency"
+            shape_parts["representation"] = "Some(Representation::Currency)"
+        elif (owner, field) in ID_FIELDS:
+            rust = ID_FIELDS[(owner, field)]
+        elif (owner, field) in SENSITIVE_FIELDS:
+            rust = "Sensitive"
+        shape = "&Shape::String(StringShape { %s })" % ", ".join(f"{k}: {v}" for k, v in shape_parts.items())
+        return rust, self.static_shape(shape)
+
+    def inline_name(self, bundle, ident, owner, field):
+        return (INLINE_NAMES.get(f"{bundle}:{ident}") or INLINE_NAMES.get(ident)
+                or f"{pascal(owner)}{pascal(field)}")
+
+    def static_shape(self, expr):
+        return expr
+
+    def shape_ref(self, rust):
+        return "&" + self.types[rust]["shape_path"]
+
+    def shape_ref_static(self, bundle, name):
+        return "&crate::spec::common::METADATA_SHAPE"
+
+    def shape_of_metadata(self, bundle):
+        return "crate::spec::common::METADATA_SHAPE"
+
+    def registry_alias(self, bundle, name, rust, static):
+        key = (bundle, name)
+        if any(r[0] == bundle and r[1] == name for r in self.registry):
+            return
+        self.registry.append((bundle, name, rust, "&" + static, False))
+
+    def type_path(self, rust, bundle):
+        info = self.types.get(rust)
+        if info is None:
+            return rust
+        if info["module"] == bundle:
+            return rust
+        return f"super::{info['module']}::{rust}"
+
+    def extensions_shape(self, bundle, schema):
+        branches = []
+        for b in schema["oneOf"]:
+            _, s = self.field_type(bundle, "Capabilities", "extensions", b, True)
+            branches.append(s)
+        return "&Shape::OneOf(&[%s])" % ", ".join(branches)
+
+    # ----- definitions ------------------------------------------------------
+    def signature(self, kind, payload):
+        return json.dumps([kind, payload], sort_keys=True)
+
+    def define_enum(self, bundle, name, values, doc):
+        sig = self.signature("enum", values)
+        if sig in self.sig_index:
+            return self.sig_index[sig]
+        if name in self.types:
+            name = name + "Value"
+        variants = []
+        for v in values:
+            vn = pascal(re.sub(r"[^A-Za-z0-9_]", "_", str(v)))
+            if re.match(r"^[0-9]", vn):
+                vn = "V" + vn
+            variants.append((vn, str(v)))
+        lines = rust_doc(doc) or [f"/// `{name}` values."]
+        lines.append("///")
+        lines.append("/// An open enum: values this crate does not know are kept (see [`crate::wire`]).")
+        lines.append("pub enum %s {" % name)
+        for vn, v in variants:
+            lines.append(f"    /// `{v}`")
+            lines.append(f"    {vn} = {rust_str(v)},")
+        lines.append("}")
+        code = "wire_enum! {\n" + "\n".join("    " + l if l else "" for l in lines) + "\n}\n"
+        code += (f"\nimpl WireType for {name} {{\n    const SCHEMA_NAME: &'static str = {rust_str(bundle + '.' + name)};\n"
+                 f"    fn shape() -> &'static Shape {{\n        &{snake_upper(name)}_SHAPE\n    }}\n}}\n")
+        static = snake_upper(name) + "_SHAPE"
+        shape = ("pub(crate) static %s: Shape = Shape::String(StringShape { min_length: None, max_length: None, pattern: None, "
+                 "format: None, values: Some(%s::KNOWN), constant: None, representation: None });") % (static, name)
+        self.add_type(name, bundle, "enum", code, shape, static, sig)
+        return name
+
+    def add_type(self, name, bundle, kind, code, shape_code, static, sig):
+        self.types[name] = {
+            "kind": kind, "module": bundle, "code": code, "shape": shape_code, "static": static,
+            "shape_path": f"crate::spec::{MOD}::{bundle}::{static}",
+        }
+        self.order.append(name)
+        self.module_items[bundle].append(name)
+        if sig:
+            self.sig_index[sig] = name
+
+    def define(self, bundle, name, schema, owner, def_name):
+        schema, forbidden = self.flatten(schema, bundle)
+        t = schema.get("type")
+        if "enum" in schema and t == "string":
+            return self.define_enum(bundle, name, schema["enum"], schema.get("description"))
+        if "oneOf" in schema and "properties" not in schema and all("$ref" in o for o in schema["oneOf"]):
+            rust, _ = self.tagged_union(bundle, owner, None, schema, name=name)
+            return rust
+        if t != "object" and "properties" not in schema:
+            # A named non-object def (string, array, map): a type alias plus a shape.
+            rust_t, shape = self.field_type(bundle, owner, "value", schema, True)
+            static = snake_upper(name) + "_SHAPE"
+            doc = rust_doc(schema.get("description")) or [f"/// `{name}`."]
+            code = "\n".join(doc) + f"\npub type {name} = {rust_t};\n"
+            if shape.startswith("&Shape::"):
+                shape_code = f"pub(crate) static {static}: Shape = {shape[1:]};"
+                self.add_type(name, bundle, "alias", code, shape_code, static, None)
+            else:
+                self.add_type(name, bundle, "alias", code, "", static, None)
+                self.types[name]["shape_path"] = shape[1:]
+            return name
+        # A struct.
+        if name in self.types:
+            name = f"{pascal(bundle)}{name}"
+        # Reserve the name before recursing into fields.
+        self.types[name] = {"kind": "pending", "module": bundle, "static": snake_upper(name) + "_SHAPE",
+                            "shape_path": f"crate::spec::{MOD}::{bundle}::{snake_upper(name)}_SHAPE"}
+        props = schema.get("properties", {})
+        required = schema.get("required", [])
+        tag = None
+        fields = []
+        shape_fields = []
+        for fname, fs in props.items():
+            if (fname == "type" and "const" in fs and fs.get("type", "string") == "string"
+                    and fname in required):
+                tag = fs["const"]
+                shape_fields.append((fname, True, "&Shape::String(StringShape { min_length: None, max_length: None, "
+                                     "pattern: None, format: None, values: None, constant: Some(%s), "
+                                     "representation: None })" % rust_str(tag)))
+                continue
+            rust_t, shape = self.field_type(bundle, name, fname, fs, fname in required)
+            kind = "req" if fname in required else "opt"
+            if name in ("CheckoutSessionUpdateRequest", "CheckoutUpdateRequestWithDiscount"):
+                kind = "patch"
+            fields.append((fname, kind, rust_t, fs.get("description")))
+            shape_fields.append((fname, fname in required, shape))
+        # Conditionals and anyOf.
+        conds = []
+        for c in schema.get("allOf", []):
+            if "if" in c:
+                member, consts = parse_if(c["if"])
+                conds.append((member, consts, c["then"].get("required", [])))
+        any_of = [a.get("required", []) for a in schema.get("anyOf", [])]
+        for o in schema.get("oneOf", []) if "properties" in schema else []:
+            member, consts = parse_if(o)
+            conds.append((member, consts, o.get("required", [])))
+        ap = schema.get("additionalProperties")
+        if ap is False:
+            additional = "Additional::Forbidden"
+        elif isinstance(ap, dict):
+            _, vs = self.field_type(bundle, name, "additional", ap, True)
+            additional = f"Additional::Shape({vs})"
+        else:
+            additional = "Additional::Allowed"
+        # Dedupe by structure: the same members with the same Rust types and shapes.
+        sig = self.signature("object", normalize_paths(
+            [tag, fields and [(f, k, t) for f, k, t, _ in fields], shape_fields, additional,
+             [(m, c, t) for m, c, t in conds], any_of, forbidden, schema.get("minProperties")]))
+        if sig in self.sig_index:
+            del self.types[name]
+            return self.sig_index[sig]
+        # Code.
+        lines = rust_doc(schema.get("description")) or [f"/// `{name}`."]
+        if def_name:
+            lines.append("///")
+            lines.append(f"/// Official schema: `{bundle}.{def_name}` (ACP {VERSION}).")
+        head = f"pub struct {name}"
+        if tag is not None:
+            head += f' [tag "type" = {rust_str(tag)}]'
+        lines.append(head + " {")
+        for fname, kind, rust_t, doc in fields:
+            for d in rust_doc(doc, "    "):
+                lines.append(d)
+            if not doc:
+                lines.append(f"    /// `{fname}`.")
+            ident = FIELD_RENAMES.get(fname, fname)
+            if not re.match(r"^[a-z_][a-z0-9_]*$", ident):
+                ident = re.sub(r"[^a-z0-9_]", "_", ident.lower())
+                if re.match(r"^[0-9]", ident):
+                    ident = "n" + ident
+            lines.append(f"    {kind} {ident} = {rust_str(fname)}: {rust_t},")
+        lines.append("}")
+        code = "wire_object! {\n" + "\n".join("    " + l if l else "" for l in lines) + "\n}\n"
+        # Constructor with the required fields.
+        req = [(FIELD_RENAMES.get(f, f), t) for f, k, t, _ in fields if k == "req"]
+        args = ", ".join(f"{i}: {into_arg(t)}" for i, t in req)
+        inits = []
+        for fname, kind, rust_t, _ in fields:
+            ident = FIELD_RENAMES.get(fname, fname)
+            if kind == "req":
+                expr = into_expr(ident, rust_t)
+                inits.append(ident if expr == ident else f"{ident}: {expr}")
+            elif kind == "opt":
+                inits.append(f"{ident}: None")
+            else:
+                inits.append(f"{ident}: Patch::Absent")
+        inits.append("extra: Extra::new()")
+        code += f"\nimpl {name} {{\n    /// Builds a value from its required fields; optional fields start empty.\n"
+        if len(req) > 7:
+            code += "    #[allow(clippy::too_many_arguments)]\n"
+        code += f"    pub fn new({args}) -> Self {{\n        Self {{\n"
+        code += "".join(f"            {i},\n" for i in inits)
+        code += "        }\n    }\n}\n"
+        if not req:
+            code += f"\nimpl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n"
+        schema_name = f"{bundle}.{def_name}" if def_name else f"{bundle}.{name}"
+        code += (f"\nimpl WireType for {name} {{\n    const SCHEMA_NAME: &'static str = {rust_str(schema_name)};\n"
+                 f"    fn shape() -> &'static Shape {{\n        &{snake_upper(name)}_SHAPE\n    }}\n}}\n")
+        static = snake_upper(name) + "_SHAPE"
+        fs_code = ",\n".join(
+            f"        FieldShape {{ name: {rust_str(n)}, required: {'true' if r else 'false'}, shape: {s} }}"
+            for n, r, s in shape_fields)
+        cond_code = ", ".join(
+            "Conditional { member: %s, any_of: &[%s], then_required: &[%s] }" % (
+                rust_str(m), ", ".join(cs), ", ".join(rust_str(x) for x in tr)) for m, cs, tr in conds)
+        any_code = ", ".join("&[%s]" % ", ".join(rust_str(x) for x in a) for a in any_of)
+        shape_code = (f"pub(crate) static {static}: Shape = Shape::Object(ObjectShape {{\n    name: {rust_str(def_name or name)},\n"
+                      f"    fields: &[\n{fs_code}\n    ],\n    additional: {additional},\n"
+                      f"    any_of_required: &[{any_code}],\n    conditionals: &[{cond_code}],\n"
+                      f"    forbidden: &[{', '.join(rust_str(f) for f in forbidden)}],\n"
+                      f"    min_properties: {opt_int(schema.get('minProperties'))},\n}});")
+        del self.types[name]
+        self.add_type(name, bundle, "struct", code, shape_code, static, sig)
+        return name
+
+    def tagged_union(self, bundle, owner, field, schema, name=None):
+        variants = []
+        for o in schema["oneOf"]:
+            b, n = self.ref_target(o["$ref"], bundle)
+            rust = self.named(b, n)
+            target = self.def_schema(b, n)
+            flat, _ = self.flatten(target, b)
+            tag = flat.get("properties", {}).get("type", {}).get("const")
+            if tag is None:
+                raise SystemExit(f"oneOf branch {n} has no const type tag")
+            variants.append((rust, tag))
+        if name is None:
+            names = {"fulfillment_options": "FulfillmentOption", "messages": "Message"}
+            name = names.get(field) or f"{pascal(owner)}{pascal(field)}"
+        sig = self.signature("union", variants)
+        if sig in self.sig_index:
+            existing = self.sig_index[sig]
+            return self.type_path(existing, bundle), self.shape_ref(existing)
+        lines = [f"/// One of the `{field or name}` variants, discriminated by `type`.", "///",
+                 "/// A variant this crate does not know is kept whole in `Unknown`."]
+        lines.append(f"pub enum {name} {{")
+        for rust, tag in variants:
+            vn = rust
+            for prefix in ("FulfillmentOption", "Message"):
+                if rust.startswith(prefix) and len(rust) > len(prefix):
+                    vn = rust[len(prefix):]
+            lines.append(f"    /// `type: {tag}`")
+            lines.append(f"    {vn}({self.type_path(rust, bundle)}) = {rust_str(tag)},")
+        lines.append("}")
+        code = "wire_union! {\n" + "\n".join("    " + l for l in lines) + "\n}\n"
+        static = snake_upper(name) + "_SHAPE"
+        shape_code = "pub(crate) static %s: Shape = Shape::Tagged(TaggedShape { tag: \"type\", variants: &[%s] });" % (
+            static, ", ".join(f"({rust_str(t)}, {self.shape_ref(r)})" for r, t in variants))
+        code += (f"\nimpl WireType for {name} {{\n    const SCHEMA_NAME: &'static str = {rust_str(bundle + '.' + name)};\n"
+                 f"    fn shape() -> &'static Shape {{\n        &{static}\n    }}\n}}\n")
+        self.add_type(name, bundle, "union", code, shape_code, static, sig)
+        return name, self.shape_ref(name)
+
+    # ----- driving ----------------------------------------------------------
+    def run(self):
+        for bundle in list(self.bundles):
+            for name in self.bundles[bundle]:
+                if (bundle, name) == ("agentic_checkout", "AffiliateAttributionMetadata"):
+                    self.registry_alias(bundle, name, "crate::spec::common::Metadata",
+                                        "crate::spec::common::METADATA_SHAPE")
+                    continue
+                rust = self.named(bundle, name)
+                info = self.types[rust]
+                self.registry.append((bundle, name, f"crate::spec::{MOD}::{info['module']}::{rust}",
+                                      self.shape_ref(rust), info["kind"] in ("struct", "enum", "union")))
+                if info["module"] != bundle:
+                    self.reexports[bundle].add(rust)
+
+    def render(self):
+        files = {}
+        header = (f"// @generated by codegen/models.py from the official ACP {VERSION} schemas. Do not edit.\n"
+                  "// The schemas are (c) OpenAI and Stripe, Apache-2.0; see the spec repository's NOTICE.\n")
+        for bundle in self.bundles:
+            body = [header, f"//! {BUNDLE_DOCS[bundle]}\n", "#![allow(clippy::doc_markdown, clippy::too_many_lines, clippy::wildcard_imports)]\n",
+                    "#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n",
+                    "#[allow(unused_imports)]\nuse crate::primitives::ids::*;",
+                    "#[allow(unused_imports)]\nuse crate::primitives::{Amount, Currency, Timestamp};",
+                    "#[allow(unused_imports)]\nuse crate::schema::{Additional, ArrayShape, Conditional, Constant, FieldShape, Format, "
+                    "IntegerShape, NumberShape, ObjectShape, Representation, Shape, StringShape, TaggedShape, WireType};",
+                    "#[allow(unused_imports)]\nuse crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};",
+                    "#[allow(unused_imports)]\nuse crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};\n"]
+            for name in sorted(self.reexports[bundle]):
+                info = self.types[name]
+                body.append(f"pub use super::{info['module']}::{name};")
+            if self.reexports[bundle]:
+                body.append("")
+            items = []
+            for name in self.module_items[bundle]:
+                info = self.types[name]
+                items.append(info["code"])
+                items.append(info["shape"] + "\n")
+            items = "\n".join(items)
+            for name in self.reexports[bundle]:
+                items = re.sub(r"super::\w+::" + name + r"\b", name, items)
+            body.append(items)
+            text = "\n".join(body).rstrip() + "\n"
+            text = text.replace(f"crate::spec::{MOD}::{bundle}::", "")
+            text = text.replace(f"crate::spec::{MOD}::", "super::")
+            files[f"src/spec/{MOD}/{bundle}.rs"] = text
+        mod = [header, f"//! The ACP `{VERSION}` wire types, one module per official schema bundle.", "//!",
+               f"//! Source: `spec/{VERSION}/json-schema/*.json` and `spec/{VERSION}/openapi/*.yaml` of the",
+               "//! official repository. Types shared between bundles are defined once and re-exported.", ""]
+        for bundle in self.bundles:
+            mod.append(f"pub mod {bundle};")
+        mod.append("")
+        mod.append("/// Every `<bundle>.<Name>` this version defines, with its Rust type and shape.")
+        mod.append("pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[")
+        for bundle, name, path, shape, _ in sorted(self.registry, key=lambda r: (r[0], r[1])):
+            mod.append(f"    crate::registry::TypeEntry::new::<{path}>({rust_str(bundle)}, {rust_str(name)}, {shape}),")
+        mod.append("];")
+        files[f"src/spec/{MOD}.rs"] = ("\n".join(mod) + "\n").replace(f"crate::spec::{MOD}::", "")
+        return files
+
+
+def normalize_paths(value):
+    return json.loads(re.sub(r"(super|crate::spec::\w+)::\w+::", "", json.dumps(value)))
+
+
+def shape_deref(expr):
+    return expr[1:] if expr.startswith("&") else "*" + expr
+
+
+def strip_docs(schema):
+    def walk(s):
+        if isinstance(s, dict):
+            return {k: walk(v) for k, v in s.items() if k not in ("description", "example", "examples", "title", "default")}
+        if isinstance(s, list):
+            return [walk(x) for x in s]
+        return s
+    return [walk(schema)]
+
+
+def parse_if(cond):
+    props = cond.get("properties", {})
+    (member, spec), = props.items()
+    if "enum" in spec:
+        values = spec["enum"]
+    else:
+        values = [spec["const"]]
+    consts = []
+    for v in values:
+        if isinstance(v, bool):
+            consts.append(f"Constant::Bool({'true' if v else 'false'})")
+        else:
+            consts.append(f"Constant::Str({rust_str(v)})")
+    return member, consts
+
+
+def into_arg(t):
+    if t in ("String", "Sensitive") or t in set(ID_FIELDS.values()):
+        return "impl Into<" + t + ">"
+    return t
+
+
+def into_expr(ident, t):
+    if t in ("String", "Sensitive") or t in set(ID_FIELDS.values()):
+        return f"{ident}.into()"
+    return ident
+
+
+def opt_int(v):
+    if v is None:
+        return "None"
+    if isinstance(v, bool):
+        raise SystemExit("boolean bound")
+    return f"Some({int(v)})"
+
+
+def opt_float(v):
+    if v is None:
+        return "None"
+    return f"Some({float(v)!r})"
+
+
+def opt_str(v):
+    return "None" if v is None else f"Some({rust_str(v)})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--spec", default=os.environ.get("ACP_SPEC_DIR") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "acp-spec"))
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    gen = Gen(args.spec)
+    gen.run()
+    files = gen.render()
+    stale = []
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        old = open(path).read() if os.path.exists(path) else None
+        if old != text:
+            stale.append(rel)
+            if not args.check:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w") as f:
+                    f.write(text)
+    if args.check and stale:
+        print("generated models are stale: " + ", ".join(stale), file=sys.stderr)
+        sys.exit(1)
+    print(f"{len(gen.registry)} schema names, {len(gen.types)} Rust types, {len(stale)} file(s) {'stale' if args.check else 'written'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+//! Parsing and serializing wire types, leniently (the default) or strictly.
+//!
+//! - [`from_slice`] / [`from_value`]: lenient. Unknown fields and unknown enum
+//!   values are kept; only values the Rust type cannot hold fail, with the
+//!   JSONPath of the failing value.
+//! - [`from_slice_strict`] / [`from_value_strict`]: first validate against the
+//!   official JSON Schema ([`crate::schema`]), reporting every violation, then
+//!   parse.
+
+use serde_json::Value;
+
+use crate::json_path::{JsonPath, Segment};
+use crate::schema::{Shape, Violation, ViolationKind, WireType, validate};
+
+/// Why a payload could not be parsed into a wire type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at {path}")]
+pub struct ParseError {
+    /// The JSONPath of the failing value (`$` for a syntax error before any value).
+    pub path: JsonPath,
+    /// What kind of failure.
+    pub kind: ParseErrorKind,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+/// The kind of a [`ParseError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The bytes are not JSON (or not UTF-8, or end early, or have trailing data).
+    Syntax {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// Valid JSON whose shape the type cannot hold (a missing required field,
+    /// a wrong type, an invalid timestamp ...).
+    Data,
+}
+
+/// Why strict parsing failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StrictError {
+    /// The payload could not be read at all.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The payload breaks the official schema; every violation is listed.
+    #[error("{} schema violation(s), first: {} at {}", .0.len(), .0[0].message, .0[0].path)]
+    Violations(Vec<Violation>),
+}
+
+impl StrictError {
+    /// Every problem as a violation list (a parse error becomes one entry).
+    pub fn violations(&self) -> Vec<Violation> {
+        match self {
+            Self::Violations(list) => list.clone(),
+            Self::Parse(e) => vec![Violation {
+                path: e.path.clone(),
+                kind: ViolationKind::Type,
+                message: e.message.clone(),
+            }],
+        }
+    }
+}
+
+/// Parses JSON bytes into `T`, leniently.
+///
+/// # Errors
+/// [`ParseError`] with the JSONPath of the failing value.
+pub fn from_slice<T: WireType>(bytes: &[u8]) -> Result<T, ParseError> {
+    from_slice_with(bytes, T::shape())
+}
+
+/// Parses a JSON string into `T`, leniently.
+///
+/// # Errors
+/// [`ParseError`] with the JSONPath of the failing value.
+pub fn from_str<T: WireType>(text: &str) -> Result<T, ParseError> {
+    from_slice(text.as_bytes())
+}
+
+/// Parses a JSON value into `T`, leniently.
+///
+/// # Errors
+/// [`ParseError`] with the JSONPath of the failing value.
+pub fn from_value<T: WireType>(value: &Value) -> Result<T, ParseError> {
+    from_value_with(value, T::shape())
+}
+
+/// Parses and strictly validates JSON bytes against `T`'s official schema.
+///
+/// # Errors
+/// [`StrictError::Violations`] listing every schema violation, or
+/// [`StrictError::Parse`] when the bytes are not JSON.
+pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
+    from_value_strict(&value)
+}
+
+/// Strictly validates a JSON value against `T`'s official schema, then parses it.
+///
+/// # Errors
+/// [`StrictError::Violations`] listing every schema violation; a value that
+/// passes the schema but that `T` cannot hold (for example an integer beyond
+/// `i64`) is a [`StrictError::Parse`].
+pub fn from_value_strict<T: WireType>(value: &Value) -> Result<T, StrictError> {
+    let violations = validate(T::shape(), value);
+    if !violations.is_empty() {
+        return Err(StrictError::Violations(violations));
+    }
+    Ok(from_value(value)?)
+}
+
+/// Like [`from_slice`] for any deserializable type described by `shape`
+/// (the shape is only used to locate failures precisely).
+///
+/// # Errors
+/// [`ParseError`] with the JSONPath of the failing value.
+pub fn from_slice_with<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    shape: &Shape,
+) -> Result<T, ParseError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            de.end().map_err(|e| syntax_error(&e))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let inner = error.inner();
+            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                return Err(syntax_error(inner));
+            }
+            let tracked = convert_path(error.path());
+            let message = inner.to_string();
+            let precise = serde_json::from_slice::<Value>(bytes)
+                .ok()
+                .and_then(|value| locate(shape, &value));
+            Err(data_error(precise.unwrap_or(tracked), &message))
+        }
+    }
+}
+
+/// Like [`from_value`] for any deserializable type described by `shape`.
+///
+/// # Errors
+/// [`ParseError`] with the JSONPath of the failing value.
+pub fn from_value_with<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    shape: &Shape,
+) -> Result<T, ParseError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        let tracked = convert_path(error.path());
+        let message = error.inner().to_string();
+        data_error(locate(shape, value).unwrap_or(tracked), &message)
+    })
+}
+
+/// Serializes a wire value to a JSON value.
+///
+/// # Errors
+/// Only when a value cannot be written (a timestamp outside RFC 3339's range,
+/// which parsing never produces).
+pub fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(value)
+}
+
+/// Serializes a wire value to compact JSON bytes.
+///
+/// # Errors
+/// As [`to_value`].
+pub fn to_vec<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(value)
+}
+
+fn syntax_error(e: &serde_json::Error) -> ParseError {
+    let text = e.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m)
+        .to_owned();
+    ParseError {
+        path: JsonPath::root(),
+        kind: ParseErrorKind::Syntax {
+            line: e.line(),
+            column: e.column(),
+        },
+        message,
+    }
+}
+
+fn data_error(path: JsonPath, message: &str) -> ParseError {
+    ParseError {
+        path,
+        kind: ParseErrorKind::Data,
+        message: message.to_owned(),
+    }
+}
+
+/// The path of the first violation that a lenient parse also fails on.
+fn locate(shape: &Shape, value: &Value) -> Option<JsonPath> {
+    validate(shape, value)
+        .into_iter()
+        .find(|v| {
+            matches!(
+                v.kind,
+                ViolationKind::Type
+                    | ViolationKind::Required
+                    | ViolationKind::Format
+                    | ViolationKind::Const
+                    | ViolationKind::Pattern
+            )
+        })
+        .map(|v| v.path)
+}
+
+fn convert_path(path: &serde_path_to_error::Path) -> JsonPath {
+    let mut out = JsonPath::root();
+    for segment in path {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => out.push(Segment::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => out.push(Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => {
+                out.push(Segment::Key(variant.clone()));
+            }
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,420 @@
+//! The machinery shared by every wire type: unknown-field preservation, open
+//! enums, the absent/null/value tri-state, redacted strings, and the macros
+//! that generate the per-version models.
+//!
+//! Every wire struct keeps the fields this crate does not know in
+//! [`Extra`], and every wire enum keeps values it does not know, so a payload
+//! from a newer spec version parses and re-serializes without loss.
+
+mod extra;
+mod key;
+mod patch;
+mod sensitive;
+
+pub use extra::Extra;
+pub(crate) use key::WireKey;
+pub use patch::Patch;
+pub use sensitive::Sensitive;
+
+/// A string held by the hidden catch-all variant of an open enum.
+///
+/// It cannot be built outside this crate: unknown values are created only by
+/// parsing or by `From<&str>`, and read back with `as_str()`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[doc(hidden)]
+pub struct PrivateString(pub(crate) Box<str>);
+
+impl core::fmt::Debug for PrivateString {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+/// Declares an open string enum: named variants for the values the spec
+/// lists, plus a hidden catch-all that keeps any other value.
+///
+/// Equality, ordering, `Display`, `Debug` and serde all use the wire string,
+/// so a value parsed as unknown compares equal to a variant added for it later.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            #[doc(hidden)]
+            _Custom($crate::wire::PrivateString),
+        }
+
+        impl $name {
+            /// Every value the spec lists for this enum, in spec order.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),*];
+
+            /// The wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::_Custom(s) => &s.0,
+                }
+            }
+
+            /// Whether this value is one the spec lists (not kept as unknown).
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::_Custom(_))
+            }
+        }
+
+        impl ::core::convert::From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::_Custom($crate::wire::PrivateString(other.into())),
+                }
+            }
+        }
+
+        impl ::core::convert::From<::std::string::String> for $name {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    $( $wire => Self::$variant, )*
+                    _ => Self::_Custom($crate::wire::PrivateString(value.into_boxed_str())),
+                }
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = ::core::convert::Infallible;
+            fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::core::cmp::PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+        impl ::core::cmp::Eq for $name {}
+        impl ::core::cmp::PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+        impl ::core::cmp::PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+        impl ::core::cmp::PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> ::core::option::Option<::core::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl ::core::cmp::Ord for $name {
+            fn cmp(&self, other: &Self) -> ::core::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+        impl ::core::hash::Hash for $name {
+            fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
+                self.as_str().hash(state);
+            }
+        }
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
+            }
+        }
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                let key = <$crate::wire::WireKey<'de> as ::serde::Deserialize<'de>>::deserialize(deserializer)?;
+                Ok(match key.0 {
+                    ::std::borrow::Cow::Borrowed(s) => Self::from(s),
+                    ::std::borrow::Cow::Owned(s) => Self::from(s),
+                })
+            }
+        }
+    };
+}
+pub(crate) use wire_enum;
+
+/// Declares a wire object: a struct with `pub` fields, a hidden-order-free
+/// lossless serde implementation and an [`Extra`] bag for unknown fields.
+///
+/// Field kinds: `req` (required, `T`), `opt` (optional, `Option<T>`; a JSON
+/// `null` is kept in `extra` so it re-serializes), `patch` ([`Patch<T>`]:
+/// absent, `null` or a value). An optional `[tag "type" = "x"]` declares a
+/// constant discriminator that is checked on input and written on output.
+macro_rules! wire_object {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $([tag $tagkey:literal = $tagval:literal])? {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident = $wire:literal : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        $vis struct $name {
+            $( $(#[$fmeta])* pub $field: $crate::wire::wire_field_ty!($kind $ty), )*
+            /// Fields this crate does not model, kept so that re-serializing
+            /// loses nothing (a newer spec version or an extension).
+            pub extra: $crate::wire::Extra,
+        }
+
+        impl $name {
+            /// The wire names this type models, in spec order.
+            pub const FIELDS: &'static [&'static str] = &[$($tagkey,)? $($wire),*];
+
+            fn occupies(&self, key: &str) -> bool {
+                match key {
+                    $( $tagkey => true, )?
+                    $( $wire => $crate::wire::wire_present!($kind &self.$field), )*
+                    _ => false,
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(None)?;
+                $( map.serialize_entry($tagkey, $tagval)?; )?
+                $( $crate::wire::wire_ser!($kind map, $wire, &self.$field); )*
+                for (key, value) in self.extra.iter() {
+                    if !self.occupies(key) {
+                        map.serialize_entry(key, value)?;
+                    }
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    #[allow(unused_mut, clippy::too_many_lines)]
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut access: A) -> ::core::result::Result<$name, A::Error> {
+                        use ::serde::de::Error as _;
+                        $( let mut $field: ::core::option::Option<$crate::wire::wire_slot_ty!($kind $ty)> = None; )*
+                        $( let mut tag_seen = { let _ = $tagkey; false }; )?
+                        let mut extra = $crate::wire::Extra::new();
+                        while let Some(key) = access.next_key::<$crate::wire::WireKey<'de>>()? {
+                            match key.as_str() {
+                                $( $tagkey => {
+                                    if tag_seen {
+                                        return Err(A::Error::duplicate_field($tagkey));
+                                    }
+                                    let value = access.next_value::<$crate::wire::WireKey<'de>>()?;
+                                    if value.as_str() != $tagval {
+                                        return Err(A::Error::invalid_value(
+                                            ::serde::de::Unexpected::Str(value.as_str()),
+                                            &concat!("\"", $tagval, "\""),
+                                        ));
+                                    }
+                                    tag_seen = true;
+                                } )?
+                                $( $wire => {
+                                    if $field.is_some() || extra.contains_key($wire) {
+                                        return Err(A::Error::duplicate_field($wire));
+                                    }
+                                    $crate::wire::wire_read!($kind access, extra, $wire, $field, $ty);
+                                } )*
+                                _ => {
+                                    let value = access.next_value::<::serde_json::Value>()?;
+                                    let name = key.into_string();
+                                    if extra.contains_key(&name) {
+                                        return Err(A::Error::custom(format_args!("duplicate field `{name}`")));
+                                    }
+                                    extra.insert(name, value);
+                                }
+                            }
+                        }
+                        $( if !tag_seen {
+                            return Err(A::Error::missing_field($tagkey));
+                        } )?
+                        Ok($name {
+                            $( $field: $crate::wire::wire_finish!($kind $field, $wire), )*
+                            extra,
+                        })
+                    }
+                }
+                deserializer.deserialize_map(Visitor)
+            }
+        }
+    };
+}
+pub(crate) use wire_object;
+
+macro_rules! wire_field_ty {
+    (req $ty:ty) => { $ty };
+    (opt $ty:ty) => { ::core::option::Option<$ty> };
+    (patch $ty:ty) => { $crate::wire::Patch<$ty> };
+}
+pub(crate) use wire_field_ty;
+
+macro_rules! wire_slot_ty {
+    (req $ty:ty) => { $ty };
+    (opt $ty:ty) => { $ty };
+    (patch $ty:ty) => { $crate::wire::Patch<$ty> };
+}
+pub(crate) use wire_slot_ty;
+
+macro_rules! wire_present {
+    (req $e:expr) => {{
+        let _ = $e;
+        true
+    }};
+    (opt $e:expr) => {
+        $e.is_some()
+    };
+    (patch $e:expr) => {
+        !$e.is_absent()
+    };
+}
+pub(crate) use wire_present;
+
+macro_rules! wire_ser {
+    (req $map:ident, $wire:literal, $e:expr) => {
+        $map.serialize_entry($wire, $e)?;
+    };
+    (opt $map:ident, $wire:literal, $e:expr) => {
+        if let Some(value) = $e {
+            $map.serialize_entry($wire, value)?;
+        }
+    };
+    (patch $map:ident, $wire:literal, $e:expr) => {
+        if !$e.is_absent() {
+            $map.serialize_entry($wire, $e)?;
+        }
+    };
+}
+pub(crate) use wire_ser;
+
+macro_rules! wire_read {
+    (req $access:ident, $extra:ident, $wire:literal, $slot:ident, $ty:ty) => {
+        $slot = Some($access.next_value::<$ty>()?);
+    };
+    (opt $access:ident, $extra:ident, $wire:literal, $slot:ident, $ty:ty) => {
+        match $access.next_value::<::core::option::Option<$ty>>()? {
+            Some(value) => $slot = Some(value),
+            // `null` is not a valid value for an optional field, but dropping
+            // it would lose data: keep it so it re-serializes as it came.
+            None => {
+                $extra.insert($wire.to_owned(), ::serde_json::Value::Null);
+            }
+        }
+    };
+    (patch $access:ident, $extra:ident, $wire:literal, $slot:ident, $ty:ty) => {
+        $slot = Some($access.next_value::<$crate::wire::Patch<$ty>>()?);
+    };
+}
+pub(crate) use wire_read;
+
+macro_rules! wire_finish {
+    (req $slot:ident, $wire:literal) => {
+        match $slot {
+            Some(value) => value,
+            None => return Err(A::Error::missing_field($wire)),
+        }
+    };
+    (opt $slot:ident, $wire:literal) => {
+        $slot
+    };
+    (patch $slot:ident, $wire:literal) => {
+        $slot.unwrap_or($crate::wire::Patch::Absent)
+    };
+}
+pub(crate) use wire_finish;
+
+/// Declares a union of wire objects discriminated by their `type` member.
+///
+/// Parsing reads `type` and hands the object to the matching variant; an
+/// unknown `type` value is kept whole in `Unknown`, so it re-serializes.
+macro_rules! wire_union {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident($ty:ty) = $tag:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant($ty), )*
+            /// An object whose `type` this crate does not know, kept whole.
+            Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+        }
+
+        impl $name {
+            /// The `type` discriminator.
+            pub fn kind(&self) -> &str {
+                match self {
+                    $( Self::$variant(_) => $tag, )*
+                    Self::Unknown(map) => map
+                        .get("type")
+                        .and_then(::serde_json::Value::as_str)
+                        .unwrap_or_default(),
+                }
+            }
+        }
+
+        $(
+            impl ::core::convert::From<$ty> for $name {
+                fn from(value: $ty) -> Self {
+                    Self::$variant(value)
+                }
+            }
+        )*
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                match self {
+                    $( Self::$variant(value) => value.serialize(serializer), )*
+                    Self::Unknown(map) => map.serialize(serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                use ::serde::de::Error as _;
+                let map = <::serde_json::Map<::std::string::String, ::serde_json::Value>>::deserialize(deserializer)?;
+                let tag = match map.get("type") {
+                    None => return Err(D::Error::missing_field("type")),
+                    Some(::serde_json::Value::String(tag)) => tag.as_str(),
+                    Some(_) => return Err(D::Error::custom("`type` must be a string")),
+                };
+                match tag {
+                    $( $tag => ::serde_json::from_value::<$ty>(::serde_json::Value::Object(map))
+                        .map(Self::$variant)
+                        .map_err(D::Error::custom), )*
+                    _ => Ok(Self::Unknown(map)),
+                }
+            }
+        }
+    };
+}
+pub(crate) use wire_union;
