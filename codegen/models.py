@@ -863,6 +863,12 @@ def main():
     gen = Gen(args.spec)
     gen.run()
     files = gen.render()
+    import subprocess
+    for rel in list(files):
+        out = subprocess.run(["rustfmt", "--edition", "2024"], input=files[rel], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"rustfmt failed on {rel}: {out.stderr}")
+        files[rel] = out.stdout
     stale = []
     for rel, text in files.items():
         path = os.path.join(root, rel)
