@@ -185,6 +185,10 @@ DEF_RENAMES = {
     "feed:Link": "FeedLink",
     "extension:extension_declaration": "ExtensionDeclarationEntry",
     "agentic_checkout_webhook:Error": "WebhookError",
+    "oas_checkout:Order": "WebhookOrder",
+    "oas_checkout:OrderConfirmation": "WebhookOrderConfirmation",
+    "oas_checkout:Address": "WebhookAddress",
+    "oas_checkout:Fulfillment": "WebhookFulfillment",
 }
 
 # Rust field names for wire names that are keywords.
@@ -265,6 +269,8 @@ class Gen:
             for p in pointer:
                 node = node[p]
             self.bundles[bundle][name] = node
+        with open(os.path.join(self.base, "openapi", "openapi.agentic_checkout.yaml")) as f:
+            self.pseudo = {"oas_checkout": yaml.safe_load(f)["components"]["schemas"]}
         # Output state.
         self.types = {}  # rust name -> dict(kind, module, code, sig, doc ...)
         self.order = []  # rust names in definition order
@@ -274,6 +280,11 @@ class Gen:
         self.statics = {}  # module -> list of static code
         self.module_items = {b: [] for b in self.bundles}  # rust names defined per module
         self.reexports = {b: set() for b in self.bundles}
+
+    @staticmethod
+    def home(bundle):
+        """The module that holds types first defined while reading `bundle`."""
+        return "agentic_checkout_webhook" if bundle == "oas_checkout" else bundle
 
     # ----- references -------------------------------------------------------
     def resolve_ref(self, ref, bundle):
@@ -286,11 +297,14 @@ class Gen:
             return m.group(1), m.group(2)
         m = re.match(r"^\./openapi\.agentic_checkout\.yaml#/components/schemas/(\w+)$", ref)
         if m:
-            # The webhook's Order is the checkout Order (same shape in the JSON Schema).
-            return "agentic_checkout", m.group(1)
+            # The webhook's Order is the checkout OpenAPI file's Order, which
+            # differs from the JSON Schema's (no `client_reference_id`).
+            return "oas_checkout", m.group(1)
         raise SystemExit(f"unknown $ref {ref} in {bundle}")
 
     def def_schema(self, bundle, name):
+        if bundle in self.pseudo:
+            return self.pseudo[bundle][name]
         return self.bundles[bundle][name]
 
     # ----- merging allOf ----------------------------------------------------
@@ -383,6 +397,11 @@ class Gen:
 
     def field_type(self, bundle, owner, field, schema, required):
         """Returns (rust type, shape expression)."""
+        if "const" in schema and "$ref" in schema:
+            # A `const` merged over a referenced type by `allOf`: the constant decides.
+            if isinstance(schema["const"], str):
+                return self.string_type(bundle, owner, field, {"type": "string", "const": schema["const"]})
+            return self.field_type(bundle, owner, field, {k: v for k, v in schema.items() if k != "$ref"}, required)
         if "$ref" in schema:
             b, n = self.ref_target(schema["$ref"], bundle)
             if (b, n) == ("agentic_checkout", "AffiliateAttributionMetadata"):
@@ -394,6 +413,13 @@ class Gen:
             return self.field_type(bundle, owner, field, schema["allOf"][0], required)
         t = schema.get("type")
         ident = f"{owner}.{field}"
+        if "const" in schema and not isinstance(schema["const"], str):
+            rust_t = {"array": "Vec<String>", "boolean": "bool", "integer": "i64"}.get(t, "serde_json::Value")
+            return rust_t, "&Shape::Const(%s)" % rust_str(json.dumps(schema["const"], separators=(",", ":")))
+        if "allOf" in schema:
+            name = self.inline_name(bundle, ident, owner, field)
+            rust = self.define(bundle, name, schema, owner=name, def_name=None)
+            return self.type_path(rust, bundle), self.shape_ref(rust)
         if "oneOf" in schema and t is None:
             refs = [o.get("$ref") for o in schema["oneOf"]]
             if all(refs):
@@ -501,7 +527,7 @@ class Gen:
         info = self.types.get(rust)
         if info is None:
             return rust
-        if info["module"] == bundle:
+        if info["module"] == self.home(bundle):
             return rust
         return f"super::{info['module']}::{rust}"
 
@@ -547,11 +573,11 @@ class Gen:
 
     def add_type(self, name, bundle, kind, code, shape_code, static, sig):
         self.types[name] = {
-            "kind": kind, "module": bundle, "code": code, "shape": shape_code, "static": static,
-            "shape_path": f"crate::spec::{MOD}::{bundle}::{static}",
+            "kind": kind, "module": self.home(bundle), "code": code, "shape": shape_code, "static": static,
+            "shape_path": f"crate::spec::{MOD}::{self.home(bundle)}::{static}",
         }
         self.order.append(name)
-        self.module_items[bundle].append(name)
+        self.module_items[self.home(bundle)].append(name)
         if sig:
             self.sig_index[sig] = name
 
@@ -580,8 +606,8 @@ class Gen:
         if name in self.types:
             name = f"{pascal(bundle)}{name}"
         # Reserve the name before recursing into fields.
-        self.types[name] = {"kind": "pending", "module": bundle, "static": snake_upper(name) + "_SHAPE",
-                            "shape_path": f"crate::spec::{MOD}::{bundle}::{snake_upper(name)}_SHAPE"}
+        self.types[name] = {"kind": "pending", "module": self.home(bundle), "static": snake_upper(name) + "_SHAPE",
+                            "shape_path": f"crate::spec::{MOD}::{self.home(bundle)}::{snake_upper(name)}_SHAPE"}
         props = schema.get("properties", {})
         required = schema.get("required", [])
         tag = None

@@ -38,6 +38,8 @@ pub enum Shape {
     /// An object discriminated by a constant string member (a `oneOf` whose
     /// branches each fix `tag` to a distinct `const`).
     Tagged(TaggedShape),
+    /// Exactly this JSON value (`const` with a non-string value), as JSON text.
+    Const(&'static str),
     /// The shape of a named wire type, resolved lazily (allows recursion).
     Ref(fn() -> &'static Shape),
 }

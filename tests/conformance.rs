@@ -107,9 +107,12 @@ const ERRATA: &[(&str, &str, &[&str])] = &[
 /// `{a,b}` any one of the alternatives.
 fn matches(pattern: &str, id: &str) -> bool {
     if let (Some(open), Some(close)) = (pattern.find('{'), pattern.find('}')) {
-        return pattern[open + 1..close]
-            .split(',')
-            .any(|alt| matches(&format!("{}{alt}{}", &pattern[..open], &pattern[close + 1..]), id));
+        return pattern[open + 1..close].split(',').any(|alt| {
+            matches(
+                &format!("{}{alt}{}", &pattern[..open], &pattern[close + 1..]),
+                id,
+            )
+        });
     }
     glob(pattern, id)
 }
@@ -119,12 +122,16 @@ fn glob(pattern: &str, id: &str) -> bool {
     let mut rest = id;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
         } else {
-            let Some(pos) = rest.find(part) else { return false };
+            let Some(pos) = rest.find(part) else {
+                return false;
+            };
             rest = &rest[pos + part.len()..];
         }
     }
@@ -158,7 +165,12 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
     let all = examples(&spec);
     let mut errata_seen = 0;
     let mut used_patterns = std::collections::BTreeSet::new();
-    for Example { id, type_name, value } in &all {
+    for Example {
+        id,
+        type_name,
+        value,
+    } in &all
+    {
         let entry = registry::lookup(type_name).unwrap_or_else(|| panic!("{type_name} registered"));
         let ours = agentic_commerce::schema::validate(entry.shape(), value);
         let (bundle, name) = type_name.split_once('.').unwrap();
@@ -183,13 +195,21 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
             None => assert!(ours.is_empty(), "{id} [{type_name}]: {:?}", summary(&ours)),
         }
     }
-    assert_eq!(used_patterns.len(), ERRATA.len(), "every erratum matches an example");
+    assert_eq!(
+        used_patterns.len(),
+        ERRATA.len(),
+        "every erratum matches an example"
+    );
     println!(
         "{} official examples checked, {} valid, {errata_seen} listed errata",
         all.len(),
         all.len() - errata_seen
     );
-    assert!(all.len() >= 90, "expected the full example set, found {}", all.len());
+    assert!(
+        all.len() >= 90,
+        "expected the full example set, found {}",
+        all.len()
+    );
 }
 
 #[test]
@@ -198,7 +218,12 @@ fn every_valid_official_example_round_trips_losslessly() {
         return;
     };
     let mut count = 0;
-    for Example { id, type_name, value } in examples(&spec) {
+    for Example {
+        id,
+        type_name,
+        value,
+    } in examples(&spec)
+    {
         let entry = registry::lookup(type_name).unwrap();
         let valid = agentic_commerce::schema::validate(entry.shape(), &value).is_empty();
         match entry.roundtrip(&value) {
@@ -214,7 +239,11 @@ fn every_valid_official_example_round_trips_losslessly() {
 
 /// Adds an unknown member to every object and replaces every value of an open
 /// enum with a value no spec version defines.
-fn inject_unknowns(shape: &agentic_commerce::schema::Shape, value: &mut serde_json::Value, counter: &mut usize) {
+fn inject_unknowns(
+    shape: &agentic_commerce::schema::Shape,
+    value: &mut serde_json::Value,
+    counter: &mut usize,
+) {
     use agentic_commerce::schema::Shape;
     match (shape.resolve(), value) {
         (Shape::Object(o), serde_json::Value::Object(map)) => {
@@ -266,7 +295,12 @@ fn unknown_fields_and_enum_values_survive_a_round_trip() {
         return;
     };
     let mut injected_total = 0;
-    for Example { id, type_name, value } in examples(&spec) {
+    for Example {
+        id,
+        type_name,
+        value,
+    } in examples(&spec)
+    {
         let entry = registry::lookup(type_name).unwrap();
         if !agentic_commerce::schema::validate(entry.shape(), &value).is_empty() {
             continue;
@@ -281,7 +315,10 @@ fn unknown_fields_and_enum_values_survive_a_round_trip() {
         equivalent(&future, &out, "$").unwrap_or_else(|e| panic!("{id}: {e}"));
         // Strict validation reports the additions (unless every object is open).
         if counter > 0 {
-            assert!(entry.roundtrip_strict(&future).is_err() || counter == 0, "{id}");
+            assert!(
+                entry.roundtrip_strict(&future).is_err() || counter == 0,
+                "{id}"
+            );
         }
     }
     assert!(injected_total > 500, "injected {injected_total}");

@@ -195,6 +195,15 @@ impl Walker {
                 None => self.wrong_type("object", value),
             },
             Shape::OneOf(branches) => self.check_one_of(branches, value),
+            Shape::Const(text) => {
+                let expected: Option<Value> = serde_json::from_str(text).ok();
+                if expected.as_ref().is_none_or(|e| !json_equal(e, value)) {
+                    self.report(
+                        ViolationKind::Const,
+                        format!("expected {text}, found {value}"),
+                    );
+                }
+            }
             Shape::Tagged(tagged) => self.check_tagged(tagged, value),
         }
         self.depth -= 1;

@@ -49,10 +49,8 @@ fn value_at(shape: &'static Shape, depth: u32) -> BoxedStrategy<Value> {
         Shape::OneOf(branches) => {
             // Only branches that cannot match the same value are generated
             // (for `Extensions`, a non-empty array).
-            let strategies: Vec<BoxedStrategy<Value>> = branches
-                .iter()
-                .map(|b| value_at(b, depth + 1))
-                .collect();
+            let strategies: Vec<BoxedStrategy<Value>> =
+                branches.iter().map(|b| value_at(b, depth + 1)).collect();
             proptest::strategy::Union::new(strategies)
                 .prop_filter("exactly one oneOf branch", move |v| {
                     branches
@@ -68,6 +66,7 @@ fn value_at(shape: &'static Shape, depth: u32) -> BoxedStrategy<Value> {
                 variants.iter().map(|(_, s)| value_at(s, depth)).collect();
             proptest::strategy::Union::new(strategies).boxed()
         }
+        Shape::Const(text) => Just(serde_json::from_str(text).unwrap()).boxed(),
         Shape::Ref(_) => unreachable!("resolved"),
         _ => Just(Value::Null).boxed(),
     }
@@ -78,7 +77,9 @@ fn string(s: &'static StringShape) -> BoxedStrategy<String> {
         return Just(c.to_owned()).boxed();
     }
     if let Some(values) = s.values {
-        return proptest::sample::select(values).prop_map(str::to_owned).boxed();
+        return proptest::sample::select(values)
+            .prop_map(str::to_owned)
+            .boxed();
     }
     if s.representation.is_some() {
         let pattern = s.pattern.unwrap_or("^[a-z]{3}$");
@@ -90,7 +91,8 @@ fn string(s: &'static StringShape) -> BoxedStrategy<String> {
                 .prop_map(|(secs, frac)| {
                     let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
                     let t = t + time::Duration::milliseconds(i64::from(frac) * 250);
-                    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap()
                 })
                 .boxed(),
             Format::Uri => "[a-z]{1,8}(/[a-z0-9]{1,6}){0,2}"
@@ -123,8 +125,20 @@ fn string(s: &'static StringShape) -> BoxedStrategy<String> {
 
 fn regex(pattern: &str) -> BoxedStrategy<String> {
     let translated = pattern.replace("\\d", "[0-9]");
-    // `^…$|^…$` alternatives: anchors are implicit for the generator.
-    let stripped: String = translated.replace('^', "").replace('$', "");
+    // Anchors are implicit for the generator: drop unescaped `^` and `$`.
+    let mut stripped = String::new();
+    let mut escaped = false;
+    for c in translated.chars() {
+        if escaped {
+            stripped.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            stripped.push(c);
+            escaped = true;
+        } else if c != '^' && c != '$' {
+            stripped.push(c);
+        }
+    }
     proptest::string::string_regex(&stripped)
         .unwrap_or_else(|e| panic!("pattern {pattern}: {e}"))
         .boxed()
@@ -132,7 +146,11 @@ fn regex(pattern: &str) -> BoxedStrategy<String> {
 
 fn array(a: &'static ArrayShape, depth: u32) -> BoxedStrategy<Value> {
     let min = a.min_items.unwrap_or(0);
-    let max = if depth >= MAX_DEPTH { min } else { a.max_items.unwrap_or(min + 3).max(min) };
+    let max = if depth >= MAX_DEPTH {
+        min
+    } else {
+        a.max_items.unwrap_or(min + 3).max(min)
+    };
     let unique = a.unique;
     proptest::collection::vec(value_at(a.items, depth + 1), min..=max)
         .prop_map(move |mut items| {
@@ -194,11 +212,9 @@ fn object(o: &'static ObjectShape, depth: u32) -> BoxedStrategy<Value> {
         }
     }
     let extra: BoxedStrategy<Vec<(String, Value)>> = match o.additional {
-        Additional::Shape(values) if depth < MAX_DEPTH => proptest::collection::vec(
-            ("[a-z_]{1,8}", value_at(values, depth + 1)),
-            0..3,
-        )
-        .boxed(),
+        Additional::Shape(values) if depth < MAX_DEPTH => {
+            proptest::collection::vec(("[a-z_]{1,8}", value_at(values, depth + 1)), 0..3).boxed()
+        }
         _ => Just(Vec::new()).boxed(),
     };
     let min_properties = o.min_properties.unwrap_or(0);

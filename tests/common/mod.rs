@@ -96,14 +96,20 @@ impl OfficialSchemas {
         }
         for (name, file) in [
             ("oas.agentic_checkout", "openapi.agentic_checkout.yaml"),
-            ("agentic_checkout_webhook", "openapi.agentic_checkout_webhook.yaml"),
+            (
+                "agentic_checkout_webhook",
+                "openapi.agentic_checkout_webhook.yaml",
+            ),
             ("oas.feed", "openapi.feed.yaml"),
             ("oas.cart", "openapi.cart.yaml"),
         ] {
             let mut doc = read_yaml(&base.join("openapi").join(file));
             rewrite_refs(&mut doc);
             let mut wrapper = Map::new();
-            wrapper.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
+            wrapper.insert(
+                "$schema".into(),
+                "https://json-schema.org/draft/2020-12/schema".into(),
+            );
             wrapper.insert("$id".into(), Value::String(format!("urn:acp:{name}")));
             wrapper.insert("components".into(), doc["components"].clone());
             wrapper.insert("paths".into(), doc["paths"].clone());
@@ -137,7 +143,7 @@ impl OfficialSchemas {
                 "$ref": "urn:acp:agentic_checkout_webhook#/paths/~1agentic_checkout~1webhooks~1order_events/post/responses/200/content/application~1json/schema"
             })),
             ("cart", "CartCancelRequest") => Some(serde_json::json!({
-                "$ref": "urn:acp:oas.cart#/paths/~1carts~1{id}~1cancel/post/requestBody/content/application~1json/schema"
+                "$ref": "urn:acp:oas.cart#/paths/~1carts~1%7Bid%7D~1cancel/post/requestBody/content/application~1json/schema"
             })),
             _ => None,
         }
@@ -202,15 +208,13 @@ fn checkout_type(key: &str) -> Option<&'static str> {
 
 fn example_type(file: &str, key: &str) -> &'static str {
     let found = match file {
-        "examples.agentic_checkout.json" | "examples.multi_item_checkout.json" => {
-            match key {
-                "create_multi_item_checkout_request" => {
-                    Some("agentic_checkout.CheckoutSessionCreateRequest")
-                }
-                "create_multi_item_checkout_response" => Some("agentic_checkout.CheckoutSession"),
-                _ => checkout_type(key),
+        "examples.agentic_checkout.json" | "examples.multi_item_checkout.json" => match key {
+            "create_multi_item_checkout_request" => {
+                Some("agentic_checkout.CheckoutSessionCreateRequest")
             }
-        }
+            "create_multi_item_checkout_response" => Some("agentic_checkout.CheckoutSession"),
+            _ => checkout_type(key),
+        },
         "examples.delegate_payment.json" => Some(match key {
             "delegate_payment_request" => "delegate_payment.DelegatePaymentRequest",
             "delegate_payment_success_response" => "delegate_payment.DelegatePaymentResponse",
@@ -295,11 +299,18 @@ pub fn examples(spec: &std::path::Path) -> Vec<Example> {
         };
         for (key, value) in map {
             if name == "examples.mcp.agentic_checkout.json" {
-                let tool = value["params"]["name"].as_str().unwrap_or_default().to_owned();
+                let tool = value["params"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 if let Some(payload) = value["params"]["arguments"].get("payload") {
                     let type_name = match tool.as_str() {
-                        "create_checkout_session" => "agentic_checkout.CheckoutSessionCreateRequest",
-                        "update_checkout_session" => "agentic_checkout.CheckoutSessionUpdateRequest",
+                        "create_checkout_session" => {
+                            "agentic_checkout.CheckoutSessionCreateRequest"
+                        }
+                        "update_checkout_session" => {
+                            "agentic_checkout.CheckoutSessionUpdateRequest"
+                        }
                         "complete_checkout_session" => {
                             "agentic_checkout.CheckoutSessionCompleteRequest"
                         }

@@ -23,6 +23,457 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
 wire_object! {
+    /// Order confirmation details including order number and tracking information
+    ///
+    /// Official schema: `oas_checkout.OrderConfirmation` (ACP 2026-04-17).
+    pub struct WebhookOrderConfirmation {
+        /// Order confirmation number
+        opt confirmation_number = "confirmation_number": String,
+        /// Whether a confirmation email has been sent
+        opt confirmation_email_sent = "confirmation_email_sent": bool,
+        /// URL to the order receipt
+        opt receipt_url = "receipt_url": url::Url,
+        /// Invoice number if generated
+        opt invoice_number = "invoice_number": String,
+    }
+}
+
+impl WebhookOrderConfirmation {
+    /// Builds a value from its required fields; optional fields start empty.
+    pub fn new() -> Self {
+        Self {
+            confirmation_number: None,
+            confirmation_email_sent: None,
+            receipt_url: None,
+            invoice_number: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl Default for WebhookOrderConfirmation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WireType for WebhookOrderConfirmation {
+    const SCHEMA_NAME: &'static str = "oas_checkout.OrderConfirmation";
+    fn shape() -> &'static Shape {
+        &WEBHOOK_ORDER_CONFIRMATION_SHAPE
+    }
+}
+
+pub(crate) static WEBHOOK_ORDER_CONFIRMATION_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "OrderConfirmation",
+    fields: &[
+        FieldShape {
+            name: "confirmation_number",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "confirmation_email_sent",
+            required: false,
+            shape: &BOOL_SHAPE,
+        },
+        FieldShape {
+            name: "receipt_url",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::Uri),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "invoice_number",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
+    /// Physical address for shipping, billing, or pickup locations
+    ///
+    /// Official schema: `oas_checkout.Address` (ACP 2026-04-17).
+    pub struct WebhookAddress {
+        /// Recipient name for this address
+        req name = "name": String,
+        /// Primary street address line
+        req line_one = "line_one": String,
+        /// Secondary address line (apartment, suite, etc.)
+        opt line_two = "line_two": String,
+        /// City name
+        req city = "city": String,
+        /// State or province code
+        req state = "state": String,
+        /// ISO 3166-1 alpha-2 country code
+        req country = "country": String,
+        /// Postal or ZIP code
+        req postal_code = "postal_code": String,
+    }
+}
+
+impl WebhookAddress {
+    /// Builds a value from its required fields; optional fields start empty.
+    pub fn new(
+        name: impl Into<String>,
+        line_one: impl Into<String>,
+        city: impl Into<String>,
+        state: impl Into<String>,
+        country: impl Into<String>,
+        postal_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            line_one: line_one.into(),
+            line_two: None,
+            city: city.into(),
+            state: state.into(),
+            country: country.into(),
+            postal_code: postal_code.into(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for WebhookAddress {
+    const SCHEMA_NAME: &'static str = "oas_checkout.Address";
+    fn shape() -> &'static Shape {
+        &WEBHOOK_ADDRESS_SHAPE
+    }
+}
+
+pub(crate) static WEBHOOK_ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "Address",
+    fields: &[
+        FieldShape {
+            name: "name",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "line_one",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "line_two",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "city",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "state",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "country",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "postal_code",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
+    /// A fulfillment represents how items are delivered to the buyer (shipping, pickup, digital).
+    ///
+    /// Official schema: `oas_checkout.Fulfillment` (ACP 2026-04-17).
+    pub struct WebhookFulfillment {
+        /// Fulfillment identifier
+        req id = "id": String,
+        /// Fulfillment method type
+        req kind = "type": super::agentic_checkout::FulfillmentMethod,
+        /// Current fulfillment status. Implementations MUST accept unrecognized values gracefully. Defined values: 'pending', 'processing', 'shipped', 'in_transit', 'out_for_delivery', 'ready_for_pickup', 'delivered', 'failed', 'canceled'. Not all statuses apply to all types:
+        /// - shipping: pending, processing, shipped, in_transit, out_for_delivery, delivered, failed, canceled
+        /// - pickup: pending, processing, ready_for_pickup, delivered, failed, canceled
+        /// - digital: pending, processing, delivered, failed, canceled
+        opt status = "status": String,
+        /// Which line items and quantities are in this fulfillment
+        opt line_items = "line_items": Vec<super::agentic_checkout::LineItemReference>,
+        /// Carrier name (e.g., 'FedEx', 'UPS', 'USPS'). Applies to type: shipping.
+        opt carrier = "carrier": String,
+        /// Carrier tracking number. Applies to type: shipping.
+        opt tracking_number = "tracking_number": String,
+        /// URL to track this shipment. Applies to type: shipping.
+        opt tracking_url = "tracking_url": url::Url,
+        /// `destination`.
+        opt destination = "destination": WebhookAddress,
+        /// `estimated_delivery`.
+        opt estimated_delivery = "estimated_delivery": super::agentic_checkout::EstimatedDelivery,
+        /// Digital delivery details. Applies to type: digital.
+        opt digital_delivery = "digital_delivery": super::agentic_checkout::DigitalDelivery,
+        /// Human-readable description (e.g., 'Backordered - ships Feb 15')
+        opt description = "description": String,
+        /// Append-only event log tracking fulfillment progress
+        opt events = "events": Vec<super::agentic_checkout::FulfillmentEvent>,
+    }
+}
+
+impl WebhookFulfillment {
+    /// Builds a value from its required fields; optional fields start empty.
+    pub fn new(id: impl Into<String>, kind: super::agentic_checkout::FulfillmentMethod) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            status: None,
+            line_items: None,
+            carrier: None,
+            tracking_number: None,
+            tracking_url: None,
+            destination: None,
+            estimated_delivery: None,
+            digital_delivery: None,
+            description: None,
+            events: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for WebhookFulfillment {
+    const SCHEMA_NAME: &'static str = "oas_checkout.Fulfillment";
+    fn shape() -> &'static Shape {
+        &WEBHOOK_FULFILLMENT_SHAPE
+    }
+}
+
+pub(crate) static WEBHOOK_FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "Fulfillment",
+    fields: &[
+        FieldShape {
+            name: "id",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "type",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: Some(super::agentic_checkout::FulfillmentMethod::KNOWN),
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "status",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "line_items",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &super::agentic_checkout::LINE_ITEM_REFERENCE_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "carrier",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "tracking_number",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "tracking_url",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::Uri),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "destination",
+            required: false,
+            shape: &WEBHOOK_ADDRESS_SHAPE,
+        },
+        FieldShape {
+            name: "estimated_delivery",
+            required: false,
+            shape: &super::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
+        },
+        FieldShape {
+            name: "digital_delivery",
+            required: false,
+            shape: &super::agentic_checkout::DIGITAL_DELIVERY_SHAPE,
+        },
+        FieldShape {
+            name: "description",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "events",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &super::agentic_checkout::FULFILLMENT_EVENT_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
     /// Order data included in webhook events. Uses the full Order schema
     /// from the checkout spec. The 'type' discriminator field is always 'order'.
     ///
@@ -34,22 +485,20 @@ wire_object! {
         req checkout_session_id = "checkout_session_id": CheckoutSessionId,
         /// Human-readable order number for customer reference
         opt order_number = "order_number": String,
-        /// Reference from the client (agent/platform) stored on the order for reconciliation (e.g. platform transaction id, PO number, ERP id).
-        opt client_reference_id = "client_reference_id": String,
         /// Permanent URL where the customer can view order details
         req permalink_url = "permalink_url": url::Url,
         /// Order-level status. Implementations MUST accept unrecognized values gracefully. Defined values: 'created', 'confirmed', 'manual_review', 'processing', 'shipped', 'completed', 'canceled'. 'completed' means all items have been delivered/received regardless of fulfillment method. Distinct from LineItem.status 'fulfilled', which indicates the seller has dispatched the item.
         req status = "status": String,
-        /// Estimated delivery time range
+        /// `estimated_delivery`.
         opt estimated_delivery = "estimated_delivery": super::agentic_checkout::EstimatedDelivery,
-        /// Order confirmation details
-        opt confirmation = "confirmation": super::agentic_checkout::OrderConfirmation,
-        /// Customer support contact information
+        /// `confirmation`.
+        opt confirmation = "confirmation": WebhookOrderConfirmation,
+        /// `support`.
         opt support = "support": super::agentic_checkout::SupportInfo,
         /// What was ordered, with per-item fulfillment tracking
         opt line_items = "line_items": Vec<super::agentic_checkout::OrderLineItem>,
         /// How items are being delivered (shipping, pickup, digital)
-        opt fulfillments = "fulfillments": Vec<super::agentic_checkout::Fulfillment>,
+        opt fulfillments = "fulfillments": Vec<WebhookFulfillment>,
         /// Post-order changes: refunds, credits, returns, disputes
         opt adjustments = "adjustments": Vec<super::agentic_checkout::Adjustment>,
         /// Order-level totals using the same Total schema as checkout. The 'total' entry is always the original charged amount. 'amount_refunded' tracks cumulative refunds.
@@ -69,7 +518,6 @@ impl EventDataOrder {
             id: id.into(),
             checkout_session_id: checkout_session_id.into(),
             order_number: None,
-            client_reference_id: None,
             permalink_url,
             status: status.into(),
             estimated_delivery: None,
@@ -147,19 +595,6 @@ pub(crate) static EVENT_DATA_ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
             }),
         },
         FieldShape {
-            name: "client_reference_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
             name: "permalink_url",
             required: true,
             shape: &Shape::String(StringShape {
@@ -193,7 +628,7 @@ pub(crate) static EVENT_DATA_ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "confirmation",
             required: false,
-            shape: &super::agentic_checkout::ORDER_CONFIRMATION_SHAPE,
+            shape: &WEBHOOK_ORDER_CONFIRMATION_SHAPE,
         },
         FieldShape {
             name: "support",
@@ -214,7 +649,7 @@ pub(crate) static EVENT_DATA_ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "fulfillments",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &super::agentic_checkout::FULFILLMENT_SHAPE,
+                items: &WEBHOOK_FULFILLMENT_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,

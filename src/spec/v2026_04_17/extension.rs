@@ -343,12 +343,166 @@ pub(crate) static EXTENSION_METADATA_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
+    /// `DiscountExtensionMetadata`.
+    pub struct DiscountExtensionMetadata {
+        /// Unique identifier for the extension.
+        req id = "id": String,
+        /// Human-readable name for the extension.
+        req name = "name": String,
+        /// Brief description of what the extension provides.
+        opt description = "description": String,
+        /// JSONPath expressions identifying the schema fields added by this extension.
+        opt extends = "extends": Vec<String>,
+        /// URL to the extension specification document.
+        opt spec = "spec": url::Url,
+        /// URL to the extension JSON Schema.
+        opt schema = "schema": url::Url,
+        /// Lifecycle status of the extension.
+        opt status = "status": ExtensionStatus,
+        /// Extensions that this extension depends on.
+        opt depends_on = "depends_on": Vec<ExtensionIdentifier>,
+    }
+}
+
+impl DiscountExtensionMetadata {
+    /// Builds a value from its required fields; optional fields start empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            description: None,
+            extends: None,
+            spec: None,
+            schema: None,
+            status: None,
+            depends_on: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for DiscountExtensionMetadata {
+    const SCHEMA_NAME: &'static str = "extension.DiscountExtensionMetadata";
+    fn shape() -> &'static Shape {
+        &DISCOUNT_EXTENSION_METADATA_SHAPE
+    }
+}
+
+pub(crate) static DISCOUNT_EXTENSION_METADATA_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "DiscountExtensionMetadata",
+    fields: &[
+        FieldShape {
+            name: "id",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: Some("discount"),
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "name",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: Some("Discount Extension"),
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "description",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: Some(
+                    "Discount code support with rich applied discounts, allocation details, and rejection messaging.",
+                ),
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "extends",
+            required: false,
+            shape: &Shape::Const(
+                "[\"$.CheckoutSessionCreateRequest.discounts\",\"$.CheckoutSessionUpdateRequest.discounts\",\"$.CheckoutSession.discounts\"]",
+            ),
+        },
+        FieldShape {
+            name: "spec",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::Uri),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "schema",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::Uri),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "status",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: Some(ExtensionStatus::KNOWN),
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "depends_on",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &EXTENSION_IDENTIFIER_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+    ],
+    additional: Additional::Allowed,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
     /// Registry of core ACP extensions.
     ///
     /// Official schema: `extension.core_extensions` (ACP 2026-04-17).
     pub struct CoreExtensions {
         /// `discount`.
-        opt discount = "discount": serde_json::Value,
+        opt discount = "discount": DiscountExtensionMetadata,
     }
 }
 
@@ -380,7 +534,7 @@ pub(crate) static CORE_EXTENSIONS_SHAPE: Shape = Shape::Object(ObjectShape {
     fields: &[FieldShape {
         name: "discount",
         required: false,
-        shape: &ANY_SHAPE,
+        shape: &DISCOUNT_EXTENSION_METADATA_SHAPE,
     }],
     additional: Additional::Allowed,
     any_of_required: &[],
