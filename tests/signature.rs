@@ -25,6 +25,7 @@ fn vectors(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+#[cfg(any(feature = "ed25519", feature = "es256"))]
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
@@ -527,6 +528,7 @@ fn arb_body() -> impl Strategy<Value = Value> {
     })
 }
 
+#[cfg_attr(not(any(feature = "ed25519", feature = "es256")), allow(unused_mut))]
 fn all_verifiers(content: SignedContent) -> Vec<(Verifier, Box<dyn SigningKey>)> {
     let mut out: Vec<(Verifier, Box<dyn SigningKey>)> = vec![(
         hmac_verifier().with_signed_content(content),
