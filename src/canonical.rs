@@ -41,7 +41,7 @@
 //! - nesting deeper than [`MAX_DEPTH`] arrays and objects (so hostile input cannot overflow
 //!   the stack).
 //!
-//! Errors carry an RFC 9535 JSONPath such as `$.line_items[0].quantity` or `$['a b']` where
+//! Errors carry an RFC 9535 JSON path such as `$.line_items[0].quantity` or `$['a b']` where
 //! one is meaningful. Running time is linear in the input apart from sorting each object's
 //! members.
 //!
@@ -65,7 +65,7 @@ pub const MAX_DEPTH: usize = 128;
 
 /// Why a JSON text or value has no RFC 8785 canonical form.
 ///
-/// `path` fields are RFC 9535 JSONPath expressions (`$`, `$.a[0]`, `$['a b']`).
+/// `path` fields are RFC 9535 JSON path expressions (`$`, `$.a[0]`, `$['a b']`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CanonicalJsonError {
@@ -134,7 +134,7 @@ impl CanonicalJsonError {
         }
     }
 
-    /// The JSONPath of the offending value, when the error has one.
+    /// The RFC 9535 JSON path of the offending value, when the error has one.
     pub fn path(&self) -> Option<&str> {
         match self {
             Self::DuplicateKey { path }
@@ -308,7 +308,7 @@ impl Parser<'_> {
         }
     }
 
-    /// Renders the current path as an RFC 9535 JSONPath.
+    /// Renders the current path as an RFC 9535 JSON path.
     fn render_path(&self) -> String {
         let mut out = String::from("$");
         for segment in &self.path {
@@ -318,7 +318,8 @@ impl Parser<'_> {
                 }
                 Segment::Member(at) => {
                     // The name parsed successfully before, so it parses again.
-                    let name = decode_string(self.text, *at).map_or_else(|_| String::new(), |s| s.0);
+                    let name =
+                        decode_string(self.text, *at).map_or_else(|_| String::new(), |s| s.0);
                     push_path_name(&mut out, &name);
                 }
             }
@@ -326,7 +327,11 @@ impl Parser<'_> {
         out
     }
 
-    fn expect_literal(&mut self, literal: &'static [u8], node: Node) -> Result<Node, CanonicalJsonError> {
+    fn expect_literal(
+        &mut self,
+        literal: &'static [u8],
+        node: Node,
+    ) -> Result<Node, CanonicalJsonError> {
         if self.bytes.get(self.pos..self.pos + literal.len()) == Some(literal) {
             self.pos += literal.len();
             Ok(node)
@@ -566,8 +571,9 @@ fn decode_escape(bytes: &[u8], pos: usize, out: &mut String) -> Result<usize, St
                     if bytes.get(pos + 6) == Some(&b'\\') && bytes.get(pos + 7) == Some(&b'u') {
                         let second = hex4(bytes, pos + 8)?;
                         if (0xDC00..=0xDFFF).contains(&second) {
-                            let code =
-                                0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00);
+                            let code = 0x10000
+                                + ((u32::from(first) - 0xD800) << 10)
+                                + (u32::from(second) - 0xDC00);
                             (code, pos + 12)
                         } else {
                             return Err(StringError::LoneSurrogate);
@@ -598,7 +604,12 @@ fn hex4(bytes: &[u8], pos: usize) -> Result<u16, StringError> {
             Some(b @ b'0'..=b'9') => b - b'0',
             Some(b @ b'a'..=b'f') => b - b'a' + 10,
             Some(b @ b'A'..=b'F') => b - b'A' + 10,
-            _ => return Err(StringError::Syntax(pos + i, "expected four hex digits in \\u escape")),
+            _ => {
+                return Err(StringError::Syntax(
+                    pos + i,
+                    "expected four hex digits in \\u escape",
+                ));
+            }
         };
         value = (value << 4) | u16::from(digit);
     }
@@ -820,7 +831,7 @@ fn push_number(out: &mut String, value: f64) {
     }
 }
 
-/// ECMA-262 Number::toString step 5: when two shortest digit strings `s` are equally close to
+/// ECMA-262 `Number::toString` step 5: when two shortest digit strings `s` are equally close to
 /// the value, the even one wins. Rust's shortest formatting resolves that tie upwards (it
 /// prints `1424953923781206.3` for the double whose exact value is `1424953923781206.25`), so
 /// detect an exact tie with integer arithmetic and pick the even neighbour.
@@ -861,42 +872,42 @@ fn break_tie_to_even(value: f64, digits: String, n: i64) -> (String, i64) {
     (text, new_n)
 }
 
-/// Whether the positive finite double `value` equals `t × 10^q` exactly.
-fn is_exactly(value: f64, t: u128, q: i64) -> bool {
-    // value = m × 2^e exactly.
+/// Whether the positive finite double `value` equals `digits × 10^exp10` exactly.
+fn is_exactly(value: f64, digits: u128, exp10: i64) -> bool {
+    // value = mantissa × 2^exp2 exactly.
     let bits = value.to_bits();
     let raw_exp = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
     let fraction = u128::from(bits & ((1_u64 << 52) - 1));
-    let (m, e) = if raw_exp == 0 {
+    let (mantissa, exp2) = if raw_exp == 0 {
         (fraction, -1074)
     } else {
         (fraction | (1_u128 << 52), raw_exp - 1075)
     };
     // A power of five dividing a value below 2^64 has exponent at most 27; beyond that
-    // equality is impossible (m < 2^53 and t < 10^19 here).
-    let Ok(p) = u32::try_from(q.unsigned_abs()) else {
+    // equality is impossible (mantissa < 2^53 and digits < 10^19 here).
+    let Ok(pow5) = u32::try_from(exp10.unsigned_abs()) else {
         return false;
     };
-    if p > 27 || t == 0 || m == 0 {
+    if pow5 > 27 || digits == 0 || mantissa == 0 {
         return false;
     }
-    let five = 5_u128.pow(p);
-    // Compare a × 2^ea with b × 2^eb.
-    let (a, ea, b, eb) = if q >= 0 {
-        // m × 2^e = t × 5^q × 2^q
-        (Some(m), e, t.checked_mul(five), q)
+    let five = 5_u128.pow(pow5);
+    // Compare lhs × 2^lhs_exp with rhs × 2^rhs_exp.
+    let (lhs, lhs_exp, rhs, rhs_exp) = if exp10 >= 0 {
+        // mantissa × 2^exp2 = digits × 5^exp10 × 2^exp10
+        (Some(mantissa), exp2, digits.checked_mul(five), exp10)
     } else {
-        // m × 5^p × 2^(e + p) = t
-        (m.checked_mul(five), e - q, Some(t), 0)
+        // mantissa × 5^-exp10 × 2^(exp2 - exp10) = digits
+        (mantissa.checked_mul(five), exp2 - exp10, Some(digits), 0)
     };
-    let (Some(a), Some(b)) = (a, b) else {
+    let (Some(lhs), Some(rhs)) = (lhs, rhs) else {
         return false;
     };
-    let (za, zb) = (a.trailing_zeros(), b.trailing_zeros());
-    (a >> za) == (b >> zb) && ea + i64::from(za) == eb + i64::from(zb)
+    let (lz, rz) = (lhs.trailing_zeros(), rhs.trailing_zeros());
+    (lhs >> lz) == (rhs >> rz) && lhs_exp + i64::from(lz) == rhs_exp + i64::from(rz)
 }
 
-/// Appends `name` to a JSONPath: `.name` for RFC 9535 member-name shorthands, otherwise
+/// Appends `name` to an RFC 9535 JSON path: `.name` for RFC 9535 member-name shorthands, otherwise
 /// `['name']` with the escapes of RFC 9535 normalized paths.
 fn push_path_name(out: &mut String, name: &str) {
     let is_first = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
@@ -936,7 +947,10 @@ mod tests {
 
     #[test]
     fn literals_and_whitespace() {
-        assert_eq!(canon(" \t\r\n[ true , false , null ] \n"), "[true,false,null]");
+        assert_eq!(
+            canon(" \t\r\n[ true , false , null ] \n"),
+            "[true,false,null]"
+        );
         assert_eq!(canon("{}"), "{}");
         assert_eq!(canon("[]"), "[]");
         assert_eq!(canon("\"\""), "\"\"");
@@ -960,7 +974,10 @@ mod tests {
         push_path_name(&mut p, "it's\\\n\u{1}");
         push_path_name(&mut p, "");
         push_path_name(&mut p, "\u{e9}t\u{e9}");
-        assert_eq!(p, "$.a_b1['a b']['1a']['it\\'s\\\\\\n\\u0001']['']\u{2e}\u{e9}t\u{e9}");
+        assert_eq!(
+            p,
+            "$.a_b1['a b']['1a']['it\\'s\\\\\\n\\u0001']['']\u{2e}\u{e9}t\u{e9}"
+        );
     }
 
     #[test]

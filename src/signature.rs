@@ -678,7 +678,11 @@ impl VerificationPolicy {
     /// # Errors
     ///
     /// [`SignatureError::TimestampTooOld`] or [`SignatureError::TimestampInFuture`].
-    pub fn check(&self, timestamp: OffsetDateTime, now: OffsetDateTime) -> Result<(), SignatureError> {
+    pub fn check(
+        &self,
+        timestamp: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), SignatureError> {
         let age = now - timestamp;
         if age > self.max_past {
             Err(SignatureError::TimestampTooOld)
@@ -781,7 +785,11 @@ impl<K: SigningKey> RequestSigner<K> {
     /// [`SignatureError::Body`] if `body` is not canonicalizable JSON,
     /// [`SignatureError::MalformedTimestamp`] if `timestamp` cannot be written in RFC 3339
     /// (negative years), [`SignatureError::SigningFailed`] if the key fails.
-    pub fn sign(&self, body: &[u8], timestamp: OffsetDateTime) -> Result<SignatureHeaders, SignatureError> {
+    pub fn sign(
+        &self,
+        body: &[u8],
+        timestamp: OffsetDateTime,
+    ) -> Result<SignatureHeaders, SignatureError> {
         let canonical_body = canonical::canonicalize(body)?;
         self.sign_canonical(&canonical_body, timestamp)
     }
@@ -936,9 +944,14 @@ impl Verifier {
     /// # Errors
     ///
     /// A [`SignatureError`] naming the first check that failed.
-    pub fn verify(&self, request: &SignedRequest<'_>, now: OffsetDateTime) -> Result<Verified, SignatureError> {
+    pub fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Verified, SignatureError> {
         let signature = non_empty(request.signature).ok_or(SignatureError::MissingSignature)?;
-        let timestamp_text = non_empty(request.timestamp).ok_or(SignatureError::MissingTimestamp)?;
+        let timestamp_text =
+            non_empty(request.timestamp).ok_or(SignatureError::MissingTimestamp)?;
         if signature.len() > MAX_SIGNATURE_HEADER_LEN {
             return Err(SignatureError::MalformedSignature);
         }
@@ -959,7 +972,9 @@ impl Verifier {
         if candidates.is_empty() {
             return Err(SignatureError::AlgorithmNotAllowed);
         }
-        let fits = |key: &Arc<dyn VerifyingKey>| key.signature_len().is_none_or(|len| len == signature.len());
+        let fits = |key: &Arc<dyn VerifyingKey>| {
+            key.signature_len().is_none_or(|len| len == signature.len())
+        };
         if !candidates.iter().any(|(_, key)| fits(key)) {
             return Err(SignatureError::MalformedSignature);
         }

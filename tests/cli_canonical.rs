@@ -6,6 +6,9 @@
 //! then runs `<target>/<profile>/examples/acp`. When `cargo test` has already built the
 //! example, that build is a no-op.
 
+// Test code: panicking on unexpected values is the point (clippy only exempts `#[test]` fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -16,7 +19,11 @@ fn acp() -> &'static PathBuf {
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         // <target>/<profile>/deps/cli_canonical-<hash>
-        let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .to_path_buf();
         let target_dir = profile_dir.parent().unwrap();
         let profile = profile_dir.file_name().unwrap().to_str().unwrap();
         let mut features = Vec::new();
@@ -28,7 +35,13 @@ fn acp() -> &'static PathBuf {
         }
         let mut build = Command::new(env!("CARGO"));
         build
-            .args(["build", "--quiet", "--example", "acp", "--no-default-features"])
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "acp",
+                "--no-default-features",
+            ])
             .arg("--manifest-path")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
             .env("CARGO_TARGET_DIR", target_dir);
@@ -46,7 +59,9 @@ fn acp() -> &'static PathBuf {
         }
         let status = build.status().unwrap();
         assert!(status.success(), "building the acp example failed");
-        profile_dir.join("examples").join(format!("acp{}", std::env::consts::EXE_SUFFIX))
+        profile_dir
+            .join("examples")
+            .join(format!("acp{}", std::env::consts::EXE_SUFFIX))
     })
 }
 

@@ -2,6 +2,9 @@
 //! (`tests/vectors/gen_signature.js` → `tests/vectors/signature_*.json`), boundaries, the
 //! allow-list, and properties.
 
+// Test code: panicking on unexpected values is the point (clippy only exempts `#[test]` fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,13 +24,19 @@ const SECRET: &[u8] = b"test secret 0123456789";
 const BODY: &[u8] = br#"{"items":[{"id":"item_123","quantity":1}],"currency":"usd"}"#;
 
 fn vectors(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/signature_{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/vectors/signature_{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[cfg(any(feature = "ed25519", feature = "es256"))]
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn content_of(case: &Value) -> SignedContent {
@@ -47,7 +56,11 @@ fn hmac_verifier() -> Verifier {
 }
 
 fn request<'a>(body: &'a [u8], signature: &'a str, timestamp: &'a str) -> SignedRequest<'a> {
-    SignedRequest { body, signature: Some(signature), timestamp: Some(timestamp) }
+    SignedRequest {
+        body,
+        signature: Some(signature),
+        timestamp: Some(timestamp),
+    }
 }
 
 fn sign(body: &[u8], at: OffsetDateTime) -> (String, String) {
@@ -69,15 +82,23 @@ fn check_cases<K: SigningKey>(
         let timestamp = case["timestamp"].as_str().unwrap();
         let signature = case["signature"].as_str().unwrap();
         let content = content_of(case);
-        assert_eq!(canonicalize(body).unwrap(), case["canonical"].as_str().unwrap().as_bytes());
+        assert_eq!(
+            canonicalize(body).unwrap(),
+            case["canonical"].as_str().unwrap().as_bytes()
+        );
         let at = OffsetDateTime::parse(timestamp, &Rfc3339).unwrap();
-        let ours = RequestSigner::new(signer_key()).with_signed_content(content).sign(body, at).unwrap();
+        let ours = RequestSigner::new(signer_key())
+            .with_signed_content(content)
+            .sign(body, at)
+            .unwrap();
         assert_eq!(ours.timestamp, timestamp);
         if deterministic {
             assert_eq!(ours.signature, signature, "{case}");
         }
         for sig in [signature, ours.signature.as_str()] {
-            let proof = verifier(content).verify(&request(body, sig, timestamp), at).unwrap();
+            let proof = verifier(content)
+                .verify(&request(body, sig, timestamp), at)
+                .unwrap();
             assert_eq!(proof.timestamp(), at);
             assert_eq!(proof.key_id(), "vector-key");
         }
@@ -126,14 +147,19 @@ fn sig_01_ed25519_node_vectors_and_rfc8032_test_1() {
     // RFC 8032 §7.1 TEST 1: the empty message.
     assert_eq!(
         key.sign(b"").unwrap(),
-        hex(file["rfc8032_test1_empty_message_signature_hex"].as_str().unwrap())
+        hex(file["rfc8032_test1_empty_message_signature_hex"]
+            .as_str()
+            .unwrap())
     );
     let n = check_cases(
         &file,
         || Ed25519SigningKey::from_seed_slice(&seed).unwrap(),
         |c| {
             Verifier::new([Algorithm::ED25519])
-                .with_key("vector-key", Ed25519VerifyingKey::from_bytes(&public).unwrap())
+                .with_key(
+                    "vector-key",
+                    Ed25519VerifyingKey::from_bytes(&public).unwrap(),
+                )
                 .with_signed_content(c)
         },
         true,
@@ -152,7 +178,10 @@ fn sig_01_es256_node_vectors_and_rfc6979_sample() {
     assert_eq!(key.verifying_key().to_sec1_bytes(), public);
     // RFC 6979 A.2.5 (P-256, SHA-256, "sample"): deterministic nonce, exact r || s.
     let sample = key.sign(b"sample").unwrap();
-    assert_eq!(sample, hex(file["rfc6979_sample_signature_hex"].as_str().unwrap()));
+    assert_eq!(
+        sample,
+        hex(file["rfc6979_sample_signature_hex"].as_str().unwrap())
+    );
     let verifying = Es256VerifyingKey::from_sec1_bytes(&public).unwrap();
     assert_eq!(verifying.verify(b"sample", &sample), Ok(()));
     assert_eq!(verifying.verify(b"Sample", &sample), Err(Rejected));
@@ -162,7 +191,10 @@ fn sig_01_es256_node_vectors_and_rfc6979_sample() {
         || Es256SigningKey::from_bytes(&scalar).unwrap(),
         |c| {
             Verifier::new([Algorithm::ES256])
-                .with_key("vector-key", Es256VerifyingKey::from_sec1_bytes(&public).unwrap())
+                .with_key(
+                    "vector-key",
+                    Es256VerifyingKey::from_sec1_bytes(&public).unwrap(),
+                )
                 .with_signed_content(c)
         },
         false,
@@ -178,7 +210,9 @@ fn sig_04_verifies_received_bytes_in_any_equivalent_form() {
     let (sig, ts) = sign(BODY, NOW);
     // Different member order, whitespace, `1.0`, escapes: the same canonical JSON.
     let received = b"{ \"currency\" : \"\\u0075sd\",\n \"items\": [ {\"quantity\": 1.0, \"id\": \"item_123\"} ] }";
-    let proof = hmac_verifier().verify(&request(received, &sig, &ts), NOW).unwrap();
+    let proof = hmac_verifier()
+        .verify(&request(received, &sig, &ts), NOW)
+        .unwrap();
     assert_eq!(proof.key_id(), "hmac-1");
     assert_eq!(proof.algorithm(), &Algorithm::HS256);
 }
@@ -187,11 +221,21 @@ fn sig_04_verifies_received_bytes_in_any_equivalent_form() {
 fn sig_04_members_this_crate_does_not_model_are_signed_and_verified() {
     let body = br#"{"items":[],"x_vendor_extension":{"nested":[1,2,{"deep":"value"}]}}"#;
     let (sig, ts) = sign(body, NOW);
-    assert!(hmac_verifier().verify(&request(body, &sig, &ts), NOW).is_ok());
+    assert!(
+        hmac_verifier()
+            .verify(&request(body, &sig, &ts), NOW)
+            .is_ok()
+    );
     // Dropping or changing the unknown member breaks the signature.
     let changed = br#"{"items":[],"x_vendor_extension":{"nested":[1,2,{"deep":"other"}]}}"#;
-    assert_eq!(hmac_verifier().verify(&request(changed, &sig, &ts), NOW), Err(SignatureError::Mismatch));
-    assert_eq!(hmac_verifier().verify(&request(br#"{"items":[]}"#, &sig, &ts), NOW), Err(SignatureError::Mismatch));
+    assert_eq!(
+        hmac_verifier().verify(&request(changed, &sig, &ts), NOW),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        hmac_verifier().verify(&request(br#"{"items":[]}"#, &sig, &ts), NOW),
+        Err(SignatureError::Mismatch)
+    );
 }
 
 #[test]
@@ -199,7 +243,11 @@ fn sign_json_returns_the_canonical_body_it_signed() {
     let value = serde_json::json!({"b": 1.5, "a": [true, null]});
     let (body, headers) = RequestSigner::new(hmac()).sign_json(&value, NOW).unwrap();
     assert_eq!(body, br#"{"a":[true,null],"b":1.5}"#);
-    assert!(hmac_verifier().verify(&request(&body, &headers.signature, &headers.timestamp), NOW).is_ok());
+    assert!(
+        hmac_verifier()
+            .verify(&request(&body, &headers.signature, &headers.timestamp), NOW)
+            .is_ok()
+    );
 }
 
 #[cfg(feature = "ed25519")]
@@ -207,14 +255,22 @@ fn sign_json_returns_the_canonical_body_it_signed() {
 fn ed25519_round_trip_both_contents() {
     use agentic_commerce::signature::Ed25519SigningKey;
     let key = Ed25519SigningKey::from_seed(&[7; 32]);
-    for content in [SignedContent::CanonicalBody, SignedContent::TimestampAndBody] {
+    for content in [
+        SignedContent::CanonicalBody,
+        SignedContent::TimestampAndBody,
+    ] {
         let verifier = Verifier::new([Algorithm::ED25519])
             .with_key("ed", key.verifying_key())
             .with_signed_content(content);
-        let signer = RequestSigner::new(Ed25519SigningKey::from_seed(&[7; 32])).with_signed_content(content);
+        let signer =
+            RequestSigner::new(Ed25519SigningKey::from_seed(&[7; 32])).with_signed_content(content);
         let h = signer.sign(BODY, NOW).unwrap();
         assert_eq!(h.signature.len(), 86);
-        assert!(verifier.verify(&request(BODY, &h.signature, &h.timestamp), NOW).is_ok());
+        assert!(
+            verifier
+                .verify(&request(BODY, &h.signature, &h.timestamp), NOW)
+                .is_ok()
+        );
     }
 }
 
@@ -223,24 +279,44 @@ fn ed25519_round_trip_both_contents() {
 fn es256_round_trip_both_contents() {
     use agentic_commerce::signature::Es256SigningKey;
     let scalar = [0x42; 32];
-    for content in [SignedContent::CanonicalBody, SignedContent::TimestampAndBody] {
+    for content in [
+        SignedContent::CanonicalBody,
+        SignedContent::TimestampAndBody,
+    ] {
         let key = Es256SigningKey::from_bytes(&scalar).unwrap();
         let verifier = Verifier::new([Algorithm::ES256])
             .with_key("es", key.verifying_key())
             .with_signed_content(content);
-        let h = RequestSigner::new(key).with_signed_content(content).sign(BODY, NOW).unwrap();
+        let h = RequestSigner::new(key)
+            .with_signed_content(content)
+            .sign(BODY, NOW)
+            .unwrap();
         assert_eq!(h.signature.len(), 86);
-        assert!(verifier.verify(&request(BODY, &h.signature, &h.timestamp), NOW).is_ok());
+        assert!(
+            verifier
+                .verify(&request(BODY, &h.signature, &h.timestamp), NOW)
+                .is_ok()
+        );
     }
 }
 
 #[test]
 fn key_rotation_returns_the_matching_key_id() {
     let old = HmacSha256Key::new(b"old secret").unwrap();
-    let verifier = Verifier::new([Algorithm::HS256]).with_key("2025", old).with_key("2026", hmac());
+    let verifier = Verifier::new([Algorithm::HS256])
+        .with_key("2025", old)
+        .with_key("2026", hmac());
     let (sig, ts) = sign(BODY, NOW);
-    assert_eq!(verifier.verify(&request(BODY, &sig, &ts), NOW).unwrap().key_id(), "2026");
-    let other = RequestSigner::new(HmacSha256Key::new(b"unknown").unwrap()).sign(BODY, NOW).unwrap();
+    assert_eq!(
+        verifier
+            .verify(&request(BODY, &sig, &ts), NOW)
+            .unwrap()
+            .key_id(),
+        "2026"
+    );
+    let other = RequestSigner::new(HmacSha256Key::new(b"unknown").unwrap())
+        .sign(BODY, NOW)
+        .unwrap();
     assert_eq!(
         verifier.verify(&request(BODY, &other.signature, &other.timestamp), NOW),
         Err(SignatureError::Mismatch)
@@ -256,8 +332,14 @@ fn sig_05_past_boundary_is_inclusive_to_the_second() {
     let v = hmac_verifier();
     let at = |d: Duration| v.verify(&request(BODY, &sig, &ts), NOW + d);
     assert!(at(Duration::seconds(300)).is_ok());
-    assert_eq!(at(Duration::seconds(301)), Err(SignatureError::TimestampTooOld));
-    assert_eq!(at(Duration::seconds(300) + Duration::NANOSECOND), Err(SignatureError::TimestampTooOld));
+    assert_eq!(
+        at(Duration::seconds(301)),
+        Err(SignatureError::TimestampTooOld)
+    );
+    assert_eq!(
+        at(Duration::seconds(300) + Duration::NANOSECOND),
+        Err(SignatureError::TimestampTooOld)
+    );
 }
 
 #[test]
@@ -266,8 +348,14 @@ fn sig_05_future_boundary_is_inclusive_to_the_second() {
     let v = hmac_verifier();
     let at = |d: Duration| v.verify(&request(BODY, &sig, &ts), NOW - d);
     assert!(at(Duration::seconds(60)).is_ok());
-    assert_eq!(at(Duration::seconds(61)), Err(SignatureError::TimestampInFuture));
-    assert_eq!(at(Duration::seconds(60) + Duration::NANOSECOND), Err(SignatureError::TimestampInFuture));
+    assert_eq!(
+        at(Duration::seconds(61)),
+        Err(SignatureError::TimestampInFuture)
+    );
+    assert_eq!(
+        at(Duration::seconds(60) + Duration::NANOSECOND),
+        Err(SignatureError::TimestampInFuture)
+    );
 }
 
 #[test]
@@ -277,22 +365,49 @@ fn sig_05_custom_policy_and_its_limits() {
         .unwrap()
         .with_max_future(Duration::ZERO)
         .unwrap();
-    assert_eq!((policy.max_past(), policy.max_future()), (Duration::seconds(10), Duration::ZERO));
+    assert_eq!(
+        (policy.max_past(), policy.max_future()),
+        (Duration::seconds(10), Duration::ZERO)
+    );
     let v = hmac_verifier().with_policy(policy);
     let (sig, ts) = sign(BODY, NOW);
-    assert!(v.verify(&request(BODY, &sig, &ts), NOW + Duration::seconds(10)).is_ok());
-    assert_eq!(v.verify(&request(BODY, &sig, &ts), NOW + Duration::seconds(11)), Err(SignatureError::TimestampTooOld));
+    assert!(
+        v.verify(&request(BODY, &sig, &ts), NOW + Duration::seconds(10))
+            .is_ok()
+    );
+    assert_eq!(
+        v.verify(&request(BODY, &sig, &ts), NOW + Duration::seconds(11)),
+        Err(SignatureError::TimestampTooOld)
+    );
     assert!(v.verify(&request(BODY, &sig, &ts), NOW).is_ok());
-    assert_eq!(v.verify(&request(BODY, &sig, &ts), NOW - Duration::seconds(1)), Err(SignatureError::TimestampInFuture));
+    assert_eq!(
+        v.verify(&request(BODY, &sig, &ts), NOW - Duration::seconds(1)),
+        Err(SignatureError::TimestampInFuture)
+    );
 
-    assert_eq!(VerificationPolicy::new().with_max_past(Duration::seconds(-1)), Err(PolicyError::Negative));
+    assert_eq!(
+        VerificationPolicy::new().with_max_past(Duration::seconds(-1)),
+        Err(PolicyError::Negative)
+    );
     assert_eq!(
         VerificationPolicy::new().with_max_future(Duration::hours(1) + Duration::SECOND),
-        Err(PolicyError::TooLarge { max: Duration::hours(1) })
+        Err(PolicyError::TooLarge {
+            max: Duration::hours(1)
+        })
     );
-    assert!(VerificationPolicy::new().with_max_past(Duration::hours(1)).is_ok());
-    assert_eq!(VerificationPolicy::default().max_past(), Duration::seconds(300));
-    assert_eq!(VerificationPolicy::default().max_future(), Duration::seconds(60));
+    assert!(
+        VerificationPolicy::new()
+            .with_max_past(Duration::hours(1))
+            .is_ok()
+    );
+    assert_eq!(
+        VerificationPolicy::default().max_past(),
+        Duration::seconds(300)
+    );
+    assert_eq!(
+        VerificationPolicy::default().max_future(),
+        Duration::seconds(60)
+    );
 }
 
 #[test]
@@ -300,12 +415,26 @@ fn sig_03_timestamps_with_offsets_and_fractions_are_understood() {
     // A client may send any RFC 3339 form; the signature covers the body only by default.
     let (sig, _) = sign(BODY, NOW);
     let v = hmac_verifier();
-    for ts in ["2026-01-30T13:00:00+01:00", "2026-01-30T12:00:00.5Z", "2026-01-30t12:00:00z"] {
+    for ts in [
+        "2026-01-30T13:00:00+01:00",
+        "2026-01-30T12:00:00.5Z",
+        "2026-01-30t12:00:00z",
+    ] {
         let proof = v.verify(&request(BODY, &sig, ts), NOW);
         assert!(proof.is_ok(), "{ts}: {proof:?}");
     }
-    for ts in ["2026-01-30 12:00:00Z", "2026-01-30T12:00:00", "1769774400", "2026-01-30", "now"] {
-        assert_eq!(v.verify(&request(BODY, &sig, ts), NOW), Err(SignatureError::MalformedTimestamp), "{ts}");
+    for ts in [
+        "2026-01-30 12:00:00Z",
+        "2026-01-30T12:00:00",
+        "1769774400",
+        "2026-01-30",
+        "now",
+    ] {
+        assert_eq!(
+            v.verify(&request(BODY, &sig, ts), NOW),
+            Err(SignatureError::MalformedTimestamp),
+            "{ts}"
+        );
     }
 }
 
@@ -314,16 +443,29 @@ fn timestamp_is_covered_only_with_timestamp_and_body() {
     let body_only = hmac_verifier();
     let bound = hmac_verifier().with_signed_content(SignedContent::TimestampAndBody);
     let (sig, ts) = sign(BODY, NOW);
-    let h = RequestSigner::new(hmac()).with_signed_content(SignedContent::TimestampAndBody).sign(BODY, NOW).unwrap();
+    let h = RequestSigner::new(hmac())
+        .with_signed_content(SignedContent::TimestampAndBody)
+        .sign(BODY, NOW)
+        .unwrap();
     let moved = "2026-01-30T12:00:30Z";
     // Default: the timestamp is only checked for freshness, so a moved one still verifies.
     assert!(body_only.verify(&request(BODY, &sig, moved), NOW).is_ok());
     // Opt-in: moving it breaks the signature.
-    assert!(bound.verify(&request(BODY, &h.signature, &h.timestamp), NOW).is_ok());
-    assert_eq!(bound.verify(&request(BODY, &h.signature, moved), NOW), Err(SignatureError::Mismatch));
+    assert!(
+        bound
+            .verify(&request(BODY, &h.signature, &h.timestamp), NOW)
+            .is_ok()
+    );
+    assert_eq!(
+        bound.verify(&request(BODY, &h.signature, moved), NOW),
+        Err(SignatureError::Mismatch)
+    );
     // Equivalent spellings of the same instant are different signed bytes.
     assert_eq!(
-        bound.verify(&request(BODY, &h.signature, "2026-01-30T13:00:00+01:00"), NOW),
+        bound.verify(
+            &request(BODY, &h.signature, "2026-01-30T13:00:00+01:00"),
+            NOW
+        ),
         Err(SignatureError::Mismatch)
     );
     assert_ne!(sig, h.signature);
@@ -352,28 +494,64 @@ impl VerifyingKey for Counting {
 fn sig_06_algorithm_outside_the_allow_list_fails_before_any_crypto() {
     let calls = Arc::new(AtomicUsize::new(0));
     let (sig, ts) = sign(BODY, NOW);
-    let only_custom = Verifier::new([Algorithm::HS256]).with_key("custom", Counting { calls: calls.clone() });
-    assert_eq!(only_custom.verify(&request(BODY, &sig, &ts), NOW), Err(SignatureError::AlgorithmNotAllowed));
+    let only_custom = Verifier::new([Algorithm::HS256]).with_key(
+        "custom",
+        Counting {
+            calls: calls.clone(),
+        },
+    );
+    assert_eq!(
+        only_custom.verify(&request(BODY, &sig, &ts), NOW),
+        Err(SignatureError::AlgorithmNotAllowed)
+    );
     // Even with an invalid body: the allow-list comes first.
-    assert_eq!(only_custom.verify(&request(b"{", &sig, &ts), NOW), Err(SignatureError::AlgorithmNotAllowed));
+    assert_eq!(
+        only_custom.verify(&request(b"{", &sig, &ts), NOW),
+        Err(SignatureError::AlgorithmNotAllowed)
+    );
     // Mixed key set: the disallowed key is skipped, the allowed one matches.
     let mixed = Verifier::new([Algorithm::HS256])
-        .with_key("custom", Counting { calls: calls.clone() })
+        .with_key(
+            "custom",
+            Counting {
+                calls: calls.clone(),
+            },
+        )
         .with_key("hmac", hmac());
-    assert_eq!(mixed.verify(&request(BODY, &sig, &ts), NOW).unwrap().key_id(), "hmac");
+    assert_eq!(
+        mixed
+            .verify(&request(BODY, &sig, &ts), NOW)
+            .unwrap()
+            .key_id(),
+        "hmac"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     // Once allowed, the custom key is consulted (the counter works).
-    let allowed = Verifier::new([Algorithm::from_static("X-COUNTING")]).with_key("custom", Counting { calls: calls.clone() });
-    assert_eq!(allowed.verify(&request(BODY, &sig, &ts), NOW), Err(SignatureError::Mismatch));
+    let allowed = Verifier::new([Algorithm::from_static("X-COUNTING")]).with_key(
+        "custom",
+        Counting {
+            calls: calls.clone(),
+        },
+    );
+    assert_eq!(
+        allowed.verify(&request(BODY, &sig, &ts), NOW),
+        Err(SignatureError::Mismatch)
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(Algorithm::new("X-COUNTING"), Algorithm::from_static("X-COUNTING"));
+    assert_eq!(
+        Algorithm::new("X-COUNTING"),
+        Algorithm::from_static("X-COUNTING")
+    );
     assert_eq!(Algorithm::ES256.to_string(), "ES256");
 }
 
 #[test]
 fn no_key_configured() {
     let (sig, ts) = sign(BODY, NOW);
-    assert_eq!(Verifier::new([Algorithm::HS256]).verify(&request(BODY, &sig, &ts), NOW), Err(SignatureError::NoKey));
+    assert_eq!(
+        Verifier::new([Algorithm::HS256]).verify(&request(BODY, &sig, &ts), NOW),
+        Err(SignatureError::NoKey)
+    );
 }
 
 #[test]
@@ -382,14 +560,26 @@ fn key_material_is_validated() {
     #[cfg(feature = "ed25519")]
     {
         use agentic_commerce::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
-        assert!(matches!(Ed25519SigningKey::from_seed_slice(&[0; 31]), Err(KeyError::InvalidKey { .. })));
-        assert!(matches!(Ed25519VerifyingKey::from_bytes(&[0; 33]), Err(KeyError::InvalidKey { .. })));
+        assert!(matches!(
+            Ed25519SigningKey::from_seed_slice(&[0; 31]),
+            Err(KeyError::InvalidKey { .. })
+        ));
+        assert!(matches!(
+            Ed25519VerifyingKey::from_bytes(&[0; 33]),
+            Err(KeyError::InvalidKey { .. })
+        ));
     }
     #[cfg(feature = "es256")]
     {
         use agentic_commerce::signature::{Es256SigningKey, Es256VerifyingKey};
-        assert!(matches!(Es256SigningKey::from_bytes(&[0; 32]), Err(KeyError::InvalidKey { .. })));
-        assert!(matches!(Es256VerifyingKey::from_sec1_bytes(&[4; 65]), Err(KeyError::InvalidKey { .. })));
+        assert!(matches!(
+            Es256SigningKey::from_bytes(&[0; 32]),
+            Err(KeyError::InvalidKey { .. })
+        ));
+        assert!(matches!(
+            Es256VerifyingKey::from_sec1_bytes(&[4; 65]),
+            Err(KeyError::InvalidKey { .. })
+        ));
     }
 }
 
@@ -399,7 +589,10 @@ fn secrets_are_redacted_in_debug() {
     assert!(shown.contains("[REDACTED]"), "{shown}");
     assert!(!shown.contains("test secret"), "{shown}");
     assert!(!shown.contains("116, 101, 115, 116"), "{shown}"); // b"test" as a byte list
-    assert!(shown.contains("hmac-1") && shown.contains("HS256"), "{shown}");
+    assert!(
+        shown.contains("hmac-1") && shown.contains("HS256"),
+        "{shown}"
+    );
     #[cfg(feature = "ed25519")]
     {
         let key = agentic_commerce::signature::Ed25519SigningKey::from_seed(&[0xab; 32]);
@@ -419,12 +612,31 @@ fn secrets_are_redacted_in_debug() {
 fn missing_headers() {
     let (sig, ts) = sign(BODY, NOW);
     let v = hmac_verifier();
-    let req = |signature, timestamp| SignedRequest { body: BODY, signature, timestamp };
-    assert_eq!(v.verify(&req(None, Some(&ts)), NOW), Err(SignatureError::MissingSignature));
-    assert_eq!(v.verify(&req(Some(""), Some(&ts)), NOW), Err(SignatureError::MissingSignature));
-    assert_eq!(v.verify(&req(Some(&sig), None), NOW), Err(SignatureError::MissingTimestamp));
-    assert_eq!(v.verify(&req(Some(&sig), Some("")), NOW), Err(SignatureError::MissingTimestamp));
-    assert_eq!(v.verify(&req(None, None), NOW), Err(SignatureError::MissingSignature));
+    let req = |signature, timestamp| SignedRequest {
+        body: BODY,
+        signature,
+        timestamp,
+    };
+    assert_eq!(
+        v.verify(&req(None, Some(&ts)), NOW),
+        Err(SignatureError::MissingSignature)
+    );
+    assert_eq!(
+        v.verify(&req(Some(""), Some(&ts)), NOW),
+        Err(SignatureError::MissingSignature)
+    );
+    assert_eq!(
+        v.verify(&req(Some(&sig), None), NOW),
+        Err(SignatureError::MissingTimestamp)
+    );
+    assert_eq!(
+        v.verify(&req(Some(&sig), Some("")), NOW),
+        Err(SignatureError::MissingTimestamp)
+    );
+    assert_eq!(
+        v.verify(&req(None, None), NOW),
+        Err(SignatureError::MissingSignature)
+    );
 }
 
 /// Signs BODY at successive times until the signature contains `-` or `_`.
@@ -445,7 +657,13 @@ fn base64url_decoding_rules() {
     assert!(ok(&format!("{sig}=")).is_ok());
     // Wrong padding, standard alphabet, whitespace inside, junk: malformed.
     let standard = sig.replace('-', "+").replace('_', "/");
-    for bad in [format!("{sig}=="), standard, format!("{} {}", &sig[..10], &sig[10..]), "!!!!".to_owned(), "a".to_owned()] {
+    for bad in [
+        format!("{sig}=="),
+        standard,
+        format!("{} {}", &sig[..10], &sig[10..]),
+        "!!!!".to_owned(),
+        "a".to_owned(),
+    ] {
         assert_eq!(ok(&bad), Err(SignatureError::MalformedSignature), "{bad}");
     }
     // Non-zero trailing bits in the last character.
@@ -459,19 +677,33 @@ fn base64url_decoding_rules() {
     assert_eq!(ok(&"A".repeat(42)), Err(SignatureError::MalformedSignature));
     assert_eq!(ok(&"A".repeat(44)), Err(SignatureError::MalformedSignature));
     // Right length, wrong bytes: a mismatch.
-    assert_eq!(ok(&format!("{}A", "A".repeat(42))), Err(SignatureError::Mismatch));
+    assert_eq!(
+        ok(&format!("{}A", "A".repeat(42))),
+        Err(SignatureError::Mismatch)
+    );
 }
 
 #[test]
 fn body_that_is_not_canonicalizable_is_a_400() {
     let (sig, ts) = sign(BODY, NOW);
     let v = hmac_verifier();
-    let e = v.verify(&request(br#"{"a":1,"a":2}"#, &sig, &ts), NOW).unwrap_err();
-    assert_eq!(e, SignatureError::Body(CanonicalJsonError::DuplicateKey { path: "$.a".into() }));
+    let e = v
+        .verify(&request(br#"{"a":1,"a":2}"#, &sig, &ts), NOW)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        SignatureError::Body(CanonicalJsonError::DuplicateKey { path: "$.a".into() })
+    );
     assert_eq!((e.http_status(), e.code()), (400, "invalid_request"));
-    assert!(matches!(v.verify(&request(b"not json", &sig, &ts), NOW), Err(SignatureError::Body(_))));
+    assert!(matches!(
+        v.verify(&request(b"not json", &sig, &ts), NOW),
+        Err(SignatureError::Body(_))
+    ));
     // Signing refuses too.
-    assert!(matches!(RequestSigner::new(hmac()).sign(b"[1,]", NOW), Err(SignatureError::Body(_))));
+    assert!(matches!(
+        RequestSigner::new(hmac()).sign(b"[1,]", NOW),
+        Err(SignatureError::Body(_))
+    ));
 }
 
 #[test]
@@ -487,23 +719,39 @@ fn authentication_failures_are_401_invalid_signature() {
         SignatureError::NoKey,
         SignatureError::Mismatch,
     ] {
-        assert_eq!((e.http_status(), e.code()), (401, "invalid_signature"), "{e}");
+        assert_eq!(
+            (e.http_status(), e.code()),
+            (401, "invalid_signature"),
+            "{e}"
+        );
     }
     assert_eq!(SignatureError::SigningFailed.http_status(), 500);
-    assert_eq!(SignatureError::Mismatch.to_string(), "the signature does not match");
+    assert_eq!(
+        SignatureError::Mismatch.to_string(),
+        "the signature does not match"
+    );
 }
 
 #[test]
 fn signing_rejects_unrepresentable_timestamps() {
     let far = datetime!(-0001-01-01 00:00:00 UTC); // RFC 3339 has no negative years
-    assert_eq!(RequestSigner::new(hmac()).sign(BODY, far), Err(SignatureError::MalformedTimestamp));
+    assert_eq!(
+        RequestSigner::new(hmac()).sign(BODY, far),
+        Err(SignatureError::MalformedTimestamp)
+    );
 }
 
 #[test]
 fn verify_now_uses_the_system_clock() {
     let h = RequestSigner::new(hmac()).sign_now(BODY).unwrap();
-    assert!(hmac_verifier().verify_now(&request(BODY, &h.signature, &h.timestamp)).is_ok());
-    let stale = RequestSigner::new(hmac()).sign(BODY, OffsetDateTime::now_utc() - Duration::hours(1)).unwrap();
+    assert!(
+        hmac_verifier()
+            .verify_now(&request(BODY, &h.signature, &h.timestamp))
+            .is_ok()
+    );
+    let stale = RequestSigner::new(hmac())
+        .sign(BODY, OffsetDateTime::now_utc() - Duration::hours(1))
+        .unwrap();
     assert_eq!(
         hmac_verifier().verify_now(&request(BODY, &stale.signature, &stale.timestamp)),
         Err(SignatureError::TimestampTooOld)
@@ -523,7 +771,8 @@ fn arb_body() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 5, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{1,6}", inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z_]{1,6}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -539,7 +788,9 @@ fn all_verifiers(content: SignedContent) -> Vec<(Verifier, Box<dyn SigningKey>)>
         use agentic_commerce::signature::Ed25519SigningKey;
         let key = Ed25519SigningKey::from_seed(&[9; 32]);
         out.push((
-            Verifier::new([Algorithm::ED25519]).with_key("ed", key.verifying_key()).with_signed_content(content),
+            Verifier::new([Algorithm::ED25519])
+                .with_key("ed", key.verifying_key())
+                .with_signed_content(content),
             Box::new(key),
         ));
     }
@@ -548,7 +799,9 @@ fn all_verifiers(content: SignedContent) -> Vec<(Verifier, Box<dyn SigningKey>)>
         use agentic_commerce::signature::Es256SigningKey;
         let key = Es256SigningKey::from_bytes(&[9; 32]).unwrap();
         out.push((
-            Verifier::new([Algorithm::ES256]).with_key("es", key.verifying_key()).with_signed_content(content),
+            Verifier::new([Algorithm::ES256])
+                .with_key("es", key.verifying_key())
+                .with_signed_content(content),
             Box::new(key),
         ));
     }

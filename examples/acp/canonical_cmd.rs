@@ -3,7 +3,7 @@
 //! Success: the canonical bytes on standard output, with no trailing newline, exit 0.
 //! Invalid input: an ACP-style error object on standard output, exit 1:
 //! `{"type":"invalid_request","code":"duplicate_key","message":"…","param":"$.a"}`
-//! (`param` is the RFC 9535 JSONPath of the offending value, omitted when there is none;
+//! (`param` is the RFC 9535 JSON path of the offending value, omitted when there is none;
 //! `code` is [`CanonicalJsonError::code`]). Usage errors (any argument): exit 2.
 
 use std::io::Write as _;
@@ -27,7 +27,11 @@ pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
     match canonical::canonicalize(&input) {
         Ok(bytes) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(&bytes).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(&bytes)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
