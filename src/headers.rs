@@ -388,6 +388,11 @@ impl Timestamp {
     /// empty/control-character errors).
     pub fn parse(value: &str) -> Result<Self, HeaderValueError> {
         let v = clean_ascii(value)?;
+        // RFC 3339 §5.6 `date-time` separates date and time with `T` (or `t`); the `time`
+        // parser also accepts a space, which JSON Schema `format: date-time` does not.
+        if !matches!(v.as_bytes().get(10), Some(b'T' | b't')) {
+            return Err(HeaderValueError::InvalidTimestamp);
+        }
         OffsetDateTime::parse(v, &Rfc3339)
             .map(Self)
             .map_err(|_| HeaderValueError::InvalidTimestamp)
