@@ -1,4 +1,5 @@
 //! Tests for `agentic_commerce::headers` (HDR-*, IDEM-01/02/04, SIG-03, VER-01).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -237,7 +238,11 @@ fn hdr_every_operation_reports_each_missing_required_header() {
             continue;
         }
         let err = err.unwrap();
-        let missing: BTreeSet<AcpHeader> = err.problems().iter().map(|p| p.header()).collect();
+        let missing: BTreeSet<AcpHeader> = err
+            .problems()
+            .iter()
+            .map(agentic_commerce::headers::HeaderProblem::header)
+            .collect();
         assert_eq!(missing, required, "{op:?}");
         assert!(
             err.problems()
@@ -635,7 +640,11 @@ fn hdr_unicode_and_extra_spaces_in_values() {
         ],
     )
     .unwrap_err();
-    let headers: Vec<_> = err.problems().iter().map(|p| p.header()).collect();
+    let headers: Vec<_> = err
+        .problems()
+        .iter()
+        .map(agentic_commerce::headers::HeaderProblem::header)
+        .collect();
     assert_eq!(headers, [AcpHeader::Authorization, AcpHeader::ApiVersion]);
 }
 
@@ -1070,9 +1079,9 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
                 continue;
             }
             match (oas_req, our_req) {
-                (None, None) => {}
-                (Some(true), Some(Requirement::Required)) => {}
-                (Some(false), Some(Requirement::Recommended | Requirement::Optional)) => {}
+                (None, None)
+                | (Some(true), Some(Requirement::Required))
+                | (Some(false), Some(Requirement::Recommended | Requirement::Optional)) => {}
                 other => panic!("{id} {h}: OAS vs ours {other:?} is an unlisted deviation"),
             }
         }
