@@ -1,1 +1,992 @@
-//! (placeholder: being written)
+//! RFC 8785 JSON Canonicalization Scheme (JCS).
+//!
+//! ACP signs requests over "the canonical JSON" of the body (SIG-01, SIG-02, SIG-04) and
+//! compares request bodies for idempotency by semantic equality (IDEM-05), for which
+//! RFC 8785 plus SHA-256 is the informative implementation (IDEM-06). This module turns any
+//! JSON text into its one canonical byte sequence:
+//!
+//! - **Objects**: members sorted by their names compared as arrays of UTF-16 code units
+//!   (RFC 8785 §3.2.3), so `"\u{e9}"` sorts before `"\u{1f600}"`, which sorts before
+//!   `"\u{fb33}"`.
+//! - **No whitespace** between tokens (§3.2.1).
+//! - **Strings** (§3.2.2.2): only `"`, `\` and the control characters below U+0020 are escaped,
+//!   using `\b \t \n \f \r` where they exist and `\u00xx` (lower-case hex) otherwise; every
+//!   other character, including `/`, DEL and non-ASCII, is written as literal UTF-8.
+//! - **Numbers** (§3.2.2.3): every number is an IEEE-754 double and is written with the
+//!   ECMAScript `Number.prototype.toString` algorithm: the shortest digit string that reads
+//!   back as the same double, in plain notation for decimal exponents from -7 to 20 and in
+//!   exponent notation (`1e+21`, `1e-7`) outside; `-0` is written `0`.
+//!
+//! # Why doubles
+//!
+//! RFC 8785 builds on I-JSON (RFC 7493), where a number *is* an IEEE-754 double, and on
+//! ECMAScript's serializer, so that any JavaScript runtime produces the same bytes with
+//! `JSON.stringify`. A consequence that ACP relies on (IDEM-05): `1.0`, `1`, `1e0` and `10e-1`
+//! all canonicalize to `1`. Integers beyond ±2^53 lose precision (they become the nearest
+//! double, as RFC 8785 requires); ACP amounts are integer minor units well below 2^53, so they
+//! stay exact.
+//!
+//! # Strict input
+//!
+//! [`canonicalize`] parses the input itself instead of going through `serde_json::Value`,
+//! because canonical JSON must not guess. It rejects, with a typed [`CanonicalJsonError`]:
+//!
+//! - duplicate member names in one object (serde's `Value` would silently keep the last one);
+//! - `\u` escapes that leave a lone UTF-16 surrogate (I-JSON §2.1; such strings have no UTF-8
+//!   form);
+//! - numbers whose magnitude is too large for a double (`1e400`); numbers too small to
+//!   represent become `0`, as in ECMAScript;
+//! - invalid UTF-8, a byte order mark, and anything after the top-level value other than
+//!   JSON whitespace;
+//! - nesting deeper than [`MAX_DEPTH`] arrays and objects (so hostile input cannot overflow
+//!   the stack).
+//!
+//! Errors carry an RFC 9535 JSONPath such as `$.line_items[0].quantity` or `$['a b']` where
+//! one is meaningful. Running time is linear in the input apart from sorting each object's
+//! members.
+//!
+//! ```
+//! use agentic_commerce::canonical::canonicalize;
+//!
+//! let canonical = canonicalize(br#" { "b": 1.0, "a": [true, null, "\u00e9"] } "#)?;
+//! assert_eq!(canonical, "{\"a\":[true,null,\"\u{e9}\"],\"b\":1}".as_bytes());
+//! # Ok::<(), agentic_commerce::canonical::CanonicalJsonError>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// The deepest nesting of arrays and objects accepted (the top-level container is depth 1).
+///
+/// The same limit `serde_json` applies when it parses text.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a JSON text or value has no RFC 8785 canonical form.
+///
+/// `path` fields are RFC 9535 JSONPath expressions (`$`, `$.a[0]`, `$['a b']`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CanonicalJsonError {
+    /// The input is not JSON text (RFC 8259 grammar).
+    #[error("invalid JSON at byte {offset}: {reason}")]
+    Syntax {
+        /// Byte offset into the input where the problem was found.
+        offset: usize,
+        /// What was wrong there.
+        reason: &'static str,
+    },
+    /// The input is not valid UTF-8.
+    #[error("input is not valid UTF-8 (first bad byte at offset {offset})")]
+    InvalidUtf8 {
+        /// Byte offset of the first byte that is not part of valid UTF-8.
+        offset: usize,
+    },
+    /// An object has two members with the same name (after unescaping).
+    #[error("duplicate member name at {path}")]
+    DuplicateKey {
+        /// Path of the repeated member.
+        path: String,
+    },
+    /// A `\u` escape leaves a lone UTF-16 surrogate. For a member name, `path` is the object
+    /// that holds it.
+    #[error("lone UTF-16 surrogate escape in a string at {path}")]
+    LoneSurrogate {
+        /// Path of the string value, or of the object whose member name is affected.
+        path: String,
+    },
+    /// A number's magnitude is too large for an IEEE-754 double.
+    #[error("number at {path} is too large for an IEEE-754 double")]
+    NumberOutOfRange {
+        /// Path of the number.
+        path: String,
+    },
+    /// Arrays and objects nest deeper than [`MAX_DEPTH`].
+    #[error("arrays and objects nest deeper than {limit} levels at {path}")]
+    NestingTooDeep {
+        /// Path of the first container beyond the limit.
+        path: String,
+        /// The limit that was exceeded ([`MAX_DEPTH`]).
+        limit: usize,
+    },
+    /// A Rust value could not be serialized to JSON by `serde_json`
+    /// (only from [`canonicalize_serialize`]).
+    #[error("value cannot be serialized to JSON: {message}")]
+    Serialization {
+        /// `serde_json`'s description of the failure.
+        message: String,
+    },
+}
+
+impl CanonicalJsonError {
+    /// A stable snake-case name for the kind of error, e.g. `duplicate_key`, suitable for the
+    /// `code` of an ACP error object.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Syntax { .. } => "syntax",
+            Self::InvalidUtf8 { .. } => "invalid_utf8",
+            Self::DuplicateKey { .. } => "duplicate_key",
+            Self::LoneSurrogate { .. } => "lone_surrogate",
+            Self::NumberOutOfRange { .. } => "number_out_of_range",
+            Self::NestingTooDeep { .. } => "nesting_too_deep",
+            Self::Serialization { .. } => "serialization",
+        }
+    }
+
+    /// The JSONPath of the offending value, when the error has one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::DuplicateKey { path }
+            | Self::LoneSurrogate { path }
+            | Self::NumberOutOfRange { path }
+            | Self::NestingTooDeep { path, .. } => Some(path),
+            Self::Syntax { .. } | Self::InvalidUtf8 { .. } | Self::Serialization { .. } => None,
+        }
+    }
+}
+
+/// Canonicalizes JSON text per RFC 8785.
+///
+/// The input must be UTF-8 JSON text (leading and trailing JSON whitespace is allowed). The
+/// output is always valid UTF-8 and has no trailing newline.
+///
+/// # Errors
+///
+/// Any [`CanonicalJsonError`] except `Serialization`; see the [module docs](self) for what is
+/// rejected.
+pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
+    let text = std::str::from_utf8(json).map_err(|e| CanonicalJsonError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let mut parser = Parser {
+        text,
+        bytes: json,
+        pos: 0,
+        path: Vec::new(),
+    };
+    parser.skip_ws();
+    let node = parser.value(0)?;
+    parser.skip_ws();
+    if parser.pos != json.len() {
+        return Err(parser.syntax("unexpected characters after the JSON value"));
+    }
+    let mut out = Vec::with_capacity(json.len());
+    write_node(&mut out, &node);
+    Ok(out)
+}
+
+/// Canonicalizes JSON text per RFC 8785 and returns it as a `String`.
+///
+/// # Errors
+///
+/// As [`canonicalize`].
+pub fn canonicalize_to_string(json: &[u8]) -> Result<String, CanonicalJsonError> {
+    canonicalize(json).map(bytes_to_string)
+}
+
+/// Canonicalizes a `serde_json::Value` per RFC 8785.
+///
+/// A `Value` cannot hold duplicate member names, lone surrogates or non-finite numbers, so the
+/// checks of [`canonicalize`] are unnecessary. Integers beyond ±2^53 are written as the
+/// nearest double (for example `18446744073709551615` becomes `18446744073709552000`), as RFC
+/// 8785 requires; ACP amounts are integers far below 2^53 and stay exact.
+///
+/// # Errors
+///
+/// [`CanonicalJsonError::NestingTooDeep`] if the value nests deeper than [`MAX_DEPTH`], and
+/// [`CanonicalJsonError::NumberOutOfRange`] for an out-of-range number (possible only when
+/// `serde_json`'s `arbitrary_precision` feature is enabled).
+pub fn canonicalize_value(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> {
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    write_value(&mut out, value, &mut path)?;
+    Ok(out)
+}
+
+/// Canonicalizes a `serde_json::Value` per RFC 8785 and returns it as a `String`.
+///
+/// # Errors
+///
+/// As [`canonicalize_value`].
+pub fn value_to_canonical_string(value: &Value) -> Result<String, CanonicalJsonError> {
+    canonicalize_value(value).map(bytes_to_string)
+}
+
+/// Serializes `value` with `serde_json` and canonicalizes the resulting text.
+///
+/// Going through text (not `serde_json::Value`) means a serializer that emits the same member
+/// name twice (for example through `#[serde(flatten)]`) is reported as
+/// [`CanonicalJsonError::DuplicateKey`] instead of silently losing a member. Note that
+/// `serde_json` writes non-finite floats as `null`.
+///
+/// # Errors
+///
+/// [`CanonicalJsonError::Serialization`] when `serde_json` cannot serialize the value (for
+/// example a map with non-string keys), otherwise as [`canonicalize`].
+pub fn canonicalize_serialize<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<Vec<u8>, CanonicalJsonError> {
+    let text = serde_json::to_vec(value).map_err(|e| CanonicalJsonError::Serialization {
+        message: e.to_string(),
+    })?;
+    canonicalize(&text)
+}
+
+/// Formats a double with ECMAScript's `Number::toString(x)` (radix 10), the number
+/// serialization of RFC 8785 §3.2.2.3.
+///
+/// Returns `None` for NaN and the infinities, which JSON cannot represent.
+///
+/// ```
+/// use agentic_commerce::canonical::number_to_string;
+///
+/// assert_eq!(number_to_string(1e21).as_deref(), Some("1e+21"));
+/// assert_eq!(number_to_string(1e-7).as_deref(), Some("1e-7"));
+/// assert_eq!(number_to_string(0.000001).as_deref(), Some("0.000001"));
+/// assert_eq!(number_to_string(-0.0).as_deref(), Some("0"));
+/// assert_eq!(number_to_string(f64::NAN), None);
+/// ```
+pub fn number_to_string(value: f64) -> Option<String> {
+    if !value.is_finite() {
+        return None;
+    }
+    let mut out = String::new();
+    push_number(&mut out, value);
+    Some(out)
+}
+
+/// Compares two strings as sequences of UTF-16 code units, the member order of RFC 8785
+/// §3.2.3 (and of JavaScript's default `Array.prototype.sort`).
+pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/// A parsed JSON value; object members keep input order until written.
+enum Node {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+/// One step of the path to the value being parsed.
+enum Segment {
+    /// A member; the byte offset of the opening quote of its (escaped) name.
+    Member(usize),
+    /// An array element.
+    Index(usize),
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    path: Vec<Segment>,
+}
+
+impl Parser<'_> {
+    fn syntax(&self, reason: &'static str) -> CanonicalJsonError {
+        CanonicalJsonError::Syntax {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Renders the current path as an RFC 9535 JSONPath.
+    fn render_path(&self) -> String {
+        let mut out = String::from("$");
+        for segment in &self.path {
+            match segment {
+                Segment::Index(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
+                Segment::Member(at) => {
+                    // The name parsed successfully before, so it parses again.
+                    let name = decode_string(self.text, *at).map_or_else(|_| String::new(), |s| s.0);
+                    push_path_name(&mut out, &name);
+                }
+            }
+        }
+        out
+    }
+
+    fn expect_literal(&mut self, literal: &'static [u8], node: Node) -> Result<Node, CanonicalJsonError> {
+        if self.bytes.get(self.pos..self.pos + literal.len()) == Some(literal) {
+            self.pos += literal.len();
+            Ok(node)
+        } else {
+            Err(self.syntax("invalid literal"))
+        }
+    }
+
+    /// Parses one value at `self.pos` (whitespace already skipped); `depth` is the number of
+    /// containers around it.
+    fn value(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+        match self.peek() {
+            None => Err(self.syntax("unexpected end of input")),
+            Some(b'n') => self.expect_literal(b"null", Node::Null),
+            Some(b't') => self.expect_literal(b"true", Node::Bool(true)),
+            Some(b'f') => self.expect_literal(b"false", Node::Bool(false)),
+            Some(b'"') => self.string().map(Node::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'[') => {
+                self.enter(depth)?;
+                self.array(depth + 1)
+            }
+            Some(b'{') => {
+                self.enter(depth)?;
+                self.object(depth + 1)
+            }
+            Some(_) => Err(self.syntax("expected a JSON value")),
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<(), CanonicalJsonError> {
+        if depth >= MAX_DEPTH {
+            Err(CanonicalJsonError::NestingTooDeep {
+                path: self.render_path(),
+                limit: MAX_DEPTH,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn string(&mut self) -> Result<String, CanonicalJsonError> {
+        match decode_string(self.text, self.pos) {
+            Ok((s, end)) => {
+                self.pos = end;
+                Ok(s)
+            }
+            Err(StringError::Syntax(offset, reason)) => {
+                Err(CanonicalJsonError::Syntax { offset, reason })
+            }
+            Err(StringError::LoneSurrogate) => Err(CanonicalJsonError::LoneSurrogate {
+                path: self.render_path(),
+            }),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Node, CanonicalJsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.syntax("expected a digit")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.syntax("expected a digit after the decimal point"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.syntax("expected a digit in the exponent"));
+            }
+        }
+        let literal = self.text.get(start..self.pos).unwrap_or("");
+        // The grammar above is a subset of what `f64::from_str` accepts, and Rust's parser
+        // rounds correctly (round half to even), as ECMAScript's does.
+        match literal.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Node::Number(v)),
+            Ok(_) => Err(CanonicalJsonError::NumberOutOfRange {
+                path: self.render_path(),
+            }),
+            Err(_) => Err(CanonicalJsonError::Syntax {
+                offset: start,
+                reason: "invalid number",
+            }),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Node::Array(items));
+        }
+        loop {
+            self.path.push(Segment::Index(items.len()));
+            self.skip_ws();
+            let item = self.value(depth)?;
+            self.path.pop();
+            items.push(item);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Node::Array(items));
+                }
+                None => return Err(self.syntax("unterminated array")),
+                Some(_) => return Err(self.syntax("expected `,` or `]` in array")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+        self.pos += 1; // '{'
+        // (name, offset of the name's opening quote, value)
+        let mut members: Vec<(String, usize, Node)> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Node::Object(Vec::new()));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.syntax("expected a member name string"));
+            }
+            let name_at = self.pos;
+            let name = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.syntax("expected `:` after member name"));
+            }
+            self.pos += 1;
+            self.skip_ws();
+            self.path.push(Segment::Member(name_at));
+            let value = self.value(depth)?;
+            self.path.pop();
+            members.push((name, name_at, value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.syntax("unterminated object")),
+                Some(_) => return Err(self.syntax("expected `,` or `}` in object")),
+            }
+        }
+        // Stable sort, so the first of two equal names is reported by its later twin.
+        members.sort_by(|a, b| cmp_utf16(&a.0, &b.0));
+        if let Some(pair) = members.windows(2).find(|w| w[0].0 == w[1].0) {
+            let at = pair[0].1.max(pair[1].1);
+            self.path.push(Segment::Member(at));
+            let path = self.render_path();
+            self.path.pop();
+            return Err(CanonicalJsonError::DuplicateKey { path });
+        }
+        Ok(Node::Object(
+            members.into_iter().map(|(n, _, v)| (n, v)).collect(),
+        ))
+    }
+}
+
+enum StringError {
+    Syntax(usize, &'static str),
+    LoneSurrogate,
+}
+
+/// Decodes the JSON string whose opening quote is at byte `start`; returns the string and the
+/// offset just past its closing quote.
+fn decode_string(text: &str, start: usize) -> Result<(String, usize), StringError> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut pos = start + 1;
+    let mut run = pos;
+    loop {
+        match bytes.get(pos) {
+            None => return Err(StringError::Syntax(pos, "unterminated string")),
+            Some(b'"') => {
+                // Run boundaries sit on ASCII bytes, hence on char boundaries.
+                out.push_str(text.get(run..pos).unwrap_or(""));
+                return Ok((out, pos + 1));
+            }
+            Some(b'\\') => {
+                out.push_str(text.get(run..pos).unwrap_or(""));
+                pos = decode_escape(bytes, pos, &mut out)?;
+                run = pos;
+            }
+            Some(0x00..=0x1f) => {
+                return Err(StringError::Syntax(
+                    pos,
+                    "unescaped control character in string",
+                ));
+            }
+            Some(_) => pos += 1,
+        }
+    }
+}
+
+/// Decodes the escape sequence whose backslash is at `pos`; returns the offset after it.
+fn decode_escape(bytes: &[u8], pos: usize, out: &mut String) -> Result<usize, StringError> {
+    let c = match bytes.get(pos + 1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let first = hex4(bytes, pos + 2)?;
+            let (code, end) = match first {
+                0xD800..=0xDBFF => {
+                    if bytes.get(pos + 6) == Some(&b'\\') && bytes.get(pos + 7) == Some(&b'u') {
+                        let second = hex4(bytes, pos + 8)?;
+                        if (0xDC00..=0xDFFF).contains(&second) {
+                            let code =
+                                0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00);
+                            (code, pos + 12)
+                        } else {
+                            return Err(StringError::LoneSurrogate);
+                        }
+                    } else {
+                        return Err(StringError::LoneSurrogate);
+                    }
+                }
+                0xDC00..=0xDFFF => return Err(StringError::LoneSurrogate),
+                _ => (u32::from(first), pos + 6),
+            };
+            let c = char::from_u32(code).ok_or(StringError::LoneSurrogate)?;
+            out.push(c);
+            return Ok(end);
+        }
+        Some(_) => return Err(StringError::Syntax(pos, "invalid escape sequence")),
+        None => return Err(StringError::Syntax(pos, "unterminated string")),
+    };
+    out.push(c);
+    Ok(pos + 2)
+}
+
+/// Reads four hex digits at `pos`.
+fn hex4(bytes: &[u8], pos: usize) -> Result<u16, StringError> {
+    let mut value: u16 = 0;
+    for i in 0..4 {
+        let digit = match bytes.get(pos + i) {
+            Some(b @ b'0'..=b'9') => b - b'0',
+            Some(b @ b'a'..=b'f') => b - b'a' + 10,
+            Some(b @ b'A'..=b'F') => b - b'A' + 10,
+            _ => return Err(StringError::Syntax(pos + i, "expected four hex digits in \\u escape")),
+        };
+        value = (value << 4) | u16::from(digit);
+    }
+    Ok(value)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+fn bytes_to_string(bytes: Vec<u8>) -> String {
+    // Canonical output is built from `str`s and ASCII, so it is always UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn write_node(out: &mut Vec<u8>, node: &Node) {
+    match node {
+        Node::Null => out.extend_from_slice(b"null"),
+        Node::Bool(true) => out.extend_from_slice(b"true"),
+        Node::Bool(false) => out.extend_from_slice(b"false"),
+        Node::Number(v) => write_number(out, *v),
+        Node::String(s) => write_string(out, s),
+        Node::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_node(out, item);
+            }
+            out.push(b']');
+        }
+        Node::Object(members) => {
+            // Members are already sorted by `Parser::object`.
+            out.push(b'{');
+            for (i, (name, value)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(out, name);
+                out.push(b':');
+                write_node(out, value);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Path segments for [`write_value`] errors.
+enum ValueSegment<'v> {
+    Member(&'v str),
+    Index(usize),
+}
+
+fn render_value_path(path: &[ValueSegment<'_>]) -> String {
+    let mut out = String::from("$");
+    for segment in path {
+        match segment {
+            ValueSegment::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+            ValueSegment::Member(name) => push_path_name(&mut out, name),
+        }
+    }
+    out
+}
+
+fn write_value<'v>(
+    out: &mut Vec<u8>,
+    value: &'v Value,
+    path: &mut Vec<ValueSegment<'v>>,
+) -> Result<(), CanonicalJsonError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => match n.as_f64() {
+            Some(v) if v.is_finite() => write_number(out, v),
+            _ => {
+                return Err(CanonicalJsonError::NumberOutOfRange {
+                    path: render_value_path(path),
+                });
+            }
+        },
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            check_value_depth(path)?;
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                path.push(ValueSegment::Index(i));
+                write_value(out, item, path)?;
+                path.pop();
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            check_value_depth(path)?;
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+            out.push(b'{');
+            for (i, (name, item)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(out, name);
+                out.push(b':');
+                path.push(ValueSegment::Member(name));
+                write_value(out, item, path)?;
+                path.pop();
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn check_value_depth(path: &[ValueSegment<'_>]) -> Result<(), CanonicalJsonError> {
+    // `path.len()` containers enclose this one.
+    if path.len() >= MAX_DEPTH {
+        Err(CanonicalJsonError::NestingTooDeep {
+            path: render_value_path(path),
+            limit: MAX_DEPTH,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes a JSON string per RFC 8785 §3.2.2.2 (ECMAScript `JSON.stringify`).
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(run..i).unwrap_or_default());
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(bytes.get(run..).unwrap_or_default());
+    out.push(b'"');
+}
+
+fn write_number(out: &mut Vec<u8>, value: f64) {
+    let mut s = String::new();
+    push_number(&mut s, value);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// ECMA-262 `Number::toString(x)` for finite `x`.
+fn push_number(out: &mut String, value: f64) {
+    if value == 0.0 {
+        // Both +0 and -0.
+        out.push('0');
+        return;
+    }
+    let value = if value < 0.0 {
+        out.push('-');
+        -value
+    } else {
+        value
+    };
+    // Rust's `{:e}` prints the shortest digit string that reads back as the same double
+    // (closest to the exact value among the shortest), as `d.ddde-N`. ECMA-262 calls those
+    // digits `s` (k of them) and the decimal point position `n`: value = 0.s × 10^n.
+    let sci = format!("{value:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let (digits, n) = break_tie_to_even(value, digits, exponent + 1);
+    let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    let zeros = |count: i64| "0".repeat(usize::try_from(count).unwrap_or(0));
+    if k <= n && n <= 21 {
+        // Integer: the digits followed by n - k zeros.
+        out.push_str(&digits);
+        out.push_str(&zeros(n - k));
+    } else if 0 < n && n <= 21 {
+        // Decimal point inside the digits.
+        let split = usize::try_from(n).unwrap_or(0);
+        let (int, frac) = digits.split_at(split.min(digits.len()));
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    } else if -6 < n && n <= 0 {
+        // 0.000ddd
+        out.push_str("0.");
+        out.push_str(&zeros(-n));
+        out.push_str(&digits);
+    } else {
+        // Exponent form: d[.ddd]e±x
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if n - 1 < 0 { '-' } else { '+' });
+        let _ = write!(out, "{}", (n - 1).unsigned_abs());
+    }
+}
+
+/// ECMA-262 Number::toString step 5: when two shortest digit strings `s` are equally close to
+/// the value, the even one wins. Rust's shortest formatting resolves that tie upwards (it
+/// prints `1424953923781206.3` for the double whose exact value is `1424953923781206.25`), so
+/// detect an exact tie with integer arithmetic and pick the even neighbour.
+///
+/// `digits` is `s` (k digits, no trailing zeros) and `n` the decimal point position:
+/// `value = 0.s × 10^n`. Returns the (possibly) corrected pair.
+fn break_tie_to_even(value: f64, digits: String, n: i64) -> (String, i64) {
+    let Ok(s) = digits.parse::<u128>() else {
+        return (digits, n);
+    };
+    if s % 2 == 0 {
+        return (digits, n);
+    }
+    let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    // The two midpoints at k digits: (10 s ± 5) × 10^(n - k - 1).
+    let q = n - k - 1;
+    let candidate = if is_exactly(value, 10 * s - 5, q) {
+        s - 1
+    } else if is_exactly(value, 10 * s + 5, q) {
+        s + 1
+    } else {
+        return (digits, n);
+    };
+    let mut text = candidate.to_string();
+    let mut new_n = n;
+    if text.len() > digits.len() {
+        // 99..9 + 1 = 10..0: one more digit before the point.
+        new_n += 1;
+    }
+    while text.len() > 1 && text.ends_with('0') {
+        text.pop();
+    }
+    // Both neighbours are equally close, but only accept one that reads back as `value`.
+    let check = format!("0.{text}e{new_n}");
+    if candidate == 0 || check.parse::<f64>().ok() != Some(value) {
+        return (digits, n);
+    }
+    (text, new_n)
+}
+
+/// Whether the positive finite double `value` equals `t × 10^q` exactly.
+fn is_exactly(value: f64, t: u128, q: i64) -> bool {
+    // value = m × 2^e exactly.
+    let bits = value.to_bits();
+    let raw_exp = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    let fraction = u128::from(bits & ((1_u64 << 52) - 1));
+    let (m, e) = if raw_exp == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1_u128 << 52), raw_exp - 1075)
+    };
+    // A power of five dividing a value below 2^64 has exponent at most 27; beyond that
+    // equality is impossible (m < 2^53 and t < 10^19 here).
+    let Ok(p) = u32::try_from(q.unsigned_abs()) else {
+        return false;
+    };
+    if p > 27 || t == 0 || m == 0 {
+        return false;
+    }
+    let five = 5_u128.pow(p);
+    // Compare a × 2^ea with b × 2^eb.
+    let (a, ea, b, eb) = if q >= 0 {
+        // m × 2^e = t × 5^q × 2^q
+        (Some(m), e, t.checked_mul(five), q)
+    } else {
+        // m × 5^p × 2^(e + p) = t
+        (m.checked_mul(five), e - q, Some(t), 0)
+    };
+    let (Some(a), Some(b)) = (a, b) else {
+        return false;
+    };
+    let (za, zb) = (a.trailing_zeros(), b.trailing_zeros());
+    (a >> za) == (b >> zb) && ea + i64::from(za) == eb + i64::from(zb)
+}
+
+/// Appends `name` to a JSONPath: `.name` for RFC 9535 member-name shorthands, otherwise
+/// `['name']` with the escapes of RFC 9535 normalized paths.
+fn push_path_name(out: &mut String, name: &str) {
+    let is_first = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
+    let is_shorthand = name.chars().next().is_some_and(is_first)
+        && name.chars().all(|c| is_first(c) || c.is_ascii_digit());
+    if is_shorthand {
+        out.push('.');
+        out.push_str(name);
+        return;
+    }
+    out.push_str("['");
+    for c in name.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push_str("']");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(s: &str) -> String {
+        canonicalize_to_string(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn literals_and_whitespace() {
+        assert_eq!(canon(" \t\r\n[ true , false , null ] \n"), "[true,false,null]");
+        assert_eq!(canon("{}"), "{}");
+        assert_eq!(canon("[]"), "[]");
+        assert_eq!(canon("\"\""), "\"\"");
+    }
+
+    #[test]
+    fn string_escapes_rfc8785_3_2_2_2() {
+        assert_eq!(
+            canon(r#""\u0000\u0008\u0009\u000a\u000c\u000d\u001f\u0020\u007f\/\"\\""#),
+            "\"\\u0000\\b\\t\\n\\f\\r\\u001f \u{7f}/\\\"\\\\\""
+        );
+        assert_eq!(canon(r#""\u00E9\ud83d\ude00""#), "\"\u{e9}\u{1f600}\"");
+    }
+
+    #[test]
+    fn jsonpath_rendering() {
+        let mut p = String::from("$");
+        push_path_name(&mut p, "a_b1");
+        push_path_name(&mut p, "a b");
+        push_path_name(&mut p, "1a");
+        push_path_name(&mut p, "it's\\\n\u{1}");
+        push_path_name(&mut p, "");
+        push_path_name(&mut p, "\u{e9}t\u{e9}");
+        assert_eq!(p, "$.a_b1['a b']['1a']['it\\'s\\\\\\n\\u0001']['']\u{2e}\u{e9}t\u{e9}");
+    }
+
+    #[test]
+    fn duplicate_reports_escaped_name_path() {
+        let err = canonicalize(br#"{"x":[{"a\u0020b":1,"a b":2}]}"#).unwrap_err();
+        assert_eq!(
+            err,
+            CanonicalJsonError::DuplicateKey {
+                path: "$.x[0]['a b']".into()
+            }
+        );
+    }
+
+    #[test]
+    fn number_layout_branches() {
+        for (v, s) in [
+            (1.0, "1"),
+            (123e18, "123000000000000000000"),
+            (1.5, "1.5"),
+            (0.5, "0.5"),
+            (1.25e-6, "0.00000125"),
+            (1.25e-7, "1.25e-7"),
+            (1.25e21, "1.25e+21"),
+            (-2.5e-300, "-2.5e-300"),
+        ] {
+            assert_eq!(number_to_string(v).unwrap(), s, "{v:e}");
+        }
+    }
+}

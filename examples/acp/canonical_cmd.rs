@@ -1,7 +1,52 @@
-//! (placeholder: being written)
+//! `acp canonicalize`: RFC 8785 canonical JSON of standard input.
+//!
+//! Success: the canonical bytes on standard output, with no trailing newline, exit 0.
+//! Invalid input: an ACP-style error object on standard output, exit 1:
+//! `{"type":"invalid_request","code":"duplicate_key","message":"…","param":"$.a"}`
+//! (`param` is the RFC 9535 JSONPath of the offending value, omitted when there is none;
+//! `code` is [`CanonicalJsonError::code`]). Usage errors (any argument): exit 2.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
-pub(crate) fn canonicalize(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+use agentic_commerce::canonical::{self, CanonicalJsonError};
+
+use crate::args::{Args, read_stdin};
+
+pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
+    if let Err(message) = Args::parse(args, &[]).and_then(|parsed| parsed.only(&[])) {
+        return crate::usage_error(&message);
+    }
+    let input = match read_stdin() {
+        Ok(input) => input,
+        Err(message) => {
+            eprintln!("acp: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match canonical::canonicalize(&input) {
+        Ok(bytes) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(&bytes).and_then(|()| stdout.flush()).is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            println!("{}", error_object(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The ACP error object for a canonicalization failure.
+fn error_object(error: &CanonicalJsonError) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), "invalid_request".into());
+    object.insert("code".into(), error.code().into());
+    object.insert("message".into(), error.to_string().into());
+    if let Some(path) = error.path() {
+        object.insert("param".into(), path.into());
+    }
+    serde_json::Value::Object(object)
 }
