@@ -4,7 +4,7 @@
 //! (IDEM-05, IDEM-06). Invalid input (not JSON, duplicate member names, …): an ACP-style error
 //! object on standard output, exit 1:
 //! `{"type":"invalid_request","code":"duplicate_key","message":"…","param":"$.a"}`
-//! (`code` is `CanonicalJsonError::code`; `param`, the JSONPath of the offending value, is
+//! (`code` is `CanonicalJsonError::code`; `param`, the RFC 9535 path of the offending value, is
 //! omitted when there is none). Usage errors (any argument): exit 2.
 
 use std::process::ExitCode;
