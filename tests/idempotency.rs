@@ -145,6 +145,30 @@ fn idem_08_09_same_key_same_body_replays_the_original_response() {
 }
 
 #[test]
+fn idem_18_replayed_cancel_with_intent_trace_returns_the_same_200_without_re_running() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = IdempotencyScope::new("agent_1", "/checkout_sessions/cs_1/cancel", key("cancel-1"));
+    let body = br#"{"intent_trace":{"reason_code":"price_too_high","trace_summary":"x"}}"#;
+    let reordered =
+        br#"{ "intent_trace" : { "trace_summary" : "x", "reason_code" : "price_too_high" } }"#;
+    let mut trace_records = 0;
+    for attempt in [&body[..], &reordered[..], &body[..]] {
+        match store
+            .begin(&s, &Fingerprint::of_json(attempt).unwrap(), T0)
+            .unwrap()
+        {
+            IdempotencyOutcome::Proceed => {
+                trace_records += 1;
+                store.complete(&s, response(200), T0).unwrap();
+            }
+            IdempotencyOutcome::Replay(r) => assert_eq!(r.status, 200),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(trace_records, 1);
+}
+
+#[test]
 fn idem_09_replay_headers_add_replayed_true_and_echo_the_key() {
     let mut stored = response(200);
     stored
