@@ -152,7 +152,8 @@ pub enum HeaderValueError {
     /// The value is empty (after stripping surrounding whitespace).
     #[error("value is empty")]
     Empty,
-    /// The value contains a control character (CR, LF, NUL, DEL, …), forbidden in HTTP fields.
+    /// The value contains a control character other than horizontal tab (CR, LF, NUL, DEL, …),
+    /// forbidden in HTTP field values.
     #[error("value contains a control character")]
     ControlCharacter,
     /// The value contains a character outside visible ASCII where the grammar allows none.
@@ -199,10 +200,11 @@ pub enum HeaderValueError {
     NotJson,
 }
 
-/// Strips OWS and rejects empty values and control characters.
+/// Strips OWS and rejects empty values and control characters (horizontal tab excepted: RFC
+/// 9110 §5.5 allows it inside a field value).
 fn clean(value: &str) -> Result<&str, HeaderValueError> {
     let v = version::trim_ows(value);
-    if v.chars().any(char::is_control) {
+    if v.chars().any(|c| c.is_control() && c != '\t') {
         return Err(HeaderValueError::ControlCharacter);
     }
     if v.is_empty() {
@@ -1512,7 +1514,7 @@ impl HeaderErrors {
 /// Every header the operation requires is present (a getter returns `Some`); recommended and
 /// optional ones are `Some` when sent. Headers the operation does not declare are ignored and
 /// their getters return `None`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RequestHeaders {
     api_version: Option<ApiVersion>,
     authorization: Option<BearerToken>,
@@ -1592,7 +1594,18 @@ impl RequestHeaders {
             }
         }
 
-        let mut out = Self::default();
+        let mut out = Self {
+            api_version: None,
+            authorization: None,
+            idempotency_key: None,
+            request_id: None,
+            signature: None,
+            timestamp: None,
+            merchant_signature: None,
+            content_type: None,
+            accept_language: None,
+            user_agent: None,
+        };
         let mut problems = Vec::new();
         for &(header, requirement) in declared {
             let required = match requirement {

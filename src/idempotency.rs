@@ -67,6 +67,9 @@
 //!   must see the same answer (IDEM-08). A 5xx releases the key (IDEM-13).
 //! - An in-flight reservation is held for [`IdempotencyPolicy::in_flight_lease`]; after that it
 //!   is presumed abandoned (the worker crashed) and a new request with the key proceeds.
+//! - A conflict is always 422 `idempotency_conflict` (IDEM-11), also for delegate
+//!   authentication, whose RFC (§7, IDEM-19) says 409: the checkout and delegate-payment RFCs
+//!   state that their idempotency sections take precedence over conflicting rules.
 //! - Retention runs from the latest write (reservation or completion); after it a reused key is
 //!   a new request (IDEM-14).
 

@@ -92,10 +92,14 @@ impl ApiVersion {
         }
     }
 
-    /// The version for a calendar date (released or not).
-    pub fn from_date(date: Date) -> Self {
+    /// The version for a calendar date (released or not), or `None` when the year is outside
+    /// 0000–9999 and so has no `YYYY-MM-DD` form.
+    pub fn from_date(date: Date) -> Option<Self> {
+        if !(0..=9999).contains(&date.year()) {
+            return None;
+        }
         if let Some(known) = Self::RELEASED.iter().find(|v| v.date == date) {
-            return known.clone();
+            return Some(known.clone());
         }
         let text = format!(
             "{:04}-{:02}-{:02}",
@@ -103,10 +107,10 @@ impl ApiVersion {
             u8::from(date.month()),
             date.day()
         );
-        Self {
+        Some(Self {
             date,
             text: Cow::Owned(text),
-        }
+        })
     }
 
     /// The `YYYY-MM-DD` form, exactly as sent in the `API-Version` header.
@@ -162,7 +166,7 @@ impl FromStr for ApiVersion {
         let day = u8::try_from(num(8..10)).map_err(|_| not_a_date())?;
         let month = Month::try_from(month).map_err(|_| not_a_date())?;
         let date = Date::from_calendar_date(year, month, day).map_err(|_| not_a_date())?;
-        Ok(Self::from_date(date))
+        Self::from_date(date).ok_or_else(not_a_date)
     }
 }
 
@@ -381,8 +385,14 @@ mod tests {
         for v in ApiVersion::RELEASED {
             let parsed: ApiVersion = v.as_str().parse().unwrap();
             assert_eq!(&parsed, v);
-            assert_eq!(ApiVersion::from_date(v.date()).as_str(), v.as_str());
+            assert_eq!(
+                ApiVersion::from_date(v.date()).unwrap().as_str(),
+                v.as_str()
+            );
         }
+        let negative = Date::from_calendar_date(-1, Month::January, 1).unwrap();
+        assert_eq!(ApiVersion::from_date(negative), None);
+        {}
         assert!(ApiVersion::RELEASED.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of `acp negotiate-version` and `acp fingerprint`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
@@ -108,10 +109,11 @@ fn idem_cli_fingerprint_prints_hex_sha256_of_canonical_json() {
         b" { \"b\": 1.0, \"a\": [null, \"\\u00e9\"] } \n",
     );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let expected: String = Sha256::digest("{\"a\":[null,\"\u{e9}\"],\"b\":1}".as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = Sha256::digest("{\"a\":[null,\"\u{e9}\"],\"b\":1}".as_bytes());
+    let expected = digest.iter().fold(String::new(), |mut acc, b| {
+        let _ = write!(acc, "{b:02x}");
+        acc
+    });
     assert_eq!(stdout(&o), format!("{expected}\n"));
     let reordered = acp(&["fingerprint"], "{\"a\":[null,\"é\"],\"b\":1}".as_bytes());
     assert_eq!(stdout(&reordered), stdout(&o));

@@ -571,6 +571,16 @@ fn idem_02_key_length_0_1_255_256() {
         IdempotencyKey::parse("a\0b"),
         Err(HeaderValueError::ControlCharacter)
     );
+    // Horizontal tab is legal inside an HTTP field value (RFC 9110 §5.5); other controls are not.
+    assert_eq!(IdempotencyKey::parse("a\tb").unwrap().as_str(), "a\tb");
+    assert_eq!(
+        IdempotencyKey::parse("a\u{7f}b"),
+        Err(HeaderValueError::ControlCharacter)
+    );
+    assert_eq!(
+        IdempotencyKey::parse("a\u{85}b"),
+        Err(HeaderValueError::ControlCharacter)
+    );
     // Inner spaces are part of an opaque key.
     assert_eq!(IdempotencyKey::parse(" a b ").unwrap().as_str(), "a b");
 }
@@ -691,7 +701,7 @@ fn hdr_01_bearer_token_parsing_and_redaction() {
     );
     assert_eq!(
         BearerToken::parse("Bearer\tabc").unwrap_err(),
-        HeaderValueError::ControlCharacter
+        HeaderValueError::NotBearer
     );
     let t = BearerToken::parse("Bearer sk_live_secret").unwrap();
     assert_eq!(format!("{t:?}"), "BearerToken([REDACTED])");

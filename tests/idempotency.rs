@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
@@ -553,7 +554,9 @@ fn write_shuffled(v: &Value, out: &mut String) {
             }
             out.push_str(" ]");
         }
-        Value::Number(n) => out.push_str(&format!("{n}.0")),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}.0");
+        }
         other => out.push_str(&serde_json::to_string(other).unwrap()),
     }
 }

@@ -196,7 +196,7 @@ proptest! {
         if let (Ok(va), Ok(vb)) = (va, vb) {
             prop_assert_eq!(va.as_str(), sa.as_str());
             prop_assert_eq!(va.cmp(&vb), sa.cmp(&sb));
-            prop_assert_eq!(va.clone(), ApiVersion::from_date(va.date()));
+            prop_assert_eq!(va.clone(), ApiVersion::from_date(va.date()).unwrap());
         }
     }
 
