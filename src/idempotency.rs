@@ -1,1 +1,796 @@
-//! (placeholder: being written)
+//! Idempotency for ACP write requests (RFC `agentic_checkout` §6, `delegate_payment` §5).
+//!
+//! Every POST (and the cart PUT) carries an `Idempotency-Key` (IDEM-01). A server must answer a
+//! retry with the same key and the same body with the original response instead of running the
+//! side effects again, and must refuse the same key with a different body. This module provides
+//! the parts that do not depend on storage or I/O:
+//!
+//! - [`Fingerprint`]: SHA-256 of the RFC 8785 canonical JSON of the body (IDEM-05, IDEM-06), so
+//!   key order and whitespace do not matter, `1.0` equals `1`, `null` differs from an absent
+//!   member, and array order matters. Extension fields are part of the body and so of the
+//!   fingerprint (IDEM-15).
+//! - [`IdempotencyScope`]: caller identity + endpoint path + key (IDEM-03).
+//! - Pure decision functions [`begin`] and [`complete`] over an [`IdempotencyRecord`], with an
+//!   explicit `now` and an [`IdempotencyPolicy`] (retention of at least 24 hours, IDEM-14).
+//! - The [`IdempotencyStore`] trait (synchronous, object-safe) and a ready
+//!   [`InMemoryIdempotencyStore`] that is correct under concurrent use.
+//! - [`IdempotencyRejection`]: the exact ACP error JSON, status and headers for a conflict
+//!   (422, IDEM-11) or a request still in flight (409 + `Retry-After`, IDEM-12).
+//!
+//! # Flow
+//!
+//! ```
+//! use agentic_commerce::headers::IdempotencyKey;
+//! use agentic_commerce::idempotency::{
+//!     Fingerprint, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
+//!     InMemoryIdempotencyStore, StoredResponse,
+//! };
+//! use time::macros::datetime;
+//!
+//! let store = InMemoryIdempotencyStore::default();
+//! let now = datetime!(2026-04-17 10:00 UTC);
+//! let key = IdempotencyKey::parse("key-1").unwrap();
+//! let scope = IdempotencyScope::new("merchant_42", "/checkout_sessions", key.clone());
+//! let body = br#"{"currency":"usd","line_items":[{"id":"item_1"}]}"#;
+//! let fingerprint = Fingerprint::of_json(body).unwrap();
+//!
+//! // First request: run the handler, then record its response.
+//! assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
+//! let response = StoredResponse::new(201, br#"{"id":"cs_1"}"#.to_vec(), vec![]);
+//! store.complete(&scope, response, now).unwrap();
+//!
+//! // A retry with the same body replays the stored response (IDEM-08, IDEM-09).
+//! match store.begin(&scope, &fingerprint, now).unwrap() {
+//!     IdempotencyOutcome::Replay(stored) => {
+//!         assert_eq!(stored.status, 201);
+//!         assert!(stored
+//!             .replay_headers(&key)
+//!             .contains(&("Idempotent-Replayed".to_owned(), "true".to_owned())));
+//!     }
+//!     other => panic!("expected a replay, got {other:?}"),
+//! }
+//!
+//! // The same key with another body is a conflict (IDEM-11).
+//! let other = Fingerprint::of_json(br#"{"currency":"eur"}"#).unwrap();
+//! let outcome = store.begin(&scope, &other, now).unwrap();
+//! let rejection = outcome.rejection().unwrap();
+//! assert_eq!(rejection.status(), 422);
+//! assert_eq!(rejection.to_acp_error_json()["code"], "idempotency_conflict");
+//! ```
+//!
+//! # Policy decisions
+//!
+//! - A different fingerprint is a [`IdempotencyOutcome::Conflict`] even while the first
+//!   request is still in flight: the mismatch is permanent, so the non-retryable 422 is the
+//!   more useful answer than a 409 that invites a retry.
+//! - All non-5xx responses are stored, including 4xx: the request was processed and a retry
+//!   must see the same answer (IDEM-08). A 5xx releases the key (IDEM-13).
+//! - An in-flight reservation is held for [`IdempotencyPolicy::in_flight_lease`]; after that it
+//!   is presumed abandoned (the worker crashed) and a new request with the key proceeds.
+//! - A conflict is always 422 `idempotency_conflict` (IDEM-11), also for delegate
+//!   authentication, whose RFC (§7, IDEM-19) says 409: the checkout and delegate-payment RFCs
+//!   state that their idempotency sections take precedence over conflicting rules.
+//! - Retention runs from the latest write (reservation or completion); after it a reused key is
+//!   a new request (IDEM-14).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+
+use sha2::{Digest as _, Sha256};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+use crate::canonical::{self, CanonicalJsonError};
+use crate::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+
+// ---------------------------------------------------------------------------------------------
+// Fingerprint
+// ---------------------------------------------------------------------------------------------
+
+/// SHA-256 of the RFC 8785 canonical JSON of a request body (IDEM-05, IDEM-06).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of bytes that are already canonical (SHA-256 of `canonical`).
+    pub fn from_canonical_bytes(canonical: &[u8]) -> Self {
+        Self(Sha256::digest(canonical).into())
+    }
+
+    /// The fingerprint of a JSON request body: SHA-256 of its RFC 8785 canonical form.
+    ///
+    /// # Errors
+    ///
+    /// [`CanonicalJsonError`] if `json` is not valid JSON text or has no canonical form
+    /// (duplicate member names, lone surrogates, numbers out of range, nesting too deep).
+    pub fn of_json(json: &[u8]) -> Result<Self, CanonicalJsonError> {
+        canonical::canonicalize(json).map(|c| Self::from_canonical_bytes(&c))
+    }
+
+    /// Like [`of_json`](Self::of_json), but an empty body (zero bytes, as a cancel without a
+    /// body sends) has its own fingerprint, SHA-256 of the empty string. No JSON text has an
+    /// empty canonical form, so it never equals the fingerprint of any JSON body (in
+    /// particular not that of `{}`).
+    ///
+    /// # Errors
+    ///
+    /// As [`of_json`](Self::of_json) for a non-empty body.
+    pub fn of_body(body: &[u8]) -> Result<Self, CanonicalJsonError> {
+        if body.is_empty() {
+            Ok(Self::from_canonical_bytes(b""))
+        } else {
+            Self::of_json(body)
+        }
+    }
+
+    /// The fingerprint of a parsed JSON value.
+    ///
+    /// # Errors
+    ///
+    /// As [`canonical::canonicalize_value`].
+    pub fn of_value(value: &serde_json::Value) -> Result<Self, CanonicalJsonError> {
+        canonical::canonicalize_value(value).map(|c| Self::from_canonical_bytes(&c))
+    }
+
+    /// The 32 digest bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hexadecimal (64 characters).
+    pub fn to_hex(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// A string that is not 64 hexadecimal digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a fingerprint is 64 hexadecimal digits")]
+pub struct FingerprintParseError;
+
+impl FromStr for Fingerprint {
+    type Err = FingerprintParseError;
+
+    /// Parses 64 hexadecimal digits (either case), for stores that persist fingerprints as text.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = s.as_bytes();
+        if bytes.len() != 64 {
+            return Err(FingerprintParseError);
+        }
+        let mut out = [0_u8; 32];
+        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            let hi = hex_digit(pair[0]).ok_or(FingerprintParseError)?;
+            let lo = hex_digit(pair[1]).ok_or(FingerprintParseError)?;
+            *slot = hi << 4 | lo;
+        }
+        Ok(Self(out))
+    }
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scope, stored response, policy
+// ---------------------------------------------------------------------------------------------
+
+/// Where a key is unique: authenticated caller identity + endpoint path + key (IDEM-03).
+///
+/// The same key used by another caller or on another path is an unrelated request. `path` is
+/// the concrete request path (for example `/checkout_sessions/cs_1/complete`), without the
+/// query string; `identity` is whatever the server authenticated (account id, API key id…).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IdempotencyScope {
+    identity: String,
+    path: String,
+    key: IdempotencyKey,
+}
+
+impl IdempotencyScope {
+    /// A scope.
+    pub fn new(identity: impl Into<String>, path: impl Into<String>, key: IdempotencyKey) -> Self {
+        Self {
+            identity: identity.into(),
+            path: path.into(),
+            key,
+        }
+    }
+
+    /// The caller identity.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The endpoint path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The idempotency key.
+    pub fn key(&self) -> &IdempotencyKey {
+        &self.key
+    }
+}
+
+/// A response recorded against a key, replayed verbatim to retries (IDEM-08).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredResponse {
+    /// HTTP status code of the original response.
+    pub status: u16,
+    /// Response body bytes.
+    pub body: Vec<u8>,
+    /// Response headers worth replaying (for example `Content-Type`, `Location`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl StoredResponse {
+    /// A response.
+    pub fn new(status: u16, body: Vec<u8>, headers: Vec<(String, String)>) -> Self {
+        Self {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Whether the status is 5xx (or outside 100–599, which is never a valid response and
+    /// is treated the same way): such responses are never stored (IDEM-13).
+    pub fn is_server_error(&self) -> bool {
+        !(100..500).contains(&self.status)
+    }
+
+    /// The headers to send with a replay: the stored headers, minus any stored
+    /// `Idempotent-Replayed` or `Idempotency-Key`, followed by `Idempotent-Replayed: true`
+    /// (IDEM-09) and the echo of `key` (HDR-04).
+    pub fn replay_headers(&self, key: &IdempotencyKey) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    AcpHeader::from_name(name),
+                    Some(AcpHeader::IdempotentReplayed | AcpHeader::IdempotencyKey)
+                )
+            })
+            .cloned()
+            .collect();
+        let (name, value) = IdempotentReplayed::header();
+        out.push((name.to_owned(), value.to_owned()));
+        out.push((
+            AcpHeader::IdempotencyKey.as_str().to_owned(),
+            key.as_str().to_owned(),
+        ));
+        out
+    }
+}
+
+/// An [`IdempotencyPolicy`] that breaks a spec rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// Retention below the 24 hours IDEM-14 requires.
+    #[error("retention must be at least 24 hours (IDEM-14)")]
+    RetentionTooShort,
+    /// An in-flight lease that is not positive.
+    #[error("the in-flight lease must be positive")]
+    LeaseNotPositive,
+}
+
+/// How long keys are kept and how in-flight requests are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyPolicy {
+    retention: Duration,
+    in_flight_lease: Duration,
+    retry_after: RetryAfter,
+}
+
+impl IdempotencyPolicy {
+    /// The minimum retention, 24 hours (IDEM-14).
+    pub const MIN_RETENTION: Duration = Duration::hours(24);
+    /// The default in-flight lease, 5 minutes.
+    pub const DEFAULT_IN_FLIGHT_LEASE: Duration = Duration::minutes(5);
+    /// The default `Retry-After` for in-flight rejections, 1 second.
+    pub const DEFAULT_RETRY_AFTER: RetryAfter = RetryAfter::from_secs(1);
+
+    /// A policy keeping records for `retention`, with the default lease and `Retry-After`.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::RetentionTooShort`] below 24 hours.
+    pub fn new(retention: Duration) -> Result<Self, PolicyError> {
+        if retention < Self::MIN_RETENTION {
+            return Err(PolicyError::RetentionTooShort);
+        }
+        Ok(Self {
+            retention,
+            in_flight_lease: Self::DEFAULT_IN_FLIGHT_LEASE,
+            retry_after: Self::DEFAULT_RETRY_AFTER,
+        })
+    }
+
+    /// Sets how long an in-flight reservation blocks the key before it is presumed abandoned.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::LeaseNotPositive`] for zero or negative durations.
+    pub fn with_in_flight_lease(mut self, lease: Duration) -> Result<Self, PolicyError> {
+        if !lease.is_positive() {
+            return Err(PolicyError::LeaseNotPositive);
+        }
+        self.in_flight_lease = lease;
+        Ok(self)
+    }
+
+    /// Sets the `Retry-After` sent with in-flight rejections (IDEM-12).
+    #[must_use]
+    pub fn with_retry_after(mut self, retry_after: RetryAfter) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// How long records are kept (at least 24 hours).
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// How long an in-flight reservation is held.
+    pub fn in_flight_lease(&self) -> Duration {
+        self.in_flight_lease
+    }
+
+    /// The `Retry-After` for in-flight rejections.
+    pub fn retry_after(&self) -> RetryAfter {
+        self.retry_after
+    }
+}
+
+impl Default for IdempotencyPolicy {
+    /// 24 hours retention, 5 minute lease, `Retry-After: 1`.
+    fn default() -> Self {
+        Self {
+            retention: Self::MIN_RETENTION,
+            in_flight_lease: Self::DEFAULT_IN_FLIGHT_LEASE,
+            retry_after: Self::DEFAULT_RETRY_AFTER,
+        }
+    }
+}
+
+/// `at + d`, saturating at the largest representable instant instead of panicking.
+fn add_saturating(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
+    at.checked_add(d)
+        .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_offset(at.offset()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records and pure decisions
+// ---------------------------------------------------------------------------------------------
+
+/// The state of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordState {
+    /// The first request is being processed.
+    InFlight {
+        /// When the reservation is presumed abandoned.
+        lease_expires_at: OffsetDateTime,
+    },
+    /// The first request finished with this (non-5xx) response.
+    Completed {
+        /// The response to replay.
+        response: StoredResponse,
+    },
+}
+
+/// What a store keeps per [`IdempotencyScope`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    fingerprint: Fingerprint,
+    state: RecordState,
+    expires_at: OffsetDateTime,
+}
+
+impl IdempotencyRecord {
+    /// A record (for stores that load records from their own storage).
+    pub fn new(fingerprint: Fingerprint, state: RecordState, expires_at: OffsetDateTime) -> Self {
+        Self {
+            fingerprint,
+            state,
+            expires_at,
+        }
+    }
+
+    /// The fingerprint of the first request's body.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// In flight or completed.
+    pub fn state(&self) -> &RecordState {
+        &self.state
+    }
+
+    /// When the record stops counting (IDEM-14).
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// Whether the record no longer affects new requests at `now`: retention is over, or an
+    /// in-flight lease has run out.
+    pub fn is_stale(&self, now: OffsetDateTime) -> bool {
+        now >= self.expires_at
+            || matches!(self.state, RecordState::InFlight { lease_expires_at } if now >= lease_expires_at)
+    }
+}
+
+/// What to do with a request that carries an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdempotencyOutcome {
+    /// A new request: run it. The key is now reserved as in flight with this fingerprint;
+    /// finish with [`IdempotencyStore::complete`] (or [`IdempotencyStore::release`]).
+    Proceed,
+    /// A retry of a completed request with the same body: send this response again with
+    /// [`StoredResponse::replay_headers`] and do not run side effects (IDEM-08..10).
+    Replay(StoredResponse),
+    /// The key was used with a different body: 422 `idempotency_conflict` (IDEM-11).
+    Conflict,
+    /// The first request with this key is still running: 409 `idempotency_in_flight` with
+    /// `Retry-After` (IDEM-12).
+    InFlight {
+        /// Seconds the client should wait.
+        retry_after: RetryAfter,
+    },
+}
+
+impl IdempotencyOutcome {
+    /// The error to send for [`Conflict`](Self::Conflict) and [`InFlight`](Self::InFlight);
+    /// `None` for [`Proceed`](Self::Proceed) and [`Replay`](Self::Replay).
+    pub fn rejection(&self) -> Option<IdempotencyRejection> {
+        match self {
+            Self::Conflict => Some(IdempotencyRejection::Conflict),
+            Self::InFlight { retry_after } => Some(IdempotencyRejection::InFlight {
+                retry_after: *retry_after,
+            }),
+            Self::Proceed | Self::Replay(_) => None,
+        }
+    }
+}
+
+/// An idempotency error response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdempotencyRejection {
+    /// 422 `idempotency_conflict`: same key, different body; not retryable (IDEM-11).
+    #[error("Idempotency-Key has already been used with a different request body")]
+    Conflict,
+    /// 409 `idempotency_in_flight` with `Retry-After` (IDEM-12).
+    #[error("a request with this Idempotency-Key is currently being processed")]
+    InFlight {
+        /// Seconds the client should wait.
+        retry_after: RetryAfter,
+    },
+}
+
+impl IdempotencyRejection {
+    /// The HTTP status: 422 or 409.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Conflict => 422,
+            Self::InFlight { .. } => 409,
+        }
+    }
+
+    /// The ACP error `type`: `invalid_request`.
+    pub fn error_type(&self) -> &'static str {
+        "invalid_request"
+    }
+
+    /// The ACP error `code`: `idempotency_conflict` or `idempotency_in_flight`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict => "idempotency_conflict",
+            Self::InFlight { .. } => "idempotency_in_flight",
+        }
+    }
+
+    /// The message (the wording of the OAS examples).
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::Conflict => "Idempotency-Key has already been used with a different request body",
+            Self::InFlight { .. } => {
+                "A request with this Idempotency-Key is currently being processed"
+            }
+        }
+    }
+
+    /// The exact ACP `Error` JSON object: `{"type","code","message"}`.
+    pub fn to_acp_error_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": self.error_type(),
+            "code": self.code(),
+            "message": self.message(),
+        })
+    }
+
+    /// Headers to send with the error: `Retry-After` for in-flight rejections.
+    pub fn response_headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Conflict => Vec::new(),
+            Self::InFlight { retry_after } => {
+                vec![(
+                    AcpHeader::RetryAfter.as_str(),
+                    retry_after.to_header_value(),
+                )]
+            }
+        }
+    }
+}
+
+/// The result of [`begin`]: the outcome, and the record to write (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BeginDecision {
+    /// What to do with the request.
+    pub outcome: IdempotencyOutcome,
+    /// `Some(record)`: store it for the scope, replacing any stale record.
+    /// `None`: leave the stored record unchanged.
+    pub write: Option<IdempotencyRecord>,
+}
+
+/// Decides what to do with a request (pure; a store calls it under its lock or transaction).
+///
+/// `existing` is the stored record for the scope, if any; stale records (see
+/// [`IdempotencyRecord::is_stale`]) count as absent.
+pub fn begin(
+    existing: Option<&IdempotencyRecord>,
+    fingerprint: &Fingerprint,
+    now: OffsetDateTime,
+    policy: &IdempotencyPolicy,
+) -> BeginDecision {
+    match existing.filter(|r| !r.is_stale(now)) {
+        None => BeginDecision {
+            outcome: IdempotencyOutcome::Proceed,
+            write: Some(IdempotencyRecord {
+                fingerprint: *fingerprint,
+                state: RecordState::InFlight {
+                    lease_expires_at: add_saturating(now, policy.in_flight_lease),
+                },
+                expires_at: add_saturating(now, policy.retention),
+            }),
+        },
+        Some(record) if record.fingerprint != *fingerprint => BeginDecision {
+            outcome: IdempotencyOutcome::Conflict,
+            write: None,
+        },
+        Some(record) => BeginDecision {
+            outcome: match &record.state {
+                RecordState::InFlight { .. } => IdempotencyOutcome::InFlight {
+                    retry_after: policy.retry_after,
+                },
+                RecordState::Completed { response } => IdempotencyOutcome::Replay(response.clone()),
+            },
+            write: None,
+        },
+    }
+}
+
+/// Why a response cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompleteError {
+    /// The scope has no live in-flight reservation (never reserved, already completed or
+    /// released, or expired).
+    #[error("no in-flight reservation for this idempotency scope")]
+    NotInFlight,
+}
+
+/// What [`complete`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Completion {
+    /// Store this record (the response will be replayed).
+    Store(IdempotencyRecord),
+    /// Delete the record: the response was 5xx and a retry must run fresh (IDEM-13).
+    Release,
+}
+
+/// Records the response of a request that got [`IdempotencyOutcome::Proceed`] (pure).
+///
+/// A reservation whose lease has run out can still be completed as long as nobody replaced it
+/// and retention is not over.
+///
+/// # Errors
+///
+/// [`CompleteError::NotInFlight`] if `existing` is absent, expired or already completed.
+pub fn complete(
+    existing: Option<&IdempotencyRecord>,
+    response: StoredResponse,
+    now: OffsetDateTime,
+    policy: &IdempotencyPolicy,
+) -> Result<Completion, CompleteError> {
+    let record = existing
+        .filter(|r| now < r.expires_at && matches!(r.state, RecordState::InFlight { .. }))
+        .ok_or(CompleteError::NotInFlight)?;
+    if response.is_server_error() {
+        return Ok(Completion::Release);
+    }
+    Ok(Completion::Store(IdempotencyRecord {
+        fingerprint: record.fingerprint,
+        state: RecordState::Completed { response },
+        expires_at: add_saturating(now, policy.retention),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+// ---------------------------------------------------------------------------------------------
+
+/// Storage for idempotency records. Implementations must make [`begin`](Self::begin) atomic
+/// per scope: of many concurrent calls for a new scope exactly one may get
+/// [`IdempotencyOutcome::Proceed`]. Use the pure [`begin`](fn@begin) and
+/// [`complete`](fn@complete) functions inside a lock or transaction to get the semantics right.
+///
+/// For durable stores, write the completed record in the same transaction as the business
+/// effect (IDEM-17).
+pub trait IdempotencyStore {
+    /// The store's error type.
+    type Error: std::error::Error;
+
+    /// Looks up `scope` and, for a new request, reserves it as in flight with `fingerprint`.
+    ///
+    /// # Errors
+    ///
+    /// Storage failures.
+    fn begin(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+        now: OffsetDateTime,
+    ) -> Result<IdempotencyOutcome, Self::Error>;
+
+    /// Records the response for a reserved scope: stores non-5xx responses for replay and
+    /// releases the reservation on 5xx (IDEM-13).
+    ///
+    /// # Errors
+    ///
+    /// When the scope has no in-flight reservation, or on storage failures.
+    fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+        now: OffsetDateTime,
+    ) -> Result<Completion, Self::Error>;
+
+    /// Drops an in-flight reservation without a response (the handler gave up before any side
+    /// effect), so a retry runs fresh. Completed records are left alone.
+    ///
+    /// # Errors
+    ///
+    /// Storage failures.
+    fn release(&self, scope: &IdempotencyScope) -> Result<(), Self::Error>;
+}
+
+/// A thread-safe in-memory [`IdempotencyStore`] (`Mutex<BTreeMap>`), for tests and single
+/// process servers. Records are lost on restart.
+#[derive(Debug, Default)]
+pub struct InMemoryIdempotencyStore {
+    policy: IdempotencyPolicy,
+    records: Mutex<BTreeMap<IdempotencyScope, IdempotencyRecord>>,
+}
+
+impl InMemoryIdempotencyStore {
+    /// An empty store with `policy`.
+    pub fn new(policy: IdempotencyPolicy) -> Self {
+        Self {
+            policy,
+            records: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The store's policy.
+    pub fn policy(&self) -> &IdempotencyPolicy {
+        &self.policy
+    }
+
+    /// Runs `f` on the map. Every mutation is a single insert or remove, so the map is
+    /// consistent even if another thread panicked while holding the lock; poisoning is ignored.
+    fn with_records<T>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<IdempotencyScope, IdempotencyRecord>) -> T,
+    ) -> T {
+        let mut guard = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// The stored record for `scope` (stale or not).
+    pub fn record(&self, scope: &IdempotencyScope) -> Option<IdempotencyRecord> {
+        self.with_records(|m| m.get(scope).cloned())
+    }
+
+    /// Removes every record that is stale at `now`; returns how many were removed.
+    pub fn purge_stale(&self, now: OffsetDateTime) -> usize {
+        self.with_records(|m| {
+            let before = m.len();
+            m.retain(|_, r| !r.is_stale(now));
+            before - m.len()
+        })
+    }
+
+    /// Number of stored records (stale ones included until purged).
+    pub fn len(&self) -> usize {
+        self.with_records(|m| m.len())
+    }
+
+    /// Whether no records are stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IdempotencyStore for InMemoryIdempotencyStore {
+    type Error = CompleteError;
+
+    fn begin(
+        &self,
+        scope: &IdempotencyScope,
+        fingerprint: &Fingerprint,
+        now: OffsetDateTime,
+    ) -> Result<IdempotencyOutcome, Self::Error> {
+        Ok(self.with_records(|m| {
+            let decision = begin(m.get(scope), fingerprint, now, &self.policy);
+            if let Some(record) = decision.write {
+                m.insert(scope.clone(), record);
+            }
+            decision.outcome
+        }))
+    }
+
+    fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        response: StoredResponse,
+        now: OffsetDateTime,
+    ) -> Result<Completion, Self::Error> {
+        self.with_records(|m| {
+            let completion = complete(m.get(scope), response, now, &self.policy)?;
+            match &completion {
+                Completion::Store(record) => {
+                    m.insert(scope.clone(), record.clone());
+                }
+                Completion::Release => {
+                    m.remove(scope);
+                }
+            }
+            Ok(completion)
+        })
+    }
+
+    fn release(&self, scope: &IdempotencyScope) -> Result<(), Self::Error> {
+        self.with_records(|m| {
+            if matches!(
+                m.get(scope).map(IdempotencyRecord::state),
+                Some(RecordState::InFlight { .. })
+            ) {
+                m.remove(scope);
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,699 @@
+//! Tests for `agentic_commerce::idempotency` (IDEM-03..18).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
+
+use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
+use agentic_commerce::idempotency::{
+    self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
+    IdempotencyRecord, IdempotencyRejection, IdempotencyScope, IdempotencyStore,
+    InMemoryIdempotencyStore, PolicyError, RecordState, StoredResponse,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-04-17 10:00 UTC);
+
+fn key(k: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(k).unwrap()
+}
+
+fn scope(k: &str) -> IdempotencyScope {
+    IdempotencyScope::new("acct_1", "/checkout_sessions", key(k))
+}
+
+fn fp(json: &str) -> Fingerprint {
+    Fingerprint::of_json(json.as_bytes()).unwrap()
+}
+
+fn response(status: u16) -> StoredResponse {
+    StoredResponse::new(
+        status,
+        format!("{{\"status\":{status}}}").into_bytes(),
+        vec![("Content-Type".to_owned(), "application/json".to_owned())],
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fingerprint (IDEM-05, IDEM-06, IDEM-15)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn idem_06_fingerprint_is_sha256_of_the_canonical_json() {
+    let expected: [u8; 32] = Sha256::digest(br#"{"a":[1,"x",null],"b":true}"#).into();
+    let got = fp(" { \"b\" : true ,\n \"a\" : [ 1.0 , \"x\" , null ] } ");
+    assert_eq!(got.as_bytes(), &expected);
+    assert_eq!(
+        fp("{}").to_hex(),
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    assert_eq!(
+        Fingerprint::from_canonical_bytes(b"{}"),
+        fp("{}"),
+        "from_canonical_bytes hashes as-is"
+    );
+    assert_eq!(
+        Fingerprint::of_value(&json!({"b": true, "a": [1, "x", null]})).unwrap(),
+        got
+    );
+}
+
+#[test]
+fn idem_05_key_order_and_whitespace_ignored_numbers_compared_by_value() {
+    assert_eq!(fp(r#"{"a":1,"b":2}"#), fp(r#"{ "b" : 2, "a" : 1 }"#));
+    assert_eq!(fp(r#"{"amount":1.0}"#), fp(r#"{"amount":1}"#));
+    assert_eq!(fp(r#"{"amount":1e0}"#), fp(r#"{"amount":10e-1}"#));
+}
+
+#[test]
+fn idem_05_null_differs_from_absent_and_arrays_are_order_sensitive() {
+    assert_ne!(fp(r#"{"a":1,"buyer":null}"#), fp(r#"{"a":1}"#));
+    assert_ne!(fp(r#"{"items":[1,2]}"#), fp(r#"{"items":[2,1]}"#));
+    assert_ne!(fp(r#"{"a":"1"}"#), fp(r#"{"a":1}"#));
+}
+
+#[test]
+fn idem_15_extension_fields_participate() {
+    assert_ne!(
+        fp(r#"{"currency":"usd","discounts":{"codes":["X"]}}"#),
+        fp(r#"{"currency":"usd"}"#)
+    );
+}
+
+#[test]
+fn idem_fingerprint_rejects_invalid_json_and_duplicate_keys() {
+    assert_eq!(
+        Fingerprint::of_json(br#"{"a":1,"a":2}"#)
+            .unwrap_err()
+            .code(),
+        "duplicate_key"
+    );
+    assert!(Fingerprint::of_json(b"{").is_err());
+    assert!(Fingerprint::of_json(b"").is_err());
+}
+
+#[test]
+fn idem_empty_body_has_its_own_fingerprint() {
+    let empty = Fingerprint::of_body(b"").unwrap();
+    assert_eq!(empty, Fingerprint::from_canonical_bytes(b""));
+    assert_ne!(empty, fp("{}"));
+    assert_ne!(empty, fp("null"));
+    assert_eq!(Fingerprint::of_body(b" {} ").unwrap(), fp("{}"));
+}
+
+#[test]
+fn idem_fingerprint_hex_roundtrip() {
+    let f = fp(r#"{"x":1}"#);
+    assert_eq!(f.to_hex().len(), 64);
+    assert_eq!(f.to_hex().parse::<Fingerprint>().unwrap(), f);
+    assert_eq!(f.to_hex().to_uppercase().parse::<Fingerprint>().unwrap(), f);
+    assert!("00".parse::<Fingerprint>().is_err());
+    assert!("g".repeat(64).parse::<Fingerprint>().is_err());
+    assert!(format!("{f:?}").contains(&f.to_hex()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions through the in-memory store
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn idem_08_09_same_key_same_body_replays_the_original_response() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = scope("k1");
+    let f = fp(r#"{"a":1}"#);
+    assert_eq!(
+        store.begin(&s, &f, T0).unwrap(),
+        IdempotencyOutcome::Proceed
+    );
+    assert!(matches!(
+        store.complete(&s, response(201), T0).unwrap(),
+        Completion::Store(_)
+    ));
+    let later = T0 + Duration::hours(1);
+    let IdempotencyOutcome::Replay(stored) =
+        store.begin(&s, &fp(r#"{ "a" : 1.0 }"#), later).unwrap()
+    else {
+        panic!("expected replay");
+    };
+    assert_eq!(stored, response(201));
+    assert!(store.begin(&s, &f, later).unwrap().rejection().is_none());
+}
+
+#[test]
+fn idem_18_replayed_cancel_with_intent_trace_returns_the_same_200_without_re_running() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = IdempotencyScope::new("agent_1", "/checkout_sessions/cs_1/cancel", key("cancel-1"));
+    let body = br#"{"intent_trace":{"reason_code":"price_too_high","trace_summary":"x"}}"#;
+    let reordered =
+        br#"{ "intent_trace" : { "trace_summary" : "x", "reason_code" : "price_too_high" } }"#;
+    let mut trace_records = 0;
+    for attempt in [&body[..], &reordered[..], &body[..]] {
+        match store
+            .begin(&s, &Fingerprint::of_json(attempt).unwrap(), T0)
+            .unwrap()
+        {
+            IdempotencyOutcome::Proceed => {
+                trace_records += 1;
+                store.complete(&s, response(200), T0).unwrap();
+            }
+            IdempotencyOutcome::Replay(r) => assert_eq!(r.status, 200),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(trace_records, 1);
+}
+
+#[test]
+fn idem_09_replay_headers_add_replayed_true_and_echo_the_key() {
+    let mut stored = response(200);
+    stored
+        .headers
+        .push(("idempotent-replayed".to_owned(), "false".to_owned()));
+    stored
+        .headers
+        .push(("IDEMPOTENCY-KEY".to_owned(), "stale".to_owned()));
+    let headers = stored.replay_headers(&key("k-9"));
+    assert_eq!(
+        headers,
+        vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Idempotent-Replayed".to_owned(), "true".to_owned()),
+            ("Idempotency-Key".to_owned(), "k-9".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn idem_11_same_key_different_body_is_422_conflict_even_in_flight() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = scope("k1");
+    store.begin(&s, &fp(r#"{"a":1}"#), T0).unwrap();
+    let outcome = store.begin(&s, &fp(r#"{"a":2}"#), T0).unwrap();
+    assert_eq!(outcome, IdempotencyOutcome::Conflict);
+    store.complete(&s, response(200), T0).unwrap();
+    let outcome = store.begin(&s, &fp(r#"{"a":2}"#), T0).unwrap();
+    assert_eq!(outcome, IdempotencyOutcome::Conflict);
+    let rejection = outcome.rejection().unwrap();
+    assert_eq!(rejection.status(), 422);
+    assert_eq!(
+        rejection.to_acp_error_json(),
+        json!({
+            "type": "invalid_request",
+            "code": "idempotency_conflict",
+            "message": "Idempotency-Key has already been used with a different request body",
+        })
+    );
+    assert!(rejection.response_headers().is_empty());
+}
+
+#[test]
+fn idem_12_in_flight_is_409_with_retry_after() {
+    let policy = IdempotencyPolicy::default().with_retry_after(RetryAfter::from_secs(3));
+    let store = InMemoryIdempotencyStore::new(policy);
+    let s = scope("k1");
+    let f = fp("{}");
+    assert_eq!(
+        store.begin(&s, &f, T0).unwrap(),
+        IdempotencyOutcome::Proceed
+    );
+    let outcome = store.begin(&s, &f, T0 + Duration::seconds(1)).unwrap();
+    assert_eq!(
+        outcome,
+        IdempotencyOutcome::InFlight {
+            retry_after: RetryAfter::from_secs(3)
+        }
+    );
+    let rejection = outcome.rejection().unwrap();
+    assert_eq!(rejection.status(), 409);
+    assert_eq!(
+        rejection.to_acp_error_json(),
+        json!({
+            "type": "invalid_request",
+            "code": "idempotency_in_flight",
+            "message": "A request with this Idempotency-Key is currently being processed",
+        })
+    );
+    assert_eq!(
+        rejection.response_headers(),
+        vec![("Retry-After", "3".to_owned())]
+    );
+    assert_eq!(
+        IdempotencyRejection::InFlight {
+            retry_after: RetryAfter::from_secs(3)
+        },
+        rejection
+    );
+}
+
+#[test]
+fn idem_13_5xx_is_not_stored_and_a_retry_is_fresh() {
+    for status in [500, 502, 503, 599] {
+        let store = InMemoryIdempotencyStore::default();
+        let s = scope("k1");
+        let f = fp("{}");
+        store.begin(&s, &f, T0).unwrap();
+        assert_eq!(
+            store.complete(&s, response(status), T0).unwrap(),
+            Completion::Release
+        );
+        assert!(store.is_empty());
+        assert_eq!(
+            store.begin(&s, &f, T0).unwrap(),
+            IdempotencyOutcome::Proceed
+        );
+        // Even with a different body: the key is free again.
+        store.release(&s).unwrap();
+        assert_eq!(
+            store.begin(&s, &fp("[1]"), T0).unwrap(),
+            IdempotencyOutcome::Proceed
+        );
+    }
+}
+
+#[test]
+fn idem_08_4xx_responses_are_stored_and_replayed() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = scope("k1");
+    let f = fp("{}");
+    store.begin(&s, &f, T0).unwrap();
+    store.complete(&s, response(400), T0).unwrap();
+    assert_eq!(
+        store.begin(&s, &f, T0).unwrap(),
+        IdempotencyOutcome::Replay(response(400))
+    );
+}
+
+#[test]
+fn idem_14_retention_is_at_least_24h_and_a_reused_key_after_expiry_is_new() {
+    assert_eq!(
+        IdempotencyPolicy::new(Duration::hours(24) - Duration::seconds(1)),
+        Err(PolicyError::RetentionTooShort)
+    );
+    assert_eq!(
+        IdempotencyPolicy::default().retention(),
+        Duration::hours(24)
+    );
+    let store = InMemoryIdempotencyStore::default();
+    let s = scope("k1");
+    let f = fp("{}");
+    store.begin(&s, &f, T0).unwrap();
+    let done = T0 + Duration::seconds(10);
+    store.complete(&s, response(201), done).unwrap();
+    let just_before = done + Duration::hours(24) - Duration::nanoseconds(1);
+    assert!(matches!(
+        store.begin(&s, &f, just_before).unwrap(),
+        IdempotencyOutcome::Replay(_)
+    ));
+    assert_eq!(
+        store
+            .begin(&s, &fp(r#"{"different":true}"#), just_before)
+            .unwrap(),
+        IdempotencyOutcome::Conflict
+    );
+    let expiry = done + Duration::hours(24);
+    assert_eq!(
+        store
+            .begin(&s, &fp(r#"{"different":true}"#), expiry)
+            .unwrap(),
+        IdempotencyOutcome::Proceed,
+        "after expiry a reused key is a new request, even with another body"
+    );
+
+    let long = InMemoryIdempotencyStore::new(IdempotencyPolicy::new(Duration::days(7)).unwrap());
+    long.begin(&s, &f, T0).unwrap();
+    long.complete(&s, response(200), T0).unwrap();
+    assert!(matches!(
+        long.begin(&s, &f, T0 + Duration::days(6)).unwrap(),
+        IdempotencyOutcome::Replay(_)
+    ));
+}
+
+#[test]
+fn idem_abandoned_in_flight_reservation_expires_after_the_lease() {
+    let policy = IdempotencyPolicy::default()
+        .with_in_flight_lease(Duration::seconds(30))
+        .unwrap();
+    assert_eq!(
+        IdempotencyPolicy::default().with_in_flight_lease(Duration::ZERO),
+        Err(PolicyError::LeaseNotPositive)
+    );
+    let store = InMemoryIdempotencyStore::new(policy);
+    let s = scope("k1");
+    let f = fp("{}");
+    store.begin(&s, &f, T0).unwrap();
+    assert!(matches!(
+        store.begin(&s, &f, T0 + Duration::seconds(29)).unwrap(),
+        IdempotencyOutcome::InFlight { .. }
+    ));
+    assert_eq!(
+        store.begin(&s, &f, T0 + Duration::seconds(30)).unwrap(),
+        IdempotencyOutcome::Proceed
+    );
+    assert_eq!(store.purge_stale(T0 + Duration::seconds(30)), 0);
+    assert_eq!(store.purge_stale(T0 + Duration::seconds(60)), 1);
+}
+
+#[test]
+fn idem_complete_requires_a_live_reservation() {
+    let store = InMemoryIdempotencyStore::default();
+    let s = scope("k1");
+    assert_eq!(
+        store.complete(&s, response(200), T0),
+        Err(CompleteError::NotInFlight)
+    );
+    store.begin(&s, &fp("{}"), T0).unwrap();
+    store.complete(&s, response(200), T0).unwrap();
+    assert_eq!(
+        store.complete(&s, response(201), T0),
+        Err(CompleteError::NotInFlight),
+        "a completed response is never overwritten"
+    );
+    let s2 = scope("k2");
+    store.begin(&s2, &fp("{}"), T0).unwrap();
+    store.release(&s2).unwrap();
+    assert_eq!(
+        store.complete(&s2, response(200), T0),
+        Err(CompleteError::NotInFlight)
+    );
+    // Release leaves completed records alone.
+    store.release(&s).unwrap();
+    assert!(matches!(
+        store.begin(&s, &fp("{}"), T0).unwrap(),
+        IdempotencyOutcome::Replay(_)
+    ));
+}
+
+#[test]
+fn idem_03_scope_is_identity_plus_path_plus_key() {
+    let store = InMemoryIdempotencyStore::default();
+    let f = fp("{}");
+    let base = IdempotencyScope::new("acct_1", "/checkout_sessions", key("k"));
+    let others = [
+        IdempotencyScope::new("acct_2", "/checkout_sessions", key("k")),
+        IdempotencyScope::new("acct_1", "/carts", key("k")),
+        IdempotencyScope::new("acct_1", "/checkout_sessions", key("K")),
+    ];
+    assert_eq!(
+        store.begin(&base, &f, T0).unwrap(),
+        IdempotencyOutcome::Proceed
+    );
+    for other in &others {
+        assert_eq!(
+            store.begin(other, &fp("[]"), T0).unwrap(),
+            IdempotencyOutcome::Proceed
+        );
+    }
+    assert_eq!(store.len(), 4);
+}
+
+#[test]
+fn idem_pure_functions_and_records() {
+    let policy = IdempotencyPolicy::default();
+    let f = fp("{}");
+    let d = idempotency::begin(None, &f, T0, &policy);
+    assert_eq!(d.outcome, IdempotencyOutcome::Proceed);
+    let record = d.write.unwrap();
+    assert_eq!(record.fingerprint(), &f);
+    assert_eq!(record.expires_at(), T0 + Duration::hours(24));
+    assert!(
+        matches!(record.state(), RecordState::InFlight { lease_expires_at } if *lease_expires_at == T0 + Duration::minutes(5))
+    );
+    let again = idempotency::begin(Some(&record), &f, T0, &policy);
+    assert!(again.write.is_none());
+    let Completion::Store(done) =
+        idempotency::complete(Some(&record), response(200), T0, &policy).unwrap()
+    else {
+        panic!("expected store");
+    };
+    assert!(matches!(done.state(), RecordState::Completed { response: r } if r.status == 200));
+    // A record loaded from elsewhere.
+    let loaded = IdempotencyRecord::new(f, done.state().clone(), done.expires_at());
+    assert_eq!(loaded, done);
+    // Far-future times saturate instead of panicking.
+    let far = datetime!(9999-12-31 23:59 UTC);
+    let d = idempotency::begin(None, &f, far, &policy);
+    assert!(d.write.unwrap().expires_at() >= far);
+}
+
+#[test]
+fn idem_store_is_object_safe_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<InMemoryIdempotencyStore>();
+    let store = InMemoryIdempotencyStore::default();
+    let dynamic: &dyn IdempotencyStore<Error = CompleteError> = &store;
+    assert_eq!(
+        dynamic.begin(&scope("k"), &fp("{}"), T0).unwrap(),
+        IdempotencyOutcome::Proceed
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency: exactly one execution per key
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn idem_concurrent_racers_execute_exactly_once() {
+    const THREADS: usize = 16;
+    const ROUNDS: usize = 300;
+    let store = InMemoryIdempotencyStore::default();
+    let barrier = Barrier::new(THREADS);
+    let executions: Vec<AtomicUsize> = (0..ROUNDS).map(|_| AtomicUsize::new(0)).collect();
+    let outcomes = Mutex::new(BTreeMap::<&'static str, usize>::new());
+    let f = fp(r#"{"line_items":[{"id":"item_1"}]}"#);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for (round, executed) in executions.iter().enumerate() {
+                    let sc = scope(&format!("round-{round}"));
+                    barrier.wait();
+                    let outcome = store.begin(&sc, &f, T0).unwrap();
+                    let name = match outcome {
+                        IdempotencyOutcome::Proceed => {
+                            executed.fetch_add(1, Ordering::SeqCst);
+                            store.complete(&sc, response(201), T0).unwrap();
+                            "proceed"
+                        }
+                        IdempotencyOutcome::InFlight { .. } => "in_flight",
+                        IdempotencyOutcome::Replay(r) => {
+                            assert_eq!(r, response(201));
+                            "replay"
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    };
+                    *outcomes.lock().unwrap().entry(name).or_default() += 1;
+                }
+            });
+        }
+    });
+    for (round, executed) in executions.iter().enumerate() {
+        assert_eq!(executed.load(Ordering::SeqCst), 1, "round {round}");
+    }
+    let outcomes = outcomes.into_inner().unwrap();
+    assert_eq!(outcomes["proceed"], ROUNDS);
+    assert_eq!(outcomes.values().sum::<usize>(), ROUNDS * THREADS);
+    // Afterwards every key replays.
+    for round in 0..ROUNDS {
+        let sc = scope(&format!("round-{round}"));
+        assert!(matches!(
+            store.begin(&sc, &f, T0).unwrap(),
+            IdempotencyOutcome::Replay(_)
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests
+// ---------------------------------------------------------------------------------------------
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1_000_000_i64..1_000_000).prop_map(Value::from),
+        "[a-z\u{e9}\u{1f600}]{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z]{1,4}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Writes `v` as JSON text with object members in reverse order, whitespace everywhere and
+/// integers written as `n.0`.
+fn write_shuffled(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            out.push_str("{ ");
+            let members: Vec<_> = m.iter().rev().collect();
+            for (i, (k, val)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" ,\n ");
+                }
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push_str(" :\t");
+                write_shuffled(val, out);
+            }
+            out.push_str(" }");
+        }
+        Value::Array(a) => {
+            out.push_str("[ ");
+            for (i, val) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" , ");
+                }
+                write_shuffled(val, out);
+            }
+            out.push_str(" ]");
+        }
+        Value::Number(n) => {
+            let _ = write!(out, "{n}.0");
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap()),
+    }
+}
+
+proptest! {
+    #[test]
+    fn idem_05_fingerprint_invariant_under_key_order_whitespace_and_number_spelling(v in arb_json()) {
+        let compact = serde_json::to_string(&v).unwrap();
+        let mut shuffled = String::new();
+        write_shuffled(&v, &mut shuffled);
+        prop_assert_eq!(fp(&compact), fp(&shuffled));
+        prop_assert_eq!(fp(&compact), Fingerprint::of_value(&v).unwrap());
+    }
+
+    #[test]
+    fn idem_05_fingerprint_changes_when_a_value_changes_or_null_replaces_absent(
+        m in proptest::collection::btree_map("[a-z]{1,4}", arb_json(), 1..6),
+        new_key in "[A-Z]{1,3}",
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let obj: serde_json::Map<String, Value> = m.clone().into_iter().collect();
+        let base = Value::Object(obj.clone());
+        // null vs absent
+        let mut with_null = obj.clone();
+        with_null.insert(new_key, Value::Null);
+        prop_assert_ne!(Fingerprint::of_value(&base).unwrap(), Fingerprint::of_value(&Value::Object(with_null)).unwrap());
+        // change one value
+        let (k, old) = m.iter().nth(pick.index(m.len())).unwrap();
+        let mut changed = obj;
+        let replacement = if *old == json!("changed") { json!("changed!") } else { json!("changed") };
+        changed.insert(k.clone(), replacement);
+        prop_assert_ne!(Fingerprint::of_value(&base).unwrap(), Fingerprint::of_value(&Value::Object(changed)).unwrap());
+    }
+}
+
+/// One step of the state-machine test.
+#[derive(Debug, Clone)]
+enum Op {
+    Begin { key: usize, body: usize },
+    Complete { key: usize, status: u16 },
+    Release { key: usize },
+    Advance { seconds: i64 },
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3_usize, 0..2_usize).prop_map(|(key, body)| Op::Begin { key, body }),
+        3 => (0..3_usize, prop::sample::select(vec![200_u16, 201, 404, 422, 500, 503]))
+            .prop_map(|(key, status)| Op::Complete { key, status }),
+        1 => (0..3_usize).prop_map(|key| Op::Release { key }),
+        2 => prop::sample::select(vec![1_i64, 29, 30, 3_600, 86_399, 86_400, 90_000])
+            .prop_map(|seconds| Op::Advance { seconds }),
+    ]
+}
+
+/// What the model predicts for a `begin`.
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    Proceed,
+    Replay(u16),
+    Conflict,
+    InFlight,
+}
+
+/// The reference model: per key, the body, the completed status (if any), the time of the
+/// last write and of the reservation. Seconds since the start.
+#[derive(Debug, Clone)]
+struct ModelEntry {
+    body: usize,
+    status: Option<u16>,
+    written_at: i64,
+    reserved_at: i64,
+}
+
+const LEASE: i64 = 30;
+const RETENTION: i64 = 86_400;
+
+fn model_live(e: &ModelEntry, now: i64) -> bool {
+    now - e.written_at < RETENTION && (e.status.is_some() || now - e.reserved_at < LEASE)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn idem_state_machine_matches_a_simple_model(ops in proptest::collection::vec(arb_op(), 1..60)) {
+        let policy = IdempotencyPolicy::default()
+            .with_in_flight_lease(Duration::seconds(LEASE))
+            .unwrap();
+        let store = InMemoryIdempotencyStore::new(policy);
+        let bodies = [fp(r#"{"a":1}"#), fp(r#"{"a":null}"#)];
+        let mut model: BTreeMap<usize, ModelEntry> = BTreeMap::new();
+        let mut now = 0_i64;
+        for op in ops {
+            let at = T0 + Duration::seconds(now);
+            match op {
+                Op::Begin { key, body } => {
+                    let got = match store.begin(&scope(&key.to_string()), &bodies[body], at).unwrap() {
+                        IdempotencyOutcome::Proceed => Expect::Proceed,
+                        IdempotencyOutcome::Replay(r) => Expect::Replay(r.status),
+                        IdempotencyOutcome::Conflict => Expect::Conflict,
+                        IdempotencyOutcome::InFlight { .. } => Expect::InFlight,
+                        other => panic!("unexpected {other:?}"),
+                    };
+                    let expected = match model.get(&key).filter(|e| model_live(e, now)) {
+                        None => {
+                            model.insert(key, ModelEntry { body, status: None, written_at: now, reserved_at: now });
+                            Expect::Proceed
+                        }
+                        Some(e) if e.body != body => Expect::Conflict,
+                        Some(ModelEntry { status: Some(s), .. }) => Expect::Replay(*s),
+                        Some(_) => Expect::InFlight,
+                    };
+                    prop_assert_eq!(got, expected);
+                }
+                Op::Complete { key, status } => {
+                    let got = store.complete(&scope(&key.to_string()), response(status), at);
+                    let reserved = model
+                        .get(&key)
+                        .is_some_and(|e| e.status.is_none() && now - e.written_at < RETENTION);
+                    prop_assert_eq!(got.is_ok(), reserved);
+                    if reserved {
+                        if status >= 500 {
+                            model.remove(&key);
+                        } else if let Some(e) = model.get_mut(&key) {
+                            e.status = Some(status);
+                            e.written_at = now;
+                        }
+                    }
+                }
+                Op::Release { key } => {
+                    store.release(&scope(&key.to_string())).unwrap();
+                    if model.get(&key).is_some_and(|e| e.status.is_none()) {
+                        model.remove(&key);
+                    }
+                }
+                Op::Advance { seconds } => now += seconds,
+            }
+        }
+    }
+}
