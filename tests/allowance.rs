@@ -1,5 +1,8 @@
 //! Integration tests for `agentic_commerce::allowance` (DP-03 … DP-11).
 
+// Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

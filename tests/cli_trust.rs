@@ -1,6 +1,9 @@
 //! End-to-end tests of the `acp` trust subcommands: `webhook-sign`, `webhook-verify` and
 //! `allowance-check` (WH-01 … WH-05, DP-03 … DP-10).
 
+// Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

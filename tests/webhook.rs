@@ -1,5 +1,8 @@
 //! Integration tests for `agentic_commerce::webhook` (WH-01 … WH-05).
 
+// Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use agentic_commerce::webhook::{
@@ -45,7 +48,7 @@ struct VectorFile {
 }
 
 #[derive(Deserialize)]
-struct Body {
+struct Payload {
     body: Option<String>,
     body_hex: Option<String>,
     body_repeat: Option<Repeat>,
@@ -57,7 +60,7 @@ struct Repeat {
     count: usize,
 }
 
-impl Body {
+impl Payload {
     fn bytes(&self) -> Vec<u8> {
         match (&self.body, &self.body_hex, &self.body_repeat) {
             (Some(text), None, None) => text.as_bytes().to_vec(),
@@ -77,7 +80,7 @@ struct SignVector {
     secret: String,
     timestamp: String,
     #[serde(flatten)]
-    body: Body,
+    body: Payload,
     v1: String,
     header: String,
 }
@@ -87,7 +90,7 @@ struct VerifyVector {
     name: String,
     secrets: Vec<String>,
     #[serde(flatten)]
-    body: Body,
+    body: Payload,
     now: i64,
     header: String,
     expect: String,
@@ -634,16 +637,16 @@ fn wh01_verified_body_parses_into_a_typed_event() {
 #[test]
 fn wh01_parse_errors_carry_the_json_path() {
     let s = secret("whsec_parse");
-    let verifier = WebhookVerifier::new(s.clone());
+    let receiver = WebhookVerifier::new(s.clone());
     let body = br#"{"type":"order_update","data":{"status":5}}"#;
     let header = webhook::sign(&s, T, body);
-    let verified = verifier.verify(Some(&header), body, at(t_i64())).unwrap();
+    let verified = receiver.verify(Some(&header), body, at(t_i64())).unwrap();
     let err = verified.parse::<Event>().unwrap_err();
     assert_eq!(err.path(), "data.status");
 
     let body = br#"{"type":"x","data":{"status":"s"}} trailing"#;
     let header = webhook::sign(&s, T, body);
-    let verified = verifier.verify(Some(&header), body, at(t_i64())).unwrap();
+    let verified = receiver.verify(Some(&header), body, at(t_i64())).unwrap();
     assert!(verified.parse::<Event>().is_err());
 }
 
