@@ -385,7 +385,9 @@ impl WebhookVerifier {
     /// Verifies a webhook request.
     ///
     /// `header` is the `Merchant-Signature` header value (`None` when absent), `body` the raw
-    /// request body bytes exactly as received, and `now` the current time.
+    /// request body bytes exactly as received, and `now` the current time. If your framework
+    /// exposes header values as bytes, pass `String::from_utf8_lossy(bytes)`: any non-ASCII
+    /// byte makes the header [`MalformedReason::InvalidCharacter`].
     ///
     /// # Errors
     ///
