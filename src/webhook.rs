@@ -1,1 +1,639 @@
-//! (placeholder: being written)
+//! Webhook signatures: the `Merchant-Signature` header (WH-01 … WH-05).
+//!
+//! A merchant POSTs order events to the agent platform's webhook receiver and signs each
+//! request with a shared secret (WH-01). The header value is
+//!
+//! ```text
+//! Merchant-Signature: t=<unix seconds>,v1=<64 hex digits>
+//! ```
+//!
+//! where `v1 = hex(HMAC-SHA256(secret, t + "." + raw_body))` (WH-02, WH-03). The MAC covers the
+//! **raw body bytes exactly as received**, never a re-serialized JSON value, and the timestamp
+//! digits exactly as they appear in the header.
+//!
+//! - Senders call [`sign`] (or [`MerchantSignature::compute`]) and put the result in the header.
+//! - Receivers build a [`WebhookVerifier`] from one or more [`WebhookSecret`]s and call
+//!   [`WebhookVerifier::verify`] with the header value, the raw body and the current time. The
+//!   result is a [`VerifiedWebhook`] proof; only after that does
+//!   [`VerifiedWebhook::parse`] turn the body into a typed event.
+//! - Every failure is a [`WebhookError`]. They all map to HTTP 401 with the ACP error body
+//!   `{"type":"invalid_request","code":"invalid_signature","message":…}` (WH-05), see
+//!   [`WebhookError::http_status`] and [`WebhookError::acp_error_json`].
+//!
+//! # Parsing rules
+//!
+//! The 2026-04-17 `openapi.agentic_checkout_webhook.yaml` gives the pattern `^t=\d+,v1=[a-fA-F0-9]{64}$`. This module
+//! accepts every header that pattern accepts, and, to support secret rotation the way Stripe
+//! does, a little more:
+//!
+//! - The value is a comma-separated list of `key=value` elements, in any order. Exactly one
+//!   `t` element is required; a second one is malformed.
+//! - One or more `v1` elements are accepted (the spec pattern allows exactly one; a sender that
+//!   is rotating secrets may send one signature per secret). Verification succeeds when any
+//!   `v1` matches under any configured secret. Every `v1` value must be exactly 64 hexadecimal
+//!   digits, upper or lower case; anything else (empty, 63 or 65 digits, non-hex) makes the
+//!   whole header malformed, so a short or empty signature can never match.
+//! - Elements with other keys (`v0=…`, future schemes) are ignored, but must still have the
+//!   `key=value` shape.
+//! - Leading and trailing spaces and tabs around the whole value are trimmed, because HTTP
+//!   itself does not treat them as part of a field value (RFC 9110 §5.5). **No other
+//!   whitespace is allowed**: `t=1, v1=…` is malformed, as the spec pattern says. Only visible
+//!   ASCII characters are allowed; empty elements (`,,`, a trailing comma) are malformed.
+//! - `t` is one or more ASCII digits (leading zeros allowed, as in `\d+`) whose value fits in a
+//!   `u64`; a larger value is malformed. The MAC is computed over the digits as sent.
+//!
+//! # Timestamp tolerance
+//!
+//! A signature is fresh when `|now - t| <= tolerance`, in whole seconds (WH-04). The boundary
+//! is **inclusive**: with the default tolerance of [`DEFAULT_TOLERANCE_SECS`] (300 s, the
+//! spec's recommendation), `t = now - 300` and `t = now + 300` are accepted while
+//! `t = now - 301` and `t = now + 301` are [`WebhookError::Stale`]. The difference is computed in
+//! 128-bit arithmetic, so no timestamp can overflow. `now` is truncated to whole seconds.
+//!
+//! # Security
+//!
+//! - MACs are compared with [`hmac::Mac::verify_slice`] (constant time) on the full 32 decoded
+//!   bytes. Every (secret, `v1`) pair is tried, with no early exit, and errors never say which
+//!   secret or how much of a signature matched.
+//! - The checks run in a fixed order: missing, then malformed, then stale, then mismatch. The
+//!   timestamp is checked before any MAC, so a stale header costs no HMAC work.
+//! - [`WebhookSecret`] has a redacted `Debug` and no `Display`, `Serialize` or `PartialEq`.
+//!
+//! # Example
+//!
+//! ```
+//! use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+//! use time::OffsetDateTime;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = WebhookSecret::new("whsec_test_secret")?;
+//! let body = br#"{"type":"order_update","data":{"type":"order"}}"#;
+//!
+//! // Merchant side.
+//! let header = webhook::sign(&secret, 1_709_123_456, body);
+//!
+//! // Receiver side.
+//! let verifier = WebhookVerifier::new(secret);
+//! let now = OffsetDateTime::from_unix_timestamp(1_709_123_500)?;
+//! let verified = verifier.verify(Some(&header), body, now)?;
+//! let event: serde_json::Value = verified.parse()?;
+//! assert_eq!(event["type"], "order_update");
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use hmac::{Hmac, Mac as _};
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The HTTP header that carries the webhook signature (WH-01).
+pub const HEADER_NAME: &str = "Merchant-Signature";
+
+/// The default timestamp tolerance in seconds: 300, the spec's recommendation (WH-04).
+pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
+
+/// The length in bytes of a decoded `v1` signature (HMAC-SHA256 output).
+pub const SIGNATURE_LEN: usize = 32;
+
+/// A shared webhook signing secret.
+///
+/// The secret's bytes are used as the HMAC key exactly as given: a `whsec_` prefix is part of
+/// the key and nothing is base64-decoded (this is what Stripe-style `t=…,v1=…` signers do).
+///
+/// The type has a redacted `Debug` and deliberately no `Display`, `Serialize` or `PartialEq`,
+/// so the secret cannot end up in logs or be compared in variable time by accident.
+#[derive(Clone)]
+pub struct WebhookSecret {
+    key: Box<[u8]>,
+    /// HMAC-SHA256 already keyed with `key`; cloned for each MAC.
+    keyed: HmacSha256,
+}
+
+impl WebhookSecret {
+    /// Wraps a secret (a string or raw bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidSecretError`] if the secret is empty: an empty HMAC key is valid for HMAC but
+    /// is never a real configuration.
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, InvalidSecretError> {
+        let key = secret.into().into_boxed_slice();
+        if key.is_empty() {
+            return Err(InvalidSecretError);
+        }
+        // HMAC accepts keys of every length, so this error branch is unreachable in practice.
+        let keyed = HmacSha256::new_from_slice(&key).map_err(|_| InvalidSecretError)?;
+        Ok(Self { key, keyed })
+    }
+
+    /// The raw key bytes.
+    ///
+    /// # Security Warning
+    ///
+    /// This exposes the secret. Do not log it, print it or compare it with `==`.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// A MAC keyed with this secret and already fed `t + "."` (WH-03).
+    fn mac_for(&self, timestamp_digits: &str) -> HmacSha256 {
+        let mut mac = self.keyed.clone();
+        mac.update(timestamp_digits.as_bytes());
+        mac.update(b".");
+        mac
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([REDACTED])")
+    }
+}
+
+/// The error from [`WebhookSecret::new`] for an unusable (empty) secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("webhook secret must not be empty")]
+pub struct InvalidSecretError;
+
+/// Signs a webhook body and returns the `Merchant-Signature` header value
+/// `t=<timestamp>,v1=<64 lowercase hex>` (WH-02, WH-03).
+///
+/// `timestamp` is the current time in Unix seconds; `body` is the exact bytes that will be sent.
+pub fn sign(secret: &WebhookSecret, timestamp: u64, body: &[u8]) -> String {
+    MerchantSignature::compute(secret, timestamp, body).to_string()
+}
+
+/// A parsed `Merchant-Signature` header value.
+///
+/// [`FromStr`] applies the parsing rules in the [module docs](self); [`Display`](fmt::Display)
+/// writes `t=<digits>,v1=<hex>[,v1=<hex>…]` with lowercase hex, keeping the timestamp digits as
+/// parsed (so a parsed header displays as it was received, except for hex case, ignored
+/// unknown elements and element order).
+///
+/// Parsing only checks the shape; use [`WebhookVerifier`] to check the signature.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MerchantSignature {
+    timestamp: u64,
+    timestamp_digits: String,
+    signatures: Vec<[u8; SIGNATURE_LEN]>,
+}
+
+impl MerchantSignature {
+    /// Computes the header for `body` signed with `secret` at `timestamp` (Unix seconds).
+    pub fn compute(secret: &WebhookSecret, timestamp: u64, body: &[u8]) -> Self {
+        let timestamp_digits = timestamp.to_string();
+        let mut mac = secret.mac_for(&timestamp_digits);
+        mac.update(body);
+        let tag: [u8; SIGNATURE_LEN] = mac.finalize().into_bytes().into();
+        Self {
+            timestamp,
+            timestamp_digits,
+            signatures: vec![tag],
+        }
+    }
+
+    /// The signed timestamp `t`, in Unix seconds.
+    pub fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// The decoded `v1` signatures, in header order (at least one).
+    pub fn signatures(&self) -> &[[u8; SIGNATURE_LEN]] {
+        &self.signatures
+    }
+
+    /// Adds another `v1` signature (for a sender signing with several secrets during a
+    /// rotation), computed over the same timestamp and body.
+    #[must_use]
+    pub fn with_additional_secret(mut self, secret: &WebhookSecret, body: &[u8]) -> Self {
+        let mut mac = secret.mac_for(&self.timestamp_digits);
+        mac.update(body);
+        self.signatures.push(mac.finalize().into_bytes().into());
+        self
+    }
+
+    /// Whether any `v1` signature is a valid MAC of `body` under any of `secrets`.
+    ///
+    /// Every pair is compared in constant time and none is skipped once a match is found.
+    fn matches(&self, secrets: &[WebhookSecret], body: &[u8]) -> bool {
+        let mut matched = false;
+        for secret in secrets {
+            let mut mac = secret.mac_for(&self.timestamp_digits);
+            mac.update(body);
+            for signature in &self.signatures {
+                matched |= mac.clone().verify_slice(signature).is_ok();
+            }
+        }
+        matched
+    }
+}
+
+impl fmt::Debug for MerchantSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantSignature")
+            .field("timestamp", &self.timestamp_digits)
+            .field("v1_count", &self.signatures.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for MerchantSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t={}", self.timestamp_digits)?;
+        for signature in &self.signatures {
+            f.write_str(",v1=")?;
+            for byte in signature {
+                write!(f, "{byte:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for MerchantSignature {
+    type Err = WebhookError;
+
+    /// Parses a header value; an empty (or all-blank) value is [`WebhookError::Missing`], any
+    /// other failure is [`WebhookError::Malformed`].
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let value = value.trim_matches([' ', '\t']);
+        if value.is_empty() {
+            return Err(WebhookError::Missing);
+        }
+        if !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(malformed(MalformedReason::InvalidCharacter));
+        }
+        let mut timestamp: Option<(u64, &str)> = None;
+        let mut signatures = Vec::new();
+        for element in value.split(',') {
+            let Some((key, val)) = element.split_once('=') else {
+                return Err(malformed(MalformedReason::InvalidElement));
+            };
+            if key.is_empty() {
+                return Err(malformed(MalformedReason::InvalidElement));
+            }
+            match key {
+                "t" => {
+                    if timestamp.is_some() {
+                        return Err(malformed(MalformedReason::DuplicateTimestamp));
+                    }
+                    timestamp = Some((parse_timestamp(val)?, val));
+                }
+                "v1" => signatures.push(decode_signature(val)?),
+                _ => {}
+            }
+        }
+        let Some((timestamp, digits)) = timestamp else {
+            return Err(malformed(MalformedReason::MissingTimestamp));
+        };
+        if signatures.is_empty() {
+            return Err(malformed(MalformedReason::MissingSignature));
+        }
+        Ok(Self {
+            timestamp,
+            timestamp_digits: digits.to_owned(),
+            signatures,
+        })
+    }
+}
+
+fn malformed(reason: MalformedReason) -> WebhookError {
+    WebhookError::Malformed { reason }
+}
+
+fn parse_timestamp(digits: &str) -> Result<u64, WebhookError> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed(MalformedReason::InvalidTimestamp));
+    }
+    digits
+        .parse::<u64>()
+        .map_err(|_| malformed(MalformedReason::TimestampOutOfRange))
+}
+
+fn decode_signature(hex: &str) -> Result<[u8; SIGNATURE_LEN], WebhookError> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 2 * SIGNATURE_LEN {
+        return Err(malformed(MalformedReason::InvalidSignatureLength));
+    }
+    let mut out = [0_u8; SIGNATURE_LEN];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let &[high, low] = pair else {
+            return Err(malformed(MalformedReason::InvalidSignatureLength));
+        };
+        match (hex_value(high), hex_value(low)) {
+            (Some(high), Some(low)) => *slot = (high << 4) | low,
+            _ => return Err(malformed(MalformedReason::InvalidSignatureHex)),
+        }
+    }
+    Ok(out)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Verifies `Merchant-Signature` headers against one or more secrets (WH-01, WH-04).
+///
+/// Holding several secrets supports zero-downtime rotation: configure the new and the old
+/// secret until every sender has switched. A verifier always has at least one secret.
+#[derive(Debug, Clone)]
+pub struct WebhookVerifier {
+    secrets: Vec<WebhookSecret>,
+    tolerance_secs: u64,
+}
+
+impl WebhookVerifier {
+    /// A verifier with one secret and the default tolerance of [`DEFAULT_TOLERANCE_SECS`].
+    pub fn new(secret: WebhookSecret) -> Self {
+        Self {
+            secrets: vec![secret],
+            tolerance_secs: DEFAULT_TOLERANCE_SECS,
+        }
+    }
+
+    /// Also accepts signatures made with `secret` (secret rotation).
+    #[must_use]
+    pub fn with_secret(mut self, secret: WebhookSecret) -> Self {
+        self.secrets.push(secret);
+        self
+    }
+
+    /// Sets the timestamp tolerance in seconds, applied in both directions and inclusive
+    /// (`|now - t| <= tolerance_secs` is fresh). Zero accepts only `t == now`.
+    #[must_use]
+    pub fn with_tolerance_secs(mut self, tolerance_secs: u64) -> Self {
+        self.tolerance_secs = tolerance_secs;
+        self
+    }
+
+    /// The timestamp tolerance in seconds.
+    pub fn tolerance_secs(&self) -> u64 {
+        self.tolerance_secs
+    }
+
+    /// Verifies a webhook request.
+    ///
+    /// `header` is the `Merchant-Signature` header value (`None` when absent), `body` the raw
+    /// request body bytes exactly as received, and `now` the current time. If your framework
+    /// exposes header values as bytes, pass `String::from_utf8_lossy(bytes)`: any non-ASCII
+    /// byte makes the header [`MalformedReason::InvalidCharacter`].
+    ///
+    /// # Errors
+    ///
+    /// In this order: [`WebhookError::Missing`] if the header is absent or blank,
+    /// [`WebhookError::Malformed`] if it does not parse, [`WebhookError::Stale`] if `t` is
+    /// outside the tolerance, [`WebhookError::Mismatch`] if no `v1` matches under any secret.
+    pub fn verify<'a>(
+        &self,
+        header: Option<&str>,
+        body: &'a [u8],
+        now: OffsetDateTime,
+    ) -> Result<VerifiedWebhook<'a>, WebhookError> {
+        let header: MerchantSignature = header.ok_or(WebhookError::Missing)?.parse()?;
+        let skew = i128::from(now.unix_timestamp()) - i128::from(header.timestamp);
+        if skew.unsigned_abs() > u128::from(self.tolerance_secs) {
+            return Err(WebhookError::Stale {
+                timestamp: header.timestamp,
+            });
+        }
+        if header.matches(&self.secrets, body) {
+            Ok(VerifiedWebhook {
+                timestamp: header.timestamp,
+                body,
+            })
+        } else {
+            Err(WebhookError::Mismatch)
+        }
+    }
+
+    /// [`verify`](Self::verify) with `now` read from the system clock.
+    ///
+    /// # Errors
+    ///
+    /// As for [`verify`](Self::verify).
+    pub fn verify_now<'a>(
+        &self,
+        header: Option<&str>,
+        body: &'a [u8],
+    ) -> Result<VerifiedWebhook<'a>, WebhookError> {
+        self.verify(header, body, OffsetDateTime::now_utc())
+    }
+}
+
+/// Proof that a webhook body was signed with a configured secret within the tolerance.
+///
+/// Only [`WebhookVerifier::verify`] constructs it. Request handlers can take a
+/// `VerifiedWebhook` instead of raw bytes, so an unverified body cannot reach them; the body is
+/// parsed into a typed event with [`parse`](Self::parse) only after verification.
+#[derive(Clone, Copy)]
+pub struct VerifiedWebhook<'a> {
+    timestamp: u64,
+    body: &'a [u8],
+}
+
+impl<'a> VerifiedWebhook<'a> {
+    /// The signed timestamp `t`, in Unix seconds.
+    pub fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// The verified raw body bytes.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Parses the verified body as JSON into `T` (for example the typed webhook event).
+    ///
+    /// # Errors
+    ///
+    /// [`WebhookBodyError`] with the JSON path of the failing value if the body is not valid
+    /// JSON or does not match `T`. This is a bad request (400), not a signature failure.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, WebhookBodyError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(self.body);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            WebhookBodyError {
+                path: error.path().to_string(),
+                source: error.into_inner(),
+            }
+        })?;
+        deserializer.end().map_err(|source| WebhookBodyError {
+            path: String::from("."),
+            source,
+        })?;
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for VerifiedWebhook<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedWebhook")
+            .field("timestamp", &self.timestamp)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// A verified webhook body that is not valid JSON for the requested type.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid webhook body at {path}: {source}")]
+pub struct WebhookBodyError {
+    path: String,
+    #[source]
+    source: serde_json::Error,
+}
+
+impl WebhookBodyError {
+    /// The path of the failing value (`.` for the document itself, else as
+    /// `data.line_items[0].quantity`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Why a `Merchant-Signature` header failed verification (WH-05).
+///
+/// Every variant is an HTTP 401 with ACP error code `invalid_signature`. The variants tell a
+/// missing header from a malformed one, a stale timestamp and a signature mismatch, but never
+/// which secret or how much of a signature matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The header is absent or blank.
+    #[error("missing Merchant-Signature header")]
+    Missing,
+    /// The header does not have the `t=<unix seconds>,v1=<64 hex>` shape.
+    #[error("malformed Merchant-Signature header: {reason}")]
+    Malformed {
+        /// What exactly is wrong.
+        reason: MalformedReason,
+    },
+    /// The timestamp is outside the tolerance (replay or clock skew, WH-04).
+    #[error("Merchant-Signature timestamp {timestamp} is outside the allowed window")]
+    Stale {
+        /// The header's `t`, in Unix seconds.
+        timestamp: u64,
+    },
+    /// No `v1` signature matches the body under any configured secret.
+    #[error("webhook signature verification failed")]
+    Mismatch,
+}
+
+impl WebhookError {
+    /// A stable `snake_case` word for the kind: `missing`, `malformed`, `stale` or `mismatch`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed { .. } => "malformed",
+            Self::Stale { .. } => "stale",
+            Self::Mismatch => "mismatch",
+        }
+    }
+
+    /// The HTTP status for the response: always 401 (WH-05).
+    pub fn http_status(&self) -> u16 {
+        401
+    }
+
+    /// The message used in the ACP error body; these are the messages of the four 401
+    /// examples in the 2026-04-17 `openapi.agentic_checkout_webhook.yaml`.
+    pub fn acp_message(&self) -> &'static str {
+        match self {
+            Self::Missing => "Missing Merchant-Signature header.",
+            Self::Malformed { .. } => "Merchant-Signature must be t=<timestamp>,v1=<64_hex>.",
+            Self::Stale { .. } => "Timestamp outside allowed window.",
+            Self::Mismatch => "Webhook signature verification failed.",
+        }
+    }
+
+    /// The ACP error body for the 401 response (WH-05):
+    /// `{"type":"invalid_request","code":"invalid_signature","message":…}`.
+    pub fn acp_error_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "invalid_request",
+            "code": "invalid_signature",
+            "message": self.acp_message(),
+        })
+    }
+}
+
+/// The specific shape problem behind [`WebhookError::Malformed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedReason {
+    /// A character outside visible ASCII (including inner spaces, tabs and non-ASCII).
+    #[error("only visible ASCII characters are allowed, without inner whitespace")]
+    InvalidCharacter,
+    /// An element without `=`, with an empty key, or an empty element.
+    #[error("every element must be key=value, separated by single commas")]
+    InvalidElement,
+    /// No `t` element.
+    #[error("missing t=<unix seconds>")]
+    MissingTimestamp,
+    /// More than one `t` element.
+    #[error("more than one t element")]
+    DuplicateTimestamp,
+    /// `t` is empty or not all ASCII digits.
+    #[error("t must be unix seconds in ASCII digits")]
+    InvalidTimestamp,
+    /// `t` is all digits but larger than `u64::MAX`.
+    #[error("t is out of range")]
+    TimestampOutOfRange,
+    /// No `v1` element.
+    #[error("missing v1=<64 hex>")]
+    MissingSignature,
+    /// A `v1` value that is not exactly 64 characters.
+    #[error("v1 must be exactly 64 hexadecimal digits")]
+    InvalidSignatureLength,
+    /// A `v1` value with a non-hexadecimal character.
+    #[error("v1 must contain only hexadecimal digits")]
+    InvalidSignatureHex,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(s: &str) -> WebhookSecret {
+        WebhookSecret::new(s).unwrap()
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = secret("super-secret-value");
+        let debug = format!("{s:?}");
+        assert_eq!(debug, "WebhookSecret([REDACTED])");
+        let verifier = WebhookVerifier::new(s);
+        assert!(!format!("{verifier:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn empty_secret_is_rejected() {
+        assert_eq!(WebhookSecret::new("").unwrap_err(), InvalidSecretError);
+        assert_eq!(
+            WebhookSecret::new(Vec::new()).unwrap_err(),
+            InvalidSecretError
+        );
+    }
+
+    #[test]
+    fn hex_value_covers_all_cases() {
+        for (i, c) in (b'0'..=b'9').enumerate() {
+            assert_eq!(hex_value(c), u8::try_from(i).ok());
+        }
+        assert_eq!(hex_value(b'a'), Some(10));
+        assert_eq!(hex_value(b'F'), Some(15));
+        assert_eq!(hex_value(b'g'), None);
+        assert_eq!(hex_value(b'G'), None);
+    }
+}

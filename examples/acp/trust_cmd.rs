@@ -1,15 +1,146 @@
-//! (placeholder: being written)
+//! `webhook-sign`, `webhook-verify` and `allowance-check`: the trust subcommands.
+//!
+//! Exit codes: 0 success, 1 verification or check failed (a stable result on stdout),
+//! 2 usage error (bad flags, unreadable input).
 
 use std::process::ExitCode;
 
-pub(crate) fn webhook_sign(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+use agentic_commerce::allowance::{self, AllowanceTerms, ProposedCharge};
+use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::args::{Args, read_stdin};
+
+/// `webhook-sign --secret S --timestamp T`: prints the `Merchant-Signature` header value for
+/// the body on stdin.
+pub(crate) fn webhook_sign(args: &[String]) -> ExitCode {
+    match sign(args) {
+        Ok(header) => {
+            println!("{header}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => crate::usage_error(&message),
+    }
 }
 
-pub(crate) fn webhook_verify(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+fn sign(args: &[String]) -> Result<String, String> {
+    let args = Args::parse(args, &[])?;
+    args.only(&["secret", "timestamp"])?;
+    let secret = parse_secret(args.req("secret")?)?;
+    let timestamp = args.req("timestamp")?;
+    let timestamp: u64 = timestamp
+        .parse()
+        .map_err(|_| format!("`--timestamp` must be unix seconds, got `{timestamp}`"))?;
+    let body = read_stdin()?;
+    Ok(webhook::sign(&secret, timestamp, &body))
 }
 
-pub(crate) fn allowance_check(_args: &[String]) -> ExitCode {
-    crate::usage_error("not available yet")
+/// `webhook-verify --secret S [--secret S2 …] --header H --now T [--tolerance SECS]`: verifies
+/// the body on stdin; prints `ok` (exit 0) or the error kind (exit 1).
+pub(crate) fn webhook_verify(args: &[String]) -> ExitCode {
+    let (verifier, header, now) = match verify_setup(args) {
+        Ok(setup) => setup,
+        Err(message) => return crate::usage_error(&message),
+    };
+    let body = match read_stdin() {
+        Ok(body) => body,
+        Err(message) => return crate::usage_error(&message),
+    };
+    match verifier.verify(Some(&header), &body, now) {
+        Ok(_) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            println!("{}", error.kind());
+            eprintln!("acp: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateTime), String> {
+    let args = Args::parse(args, &[])?;
+    args.only(&["secret", "header", "now", "tolerance"])?;
+    let mut secrets = args.all("secret").iter();
+    let first = secrets.next().ok_or("missing required `--secret`")?;
+    let mut verifier = WebhookVerifier::new(parse_secret(first)?);
+    for secret in secrets {
+        verifier = verifier.with_secret(parse_secret(secret)?);
+    }
+    if let Some(tolerance) = args.opt("tolerance")? {
+        let secs: u64 = tolerance
+            .parse()
+            .map_err(|_| format!("`--tolerance` must be whole seconds, got `{tolerance}`"))?;
+        verifier = verifier.with_tolerance_secs(secs);
+    }
+    let header = args.req("header")?.to_owned();
+    let now = parse_now(args.req("now")?)?;
+    Ok((verifier, header, now))
+}
+
+/// `allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR
+/// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1).
+pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
+    let (terms, charge, now) = match allowance_setup(args) {
+        Ok(setup) => setup,
+        Err(message) => return crate::usage_error(&message),
+    };
+    match allowance::check(&terms, &charge, now) {
+        Ok(_) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(violations) => match serde_json::to_string(&violations) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::from(1)
+            }
+            Err(error) => crate::usage_error(&format!("cannot write violations: {error}")),
+        },
+    }
+}
+
+fn allowance_setup(
+    args: &[String],
+) -> Result<(AllowanceTerms, ProposedCharge, OffsetDateTime), String> {
+    let args = Args::parse(args, &[])?;
+    args.only(&[
+        "allowance",
+        "session-id",
+        "merchant-id",
+        "amount",
+        "currency",
+        "now",
+    ])?;
+    let path = args.req("allowance")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let terms: AllowanceTerms =
+        serde_json::from_str(&text).map_err(|e| format!("`{path}` is not an Allowance: {e}"))?;
+    let amount = args.req("amount")?;
+    let amount: i64 = amount
+        .parse()
+        .map_err(|_| format!("`--amount` must be an integer in minor units, got `{amount}`"))?;
+    let charge = ProposedCharge {
+        amount,
+        currency: args.req("currency")?.to_owned(),
+        checkout_session_id: args.req("session-id")?.to_owned(),
+        merchant_id: args.req("merchant-id")?.to_owned(),
+    };
+    let now = parse_now(args.req("now")?)?;
+    Ok((terms, charge, now))
+}
+
+fn parse_secret(secret: &str) -> Result<WebhookSecret, String> {
+    WebhookSecret::new(secret).map_err(|e| format!("`--secret`: {e}"))
+}
+
+/// Unix seconds (optionally negative) or an RFC 3339 timestamp.
+fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
+    let parsed = match text.parse::<i64>() {
+        Ok(unix) => OffsetDateTime::from_unix_timestamp(unix).map_err(|e| e.to_string()),
+        Err(_) => OffsetDateTime::parse(text, &Rfc3339).map_err(|e| e.to_string()),
+    };
+    parsed.map_err(|e| format!("`--now` must be unix seconds or RFC 3339, got `{text}`: {e}"))
 }
