@@ -237,6 +237,12 @@ def rust_doc(text, indent=""):
     out = []
     for line in str(text).strip().splitlines():
         line = line.rstrip().replace("\t", "    ")
+        # Schema prose is plain text: keep rustdoc from reading it as links or HTML.
+        parts = re.split(r"(`[^`]*`)", line)
+        for i in range(0, len(parts), 2):
+            p = parts[i].replace("[", "\\[").replace("]", "\\]").replace("<", "\\<").replace(">", "\\>")
+            parts[i] = re.sub(r"(https?://[^\s)\\,]+[^\s)\\,.])", r"<\1>", p)
+        line = "".join(parts)
         out.append(f"{indent}/// {line}".rstrip())
     return out
 

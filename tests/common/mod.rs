@@ -2,7 +2,17 @@
 //! building the official JSON Schema validator, mapping official examples to
 //! types, and comparing JSON up to the normalizations the crate may apply.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::cast_possible_truncation,
+    clippy::many_single_char_names,
+    clippy::redundant_closure_for_method_calls,
+    clippy::map_unwrap_or
+)]
 
 pub mod arbitrary;
 

@@ -2208,7 +2208,7 @@ wire_object! {
     pub struct ExtensionDeclaration {
         /// Unique identifier for the extension.
         req name = "name": String,
-        /// JSONPath expressions identifying the schema fields added by this extension. Format: $.<SchemaName>.<fieldName> (e.g., $.CheckoutSession.discounts).
+        /// JSONPath expressions identifying the schema fields added by this extension. Format: $.\<SchemaName\>.\<fieldName\> (e.g., $.CheckoutSession.discounts).
         opt extends = "extends": Vec<String>,
         /// URL to the extension's JSON Schema definition.
         opt schema = "schema": url::Url,
@@ -2687,7 +2687,7 @@ pub(crate) static DISCLOSURE_TYPE_SHAPE: Shape = Shape::String(StringShape {
 });
 
 wire_enum! {
-    /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (https://spec.commonmark.org/0.31.2/). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
+    /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
     ///
     /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
     pub enum DisclosureContentType {
@@ -2722,7 +2722,7 @@ wire_object! {
     pub struct Disclosure {
         /// Type of disclosure
         req kind = "type": DisclosureType,
-        /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (https://spec.commonmark.org/0.31.2/). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
+        /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
         req content_type = "content_type": DisclosureContentType,
         /// The disclosure text content. When content_type is 'markdown', this MUST be valid CommonMark with no raw HTML. Agents MUST render using a CommonMark-compliant parser with raw HTML output disabled or sanitized.
         req content = "content": String,
@@ -5216,7 +5216,7 @@ wire_object! {
         opt resolution = "resolution": MessageResolution,
         /// RFC 9535 JSONPath
         opt param = "param": String,
-        /// Format of the message content. When set to 'markdown', content MUST conform to CommonMark (https://spec.commonmark.org/0.31.2/). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
+        /// Format of the message content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
         req content_type = "content_type": DisclosureContentType,
         /// Informational message text. When content_type is 'markdown', this MUST be valid CommonMark with no raw HTML. Agents MUST render using a CommonMark-compliant parser with raw HTML output disabled or sanitized.
         req content = "content": String,
@@ -5399,7 +5399,7 @@ wire_object! {
         opt resolution = "resolution": MessageResolution,
         /// RFC 9535 JSONPath
         opt param = "param": String,
-        /// Format of the warning message content. When set to 'markdown', content MUST conform to CommonMark (https://spec.commonmark.org/0.31.2/). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
+        /// Format of the warning message content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
         req content_type = "content_type": DisclosureContentType,
         /// Warning message text. When content_type is 'markdown', this MUST be valid CommonMark with no raw HTML. Agents MUST render using a CommonMark-compliant parser with raw HTML output disabled or sanitized.
         req content = "content": String,
@@ -5602,7 +5602,7 @@ pub(crate) static ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
 });
 
 wire_object! {
-    /// Business-logic error within a valid CheckoutSession response. Used in messages[] on 2xx responses when the session is valid but has actionable issues (e.g. status "not_ready_for_payment"). The agent can respond by asking the buyer for corrections or trying alternatives. Use MessageError—not Error—when you can return a valid CheckoutSession and the problem is conversational (e.g. invalid email → code "invalid" and param "$.buyer.email"; out of stock → code "out_of_stock" and param "$.items[0]").
+    /// Business-logic error within a valid CheckoutSession response. Used in messages\[\] on 2xx responses when the session is valid but has actionable issues (e.g. status "not_ready_for_payment"). The agent can respond by asking the buyer for corrections or trying alternatives. Use MessageError—not Error—when you can return a valid CheckoutSession and the problem is conversational (e.g. invalid email → code "invalid" and param "$.buyer.email"; out of stock → code "out_of_stock" and param "$.items\[0\]").
     ///
     /// Official schema: `agentic_checkout.MessageError` (ACP 2026-04-17).
     pub struct MessageError [tag "type" = "error"] {
@@ -5614,7 +5614,7 @@ wire_object! {
         opt resolution = "resolution": MessageResolution,
         /// RFC 9535 JSONPath
         opt param = "param": String,
-        /// Format of the error message content. When set to 'markdown', content MUST conform to CommonMark (https://spec.commonmark.org/0.31.2/). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
+        /// Format of the error message content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
         req content_type = "content_type": DisclosureContentType,
         /// Error message text. When content_type is 'markdown', this MUST be valid CommonMark with no raw HTML. Agents MUST render using a CommonMark-compliant parser with raw HTML output disabled or sanitized.
         req content = "content": String,
@@ -6213,7 +6213,7 @@ wire_object! {
     ///
     /// Official schema: `agentic_checkout.DiscountAllocation` (ACP 2026-04-17).
     pub struct DiscountAllocation {
-        /// JSONPath to the allocation target (e.g., '$.line_items[0]', '$.totals.shipping').
+        /// JSONPath to the allocation target (e.g., '$.line_items\[0\]', '$.totals.shipping').
         req path = "path": String,
         /// Amount allocated to this target in minor (cents) currency units.
         req amount = "amount": Amount,
@@ -6735,7 +6735,7 @@ pub(crate) static DISCOUNTS_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_enum! {
-    /// Error codes for rejected discount codes, used in messages[].code.
+    /// Error codes for rejected discount codes, used in messages\[\].code.
     ///
     /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
     pub enum DiscountErrorCode {
@@ -7235,7 +7235,7 @@ wire_object! {
         opt subtotal = "subtotal": Amount,
         /// Optional line-item level totals breakdown using the same Total schema as checkout. Merchants who can provide richer breakdowns MAY use this alongside or instead of unit_price/subtotal.
         opt totals = "totals": Vec<Total>,
-        /// Derived from quantity fields. Implementations MUST accept unrecognized values gracefully. Defined values: 'processing', 'partial', 'fulfilled', 'removed'. Rules: 'removed' if current==0, 'fulfilled' if fulfilled==current, 'partial' if 0<fulfilled<current, 'processing' otherwise.
+        /// Derived from quantity fields. Implementations MUST accept unrecognized values gracefully. Defined values: 'processing', 'partial', 'fulfilled', 'removed'. Rules: 'removed' if current==0, 'fulfilled' if fulfilled==current, 'partial' if 0\<fulfilled\<current, 'processing' otherwise.
         opt status = "status": String,
     }
 }

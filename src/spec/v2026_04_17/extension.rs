@@ -37,7 +37,7 @@ pub(crate) static EXTENSION_IDENTIFIER_SHAPE: Shape = Shape::String(StringShape 
     representation: None,
 });
 
-/// JSONPath expression identifying the schema field added by this extension. Format: $.<SchemaName>.<fieldName> (e.g., $.CheckoutSession.discounts).
+/// JSONPath expression identifying the schema field added by this extension. Format: $.\<SchemaName\>.\<fieldName\> (e.g., $.CheckoutSession.discounts).
 pub type ExtendsTarget = String;
 
 pub(crate) static EXTENDS_TARGET_SHAPE: Shape = Shape::String(StringShape {

@@ -417,7 +417,7 @@ wire_object! {
     ///
     /// Official schema: `feed.Category` (ACP 2026-04-17).
     pub struct Category {
-        /// Category label or hierarchical path, for example Mens > Sweaters > Crewnecks.
+        /// Category label or hierarchical path, for example Mens \> Sweaters \> Crewnecks.
         req value = "value": String,
         /// Names the taxonomy system used for the category value, such as google_product_category, shopify, or merchant.
         opt taxonomy = "taxonomy": String,
