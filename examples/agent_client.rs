@@ -1,0 +1,118 @@
+//! An ACP agent platform: drives a full purchase against a merchant and a PSP vault and
+//! verifies the order webhook.
+//!
+//! ```text
+//! cargo run --example agent_client -- --spawn            # everything in-process, loopback
+//! cargo run --example agent_client -- [--merchant-url http://127.0.0.1:8080]
+//!     [--vault-url http://127.0.0.1:8081] [--api-key KEY] [--vault-api-key KEY]
+//!     [--signing-secret S] [--webhook-secret S] [--webhook-addr 127.0.0.1:9090]
+//!     [--item VARIANT_ID] [--database-url postgres://…]
+//! ```
+//!
+//! With `--spawn` it starts the example merchant and vault on ephemeral loopback ports
+//! (sharing `DATABASE_URL` when set). Without it, start them yourself and point the
+//! merchant's `--webhook-url` at `http://<webhook-addr>/webhooks/acp`.
+
+#[path = "support/backend.rs"]
+mod backend;
+#[path = "support/flags.rs"]
+mod flags;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/postgres.rs"]
+mod postgres;
+
+#[path = "agent_client/agent.rs"]
+mod agent;
+#[path = "merchant_server/app.rs"]
+mod app;
+#[path = "merchant_server/catalog.rs"]
+mod catalog;
+#[path = "merchant_server/checkout.rs"]
+mod checkout;
+#[path = "psp_vault/vault.rs"]
+mod vault;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const VALUED: &[&str] = &[
+    "merchant-url", "vault-url", "api-key", "vault-api-key", "signing-secret", "webhook-secret",
+    "webhook-addr", "item", "database-url",
+];
+
+async fn run(flags: &flags::Flags) -> Result<(), String> {
+    let signing_secret = flags.get("signing-secret", "ACP_SIGNING_SECRET").unwrap_or_else(|| app::DEV_SIGNING_SECRET.to_owned());
+    let webhook_secret = flags.get("webhook-secret", "ACP_WEBHOOK_SECRET").unwrap_or_else(|| app::DEV_WEBHOOK_SECRET.to_owned());
+    let webhook_addr: SocketAddr = if flags.has("spawn") {
+        "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?
+    } else {
+        flags.get("webhook-addr", "ACP_WEBHOOK_ADDR").unwrap_or_else(|| "127.0.0.1:9090".to_owned()).parse().map_err(|e| format!("--webhook-addr: {e}"))?
+    };
+    let (hook_addr, mut webhooks) = agent::spawn_webhook_receiver(webhook_addr, webhook_secret.as_bytes()).await?;
+    println!("webhook receiver: http://{hook_addr}/webhooks/acp");
+
+    let mut config = agent::PurchaseConfig {
+        merchant_url: flags.get("merchant-url", "ACP_MERCHANT_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+        merchant_api_key: flags.get("api-key", "ACP_API_KEY").unwrap_or_else(|| app::DEV_API_KEY.to_owned()),
+        vault_url: flags.get("vault-url", "ACP_VAULT_URL").unwrap_or_else(|| "http://127.0.0.1:8081".to_owned()),
+        vault_api_key: flags.get("vault-api-key", "VAULT_API_KEY").unwrap_or_else(|| vault::DEV_AGENT_KEY.to_owned()),
+        signing_secret: signing_secret.clone().into_bytes(),
+        items: match flags.get("item", "ACP_ITEM") {
+            Some(item) => vec![item],
+            None => vec!["var_mug_pine".to_owned(), "var_mug_pine".to_owned(), "var_guide_epub".to_owned()],
+        },
+        coupon: Some(checkout::COUPON.0.to_owned()),
+    };
+    if flags.has("spawn") {
+        let database_url = flags.get("database-url", "DATABASE_URL");
+        let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
+        let vault_config = vault::VaultConfig {
+            signing_secret: signing_secret.clone().into_bytes(),
+            database_url: database_url.clone(),
+            ..vault::VaultConfig::default()
+        };
+        let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
+        let merchant_config = app::Config {
+            webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
+            webhook_secret: webhook_secret.into_bytes(),
+            signing_secret: Some(signing_secret.into_bytes()),
+            psp_url: format!("http://{vault_addr}"),
+            database_url: database_url.clone(),
+            ..app::Config::default()
+        };
+        let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
+        println!("spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})", if database_url.is_some() { "PostgreSQL" } else { "in memory" });
+        config.merchant_url = format!("http://{merchant_addr}");
+        config.vault_url = format!("http://{vault_addr}");
+    }
+    let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
+    let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;
+    println!(
+        "webhook: {} for order {} ({}), Merchant-Signature verified",
+        hook.event.kind,
+        hook.event.data.id,
+        hook.event.data.status
+    );
+    println!("statuses: {}", purchase.statuses.join(" -> "));
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let flags = match flags::Flags::parse(std::env::args().skip(1), VALUED, &["spawn"]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("agent_client: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&flags).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agent_client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

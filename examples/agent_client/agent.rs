@@ -1,0 +1,390 @@
+//! The agent platform side as a library: a signing ACP client ([`AcpClient`]), a webhook
+//! receiver that verifies `Merchant-Signature` ([`spawn_webhook_receiver`]) and the purchase
+//! flow ([`run_purchase`]) that the `agent_client` example prints and the end-to-end tests
+//! assert.
+
+#![allow(dead_code)] // The tests use parts the example binary does not.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentic_commerce::signature::{HmacSha256Key, RequestSigner};
+use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
+use agentic_commerce::version::{self, ApiVersion};
+use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::mpsc;
+
+use super::http::{Reply, header_str, new_id};
+
+/// One HTTP exchange as the agent saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    /// Status code.
+    pub(crate) status: u16,
+    /// Response headers (lowercase names).
+    pub(crate) headers: Vec<(String, String)>,
+    /// Raw body.
+    pub(crate) raw: Vec<u8>,
+    /// Body as JSON (`null` when not JSON).
+    pub(crate) body: Value,
+}
+
+impl Exchange {
+    /// A response header.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A signing ACP HTTP client (SIG-01..03): every request with a body carries `Signature` and
+/// `Timestamp`; every write carries an `Idempotency-Key` (IDEM-01).
+pub(crate) struct AcpClient {
+    http: reqwest::Client,
+    base: String,
+    api_key: String,
+    signer: Option<RequestSigner<HmacSha256Key>>,
+    /// The negotiated `API-Version`.
+    pub(crate) version: ApiVersion,
+}
+
+impl AcpClient {
+    /// A client for `base` (`http://host:port`).
+    ///
+    /// # Errors
+    ///
+    /// An empty signing secret.
+    pub(crate) fn new(base: &str, api_key: &str, signing_secret: Option<&[u8]>) -> Result<Self, String> {
+        let signer = match signing_secret {
+            Some(s) => Some(RequestSigner::new(HmacSha256Key::new(s).map_err(|e| e.to_string())?)),
+            None => None,
+        };
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            signer,
+            version: ApiVersion::LATEST,
+        })
+    }
+
+    /// A request with the standard ACP headers; the caller adds the body.
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key)
+            .header("api-version", self.version.as_str())
+            .header("request-id", new_id("req_"))
+            .header("user-agent", "acp-example-agent/0.1")
+    }
+
+    /// A signed POST of `body` with `idempotency_key`.
+    ///
+    /// # Errors
+    ///
+    /// Transport or signing failures.
+    pub(crate) async fn post(&self, path: &str, body: &Value, idempotency_key: &str) -> Result<Exchange, String> {
+        let bytes = body.to_string().into_bytes();
+        let mut request = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", "application/json")
+            .header("idempotency-key", idempotency_key);
+        if let Some(signer) = &self.signer {
+            let signed = signer.sign(&bytes, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+            request = request.header("signature", signed.signature).header("timestamp", signed.timestamp);
+        }
+        send(request.body(bytes)).await
+    }
+
+    /// A GET.
+    ///
+    /// # Errors
+    ///
+    /// Transport failures.
+    pub(crate) async fn get(&self, path: &str) -> Result<Exchange, String> {
+        send(self.request(reqwest::Method::GET, path)).await
+    }
+}
+
+/// Sends a request and collects the exchange.
+///
+/// # Errors
+///
+/// Transport failures.
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Exchange, String> {
+    let response = request.send().await.map_err(|e| format!("HTTP: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let raw = response.bytes().await.map_err(|e| format!("HTTP body: {e}"))?.to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Ok(Exchange { status, headers, raw, body })
+}
+
+/// A verified, typed order event.
+#[derive(Debug, Clone)]
+pub(crate) struct ReceivedWebhook {
+    /// The event as typed by the crate.
+    pub(crate) event: WebhookEvent,
+    /// The raw JSON.
+    pub(crate) raw: Value,
+}
+
+struct Receiver {
+    verifier: WebhookVerifier,
+    events: mpsc::UnboundedSender<ReceivedWebhook>,
+}
+
+/// Starts the agent platform's webhook receiver on `addr`; verified events arrive on the
+/// returned channel. Bad signatures get 401 `invalid_signature` (WH-05).
+///
+/// # Errors
+///
+/// Bind failures or an empty secret.
+pub(crate) async fn spawn_webhook_receiver(
+    addr: SocketAddr,
+    secret: &[u8],
+) -> Result<(SocketAddr, mpsc::UnboundedReceiver<ReceivedWebhook>), String> {
+    let secret = WebhookSecret::new(secret.to_vec()).map_err(|e| e.to_string())?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let state = Arc::new(Receiver { verifier: WebhookVerifier::new(secret), events: tx });
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = Router::new().route("/webhooks/acp", post(receive)).with_state(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((local, rx))
+}
+
+async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
+    // WH-01..05: verify the raw bytes before looking at them.
+    let verified = match r.verifier.verify_now(header_str(&headers, "merchant-signature"), &body) {
+        Ok(v) => v,
+        Err(e) => return Reply::new(e.http_status(), e.acp_error_json()).into_response(),
+    };
+    let event: WebhookEvent = match verified.parse() {
+        Ok(e) => e,
+        Err(e) => return Reply::error(400, "invalid_request", "invalid", &e.to_string(), Some(e.path())).into_response(),
+    };
+    let raw = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
+    let _ = r.events.send(ReceivedWebhook { event, raw });
+    Reply::new(200, json!({"received": true})).into_response()
+}
+
+/// Where the purchase runs.
+#[derive(Debug, Clone)]
+pub(crate) struct PurchaseConfig {
+    /// Merchant base URL.
+    pub(crate) merchant_url: String,
+    /// Merchant API key.
+    pub(crate) merchant_api_key: String,
+    /// Vault base URL.
+    pub(crate) vault_url: String,
+    /// Vault API key.
+    pub(crate) vault_api_key: String,
+    /// Shared request-signing secret.
+    pub(crate) signing_secret: Vec<u8>,
+    /// Items to buy (feed variant ids, one entry per unit).
+    pub(crate) items: Vec<String>,
+    /// Coupon to apply.
+    pub(crate) coupon: Option<String>,
+}
+
+/// What the purchase produced, for printing and for the tests.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Purchase {
+    /// Every session status seen, in order.
+    pub(crate) statuses: Vec<String>,
+    /// The discovery document.
+    pub(crate) discovery: Value,
+    /// The create exchange and its replay.
+    pub(crate) created: Option<Exchange>,
+    /// The replayed create.
+    pub(crate) replayed: Option<Exchange>,
+    /// The delegated token id.
+    pub(crate) token: String,
+    /// The final session.
+    pub(crate) completed: Value,
+}
+
+/// Runs discovery → create (and a replayed retry) → update → (3DS when asked) → delegate
+/// payment → complete, printing each step with `say`.
+///
+/// # Errors
+///
+/// The first unexpected answer.
+pub(crate) async fn run_purchase(config: &PurchaseConfig, say: &mut dyn FnMut(String)) -> Result<Purchase, String> {
+    let mut out = Purchase::default();
+    let mut merchant = AcpClient::new(&config.merchant_url, &config.merchant_api_key, Some(&config.signing_secret))?;
+
+    // 1. Discovery, then version negotiation against our own list (VER-02).
+    let discovery = merchant.get("/.well-known/acp.json").await?;
+    expect(&discovery, 200, "discovery")?;
+    let theirs: Vec<ApiVersion> = discovery.body["protocol"]["supported_versions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).filter_map(|v| v.parse().ok()).collect())
+        .unwrap_or_default();
+    let ours = [ApiVersion::V2026_04_17];
+    let common: Vec<ApiVersion> = theirs.into_iter().filter(|v| ours.contains(v)).collect();
+    merchant.version = version::negotiate(&common, Some(ApiVersion::LATEST.as_str())).map_err(|e| e.to_string())?;
+    say(format!("discovery: {} speaks ACP {}", config.merchant_url, merchant.version));
+    out.discovery = discovery.body;
+
+    // 2. Create, declaring the interventions this agent can run (capability negotiation).
+    let create = json!({
+        "currency": "usd",
+        "line_items": config.items.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+        "capabilities": {"interventions": {"supported": ["3ds"]}},
+    });
+    let key = format!("create-{}", new_id(""));
+    let created = merchant.post("/checkout_sessions", &create, &key).await?;
+    expect(&created, 201, "create")?;
+    let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let status = status_of(&created.body);
+    say(format!("create: {id} -> {} {status}, total {}", created.status, total_of(&created.body)));
+    out.statuses.push(status);
+
+    // 3. The same POST again (a network retry): the merchant replays, nothing runs twice.
+    let replayed = merchant.post("/checkout_sessions", &create, &key).await?;
+    say(format!(
+        "retry create with the same Idempotency-Key: {} Idempotent-Replayed: {} (same session: {})",
+        replayed.status,
+        replayed.header("idempotent-replayed").unwrap_or("-"),
+        replayed.raw == created.raw
+    ));
+    out.created = Some(created.clone());
+    out.replayed = Some(replayed);
+
+    // 4. Update: buyer, address, fulfillment choice, coupon.
+    let options = created.body["fulfillment_options"].as_array().cloned().unwrap_or_default();
+    let shipping = options.iter().find(|o| o["type"] == "shipping").and_then(|o| o["id"].as_str()).map(str::to_owned);
+    let physical: Vec<String> = created.body["line_items"]
+        .as_array()
+        .map(|a| a.iter().map(|l| l["item"]["id"].as_str().unwrap_or_default().to_owned()).collect())
+        .unwrap_or_default();
+    let mut update = json!({
+        "buyer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+        "fulfillment_details": {"name": "Ada Lovelace", "email": "ada@example.com", "address": {
+            "name": "Ada Lovelace", "line_one": "12 Analytical Way", "city": "Portland",
+            "state": "OR", "country": "US", "postal_code": "97201"}},
+    });
+    if let Some(option) = &shipping {
+        let digital: Vec<String> = created.body["selected_fulfillment_options"]
+            .as_array()
+            .map(|a| a.iter().flat_map(|s| s["item_ids"].as_array().cloned().unwrap_or_default()).filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let mut selections = vec![json!({"type": "shipping", "option_id": option,
+            "item_ids": physical.iter().filter(|i| !digital.contains(i)).collect::<Vec<_>>()})];
+        if !digital.is_empty() {
+            selections.push(json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}));
+        }
+        update["selected_fulfillment_options"] = json!(selections);
+    }
+    if let Some(coupon) = &config.coupon {
+        update["coupons"] = json!([coupon]);
+    }
+    let updated = merchant.post(&format!("/checkout_sessions/{id}"), &update, &format!("update-{}", new_id(""))).await?;
+    expect(&updated, 200, "update")?;
+    let status = status_of(&updated.body);
+    say(format!("update: buyer, address, {} -> {status}, total {}", shipping.as_deref().unwrap_or("digital only"), total_of(&updated.body)));
+    out.statuses.push(status.clone());
+    if status != "ready_for_payment" && status != "authentication_required" {
+        return Err(format!("session is {status}: {}", updated.body["messages"]));
+    }
+
+    // 5. Delegate the card to the PSP vault with an allowance for exactly this session.
+    let total = total_of(&updated.body);
+    let merchant_id = updated.body["capabilities"]["payment"]["handlers"][0]["config"]["merchant_id"].as_str().unwrap_or_default().to_owned();
+    let handler_id = updated.body["capabilities"]["payment"]["handlers"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let vault = AcpClient::new(&config.vault_url, &config.vault_api_key, Some(&config.signing_secret))?;
+    let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15)).format(&Rfc3339).map_err(|e| e.to_string())?;
+    let delegate = delegate_request("4242424242424242", total, &id, &merchant_id, &expires);
+    let token = vault.post("/agentic_commerce/delegate_payment", &delegate, &format!("dp-{}", new_id(""))).await?;
+    expect(&token, 201, "delegate_payment")?;
+    out.token = token.body["id"].as_str().unwrap_or_default().to_owned();
+    say(format!("delegate_payment: vault issued {} (max {total} usd, bound to {id} at {merchant_id})", out.token));
+
+    // 6. Complete; when the merchant asks for 3-D Secure, authenticate first (CHK-14).
+    let mut complete = json!({
+        "payment_data": {"handler_id": handler_id, "instrument": {"type": "card",
+            "credential": {"type": "spt", "token": out.token}}},
+    });
+    if status == "authentication_required" {
+        say("3-D Secure: issuer challenge passed (simulated)".to_owned());
+        complete["authentication_result"] = authenticated();
+    }
+    let done = merchant.post(&format!("/checkout_sessions/{id}/complete"), &complete, &format!("complete-{}", new_id(""))).await?;
+    expect(&done, 200, "complete")?;
+    let status = status_of(&done.body);
+    say(format!("complete: {status}, order {} {}", done.body["order"]["id"].as_str().unwrap_or("-"), done.body["order"]["permalink_url"].as_str().unwrap_or("")));
+    out.statuses.push(status);
+    out.completed = done.body;
+    Ok(out)
+}
+
+/// A `DelegatePaymentRequest` for a test card.
+pub(crate) fn delegate_request(number: &str, max_amount: i64, session: &str, merchant_id: &str, expires_at: &str) -> Value {
+    json!({
+        "payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": number,
+            "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
+            "display_card_funding_type": "credit", "display_brand": "visa",
+            "display_last4": &number[number.len().saturating_sub(4)..], "metadata": {}},
+        "allowance": {"reason": "one_time", "max_amount": max_amount, "currency": "usd",
+            "checkout_session_id": session, "merchant_id": merchant_id, "expires_at": expires_at},
+        "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
+        "metadata": {"source": "acp-example-agent"}
+    })
+}
+
+/// A successful issuer-authentication result.
+pub(crate) fn authenticated() -> Value {
+    json!({"outcome": "authenticated", "outcome_details": {"three_ds_cryptogram": "AAABBBCCCDDDEEEFFF000111222=",
+        "electronic_commerce_indicator": "05", "transaction_id": "ds_txn_0001", "version": "2.2.0"}})
+}
+
+/// The session status.
+pub(crate) fn status_of(session: &Value) -> String {
+    session["status"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The `total` amount of a session.
+pub(crate) fn total_of(session: &Value) -> i64 {
+    session["totals"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["type"] == "total"))
+        .and_then(|t| t["amount"].as_i64())
+        .unwrap_or(0)
+}
+
+fn expect(exchange: &Exchange, status: u16, what: &str) -> Result<(), String> {
+    if exchange.status == status {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {status}, got {} {}", exchange.status, exchange.body))
+    }
+}
+
+/// Waits for the next webhook, up to `timeout`.
+///
+/// # Errors
+///
+/// When none arrives in time.
+pub(crate) async fn next_webhook(rx: &mut mpsc::UnboundedReceiver<ReceivedWebhook>, timeout: Duration) -> Result<ReceivedWebhook, String> {
+    tokio::time::timeout(timeout, rx.recv())
+        .await
+        .map_err(|_| "no webhook arrived in time".to_owned())?
+        .ok_or_else(|| "webhook receiver closed".to_owned())
+}

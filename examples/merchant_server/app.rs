@@ -1,0 +1,552 @@
+//! The example merchant as a library: [`Config`], [`router`] and [`spawn`], so the binary,
+//! the agent's `--spawn` mode and the end-to-end tests all run the same server in-process.
+//!
+//! Each handler is the same short pipeline, every step a crate call:
+//! `check_request` (headers → auth → version → JSON syntax → signature), idempotency `begin`,
+//! typed strict parse (400 with a JSONPath `param`), the checkout logic, then `finish`
+//! (stores the response with the session, atomically in PostgreSQL).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentic_commerce::headers::{Operation, RequestHeaders};
+use agentic_commerce::parse;
+use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
+use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
+    CancelSessionRequest, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
+    CheckoutSessionUpdateRequest,
+};
+use agentic_commerce::webhook::{self, WebhookSecret};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::backend::{Backend, Document};
+use super::catalog::Catalog;
+use super::checkout::{self, Op, Session};
+use super::http::{Begin, Reply, begin, check_request, finish, new_id, release};
+
+/// Settings of one merchant server (each is also a command-line flag).
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// The accepted `Authorization: Bearer` token.
+    pub(crate) api_key: String,
+    /// The merchant id that delegated tokens must be bound to (DP-10).
+    pub(crate) merchant_id: String,
+    /// The product feed (`feed.ProductsResponse` JSON).
+    pub(crate) catalog_json: Vec<u8>,
+    /// Where order webhooks go (none: not sent).
+    pub(crate) webhook_url: Option<String>,
+    /// HMAC secret for `Merchant-Signature` (WH-01).
+    pub(crate) webhook_secret: Vec<u8>,
+    /// Shared HS256 secret agents sign requests with (none: signatures are not checked).
+    pub(crate) signing_secret: Option<Vec<u8>>,
+    /// The PSP vault's base URL (charges).
+    pub(crate) psp_url: String,
+    /// Bearer token for the PSP.
+    pub(crate) psp_api_key: String,
+    /// PostgreSQL URL (none: in memory).
+    pub(crate) database_url: Option<String>,
+    /// Simulated processing time of every write (shows IDEM-12 in-flight handling).
+    pub(crate) latency: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets and the database URL (which may hold a password) are not printed.
+        f.debug_struct("Config")
+            .field("merchant_id", &self.merchant_id)
+            .field("webhook_url", &self.webhook_url)
+            .field("psp_url", &self.psp_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Defaults for local use; `--api-key` etc. override them.
+pub(crate) const DEV_API_KEY: &str = "dev-merchant-key";
+/// Default webhook secret.
+pub(crate) const DEV_WEBHOOK_SECRET: &str = "dev-webhook-secret";
+/// Default request-signing secret.
+pub(crate) const DEV_SIGNING_SECRET: &str = "dev-signing-secret";
+/// Default PSP key.
+pub(crate) const DEV_PSP_KEY: &str = "dev-psp-key";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            api_key: DEV_API_KEY.to_owned(),
+            merchant_id: "trailhead_outfitters".to_owned(),
+            catalog_json: super::catalog::DEFAULT_CATALOG.as_bytes().to_vec(),
+            webhook_url: None,
+            webhook_secret: DEV_WEBHOOK_SECRET.as_bytes().to_vec(),
+            signing_secret: Some(DEV_SIGNING_SECRET.as_bytes().to_vec()),
+            psp_url: "http://127.0.0.1:8081".to_owned(),
+            psp_api_key: DEV_PSP_KEY.to_owned(),
+            database_url: None,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// Shared server state.
+pub(crate) struct AppState {
+    config: Config,
+    base_url: String,
+    catalog: Catalog,
+    backend: Arc<Backend>,
+    verifier: Option<Verifier>,
+    webhook_secret: WebhookSecret,
+    http: reqwest::Client,
+}
+
+const SESSION: &str = "checkout_session";
+
+/// Builds the state (connects to PostgreSQL when configured: call off the async runtime).
+///
+/// # Errors
+///
+/// A readable reason (bad catalog, bad secret, database unreachable).
+pub(crate) fn state(config: Config, base_url: String) -> Result<Arc<AppState>, String> {
+    let catalog = Catalog::from_feed_json(&config.catalog_json).map_err(|e| format!("catalog: {e}"))?;
+    let backend = match &config.database_url {
+        Some(url) => Backend::postgres(url).map_err(|e| e.to_string())?,
+        None => Backend::memory(),
+    };
+    let verifier = match &config.signing_secret {
+        Some(secret) => Some(
+            Verifier::new([Algorithm::HS256])
+                .with_key("agent", HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?),
+        ),
+        None => None,
+    };
+    let webhook_secret = WebhookSecret::new(config.webhook_secret.clone()).map_err(|e| format!("webhook secret: {e}"))?;
+    Ok(Arc::new(AppState {
+        config,
+        base_url,
+        catalog,
+        backend: Arc::new(backend),
+        verifier,
+        webhook_secret,
+        http: reqwest::Client::new(),
+    }))
+}
+
+/// Every route of the merchant.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/.well-known/acp.json", get(discovery))
+        .route("/checkout_sessions", post(create))
+        .route("/checkout_sessions/{id}", get(retrieve).post(update))
+        .route("/checkout_sessions/{id}/complete", post(complete))
+        .route("/checkout_sessions/{id}/cancel", post(cancel))
+        .with_state(state)
+}
+
+/// Binds `addr` (port 0 for an ephemeral port), starts serving in the background and returns
+/// the bound address once the listener accepts connections.
+///
+/// # Errors
+///
+/// Bind failures and [`state`] errors.
+pub(crate) async fn spawn(config: Config, addr: SocketAddr) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let base_url = format!("http://{local}");
+    let app = tokio::task::spawn_blocking(move || state(config, base_url))
+        .await
+        .map_err(|e| e.to_string())??;
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(app)).await {
+            eprintln!("merchant server stopped: {e}");
+        }
+    });
+    Ok((local, handle))
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The caller identity for idempotency scopes (IDEM-03): a digest of the bearer token.
+fn identity(headers: &RequestHeaders) -> String {
+    use sha2::Digest as _;
+    let token = headers.authorization().map(|t| t.secret().to_owned()).unwrap_or_default();
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn discovery(State(s): State<Arc<AppState>>) -> Response {
+    Reply::new(
+        200,
+        json!({
+            "protocol": {"name": "acp", "version": "2026-04-17", "supported_versions": ["2026-04-17"]},
+            "api_base_url": s.base_url,
+            "transports": ["rest"],
+            "capabilities": {"services": ["checkout"]}
+        }),
+    )
+    .into_response()
+}
+
+async fn load(s: &Arc<AppState>, id: &str) -> Result<Option<Session>, Reply> {
+    let backend = Arc::clone(&s.backend);
+    let id = id.to_owned();
+    let text = tokio::task::spawn_blocking(move || backend.load(SESSION, &id))
+        .await
+        .map_err(|_| Reply::internal("storage task failed"))?
+        .map_err(|e| Reply::internal(&e.to_string()))?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| Reply::internal("corrupt session")))
+        .transpose()
+}
+
+fn not_found(id: &str) -> Reply {
+    Reply::error(404, "invalid_request", "not_found", &format!("checkout session {id} not found"), None)
+}
+
+fn invalid_state(session: &Session, what: &str) -> Reply {
+    Reply::error(405, "invalid_request", "invalid_state", &format!("cannot {what} a session that is {}", session.status), None)
+}
+
+fn save(session: &Session) -> Vec<Document> {
+    serde_json::to_string(session)
+        .map(|body| vec![Document { kind: SESSION, id: session.id.clone(), body }])
+        .unwrap_or_default()
+}
+
+fn ok(s: &AppState, status: u16, session: &Session) -> (Reply, Vec<Document>) {
+    (Reply::new(status, checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url)), save(session))
+}
+
+/// Runs the common prelude of a write; `Err` is the response to send.
+async fn prelude(
+    s: &Arc<AppState>,
+    op: Operation,
+    headers: &HeaderMap,
+    body: &[u8],
+    path: &str,
+    at: OffsetDateTime,
+) -> Result<(RequestHeaders, agentic_commerce::idempotency::IdempotencyScope), Response> {
+    let (parsed, _) = check_request(op, headers, body, &s.config.api_key, s.verifier.as_ref(), at).map_err(Reply::into_response)?;
+    match begin(&s.backend, &parsed, &identity(&parsed), path, body, at).await {
+        Begin::Proceed(scope) => {
+            if !s.config.latency.is_zero() {
+                tokio::time::sleep(s.config.latency).await;
+            }
+            Ok((parsed, scope))
+        }
+        Begin::Respond(response) => Err(response),
+    }
+}
+
+async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let at = now();
+    let (parsed, scope) = match prelude(&s, Operation::CreateCheckoutSession, &headers, &body, "/checkout_sessions", at).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (reply, docs) = create_session(&s, &body, at);
+    finish(&s.backend, scope, &parsed, reply, docs, at).await
+}
+
+fn create_session(s: &AppState, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>) {
+    let request: CheckoutSessionCreateRequest = match parse::from_slice_strict(body) {
+        Ok(r) => r,
+        Err(e) => return (super::http::strict_error_reply(&e), Vec::new()),
+    };
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let ids: Vec<String> = request.line_items.iter().map(|i| i.id.as_str().to_owned()).collect();
+    let agent_interventions: Vec<String> = raw
+        .pointer("/capabilities/interventions/supported")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut session = Session {
+        id: new_id("cs_"),
+        status: "incomplete".to_owned(),
+        currency: request.currency.to_lowercase().as_str().to_owned(),
+        lines: checkout::lines_from_items(&ids),
+        buyer: raw.get("buyer").cloned(),
+        fulfillment_details: raw.get("fulfillment_details").cloned(),
+        selected: std::collections::BTreeMap::new(),
+        coupons: request.coupons.clone().unwrap_or_default(),
+        interventions: checkout::intersect_interventions(&agent_interventions),
+        order: None,
+        declined: None,
+        created_at: rfc3339(at),
+        updated_at: rfc3339(at),
+    };
+    checkout::default_selection(&mut session, &s.catalog);
+    session.status = checkout::next_status(&session, &s.catalog);
+    ok(s, 201, &session)
+}
+
+async fn retrieve(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let at = now();
+    if let Err(r) = check_request(Operation::RetrieveCheckoutSession, &headers, &[], &s.config.api_key, s.verifier.as_ref(), at) {
+        return r.into_response();
+    }
+    match load(&s, &id).await {
+        Ok(Some(session)) => Reply::new(200, checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)).into_response(),
+        Ok(None) => not_found(&id).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn update(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let at = now();
+    let path = format!("/checkout_sessions/{id}");
+    let (parsed, scope) = match prelude(&s, Operation::UpdateCheckoutSession, &headers, &body, &path, at).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (reply, docs) = match load(&s, &id).await {
+        Ok(Some(session)) => update_session(&s, session, &body, at),
+        Ok(None) => (not_found(&id), Vec::new()),
+        Err(r) => (r, Vec::new()),
+    };
+    finish(&s.backend, scope, &parsed, reply, docs, at).await
+}
+
+fn update_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>) {
+    // Typed strict parse first: it reports bad input with its JSONPath.
+    if let Err(e) = parse::from_slice_strict::<CheckoutSessionUpdateRequest>(body) {
+        return (super::http::strict_error_reply(&e), Vec::new());
+    }
+    if !checkout::allowed(&session.status, Op::Update) {
+        return (invalid_state(&session, "update"), Vec::new());
+    }
+    // Patch semantics (IDEM-16): absent leaves a field unchanged, null clears it.
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if let Some(buyer) = raw.get("buyer") {
+        session.buyer = Some(buyer.clone()).filter(|b| !b.is_null());
+    }
+    if let Some(details) = raw.get("fulfillment_details") {
+        session.fulfillment_details = Some(details.clone()).filter(|d| !d.is_null());
+    }
+    if let Some(items) = raw.get("line_items").and_then(Value::as_array) {
+        let ids: Vec<String> = items.iter().filter_map(|i| i.get("id").and_then(Value::as_str)).map(str::to_owned).collect();
+        session.lines = checkout::lines_from_items(&ids);
+        session.selected.retain(|item, _| ids.contains(item));
+    }
+    if let Some(coupons) = raw.get("coupons") {
+        session.coupons = coupons.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default();
+    }
+    if let Some(selections) = raw.get("selected_fulfillment_options") {
+        let list = selections.as_array().cloned().unwrap_or_default();
+        if let Err((param, message)) = checkout::select_fulfillment(&mut session, &s.catalog, &list) {
+            return (Reply::error(400, "invalid_request", "invalid", &message, Some(&param)), Vec::new());
+        }
+    }
+    checkout::default_selection(&mut session, &s.catalog);
+    session.status = checkout::next_status(&session, &s.catalog);
+    session.updated_at = rfc3339(at);
+    ok(s, 200, &session)
+}
+
+async fn complete(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let at = now();
+    let path = format!("/checkout_sessions/{id}/complete");
+    let (parsed, scope) = match prelude(&s, Operation::CompleteCheckoutSession, &headers, &body, &path, at).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let session = match load(&s, &id).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return finish(&s.backend, scope, &parsed, not_found(&id), Vec::new(), at).await,
+        Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
+    };
+    let (reply, docs, order) = complete_session(&s, session, &body, at).await;
+    if reply.status >= 500 {
+        // Nothing was charged or stored: free the key so a retry runs fresh (IDEM-13).
+        release(&s.backend, scope).await;
+        return reply.into_response();
+    }
+    let response = finish(&s.backend, scope, &parsed, reply, docs, at).await;
+    if let Some(order) = order {
+        // WH-09: tell the agent platform about the new order, after the response is stored.
+        let s = Arc::clone(&s);
+        tokio::spawn(async move { send_webhook(&s, "order_create", order).await });
+    }
+    response
+}
+
+async fn complete_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>, Option<Value>) {
+    let fail = |reply: Reply| (reply, Vec::new(), None);
+    let request: CheckoutSessionCompleteRequest = match parse::from_slice_strict(body) {
+        Ok(r) => r,
+        Err(e) => return fail(super::http::strict_error_reply(&e)),
+    };
+    if !checkout::allowed(&session.status, Op::Complete) {
+        return fail(invalid_state(&session, "complete"));
+    }
+    if session.status == "authentication_required" {
+        // CHK-14, CHK-15: the agent must send the result of issuer authentication.
+        let Some(result) = request.authentication_result.as_ref() else {
+            return fail(Reply::error(
+                400,
+                "invalid_request",
+                "requires_3ds",
+                "This checkout session requires issuer authentication; include authentication_result.",
+                Some("$.authentication_result"),
+            ));
+        };
+        let outcome = serde_json::to_value(result).ok().and_then(|v| v.get("outcome").and_then(Value::as_str).map(str::to_owned));
+        if outcome.as_deref() != Some("authenticated") {
+            session.declined = Some("issuer authentication was not successful".to_owned());
+            let (reply, docs) = ok(s, 200, &session);
+            return (reply, docs, None);
+        }
+    }
+    let handler = request.payment_data.handler_id.as_ref().map(|h| h.as_str().to_owned());
+    if handler.as_deref() != Some("card_tokenized") {
+        // CHK-21: the handler must be one the session declared.
+        return fail(Reply::error(400, "invalid_request", "invalid", "unknown payment handler", Some("$.payment_data.handler_id")));
+    }
+    let Some(token) = request.payment_data.instrument.as_ref().map(|i| i.credential.token.expose().to_owned()) else {
+        return fail(Reply::error(400, "invalid_request", "missing", "a delegated payment token is required", Some("$.payment_data.instrument")));
+    };
+    if let Some(buyer) = serde_json::to_value(&request.buyer).ok().filter(|b| !b.is_null()) {
+        session.buyer = Some(buyer);
+    }
+    let wanted: Vec<(String, i64)> = session.lines.iter().map(|l| (l.item_id.clone(), l.quantity)).collect();
+    if s.catalog.reserve(&wanted).is_err() {
+        session.status = checkout::next_status(&session, &s.catalog);
+        let (reply, docs) = ok(s, 200, &session);
+        return (reply, docs, None);
+    }
+    let total = checkout::price(&session, &s.catalog).total;
+    match charge(s, &token, total, &session).await {
+        Ok(()) => {}
+        Err(Charge::Declined(reason)) => {
+            s.catalog.release(&wanted);
+            session.declined = Some(reason);
+            session.updated_at = rfc3339(at);
+            let (reply, docs) = ok(s, 200, &session);
+            return (reply, docs, None);
+        }
+        Err(Charge::Unavailable(reason)) => {
+            s.catalog.release(&wanted);
+            return fail(Reply::error(503, "service_unavailable", "psp_unavailable", &reason, None));
+        }
+    }
+    let order_id = new_id("ord_");
+    let order = json!({
+        "id": order_id,
+        "checkout_session_id": session.id,
+        "permalink_url": format!("{}/orders/{order_id}", s.base_url),
+        "status": "created",
+        "totals": checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
+    });
+    session.order = Some(order.clone());
+    session.declined = None;
+    session.status = "completed".to_owned();
+    session.updated_at = rfc3339(at);
+    let (reply, docs) = ok(s, 200, &session);
+    (reply, docs, Some(order))
+}
+
+enum Charge {
+    Declined(String),
+    Unavailable(String),
+}
+
+/// Charges the delegated token at the PSP, which enforces the allowance (DP-03..11).
+async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Result<(), Charge> {
+    let body = json!({"token": token, "amount": amount, "currency": session.currency,
+        "checkout_session_id": session.id, "merchant_id": s.config.merchant_id});
+    let response = s
+        .http
+        .post(format!("{}/charges", s.config.psp_url))
+        .bearer_auth(&s.config.psp_api_key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| Charge::Unavailable(format!("PSP unreachable: {e}")))?;
+    let status = response.status().as_u16();
+    let reply: Value = response.json_value().await;
+    match status {
+        200..=299 => Ok(()),
+        400..=499 => Err(Charge::Declined(reply["message"].as_str().unwrap_or("payment declined").to_owned())),
+        _ => Err(Charge::Unavailable(format!("PSP answered {status}"))),
+    }
+}
+
+/// Reads a JSON body, `null` when it is not JSON.
+trait JsonValue {
+    async fn json_value(self) -> Value;
+}
+
+impl JsonValue for reqwest::Response {
+    async fn json_value(self) -> Value {
+        let bytes = self.bytes().await.unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    }
+}
+
+/// POSTs a signed order event (WH-01..03, WH-06, WH-07), retrying transport failures.
+async fn send_webhook(s: &AppState, kind: &str, order: Value) {
+    let Some(url) = &s.config.webhook_url else { return };
+    let mut data = order;
+    data["type"] = json!("order");
+    let event = json!({"type": kind, "data": data});
+    let body = event.to_string().into_bytes();
+    for attempt in 0..3_u32 {
+        let timestamp = u64::try_from(now().unix_timestamp()).unwrap_or(0);
+        let signature = webhook::sign(&s.webhook_secret, timestamp, &body);
+        let sent = s
+            .http
+            .post(url)
+            .header(webhook::HEADER_NAME, signature)
+            .header("content-type", "application/json")
+            .header("request-id", new_id("req_"))
+            .body(body.clone())
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
+    }
+    eprintln!("webhook {kind} to {url} failed after 3 attempts");
+}
+
+async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let at = now();
+    let path = format!("/checkout_sessions/{id}/cancel");
+    let (parsed, scope) = match prelude(&s, Operation::CancelCheckoutSession, &headers, &body, &path, at).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (reply, docs) = match load(&s, &id).await {
+        Ok(Some(mut session)) => {
+            if !body.is_empty() {
+                if let Err(e) = parse::from_slice_strict::<CancelSessionRequest>(&body) {
+                    return finish(&s.backend, scope, &parsed, super::http::strict_error_reply(&e), Vec::new(), at).await;
+                }
+            }
+            if checkout::allowed(&session.status, Op::Cancel) {
+                session.status = "canceled".to_owned();
+                session.updated_at = rfc3339(at);
+                ok(&s, 200, &session)
+            } else {
+                // CHK-17.
+                (invalid_state(&session, "cancel"), Vec::new())
+            }
+        }
+        Ok(None) => (not_found(&id), Vec::new()),
+        Err(r) => (r, Vec::new()),
+    };
+    finish(&s.backend, scope, &parsed, reply, docs, at).await
+}

@@ -1,0 +1,274 @@
+//! HTTP glue shared by the example servers: turning axum requests into the crate's inputs
+//! (header pairs, body bytes) and the crate's outputs (ACP error JSON, stored responses) into
+//! axum responses. Everything protocol-specific is the crate's; this is only plumbing.
+
+#![allow(dead_code)] // Each binary that includes this module uses a different part of it.
+
+use std::sync::Arc;
+
+use agentic_commerce::headers::{Operation, RequestHeaders};
+use agentic_commerce::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse};
+use agentic_commerce::json_path::JsonPath;
+use agentic_commerce::parse::StrictError;
+use agentic_commerce::signature::{SignedRequest, Verifier};
+use agentic_commerce::version::ApiVersion;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::backend::{Backend, Document};
+
+/// The API versions the example servers accept (VER-02).
+pub(crate) const SUPPORTED_VERSIONS: &[ApiVersion] = &[ApiVersion::V2026_04_17];
+
+/// A JSON response before it is sent (and possibly stored for replay).
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    /// HTTP status.
+    pub(crate) status: u16,
+    /// JSON body.
+    pub(crate) body: Value,
+    /// Extra headers.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// A reply with no extra headers.
+    pub(crate) fn new(status: u16, body: Value) -> Self {
+        Self { status, body, headers: Vec::new() }
+    }
+
+    /// An ACP `Error` object (`param` is a JSONPath, CHK-09).
+    pub(crate) fn error(status: u16, kind: &str, code: &str, message: &str, param: Option<&str>) -> Self {
+        let mut body = json!({"type": kind, "code": code, "message": message});
+        if let Some(param) = param {
+            body["param"] = Value::from(param);
+        }
+        Self::new(status, body)
+    }
+
+    /// A 500 `processing_error` (never stored, IDEM-13).
+    pub(crate) fn internal(message: &str) -> Self {
+        Self::error(500, "processing_error", "internal_error", message, None)
+    }
+
+    /// The response to send.
+    pub(crate) fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        raw_response(self.status, body, &self.headers)
+    }
+}
+
+/// A response from raw parts (used for replays, whose body is sent byte for byte).
+pub(crate) fn raw_response(status: u16, body: Vec<u8>, headers: &[(String, String)]) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body).into_response();
+    let map = response.headers_mut();
+    map.insert("content-type", HeaderValue::from_static("application/json"));
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+            map.insert(name, value);
+        }
+    }
+    response
+}
+
+/// The request headers as `(name, value)` pairs for [`RequestHeaders::parse`]. Non-UTF-8
+/// values are passed lossily so the crate reports them as malformed rather than absent.
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// Everything an ACP endpoint checks before it looks at the body: header validation
+/// (`RequestHeaders::parse`), the bearer token, version negotiation (VER-01..05), JSON syntax
+/// (400 with `param`) and the request signature (SIG-04, SIG-05). Returns the parsed headers
+/// and the JSON value of the body (`None` for an empty body).
+///
+/// # Errors
+///
+/// The ACP error reply to send.
+pub(crate) fn check_request(
+    op: Operation,
+    headers: &HeaderMap,
+    body: &[u8],
+    api_key: &str,
+    verifier: Option<&Verifier>,
+    now: OffsetDateTime,
+) -> Result<(RequestHeaders, Option<Value>), Reply> {
+    let pairs = header_pairs(headers);
+    let parsed = RequestHeaders::parse_with_body(
+        op,
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        !body.is_empty(),
+    )
+    .map_err(|errors| {
+        let status = errors.primary().status();
+        Reply::new(status, errors.to_acp_error_json(SUPPORTED_VERSIONS))
+    })?;
+    let authorized = parsed
+        .authorization()
+        .is_some_and(|token| constant_time_eq(token.secret().as_bytes(), api_key.as_bytes()));
+    if !authorized {
+        return Err(Reply::error(401, "invalid_request", "unauthorized", "invalid API key", None));
+    }
+    if let Err(e) = parsed.negotiate_version(SUPPORTED_VERSIONS) {
+        return Err(Reply::new(e.status(), e.to_acp_error_json()));
+    }
+    let value = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return Err(Reply::error(
+                    400,
+                    "invalid_request",
+                    "invalid_json",
+                    &format!("request body is not valid JSON: {e}"),
+                    Some("$"),
+                ));
+            }
+        }
+    };
+    if let (Some(verifier), false) = (verifier, body.is_empty()) {
+        let signed = SignedRequest {
+            body,
+            signature: parsed.signature().map(|s| s.as_str()),
+            timestamp: header_str(headers, "timestamp"),
+        };
+        if let Err(e) = verifier.verify(&signed, now) {
+            return Err(Reply::error(e.http_status(), "invalid_request", e.code(), &e.to_string(), None));
+        }
+    }
+    Ok((parsed, value))
+}
+
+/// A header value as text, if present and UTF-8.
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Compares secrets without an early exit.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A typed-parse failure as a 400 with the JSONPath of the first problem (CHK-09).
+pub(crate) fn strict_error_reply(error: &StrictError) -> Reply {
+    let violations = error.violations();
+    let (param, message) = violations
+        .first()
+        .map_or_else(|| (JsonPath::root().to_string(), error.to_string()), |v| (v.path.to_string(), v.message.clone()));
+    Reply::error(400, "invalid_request", "invalid", &message, Some(&param))
+}
+
+/// What [`begin`] decided.
+pub(crate) enum Begin {
+    /// Run the request, then call [`finish`].
+    Proceed(IdempotencyScope),
+    /// Send this (a replay, a conflict, a request in flight, a storage failure).
+    Respond(Response),
+}
+
+/// Looks the request up in the idempotency store (IDEM-03..12): the scope is the caller
+/// identity, the path and the key.
+pub(crate) async fn begin(
+    backend: &Arc<Backend>,
+    headers: &RequestHeaders,
+    identity: &str,
+    path: &str,
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Begin {
+    let Some(key) = headers.idempotency_key() else {
+        // RequestHeaders::parse already requires the key for every POST (IDEM-04).
+        return Begin::Respond(Reply::internal("operation has no idempotency key").into_response());
+    };
+    let scope = IdempotencyScope::new(identity, path, key.clone());
+    let fingerprint = match Fingerprint::of_body(body) {
+        Ok(f) => f,
+        Err(e) => {
+            return Begin::Respond(
+                Reply::error(400, "invalid_request", "invalid_json", &e.to_string(), Some("$")).into_response(),
+            );
+        }
+    };
+    let store = Arc::clone(backend);
+    let task_scope = scope.clone();
+    let outcome = tokio::task::spawn_blocking(move || store.begin(&task_scope, &fingerprint, now)).await;
+    match outcome {
+        Ok(Ok(IdempotencyOutcome::Proceed)) => Begin::Proceed(scope),
+        Ok(Ok(IdempotencyOutcome::Replay(stored))) => {
+            Begin::Respond(raw_response(stored.status, stored.body.clone(), &stored.replay_headers(key)))
+        }
+        Ok(Ok(other)) => match other.rejection() {
+            Some(rejection) => {
+                let mut reply = Reply::new(rejection.status(), rejection.to_acp_error_json());
+                reply.headers = rejection
+                    .response_headers()
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v))
+                    .collect();
+                reply.headers.extend(echo(headers));
+                Begin::Respond(reply.into_response())
+            }
+            None => Begin::Respond(Reply::internal("unexpected idempotency outcome").into_response()),
+        },
+        Ok(Err(e)) => Begin::Respond(Reply::internal(&e.to_string()).into_response()),
+        Err(_) => Begin::Respond(Reply::internal("storage task failed").into_response()),
+    }
+}
+
+/// The HDR-04 echo headers as owned pairs.
+pub(crate) fn echo(headers: &RequestHeaders) -> Vec<(String, String)> {
+    headers.echo_headers().into_iter().map(|(n, v)| (n.to_owned(), v)).collect()
+}
+
+/// Stores the reply (with `docs`, atomically in PostgreSQL: IDEM-17) and sends it.
+pub(crate) async fn finish(
+    backend: &Arc<Backend>,
+    scope: IdempotencyScope,
+    headers: &RequestHeaders,
+    mut reply: Reply,
+    docs: Vec<Document>,
+    now: OffsetDateTime,
+) -> Response {
+    reply.headers.extend(echo(headers));
+    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    let stored_headers: Vec<(String, String)> = reply
+        .headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("request-id"))
+        .cloned()
+        .collect();
+    let stored = StoredResponse::new(reply.status, body.clone(), stored_headers);
+    let store = Arc::clone(backend);
+    let result = tokio::task::spawn_blocking(move || store.finish(&scope, stored, &docs, now)).await;
+    match result {
+        Ok(Ok(())) => raw_response(reply.status, body, &reply.headers),
+        Ok(Err(e)) => Reply::internal(&e.to_string()).into_response(),
+        Err(_) => Reply::internal("storage task failed").into_response(),
+    }
+}
+
+/// Releases a reservation when the handler failed before any side effect.
+pub(crate) async fn release(backend: &Arc<Backend>, scope: IdempotencyScope) {
+    let store = Arc::clone(backend);
+    let _ = tokio::task::spawn_blocking(move || store.release(&scope)).await;
+}
+
+/// A fresh, unpredictable-enough id with `prefix` (time, process id, counter, hashed).
+pub(crate) fn new_id(prefix: &str) -> String {
+    use sha2::Digest as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let seed = format!("{}:{}:{n}", OffsetDateTime::now_utc().unix_timestamp_nanos(), std::process::id());
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
