@@ -10,25 +10,8 @@ use agentic_commerce::spec::v2026_04_17::agentic_checkout::{CheckoutSession, Che
 use agentic_commerce::webhook::{self, WebhookSecret};
 use serde_json::{Value, json};
 
-/// The example code under test, compiled into this test crate.
-mod ex {
-    #[path = "../../examples/agent_client/agent.rs"]
-    pub mod agent;
-    #[path = "../../examples/merchant_server/app.rs"]
-    pub mod app;
-    #[path = "../../examples/support/backend.rs"]
-    pub mod backend;
-    #[path = "../../examples/merchant_server/catalog.rs"]
-    pub mod catalog;
-    #[path = "../../examples/merchant_server/checkout.rs"]
-    pub mod checkout;
-    #[path = "../../examples/support/http.rs"]
-    pub mod http;
-    #[path = "../../examples/support/postgres.rs"]
-    pub mod postgres;
-    #[path = "../../examples/psp_vault/vault.rs"]
-    pub mod vault;
-}
+#[path = "e2e_support/ex.rs"]
+mod ex;
 #[path = "e2e_support/harness.rs"]
 mod harness;
 
@@ -229,15 +212,15 @@ async fn sig_04_bad_or_missing_signature_is_401() {
     let w = world(None, no_latency()).await;
     let body = harness::create_body(&["var_mug_pine"]);
     // Signed with another secret.
-    let wrong = ex::agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
+    let wrong = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
     let answer = wrong.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
     assert_error(&answer, 401, "invalid_signature");
     // Not signed at all.
-    let unsigned = ex::agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
+    let unsigned = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
     let answer = unsigned.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
     assert_error(&answer, 401, "invalid_signature");
     // A wrong API key.
-    let stranger = ex::agent::AcpClient::new(&w.merchant, "wrong-key", Some(harness::SIGNING_SECRET)).unwrap();
+    let stranger = agent::AcpClient::new(&w.merchant, "wrong-key", Some(harness::SIGNING_SECRET)).unwrap();
     let answer = stranger.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
     assert_error(&answer, 401, "unauthorized");
 }
@@ -375,7 +358,7 @@ async fn dp_invalid_card_and_unsigned_delegate_payment_are_rejected() {
     assert_error(&bad, 400, "invalid_card");
     assert_eq!(bad.body["param"], "$.payment_method.number");
     // SIG-01: delegate_payment must be signed.
-    let unsigned = ex::agent::AcpClient::new(&w.vault, ex::vault::DEV_AGENT_KEY, None).unwrap();
+    let unsigned = agent::AcpClient::new(&w.vault, ex::vault::DEV_AGENT_KEY, None).unwrap();
     let answer = unsigned.post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
     assert_error(&answer, 401, "invalid_signature");
 }

@@ -13,20 +13,20 @@ use super::ex::agent::{self, AcpClient, Exchange, ReceivedWebhook};
 use super::ex::{app, vault};
 
 /// Shared secrets of one test world.
-pub const SIGNING_SECRET: &[u8] = b"e2e-signing-secret";
+pub(crate) const SIGNING_SECRET: &[u8] = b"e2e-signing-secret";
 /// Webhook secret.
-pub const WEBHOOK_SECRET: &[u8] = b"e2e-webhook-secret";
+pub(crate) const WEBHOOK_SECRET: &[u8] = b"e2e-webhook-secret";
 
 /// A running merchant + vault + webhook receiver.
-pub struct World {
+pub(crate) struct World {
     /// Merchant base URL.
-    pub merchant: String,
+    pub(crate) merchant: String,
     /// Vault base URL.
-    pub vault: String,
+    pub(crate) vault: String,
     /// The receiver's URL.
-    pub hook_url: String,
+    pub(crate) hook_url: String,
     /// Verified webhooks.
-    pub hooks: mpsc::UnboundedReceiver<ReceivedWebhook>,
+    pub(crate) hooks: mpsc::UnboundedReceiver<ReceivedWebhook>,
 }
 
 fn loopback() -> SocketAddr {
@@ -34,7 +34,7 @@ fn loopback() -> SocketAddr {
 }
 
 /// Merchant settings for a world.
-pub fn merchant_config(vault: &str, hook_url: &str, database_url: Option<String>, latency: Duration) -> app::Config {
+pub(crate) fn merchant_config(vault: &str, hook_url: &str, database_url: Option<String>, latency: Duration) -> app::Config {
     app::Config {
         webhook_url: Some(hook_url.to_owned()),
         webhook_secret: WEBHOOK_SECRET.to_vec(),
@@ -47,20 +47,20 @@ pub fn merchant_config(vault: &str, hook_url: &str, database_url: Option<String>
 }
 
 /// Starts one more merchant instance.
-pub async fn start_merchant(config: app::Config) -> String {
+pub(crate) async fn start_merchant(config: app::Config) -> String {
     let (addr, _handle) = app::spawn(config, loopback()).await.expect("merchant starts");
     format!("http://{addr}")
 }
 
 /// Starts one more vault instance.
-pub async fn start_vault(database_url: Option<String>) -> String {
+pub(crate) async fn start_vault(database_url: Option<String>) -> String {
     let config = vault::VaultConfig { signing_secret: SIGNING_SECRET.to_vec(), database_url, ..vault::VaultConfig::default() };
     let (addr, _handle) = vault::spawn(config, loopback()).await.expect("vault starts");
     format!("http://{addr}")
 }
 
 /// Starts a world (in memory unless `database_url`).
-pub async fn world(database_url: Option<String>, latency: Duration) -> World {
+pub(crate) async fn world(database_url: Option<String>, latency: Duration) -> World {
     let (hook, hooks) = agent::spawn_webhook_receiver(loopback(), WEBHOOK_SECRET).await.unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
     let vault = start_vault(database_url.clone()).await;
@@ -70,17 +70,17 @@ pub async fn world(database_url: Option<String>, latency: Duration) -> World {
 
 impl World {
     /// A signing merchant client.
-    pub fn client(&self) -> AcpClient {
+    pub(crate) fn client(&self) -> AcpClient {
         client(&self.merchant)
     }
 
     /// A signing vault client.
-    pub fn vault_client(&self) -> AcpClient {
+    pub(crate) fn vault_client(&self) -> AcpClient {
         AcpClient::new(&self.vault, vault::DEV_AGENT_KEY, Some(SIGNING_SECRET)).unwrap()
     }
 
     /// The agent's purchase settings for `items`.
-    pub fn purchase(&self, items: &[&str], coupon: Option<&str>) -> agent::PurchaseConfig {
+    pub(crate) fn purchase(&self, items: &[&str], coupon: Option<&str>) -> agent::PurchaseConfig {
         agent::PurchaseConfig {
             merchant_url: self.merchant.clone(),
             merchant_api_key: app::DEV_API_KEY.to_owned(),
@@ -94,17 +94,17 @@ impl World {
 }
 
 /// A signing client for a merchant URL.
-pub fn client(merchant: &str) -> AcpClient {
+pub(crate) fn client(merchant: &str) -> AcpClient {
     AcpClient::new(merchant, app::DEV_API_KEY, Some(SIGNING_SECRET)).unwrap()
 }
 
 /// A unique idempotency key.
-pub fn key(label: &str) -> String {
+pub(crate) fn key(label: &str) -> String {
     super::ex::http::new_id(&format!("{label}-"))
 }
 
 /// A create body for `items` that declares 3-D Secure support.
-pub fn create_body(items: &[&str]) -> Value {
+pub(crate) fn create_body(items: &[&str]) -> Value {
     serde_json::json!({
         "currency": "usd",
         "line_items": items.iter().map(|id| serde_json::json!({"id": id})).collect::<Vec<_>>(),
@@ -113,14 +113,14 @@ pub fn create_body(items: &[&str]) -> Value {
 }
 
 /// Creates a session and returns the exchange.
-pub async fn create(client: &AcpClient, items: &[&str]) -> Exchange {
+pub(crate) async fn create(client: &AcpClient, items: &[&str]) -> Exchange {
     let created = client.post("/checkout_sessions", &create_body(items), &key("create")).await.unwrap();
     assert_eq!(created.status, 201, "{}", created.body);
     created
 }
 
 /// An address + shipping selection update for a session with physical items.
-pub fn ship_update(items: &[&str], option: &str) -> Value {
+pub(crate) fn ship_update(items: &[&str], option: &str) -> Value {
     serde_json::json!({
         "fulfillment_details": {"name": "Ada Lovelace", "address": {"name": "Ada Lovelace",
             "line_one": "12 Analytical Way", "city": "Portland", "state": "OR", "country": "US",
@@ -130,7 +130,7 @@ pub fn ship_update(items: &[&str], option: &str) -> Value {
 }
 
 /// Delegates a card for `session` with `max_amount`, returns the token id.
-pub async fn delegate(world: &World, session: &str, max_amount: i64, expires_at: &str) -> String {
+pub(crate) async fn delegate(world: &World, session: &str, max_amount: i64, expires_at: &str) -> String {
     let body = agent::delegate_request("4242424242424242", max_amount, session, "trailhead_outfitters", expires_at);
     let issued = world.vault_client().post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
     assert_eq!(issued.status, 201, "{}", issued.body);
@@ -138,14 +138,14 @@ pub async fn delegate(world: &World, session: &str, max_amount: i64, expires_at:
 }
 
 /// RFC 3339 `now + seconds`.
-pub fn in_seconds(seconds: i64) -> String {
+pub(crate) fn in_seconds(seconds: i64) -> String {
     (time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
 }
 
 /// A complete body paying with `token`.
-pub fn pay(token: &str) -> Value {
+pub(crate) fn pay(token: &str) -> Value {
     serde_json::json!({"payment_data": {"handler_id": "card_tokenized", "instrument": {"type": "card",
         "credential": {"type": "spt", "token": token}}}})
 }

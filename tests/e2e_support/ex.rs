@@ -1,0 +1,19 @@
+//! The example code under test (`examples/`), compiled into the test crate so the servers
+//! run in-process.
+
+#[path = "../../examples/agent_client/agent.rs"]
+pub(crate) mod agent;
+#[path = "../../examples/merchant_server/app.rs"]
+pub(crate) mod app;
+#[path = "../../examples/support/backend.rs"]
+pub(crate) mod backend;
+#[path = "../../examples/merchant_server/catalog.rs"]
+pub(crate) mod catalog;
+#[path = "../../examples/merchant_server/checkout.rs"]
+pub(crate) mod checkout;
+#[path = "../../examples/support/http.rs"]
+pub(crate) mod http;
+#[path = "../../examples/support/postgres.rs"]
+pub(crate) mod postgres;
+#[path = "../../examples/psp_vault/vault.rs"]
+pub(crate) mod vault;
