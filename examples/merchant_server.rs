@@ -4,12 +4,12 @@
 //! cargo run --example merchant_server -- [--addr 127.0.0.1:8080] [--api-key KEY]
 //!     [--catalog FILE] [--merchant-id ID] [--webhook-url URL] [--webhook-secret S]
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
-//!     [--database-url postgres://…] [--latency-ms N]
+//!     [--database-url postgres://…] [--public-url URL] [--latency-ms N]
 //! ```
 //!
 //! Every flag has an environment variable: `ACP_ADDR`, `ACP_API_KEY`, `ACP_CATALOG`,
 //! `ACP_MERCHANT_ID`, `ACP_WEBHOOK_URL`, `ACP_WEBHOOK_SECRET`, `ACP_SIGNING_SECRET`,
-//! `ACP_PSP_URL`, `ACP_PSP_API_KEY`, `DATABASE_URL`, `ACP_LATENCY_MS`. The defaults
+//! `ACP_PSP_URL`, `ACP_PSP_API_KEY`, `DATABASE_URL`, `ACP_PUBLIC_URL`, `ACP_LATENCY_MS`. The defaults
 //! (`dev-merchant-key`, `dev-webhook-secret`, `dev-signing-secret`, `dev-psp-key`) are for
 //! local use only. Prints `listening on http://HOST:PORT` once it accepts connections.
 
@@ -35,7 +35,7 @@ use std::time::Duration;
 
 const VALUED: &[&str] = &[
     "addr", "api-key", "catalog", "merchant-id", "webhook-url", "webhook-secret", "signing-secret",
-    "psp-url", "psp-api-key", "database-url", "latency-ms",
+    "psp-url", "psp-api-key", "database-url", "public-url", "latency-ms",
 ];
 
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
@@ -70,6 +70,7 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
         config.psp_api_key = v;
     }
     config.database_url = flags.get("database-url", "DATABASE_URL");
+    config.public_url = flags.get("public-url", "ACP_PUBLIC_URL");
     if let Some(v) = flags.get("latency-ms", "ACP_LATENCY_MS") {
         config.latency = Duration::from_millis(v.parse().map_err(|e| format!("--latency-ms: {e}"))?);
     }

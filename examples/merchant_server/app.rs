@@ -54,6 +54,10 @@ pub(crate) struct Config {
     pub(crate) psp_api_key: String,
     /// PostgreSQL URL (none: in memory).
     pub(crate) database_url: Option<String>,
+    /// The URL clients reach this merchant at (discovery `api_base_url`, links, order
+    /// permalinks); every instance behind one load balancer shares it. Default: the bound
+    /// address.
+    pub(crate) public_url: Option<String>,
     /// Simulated processing time of every write (shows IDEM-12 in-flight handling).
     pub(crate) latency: Duration,
 }
@@ -90,6 +94,7 @@ impl Default for Config {
             psp_url: "http://127.0.0.1:8081".to_owned(),
             psp_api_key: DEV_PSP_KEY.to_owned(),
             database_url: None,
+            public_url: None,
             latency: Duration::ZERO,
         }
     }
@@ -158,7 +163,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 pub(crate) async fn spawn(config: Config, addr: SocketAddr) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let base_url = format!("http://{local}");
+    let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
     let app = tokio::task::spawn_blocking(move || state(config, base_url))
         .await
         .map_err(|e| e.to_string())??;

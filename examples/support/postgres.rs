@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PgStoreError {
     /// The database failed or is unreachable.
-    #[error("database: {0}")]
+    #[error("database: {}", describe(.0))]
     Db(#[from] postgres::Error),
     /// The scope has no in-flight reservation to complete.
     #[error(transparent)]
@@ -37,6 +37,11 @@ pub(crate) enum PgStoreError {
     /// A stored row could not be decoded.
     #[error("corrupt idempotency row: {0}")]
     Corrupt(&'static str),
+}
+
+/// The server's message when there is one (`postgres::Error`'s `Display` is only "db error").
+fn describe(e: &postgres::Error) -> String {
+    e.as_db_error().map_or_else(|| e.to_string(), |db| format!("{} ({})", db.message(), db.code().code()))
 }
 
 /// A tiny connection pool: idle clients are reused, new ones are opened on demand. Enough for
@@ -80,6 +85,17 @@ impl PgPool {
             self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(client);
         }
         result
+    }
+}
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        // A synchronous client blocks while it closes, which must not happen on an async
+        // runtime thread (the pool may be dropped there when a server task ends).
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        if !idle.is_empty() {
+            std::thread::spawn(move || drop(idle));
+        }
     }
 }
 
@@ -179,7 +195,7 @@ impl PgIdempotencyStore {
 
 /// Serializes every transaction on one scope, across processes, for the transaction's life.
 fn lock_scope(tx: &mut Transaction<'_>, scope: &IdempotencyScope) -> Result<(), postgres::Error> {
-    let lock_key = format!("{}\u{0}{}\u{0}{}", scope.identity(), scope.path(), scope.key());
+    let lock_key = format!("{}\n{}\n{}", scope.identity(), scope.path(), scope.key());
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         &[&lock_key],
