@@ -56,19 +56,33 @@ impl Catalog {
         for (p, product) in feed.products.iter().enumerate() {
             for (v, variant) in product.variants.iter().enumerate() {
                 let at = format!("$.products[{p}].variants[{v}]");
-                let price = variant.price.as_ref().ok_or(format!("{at}.price is required to sell a variant"))?;
+                let price = variant
+                    .price
+                    .as_ref()
+                    .ok_or(format!("{at}.price is required to sell a variant"))?;
                 if !(1..=MAX_UNIT_AMOUNT).contains(&price.amount.0) {
                     return Err(format!("{at}.price.amount must be 1..={MAX_UNIT_AMOUNT}"));
                 }
-                let available = variant.availability.as_ref().and_then(|a| a.available).unwrap_or(true);
+                let available = variant
+                    .availability
+                    .as_ref()
+                    .and_then(|a| a.available)
+                    .unwrap_or(true);
                 let units = match variant.extra.get("stock") {
                     None => 10,
-                    Some(n) => n.as_i64().filter(|n| *n >= 0).ok_or(format!("{at}.stock must be a non-negative integer"))?,
+                    Some(n) => n
+                        .as_i64()
+                        .filter(|n| *n >= 0)
+                        .ok_or(format!("{at}.stock must be a non-negative integer"))?,
                 };
                 let digital = match variant.extra.get("fulfillment").and_then(|f| f.as_str()) {
                     None | Some("shipping") => false,
                     Some("digital") => true,
-                    Some(_) => return Err(format!("{at}.fulfillment must be \"digital\" or \"shipping\"")),
+                    Some(_) => {
+                        return Err(format!(
+                            "{at}.fulfillment must be \"digital\" or \"shipping\""
+                        ));
+                    }
                 };
                 let item = CatalogItem {
                     id: variant.id.as_str().to_owned(),
@@ -84,7 +98,10 @@ impl Catalog {
                 }
             }
         }
-        Ok(Self { items, stock: Mutex::new(stock) })
+        Ok(Self {
+            items,
+            stock: Mutex::new(stock),
+        })
     }
 
     /// The variant with `id`.
@@ -94,7 +111,12 @@ impl Catalog {
 
     /// Units on hand.
     pub(crate) fn stock(&self, id: &str) -> i64 {
-        self.stock.lock().unwrap_or_else(PoisonError::into_inner).get(id).copied().unwrap_or(0)
+        self.stock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Takes `wanted` units of every `(id, quantity)` or none of them.
@@ -104,7 +126,10 @@ impl Catalog {
     /// The first id without enough stock.
     pub(crate) fn reserve(&self, wanted: &[(String, i64)]) -> Result<(), String> {
         let mut stock = self.stock.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((id, _)) = wanted.iter().find(|(id, q)| stock.get(id).copied().unwrap_or(0) < *q) {
+        if let Some((id, _)) = wanted
+            .iter()
+            .find(|(id, q)| stock.get(id).copied().unwrap_or(0) < *q)
+        {
             return Err(id.clone());
         }
         for (id, q) in wanted {
