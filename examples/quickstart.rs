@@ -32,6 +32,7 @@ fn step(n: u32, text: &str) {
     println!("\n[{n}] {text}");
 }
 
+#[allow(clippy::too_many_lines)] // one linear story, easier to follow in one place
 fn main() -> Result<(), Box<dyn Error>> {
     let now = OffsetDateTime::now_utc();
     let request_key = b"request-signing secret agreed out of band";
@@ -55,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     step(2, "merchant checks the headers and negotiates the version");
     let parsed = RequestHeaders::parse(Operation::CreateCheckoutSession, headers)
         .map_err(|e| format!("header problems: {e:?}"))?;
-    let api_version = version::negotiate(&ApiVersion::RELEASED, headers.get(2).map(|h| h.1))?;
+    let api_version = version::negotiate(ApiVersion::RELEASED, headers.get(2).map(|h| h.1))?;
     println!(
         "    API-Version {api_version}, idempotency key {:?}",
         parsed.idempotency_key().map(IdempotencyKey::as_str)
@@ -106,7 +107,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         vec![Total::new(TotalType::Subtotal, "Subtotal", price)],
     );
     let mut capabilities = Capabilities::new();
-    capabilities.interventions = request.capabilities.interventions.clone();
+    capabilities
+        .interventions
+        .clone_from(&request.capabilities.interventions);
     let session = CheckoutSession::new(
         "cs_demo_1",
         capabilities,
@@ -185,8 +188,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         "status":"confirmed"}}"#;
     let unix = u64::try_from(now.unix_timestamp())?;
     let header = webhook::sign(&secret, unix, event);
-    let verified = WebhookVerifier::new(secret).verify(Some(&header), event, now)?;
-    let event: WebhookEvent = verified.parse()?;
+    let checked = WebhookVerifier::new(secret).verify(Some(&header), event, now)?;
+    let event: WebhookEvent = checked.parse()?;
     println!("    {} for order {}", event.kind, event.data.id);
 
     println!("\nall steps succeeded");

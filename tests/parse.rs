@@ -1,4 +1,6 @@
 //! The parse API: lenient by default, lossless, precise JSONPath errors,
+
+#![allow(clippy::unwrap_used)]
 //! strict validation on request.
 
 mod common;
@@ -227,7 +229,10 @@ fn the_registry_names_every_official_type() {
     }
     assert!(registry::lookup("agentic_checkout.Nope").is_none());
     assert!(registry::lookup("nodot").is_none());
-    let mut names: Vec<String> = types.iter().map(|t| t.qualified_name()).collect();
+    let mut names: Vec<String> = types
+        .iter()
+        .map(registry::TypeEntry::qualified_name)
+        .collect();
     let sorted = names.clone();
     names.sort();
     assert_eq!(names, sorted);
