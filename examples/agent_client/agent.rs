@@ -495,11 +495,13 @@ pub(crate) fn delegate_request(
     merchant_id: &str,
     expires_at: &str,
 ) -> Value {
+    let digits: Vec<char> = number.chars().collect();
+    let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
     json!({
         "payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": number,
             "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
             "display_card_funding_type": "credit", "display_brand": "visa",
-            "display_last4": &number[number.len().saturating_sub(4)..], "metadata": {}},
+            "display_last4": last4, "metadata": {}},
         "allowance": {"reason": "one_time", "max_amount": max_amount, "currency": "usd",
             "checkout_session_id": session, "merchant_id": merchant_id, "expires_at": expires_at},
         "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],

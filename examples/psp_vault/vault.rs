@@ -251,7 +251,10 @@ fn issue(body: &[u8], idempotency_key: &str, at: OffsetDateTime) -> (Reply, Vec<
     }
     let number = request.payment_method.number.expose();
     let vaulted = VaultedToken {
-        last4: number[number.len().saturating_sub(4)..].to_owned(),
+        last4: number
+            .chars()
+            .skip(number.chars().count().saturating_sub(4))
+            .collect(),
         terms,
     };
     let id = new_id("vt_");

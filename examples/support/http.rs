@@ -160,6 +160,8 @@ pub(crate) fn check_request(
             }
         }
     };
+    // SIG-01/SIG-04 cover the canonical JSON body; a request without a body (retrieve, a
+    // cancel without intent trace) has nothing to sign and is authenticated by its API key.
     if let (Some(verifier), false) = (verifier, body.is_empty()) {
         let signed = SignedRequest {
             body,
