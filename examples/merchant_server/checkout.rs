@@ -530,3 +530,142 @@ pub(crate) fn render(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::super::catalog::{Catalog, DEFAULT_CATALOG};
+    use super::{
+        Op, Session, allowed, intersect_interventions, lines_from_items, next_status, price,
+        select_fulfillment,
+    };
+
+    fn session(items: &[&str]) -> Session {
+        let ids: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        Session {
+            id: "cs_t".to_owned(),
+            status: "incomplete".to_owned(),
+            currency: "usd".to_owned(),
+            lines: lines_from_items(&ids),
+            buyer: None,
+            fulfillment_details: None,
+            selected: BTreeMap::new(),
+            coupons: Vec::new(),
+            interventions: vec!["3ds".to_owned()],
+            order: None,
+            declined: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn chk_03_repeated_items_become_one_line_with_a_quantity() {
+        let s = session(&["var_mug_pine", "var_guide_epub", "var_mug_pine"]);
+        assert_eq!(s.lines.len(), 2);
+        assert_eq!(
+            (s.lines[0].item_id.as_str(), s.lines[0].quantity),
+            ("var_mug_pine", 2)
+        );
+        assert_eq!(s.lines[1].id, "li_2");
+    }
+
+    #[test]
+    fn totals_are_integer_minor_units_with_half_up_tax() {
+        let c = catalog();
+        let mut s = session(&["var_mug_pine"]);
+        s.selected
+            .insert("var_mug_pine".to_owned(), "ship_express".to_owned());
+        // 1800 × 8.25 % = 148.5 → 149.
+        let p = price(&s, &c);
+        assert_eq!(
+            (p.subtotal, p.tax, p.fulfillment, p.total),
+            (1800, 149, 1500, 3449)
+        );
+        s.coupons.push("WELCOME10".to_owned());
+        let p = price(&s, &c);
+        assert_eq!(
+            (p.discount, p.subtotal, p.tax, p.total),
+            (180, 1620, 134, 3254)
+        );
+    }
+
+    #[test]
+    fn chk_06_selection_must_name_an_offered_option_that_fits_the_item() {
+        let c = catalog();
+        let mut s = session(&["var_mug_pine", "var_guide_epub"]);
+        let bad =
+            [json!({"type": "shipping", "option_id": "teleport", "item_ids": ["var_mug_pine"]})];
+        assert_eq!(
+            select_fulfillment(&mut s, &c, &bad).unwrap_err().0,
+            "$.selected_fulfillment_options[0].option_id"
+        );
+        let wrong_kind = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_guide_epub"]}),
+        ];
+        assert!(select_fulfillment(&mut s, &c, &wrong_kind).is_err());
+        let absent = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_tent_2p"]}),
+        ];
+        assert_eq!(
+            select_fulfillment(&mut s, &c, &absent).unwrap_err().0,
+            "$.selected_fulfillment_options[0].item_ids[0]"
+        );
+        let good = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_mug_pine"]}),
+        ];
+        select_fulfillment(&mut s, &c, &good).unwrap();
+        assert_eq!(s.selected["var_mug_pine"], "ship_standard");
+    }
+
+    #[test]
+    fn chk_12_status_follows_missing_data_stock_and_the_3ds_threshold() {
+        let c = catalog();
+        let mut s = session(&["var_tent_2p"]);
+        assert_eq!(
+            next_status(&s, &c),
+            "incomplete",
+            "no address, no shipping choice"
+        );
+        s.fulfillment_details = Some(json!({"address": {"line_one": "1 A St"}}));
+        s.selected
+            .insert("var_tent_2p".to_owned(), "ship_standard".to_owned());
+        assert_eq!(next_status(&s, &c), "authentication_required");
+        s.interventions.clear();
+        assert_eq!(
+            next_status(&s, &c),
+            "requires_escalation",
+            "agent cannot run 3DS"
+        );
+        let out = session(&["var_headlamp"]);
+        assert_eq!(next_status(&out, &c), "not_ready_for_payment");
+        s.status = "completed".to_owned();
+        assert_eq!(next_status(&s, &c), "completed", "terminal states stay");
+    }
+
+    #[test]
+    fn chk_16_17_terminal_sessions_cannot_change() {
+        for status in ["completed", "canceled", "expired"] {
+            assert!(!allowed(status, Op::Cancel), "{status}");
+            assert!(!allowed(status, Op::Update), "{status}");
+            assert!(!allowed(status, Op::Complete), "{status}");
+        }
+        assert!(allowed("incomplete", Op::Cancel));
+        assert!(!allowed("incomplete", Op::Complete));
+        assert!(allowed("authentication_required", Op::Complete));
+    }
+
+    #[test]
+    fn capability_intersection_keeps_only_what_both_sides_support() {
+        let agent = vec!["address_verification".to_owned(), "3ds".to_owned()];
+        assert_eq!(intersect_interventions(&agent), ["3ds"]);
+        assert!(intersect_interventions(&[]).is_empty());
+    }
+}

@@ -376,3 +376,21 @@ fn authorize(s: &VaultState, request: &ChargeRequest) -> Reply {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::luhn_ok;
+
+    #[test]
+    fn luhn_accepts_test_cards_and_rejects_typos_and_non_digits() {
+        assert!(luhn_ok("4242424242424242"));
+        assert!(luhn_ok("5555555555554444"));
+        assert!(!luhn_ok("4242424242424241"));
+        assert!(!luhn_ok("4242 4242 4242 4242"));
+        assert!(!luhn_ok("42424242"), "too short");
+        assert!(
+            !luhn_ok("４２４２４２４２４２４２４２４２"),
+            "full-width digits are not digits here"
+        );
+    }
+}
