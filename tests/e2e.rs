@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use agentic_commerce::parse;
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
-    CheckoutSession, CheckoutSessionWithOrder,
+    CheckoutSession, CheckoutSessionWithOrder, DiscoveryResponse, Error,
 };
+use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
 use agentic_commerce::webhook::{self, WebhookSecret};
 use serde_json::{Value, json};
 
@@ -41,6 +42,8 @@ fn assert_error(exchange: &Exchange, status: u16, code: &str) {
         exchange.body
     );
     assert_eq!(exchange.body["code"], code, "{}", exchange.body);
+    // Every protocol error is a schema-valid ACP `Error` (CHK-09 for `param`).
+    parse::from_value_strict::<Error>(&exchange.body).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,6 +114,12 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
         .await
         .unwrap();
     assert_eq!(fetched.status, 200);
+    assert!(
+        fetched
+            .header("request-id")
+            .is_some_and(|r| r.starts_with("req_")),
+        "HDR-04"
+    );
     assert_eq!(fetched.body, *done);
 
     // WH-01, WH-06, WH-07: the order webhook arrives signed, verified and typed.
@@ -122,6 +131,7 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     assert_eq!(hook.event.data.checkout_session_id.as_str(), session_id);
     assert_eq!(hook.event.data.status, "created");
     assert_eq!(hook.raw["data"]["type"], "order");
+    parse::from_value_strict::<WebhookEvent>(&hook.raw).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -589,4 +599,5 @@ async fn discovery_document_is_served() {
         json!(["2026-04-17"])
     );
     assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
+    parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();
 }

@@ -367,7 +367,7 @@ async fn retrieve(
     headers: HeaderMap,
 ) -> Response {
     let at = now();
-    if let Err(r) = check_request(
+    let parsed = match check_request(
         Operation::RetrieveCheckoutSession,
         &headers,
         &[],
@@ -375,17 +375,20 @@ async fn retrieve(
         s.verifier.as_ref(),
         at,
     ) {
-        return r.into_response();
-    }
-    match load(&s, &id).await {
+        Ok((parsed, _)) => parsed,
+        Err(r) => return r.into_response(),
+    };
+    let mut reply = match load(&s, &id).await {
         Ok(Some(session)) => Reply::new(
             200,
             checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url),
-        )
-        .into_response(),
-        Ok(None) => not_found(&id).into_response(),
-        Err(r) => r.into_response(),
-    }
+        ),
+        Ok(None) => not_found(&id),
+        Err(r) => r,
+    };
+    // HDR-04: echo Request-Id.
+    reply.headers.extend(super::http::echo(&parsed));
+    reply.into_response()
 }
 
 async fn update(

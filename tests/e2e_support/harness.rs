@@ -172,6 +172,15 @@ pub(crate) async fn delegate(
         .await
         .unwrap();
     assert_eq!(issued.status, 201, "{}", issued.body);
+    // DP-01, DP-02: a schema-valid response with id, created and correlation metadata.
+    agentic_commerce::parse::from_value_strict::<
+        agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentResponse,
+    >(&issued.body)
+    .unwrap();
+    assert_eq!(
+        issued.body["metadata"]["merchant_id"],
+        "trailhead_outfitters"
+    );
     issued.body["id"].as_str().unwrap().to_owned()
 }
 
