@@ -81,7 +81,7 @@ pub fn validate(doc: &DiscoveryResponse) -> Vec<Finding> {
     }
 
     let transports = root.key("transports");
-    if !doc.transports.iter().any(|t| *t == Transport::Rest) {
+    if !doc.transports.contains(&Transport::Rest) {
         out.push(error(
             "DIS-06",
             transports.clone(),

@@ -521,7 +521,7 @@ mod tests {
         }
     }
 
-    fn create(body: serde_json::Value) -> CheckoutSessionCreateRequest {
+    fn create(body: &serde_json::Value) -> CheckoutSessionCreateRequest {
         let mut base = json!({"line_items":[{"id":"i"}],"currency":"usd","capabilities":{}});
         for (k, v) in body.as_object().unwrap() {
             base[k] = v.clone();
@@ -531,7 +531,7 @@ mod tests {
 
     #[test]
     fn dsc03_discounts_codes_win_over_deprecated_coupons() {
-        let both = create(json!({"coupons":["OLD"],"discounts":{"codes":["NEW"]}}));
+        let both = create(&json!({"coupons":["OLD"],"discounts":{"codes":["NEW"]}}));
         assert_eq!(
             CodeSubmission::from_create(&both),
             CodeSubmission::Replace {
@@ -539,7 +539,7 @@ mod tests {
                 field: CodeField::DiscountsCodes
             }
         );
-        let alias = create(json!({"coupons":["OLD"]}));
+        let alias = create(&json!({"coupons":["OLD"]}));
         assert_eq!(
             CodeSubmission::from_create(&alias),
             CodeSubmission::Replace {
@@ -549,7 +549,7 @@ mod tests {
         );
         assert_eq!(CodeField::Coupons.path(0).to_string(), "$.coupons[0]");
         assert_eq!(
-            CodeSubmission::from_create(&create(json!({}))),
+            CodeSubmission::from_create(&create(&json!({}))),
             CodeSubmission::Unchanged
         );
     }

@@ -20,7 +20,7 @@
 //! | DSC-07 | error | discount amounts (applied, allocations, `discount`/`items_discount` totals) are ≥ 0 | [`totals`] |
 //! | DSC-08 | error | a coupon has exactly one of `percent_off`/`amount_off`, and `currency` with `amount_off` | [`totals`] |
 //! | ARITH-09 | warning | line item: base = unit × quantity, subtotal = base − discount, total = subtotal + tax (digest §11.9; official examples disagree) | [`totals`] |
-//! | ARITH-10 | warning | session `total` = subtotal + fulfillment + tax + fee + gift_wrap + tip − discount − store_credit (digest §11.10) | [`totals`] |
+//! | ARITH-10 | warning | session `total` = subtotal + fulfillment + tax + fee + `gift_wrap` + tip − discount − `store_credit` (digest §11.10) | [`totals`] |
 //! | CHK-08 | warning | currencies are lowercase ISO 4217 codes | [`currency`] |
 //! | CUR-01 | error | coupon and order-adjustment currencies equal the session currency (one currency per session) | [`currency`] |
 //! | ORD-02 | warning | a known line-item `status` agrees with the quantities | [`orders`] |
@@ -28,7 +28,7 @@
 //! | ORD-05 | error | the `amount_refunded` total = Σ completed `refund` adjustments | [`orders`] |
 //! | ORD-05 | warning | the `subtotal` total = Σ line-item `subtotal`s | [`orders`] |
 //! | ORD-09 | error | fulfillment/adjustment line references name existing line items, quantity ≥ 1, and Σ fulfilled per line ≤ ordered | [`orders`] |
-//! | MD-02 | error | `markdown` messages and disclosures contain no raw HTML (CommonMark parse) | [`markdown`] |
+//! | MD-02 | error | `markdown` messages and disclosures contain no raw HTML (`CommonMark` parse) | [`markdown`] |
 //! | CHK-09 | error | message `param`s parse as JSONPath and resolve inside the session | [`params`] |
 //!
 //! Arithmetic uses checked `i64` ([`crate::primitives::Amount`]); an overflow

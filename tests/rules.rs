@@ -15,7 +15,7 @@ use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
 };
 use serde_json::Value;
 
-/// The CheckoutSession examples the brief names: every session in
+/// The `CheckoutSession` examples the task names: every session in
 /// `examples.agentic_checkout.json` and every discount-extension response.
 fn official_sessions(spec: &std::path::Path) -> Vec<(String, CheckoutSession)> {
     common::examples(spec)

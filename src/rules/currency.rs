@@ -71,7 +71,10 @@ fn check_code(currency: &Currency, path: &JsonPath, out: &mut Vec<Finding>) {
 
 /// CUR-01 (error): money attached to the session uses its currency.
 fn check_same(session: &Currency, other: &Currency, path: JsonPath, out: &mut Vec<Finding>) {
-    if session != other {
+    if session == other {
+        // Same code: also hold it to the lowercase recommendation.
+        check_code(other, &path, out);
+    } else {
         out.push(Finding::error(
             "CUR-01",
             path,
@@ -81,9 +84,6 @@ fn check_same(session: &Currency, other: &Currency, path: JsonPath, out: &mut Ve
                 session.as_str()
             ),
         ));
-    } else {
-        // Same code: also hold it to the lowercase recommendation.
-        check_code(other, &path, out);
     }
 }
 

@@ -1,9 +1,9 @@
 //! Markdown content (MD-01, MD-02, MD-03): `content_type: markdown` messages
-//! and disclosures must be CommonMark with no raw HTML.
+//! and disclosures must be `CommonMark` with no raw HTML.
 //!
-//! The content is parsed with `pulldown-cmark` (CommonMark core, no
+//! The content is parsed with `pulldown-cmark` (`CommonMark` core, no
 //! extensions); every raw HTML block or inline HTML span it reports is an
-//! error. Any string is valid CommonMark, so MD-01 adds nothing beyond this.
+//! error. Any string is valid `CommonMark`, so MD-01 adds nothing beyond this.
 
 use pulldown_cmark::{Event, Options, Parser};
 

@@ -221,7 +221,7 @@ mod tests {
     use crate::rules::Severity;
     use serde_json::json;
 
-    fn order(v: serde_json::Value) -> Order {
+    fn order(v: &serde_json::Value) -> Order {
         let mut base = json!({"id": "ord_1", "checkout_session_id": "cs_1",
             "permalink_url": "https://shop.example/o/1"});
         for (k, val) in v.as_object().unwrap() {
@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn ord03_quantity_bounds_are_errors() {
         let o = order(
-            json!({"line_items": [line("a", 2, 3, 0), line("b", 2, 1, 2), line("c", 0, 0, 0), line("d", 2, 2, -1)]}),
+            &json!({"line_items": [line("a", 2, 3, 0), line("b", 2, 1, 2), line("c", 0, 0, 0), line("d", 2, 2, -1)]}),
         );
         let f = run(&o);
         assert_eq!(f.len(), 4);
@@ -253,7 +253,10 @@ mod tests {
             f.iter()
                 .all(|(r, s, _)| *r == "ORD-03" && *s == Severity::Error)
         );
-        assert_eq!(run(&order(json!({"line_items": [line("a", 3, 2, 1)]}))), []);
+        assert_eq!(
+            run(&order(&json!({"line_items": [line("a", 3, 2, 1)]}))),
+            []
+        );
     }
 
     #[test]
@@ -263,14 +266,14 @@ mod tests {
         let mut unknown = line("b", 2, 2, 0);
         unknown["status"] = json!("on_hold");
         assert_eq!(
-            run(&order(json!({"line_items": [l, unknown]}))),
+            run(&order(&json!({"line_items": [l, unknown]}))),
             [("ORD-02", Severity::Warning, "$.line_items[0].status".into())]
         );
     }
 
     #[test]
     fn ord09_references_and_fulfilled_sum() {
-        let o = order(json!({
+        let o = order(&json!({
             "line_items": [line("a", 2, 2, 2)],
             "fulfillments": [
                 {"id": "f1", "type": "shipping", "line_items": [{"id": "a", "quantity": 2}]},
@@ -322,9 +325,9 @@ mod tests {
             adj(100, "credit", "completed"),
             adj(50, "refund", "completed")
         ]);
-        let ok = order(json!({"adjustments": adjustments, "totals": totals(350)}));
+        let ok = order(&json!({"adjustments": adjustments, "totals": totals(350)}));
         assert_eq!(run(&ok), []);
-        let bad = order(json!({"adjustments": adjustments, "totals": totals(550)}));
+        let bad = order(&json!({"adjustments": adjustments, "totals": totals(550)}));
         assert_eq!(
             run(&bad),
             [("ORD-05", Severity::Error, "$.totals[1].amount".into())]
@@ -337,7 +340,7 @@ mod tests {
         a["subtotal"] = json!(100);
         let mut b = line("b", 1, 1, 0);
         b["subtotal"] = json!(250);
-        let o = order(json!({"line_items": [a, b],
+        let o = order(&json!({"line_items": [a, b],
             "totals": [{"type": "subtotal", "display_text": "S", "amount": 300}]}));
         assert_eq!(
             run(&o),

@@ -268,8 +268,8 @@ fn check_line_arithmetic(line: &LineItem, path: &JsonPath, out: &mut Vec<Finding
     }
 }
 
-/// ARITH-10 (warning): total = subtotal + fulfillment + tax + fee + gift_wrap
-/// + tip − discount − store_credit, when `subtotal` and `total` exist.
+/// ARITH-10 (warning): total = subtotal + fulfillment + tax + fee +
+/// `gift_wrap` + tip − discount − `store_credit`, when `subtotal` and `total` exist.
 fn check_session_arithmetic(session: &CheckoutSession, out: &mut Vec<Finding>) {
     let path = JsonPath::root().key("totals");
     let totals = &session.totals;
