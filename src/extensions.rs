@@ -36,9 +36,11 @@ use core::fmt;
 use time::{Date, Month};
 
 use crate::json_path::JsonPath;
+use crate::rules::Finding;
 use crate::spec::v2026_04_17::agentic_checkout::{
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, DisclosureContentType,
-    DiscountsResponse, MessageResolution, MessageWarning, RejectedDiscount, WarningCode,
+    DiscountsResponse, ExtensionDeclaration, MessageResolution, MessageWarning, RejectedDiscount,
+    WarningCode,
 };
 use crate::wire::Patch;
 
@@ -431,6 +433,48 @@ pub fn rejection_warnings(discounts: &DiscountsResponse) -> Vec<MessageWarning> 
         .collect()
 }
 
+/// Checks the extension declarations of a response's
+/// `capabilities.extensions` (at `path`): names are extension identifiers
+/// (EXT-02), listed once (EXT-01), `extends` entries are
+/// `$.<SchemaName>.<field>` (EXT-03) and `schema` URLs are https (EXT-04).
+/// Every finding is an error.
+pub fn check_declarations(declarations: &[ExtensionDeclaration], path: &JsonPath) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, decl) in declarations.iter().enumerate() {
+        let at = path.index(i);
+        if let Err(e) = ExtensionId::parse(&decl.name) {
+            out.push(Finding::error("EXT-02", at.key("name"), e.to_string()));
+        }
+        if !seen.insert(decl.name.as_str()) {
+            out.push(Finding::error(
+                "EXT-01",
+                at.key("name"),
+                format!("extension `{}` is declared more than once", decl.name),
+            ));
+        }
+        for (j, target) in decl.extends.iter().flatten().enumerate() {
+            if let Err(e) = ExtendsTarget::parse(target) {
+                out.push(Finding::error(
+                    "EXT-03",
+                    at.key("extends").index(j),
+                    e.to_string(),
+                ));
+            }
+        }
+        if let Some(schema) = &decl.schema {
+            if schema.scheme() != "https" {
+                out.push(Finding::error(
+                    "EXT-04",
+                    at.key("schema"),
+                    format!("extension schema URL must use https, found `{schema}`"),
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,6 +659,36 @@ mod tests {
         let value = serde_json::to_value(&warnings[0]).unwrap();
         assert_eq!(value["type"], "warning");
         assert_eq!(value["resolution"], "recoverable");
+    }
+
+    #[test]
+    fn ext01_to_ext04_declaration_checks() {
+        let decls: Vec<ExtensionDeclaration> = serde_json::from_value(json!([
+            {"name": "discount", "extends": DISCOUNT_EXTENDS,
+             "schema": "https://agenticcommerce.dev/schemas/discount.json"},
+            {"name": "discount"},
+            {"name": "Loyalty", "extends": ["CheckoutSession.loyalty"],
+             "schema": "http://x.example/l.json"}
+        ]))
+        .unwrap();
+        let base = JsonPath::root().key("capabilities").key("extensions");
+        let got: Vec<_> = check_declarations(&decls, &base)
+            .into_iter()
+            .map(|f| (f.rule, f.param.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("EXT-01", "$.capabilities.extensions[1].name".to_owned()),
+                ("EXT-02", "$.capabilities.extensions[2].name".to_owned()),
+                (
+                    "EXT-03",
+                    "$.capabilities.extensions[2].extends[0]".to_owned()
+                ),
+                ("EXT-04", "$.capabilities.extensions[2].schema".to_owned()),
+            ]
+        );
+        assert!(check_declarations(&decls[..1], &base).is_empty());
     }
 
     #[test]

@@ -21,6 +21,9 @@
 //! | DSC-08 | error | a coupon has exactly one of `percent_off`/`amount_off`, and `currency` with `amount_off` | [`totals`] |
 //! | ARITH-09 | warning | line item: base = unit × quantity, subtotal = base − discount, total = subtotal + tax (digest §11.9; official examples disagree) | [`totals`] |
 //! | ARITH-10 | warning | session `total` = subtotal + fulfillment + tax + fee + `gift_wrap` + tip − discount − `store_credit` (digest §11.10) | [`totals`] |
+//! | DSC-04 | warning | every `discounts.rejected` code also has a `warning` message with its code and `param` | [`discounts`] |
+//! | DSC-09 | warning | an automatic discount has no `code` | [`discounts`] |
+//! | EXT-01 … EXT-04 | error | response extension declarations: identifier names, unique, `extends` targets are JSONPath, https `schema` | [`discounts`] |
 //! | CHK-08 | warning | currencies are lowercase ISO 4217 codes | [`currency`] |
 //! | CUR-01 | error | coupon and order-adjustment currencies equal the session currency (one currency per session) | [`currency`] |
 //! | ORD-02 | warning | a known line-item `status` agrees with the quantities | [`orders`] |
@@ -37,6 +40,7 @@
 //! entry for them.
 
 pub mod currency;
+pub mod discounts;
 pub mod markdown;
 pub mod orders;
 pub mod params;
@@ -117,6 +121,7 @@ pub fn check_session(session: &CheckoutSession) -> Vec<Finding> {
     let mut out = Vec::new();
     totals::check(session, &mut out);
     currency::check(session, &mut out);
+    discounts::check(session, &mut out);
     if let Some(order) = &session.order {
         orders::check(order, &JsonPath::root().key("order"), &mut out);
     }
