@@ -45,9 +45,9 @@ use crate::extensions::ExtensionId;
 use crate::json_path::JsonPath;
 use crate::spec::common::Extensions;
 use crate::spec::v2026_04_17::agentic_checkout::{
-    Capabilities, CheckoutStatus, DisclosureContentType, Enforcement, ErrorCode,
-    ExtensionDeclaration, InterventionCapabilities, InterventionType, MessageError,
-    MessageResolution, MessageSeverity, Payment, PaymentHandler, RequiredIntervention,
+    Capabilities, CheckoutSession, CheckoutStatus, DisclosureContentType, Enforcement, ErrorCode,
+    ExtensionDeclaration, InterventionCapabilities, InterventionType, Message, MessageError,
+    Payment, PaymentHandler, RequiredIntervention,
 };
 
 /// `max_redirects` when the agent does not send it (NEG-11).
@@ -157,12 +157,29 @@ impl Negotiation {
                     DisclosureContentType::Plain,
                     problem.describe(),
                 );
+                // No `severity`/`resolution`: the buyer cannot resolve an
+                // agent capability gap, and the spec assigns none here.
                 message.param = Some(problem.param().to_string());
-                message.severity = Some(MessageSeverity::High);
-                message.resolution = Some(MessageResolution::RequiresBuyerInput);
                 message
             })
             .collect()
+    }
+}
+
+impl Negotiation {
+    /// Writes the outcome into a session response: replaces its
+    /// `capabilities` (NEG-02), and when incompatible sets `status` to
+    /// `not_ready_for_payment` and appends the `intervention_required`
+    /// messages (NEG-10, CHK-24). A compatible outcome leaves `status` and
+    /// `messages` as they are.
+    pub fn apply_to(&self, session: &mut CheckoutSession) {
+        session.capabilities = self.capabilities.clone();
+        if let Some(status) = self.status() {
+            session.status = status;
+        }
+        session
+            .messages
+            .extend(self.messages().into_iter().map(Message::from));
     }
 }
 
@@ -415,6 +432,28 @@ mod tests {
         let wire = serde_json::to_value(&messages[0]).unwrap();
         assert_eq!(wire["type"], "error");
         assert_eq!(wire["code"], "intervention_required");
+    }
+
+    #[test]
+    fn neg02_apply_to_sets_capabilities_and_only_blocks_when_incompatible() {
+        let mut session: CheckoutSession = serde_json::from_value(json!({
+            "id": "cs", "capabilities": {}, "status": "ready_for_payment", "currency": "usd",
+            "line_items": [], "fulfillment_options": [], "totals": [], "messages": [], "links": []
+        }))
+        .unwrap();
+        let ok = negotiate(
+            &caps(json!({"interventions":{"supported":["3ds"]}})),
+            &seller(),
+        );
+        ok.apply_to(&mut session);
+        assert_eq!(session.status, CheckoutStatus::ReadyForPayment);
+        assert!(session.messages.is_empty());
+        assert_eq!(session.capabilities, ok.capabilities);
+        let bad = negotiate(&Capabilities::new(), &seller());
+        bad.apply_to(&mut session);
+        assert_eq!(session.status, CheckoutStatus::NotReadyForPayment);
+        assert_eq!(session.messages.len(), 1);
+        assert_eq!(session.messages[0].kind(), "error");
     }
 
     #[test]

@@ -184,11 +184,7 @@ fn neg10_negotiated_capabilities_and_messages_pass_the_session_rules() {
     let negotiation = negotiate(&agent, &offer);
     assert!(!negotiation.is_compatible());
     let mut session = base.clone();
-    session.capabilities = negotiation.capabilities.clone();
-    session.status = negotiation.status().unwrap();
-    session
-        .messages
-        .extend(negotiation.messages().into_iter().map(Message::from));
+    negotiation.apply_to(&mut session);
     let findings = rules::check_session(&session);
     assert!(!rules::has_errors(&findings), "{findings:#?}");
     let wire = serde_json::to_value(&session).unwrap();
