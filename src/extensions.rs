@@ -18,6 +18,11 @@
 //! official `ExtendsTarget` pattern
 //! `^\$\.[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9_]*)*$`.
 //!
+//! # Response declarations (EXT-01 … EXT-04)
+//!
+//! [`check_declarations`] checks a response's `capabilities.extensions`:
+//! identifier names, no duplicates, `extends` targets, https `schema` URLs.
+//!
 //! # Discount codes (DSC-01 … DSC-04)
 //!
 //! - [`CodeSubmission::from_create`] / [`CodeSubmission::from_update`] read
