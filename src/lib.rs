@@ -5,9 +5,14 @@
 
 pub mod allowance;
 pub mod canonical;
+pub mod checkout;
+pub mod delegate_payment;
+pub mod error;
+pub mod finding;
 pub mod headers;
 pub mod idempotency;
 pub mod json_path;
+pub mod mcp;
 pub mod parse;
 pub mod primitives;
 pub mod registry;
