@@ -25,7 +25,7 @@
 //! `Update { ready }` means "the merchant applied the update and the session is (not) ready for
 //! payment". The payment outcomes are the merchant's (or its PSP's) answers after a complete.
 //!
-//! | From | Update{ready} | Complete | Cancel | PaymentAuthorized / CompletionSettled | PaymentDeclined | ApprovalRequired | Escalated | Expire |
+//! | From | `Update{ready}` | `Complete` | `Cancel` | `PaymentAuthorized` / `CompletionSettled` | `PaymentDeclined` | `ApprovalRequired` | `Escalated` | `Expire` |
 //! |---|---|---|---|---|---|---|---|---|
 //! | `incomplete` | ready → `ready_for_payment`, else stays | refused | `canceled` | refused | refused | refused | `requires_escalation` | `expired` |
 //! | `not_ready_for_payment` | ready → `ready_for_payment`, else stays | refused | (spec) | refused | refused | refused | `requires_escalation` | `expired` |
@@ -33,7 +33,7 @@
 //! | `authentication_required` | ready → `ready_for_payment`, else `not_ready_for_payment` | with result → `complete_in_progress` | (spec) | refused | `ready_for_payment` | refused | `requires_escalation` | `expired` |
 //! | `requires_escalation` | ready → `ready_for_payment`, else `not_ready_for_payment` | refused | `canceled` | refused | refused | refused | stays | `expired` |
 //! | `pending_approval` | refused | refused | `canceled` | `completed` | `ready_for_payment` | stays | `requires_escalation` | `expired` |
-//! | `complete_in_progress`, `in_progress` | refused | refused | `canceled` (in_progress: spec) | `completed` | `ready_for_payment` | `pending_approval` | `requires_escalation` | refused |
+//! | `complete_in_progress`, `in_progress` | refused | refused | `canceled` (`in_progress`: spec) | `completed` | `ready_for_payment` | `pending_approval` | `requires_escalation` | refused |
 //!
 //! Why: a declined payment leaves the session payable again (the official payment-declined
 //! example stays `ready_for_payment` with a message); expiry is refused while a payment is being

@@ -9,7 +9,7 @@
 //! | Rule | Check | Severity | Path |
 //! |---|---|---|---|
 //! | DP-12 | `payment_method.type` is `card` (the only credential type; the typed model enforces it, [`validate_value`] reports it) | error | `$.payment_method.type` |
-//! | DP-13 | `card_number_type` ∈ fpan, network_token | error | `$.payment_method.card_number_type` |
+//! | DP-13 | `card_number_type` ∈ `fpan`, `network_token` | error | `$.payment_method.card_number_type` |
 //! | DP-13 | `number` not empty; for `fpan`: 12–19 ASCII digits and Luhn-valid (ISO/IEC 7812 PAN; a network token is opaque and only checked for presence) | error | `$.payment_method.number` |
 //! | DP-13 | `virtual` present (RFC required; the schema makes it optional) | warning | `$.payment_method.virtual` |
 //! | DP-14 | `exp_month` is `01`–`12` (two digits) | error | `$.payment_method.exp_month` |
@@ -21,7 +21,7 @@
 //! | DP-15 | for `fpan`, `display_last4` equals the number's last four digits | warning | `$.payment_method.display_last4` |
 //! | DP-16 | `metadata` present on the request and on `payment_method` ([`validate_value`]; the typed model requires both) | error | `$.metadata`, `$.payment_method.metadata` |
 //! | DP-17 | at least one risk signal (RFC §7; the 2026-04-17 schema allows none) | warning | `$.risk_signals` |
-//! | DP-17 | each signal's `type` is `card_testing` and `action` ∈ blocked, manual_review, authorized | error | `$.risk_signals[i].type` / `.action` |
+//! | DP-17 | each signal's `type` is `card_testing` and `action` ∈ `blocked`, `manual_review`, `authorized` | error | `$.risk_signals[i].type` / `.action` |
 //! | DP-18 | billing `name` ≤ 256, `line_one`/`line_two`/`city` ≤ 60, `postal_code` ≤ 20 characters, `country` two ASCII letters (ISO 3166-1 alpha-2, uppercase recommended: lowercase is a warning) | error | `$.billing_address.<field>` |
 //! | DP-05 | `allowance.reason` is `one_time` | error | `$.allowance.reason` |
 //! | DP-10 | `allowance.merchant_id` is 1–256 characters | error | `$.allowance.merchant_id` |

@@ -1,7 +1,7 @@
 //! ACP protocol errors (ERR-01 … ERR-06): the flat `Error` object plus the HTTP status it is
 //! sent with.
 //!
-//! [`AcpError`] wraps the generated wire type [`Error`](crate::spec::v2026_04_17::agentic_checkout::Error)
+//! [`AcpError`] wraps the generated wire type [`Error`]
 //! (so it serializes to exactly the flat `{"type","code","message","param"?,"supported_versions"?}`
 //! object, ERR-01, never an envelope) and adds what the wire object cannot carry: the HTTP status
 //! and, for 409/429/503, the `Retry-After` header (ERR-06).
@@ -147,7 +147,8 @@ pub struct InvalidStatus(pub u16);
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcpError {
     status: u16,
-    error: Error,
+    // Boxed so that `Result<_, AcpError>` stays small (the wire object is ~150 bytes).
+    error: Box<Error>,
     retry_after: Option<RetryAfter>,
 }
 
@@ -192,7 +193,7 @@ impl AcpError {
         if (400..=599).contains(&status) {
             Ok(Self {
                 status,
-                error,
+                error: Box::new(error),
                 retry_after: None,
             })
         } else {
@@ -206,7 +207,7 @@ impl AcpError {
         let status = Self::default_status(error.kind.as_str(), &error.code);
         Self {
             status,
-            error,
+            error: Box::new(error),
             retry_after: None,
         }
     }
@@ -234,7 +235,7 @@ impl AcpError {
     fn build(status: u16, kind: &str, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            error: Error::new(ErrorType::from(kind), code, message),
+            error: Box::new(Error::new(ErrorType::from(kind), code, message)),
             retry_after: None,
         }
     }
@@ -416,7 +417,7 @@ impl AcpError {
 
     /// The wire error object, consuming `self`.
     pub fn into_error(self) -> Error {
-        self.error
+        *self.error
     }
 
     /// The `type`.
@@ -460,7 +461,7 @@ impl AcpError {
     /// The flat JSON object (ERR-01).
     pub fn to_json(&self) -> serde_json::Value {
         // Serializing the wire Error cannot fail: it holds only strings and a JSON map.
-        serde_json::to_value(&self.error).unwrap_or_else(|_| {
+        serde_json::to_value(&*self.error).unwrap_or_else(|_| {
             serde_json::json!({
                 "type": types::PROCESSING_ERROR,
                 "code": codes::PROCESSING_ERROR,
@@ -504,7 +505,7 @@ impl AcpError {
         match crate::parse::from_value::<Error>(value) {
             Ok(error) => Self {
                 status,
-                error,
+                error: Box::new(error),
                 retry_after: None,
             },
             // Unreachable for the objects this crate builds; never panic regardless.
@@ -685,7 +686,7 @@ impl From<SignatureError> for AcpError {
 
 impl From<AcpError> for Error {
     fn from(e: AcpError) -> Self {
-        e.error
+        *e.error
     }
 }
 

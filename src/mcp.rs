@@ -373,6 +373,7 @@ impl ToolCallRequest {
     }
 
     fn typed(&self, strict: bool) -> Result<ToolCall, McpError> {
+        use ToolName as T;
         if self.jsonrpc != JSONRPC_VERSION {
             return Err(envelope(
                 INVALID_REQUEST,
@@ -405,7 +406,6 @@ impl ToolCallRequest {
                 arguments_path().key("payload"),
             )),
         };
-        use ToolName as T;
         match &self.params.name {
             T::CreateCheckoutSession => Ok(ToolCall::Create(parse_payload(payload()?, strict)?)),
             T::GetCheckoutSession => Ok(ToolCall::Get { id: id()? }),
@@ -557,6 +557,8 @@ impl Response {
 /// Any JSON-RPC message of the binding: a tool call (has `method`) or a response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+// Parsed once per message and matched immediately; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Message {
     /// A `tools/call` request.
     Request(ToolCallRequest),

@@ -226,7 +226,7 @@ fn chk_every_status_event_pair() {
     }
 }
 
-/// The ACP errors of the refusals: CHK-17 405, CHK-15 400 requires_3ds, terminal update 405,
+/// The ACP errors of the refusals: CHK-17 405, CHK-15 400 `requires_3ds`, terminal update 405,
 /// client refusals 422, merchant-side refusals 500.
 #[test]
 fn chk_15_17_transition_errors_map_to_acp_errors() {
