@@ -42,6 +42,22 @@
 //!
 //! Override it by implementing [`TransitionPolicy`] (delegate to [`DefaultPolicy`] for the cases
 //! you keep).
+//!
+//! # Example
+//!
+//! ```
+//! use agentic_commerce::checkout::{transition, Event};
+//! use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
+//!
+//! let next = transition(&CheckoutStatus::ReadyForPayment, Event::Complete {
+//!     has_authentication_result: false,
+//! });
+//! assert_eq!(next, Ok(CheckoutStatus::CompleteInProgress));
+//!
+//! // CHK-17: cancel of a completed session is a 405.
+//! let refused = transition(&CheckoutStatus::Completed, Event::Cancel).unwrap_err();
+//! assert_eq!(refused.to_acp_error().status(), 405);
+//! ```
 
 pub mod checks;
 

@@ -18,6 +18,28 @@
 //!   (the form of the official MCP error example, `$.payload.currency`). Cancel does not require
 //!   a payload and accepts `null` (MCP-04).
 //!
+//! # Example
+//!
+//! ```
+//! use agentic_commerce::mcp::{Response, RpcError, ToolCall, ToolCallRequest};
+//!
+//! let request = ToolCallRequest::from_value(&serde_json::json!({
+//!     "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+//!     "params": {"name": "get_checkout_session",
+//!                "arguments": {"meta": {"api_version": "2026-04-17"}, "id": "cs_123"}}
+//! }))
+//! .map_err(|e| e.to_string())?;
+//! match request.tool_call() {
+//!     Ok(ToolCall::Get { id }) => assert_eq!(id, "cs_123"),
+//!     Ok(_) => unreachable!(),
+//!     // Envelope problems are -32602; payload problems -32000 with the ACP error in `data`.
+//!     Err(e) => {
+//!         let _reply = Response::failure(request.id.clone(), e.to_rpc_error());
+//!     }
+//! }
+//! # Ok::<(), String>(())
+//! ```
+//!
 //! Left to the integrator: the MCP transport and tool listing (MCP-01), bundling `$ref`s of the
 //! served tool schemas (MCP-09), and applying `meta` (version negotiation with
 //! [`Meta::negotiate_version`], idempotency with [`crate::idempotency`]).
@@ -353,6 +375,42 @@ impl ToolCallRequest {
         }
     }
 
+    /// Reads a request from JSON, reporting envelope problems as JSON-RPC errors: -32600 when
+    /// the value is not a JSON-RPC 2.0 request object, -32602 (with the JSONPath) when `params`
+    /// does not have the `tools/call` shape (for example `meta.api_version` missing, MCP-02).
+    ///
+    /// # Errors
+    /// [`McpError::Envelope`].
+    pub fn from_value(value: &Value) -> Result<Self, McpError> {
+        let is_request = value.as_object().is_some_and(|o| {
+            o.get("jsonrpc").and_then(Value::as_str) == Some(JSONRPC_VERSION)
+                && o.get("method").is_some_and(Value::is_string)
+        });
+        if !is_request {
+            return Err(envelope(
+                INVALID_REQUEST,
+                "not a JSON-RPC 2.0 request",
+                JsonPath::root(),
+            ));
+        }
+        serde_path_to_error::deserialize::<_, Self>(value).map_err(|e| {
+            let mut path = JsonPath::root();
+            for segment in e.path() {
+                match segment {
+                    serde_path_to_error::Segment::Seq { index } => {
+                        path.push(crate::json_path::Segment::Index(*index));
+                    }
+                    serde_path_to_error::Segment::Map { key }
+                    | serde_path_to_error::Segment::Enum { variant: key } => {
+                        path.push(crate::json_path::Segment::Key(key.clone()));
+                    }
+                    serde_path_to_error::Segment::Unknown => {}
+                }
+            }
+            envelope(INVALID_PARAMS, e.inner().to_string(), path)
+        })
+    }
+
     /// The typed call, with the payload validated strictly against the official schema
     /// (MCP-03).
     ///
@@ -659,10 +717,23 @@ mod tests {
             INVALID_REQUEST
         );
         // meta.api_version is required by the envelope schema (MCP-02).
-        let bad: Result<ToolCallRequest, _> = serde_json::from_value(json!({"jsonrpc":"2.0",
+        let bad = ToolCallRequest::from_value(&json!({"jsonrpc":"2.0",
             "id":1,"method":"tools/call","params":{"name":"get_checkout_session",
-            "arguments":{"meta":{},"id":"a"}}}));
-        assert!(bad.is_err());
+            "arguments":{"meta":{},"id":"a"}}}))
+        .unwrap_err();
+        assert_eq!(bad.to_rpc_error().code, INVALID_PARAMS);
+        assert!(
+            matches!(&bad, McpError::Envelope { path, message, .. }
+                if path.to_string() == "$.params.arguments.meta" && message.contains("api_version")),
+            "{bad:?}"
+        );
+        let not_rpc = ToolCallRequest::from_value(&json!({"id": 1})).unwrap_err();
+        assert_eq!(not_rpc.to_rpc_error().code, INVALID_REQUEST);
+        let ok = ToolCallRequest::from_value(&json!({"jsonrpc":"2.0","id":"x",
+            "method":"tools/call","params":{"name":"get_checkout_session",
+            "arguments":{"meta":{"api_version":"2026-04-17"},"id":"a"}}}))
+        .unwrap();
+        assert_eq!(ok.tool_call().unwrap(), ToolCall::Get { id: "a".into() });
     }
 
     #[test]
