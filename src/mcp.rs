@@ -94,28 +94,59 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
+/// Deserializes a present member as `Some(T)`; `null` is a type error rather than silently
+/// becoming `None` (which would not re-serialize).
+#[allow(clippy::unnecessary_wraps)]
+fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// Protocol metadata mapped from the ACP HTTP headers (openrpc `components.schemas.meta`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// `API-Version` (required, MCP-02).
     pub api_version: String,
     /// `Idempotency-Key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub idempotency_key: Option<String>,
     /// `Request-Id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
     /// `User-Agent`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_agent: Option<String>,
     /// `Accept-Language`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_language: Option<String>,
     /// `Signature` (base64url).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signature: Option<String>,
     /// `Timestamp` (RFC 3339), kept as sent; read with [`Meta::timestamp`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<String>,
     /// Other keys: kept for re-serialization, otherwise ignored (MCP-07).
     #[serde(flatten)]
@@ -191,7 +222,11 @@ pub struct ToolArguments {
     /// Protocol metadata (required).
     pub meta: Meta,
     /// The checkout session id (every tool but create).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<String>,
     /// The REST request body; `Some(Value::Null)` when sent as `null`.
     #[serde(
@@ -562,7 +597,11 @@ pub struct Response {
     )]
     pub result: Option<Value>,
     /// The error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error: Option<RpcError>,
     /// Unknown members, kept.
     #[serde(flatten)]
@@ -726,6 +765,16 @@ mod tests {
             matches!(&bad, McpError::Envelope { path, message, .. }
                 if path.to_string() == "$.params.arguments.meta" && message.contains("api_version")),
             "{bad:?}"
+        );
+        // A null where the binding wants a string is an error, not a silent drop.
+        let null_key = ToolCallRequest::from_value(&json!({"jsonrpc":"2.0","id":1,
+            "method":"tools/call","params":{"name":"get_checkout_session",
+            "arguments":{"meta":{"api_version":"2026-04-17","idempotency_key":null},"id":"a"}}}))
+        .unwrap_err();
+        assert!(
+            matches!(&null_key, McpError::Envelope { path, .. }
+                if path.to_string() == "$.params.arguments.meta.idempotency_key"),
+            "{null_key:?}"
         );
         let not_rpc = ToolCallRequest::from_value(&json!({"id": 1})).unwrap_err();
         assert_eq!(not_rpc.to_rpc_error().code, INVALID_REQUEST);
