@@ -193,7 +193,7 @@ pub fn completed_order(session: &CheckoutSession) -> Vec<Finding> {
             JsonPath::root().key("order"),
             "a completed session must include the order".into(),
         )],
-        Some(order) => order_findings(&session.id, order),
+        Some(order) => order_findings(session.id.as_str(), order),
     }
 }
 
@@ -212,7 +212,7 @@ pub fn complete_response(session: &CheckoutSessionWithOrder) -> Vec<Finding> {
             ),
         ));
     }
-    findings.extend(order_findings(&session.id, &session.order));
+    findings.extend(order_findings(session.id.as_str(), &session.order));
     findings
 }
 
