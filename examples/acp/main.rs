@@ -7,6 +7,7 @@ mod args;
 mod canonical_cmd;
 mod idempotency_cmd;
 mod models_cmd;
+mod rules_cmd;
 mod trust_cmd;
 mod version_cmd;
 
@@ -24,6 +25,7 @@ commands:
   webhook-verify --secret S [--secret S2 ...] --header H --now T [--tolerance SECS]
   allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR --now RFC3339
   negotiate-version --supported <v,..> [--requested <v>]
+  check-session                                business rules of a CheckoutSession on stdin (JSON findings)
 ";
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         "webhook-verify" => trust_cmd::webhook_verify(rest),
         "allowance-check" => trust_cmd::allowance_check(rest),
         "negotiate-version" => version_cmd::negotiate_version(rest),
+        "check-session" => rules_cmd::check_session(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             ExitCode::SUCCESS
