@@ -164,9 +164,7 @@ pub fn body_type(operation: Operation, body: Body) -> Option<&'static str> {
     Some(match (operation, body) {
         (Op::CreateCheckoutSession, Request) => "agentic_checkout.CheckoutSessionCreateRequest",
         (Op::UpdateCheckoutSession, Request) => "agentic_checkout.CheckoutSessionUpdateRequest",
-        (Op::CompleteCheckoutSession, Request) => {
-            "agentic_checkout.CheckoutSessionCompleteRequest"
-        }
+        (Op::CompleteCheckoutSession, Request) => "agentic_checkout.CheckoutSessionCompleteRequest",
         (Op::CancelCheckoutSession, Request) => "agentic_checkout.CancelSessionRequest",
         (Op::CompleteCheckoutSession, Response) => "agentic_checkout.CheckoutSessionWithOrder",
         (

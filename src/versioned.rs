@@ -36,7 +36,9 @@ use crate::json_path::JsonPath;
 use crate::registry::{self, TypeEntry};
 use crate::schema::{Additional, Shape, Violation, ViolationKind, validate};
 use crate::spec;
-use crate::spec::v2026_04_17::{agentic_checkout as latest, agentic_checkout_webhook as latest_webhook};
+use crate::spec::v2026_04_17::{
+    agentic_checkout as latest, agentic_checkout_webhook as latest_webhook,
+};
 use crate::version::ApiVersion;
 
 /// The checkout session statuses a released version defines, in schema order
@@ -464,6 +466,8 @@ impl Step<'_> {
             if let Value::Object(mut details) = details {
                 if let Some(address) = details.remove("address") {
                     map.insert("fulfillment_address".into(), address);
+                } else if details.is_empty() {
+                    self.lose(path.clone(), "empty `fulfillment_details` (no address)");
                 }
                 for key in details.keys() {
                     self.lose(
@@ -475,6 +479,12 @@ impl Step<'_> {
         }
         if let Some(Value::Array(selected)) = map.remove("selected_fulfillment_options") {
             let path = JsonPath::root().key("selected_fulfillment_options");
+            if selected.is_empty() {
+                self.lose(
+                    path.clone(),
+                    "an empty selection (2025-09-29 has one option id)",
+                );
+            }
             let all_items = item_ids(map);
             for (i, option) in selected.iter().enumerate() {
                 let kind = option.get("type").and_then(Value::as_str).unwrap_or("");
@@ -570,11 +580,16 @@ impl Step<'_> {
                             if total.get("display_text").and_then(Value::as_str) != Some(label)
                                 || total.as_object().is_some_and(|t| t.len() > 3)
                             {
-                                lost.push((at.clone(), "2025-12-12 keeps only the amount of an option total"));
+                                lost.push((
+                                    at.clone(),
+                                    "2025-12-12 keeps only the amount of an option total",
+                                ));
                             }
                             option.insert((*kind).to_owned(), amount.clone());
                         }
-                        _ => lost.push((at, "2025-12-12 options have only subtotal, tax and total")),
+                        _ => {
+                            lost.push((at, "2025-12-12 options have only subtotal, tax and total"));
+                        }
                     }
                 }
                 let order: Vec<&str> = OPTION_TOTALS
@@ -606,7 +621,7 @@ impl Step<'_> {
                         continue;
                     };
                     if let Some(quantity) = item.remove("quantity") {
-                        if quantity != Value::from(1) {
+                        if quantity != 1 {
                             self.lose(
                                 JsonPath::root().key("items").index(i).key("quantity"),
                                 "2026-01-30 requests cannot express a quantity",
@@ -618,12 +633,12 @@ impl Step<'_> {
                 map.insert("line_items".into(), Value::Array(lines));
             }
         }
-        if self.document.is_session() {
-            self.flatten_selected(map);
+        if self.document.is_session() || self.document == Document::UpdateRequest {
+            Self::flatten_selected(map);
         }
     }
 
-    fn flatten_selected(&mut self, map: &mut Map<String, Value>) {
+    fn flatten_selected(map: &mut Map<String, Value>) {
         if let Some(Value::Array(selected)) = map.get_mut("selected_fulfillment_options") {
             for option in selected {
                 let Value::Object(option) = option else {
@@ -664,7 +679,7 @@ impl Step<'_> {
                 map.insert("items".into(), Value::Array(lines));
             }
         }
-        if self.document.is_session() {
+        if self.document.is_session() || self.document == Document::UpdateRequest {
             if let Some(Value::Array(selected)) = map.get_mut("selected_fulfillment_options") {
                 for option in selected {
                     let Value::Object(option) = option else {
@@ -750,7 +765,10 @@ impl Step<'_> {
         };
         let path = JsonPath::root().key("data");
         data.insert("type".into(), Value::from("order"));
-        let status = data.get("status").and_then(Value::as_str).map(str::to_owned);
+        let status = data
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         match status.as_deref() {
             Some(s @ ("created" | "manual_review" | "confirmed" | "canceled" | "shipped")) => {
                 data.insert("status".into(), Value::from(s));
@@ -827,11 +845,8 @@ impl Step<'_> {
 
 /// The 2025-12-12 fulfillment option amounts and the captions they get as
 /// 2026-01-16 totals.
-const OPTION_TOTALS: [(&str, &str); 3] = [
-    ("subtotal", "Subtotal"),
-    ("tax", "Tax"),
-    ("total", "Total"),
-];
+const OPTION_TOTALS: [(&str, &str); 3] =
+    [("subtotal", "Subtotal"), ("tax", "Tax"), ("total", "Total")];
 
 /// The `type` of the fulfillment option `id` in a session's options.
 fn option_kind(map: &Map<String, Value>, id: &Value) -> Option<String> {
@@ -968,9 +983,11 @@ mod tests {
             .map(|v| statuses(v).map_or(0, <[_]>::len))
             .collect();
         assert_eq!(sizes, [5, 6, 6, 11, 11]);
-        assert!(!statuses(&ApiVersion::V2025_09_29)
-            .unwrap()
-            .contains(&"authentication_required"));
+        assert!(
+            !statuses(&ApiVersion::V2025_09_29)
+                .unwrap()
+                .contains(&"authentication_required")
+        );
         assert!(statuses(&"2027-01-01".parse().unwrap()).is_none());
     }
 
@@ -990,7 +1007,13 @@ mod tests {
             unique: false,
         });
         let mut losses = Vec::new();
-        prune(&mut links, &list, &JsonPath::root(), "2025-09-29", &mut losses);
+        prune(
+            &mut links,
+            &list,
+            &JsonPath::root(),
+            "2025-09-29",
+            &mut losses,
+        );
         assert_eq!(links.as_array().map(Vec::len), Some(1));
         let paths: Vec<String> = losses.iter().map(|l| l.path.to_string()).collect();
         assert_eq!(paths, ["$[1].type"]);

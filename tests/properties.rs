@@ -24,18 +24,58 @@ fn generated_values_match_the_official_schemas_and_round_trip() {
         return;
     };
     for version in VERSIONS {
-        let cases = if *version == VERSION { CASES } else { OLDER_CASES };
-        let checked = check_version(&spec, version, cases);
+        let cases = if *version == VERSION {
+            CASES
+        } else {
+            OLDER_CASES
+        };
+        let types = registry::types_for(&api_version(version)).unwrap();
+        let checked = check_version(&spec, version, types, cases);
         println!(
             "{version}: {checked} types x {cases} generated values checked against the official schemas"
         );
     }
 }
 
-fn check_version(spec: &std::path::Path, version: &str, cases: u32) -> usize {
+/// Official types no value satisfies: a member both required and forbidden
+/// by a closed `allOf` base. Skipped, and checked to still be unsatisfiable.
+const UNSATISFIABLE: &[(&str, &str, &str)] = &[(
+    "2025-09-29",
+    "agentic_checkout.CheckoutSessionWithOrder",
+    "requires `order`, which its closed base CheckoutSessionBase does not declare (2025-12-12 added it)",
+)];
+
+fn unsatisfiable(shape: &agentic_commerce::schema::Shape) -> bool {
+    match shape.resolve() {
+        agentic_commerce::schema::Shape::Object(o) => o
+            .fields
+            .iter()
+            .any(|f| f.required && o.forbidden.contains(&f.name)),
+        _ => false,
+    }
+}
+
+fn check_version(
+    spec: &std::path::Path,
+    version: &str,
+    types: &'static [registry::TypeEntry],
+    cases: u32,
+) -> usize {
     let official = OfficialSchemas::load_version(spec, version);
     let mut checked = 0;
-    for entry in registry::types_for(&api_version(version)).unwrap() {
+    for entry in types {
+        let listed = UNSATISFIABLE
+            .iter()
+            .any(|(v, name, _)| *v == version && *name == entry.qualified_name());
+        assert_eq!(
+            listed,
+            unsatisfiable(entry.shape()),
+            "{version} {}: UNSATISFIABLE is stale",
+            entry.qualified_name()
+        );
+        if listed {
+            continue;
+        }
         let validator = official.validator(entry.bundle(), entry.name());
         let mut runner = TestRunner::new(Config {
             cases,
