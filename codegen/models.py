@@ -91,7 +91,8 @@ ID_FIELDS = {
     ("Product", "id"): "ProductId",
     ("Variant", "id"): "VariantId",
     # Older versions.
-    ("CheckoutSessionBase", "fulfillment_option_id"): "FulfillmentOptionId",
+    ("CheckoutSession", "fulfillment_option_id"): "FulfillmentOptionId",
+    ("CheckoutSessionWithOrder", "fulfillment_option_id"): "FulfillmentOptionId",
     ("CheckoutSessionUpdateRequest", "fulfillment_option_id"): "FulfillmentOptionId",
     ("SelectedShippingFulfillmentOption", "option_id"): "FulfillmentOptionId",
     ("SelectedDigitalFulfillmentOption", "option_id"): "FulfillmentOptionId",

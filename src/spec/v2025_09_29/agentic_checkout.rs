@@ -1659,7 +1659,7 @@ wire_object! {
     /// Official schema: `agentic_checkout.CheckoutSessionBase` (ACP 2025-09-29).
     pub struct CheckoutSession {
         /// `id`.
-        req id = "id": String,
+        req id = "id": CheckoutSessionId,
         /// `buyer`.
         opt buyer = "buyer": Buyer,
         /// `payment_provider`.
@@ -1675,7 +1675,7 @@ wire_object! {
         /// `fulfillment_options`.
         req fulfillment_options = "fulfillment_options": Vec<FulfillmentOption>,
         /// `fulfillment_option_id`.
-        opt fulfillment_option_id = "fulfillment_option_id": String,
+        opt fulfillment_option_id = "fulfillment_option_id": FulfillmentOptionId,
         /// `totals`.
         req totals = "totals": Vec<Total>,
         /// `messages`.
@@ -1689,7 +1689,7 @@ impl CheckoutSession {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         status: CheckoutStatus,
         currency: Currency,
         line_items: Vec<LineItem>,
@@ -1852,10 +1852,10 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
-    /// `CheckoutSessionWithOrder`.
+    /// `AgenticCheckoutCheckoutSession`.
     ///
-    /// Official schema: `agentic_checkout.CheckoutSessionWithOrder` (ACP 2025-09-29).
-    pub struct CheckoutSessionWithOrder {
+    /// Official schema: `agentic_checkout.CheckoutSession` (ACP 2025-09-29).
+    pub struct AgenticCheckoutCheckoutSession {
         /// `id`.
         req id = "id": String,
         /// `buyer`.
@@ -1880,6 +1880,204 @@ wire_object! {
         req messages = "messages": Vec<Message>,
         /// `links`.
         req links = "links": Vec<Link>,
+    }
+}
+
+impl AgenticCheckoutCheckoutSession {
+    /// Builds a value from its required fields; optional fields start empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl Into<String>,
+        status: CheckoutStatus,
+        currency: Currency,
+        line_items: Vec<LineItem>,
+        fulfillment_options: Vec<FulfillmentOption>,
+        totals: Vec<Total>,
+        messages: Vec<Message>,
+        links: Vec<Link>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            buyer: None,
+            payment_provider: None,
+            status,
+            currency,
+            line_items,
+            fulfillment_address: None,
+            fulfillment_options,
+            fulfillment_option_id: None,
+            totals,
+            messages,
+            links,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for AgenticCheckoutCheckoutSession {
+    const SCHEMA_NAME: &'static str = "agentic_checkout.CheckoutSession";
+    fn shape() -> &'static Shape {
+        &AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE
+    }
+}
+
+pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "CheckoutSession",
+    fields: &[
+        FieldShape {
+            name: "id",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "buyer",
+            required: false,
+            shape: &BUYER_SHAPE,
+        },
+        FieldShape {
+            name: "payment_provider",
+            required: false,
+            shape: &PAYMENT_PROVIDER_SHAPE,
+        },
+        FieldShape {
+            name: "status",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: Some(CheckoutStatus::KNOWN),
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "currency",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: Some(Representation::Currency),
+            }),
+        },
+        FieldShape {
+            name: "line_items",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINE_ITEM_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "fulfillment_address",
+            required: false,
+            shape: &ADDRESS_SHAPE,
+        },
+        FieldShape {
+            name: "fulfillment_options",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &FULFILLMENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "fulfillment_option_id",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "totals",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &TOTAL_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "messages",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &MESSAGE_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "links",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINK_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
+    /// `CheckoutSessionWithOrder`.
+    ///
+    /// Official schema: `agentic_checkout.CheckoutSessionWithOrder` (ACP 2025-09-29).
+    pub struct CheckoutSessionWithOrder {
+        /// `id`.
+        req id = "id": CheckoutSessionId,
+        /// `buyer`.
+        opt buyer = "buyer": Buyer,
+        /// `payment_provider`.
+        opt payment_provider = "payment_provider": PaymentProvider,
+        /// `status`.
+        req status = "status": CheckoutStatus,
+        /// `currency`.
+        req currency = "currency": Currency,
+        /// `line_items`.
+        req line_items = "line_items": Vec<LineItem>,
+        /// `fulfillment_address`.
+        opt fulfillment_address = "fulfillment_address": Address,
+        /// `fulfillment_options`.
+        req fulfillment_options = "fulfillment_options": Vec<FulfillmentOption>,
+        /// `fulfillment_option_id`.
+        opt fulfillment_option_id = "fulfillment_option_id": FulfillmentOptionId,
+        /// `totals`.
+        req totals = "totals": Vec<Total>,
+        /// `messages`.
+        req messages = "messages": Vec<Message>,
+        /// `links`.
+        req links = "links": Vec<Link>,
         /// `order`.
         req order = "order": Order,
     }
@@ -1889,7 +2087,7 @@ impl CheckoutSessionWithOrder {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         status: CheckoutStatus,
         currency: Currency,
         line_items: Vec<LineItem>,

@@ -2880,7 +2880,7 @@ wire_object! {
     /// Official schema: `agentic_checkout.CheckoutSessionBase` (ACP 2025-12-12).
     pub struct CheckoutSession {
         /// `id`.
-        req id = "id": String,
+        req id = "id": CheckoutSessionId,
         /// `buyer`.
         opt buyer = "buyer": Buyer,
         /// `payment_provider`.
@@ -2914,7 +2914,7 @@ impl CheckoutSession {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         status: CheckoutStatus,
         currency: Currency,
         line_items: Vec<LineItem>,
@@ -3086,12 +3086,223 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
+    /// `AgenticCheckoutCheckoutSession`.
+    ///
+    /// Official schema: `agentic_checkout.CheckoutSession` (ACP 2025-12-12).
+    pub struct AgenticCheckoutCheckoutSession {
+        /// `id`.
+        req id = "id": String,
+        /// `buyer`.
+        opt buyer = "buyer": Buyer,
+        /// `payment_provider`.
+        opt payment_provider = "payment_provider": PaymentProvider,
+        /// `status`.
+        req status = "status": CheckoutStatus,
+        /// `currency`.
+        req currency = "currency": Currency,
+        /// `line_items`.
+        req line_items = "line_items": Vec<LineItem>,
+        /// `fulfillment_details`.
+        opt fulfillment_details = "fulfillment_details": FulfillmentDetails,
+        /// `fulfillment_options`.
+        req fulfillment_options = "fulfillment_options": Vec<FulfillmentOption>,
+        /// `selected_fulfillment_options`.
+        opt selected_fulfillment_options = "selected_fulfillment_options": Vec<SelectedFulfillmentOption>,
+        /// `totals`.
+        req totals = "totals": Vec<Total>,
+        /// `messages`.
+        req messages = "messages": Vec<Message>,
+        /// `links`.
+        req links = "links": Vec<Link>,
+        /// `authentication_metadata`.
+        opt authentication_metadata = "authentication_metadata": AuthenticationMetadata,
+        /// `order`.
+        opt order = "order": Order,
+    }
+}
+
+impl AgenticCheckoutCheckoutSession {
+    /// Builds a value from its required fields; optional fields start empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl Into<String>,
+        status: CheckoutStatus,
+        currency: Currency,
+        line_items: Vec<LineItem>,
+        fulfillment_options: Vec<FulfillmentOption>,
+        totals: Vec<Total>,
+        messages: Vec<Message>,
+        links: Vec<Link>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            buyer: None,
+            payment_provider: None,
+            status,
+            currency,
+            line_items,
+            fulfillment_details: None,
+            fulfillment_options,
+            selected_fulfillment_options: None,
+            totals,
+            messages,
+            links,
+            authentication_metadata: None,
+            order: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for AgenticCheckoutCheckoutSession {
+    const SCHEMA_NAME: &'static str = "agentic_checkout.CheckoutSession";
+    fn shape() -> &'static Shape {
+        &AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE
+    }
+}
+
+pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "CheckoutSession",
+    fields: &[
+        FieldShape {
+            name: "id",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "buyer",
+            required: false,
+            shape: &crate::spec::v2025_09_29::agentic_checkout::BUYER_SHAPE,
+        },
+        FieldShape {
+            name: "payment_provider",
+            required: false,
+            shape: &PAYMENT_PROVIDER_SHAPE,
+        },
+        FieldShape {
+            name: "status",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: Some(CheckoutStatus::KNOWN),
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "currency",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: Some(Representation::Currency),
+            }),
+        },
+        FieldShape {
+            name: "line_items",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINE_ITEM_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "fulfillment_details",
+            required: false,
+            shape: &FULFILLMENT_DETAILS_SHAPE,
+        },
+        FieldShape {
+            name: "fulfillment_options",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &FULFILLMENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "selected_fulfillment_options",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "totals",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &TOTAL_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "messages",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &crate::spec::v2025_09_29::agentic_checkout::MESSAGE_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "links",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINK_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "authentication_metadata",
+            required: false,
+            shape: &AUTHENTICATION_METADATA_SHAPE,
+        },
+        FieldShape {
+            name: "order",
+            required: false,
+            shape: &crate::spec::v2025_09_29::agentic_checkout::ORDER_SHAPE,
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
     /// `CheckoutSessionWithOrder`.
     ///
     /// Official schema: `agentic_checkout.CheckoutSessionWithOrder` (ACP 2025-12-12).
     pub struct CheckoutSessionWithOrder {
         /// `id`.
-        req id = "id": String,
+        req id = "id": CheckoutSessionId,
         /// `buyer`.
         opt buyer = "buyer": Buyer,
         /// `payment_provider`.
@@ -3125,7 +3336,7 @@ impl CheckoutSessionWithOrder {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         status: CheckoutStatus,
         currency: Currency,
         line_items: Vec<LineItem>,

@@ -4804,7 +4804,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "protocol",
             required: false,
-            shape: &PROTOCOL_VERSION_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
         },
         FieldShape {
             name: "capabilities",
@@ -4814,7 +4814,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "status",
@@ -4860,6 +4860,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             required: false,
             shape: &Shape::Number(NumberShape {
                 minimum: None,
+                exclusive_minimum: None,
                 maximum: None,
             }),
         },
@@ -4931,7 +4932,8 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             name: "selected_fulfillment_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                items:
+                    &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -4971,7 +4973,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             name: "links",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &LINK_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -5068,7 +5070,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_RESPONSE_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
         },
         FieldShape {
             name: "marketing_consent_options",
