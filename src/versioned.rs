@@ -42,7 +42,7 @@ use crate::spec::v2026_04_17::{
 use crate::version::ApiVersion;
 
 /// The checkout session statuses a released version defines, in schema order
-/// (CHK-01); `None` for a version this crate has no models for.
+/// (CHK-05); `None` for a version this crate has no models for.
 ///
 /// 2025-09-29 has five, 2025-12-12 and 2026-01-16 add `authentication_required`,
 /// 2026-01-30 and 2026-04-17 have eleven.
@@ -977,7 +977,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_sets_grow_with_versions_chk_01() {
+    fn status_sets_grow_with_versions_chk_05() {
         let sizes: Vec<usize> = ApiVersion::RELEASED
             .iter()
             .map(|v| statuses(v).map_or(0, <[_]>::len))

@@ -1,5 +1,5 @@
 //! Every released spec version: per-version registry and operation bodies
-//! (VER-02), per-version status sets enforced by strict validation (CHK-01),
+//! (VER-02), per-version status sets enforced by strict validation (CHK-05),
 //! and conversions between versions that report every loss.
 
 mod common;
@@ -77,8 +77,8 @@ fn unchanged_types_are_one_rust_type() {
 }
 
 #[test]
-fn older_versions_reject_newer_statuses_chk_01() {
-    let Some(spec) = spec_dir("older_versions_reject_newer_statuses_chk_01") else {
+fn older_versions_reject_newer_statuses_chk_05() {
+    let Some(spec) = spec_dir("older_versions_reject_newer_statuses_chk_05") else {
         return;
     };
     let latest = versioned::statuses(&ApiVersion::LATEST).unwrap();
@@ -269,8 +269,8 @@ fn latest_responses_downgrade_to_valid_older_documents() {
 }
 
 #[test]
-fn a_status_an_old_version_lacks_is_mapped_and_reported_chk_01() {
-    let Some(spec) = spec_dir("a_status_an_old_version_lacks_is_mapped_and_reported_chk_01") else {
+fn a_status_an_old_version_lacks_is_mapped_and_reported_chk_05() {
+    let Some(spec) = spec_dir("a_status_an_old_version_lacks_is_mapped_and_reported_chk_05") else {
         return;
     };
     let mut session = example(&spec, "2026-01-30", "get_checkout_session_response");
