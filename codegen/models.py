@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Generates the Rust wire models of one ACP spec version from the official
-JSON Schemas and OpenAPI files.
+"""Generates the Rust wire models of every released ACP spec version from the
+official JSON Schemas and OpenAPI files.
 
 Usage: python3 codegen/models.py [--spec DIR] [--check]
 
@@ -8,7 +8,14 @@ DIR is a checkout of the official spec repository's files (default:
 $ACP_SPEC_DIR, else ../shared/acp-spec). The output goes to
 src/spec/v2026_04_17.rs and src/spec/v2026_04_17/*.rs. With --check nothing is
 written; the exit code is 1 when the committed files differ from what would be
-generated (CI runs this when the spec folder is present).
+generated (CI runs this when the spec folder is present). Every released
+version gets a module `src/spec/vYYYY_MM_DD.rs` with one submodule per bundle
+that version has.
+
+Versions are generated oldest first. A type whose exact structure (members,
+Rust types and shape) already exists in an older version is not defined
+again: the newer version re-exports it (`pub use super::super::vOLD::...`), so
+a type unchanged between versions is one Rust type.
 
 The generator mirrors each schema exactly in a static `Shape` (used by strict
 validation and by the property tests) and maps it onto idiomatic Rust types:
@@ -27,8 +34,12 @@ import sys
 
 import yaml
 
-VERSION = "2026-04-17"
-MOD = "v2026_04_17"
+VERSIONS = ["2025-09-29", "2025-12-12", "2026-01-16", "2026-01-30", "2026-04-17"]
+VERSION = None  # the version being generated (set by Gen)
+MOD = None
+
+# Structures already defined by an older version: signature -> type info.
+SHARED = {}
 
 # Bundles in the order their types get a home module (first definer wins).
 BUNDLES = [
@@ -79,6 +90,12 @@ ID_FIELDS = {
     ("FeedMetadata", "id"): "FeedId",
     ("Product", "id"): "ProductId",
     ("Variant", "id"): "VariantId",
+    # Older versions.
+    ("CheckoutSession", "fulfillment_option_id"): "FulfillmentOptionId",
+    ("CheckoutSessionWithOrder", "fulfillment_option_id"): "FulfillmentOptionId",
+    ("CheckoutSessionUpdateRequest", "fulfillment_option_id"): "FulfillmentOptionId",
+    ("SelectedShippingFulfillmentOption", "option_id"): "FulfillmentOptionId",
+    ("SelectedDigitalFulfillmentOption", "option_id"): "FulfillmentOptionId",
 }
 
 SENSITIVE_FIELDS = {
@@ -87,6 +104,7 @@ SENSITIVE_FIELDS = {
     ("PaymentCredential", "token"), ("AuthenticationOutcomeDetails", "three_ds_cryptogram"),
     ("AuthenticationResult", "three_ds_cryptogram"), ("AuthenticationResult", "authentication_value"),
     ("AffiliateAttribution", "token"),
+    ("PaymentData", "token"),
 }
 
 # Names for inline (anonymous) objects and enums, keyed by "Owner.field".
@@ -173,6 +191,19 @@ INLINE_NAMES = {
     "delegate_authentication:DelegateAuthenticationError.code": "DelegateAuthenticationErrorCode",
     "agentic_checkout_webhook:WebhookError.type": "ErrorType",
     "feed:Availability.status": "FeedAvailabilityStatus",
+    # Older versions (2025-09-29 .. 2026-01-16).
+    "PaymentProvider.provider": "PaymentProviderName",
+    "PaymentData.provider": "PaymentProviderName",
+    "PaymentProvider.supported_payment_methods": "PaymentMethodType",
+    "PaymentMethod.supported_card_networks": "CardNetwork",
+    "AuthenticationProvider.provider": "AuthenticationProviderName",
+    "AuthenticationProvider.supported_authentication_methods": "AuthenticationMethod",
+    "AuthenticationMetadata.channel": "AuthenticationChannel",
+    "AuthenticationChannel.type": "AuthenticationChannelType",
+    "AuthenticationChannel.browser": "BrowserInfo",
+    "EventDataOrder.status": "OrderStatus",
+    "Refund.type": "RefundType",
+    "WebhookEvent.type": "WebhookEventType",
 }
 
 # Rust names for defs whose $defs name is taken or unclear, keyed by
@@ -257,12 +288,17 @@ def rust_str(s):
 
 
 class Gen:
-    def __init__(self, spec_dir):
+    def __init__(self, spec_dir, version):
+        global VERSION, MOD
+        VERSION = version
+        MOD = "v" + version.replace("-", "_")
         self.spec_dir = spec_dir
         self.base = os.path.join(spec_dir, "spec", VERSION)
         self.docs = {}
         self.bundles = {}
         for b in BUNDLES:
+            if not os.path.exists(os.path.join(self.base, "json-schema", f"schema.{b}.json")):
+                continue
             with open(os.path.join(self.base, "json-schema", f"schema.{b}.json")) as f:
                 self.docs[b] = json.load(f)
             self.bundles[b] = self.docs[b]["$defs"]
@@ -273,6 +309,8 @@ class Gen:
             self.oas[fname] = doc
             self.bundles[b] = dict(doc["components"]["schemas"])
         for bundle, name, fname, pointer in OAS_EXTRA:
+            if bundle not in self.bundles:
+                continue
             if fname not in self.oas:
                 with open(os.path.join(self.base, "openapi", fname)) as f:
                     self.oas[fname] = yaml.safe_load(f)
@@ -291,6 +329,8 @@ class Gen:
         self.statics = {}  # module -> list of static code
         self.module_items = {b: [] for b in self.bundles}  # rust names defined per module
         self.reexports = {b: set() for b in self.bundles}
+        # Types an older version defines, re-exported: module -> [(local name, older path)].
+        self.older = {b: [] for b in self.bundles}
 
     @staticmethod
     def home(bundle):
@@ -378,7 +418,7 @@ class Gen:
                 for k, v in s.items():
                     if k == "$ref" and isinstance(v, str):
                         b, n = self.resolve_ref(v, bundle)
-                        out[k] = f"schema.{b}.json#/$defs/{n}" if b in BUNDLES else f"@{b}/{n}"
+                        out[k] = f"schema.{b}.json#/$defs/{n}" if b in self.bundles else f"@{b}/{n}"
                     else:
                         out[k] = walk(v)
                 return out
@@ -434,7 +474,8 @@ class Gen:
         if "oneOf" in schema and t is None:
             refs = [o.get("$ref") for o in schema["oneOf"]]
             if all(refs):
-                return self.tagged_union(bundle, owner, field, schema)
+                rust, shape = self.tagged_union(bundle, owner, field, schema)
+                return self.type_path(rust, bundle), shape
         if owner == "Capabilities" and field == "extensions" and "oneOf" in schema:
             shape = self.extensions_shape(bundle, schema)
             decl = self.type_path(self.def_map[("agentic_checkout", "ExtensionDeclaration")], bundle)
@@ -449,8 +490,15 @@ class Gen:
                 opt_int(schema.get("minimum")), opt_int(schema.get("maximum")))
             return ("Amount" if money else "i64"), self.static_shape(shape)
         if t == "number":
-            shape = "&Shape::Number(NumberShape { minimum: %s, maximum: %s })" % (
-                opt_float(schema.get("minimum")), opt_float(schema.get("maximum")))
+            minimum, exclusive = schema.get("minimum"), schema.get("exclusiveMinimum")
+            if exclusive is True:
+                # Draft-04 syntax (2025-09-29 `Item.quantity`), invalid under the
+                # declared 2020-12 dialect: read as its intent, `> minimum`.
+                minimum, exclusive = None, minimum
+            elif exclusive is False:
+                exclusive = None
+            shape = "&Shape::Number(NumberShape { minimum: %s, exclusive_minimum: %s, maximum: %s })" % (
+                opt_float(minimum), opt_float(exclusive), opt_float(schema.get("maximum")))
             return "serde_json::Number", self.static_shape(shape)
         if t == "boolean":
             return "bool", "&BOOL_SHAPE"
@@ -535,12 +583,11 @@ class Gen:
         self.registry.append((bundle, name, rust, "&" + static, False))
 
     def type_path(self, rust, bundle):
+        """The canonical absolute path of a type (of its defining version)."""
         info = self.types.get(rust)
         if info is None:
             return rust
-        if info["module"] == self.home(bundle):
-            return rust
-        return f"super::{info['module']}::{rust}"
+        return info["target"]
 
     def extensions_shape(self, bundle, schema):
         branches = []
@@ -559,6 +606,8 @@ class Gen:
             return self.sig_index[sig]
         if name in self.types:
             name = name + "Value"
+        if self.reuse_older(sig, name, bundle):
+            return name
         variants = []
         for v in values:
             vn = pascal(re.sub(r"[^A-Za-z0-9_]", "_", str(v)))
@@ -583,16 +632,35 @@ class Gen:
         return name
 
     def add_type(self, name, bundle, kind, code, shape_code, static, sig):
+        home = self.home(bundle)
         self.types[name] = {
-            "kind": kind, "module": self.home(bundle), "code": code, "shape": shape_code, "static": static,
-            "shape_path": f"crate::spec::{MOD}::{self.home(bundle)}::{static}",
+            "kind": kind, "module": home, "code": code, "shape": shape_code, "static": static,
+            "shape_path": f"crate::spec::{MOD}::{home}::{static}",
+            "target": f"crate::spec::{MOD}::{home}::{name}",
         }
         self.order.append(name)
-        self.module_items[self.home(bundle)].append(name)
+        self.module_items[home].append(name)
         if sig:
             self.sig_index[sig] = name
+            SHARED.setdefault(sig, dict(self.types[name]))
+
+    def reuse_older(self, sig, name, bundle):
+        """When an older version defines this exact structure, re-exports it
+        under `name` and returns `name`; otherwise returns None."""
+        older = SHARED.get(sig)
+        if older is None:
+            return None
+        home = self.home(bundle)
+        self.types[name] = {
+            "kind": older["kind"], "module": home, "code": "", "shape": "", "static": older["static"],
+            "shape_path": older["shape_path"], "target": older["target"],
+        }
+        self.older[home].append((name, older["target"]))
+        self.sig_index[sig] = name
+        return name
 
     def define(self, bundle, name, schema, owner, def_name):
+        schema = push_down_conditionals(schema)
         schema, forbidden = self.flatten(schema, bundle)
         t = schema.get("type")
         if "enum" in schema and t == "string":
@@ -618,7 +686,8 @@ class Gen:
             name = f"{pascal(bundle)}{name}"
         # Reserve the name before recursing into fields.
         self.types[name] = {"kind": "pending", "module": self.home(bundle), "static": snake_upper(name) + "_SHAPE",
-                            "shape_path": f"crate::spec::{MOD}::{self.home(bundle)}::{snake_upper(name)}_SHAPE"}
+                            "shape_path": f"crate::spec::{MOD}::{self.home(bundle)}::{snake_upper(name)}_SHAPE",
+                            "target": f"crate::spec::{MOD}::{self.home(bundle)}::{name}"}
         props = schema.get("properties", {})
         required = schema.get("required", [])
         tag = None
@@ -657,12 +726,16 @@ class Gen:
         else:
             additional = "Additional::Allowed"
         # Dedupe by structure: the same members with the same Rust types and shapes.
-        sig = self.signature("object", normalize_paths(
+        sig = self.signature("object",
             [tag, fields and [(f, k, t) for f, k, t, _ in fields], shape_fields, additional,
-             [(m, c, t) for m, c, t in conds], any_of, forbidden, schema.get("minProperties")]))
+             [(m, c, t) for m, c, t in conds], any_of, forbidden, schema.get("minProperties")])
         if sig in self.sig_index:
             del self.types[name]
             return self.sig_index[sig]
+        del self.types[name]
+        if self.reuse_older(sig, name, bundle):
+            return name
+        self.types[name] = {"kind": "pending"}
         # Code.
         lines = rust_doc(schema.get("description")) or [f"/// `{name}`."]
         if def_name:
@@ -741,10 +814,12 @@ class Gen:
         if name is None:
             names = {"fulfillment_options": "FulfillmentOption", "messages": "Message"}
             name = names.get(field) or f"{pascal(owner)}{pascal(field)}"
-        sig = self.signature("union", variants)
+        sig = self.signature("union", [(self.type_path(r, bundle), t) for r, t in variants])
         if sig in self.sig_index:
             existing = self.sig_index[sig]
-            return self.type_path(existing, bundle), self.shape_ref(existing)
+            return existing, self.shape_ref(existing)
+        if self.reuse_older(sig, name, bundle):
+            return name, self.shape_ref(name)
         lines = [f"/// One of the `{field or name}` variants, discriminated by `type`.", "///",
                  "/// A variant this crate does not know is kept whole in `Unknown`."]
         lines.append(f"pub enum {name} {{")
@@ -775,7 +850,7 @@ class Gen:
                     continue
                 rust = self.named(bundle, name)
                 info = self.types[rust]
-                self.registry.append((bundle, name, f"crate::spec::{MOD}::{info['module']}::{rust}",
+                self.registry.append((bundle, name, info["target"],
                                       self.shape_ref(rust), info["kind"] in ("struct", "enum", "union")))
                 if info["module"] != bundle:
                     self.reexports[bundle].add(rust)
@@ -793,10 +868,17 @@ class Gen:
                     "IntegerShape, NumberShape, ObjectShape, Representation, Shape, StringShape, TaggedShape, WireType};",
                     "#[allow(unused_imports)]\nuse crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};",
                     "#[allow(unused_imports)]\nuse crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};\n"]
+            older = sorted(self.older[bundle])
+            if older:
+                body.append("// Unchanged since an older version: the same Rust type, re-exported.")
+            for name, target in older:
+                path = target.replace("crate::spec::", "super::super::")
+                alias = "" if path.endswith("::" + name) else f" as {name}"
+                body.append(f"pub use {path}{alias};")
             for name in sorted(self.reexports[bundle]):
                 info = self.types[name]
                 body.append(f"pub use super::{info['module']}::{name};")
-            if self.reexports[bundle]:
+            if self.reexports[bundle] or older:
                 body.append("")
             items = []
             for name in self.module_items[bundle]:
@@ -804,16 +886,24 @@ class Gen:
                 items.append(info["code"])
                 items.append(info["shape"] + "\n")
             items = "\n".join(items)
+            # Types in scope through a re-export are named by their local name.
+            for name, target in older:
+                items = re.sub(re.escape(target) + r"\b", name, items)
             for name in self.reexports[bundle]:
-                items = re.sub(r"super::\w+::" + name + r"\b", name, items)
+                target = self.types[name]["target"]
+                if not target.startswith(f"crate::spec::{MOD}::"):
+                    items = re.sub(re.escape(target) + r"\b", name, items)
+            items = items.replace(f"crate::spec::{MOD}::{bundle}::", "")
+            items = items.replace(f"crate::spec::{MOD}::", "super::")
+            for name in self.reexports[bundle]:
+                items = re.sub(r"(?<![:\w])super::\w+::" + name + r"\b", name, items)
             body.append(items)
             text = "\n".join(body).rstrip() + "\n"
-            text = text.replace(f"crate::spec::{MOD}::{bundle}::", "")
-            text = text.replace(f"crate::spec::{MOD}::", "super::")
             files[f"src/spec/{MOD}/{bundle}.rs"] = text
         mod = [header, f"//! The ACP `{VERSION}` wire types, one module per official schema bundle.", "//!",
                f"//! Source: `spec/{VERSION}/json-schema/*.json` and `spec/{VERSION}/openapi/*.yaml` of the",
-               "//! official repository. Types shared between bundles are defined once and re-exported.", ""]
+               "//! official repository. Types shared between bundles are defined once and re-exported;",
+               "//! so are types unchanged since an older version (they are the older version's type).", ""]
         for bundle in self.bundles:
             mod.append(f"pub mod {bundle};")
         mod.append("")
@@ -824,6 +914,40 @@ class Gen:
         mod.append("];")
         files[f"src/spec/{MOD}.rs"] = ("\n".join(mod) + "\n").replace(f"crate::spec::{MOD}::", "")
         return files
+
+
+def push_down_conditionals(schema):
+    """Moves an `if`/`then` rule about a nested inline object's member into
+    that object (2025-12-12 `AuthenticationMetadata`: `if channel.browser.
+    javascript_enabled` then `channel.browser` requires five members). An
+    absent parent satisfies both sides vacuously, so the rule is the same."""
+    rules = [c for c in schema.get("allOf", []) if "if" in c and nested_rule(c)]
+    if not rules:
+        return schema
+    schema = json.loads(json.dumps(schema))
+    schema["allOf"] = [c for c in schema["allOf"] if not ("if" in c and nested_rule(c))]
+    if not schema["allOf"]:
+        del schema["allOf"]
+    for rule in rules:
+        node_if, node_then, target = rule["if"], rule["then"], schema
+        while True:
+            (member, sub_if), = node_if["properties"].items()
+            sub_then = node_then["properties"][member]
+            target = target["properties"][member]
+            if nested_rule({"if": sub_if, "then": sub_then}):
+                node_if, node_then = sub_if, sub_then
+                continue
+            target.setdefault("allOf", []).append({"if": sub_if, "then": sub_then})
+            break
+    return schema
+
+
+def nested_rule(rule):
+    props = rule["if"].get("properties", {})
+    if len(props) != 1:
+        return False
+    (member, sub), = props.items()
+    return "properties" in sub and "properties" in rule["then"]
 
 
 def normalize_paths(value):
@@ -897,9 +1021,14 @@ def main():
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    gen = Gen(args.spec)
-    gen.run()
-    files = gen.render()
+    files = {}
+    registry_total = types_total = 0
+    for version in VERSIONS:
+        gen = Gen(args.spec, version)
+        gen.run()
+        files.update(gen.render())
+        registry_total += len(gen.registry)
+        types_total += sum(len(v) for v in gen.module_items.values())
     import subprocess
     for rel in list(files):
         out = subprocess.run(["rustfmt", "--edition", "2024"], input=files[rel], capture_output=True, text=True)
@@ -919,7 +1048,7 @@ def main():
     if args.check and stale:
         print("generated models are stale: " + ", ".join(stale), file=sys.stderr)
         sys.exit(1)
-    print(f"{len(gen.registry)} schema names, {len(gen.types)} Rust types, {len(stale)} file(s) {'stale' if args.check else 'written'}")
+    print(f"{registry_total} schema names, {types_total} Rust types defined, {len(stale)} file(s) {'stale' if args.check else 'written'}")
 
 
 if __name__ == "__main__":

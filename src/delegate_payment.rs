@@ -72,11 +72,11 @@ fn root() -> JsonPath {
 }
 
 fn err(rule: &'static str, path: JsonPath, message: impl Into<String>) -> Finding {
-    Finding::error(rule, INVALID_CARD, path, message.into())
+    Finding::coded_error(rule, INVALID_CARD, path, message.into())
 }
 
 fn warn(rule: &'static str, path: JsonPath, message: impl Into<String>) -> Finding {
-    Finding::warning(rule, INVALID_CARD, path, message.into())
+    Finding::coded_warning(rule, INVALID_CARD, path, message.into())
 }
 
 fn all_digits(s: &str) -> bool {
@@ -388,7 +388,7 @@ mod tests {
         validate_value(v)
             .unwrap()
             .into_iter()
-            .map(|f| (f.path.to_string(), f.rule, f.severity))
+            .map(|f| (f.param.to_string(), f.rule, f.severity))
             .collect()
     }
 

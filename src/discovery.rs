@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use crate::extensions::ExtensionId;
 use crate::json_path::JsonPath;
-use crate::rules::{Finding, Severity};
+use crate::rules::Finding;
 use crate::spec::v2026_04_17::agentic_checkout::{
     DiscoveryCapabilities, DiscoveryExtension, DiscoveryProtocol, DiscoveryResponse,
     DiscoveryService, InterventionType, Transport,
@@ -54,12 +54,7 @@ const FORBIDDEN_KEYS: &[&str] = &[
 ];
 
 fn error(rule: &'static str, param: JsonPath, message: String) -> Finding {
-    Finding {
-        rule,
-        severity: Severity::Error,
-        param,
-        message,
-    }
+    Finding::error(rule, param, message)
 }
 
 /// Checks a discovery document against the discovery rules (see the module

@@ -1,13 +1,18 @@
-//! Typed findings of the cross-object and value checks ([`crate::checkout::checks`],
-//! [`crate::delegate_payment`]): which rule, how severe, where (an RFC 9535 JSONPath) and why.
+//! Typed findings of every check beyond the schema ([`crate::checkout::checks`],
+//! [`crate::delegate_payment`], [`crate::rules`], [`crate::discovery`],
+//! [`crate::extensions`]): which rule, how severe, where (an RFC 9535 JSONPath) and why.
+//!
+//! A finding serializes as `{"rule", "severity", "param", "message"}`, plus `"code"` when it
+//! names the ACP error code a server would send for it.
 
 use core::fmt;
 
 use crate::error::AcpError;
 use crate::json_path::JsonPath;
 
-/// How serious a [`Finding`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How serious a [`Finding`] is (ordered: a warning is less severe than an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The spec says SHOULD, or the RFC and the schema disagree: report, do not reject.
     Warning,
@@ -26,45 +31,68 @@ impl Severity {
 }
 
 /// One broken rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// The rule ID of `ACP-REQUIREMENTS.md`, e.g. `CHK-06` or `DP-14`.
     pub rule: &'static str,
     /// How serious.
     pub severity: Severity,
-    /// The ACP error `code` a server would send for it (e.g. `invalid_card`).
-    pub code: &'static str,
     /// Where: the offending value, or for a missing member the path it would have.
-    pub path: JsonPath,
+    pub param: JsonPath,
     /// A human-readable explanation that never echoes secret values.
     pub message: String,
+    /// The ACP error `code` a server would send for it (e.g. `invalid_card`), when the rule
+    /// maps to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 impl Finding {
     /// An error-severity finding.
-    pub fn error(rule: &'static str, code: &'static str, path: JsonPath, message: String) -> Self {
+    pub fn error(rule: &'static str, param: JsonPath, message: impl Into<String>) -> Self {
         Self {
             rule,
             severity: Severity::Error,
-            code,
-            path,
-            message,
+            param,
+            message: message.into(),
+            code: None,
         }
     }
 
     /// A warning-severity finding.
-    pub fn warning(
-        rule: &'static str,
-        code: &'static str,
-        path: JsonPath,
-        message: String,
-    ) -> Self {
+    pub fn warning(rule: &'static str, param: JsonPath, message: impl Into<String>) -> Self {
         Self {
             rule,
             severity: Severity::Warning,
-            code,
-            path,
-            message,
+            param,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    /// An error-severity finding that names the ACP error code to send.
+    pub fn coded_error(
+        rule: &'static str,
+        code: &'static str,
+        param: JsonPath,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: Some(code),
+            ..Self::error(rule, param, message)
+        }
+    }
+
+    /// A warning-severity finding that names the ACP error code it relates to.
+    pub fn coded_warning(
+        rule: &'static str,
+        code: &'static str,
+        param: JsonPath,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: Some(code),
+            ..Self::warning(rule, param, message)
         }
     }
 
@@ -73,9 +101,14 @@ impl Finding {
         self.severity == Severity::Error
     }
 
-    /// The 400 `invalid_request` ACP error for this finding, `param` = its path.
+    /// The 400 `invalid_request` ACP error for this finding, `param` = its path and `code`
+    /// its code (`invalid` when the rule names none).
     pub fn to_acp_error(&self) -> AcpError {
-        AcpError::invalid_request(self.code, self.message.clone(), &self.path)
+        AcpError::invalid_request(
+            self.code.unwrap_or("invalid"),
+            self.message.clone(),
+            &self.param,
+        )
     }
 }
 
@@ -86,7 +119,7 @@ impl fmt::Display for Finding {
             "[{} {}] {}: {}",
             self.rule,
             self.severity.as_str(),
-            self.path,
+            self.param,
             self.message
         )
     }
@@ -107,23 +140,20 @@ mod tests {
     #[test]
     fn first_error_skips_warnings() {
         let findings = vec![
-            Finding::warning(
-                "DP-17",
-                "invalid_request",
-                JsonPath::root().key("a"),
-                "w".into(),
-            ),
-            Finding::error(
-                "DP-14",
-                "invalid_card",
-                JsonPath::root().key("b"),
-                "e".into(),
-            ),
+            Finding::coded_warning("DP-17", "invalid_request", JsonPath::root().key("a"), "w"),
+            Finding::coded_error("DP-14", "invalid_card", JsonPath::root().key("b"), "e"),
         ];
         let e = first_error(&findings);
         assert_eq!(e.as_ref().map(AcpError::param), Some(Some("$.b")));
         assert_eq!(e.as_ref().map(AcpError::code), Some("invalid_card"));
         assert!(first_error(&findings[..1]).is_none());
         assert_eq!(findings[1].to_string(), "[DP-14 error] $.b: e");
+        let json = serde_json::to_value(&findings[1]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"rule": "DP-14", "severity": "error", "param": "$.b",
+                "message": "e", "code": "invalid_card"})
+        );
+        assert!(Finding::error("X-1", JsonPath::root(), "m").code.is_none());
     }
 }

@@ -186,5 +186,6 @@ pub mod schema;
 pub mod signature;
 pub mod spec;
 pub mod version;
+pub mod versioned;
 pub mod webhook;
 pub mod wire;

@@ -1,10 +1,18 @@
 //! Every wire type by its official name, `<bundle>.<Name>`, for tools that
 //! pick a type at run time (the `acp validate` command, conformance tests).
+//!
+//! [`types`] and [`lookup`] serve the latest released version;
+//! [`types_for`] and [`lookup_in`] serve any released version (the version an
+//! agent sent in `API-Version`). [`body_type`] names the type of an
+//! operation's request or response body in a version (VER-02: a merchant
+//! answers in the version the agent asked for).
 
 use serde_json::Value;
 
+use crate::headers::Operation;
 use crate::parse::{ParseError, from_value_with};
 use crate::schema::{Shape, Violation, validate};
+use crate::version::ApiVersion;
 
 /// One official wire type: its name, its shape, and a lossless round trip
 /// through its Rust type.
@@ -101,10 +109,188 @@ pub fn types() -> &'static [TypeEntry] {
     crate::spec::v2026_04_17::TYPES
 }
 
-/// Looks a type up by `<bundle>.<Name>`.
+/// Looks a type up by `<bundle>.<Name>` in the latest released version.
 pub fn lookup(qualified_name: &str) -> Option<&'static TypeEntry> {
+    find(types(), qualified_name)
+}
+
+/// Every type of a released version, sorted by qualified name; `None` for a
+/// version this crate has no models for (an unreleased or unknown date).
+pub fn types_for(version: &ApiVersion) -> Option<&'static [TypeEntry]> {
+    use crate::spec;
+    Some(match version.as_str() {
+        "2025-09-29" => spec::v2025_09_29::TYPES,
+        "2025-12-12" => spec::v2025_12_12::TYPES,
+        "2026-01-16" => spec::v2026_01_16::TYPES,
+        "2026-01-30" => spec::v2026_01_30::TYPES,
+        "2026-04-17" => spec::v2026_04_17::TYPES,
+        _ => return None,
+    })
+}
+
+/// Looks a type up by `<bundle>.<Name>` in a released version. `None` when the
+/// version has no models or does not define that name (e.g. `cart.Cart`
+/// before 2026-04-17).
+pub fn lookup_in(version: &ApiVersion, qualified_name: &str) -> Option<&'static TypeEntry> {
+    find(types_for(version)?, qualified_name)
+}
+
+fn find(types: &'static [TypeEntry], qualified_name: &str) -> Option<&'static TypeEntry> {
     let (bundle, name) = qualified_name.split_once('.')?;
-    types()
-        .iter()
-        .find(|t| t.bundle == bundle && t.name == name)
+    types.iter().find(|t| t.bundle == bundle && t.name == name)
+}
+
+/// Which body of an operation: what the client sends or what the server answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Body {
+    /// The request body.
+    Request,
+    /// The success (2xx) response body.
+    Response,
+}
+
+/// The official `<bundle>.<Name>` of an operation's request or success
+/// response body. `None` when the operation has no such body (a `GET` request)
+/// or the body is not a named schema type (the discovery document before
+/// 2026-04-17).
+///
+/// The names are the same in every version; [`lookup_in`] tells whether a
+/// version has the type (carts, feeds and delegated authentication exist from
+/// 2026-04-17 on).
+pub fn body_type(operation: Operation, body: Body) -> Option<&'static str> {
+    use Body::{Request, Response};
+    use Operation as Op;
+    Some(match (operation, body) {
+        (Op::CreateCheckoutSession, Request) => "agentic_checkout.CheckoutSessionCreateRequest",
+        (Op::UpdateCheckoutSession, Request) => "agentic_checkout.CheckoutSessionUpdateRequest",
+        (Op::CompleteCheckoutSession, Request) => "agentic_checkout.CheckoutSessionCompleteRequest",
+        (Op::CancelCheckoutSession, Request) => "agentic_checkout.CancelSessionRequest",
+        (Op::CompleteCheckoutSession, Response) => "agentic_checkout.CheckoutSessionWithOrder",
+        (
+            Op::CreateCheckoutSession
+            | Op::UpdateCheckoutSession
+            | Op::RetrieveCheckoutSession
+            | Op::CancelCheckoutSession,
+            Response,
+        ) => "agentic_checkout.CheckoutSession",
+        (Op::OrderEventsWebhook, Request) => "agentic_checkout_webhook.WebhookEvent",
+        (Op::OrderEventsWebhook, Response) => "agentic_checkout_webhook.OrderEventsResponse",
+        (Op::DelegatePayment, Request) => "delegate_payment.DelegatePaymentRequest",
+        (Op::DelegatePayment, Response) => "delegate_payment.DelegatePaymentResponse",
+        (Op::CreateCart, Request) => "cart.CartCreateRequest",
+        (Op::UpdateCart, Request) => "cart.CartUpdateRequest",
+        (Op::CancelCart, Request) => "cart.CartCancelRequest",
+        (Op::CreateCart | Op::UpdateCart | Op::RetrieveCart | Op::CancelCart, Response) => {
+            "cart.Cart"
+        }
+        (Op::CreateFeed, Request) => "feed.CreateFeedRequest",
+        (Op::CreateFeed | Op::RetrieveFeed, Response) => "feed.FeedMetadata",
+        (Op::GetFeedProducts, Response) => "feed.ProductsResponse",
+        (Op::UpsertFeedProducts, Request) => "feed.UpsertProductsRequest",
+        (Op::UpsertFeedProducts, Response) => "feed.UpsertProductsResponse",
+        (Op::CreateDelegateAuthentication, Request) => {
+            "delegate_authentication.DelegateAuthenticationCreateRequest"
+        }
+        (Op::AuthenticateDelegateAuthentication, Request) => {
+            "delegate_authentication.DelegateAuthenticationAuthenticateRequest"
+        }
+        (Op::CreateDelegateAuthentication | Op::AuthenticateDelegateAuthentication, Response) => {
+            "delegate_authentication.DelegateAuthenticationSession"
+        }
+        (Op::RetrieveDelegateAuthentication, Response) => {
+            "delegate_authentication.DelegateAuthenticationSessionWithResult"
+        }
+        (Op::Discovery, Response) => "agentic_checkout.DiscoveryResponse",
+        _ => return None,
+    })
+}
+
+/// Why a body could not be handled in the requested version.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The crate has no models for this version (unreleased or unknown).
+    #[error("API version {0} is not a released version this crate models")]
+    UnsupportedVersion(String),
+    /// The operation has no such body, or the version does not have it.
+    #[error("{operation:?} has no {body:?} body in API version {version}")]
+    NoBody {
+        /// The operation.
+        operation: Operation,
+        /// Which body.
+        body: Body,
+        /// The version.
+        version: String,
+    },
+    /// The body breaks the version's schema (strict) or its Rust type (lenient).
+    #[error("the body does not match {type_name} of API version {version}: {violations:?}")]
+    Invalid {
+        /// `<bundle>.<Name>` in that version.
+        type_name: &'static str,
+        /// The version.
+        version: String,
+        /// Every defect, each with its JSONPath (usable as the ACP `param`).
+        violations: Vec<Violation>,
+    },
+}
+
+/// The type of `operation`'s `body` in `version`.
+///
+/// # Errors
+/// [`BodyError::UnsupportedVersion`] or [`BodyError::NoBody`].
+pub fn body_entry(
+    version: &ApiVersion,
+    operation: Operation,
+    body: Body,
+) -> Result<&'static TypeEntry, BodyError> {
+    let types =
+        types_for(version).ok_or_else(|| BodyError::UnsupportedVersion(version.to_string()))?;
+    body_type(operation, body)
+        .and_then(|name| find(types, name))
+        .ok_or_else(|| BodyError::NoBody {
+            operation,
+            body,
+            version: version.to_string(),
+        })
+}
+
+/// Parses a body of `operation` with the Rust type of `version` and returns
+/// its re-serialized JSON: the body as this crate understands it in that
+/// version, nothing lost (unknown members are kept). With `strict`, the body
+/// must also satisfy the version's official schema, so a 2025-09-29 body with a
+/// status only later versions define is rejected.
+///
+/// Use it to check what an agent sent (or what you are about to answer) in the
+/// agent's version; to run one business logic for every version, convert with
+/// [`crate::versioned`] instead.
+///
+/// # Errors
+/// [`BodyError`]: an unsupported version, an operation without that body, or
+/// every defect of the body.
+pub fn check_body(
+    version: &ApiVersion,
+    operation: Operation,
+    body: Body,
+    value: &Value,
+    strict: bool,
+) -> Result<Value, BodyError> {
+    let entry = body_entry(version, operation, body)?;
+    let type_name = body_type(operation, body).unwrap_or_default();
+    let result = if strict {
+        entry.roundtrip_strict(value)
+    } else {
+        entry.roundtrip(value).map_err(|e| {
+            vec![Violation {
+                path: e.path,
+                kind: crate::schema::ViolationKind::Type,
+                message: e.message,
+            }]
+        })
+    };
+    result.map_err(|violations| BodyError::Invalid {
+        type_name,
+        version: version.to_string(),
+        violations,
+    })
 }

@@ -46,70 +46,10 @@ pub mod orders;
 pub mod params;
 pub mod totals;
 
-use serde::Serialize;
-
 use crate::json_path::JsonPath;
 use crate::spec::v2026_04_17::agentic_checkout::CheckoutSession;
 
-/// How serious a [`Finding`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The session breaks a MUST (or a schema-level rule): do not send it.
-    Error,
-    /// A SHOULD, or arithmetic the spec leaves ambiguous: worth a look.
-    Warning,
-}
-
-impl Severity {
-    /// `"error"` or `"warning"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-        }
-    }
-}
-
-/// One broken rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The rule ID (`CHK-06`, `DSC-05`, …).
-    pub rule: &'static str,
-    /// Error or warning.
-    pub severity: Severity,
-    /// Where in the checked document (RFC 9535 JSONPath).
-    pub param: JsonPath,
-    /// What is wrong, for a human.
-    pub message: String,
-}
-
-impl Finding {
-    /// An error-severity finding.
-    pub fn error(rule: &'static str, param: JsonPath, message: impl Into<String>) -> Self {
-        Self {
-            rule,
-            severity: Severity::Error,
-            param,
-            message: message.into(),
-        }
-    }
-
-    /// A warning-severity finding.
-    pub fn warning(rule: &'static str, param: JsonPath, message: impl Into<String>) -> Self {
-        Self {
-            rule,
-            severity: Severity::Warning,
-            param,
-            message: message.into(),
-        }
-    }
-
-    /// Whether this is an error.
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
+pub use crate::finding::{Finding, Severity};
 
 /// Whether any finding is an error.
 pub fn has_errors(findings: &[Finding]) -> bool {

@@ -58,6 +58,11 @@ pub struct IntegerShape {
 pub struct NumberShape {
     /// `minimum`, inclusive.
     pub minimum: Option<f64>,
+    /// `exclusiveMinimum`: the value must be strictly greater. The 2025-09-29
+    /// `Item.quantity` writes it in draft-04 form (`minimum: 0,
+    /// exclusiveMinimum: true`); the generator reads that as its intent,
+    /// "greater than 0", and puts the bound here.
+    pub exclusive_minimum: Option<f64>,
     /// `maximum`, inclusive.
     pub maximum: Option<f64>,
 }

@@ -6,4 +6,8 @@
 //! tests.
 
 pub mod common;
+pub mod v2025_09_29;
+pub mod v2025_12_12;
+pub mod v2026_01_16;
+pub mod v2026_01_30;
 pub mod v2026_04_17;

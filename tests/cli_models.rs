@@ -82,3 +82,65 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// VER-02: `--api-version` selects the released version's types.
+#[test]
+fn types_and_validate_take_an_api_version_ver_02() {
+    let out = run_acp(&["types", "--api-version", "2025-09-29"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 32);
+    assert!(
+        text.lines()
+            .any(|l| l == "agentic_checkout_webhook.EventDataOrder")
+    );
+    assert!(!text.lines().any(|l| l.starts_with("cart.")));
+
+    // A 2025-09-29 session may not use a status 2025-12-12 added.
+    let session = br#"{"id":"cs_1","status":"authentication_required","currency":"usd",
+        "line_items":[],"totals":[],"fulfillment_options":[],"messages":[],"links":[]}"#;
+    let old = run_acp(
+        &[
+            "validate",
+            "--type",
+            "agentic_checkout.CheckoutSession",
+            "--strict",
+            "--api-version",
+            "2025-09-29",
+        ],
+        session,
+    );
+    assert_eq!(old.status.code(), Some(1));
+    let errors: Value = serde_json::from_slice(&old.stdout).unwrap();
+    assert_eq!(errors[0]["param"], "$.status");
+    assert_eq!(errors[0]["code"], "enum");
+    let newer = run_acp(
+        &[
+            "validate",
+            "--type",
+            "agentic_checkout.CheckoutSession",
+            "--strict",
+            "--api-version",
+            "2025-12-12",
+        ],
+        session,
+    );
+    assert_eq!(newer.status.code(), Some(0));
+
+    // A type the version does not have, and a version the crate does not model.
+    let cart = run_acp(
+        &[
+            "validate",
+            "--type",
+            "cart.Cart",
+            "--api-version",
+            "2026-01-30",
+        ],
+        b"{}",
+    );
+    assert_eq!(cart.status.code(), Some(2));
+    let unknown = run_acp(&["types", "--api-version", "2026-02-30"], b"");
+    assert_eq!(unknown.status.code(), Some(2));
+    let unreleased = run_acp(&["types", "--api-version", "2027-01-01"], b"");
+    assert_eq!(unreleased.status.code(), Some(2));
+}

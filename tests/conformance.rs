@@ -16,7 +16,9 @@ mod common;
 
 use agentic_commerce::registry;
 use agentic_commerce::schema::Violation;
-use common::{Example, OfficialSchemas, equivalent, examples, spec_dir};
+use common::{
+    Example, OfficialSchemas, VERSION, VERSIONS, api_version, equivalent, examples_in, spec_dir,
+};
 
 fn summary(violations: &[Violation]) -> Vec<String> {
     let mut out: Vec<String> = violations
@@ -27,21 +29,74 @@ fn summary(violations: &[Violation]) -> Vec<String> {
     out
 }
 
-/// Official examples that break the official schema, with the reason (from
-/// the spec digest, section 12.1) and the exact defects strict validation must
-/// report. Every other example must be valid.
-const ERRATA: &[(&str, &str, &[&str])] = &[
+/// Official examples that break the official schema of their version, with
+/// the reason (from the spec digest, section 12.1) and the exact defects
+/// strict validation must report. Every other example must be valid.
+/// Columns: version, example id pattern, reason, defects.
+const ERRATA: &[(&str, &str, &str, &[&str])] = &[
+    // ---- 2025-09-29
     (
+        "2025-09-29",
+        "examples.agentic_checkout.json#complete_checkout_session_response",
+        "The 2025-09-29 complete response has no `order`, which CheckoutSessionWithOrder requires (and its closed base forbids: the type is unsatisfiable in 2025-09-29).",
+        &["required $.order"],
+    ),
+    // ---- 2026-01-16
+    (
+        "2026-01-16",
+        "examples.capability_negotiation.json#*_request",
+        "The capability negotiation file uses the abandoned `agent_capabilities` design, invalid in every version.",
+        &["additional_property $.agent_capabilities"],
+    ),
+    (
+        "2026-01-16",
+        "examples.capability_negotiation.json#incompatible_payment_method_response",
+        "Abandoned `seller_capabilities` design; `payment_provider` lacks the required `merchant_id` and `supported_payment_methods`; message code `payment_method_unsupported` is not in the enum.",
+        &[
+            "additional_property $.seller_capabilities",
+            "enum $.messages[0].code",
+            "required $.payment_provider.merchant_id",
+            "required $.payment_provider.supported_payment_methods",
+        ],
+    ),
+    (
+        "2026-01-16",
+        "examples.capability_negotiation.json#*_response",
+        "Abandoned `seller_capabilities` design; `payment_provider` lacks the required `merchant_id` and `supported_payment_methods`.",
+        &[
+            "additional_property $.seller_capabilities",
+            "required $.payment_provider.merchant_id",
+            "required $.payment_provider.supported_payment_methods",
+        ],
+    ),
+    // ---- 2026-01-30
+    (
+        "2026-01-30",
         "discount-extension/*.json#request",
         "Discount example requests carry `quantity` on line items (Item is closed since 2026-01-30) and omit the required `capabilities`.",
         &[],
     ),
     (
+        "2026-01-30",
+        "discount-extension/*.json#response",
+        "Discount example responses use the RFC's `capabilities.payment_methods`, which the schema replaced with `payment.handlers`.",
+        &["additional_property $.capabilities.payment_methods"],
+    ),
+    // ---- 2026-04-17
+    (
+        "2026-04-17",
+        "discount-extension/*.json#request",
+        "Discount example requests carry `quantity` on line items (Item is closed since 2026-01-30) and omit the required `capabilities`.",
+        &[],
+    ),
+    (
+        "2026-04-17",
         "discount-extension/*.json#response",
         "Discount example responses use the RFC's `capabilities.payment_methods`, which the schema replaced with `payment.handlers`.",
         &["additional_property $.capabilities.payment_methods"],
     ),
     (
+        "2026-04-17",
         "examples.agentic_checkout.json#authentication_result_denied_example",
         "`outcome_details` is all-or-nothing: the denied example omits the cryptogram and ECI.",
         &[
@@ -50,26 +105,31 @@ const ERRATA: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "2026-04-17",
         "examples.agentic_checkout.json#webhook_order_*_event",
         "Webhook examples still use the pre-2026-04-17 EventDataOrder: legacy `refunds`, no Order `id`.",
         &["additional_property $.data.refunds", "required $.data.id"],
     ),
     (
+        "2026-04-17",
         "examples.delegate_authentication.json#retrieve_session_response_{authenticated,attempted,not_authenticated,rejected,challenge_abandoned}",
         "DelegateAuthenticationSessionWithResult is unsatisfiable with a result: its closed base forbids `authentication_result`.",
         &["additional_property $.authentication_result"],
     ),
     (
+        "2026-04-17",
         "examples.mcp.agentic_checkout.json#{get,update,complete,cancel}_checkout_session_response.result",
         "MCP get/update/complete/cancel results omit the required `fulfillment_options`.",
         &["required $.fulfillment_options"],
     ),
     (
+        "2026-04-17",
         "examples.mcp.agentic_checkout.json#create_checkout_session_response.result",
         "The MCP create result uses link type `terms_of_service`, not in the Link type enum.",
         &["enum $.links[0].type"],
     ),
     (
+        "2026-04-17",
         "examples.mcp.agentic_checkout.json#complete_checkout_session_request.params.arguments.payload",
         "The MCP complete payload sends `instrument: {token}` without `type` and `credential`.",
         &[
@@ -78,6 +138,7 @@ const ERRATA: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "2026-04-17",
         "examples.mcp.agentic_checkout.json#update_checkout_session_request.params.arguments.payload",
         "The MCP update payload uses the 2025-12-12 nested `{type, shipping: {option_id, item_ids}}` form.",
         &[
@@ -87,11 +148,13 @@ const ERRATA: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "2026-04-17",
         "examples.multi_item_checkout.json#create_multi_item_checkout_request",
         "The multi-item request omits the required `capabilities`.",
         &["required $.capabilities"],
     ),
     (
+        "2026-04-17",
         "examples.multi_item_checkout.json#create_multi_item_checkout_response",
         "The multi-item response omits `capabilities`, uses total type `base_amount` and puts `capabilities` inside `protocol`.",
         &[
@@ -138,8 +201,17 @@ fn glob(pattern: &str, id: &str) -> bool {
     rest.is_empty()
 }
 
-fn erratum(id: &str) -> Option<&'static (&'static str, &'static str, &'static [&'static str])> {
-    ERRATA.iter().find(|(pattern, _, _)| matches(pattern, id))
+type Erratum = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+fn erratum(version: &str, id: &str) -> Option<&'static Erratum> {
+    ERRATA
+        .iter()
+        .find(|(v, pattern, _, _)| *v == version && matches(pattern, id))
 }
 
 /// The defects of an erratum whose list depends on the example (discount
@@ -161,55 +233,113 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
     let Some(spec) = spec_dir("every_official_example_is_valid_or_a_listed_erratum") else {
         return;
     };
-    let official = OfficialSchemas::load(&spec);
-    let all = examples(&spec);
-    let mut errata_seen = 0;
     let mut used_patterns = std::collections::BTreeSet::new();
-    for Example {
-        id,
-        type_name,
-        value,
-    } in &all
-    {
-        let entry = registry::lookup(type_name).unwrap_or_else(|| panic!("{type_name} registered"));
-        let ours = agentic_commerce::schema::validate(entry.shape(), value);
-        let (bundle, name) = type_name.split_once('.').unwrap();
-        let official_valid = official.validator(bundle, name).is_valid(value);
-        assert_eq!(
-            ours.is_empty(),
-            official_valid,
-            "{id}: strict validation and the official schema disagree: {:?}",
-            summary(&ours)
-        );
-        match erratum(id) {
-            Some((pattern, reason, listed)) => {
-                errata_seen += 1;
-                used_patterns.insert(*pattern);
-                assert!(!reason.is_empty());
-                assert_eq!(
-                    summary(&ours),
-                    expected_defects(id, listed, value),
-                    "{id}: erratum ({reason}) must report exactly its defects"
-                );
+    let mut unexpected = Vec::new();
+    for version in VERSIONS {
+        let api = api_version(version);
+        let official = OfficialSchemas::load_version(&spec, version);
+        let all = examples_in(&spec, version);
+        let mut errata_seen = 0;
+        for Example {
+            id,
+            type_name,
+            value,
+        } in &all
+        {
+            let entry = registry::lookup_in(&api, type_name)
+                .unwrap_or_else(|| panic!("{version} {type_name} registered"));
+            let ours = agentic_commerce::schema::validate(entry.shape(), value);
+            let (bundle, name) = type_name.split_once('.').unwrap();
+            let official_valid = official.validator(bundle, name).is_valid(value);
+            assert_eq!(
+                ours.is_empty(),
+                official_valid,
+                "{version} {id}: strict validation and the official schema disagree: {:?}",
+                summary(&ours)
+            );
+            match erratum(version, id) {
+                Some((_, pattern, reason, listed)) => {
+                    errata_seen += 1;
+                    used_patterns.insert((*version, *pattern));
+                    assert!(!reason.is_empty());
+                    assert_eq!(
+                        summary(&ours),
+                        expected_defects(id, listed, value),
+                        "{version} {id}: erratum ({reason}) must report exactly its defects"
+                    );
+                }
+                None => {
+                    if !ours.is_empty() {
+                        unexpected.push(format!(
+                            "{version} {id} [{type_name}]: {:?}",
+                            summary(&ours)
+                        ));
+                    }
+                }
             }
-            None => assert!(ours.is_empty(), "{id} [{type_name}]: {:?}", summary(&ours)),
+        }
+        println!(
+            "{version}: {} official examples checked, {} valid, {errata_seen} listed errata",
+            all.len(),
+            all.len() - errata_seen
+        );
+        if *version == VERSION {
+            assert!(
+                all.len() >= 90,
+                "expected the full example set, found {}",
+                all.len()
+            );
+        } else {
+            assert!(all.len() >= 15, "{version}: found {} examples", all.len());
         }
     }
+    assert!(
+        unexpected.is_empty(),
+        "invalid examples not listed as errata:\n{}",
+        unexpected.join("\n")
+    );
     assert_eq!(
         used_patterns.len(),
         ERRATA.len(),
         "every erratum matches an example"
     );
-    println!(
-        "{} official examples checked, {} valid, {errata_seen} listed errata",
-        all.len(),
-        all.len() - errata_seen
-    );
-    assert!(
-        all.len() >= 90,
-        "expected the full example set, found {}",
-        all.len()
-    );
+}
+
+/// VER-01: the 2025-09-29 bundle writes `Item.quantity > 0` in draft-04 form
+/// (`minimum: 0, exclusiveMinimum: true`). The crate reads it as "greater than
+/// 0", not as the naive 2020-12 reading `exclusiveMinimum: 1`: quantity 1 and
+/// 2.5 are valid, 0 and -1 are not.
+#[test]
+fn v2025_09_29_quantity_is_exclusive_minimum_zero() {
+    let entry = registry::lookup_in(
+        &agentic_commerce::version::ApiVersion::V2025_09_29,
+        "agentic_checkout.Item",
+    )
+    .unwrap();
+    for (quantity, valid) in [
+        (serde_json::json!(1), true),
+        (serde_json::json!(2.5), true),
+        (serde_json::json!(0.01), true),
+        (serde_json::json!(0), false),
+        (serde_json::json!(-1), false),
+    ] {
+        let value = serde_json::json!({"id": "item_1", "quantity": quantity});
+        let violations = agentic_commerce::schema::validate(entry.shape(), &value);
+        assert_eq!(violations.is_empty(), valid, "{quantity}: {violations:?}");
+        if !valid {
+            assert_eq!(summary(&violations), ["exclusive_minimum $.quantity"]);
+        }
+    }
+    let Some(spec) = spec_dir("v2025_09_29_quantity_is_exclusive_minimum_zero") else {
+        return;
+    };
+    // The official file really has the draft-04 form (so the fix is needed).
+    let text = std::fs::read_to_string(
+        spec.join("spec/2025-09-29/json-schema/schema.agentic_checkout.json"),
+    )
+    .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(common::fix_draft04_exclusive_minimum(&mut doc), 1);
 }
 
 #[test]
@@ -217,24 +347,34 @@ fn every_valid_official_example_round_trips_losslessly() {
     let Some(spec) = spec_dir("every_valid_official_example_round_trips_losslessly") else {
         return;
     };
-    let mut count = 0;
-    for Example {
-        id,
-        type_name,
-        value,
-    } in examples(&spec)
-    {
-        let entry = registry::lookup(type_name).unwrap();
-        let valid = agentic_commerce::schema::validate(entry.shape(), &value).is_empty();
-        match entry.roundtrip(&value) {
-            Ok(out) => {
-                equivalent(&value, &out, "$").unwrap_or_else(|e| panic!("{id}: {e}"));
-                count += 1;
+    for version in VERSIONS {
+        let api = api_version(version);
+        let mut count = 0;
+        let all = examples_in(&spec, version);
+        for Example {
+            id,
+            type_name,
+            value,
+        } in &all
+        {
+            let entry = registry::lookup_in(&api, type_name).unwrap();
+            let valid = agentic_commerce::schema::validate(entry.shape(), value).is_empty();
+            match entry.roundtrip(value) {
+                Ok(out) => {
+                    equivalent(value, &out, "$").unwrap_or_else(|e| panic!("{version} {id}: {e}"));
+                    count += 1;
+                }
+                Err(e) => assert!(
+                    !valid,
+                    "{version} {id}: a schema-valid example failed to parse: {e}"
+                ),
             }
-            Err(e) => assert!(!valid, "{id}: a schema-valid example failed to parse: {e}"),
         }
+        println!(
+            "{version}: {count}/{} official examples round-tripped",
+            all.len()
+        );
     }
-    println!("{count} official examples round-tripped");
 }
 
 /// Adds an unknown member to every object and replaces every value of an open
@@ -295,13 +435,18 @@ fn unknown_fields_and_enum_values_survive_a_round_trip() {
         return;
     };
     let mut injected_total = 0;
-    for Example {
-        id,
-        type_name,
-        value,
-    } in examples(&spec)
+    for (
+        version,
+        Example {
+            id,
+            type_name,
+            value,
+        },
+    ) in VERSIONS
+        .iter()
+        .flat_map(|v| examples_in(&spec, v).into_iter().map(move |e| (*v, e)))
     {
-        let entry = registry::lookup(type_name).unwrap();
+        let entry = registry::lookup_in(&api_version(version), type_name).unwrap();
         if !agentic_commerce::schema::validate(entry.shape(), &value).is_empty() {
             continue;
         }
@@ -309,10 +454,10 @@ fn unknown_fields_and_enum_values_survive_a_round_trip() {
         let mut counter = 0;
         inject_unknowns(entry.shape(), &mut future, &mut counter);
         injected_total += counter;
-        let out = entry
-            .roundtrip(&future)
-            .unwrap_or_else(|e| panic!("{id}: lenient parse of a future payload failed: {e}"));
-        equivalent(&future, &out, "$").unwrap_or_else(|e| panic!("{id}: {e}"));
+        let out = entry.roundtrip(&future).unwrap_or_else(|e| {
+            panic!("{version} {id}: lenient parse of a future payload failed: {e}")
+        });
+        equivalent(&future, &out, "$").unwrap_or_else(|e| panic!("{version} {id}: {e}"));
         // Strict validation reports the additions (unless every object is open).
         if counter > 0 {
             assert!(

@@ -17,8 +17,10 @@ const HELP: &str = "\
 usage: acp <command> [flags]
 
 commands:
-  validate --type <bundle>.<Name> [--strict]   parse JSON on stdin as an ACP wire type
-  types                                        list every supported <bundle>.<Name>
+  validate --type <bundle>.<Name> [--strict] [--api-version DATE]
+                                               parse JSON on stdin as an ACP wire type of
+                                               that released version (default: latest)
+  types [--api-version DATE]                   list every supported <bundle>.<Name>
   canonicalize                                 RFC 8785 canonical JSON of stdin
   fingerprint                                  hex SHA-256 of the canonical JSON of stdin
   webhook-sign --secret S --timestamp T        Merchant-Signature header for the body on stdin

@@ -3,14 +3,15 @@
 use std::process::ExitCode;
 
 use agentic_commerce::registry;
+use agentic_commerce::version::ApiVersion;
 use serde_json::{Value, json};
 
 use crate::args::{Args, read_stdin};
 
-/// `acp validate --type <bundle>.<Name> [--strict]`.
+/// `acp validate --type <bundle>.<Name> [--api-version <date>] [--strict]`.
 pub(crate) fn validate(args: &[String]) -> ExitCode {
     let parsed = match Args::parse(args, &["strict"])
-        .and_then(|a| a.only(&["type", "strict"]).map(|()| a))
+        .and_then(|a| a.only(&["type", "strict", "api-version"]).map(|()| a))
     {
         Ok(a) => a,
         Err(e) => return crate::usage_error(&e),
@@ -19,9 +20,14 @@ pub(crate) fn validate(args: &[String]) -> ExitCode {
         Ok(n) => n,
         Err(e) => return crate::usage_error(&e),
     };
-    let Some(entry) = registry::lookup(name) else {
+    let version = match api_version(&parsed) {
+        Ok(v) => v,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let Some(entry) = registry::lookup_in(&version, name) else {
         return crate::usage_error(&format!(
-            "unknown type `{name}`; `acp types` lists the supported names"
+            "unknown type `{name}` in API version {version}; `acp types --api-version {version}` \
+             lists the supported names"
         ));
     };
     let input = match read_stdin() {
@@ -69,12 +75,38 @@ fn acp_error(code: &str, message: &str, param: &str) -> Value {
     })
 }
 
-/// `acp types`.
-pub(crate) fn types(args: &[String]) -> ExitCode {
-    if let Some(extra) = args.first() {
-        return crate::usage_error(&format!("`types` takes no arguments, got `{extra}`"));
+/// `--api-version <date>`, a released version (default: the latest).
+fn api_version(parsed: &Args) -> Result<ApiVersion, String> {
+    let Some(text) = parsed.opt("api-version")? else {
+        return Ok(ApiVersion::LATEST);
+    };
+    let version: ApiVersion = text
+        .parse()
+        .map_err(|e| format!("--api-version `{text}`: {e}"))?;
+    if registry::types_for(&version).is_none() {
+        let released: Vec<&str> = ApiVersion::RELEASED
+            .iter()
+            .map(ApiVersion::as_str)
+            .collect();
+        return Err(format!(
+            "--api-version {version} is not a released version ({})",
+            released.join(", ")
+        ));
     }
-    for entry in registry::types() {
+    Ok(version)
+}
+
+/// `acp types [--api-version <date>]`.
+pub(crate) fn types(args: &[String]) -> ExitCode {
+    let parsed = match Args::parse(args, &[]).and_then(|a| a.only(&["api-version"]).map(|()| a)) {
+        Ok(a) => a,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let version = match api_version(&parsed) {
+        Ok(v) => v,
+        Err(e) => return crate::usage_error(&e),
+    };
+    for entry in registry::types_for(&version).unwrap_or_default() {
         println!("{}", entry.qualified_name());
     }
     ExitCode::SUCCESS

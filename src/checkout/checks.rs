@@ -51,14 +51,14 @@ pub fn fulfillment_selection(
     for (i, selection) in selected.iter().enumerate() {
         let wanted = selection.option_id.as_str();
         match options.iter().find(|o| option_id(o) == Some(wanted)) {
-            None => findings.push(Finding::error(
+            None => findings.push(Finding::coded_error(
                 "CHK-06",
                 CODE_INVALID_FULFILLMENT_OPTION,
                 at.index(i).key("option_id"),
                 format!("option_id {wanted:?} is not one of the session's fulfillment_options"),
             )),
             Some(option) if option.kind() != selection.kind.as_str() => {
-                findings.push(Finding::error(
+                findings.push(Finding::coded_error(
                     "CHK-06",
                     CODE_INVALID_FULFILLMENT_OPTION,
                     at.index(i).key("type"),
@@ -126,7 +126,7 @@ pub fn payment_handler(
     if declared {
         Vec::new()
     } else {
-        vec![Finding::error(
+        vec![Finding::coded_error(
             "CHK-21",
             CODE_INVALID_PAYMENT_HANDLER,
             JsonPath::root().key("payment_data").key("handler_id"),
@@ -143,11 +143,11 @@ pub fn authentication_metadata(session: &CheckoutSession) -> Vec<Finding> {
     if session.status == CheckoutStatus::AuthenticationRequired
         && session.authentication_metadata.is_none()
     {
-        vec![Finding::error(
+        vec![Finding::coded_error(
             "CHK-13",
             CODE_MISSING_AUTHENTICATION_METADATA,
             JsonPath::root().key("authentication_metadata"),
-            "a session in authentication_required must include authentication_metadata".into(),
+            "a session in authentication_required must include authentication_metadata",
         )]
     } else {
         Vec::new()
@@ -158,15 +158,15 @@ fn order_findings(session_id: &str, order: &Order) -> Vec<Finding> {
     let at = JsonPath::root().key("order");
     let mut findings = Vec::new();
     if order.id.as_str().is_empty() {
-        findings.push(Finding::error(
+        findings.push(Finding::coded_error(
             "CHK-11",
             CODE_INVALID_ORDER,
             at.key("id"),
-            "order.id must not be empty".into(),
+            "order.id must not be empty",
         ));
     }
     if order.checkout_session_id.as_str() != session_id {
-        findings.push(Finding::error(
+        findings.push(Finding::coded_error(
             "CHK-11",
             CODE_INVALID_ORDER,
             at.key("checkout_session_id"),
@@ -187,11 +187,11 @@ pub fn completed_order(session: &CheckoutSession) -> Vec<Finding> {
         return Vec::new();
     }
     match &session.order {
-        None => vec![Finding::error(
+        None => vec![Finding::coded_error(
             "CHK-11",
             CODE_INVALID_ORDER,
             JsonPath::root().key("order"),
-            "a completed session must include the order".into(),
+            "a completed session must include the order",
         )],
         Some(order) => order_findings(session.id.as_str(), order),
     }
@@ -202,7 +202,7 @@ pub fn completed_order(session: &CheckoutSession) -> Vec<Finding> {
 pub fn complete_response(session: &CheckoutSessionWithOrder) -> Vec<Finding> {
     let mut findings = Vec::new();
     if session.status != CheckoutStatus::Completed {
-        findings.push(Finding::error(
+        findings.push(Finding::coded_error(
             "CHK-11",
             CODE_INVALID_ORDER,
             JsonPath::root().key("status"),
@@ -252,7 +252,7 @@ mod tests {
     }
 
     fn paths(findings: &[Finding]) -> Vec<String> {
-        findings.iter().map(|f| f.path.to_string()).collect()
+        findings.iter().map(|f| f.param.to_string()).collect()
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub enum ViolationKind {
     Minimum,
     /// `maximum`.
     Maximum,
+    /// `exclusiveMinimum`.
+    ExclusiveMinimum,
     /// `minItems`.
     MinItems,
     /// `maxItems`.
@@ -76,6 +78,7 @@ impl ViolationKind {
             Self::MaxLength => "max_length",
             Self::Minimum => "minimum",
             Self::Maximum => "maximum",
+            Self::ExclusiveMinimum => "exclusive_minimum",
             Self::MinItems => "min_items",
             Self::MaxItems => "max_items",
             Self::UniqueItems => "unique_items",
@@ -175,6 +178,12 @@ impl Walker {
                 Some(n) if value.is_number() => {
                     if let Some(min) = num.minimum.filter(|min| n < *min) {
                         self.report(ViolationKind::Minimum, format!("{n} is less than {min}"));
+                    }
+                    if let Some(min) = num.exclusive_minimum.filter(|min| n <= *min) {
+                        self.report(
+                            ViolationKind::ExclusiveMinimum,
+                            format!("{n} is not greater than {min}"),
+                        );
                     }
                     if let Some(max) = num.maximum.filter(|max| n > *max) {
                         self.report(ViolationKind::Maximum, format!("{n} is greater than {max}"));

@@ -125,6 +125,7 @@ pub(crate) static METADATA_VALUE_SHAPE: Shape = Shape::OneOf(&[
     }),
     &Shape::Number(crate::schema::NumberShape {
         minimum: None,
+        exclusive_minimum: None,
         maximum: None,
     }),
     &Shape::Bool,

@@ -4,7 +4,8 @@
 //! The ACP `2026-04-17` wire types, one module per official schema bundle.
 //!
 //! Source: `spec/2026-04-17/json-schema/*.json` and `spec/2026-04-17/openapi/*.yaml` of the
-//! official repository. Types shared between bundles are defined once and re-exported.
+//! official repository. Types shared between bundles are defined once and re-exported;
+//! so are types unchanged since an older version (they are the older version's type).
 
 pub mod agentic_checkout;
 pub mod agentic_checkout_webhook;
@@ -27,45 +28,53 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Adjustment",
         &agentic_checkout::ADJUSTMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AffiliateAttribution>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::AffiliateAttribution,
+    >(
         "agentic_checkout",
         "AffiliateAttribution",
-        &agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<crate::spec::common::Metadata>(
         "agentic_checkout",
         "AffiliateAttributionMetadata",
         &crate::spec::common::METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AffiliateAttributionSource>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::AffiliateAttributionSource,
+    >(
         "agentic_checkout",
         "AffiliateAttributionSource",
-        &agentic_checkout::AFFILIATE_ATTRIBUTION_SOURCE_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SOURCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AppliedDiscount>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount>(
         "agentic_checkout",
         "AppliedDiscount",
-        &agentic_checkout::APPLIED_DISCOUNT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::APPLIED_DISCOUNT_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationMetadata>(
         "agentic_checkout",
         "AuthenticationMetadata",
         &agentic_checkout::AUTHENTICATION_METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationResult>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::AuthenticationResult,
+    >(
         "agentic_checkout",
         "AuthenticationResult",
-        &agentic_checkout::AUTHENTICATION_RESULT_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Buyer>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Buyer>(
         "agentic_checkout",
         "Buyer",
-        &agentic_checkout::BUYER_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CancelSessionRequest>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::CancelSessionRequest,
+    >(
         "agentic_checkout",
         "CancelSessionRequest",
-        &agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::Capabilities>(
         "agentic_checkout",
@@ -102,55 +111,55 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "CheckoutSessionWithOrder",
         &agentic_checkout::CHECKOUT_SESSION_WITH_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CompanyInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::CompanyInfo>(
         "agentic_checkout",
         "CompanyInfo",
-        &agentic_checkout::COMPANY_INFO_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::COMPANY_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Coupon>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
         "agentic_checkout",
         "Coupon",
-        &agentic_checkout::COUPON_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::COUPON_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CustomAttribute>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::CustomAttribute>(
         "agentic_checkout",
         "CustomAttribute",
-        &agentic_checkout::CUSTOM_ATTRIBUTE_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::CUSTOM_ATTRIBUTE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DimensionsInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DimensionsInfo>(
         "agentic_checkout",
         "DimensionsInfo",
-        &agentic_checkout::DIMENSIONS_INFO_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DIMENSIONS_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Disclosure>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Disclosure>(
         "agentic_checkout",
         "Disclosure",
-        &agentic_checkout::DISCLOSURE_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::DISCLOSURE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountAllocation>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation>(
         "agentic_checkout",
         "DiscountAllocation",
-        &agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountDetail>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountDetail>(
         "agentic_checkout",
         "DiscountDetail",
-        &agentic_checkout::DISCOUNT_DETAIL_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_DETAIL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountErrorCode>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode>(
         "agentic_checkout",
         "DiscountErrorCode",
-        &agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountsRequest>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest>(
         "agentic_checkout",
         "DiscountsRequest",
-        &agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountsResponse>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse>(
         "agentic_checkout",
         "DiscountsResponse",
-        &agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::DiscoveryCapabilities>(
         "agentic_checkout",
@@ -177,15 +186,17 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Error",
         &agentic_checkout::ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::EstimatedDelivery>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::EstimatedDelivery>(
         "agentic_checkout",
         "EstimatedDelivery",
-        &agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::ExtensionDeclaration>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::ExtensionDeclaration,
+    >(
         "agentic_checkout",
         "ExtensionDeclaration",
-        &agentic_checkout::EXTENSION_DECLARATION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::EXTENSION_DECLARATION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::Fulfillment>(
         "agentic_checkout",
@@ -227,25 +238,27 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "FulfillmentOptionShipping",
         &agentic_checkout::FULFILLMENT_OPTION_SHIPPING_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::GiftWrap>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::GiftWrap>(
         "agentic_checkout",
         "GiftWrap",
-        &agentic_checkout::GIFT_WRAP_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::GIFT_WRAP_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::IntentTrace>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::IntentTrace>(
         "agentic_checkout",
         "IntentTrace",
-        &agentic_checkout::INTENT_TRACE_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::INTENT_TRACE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::InterventionCapabilities>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::InterventionCapabilities,
+    >(
         "agentic_checkout",
         "InterventionCapabilities",
-        &agentic_checkout::INTERVENTION_CAPABILITIES_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::INTERVENTION_CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Item>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Item>(
         "agentic_checkout",
         "Item",
-        &agentic_checkout::ITEM_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::LineItem>(
         "agentic_checkout",
@@ -257,15 +270,15 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "LineItemReference",
         &agentic_checkout::LINE_ITEM_REFERENCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Link>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Link>(
         "agentic_checkout",
         "Link",
-        &agentic_checkout::LINK_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::LoyaltyInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::LoyaltyInfo>(
         "agentic_checkout",
         "LoyaltyInfo",
-        &agentic_checkout::LOYALTY_INFO_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::LOYALTY_INFO_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::MarketingConsent>(
         "agentic_checkout",
@@ -277,10 +290,12 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "MarketingConsentOption",
         &agentic_checkout::MARKETING_CONSENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MarketplaceSellerDetails>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::MarketplaceSellerDetails,
+    >(
         "agentic_checkout",
         "MarketplaceSellerDetails",
-        &agentic_checkout::MARKETPLACE_SELLER_DETAILS_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::MARKETPLACE_SELLER_DETAILS_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::MessageError>(
         "agentic_checkout",
@@ -332,85 +347,93 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "PaymentHandler",
         &agentic_checkout::PAYMENT_HANDLER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentMethodObject>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::PaymentMethodObject,
+    >(
         "agentic_checkout",
         "PaymentMethodObject",
-        &agentic_checkout::PAYMENT_METHOD_OBJECT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::PAYMENT_METHOD_OBJECT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentResponse>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::PaymentResponse>(
         "agentic_checkout",
         "PaymentResponse",
-        &agentic_checkout::PAYMENT_RESPONSE_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::PAYMENT_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::ProtocolVersion>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::ProtocolVersion>(
         "agentic_checkout",
         "ProtocolVersion",
-        &agentic_checkout::PROTOCOL_VERSION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::RejectedDiscount>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount>(
         "agentic_checkout",
         "RejectedDiscount",
-        &agentic_checkout::REJECTED_DISCOUNT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::REJECTED_DISCOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::RiskSignals>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RiskSignals>(
         "agentic_checkout",
         "RiskSignals",
-        &agentic_checkout::RISK_SIGNALS_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::RISK_SIGNALS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::SelectedFulfillmentOption>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::SelectedFulfillmentOption,
+    >(
         "agentic_checkout",
         "SelectedFulfillmentOption",
-        &agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::SplitPayment>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::SplitPayment>(
         "agentic_checkout",
         "SplitPayment",
-        &agentic_checkout::SPLIT_PAYMENT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::SPLIT_PAYMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::SupportInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::SupportInfo>(
         "agentic_checkout",
         "SupportInfo",
-        &agentic_checkout::SUPPORT_INFO_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::SUPPORT_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::TaxBreakdownItem>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::TaxBreakdownItem>(
         "agentic_checkout",
         "TaxBreakdownItem",
-        &agentic_checkout::TAX_BREAKDOWN_ITEM_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::TAX_BREAKDOWN_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::TaxExemption>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::TaxExemption>(
         "agentic_checkout",
         "TaxExemption",
-        &agentic_checkout::TAX_EXEMPTION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::TAX_EXEMPTION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::Total>(
         "agentic_checkout",
         "Total",
         &agentic_checkout::TOTAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::VariantOption>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::VariantOption>(
         "agentic_checkout",
         "VariantOption",
-        &agentic_checkout::VARIANT_OPTION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::WeightInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::WeightInfo>(
         "agentic_checkout",
         "WeightInfo",
-        &agentic_checkout::WEIGHT_INFO_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::WEIGHT_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookError>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::agentic_checkout_webhook::WebhookError,
+    >(
         "agentic_checkout_webhook",
         "Error",
-        &agentic_checkout_webhook::WEBHOOK_ERROR_SHAPE,
+        &crate::spec::v2025_09_29::agentic_checkout_webhook::WEBHOOK_ERROR_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout_webhook::EventDataOrder>(
         "agentic_checkout_webhook",
         "EventDataOrder",
         &agentic_checkout_webhook::EVENT_DATA_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::OrderEventsResponse>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::agentic_checkout_webhook::OrderEventsResponse,
+    >(
         "agentic_checkout_webhook",
         "OrderEventsResponse",
-        &agentic_checkout_webhook::ORDER_EVENTS_RESPONSE_SHAPE,
+        &crate::spec::v2025_09_29::agentic_checkout_webhook::ORDER_EVENTS_RESPONSE_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookEvent>(
         "agentic_checkout_webhook",
@@ -438,10 +461,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Action",
         &delegate_authentication::ACTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::BillingAddress>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::BillingAddress>(
         "delegate_authentication",
         "Address",
-        &delegate_payment::BILLING_ADDRESS_SHAPE,
+        &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_authentication::AuthenticationAmount>(
         "delegate_authentication",
@@ -453,20 +476,22 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "AuthenticationResult",
         &delegate_authentication::DELEGATE_AUTHENTICATION_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::BrowserInfo>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::BrowserInfo>(
         "delegate_authentication",
         "BrowserInfo",
-        &delegate_authentication::BROWSER_INFO_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::BROWSER_INFO_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_authentication::ChallengeAction>(
         "delegate_authentication",
         "ChallengeAction",
         &delegate_authentication::CHALLENGE_ACTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::Channel>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::AuthenticationChannel,
+    >(
         "delegate_authentication",
         "Channel",
-        &delegate_authentication::CHANNEL_SHAPE,
+        &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_CHANNEL_SHAPE,
     ),
     crate::registry::TypeEntry::new::<
         delegate_authentication::DelegateAuthenticationAuthenticateRequest,
@@ -524,25 +549,27 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "ShopperDetails",
         &delegate_authentication::SHOPPER_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::BillingAddress>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::BillingAddress>(
         "delegate_payment",
         "Address",
-        &delegate_payment::BILLING_ADDRESS_SHAPE,
+        &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::Allowance>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::Allowance>(
         "delegate_payment",
         "Allowance",
-        &delegate_payment::ALLOWANCE_SHAPE,
+        &crate::spec::v2025_09_29::delegate_payment::ALLOWANCE_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
         "delegate_payment",
         "DelegatePaymentRequest",
         &delegate_payment::DELEGATE_PAYMENT_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentResponse>(
+    crate::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::delegate_payment::DelegatePaymentResponse,
+    >(
         "delegate_payment",
         "DelegatePaymentResponse",
-        &delegate_payment::DELEGATE_PAYMENT_RESPONSE_SHAPE,
+        &crate::spec::v2025_09_29::delegate_payment::DELEGATE_PAYMENT_RESPONSE_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentError>(
         "delegate_payment",
@@ -554,20 +581,20 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "PaymentMethodCard",
         &delegate_payment::PAYMENT_METHOD_CARD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::RiskSignal>(
+    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::RiskSignal>(
         "delegate_payment",
         "RiskSignal",
-        &delegate_payment::RISK_SIGNAL_SHAPE,
+        &crate::spec::v2025_09_29::delegate_payment::RISK_SIGNAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountAllocation>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation>(
         "discount",
         "allocation",
-        &agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AppliedDiscount>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount>(
         "discount",
         "applied_discount",
-        &agentic_checkout::APPLIED_DISCOUNT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::APPLIED_DISCOUNT_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
         "discount",
@@ -584,30 +611,30 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "checkout_with_discount",
         &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Coupon>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
         "discount",
         "coupon",
-        &agentic_checkout::COUPON_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::COUPON_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountErrorCode>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode>(
         "discount",
         "discount_error_codes",
-        &agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountsRequest>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest>(
         "discount",
         "discounts_request",
-        &agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscountsResponse>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse>(
         "discount",
         "discounts_response",
-        &agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::RejectedDiscount>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount>(
         "discount",
         "rejected_discount",
-        &agentic_checkout::REJECTED_DISCOUNT_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::REJECTED_DISCOUNT_SHAPE,
     ),
     crate::registry::TypeEntry::new::<extension::CoreExtensions>(
         "extension",
@@ -700,9 +727,9 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         &feed::UPSERT_PRODUCTS_RESPONSE_SHAPE,
     ),
     crate::registry::TypeEntry::new::<feed::Variant>("feed", "Variant", &feed::VARIANT_SHAPE),
-    crate::registry::TypeEntry::new::<agentic_checkout::VariantOption>(
+    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::VariantOption>(
         "feed",
         "VariantOption",
-        &agentic_checkout::VARIANT_OPTION_SHAPE,
+        &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,
     ),
 ];

@@ -31,7 +31,11 @@ fn value_at(shape: &'static Shape, depth: u32) -> BoxedStrategy<Value> {
             (lo..=hi).prop_map(Value::from).boxed()
         }
         Shape::Number(num) => {
-            let lo = num.minimum.unwrap_or(-1000.0);
+            // An exclusive bound becomes an inclusive one a step above it.
+            let lo = num
+                .minimum
+                .or(num.exclusive_minimum.map(|m| m + 0.01))
+                .unwrap_or(-1000.0);
             let hi = num.maximum.unwrap_or(lo.max(0.0) + 1000.0);
             prop_oneof![
                 (lo..=hi).prop_map(|f| Value::from((f * 100.0).round() / 100.0)),

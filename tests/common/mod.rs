@@ -23,6 +23,53 @@ use serde_json::{Map, Value};
 
 pub const VERSION: &str = "2026-04-17";
 
+/// Every released version, oldest first.
+pub const VERSIONS: &[&str] = &[
+    "2025-09-29",
+    "2025-12-12",
+    "2026-01-16",
+    "2026-01-30",
+    "2026-04-17",
+];
+
+/// The `ApiVersion` for a released date.
+pub fn api_version(version: &str) -> agentic_commerce::version::ApiVersion {
+    version.parse().expect("a released version")
+}
+
+/// Rewrites the draft-04 `exclusiveMinimum: true` (with `minimum: m`) of the
+/// 2025-09-29 `Item.quantity` to its 2020-12 form `exclusiveMinimum: m`.
+///
+/// The bundle declares draft 2020-12, where a boolean `exclusiveMinimum` is
+/// metaschema-invalid (a naive validator reads `true` as 1, rejecting
+/// quantity 1 and accepting 2.5). The crate reads the keyword as its authors
+/// meant it, "greater than 0", and the official validator is given the same
+/// reading, so the two agree; the conformance test lists this as a schema
+/// erratum.
+pub fn fix_draft04_exclusive_minimum(value: &mut Value) -> usize {
+    let mut fixed = 0;
+    match value {
+        Value::Object(map) => {
+            if map.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
+                if let Some(min) = map.remove("minimum") {
+                    map.insert("exclusiveMinimum".into(), min);
+                    fixed += 1;
+                }
+            }
+            for v in map.values_mut() {
+                fixed += fix_draft04_exclusive_minimum(v);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                fixed += fix_draft04_exclusive_minimum(v);
+            }
+        }
+        _ => {}
+    }
+    fixed
+}
+
 /// The official spec folder: `$ACP_SPEC_DIR`, else `../shared/acp-spec`.
 /// Prints why and returns `None` when it is absent, so the caller skips.
 pub fn spec_dir(test: &str) -> Option<PathBuf> {
@@ -97,10 +144,20 @@ pub struct OfficialSchemas {
 
 impl OfficialSchemas {
     pub fn load(spec: &std::path::Path) -> Self {
-        let base = spec.join("spec").join(VERSION);
+        Self::load_version(spec, VERSION)
+    }
+
+    /// The official schemas of `version` (only the bundles it has).
+    pub fn load_version(spec: &std::path::Path, version: &str) -> Self {
+        let base = spec.join("spec").join(version);
         let mut resources = Vec::new();
         for bundle in BUNDLES {
-            let mut doc = read_json(&base.join(format!("json-schema/schema.{bundle}.json")));
+            let path = base.join(format!("json-schema/schema.{bundle}.json"));
+            if !path.exists() {
+                continue;
+            }
+            let mut doc = read_json(&path);
+            fix_draft04_exclusive_minimum(&mut doc);
             rewrite_refs(&mut doc);
             doc["$id"] = Value::String(format!("urn:acp:{bundle}"));
             resources.push((format!("urn:acp:{bundle}"), doc));
@@ -114,7 +171,11 @@ impl OfficialSchemas {
             ("oas.feed", "openapi.feed.yaml"),
             ("oas.cart", "openapi.cart.yaml"),
         ] {
-            let mut doc = read_yaml(&base.join("openapi").join(file));
+            let path = base.join("openapi").join(file);
+            if !path.exists() {
+                continue;
+            }
+            let mut doc = read_yaml(&path);
             rewrite_refs(&mut doc);
             let mut wrapper = Map::new();
             wrapper.insert(
@@ -226,6 +287,11 @@ fn example_type(file: &str, key: &str) -> &'static str {
             "create_multi_item_checkout_response" => Some("agentic_checkout.CheckoutSession"),
             _ => checkout_type(key),
         },
+        "examples.capability_negotiation.json" => Some(if key.ends_with("_request") {
+            "agentic_checkout.CheckoutSessionCreateRequest"
+        } else {
+            "agentic_checkout.CheckoutSession"
+        }),
         "examples.delegate_payment.json" => Some(match key {
             "delegate_payment_request" => "delegate_payment.DelegatePaymentRequest",
             "delegate_payment_success_response" => "delegate_payment.DelegatePaymentResponse",
@@ -260,7 +326,12 @@ fn example_type(file: &str, key: &str) -> &'static str {
 /// Every official example of the version, mapped to its type. MCP envelopes
 /// contribute their `payload`, `result` and `error.data`.
 pub fn examples(spec: &std::path::Path) -> Vec<Example> {
-    let dir = spec.join("examples").join(VERSION);
+    examples_in(spec, VERSION)
+}
+
+/// Every official example of `version`, mapped to its type.
+pub fn examples_in(spec: &std::path::Path, version: &str) -> Vec<Example> {
+    let dir = spec.join("examples").join(version);
     let mut out = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("examples folder")

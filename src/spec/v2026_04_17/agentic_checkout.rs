@@ -22,459 +22,92 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
-wire_object! {
-    /// Represents a single variant option for a product (e.g., size, color, material)
-    ///
-    /// Official schema: `agentic_checkout.VariantOption` (ACP 2026-04-17).
-    pub struct VariantOption {
-        /// Variant attribute name (e.g., 'Size', 'Color')
-        req name = "name": String,
-        /// Variant attribute value (e.g., 'Large', 'Blue')
-        req value = "value": String,
-    }
-}
-
-impl VariantOption {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            value: value.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for VariantOption {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.VariantOption";
-    fn shape() -> &'static Shape {
-        &VARIANT_OPTION_SHAPE
-    }
-}
-
-pub(crate) static VARIANT_OPTION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "VariantOption",
-    fields: &[
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "value",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Unit of measurement for weight
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum WeightUnit {
-        /// `g`
-        G = "g",
-        /// `kg`
-        Kg = "kg",
-        /// `oz`
-        Oz = "oz",
-        /// `lb`
-        Lb = "lb",
-    }
-}
-
-impl WireType for WeightUnit {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.WeightUnit";
-    fn shape() -> &'static Shape {
-        &WEIGHT_UNIT_SHAPE
-    }
-}
-
-pub(crate) static WEIGHT_UNIT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(WeightUnit::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Product weight with unit of measurement
-    ///
-    /// Official schema: `agentic_checkout.WeightInfo` (ACP 2026-04-17).
-    pub struct WeightInfo {
-        /// Numeric weight value
-        req value = "value": serde_json::Number,
-        /// Unit of measurement for weight
-        req unit = "unit": WeightUnit,
-    }
-}
-
-impl WeightInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(value: serde_json::Number, unit: WeightUnit) -> Self {
-        Self {
-            value,
-            unit,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for WeightInfo {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.WeightInfo";
-    fn shape() -> &'static Shape {
-        &WEIGHT_INFO_SHAPE
-    }
-}
-
-pub(crate) static WEIGHT_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "WeightInfo",
-    fields: &[
-        FieldShape {
-            name: "value",
-            required: true,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "unit",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(WeightUnit::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Unit of measurement for dimensions
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DimensionUnit {
-        /// `cm`
-        Cm = "cm",
-        /// `in`
-        In = "in",
-    }
-}
-
-impl WireType for DimensionUnit {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DimensionUnit";
-    fn shape() -> &'static Shape {
-        &DIMENSION_UNIT_SHAPE
-    }
-}
-
-pub(crate) static DIMENSION_UNIT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DimensionUnit::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Physical dimensions of a product with unit of measurement
-    ///
-    /// Official schema: `agentic_checkout.DimensionsInfo` (ACP 2026-04-17).
-    pub struct DimensionsInfo {
-        /// Length dimension
-        req length = "length": serde_json::Number,
-        /// Width dimension
-        req width = "width": serde_json::Number,
-        /// Height dimension
-        req height = "height": serde_json::Number,
-        /// Unit of measurement for dimensions
-        req unit = "unit": DimensionUnit,
-    }
-}
-
-impl DimensionsInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        length: serde_json::Number,
-        width: serde_json::Number,
-        height: serde_json::Number,
-        unit: DimensionUnit,
-    ) -> Self {
-        Self {
-            length,
-            width,
-            height,
-            unit,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for DimensionsInfo {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DimensionsInfo";
-    fn shape() -> &'static Shape {
-        &DIMENSIONS_INFO_SHAPE
-    }
-}
-
-pub(crate) static DIMENSIONS_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DimensionsInfo",
-    fields: &[
-        FieldShape {
-            name: "length",
-            required: true,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "width",
-            required: true,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "height",
-            required: true,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "unit",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DimensionUnit::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of discount
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DiscountDetailType {
-        /// `percentage`
-        Percentage = "percentage",
-        /// `fixed`
-        Fixed = "fixed",
-        /// `bogo`
-        Bogo = "bogo",
-        /// `volume`
-        Volume = "volume",
-    }
-}
-
-impl WireType for DiscountDetailType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountDetailType";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_DETAIL_TYPE_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_DETAIL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DiscountDetailType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Source of the discount
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DiscountSource {
-        /// `coupon`
-        Coupon = "coupon",
-        /// `automatic`
-        Automatic = "automatic",
-        /// `loyalty`
-        Loyalty = "loyalty",
-    }
-}
-
-impl WireType for DiscountSource {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountSource";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_SOURCE_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_SOURCE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DiscountSource::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Information about a discount applied to the checkout or a specific item
-    ///
-    /// Official schema: `agentic_checkout.DiscountDetail` (ACP 2026-04-17).
-    pub struct DiscountDetail {
-        /// Discount code if applicable
-        opt code = "code": String,
-        /// Type of discount
-        req kind = "type": DiscountDetailType,
-        /// Discount amount in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100)
-        req amount = "amount": Amount,
-        /// Human-readable discount description
-        opt description = "description": String,
-        /// Source of the discount
-        opt source = "source": DiscountSource,
-    }
-}
-
-impl DiscountDetail {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: DiscountDetailType, amount: Amount) -> Self {
-        Self {
-            code: None,
-            kind,
-            amount,
-            description: None,
-            source: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for DiscountDetail {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountDetail";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_DETAIL_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_DETAIL_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DiscountDetail",
-    fields: &[
-        FieldShape {
-            name: "code",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DiscountDetailType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "amount",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "description",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "source",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DiscountSource::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
+// Unchanged since an older version: the same Rust type, re-exported.
+pub use super::super::v2025_09_29::agentic_checkout::ContentType as DisclosureContentType;
+pub use super::super::v2025_09_29::agentic_checkout_webhook::ErrorTypeValue as ErrorType;
+pub use super::super::v2025_09_29::delegate_payment::FundingType;
+pub use super::super::v2025_12_12::agentic_checkout::AcquirerDetails;
+pub use super::super::v2025_12_12::agentic_checkout::AffiliateAttribution;
+pub use super::super::v2025_12_12::agentic_checkout::AffiliateAttributionSource;
+pub use super::super::v2025_12_12::agentic_checkout::AttributionSourceType;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationFlowPreference;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationOutcome;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationOutcomeDetails;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationResult;
+pub use super::super::v2025_12_12::agentic_checkout::CancelSessionRequest;
+pub use super::super::v2025_12_12::agentic_checkout::ChallengePreference;
+pub use super::super::v2025_12_12::agentic_checkout::ChallengeType;
+pub use super::super::v2025_12_12::agentic_checkout::CustomAttribute;
+pub use super::super::v2025_12_12::agentic_checkout::DirectoryServer;
+pub use super::super::v2025_12_12::agentic_checkout::Disclosure;
+pub use super::super::v2025_12_12::agentic_checkout::DisclosureType;
+pub use super::super::v2025_12_12::agentic_checkout::ElectronicCommerceIndicator;
+pub use super::super::v2025_12_12::agentic_checkout::FlowType;
+pub use super::super::v2025_12_12::agentic_checkout::FrictionlessPreference;
+pub use super::super::v2025_12_12::agentic_checkout::FrictionlessType;
+pub use super::super::v2025_12_12::agentic_checkout::IntentReasonCode;
+pub use super::super::v2025_12_12::agentic_checkout::IntentTrace;
+pub use super::super::v2025_12_12::agentic_checkout::MarketplaceSellerDetails;
+pub use super::super::v2025_12_12::agentic_checkout::Touchpoint;
+pub use super::super::v2026_01_30::agentic_checkout::AccountType;
+pub use super::super::v2026_01_30::agentic_checkout::AppliedDiscount;
+pub use super::super::v2026_01_30::agentic_checkout::AvailabilityStatus;
+pub use super::super::v2026_01_30::agentic_checkout::Buyer;
+pub use super::super::v2026_01_30::agentic_checkout::BuyerAuthenticationStatus;
+pub use super::super::v2026_01_30::agentic_checkout::CardBrand;
+pub use super::super::v2026_01_30::agentic_checkout::CertificateType;
+pub use super::super::v2026_01_30::agentic_checkout::CheckoutStatus;
+pub use super::super::v2026_01_30::agentic_checkout::CompanyInfo;
+pub use super::super::v2026_01_30::agentic_checkout::Coupon;
+pub use super::super::v2026_01_30::agentic_checkout::CouponDuration;
+pub use super::super::v2026_01_30::agentic_checkout::DeliveryWindow;
+pub use super::super::v2026_01_30::agentic_checkout::DestinationType;
+pub use super::super::v2026_01_30::agentic_checkout::DimensionUnit;
+pub use super::super::v2026_01_30::agentic_checkout::DimensionsInfo;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountAllocation;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountDetail;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountDetailType;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountErrorCode;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountMethod;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountSource;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountsRequest;
+pub use super::super::v2026_01_30::agentic_checkout::DiscountsResponse;
+pub use super::super::v2026_01_30::agentic_checkout::DisplayContext;
+pub use super::super::v2026_01_30::agentic_checkout::Enforcement;
+pub use super::super::v2026_01_30::agentic_checkout::ErrorCode;
+pub use super::super::v2026_01_30::agentic_checkout::EstimatedDelivery;
+pub use super::super::v2026_01_30::agentic_checkout::ExtensionDeclaration;
+pub use super::super::v2026_01_30::agentic_checkout::FulfillmentType;
+pub use super::super::v2026_01_30::agentic_checkout::GiftWrap;
+pub use super::super::v2026_01_30::agentic_checkout::GiftWrapStyle;
+pub use super::super::v2026_01_30::agentic_checkout::InterventionCapabilities;
+pub use super::super::v2026_01_30::agentic_checkout::InterventionType;
+pub use super::super::v2026_01_30::agentic_checkout::Item;
+pub use super::super::v2026_01_30::agentic_checkout::Link;
+pub use super::super::v2026_01_30::agentic_checkout::LinkType;
+pub use super::super::v2026_01_30::agentic_checkout::LoyaltyInfo;
+pub use super::super::v2026_01_30::agentic_checkout::MessageSeverity;
+pub use super::super::v2026_01_30::agentic_checkout::PaymentCredential;
+pub use super::super::v2026_01_30::agentic_checkout::PaymentInstrument;
+pub use super::super::v2026_01_30::agentic_checkout::PaymentMethodObject;
+pub use super::super::v2026_01_30::agentic_checkout::PaymentResponse;
+pub use super::super::v2026_01_30::agentic_checkout::PaymentTerms;
+pub use super::super::v2026_01_30::agentic_checkout::PickupType;
+pub use super::super::v2026_01_30::agentic_checkout::ProtocolVersion;
+pub use super::super::v2026_01_30::agentic_checkout::RedirectContext;
+pub use super::super::v2026_01_30::agentic_checkout::RejectedDiscount;
+pub use super::super::v2026_01_30::agentic_checkout::RequiredIntervention;
+pub use super::super::v2026_01_30::agentic_checkout::RiskSignals;
+pub use super::super::v2026_01_30::agentic_checkout::SelectedFulfillmentOption;
+pub use super::super::v2026_01_30::agentic_checkout::ServiceArea;
+pub use super::super::v2026_01_30::agentic_checkout::SplitPayment;
+pub use super::super::v2026_01_30::agentic_checkout::SupportInfo;
+pub use super::super::v2026_01_30::agentic_checkout::TaxBreakdownItem;
+pub use super::super::v2026_01_30::agentic_checkout::TaxExemption;
+pub use super::super::v2026_01_30::agentic_checkout::VariantOption;
+pub use super::super::v2026_01_30::agentic_checkout::WarningCode;
+pub use super::super::v2026_01_30::agentic_checkout::WeightInfo;
+pub use super::super::v2026_01_30::agentic_checkout::WeightUnit;
 
 wire_object! {
     /// Physical address for shipping, billing, or pickup locations
@@ -646,328 +279,6 @@ pub(crate) static ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
     min_properties: None,
 });
 
-wire_enum! {
-    /// The type of attribution source.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AttributionSourceType {
-        /// `url`
-        Url = "url",
-        /// `platform`
-        Platform = "platform",
-        /// `unknown`
-        Unknown = "unknown",
-    }
-}
-
-impl WireType for AttributionSourceType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AttributionSourceType";
-    fn shape() -> &'static Shape {
-        &ATTRIBUTION_SOURCE_TYPE_SHAPE
-    }
-}
-
-pub(crate) static ATTRIBUTION_SOURCE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AttributionSourceType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Context about where the attribution originated.
-    ///
-    /// Official schema: `agentic_checkout.AffiliateAttributionSource` (ACP 2026-04-17).
-    pub struct AffiliateAttributionSource {
-        /// The type of attribution source.
-        req kind = "type": AttributionSourceType,
-        /// Canonical content URL when type is 'url'.
-        opt url = "url": url::Url,
-    }
-}
-
-impl AffiliateAttributionSource {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: AttributionSourceType) -> Self {
-        Self {
-            kind,
-            url: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AffiliateAttributionSource {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AffiliateAttributionSource";
-    fn shape() -> &'static Shape {
-        &AFFILIATE_ATTRIBUTION_SOURCE_SHAPE
-    }
-}
-
-pub(crate) static AFFILIATE_ATTRIBUTION_SOURCE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AffiliateAttributionSource",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(AttributionSourceType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "url",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Attribution touchpoint type. Use 'first' when capturing at session creation, 'last' when capturing at completion. Enables multi-touch attribution models.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum Touchpoint {
-        /// `first`
-        First = "first",
-        /// `last`
-        Last = "last",
-    }
-}
-
-impl WireType for Touchpoint {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Touchpoint";
-    fn shape() -> &'static Shape {
-        &TOUCHPOINT_SHAPE
-    }
-}
-
-pub(crate) static TOUCHPOINT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(Touchpoint::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Optional affiliate attribution data for crediting third-party publishers. Write-only: not returned in responses. Forward compatibility: Servers SHOULD ignore unknown fields to support future extensions (per RFC §8.2).
-    ///
-    /// Official schema: `agentic_checkout.AffiliateAttribution` (ACP 2026-04-17).
-    pub struct AffiliateAttribution {
-        /// Identifier for the attribution provider / affiliate network namespace (e.g., 'impact.com').
-        req provider = "provider": String,
-        /// Opaque provider-issued token for fraud-resistant validation. Treat as secret.
-        opt token = "token": Sensitive,
-        /// Provider-scoped affiliate/publisher identifier. Required if token is omitted.
-        opt publisher_id = "publisher_id": String,
-        /// Provider-scoped campaign identifier.
-        opt campaign_id = "campaign_id": String,
-        /// Provider-scoped creative identifier.
-        opt creative_id = "creative_id": String,
-        /// Provider-scoped sub-tracking identifier.
-        opt sub_id = "sub_id": String,
-        /// `source`.
-        opt source = "source": AffiliateAttributionSource,
-        /// RFC3339 timestamp when the attribution token was issued.
-        opt issued_at = "issued_at": Timestamp,
-        /// RFC3339 timestamp when the attribution token expires.
-        opt expires_at = "expires_at": Timestamp,
-        /// `metadata`.
-        opt metadata = "metadata": crate::spec::common::Metadata,
-        /// Attribution touchpoint type. Use 'first' when capturing at session creation, 'last' when capturing at completion. Enables multi-touch attribution models.
-        opt touchpoint = "touchpoint": Touchpoint,
-    }
-}
-
-impl AffiliateAttribution {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(provider: impl Into<String>) -> Self {
-        Self {
-            provider: provider.into(),
-            token: None,
-            publisher_id: None,
-            campaign_id: None,
-            creative_id: None,
-            sub_id: None,
-            source: None,
-            issued_at: None,
-            expires_at: None,
-            metadata: None,
-            touchpoint: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AffiliateAttribution {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AffiliateAttribution";
-    fn shape() -> &'static Shape {
-        &AFFILIATE_ATTRIBUTION_SHAPE
-    }
-}
-
-pub(crate) static AFFILIATE_ATTRIBUTION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AffiliateAttribution",
-    fields: &[
-        FieldShape {
-            name: "provider",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "token",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "publisher_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "campaign_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "creative_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "sub_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "source",
-            required: false,
-            shape: &AFFILIATE_ATTRIBUTION_SOURCE_SHAPE,
-        },
-        FieldShape {
-            name: "issued_at",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "expires_at",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "metadata",
-            required: false,
-            shape: &crate::spec::common::METADATA_SHAPE,
-        },
-        FieldShape {
-            name: "touchpoint",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(Touchpoint::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[&["token"], &["publisher_id"]],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
 wire_object! {
     /// Details about how items will be fulfilled (shipping, pickup, or delivery information)
     ///
@@ -1056,881 +367,6 @@ pub(crate) static FULFILLMENT_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "address",
             required: false,
             shape: &ADDRESS_SHAPE,
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Information about a company or organization associated with the buyer
-    ///
-    /// Official schema: `agentic_checkout.CompanyInfo` (ACP 2026-04-17).
-    pub struct CompanyInfo {
-        /// Company or organization name
-        req name = "name": String,
-        /// Business tax identification number
-        opt tax_id = "tax_id": String,
-        /// Department within the organization
-        opt department = "department": String,
-        /// Cost center code for internal accounting
-        opt cost_center = "cost_center": String,
-    }
-}
-
-impl CompanyInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            tax_id: None,
-            department: None,
-            cost_center: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for CompanyInfo {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CompanyInfo";
-    fn shape() -> &'static Shape {
-        &COMPANY_INFO_SHAPE
-    }
-}
-
-pub(crate) static COMPANY_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "CompanyInfo",
-    fields: &[
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "tax_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "department",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "cost_center",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Loyalty program information including membership details and rewards balance
-    ///
-    /// Official schema: `agentic_checkout.LoyaltyInfo` (ACP 2026-04-17).
-    pub struct LoyaltyInfo {
-        /// Loyalty program tier level
-        opt tier = "tier": String,
-        /// Current loyalty points balance
-        opt points_balance = "points_balance": i64,
-        /// RFC 3339 timestamp when the customer joined the loyalty program
-        opt member_since = "member_since": Timestamp,
-    }
-}
-
-impl LoyaltyInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            tier: None,
-            points_balance: None,
-            member_since: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for LoyaltyInfo {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for LoyaltyInfo {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.LoyaltyInfo";
-    fn shape() -> &'static Shape {
-        &LOYALTY_INFO_SHAPE
-    }
-}
-
-pub(crate) static LOYALTY_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "LoyaltyInfo",
-    fields: &[
-        FieldShape {
-            name: "tier",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "points_balance",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "member_since",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of tax exemption certificate
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CertificateType {
-        /// `resale`
-        Resale = "resale",
-        /// `exempt_organization`
-        ExemptOrganization = "exempt_organization",
-        /// `government`
-        Government = "government",
-    }
-}
-
-impl WireType for CertificateType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CertificateType";
-    fn shape() -> &'static Shape {
-        &CERTIFICATE_TYPE_SHAPE
-    }
-}
-
-pub(crate) static CERTIFICATE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CertificateType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Tax exemption information including exemption type and applicable regions
-    ///
-    /// Official schema: `agentic_checkout.TaxExemption` (ACP 2026-04-17).
-    pub struct TaxExemption {
-        /// Unique identifier for the tax exemption certificate
-        req certificate_id = "certificate_id": String,
-        /// Type of tax exemption certificate
-        req certificate_type = "certificate_type": CertificateType,
-        /// List of regions where the exemption applies (e.g., state codes)
-        opt exempt_regions = "exempt_regions": Vec<String>,
-        /// RFC 3339 timestamp when the exemption certificate expires
-        opt expires_at = "expires_at": Timestamp,
-    }
-}
-
-impl TaxExemption {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(certificate_id: impl Into<String>, certificate_type: CertificateType) -> Self {
-        Self {
-            certificate_id: certificate_id.into(),
-            certificate_type,
-            exempt_regions: None,
-            expires_at: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for TaxExemption {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.TaxExemption";
-    fn shape() -> &'static Shape {
-        &TAX_EXEMPTION_SHAPE
-    }
-}
-
-pub(crate) static TAX_EXEMPTION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "TaxExemption",
-    fields: &[
-        FieldShape {
-            name: "certificate_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "certificate_type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(CertificateType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "exempt_regions",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "expires_at",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of buyer account
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AccountType {
-        /// `guest`
-        Guest = "guest",
-        /// `registered`
-        Registered = "registered",
-        /// `business`
-        Business = "business",
-    }
-}
-
-impl WireType for AccountType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AccountType";
-    fn shape() -> &'static Shape {
-        &ACCOUNT_TYPE_SHAPE
-    }
-}
-
-pub(crate) static ACCOUNT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AccountType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Buyer's authentication status
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum BuyerAuthenticationStatus {
-        /// `authenticated`
-        Authenticated = "authenticated",
-        /// `guest`
-        Guest = "guest",
-        /// `requires_signin`
-        RequiresSignin = "requires_signin",
-    }
-}
-
-impl WireType for BuyerAuthenticationStatus {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.BuyerAuthenticationStatus";
-    fn shape() -> &'static Shape {
-        &BUYER_AUTHENTICATION_STATUS_SHAPE
-    }
-}
-
-pub(crate) static BUYER_AUTHENTICATION_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(BuyerAuthenticationStatus::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Information about the buyer including contact details, company info, and loyalty status
-    ///
-    /// Official schema: `agentic_checkout.Buyer` (ACP 2026-04-17).
-    pub struct Buyer {
-        /// Buyer's first name
-        opt first_name = "first_name": String,
-        /// Buyer's last name
-        opt last_name = "last_name": String,
-        /// Buyer's full name
-        opt full_name = "full_name": String,
-        /// Buyer's email address
-        req email = "email": String,
-        /// Buyer's phone number
-        opt phone_number = "phone_number": String,
-        /// Merchant's internal customer identifier
-        opt customer_id = "customer_id": String,
-        /// Type of buyer account
-        opt account_type = "account_type": AccountType,
-        /// Buyer's authentication status
-        opt authentication_status = "authentication_status": BuyerAuthenticationStatus,
-        /// Company information for business buyers
-        opt company = "company": CompanyInfo,
-        /// Loyalty program information
-        opt loyalty = "loyalty": LoyaltyInfo,
-        /// Tax exemption details
-        opt tax_exemption = "tax_exemption": TaxExemption,
-    }
-}
-
-impl Buyer {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(email: impl Into<String>) -> Self {
-        Self {
-            first_name: None,
-            last_name: None,
-            full_name: None,
-            email: email.into(),
-            phone_number: None,
-            customer_id: None,
-            account_type: None,
-            authentication_status: None,
-            company: None,
-            loyalty: None,
-            tax_exemption: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Buyer {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Buyer";
-    fn shape() -> &'static Shape {
-        &BUYER_SHAPE
-    }
-}
-
-pub(crate) static BUYER_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Buyer",
-    fields: &[
-        FieldShape {
-            name: "first_name",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "last_name",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "full_name",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "email",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "phone_number",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "customer_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "account_type",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(AccountType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "authentication_status",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(BuyerAuthenticationStatus::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "company",
-            required: false,
-            shape: &COMPANY_INFO_SHAPE,
-        },
-        FieldShape {
-            name: "loyalty",
-            required: false,
-            shape: &LOYALTY_INFO_SHAPE,
-        },
-        FieldShape {
-            name: "tax_exemption",
-            required: false,
-            shape: &TAX_EXEMPTION_SHAPE,
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// `InterventionType` values.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum InterventionType {
-        /// `3ds`
-        V3ds = "3ds",
-        /// `biometric`
-        Biometric = "biometric",
-        /// `address_verification`
-        AddressVerification = "address_verification",
-    }
-}
-
-impl WireType for InterventionType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.InterventionType";
-    fn shape() -> &'static Shape {
-        &INTERVENTION_TYPE_SHAPE
-    }
-}
-
-pub(crate) static INTERVENTION_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(InterventionType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// `RequiredIntervention` values.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum RequiredIntervention {
-        /// `3ds`
-        V3ds = "3ds",
-        /// `biometric`
-        Biometric = "biometric",
-    }
-}
-
-impl WireType for RequiredIntervention {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.RequiredIntervention";
-    fn shape() -> &'static Shape {
-        &REQUIRED_INTERVENTION_SHAPE
-    }
-}
-
-pub(crate) static REQUIRED_INTERVENTION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(RequiredIntervention::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// When required interventions are enforced (seller only).
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum Enforcement {
-        /// `always`
-        Always = "always",
-        /// `conditional`
-        Conditional = "conditional",
-        /// `optional`
-        Optional = "optional",
-    }
-}
-
-impl WireType for Enforcement {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Enforcement";
-    fn shape() -> &'static Shape {
-        &ENFORCEMENT_SHAPE
-    }
-}
-
-pub(crate) static ENFORCEMENT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(Enforcement::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// How the Agent presents interventions (agent only).
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DisplayContext {
-        /// `native`
-        Native = "native",
-        /// `webview`
-        Webview = "webview",
-        /// `modal`
-        Modal = "modal",
-        /// `redirect`
-        Redirect = "redirect",
-    }
-}
-
-impl WireType for DisplayContext {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DisplayContext";
-    fn shape() -> &'static Shape {
-        &DISPLAY_CONTEXT_SHAPE
-    }
-}
-
-pub(crate) static DISPLAY_CONTEXT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DisplayContext::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// How the Agent handles redirects (agent only).
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum RedirectContext {
-        /// `in_app`
-        InApp = "in_app",
-        /// `external_browser`
-        ExternalBrowser = "external_browser",
-        /// `none`
-        None = "none",
-    }
-}
-
-impl WireType for RedirectContext {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.RedirectContext";
-    fn shape() -> &'static Shape {
-        &REDIRECT_CONTEXT_SHAPE
-    }
-}
-
-pub(crate) static REDIRECT_CONTEXT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(RedirectContext::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Intervention capabilities. Context-specific fields: display_context, redirect_context, max_redirects, max_interaction_depth (requests only). required, enforcement (responses only). supported field contains intersection in responses.
-    ///
-    /// Official schema: `agentic_checkout.InterventionCapabilities` (ACP 2026-04-17).
-    pub struct InterventionCapabilities {
-        /// Intervention types supported. Agent request: Interventions the agent can handle. Seller response: Intersection of supported interventions.
-        opt supported = "supported": Vec<InterventionType>,
-        /// Intervention methods required for this session (seller only).
-        opt required = "required": Vec<RequiredIntervention>,
-        /// When required interventions are enforced (seller only).
-        opt enforcement = "enforcement": Enforcement,
-        /// How the Agent presents interventions (agent only).
-        opt display_context = "display_context": DisplayContext,
-        /// How the Agent handles redirects (agent only).
-        opt redirect_context = "redirect_context": RedirectContext,
-        /// Maximum number of redirects the Agent can handle (agent only).
-        opt max_redirects = "max_redirects": i64,
-        /// Maximum depth of nested interactions the Agent can handle (agent only).
-        opt max_interaction_depth = "max_interaction_depth": i64,
-    }
-}
-
-impl InterventionCapabilities {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            supported: None,
-            required: None,
-            enforcement: None,
-            display_context: None,
-            redirect_context: None,
-            max_redirects: None,
-            max_interaction_depth: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for InterventionCapabilities {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for InterventionCapabilities {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.InterventionCapabilities";
-    fn shape() -> &'static Shape {
-        &INTERVENTION_CAPABILITIES_SHAPE
-    }
-}
-
-pub(crate) static INTERVENTION_CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "InterventionCapabilities",
-    fields: &[
-        FieldShape {
-            name: "supported",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: Some(InterventionType::KNOWN),
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "required",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: Some(RequiredIntervention::KNOWN),
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "enforcement",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(Enforcement::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "display_context",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DisplayContext::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "redirect_context",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(RedirectContext::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "max_redirects",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(0),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "max_interaction_depth",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(1),
-                maximum: None,
-            }),
         },
     ],
     additional: Additional::Forbidden,
@@ -2202,112 +638,6 @@ pub(crate) static PAYMENT_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
-    /// Extension declaration in capabilities.extensions (response). Describes an active extension and which schema fields it adds.
-    ///
-    /// Official schema: `agentic_checkout.ExtensionDeclaration` (ACP 2026-04-17).
-    pub struct ExtensionDeclaration {
-        /// Unique identifier for the extension.
-        req name = "name": String,
-        /// JSONPath expressions identifying the schema fields added by this extension. Format: $.\<SchemaName\>.\<fieldName\> (e.g., $.CheckoutSession.discounts).
-        opt extends = "extends": Vec<String>,
-        /// URL to the extension's JSON Schema definition.
-        opt schema = "schema": url::Url,
-        /// URL to the extension's specification document.
-        opt spec = "spec": url::Url,
-    }
-}
-
-impl ExtensionDeclaration {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            extends: None,
-            schema: None,
-            spec: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for ExtensionDeclaration {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ExtensionDeclaration";
-    fn shape() -> &'static Shape {
-        &EXTENSION_DECLARATION_SHAPE
-    }
-}
-
-pub(crate) static EXTENSION_DECLARATION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "ExtensionDeclaration",
-    fields: &[
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some(
-                    "^[a-z][a-z0-9_-]*(@\\d{4}-\\d{2}-\\d{2})?$|^[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9_-]*)+(@\\d{4}-\\d{2}-\\d{2})?$",
-                ),
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "extends",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: Some("^\\$\\.[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9_]*)*$"),
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: true,
-            }),
-        },
-        FieldShape {
-            name: "schema",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "spec",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
     /// Capabilities object used in requests and responses. Context determines the party: requests are from Agents, responses are from Sellers. Seller responses contain the intersection of supported interventions.
     ///
     /// Official schema: `agentic_checkout.Capabilities` (ACP 2026-04-17).
@@ -2357,7 +687,7 @@ pub(crate) static CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "interventions",
             required: false,
-            shape: &INTERVENTION_CAPABILITIES_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::INTERVENTION_CAPABILITIES_SHAPE,
         },
         FieldShape {
             name: "extensions",
@@ -2378,7 +708,7 @@ pub(crate) static CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectShape {
                     unique: true,
                 }),
                 &Shape::Array(ArrayShape {
-                    items: &EXTENSION_DECLARATION_SHAPE,
+                    items: &crate::spec::v2026_01_30::agentic_checkout::EXTENSION_DECLARATION_SHAPE,
                     min_items: None,
                     max_items: None,
                     unique: true,
@@ -2391,566 +721,6 @@ pub(crate) static CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_enum! {
-    /// `CardBrand` values.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CardBrand {
-        /// `visa`
-        Visa = "visa",
-        /// `mastercard`
-        Mastercard = "mastercard",
-        /// `amex`
-        Amex = "amex",
-        /// `discover`
-        Discover = "discover",
-        /// `diners`
-        Diners = "diners",
-        /// `jcb`
-        Jcb = "jcb",
-        /// `unionpay`
-        Unionpay = "unionpay",
-        /// `eftpos`
-        Eftpos = "eftpos",
-        /// `interac`
-        Interac = "interac",
-    }
-}
-
-impl WireType for CardBrand {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CardBrand";
-    fn shape() -> &'static Shape {
-        &CARD_BRAND_SHAPE
-    }
-}
-
-pub(crate) static CARD_BRAND_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CardBrand::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// `FundingType` values.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum FundingType {
-        /// `credit`
-        Credit = "credit",
-        /// `debit`
-        Debit = "debit",
-        /// `prepaid`
-        Prepaid = "prepaid",
-    }
-}
-
-impl WireType for FundingType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.FundingType";
-    fn shape() -> &'static Shape {
-        &FUNDING_TYPE_SHAPE
-    }
-}
-
-pub(crate) static FUNDING_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(FundingType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Payment method with additional constraints (e.g., card brands, PSP routing)
-    ///
-    /// Official schema: `agentic_checkout.PaymentMethodObject` (ACP 2026-04-17).
-    pub struct PaymentMethodObject {
-        /// The payment method identifier
-        req method = "method": String,
-        /// Specific card brands/networks accepted
-        opt brands = "brands": Vec<CardBrand>,
-        /// For card methods, funding types accepted
-        opt funding_types = "funding_types": Vec<FundingType>,
-        /// Optional PSP routing information
-        opt providers = "providers": Vec<String>,
-    }
-}
-
-impl PaymentMethodObject {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(method: impl Into<String>) -> Self {
-        Self {
-            method: method.into(),
-            brands: None,
-            funding_types: None,
-            providers: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for PaymentMethodObject {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PaymentMethodObject";
-    fn shape() -> &'static Shape {
-        &PAYMENT_METHOD_OBJECT_SHAPE
-    }
-}
-
-pub(crate) static PAYMENT_METHOD_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "PaymentMethodObject",
-    fields: &[
-        FieldShape {
-            name: "method",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "brands",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: Some(CardBrand::KNOWN),
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "funding_types",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: Some(FundingType::KNOWN),
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "providers",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// A purchasable item with variant options (e.g., size, color) and quantity
-    ///
-    /// Official schema: `agentic_checkout.Item` (ACP 2026-04-17).
-    pub struct Item {
-        /// Unique identifier for the item
-        req id = "id": ItemId,
-        /// Display name of the item
-        opt name = "name": String,
-        /// Price per unit in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100)
-        opt unit_amount = "unit_amount": Amount,
-    }
-}
-
-impl Item {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(id: impl Into<ItemId>) -> Self {
-        Self {
-            id: id.into(),
-            name: None,
-            unit_amount: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Item {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Item";
-    fn shape() -> &'static Shape {
-        &ITEM_SHAPE
-    }
-}
-
-pub(crate) static ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Item",
-    fields: &[
-        FieldShape {
-            name: "id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "name",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "unit_amount",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of disclosure
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DisclosureType {
-        /// `disclaimer`
-        Disclaimer = "disclaimer",
-    }
-}
-
-impl WireType for DisclosureType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DisclosureType";
-    fn shape() -> &'static Shape {
-        &DISCLOSURE_TYPE_SHAPE
-    }
-}
-
-pub(crate) static DISCLOSURE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DisclosureType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DisclosureContentType {
-        /// `plain`
-        Plain = "plain",
-        /// `markdown`
-        Markdown = "markdown",
-    }
-}
-
-impl WireType for DisclosureContentType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DisclosureContentType";
-    fn shape() -> &'static Shape {
-        &DISCLOSURE_CONTENT_TYPE_SHAPE
-    }
-}
-
-pub(crate) static DISCLOSURE_CONTENT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DisclosureContentType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Legal disclosure or terms that must be acknowledged by the buyer
-    ///
-    /// Official schema: `agentic_checkout.Disclosure` (ACP 2026-04-17).
-    pub struct Disclosure {
-        /// Type of disclosure
-        req kind = "type": DisclosureType,
-        /// Format of the disclosure content. When set to 'markdown', content MUST conform to CommonMark (<https://spec.commonmark.org/0.31.2/>). Raw HTML elements MUST NOT be included. When set to 'plain', content is plain text with no formatting.
-        req content_type = "content_type": DisclosureContentType,
-        /// The disclosure text content. When content_type is 'markdown', this MUST be valid CommonMark with no raw HTML. Agents MUST render using a CommonMark-compliant parser with raw HTML output disabled or sanitized.
-        req content = "content": String,
-    }
-}
-
-impl Disclosure {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        kind: DisclosureType,
-        content_type: DisclosureContentType,
-        content: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            content_type,
-            content: content.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Disclosure {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Disclosure";
-    fn shape() -> &'static Shape {
-        &DISCLOSURE_SHAPE
-    }
-}
-
-pub(crate) static DISCLOSURE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Disclosure",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DisclosureType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "content_type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DisclosureContentType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "content",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Custom key-value attribute for merchant-specific metadata on line items
-    ///
-    /// Official schema: `agentic_checkout.CustomAttribute` (ACP 2026-04-17).
-    pub struct CustomAttribute {
-        /// Human-readable label for the attribute
-        req display_name = "display_name": String,
-        /// Attribute value
-        req value = "value": String,
-    }
-}
-
-impl CustomAttribute {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(display_name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            display_name: display_name.into(),
-            value: value.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for CustomAttribute {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CustomAttribute";
-    fn shape() -> &'static Shape {
-        &CUSTOM_ATTRIBUTE_SHAPE
-    }
-}
-
-pub(crate) static CUSTOM_ATTRIBUTE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "CustomAttribute",
-    fields: &[
-        FieldShape {
-            name: "display_name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "value",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Information about a third-party seller in a marketplace model
-    ///
-    /// Official schema: `agentic_checkout.MarketplaceSellerDetails` (ACP 2026-04-17).
-    pub struct MarketplaceSellerDetails {
-        /// Name of the marketplace seller or vendor
-        req name = "name": String,
-    }
-}
-
-impl MarketplaceSellerDetails {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for MarketplaceSellerDetails {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.MarketplaceSellerDetails";
-    fn shape() -> &'static Shape {
-        &MARKETPLACE_SELLER_DETAILS_SHAPE
-    }
-}
-
-pub(crate) static MARKETPLACE_SELLER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "MarketplaceSellerDetails",
-    fields: &[FieldShape {
-        name: "name",
-        required: true,
-        shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
-            values: None,
-            constant: None,
-            representation: None,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Current availability status of the item
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AvailabilityStatus {
-        /// `in_stock`
-        InStock = "in_stock",
-        /// `low_stock`
-        LowStock = "low_stock",
-        /// `out_of_stock`
-        OutOfStock = "out_of_stock",
-        /// `backorder`
-        Backorder = "backorder",
-        /// `pre_order`
-        PreOrder = "pre_order",
-    }
-}
-
-impl WireType for AvailabilityStatus {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AvailabilityStatus";
-    fn shape() -> &'static Shape {
-        &AVAILABILITY_STATUS_SHAPE
-    }
-}
-
-pub(crate) static AVAILABILITY_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AvailabilityStatus::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_enum! {
@@ -3000,79 +770,6 @@ pub(crate) static TOTAL_TYPE_SHAPE: Shape = Shape::String(StringShape {
     values: Some(TotalType::KNOWN),
     constant: None,
     representation: None,
-});
-
-wire_object! {
-    /// Breakdown of tax amounts by type, jurisdiction, or rate
-    ///
-    /// Official schema: `agentic_checkout.TaxBreakdownItem` (ACP 2026-04-17).
-    pub struct TaxBreakdownItem {
-        /// Tax jurisdiction name (e.g., 'California State Tax', 'City of San Francisco')
-        req jurisdiction = "jurisdiction": String,
-        /// Tax rate as a decimal (e.g., 0.0875 for 8.75%)
-        req rate = "rate": serde_json::Number,
-        /// Tax amount in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100)
-        req amount = "amount": Amount,
-    }
-}
-
-impl TaxBreakdownItem {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(jurisdiction: impl Into<String>, rate: serde_json::Number, amount: Amount) -> Self {
-        Self {
-            jurisdiction: jurisdiction.into(),
-            rate,
-            amount,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for TaxBreakdownItem {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.TaxBreakdownItem";
-    fn shape() -> &'static Shape {
-        &TAX_BREAKDOWN_ITEM_SHAPE
-    }
-}
-
-pub(crate) static TAX_BREAKDOWN_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "TaxBreakdownItem",
-    fields: &[
-        FieldShape {
-            name: "jurisdiction",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "rate",
-            required: true,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "amount",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
 });
 
 wire_object! {
@@ -3179,7 +876,7 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "breakdown",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &TAX_BREAKDOWN_ITEM_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::TAX_BREAKDOWN_ITEM_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3317,7 +1014,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "item",
             required: true,
-            shape: &ITEM_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
         },
         FieldShape {
             name: "quantity",
@@ -3383,7 +1080,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "disclosures",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &DISCLOSURE_SHAPE,
+                items: &crate::spec::v2025_12_12::agentic_checkout::DISCLOSURE_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3393,7 +1090,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "custom_attributes",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &CUSTOM_ATTRIBUTE_SHAPE,
+                items: &crate::spec::v2025_12_12::agentic_checkout::CUSTOM_ATTRIBUTE_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3402,7 +1099,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "marketplace_seller_details",
             required: false,
-            shape: &MARKETPLACE_SELLER_DETAILS_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::MARKETPLACE_SELLER_DETAILS_SHAPE,
         },
         FieldShape {
             name: "product_id",
@@ -3477,12 +1174,12 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "weight",
             required: false,
-            shape: &WEIGHT_INFO_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::WEIGHT_INFO_SHAPE,
         },
         FieldShape {
             name: "dimensions",
             required: false,
-            shape: &DIMENSIONS_INFO_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DIMENSIONS_INFO_SHAPE,
         },
         FieldShape {
             name: "availability_status",
@@ -3530,7 +1227,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "variant_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &VARIANT_OPTION_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3540,7 +1237,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "discount_details",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &DISCOUNT_DETAIL_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_DETAIL_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3682,37 +1379,6 @@ pub(crate) static PICKUP_LOCATION_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_enum! {
-    /// Type of pickup method
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum PickupType {
-        /// `in_store`
-        InStore = "in_store",
-        /// `curbside`
-        Curbside = "curbside",
-        /// `locker`
-        Locker = "locker",
-    }
-}
-
-impl WireType for PickupType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PickupType";
-    fn shape() -> &'static Shape {
-        &PICKUP_TYPE_SHAPE
-    }
-}
-
-pub(crate) static PICKUP_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(PickupType::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_object! {
@@ -3886,137 +1552,6 @@ pub(crate) static FULFILLMENT_OPTION_PICKUP_SHAPE: Shape = Shape::Object(ObjectS
 });
 
 wire_object! {
-    /// Expected delivery time window
-    pub struct DeliveryWindow {
-        /// RFC 3339 timestamp for delivery window start
-        req start = "start": Timestamp,
-        /// RFC 3339 timestamp for delivery window end
-        req end = "end": Timestamp,
-    }
-}
-
-impl DeliveryWindow {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            start,
-            end,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for DeliveryWindow {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DeliveryWindow";
-    fn shape() -> &'static Shape {
-        &DELIVERY_WINDOW_SHAPE
-    }
-}
-
-pub(crate) static DELIVERY_WINDOW_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DeliveryWindow",
-    fields: &[
-        FieldShape {
-            name: "start",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "end",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Geographic service area for local delivery
-    pub struct ServiceArea {
-        /// Delivery radius in miles
-        opt radius_miles = "radius_miles": serde_json::Number,
-        /// Center point postal code for delivery radius
-        opt center_postal_code = "center_postal_code": String,
-    }
-}
-
-impl ServiceArea {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            radius_miles: None,
-            center_postal_code: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for ServiceArea {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for ServiceArea {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ServiceArea";
-    fn shape() -> &'static Shape {
-        &SERVICE_AREA_SHAPE
-    }
-}
-
-pub(crate) static SERVICE_AREA_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "ServiceArea",
-    fields: &[
-        FieldShape {
-            name: "radius_miles",
-            required: false,
-            shape: &Shape::Number(NumberShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "center_postal_code",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
     /// Local delivery fulfillment option with delivery address and scheduling details
     ///
     /// Official schema: `agentic_checkout.FulfillmentOptionLocalDelivery` (ACP 2026-04-17).
@@ -4120,12 +1655,12 @@ pub(crate) static FULFILLMENT_OPTION_LOCAL_DELIVERY_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "delivery_window",
             required: false,
-            shape: &DELIVERY_WINDOW_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DELIVERY_WINDOW_SHAPE,
         },
         FieldShape {
             name: "service_area",
             required: false,
-            shape: &SERVICE_AREA_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::SERVICE_AREA_SHAPE,
         },
         FieldShape {
             name: "totals",
@@ -4419,309 +1954,6 @@ pub(crate) static FULFILLMENT_OPTION_DIGITAL_SHAPE: Shape = Shape::Object(Object
     min_properties: None,
 });
 
-wire_enum! {
-    /// Type of fulfillment option selected
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum FulfillmentType {
-        /// `shipping`
-        Shipping = "shipping",
-        /// `digital`
-        Digital = "digital",
-        /// `pickup`
-        Pickup = "pickup",
-        /// `local_delivery`
-        LocalDelivery = "local_delivery",
-    }
-}
-
-impl WireType for FulfillmentType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.FulfillmentType";
-    fn shape() -> &'static Shape {
-        &FULFILLMENT_TYPE_SHAPE
-    }
-}
-
-pub(crate) static FULFILLMENT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(FulfillmentType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Fulfillment option selected by the buyer for specific line items
-    ///
-    /// Official schema: `agentic_checkout.SelectedFulfillmentOption` (ACP 2026-04-17).
-    pub struct SelectedFulfillmentOption {
-        /// Type of fulfillment option selected
-        req kind = "type": FulfillmentType,
-        /// ID of the selected fulfillment option
-        req option_id = "option_id": FulfillmentOptionId,
-        /// List of line item IDs associated with this fulfillment option
-        req item_ids = "item_ids": Vec<String>,
-    }
-}
-
-impl SelectedFulfillmentOption {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        kind: FulfillmentType,
-        option_id: impl Into<FulfillmentOptionId>,
-        item_ids: Vec<String>,
-    ) -> Self {
-        Self {
-            kind,
-            option_id: option_id.into(),
-            item_ids,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for SelectedFulfillmentOption {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.SelectedFulfillmentOption";
-    fn shape() -> &'static Shape {
-        &SELECTED_FULFILLMENT_OPTION_SHAPE
-    }
-}
-
-pub(crate) static SELECTED_FULFILLMENT_OPTION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "SelectedFulfillmentOption",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(FulfillmentType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "option_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "item_ids",
-            required: true,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Gift wrap style selected
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum GiftWrapStyle {
-        /// `birthday`
-        Birthday = "birthday",
-        /// `holiday`
-        Holiday = "holiday",
-        /// `elegant`
-        Elegant = "elegant",
-    }
-}
-
-impl WireType for GiftWrapStyle {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.GiftWrapStyle";
-    fn shape() -> &'static Shape {
-        &GIFT_WRAP_STYLE_SHAPE
-    }
-}
-
-pub(crate) static GIFT_WRAP_STYLE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(GiftWrapStyle::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Gift wrapping option with associated cost and customization details
-    ///
-    /// Official schema: `agentic_checkout.GiftWrap` (ACP 2026-04-17).
-    pub struct GiftWrap {
-        /// Whether gift wrapping is enabled for this order
-        req enabled = "enabled": bool,
-        /// Gift wrap style selected
-        opt style = "style": GiftWrapStyle,
-        /// Additional charge for gift wrapping in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100)
-        opt charge = "charge": Amount,
-    }
-}
-
-impl GiftWrap {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(enabled: bool) -> Self {
-        Self {
-            enabled,
-            style: None,
-            charge: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for GiftWrap {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.GiftWrap";
-    fn shape() -> &'static Shape {
-        &GIFT_WRAP_SHAPE
-    }
-}
-
-pub(crate) static GIFT_WRAP_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "GiftWrap",
-    fields: &[
-        FieldShape {
-            name: "enabled",
-            required: true,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "style",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(GiftWrapStyle::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "charge",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Split payment configuration allowing payment across multiple methods or parties
-    ///
-    /// Official schema: `agentic_checkout.SplitPayment` (ACP 2026-04-17).
-    pub struct SplitPayment {
-        /// Payment amount in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100) for this split
-        req amount = "amount": Amount,
-    }
-}
-
-impl SplitPayment {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(amount: Amount) -> Self {
-        Self {
-            amount,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for SplitPayment {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.SplitPayment";
-    fn shape() -> &'static Shape {
-        &SPLIT_PAYMENT_SHAPE
-    }
-}
-
-pub(crate) static SPLIT_PAYMENT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "SplitPayment",
-    fields: &[FieldShape {
-        name: "amount",
-        required: true,
-        shape: &Shape::Integer(IntegerShape {
-            minimum: None,
-            maximum: None,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of fulfillment for this group
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DestinationType {
-        /// `shipping`
-        Shipping = "shipping",
-        /// `pickup`
-        Pickup = "pickup",
-        /// `local_delivery`
-        LocalDelivery = "local_delivery",
-        /// `digital`
-        Digital = "digital",
-    }
-}
-
-impl WireType for DestinationType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DestinationType";
-    fn shape() -> &'static Shape {
-        &DESTINATION_TYPE_SHAPE
-    }
-}
-
-pub(crate) static DESTINATION_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DestinationType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
 wire_object! {
     /// Group of line items that share the same fulfillment method and destination
     ///
@@ -4855,73 +2087,6 @@ pub(crate) static FULFILLMENT_GROUP_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
-    /// Estimated delivery date range for a fulfillment option
-    ///
-    /// Official schema: `agentic_checkout.EstimatedDelivery` (ACP 2026-04-17).
-    pub struct EstimatedDelivery {
-        /// RFC 3339 timestamp for earliest expected delivery
-        req earliest = "earliest": Timestamp,
-        /// RFC 3339 timestamp for latest expected delivery
-        req latest = "latest": Timestamp,
-    }
-}
-
-impl EstimatedDelivery {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(earliest: Timestamp, latest: Timestamp) -> Self {
-        Self {
-            earliest,
-            latest,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for EstimatedDelivery {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.EstimatedDelivery";
-    fn shape() -> &'static Shape {
-        &ESTIMATED_DELIVERY_SHAPE
-    }
-}
-
-pub(crate) static ESTIMATED_DELIVERY_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "EstimatedDelivery",
-    fields: &[
-        FieldShape {
-            name: "earliest",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "latest",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
     /// Order confirmation details including order number and tracking information
     ///
     /// Official schema: `agentic_checkout.OrderConfirmation` (ACP 2026-04-17).
@@ -5032,146 +2197,6 @@ pub(crate) static ORDER_CONFIRMATION_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_object! {
-    /// Customer support contact information including email, phone, and URL
-    ///
-    /// Official schema: `agentic_checkout.SupportInfo` (ACP 2026-04-17).
-    pub struct SupportInfo {
-        /// Support contact email
-        opt email = "email": String,
-        /// Support contact phone number
-        opt phone = "phone": String,
-        /// Support hours of operation
-        opt hours = "hours": String,
-        /// URL to merchant's help center
-        opt help_center_url = "help_center_url": url::Url,
-    }
-}
-
-impl SupportInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            email: None,
-            phone: None,
-            hours: None,
-            help_center_url: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for SupportInfo {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for SupportInfo {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.SupportInfo";
-    fn shape() -> &'static Shape {
-        &SUPPORT_INFO_SHAPE
-    }
-}
-
-pub(crate) static SUPPORT_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "SupportInfo",
-    fields: &[
-        FieldShape {
-            name: "email",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "phone",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "hours",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "help_center_url",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Severity level of this informational message
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum MessageSeverity {
-        /// `info`
-        Info = "info",
-        /// `low`
-        Low = "low",
-        /// `medium`
-        Medium = "medium",
-        /// `high`
-        High = "high",
-        /// `critical`
-        Critical = "critical",
-    }
-}
-
-impl WireType for MessageSeverity {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.MessageSeverity";
-    fn shape() -> &'static Shape {
-        &MESSAGE_SEVERITY_SHAPE
-    }
-}
-
-pub(crate) static MESSAGE_SEVERITY_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(MessageSeverity::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_enum! {
@@ -5333,59 +2358,6 @@ pub(crate) static MESSAGE_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
     min_properties: None,
 });
 
-wire_enum! {
-    /// Warning code indicating the type of warning
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum WarningCode {
-        /// `low_stock`
-        LowStock = "low_stock",
-        /// `high_demand`
-        HighDemand = "high_demand",
-        /// `shipping_delay`
-        ShippingDelay = "shipping_delay",
-        /// `price_change`
-        PriceChange = "price_change",
-        /// `expiring_promotion`
-        ExpiringPromotion = "expiring_promotion",
-        /// `limited_availability`
-        LimitedAvailability = "limited_availability",
-        /// `discount_code_expired`
-        DiscountCodeExpired = "discount_code_expired",
-        /// `discount_code_invalid`
-        DiscountCodeInvalid = "discount_code_invalid",
-        /// `discount_code_already_applied`
-        DiscountCodeAlreadyApplied = "discount_code_already_applied",
-        /// `discount_code_combination_disallowed`
-        DiscountCodeCombinationDisallowed = "discount_code_combination_disallowed",
-        /// `discount_code_minimum_not_met`
-        DiscountCodeMinimumNotMet = "discount_code_minimum_not_met",
-        /// `discount_code_user_not_logged_in`
-        DiscountCodeUserNotLoggedIn = "discount_code_user_not_logged_in",
-        /// `discount_code_user_ineligible`
-        DiscountCodeUserIneligible = "discount_code_user_ineligible",
-        /// `discount_code_usage_limit_reached`
-        DiscountCodeUsageLimitReached = "discount_code_usage_limit_reached",
-    }
-}
-
-impl WireType for WarningCode {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.WarningCode";
-    fn shape() -> &'static Shape {
-        &WARNING_CODE_SHAPE
-    }
-}
-
-pub(crate) static WARNING_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(WarningCode::KNOWN),
-    constant: None,
-    representation: None,
-});
-
 wire_object! {
     /// Warning message to display to the buyer during checkout (non-blocking)
     ///
@@ -5532,73 +2504,6 @@ pub(crate) static MESSAGE_WARNING_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_enum! {
-    /// Error code indicating the type of error
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ErrorCode {
-        /// `missing`
-        Missing = "missing",
-        /// `invalid`
-        Invalid = "invalid",
-        /// `out_of_stock`
-        OutOfStock = "out_of_stock",
-        /// `payment_declined`
-        PaymentDeclined = "payment_declined",
-        /// `requires_sign_in`
-        RequiresSignIn = "requires_sign_in",
-        /// `requires_3ds`
-        Requires3ds = "requires_3ds",
-        /// `low_stock`
-        LowStock = "low_stock",
-        /// `quantity_exceeded`
-        QuantityExceeded = "quantity_exceeded",
-        /// `coupon_invalid`
-        CouponInvalid = "coupon_invalid",
-        /// `coupon_expired`
-        CouponExpired = "coupon_expired",
-        /// `minimum_not_met`
-        MinimumNotMet = "minimum_not_met",
-        /// `maximum_exceeded`
-        MaximumExceeded = "maximum_exceeded",
-        /// `region_restricted`
-        RegionRestricted = "region_restricted",
-        /// `age_verification_required`
-        AgeVerificationRequired = "age_verification_required",
-        /// `approval_required`
-        ApprovalRequired = "approval_required",
-        /// `unsupported`
-        Unsupported = "unsupported",
-        /// `not_found`
-        NotFound = "not_found",
-        /// `conflict`
-        Conflict = "conflict",
-        /// `rate_limited`
-        RateLimited = "rate_limited",
-        /// `expired`
-        Expired = "expired",
-        /// `intervention_required`
-        InterventionRequired = "intervention_required",
-    }
-}
-
-impl WireType for ErrorCode {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ErrorCode";
-    fn shape() -> &'static Shape {
-        &ERROR_CODE_SHAPE
-    }
-}
-
-pub(crate) static ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ErrorCode::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_object! {
@@ -5749,287 +2654,6 @@ pub(crate) static MESSAGE_ERROR_SHAPE: Shape = Shape::Object(ObjectShape {
     min_properties: None,
 });
 
-wire_enum! {
-    /// Type of link
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum LinkType {
-        /// `terms_of_use`
-        TermsOfUse = "terms_of_use",
-        /// `privacy_policy`
-        PrivacyPolicy = "privacy_policy",
-        /// `return_policy`
-        ReturnPolicy = "return_policy",
-        /// `shipping_policy`
-        ShippingPolicy = "shipping_policy",
-        /// `contact_us`
-        ContactUs = "contact_us",
-        /// `about_us`
-        AboutUs = "about_us",
-        /// `faq`
-        Faq = "faq",
-        /// `support`
-        Support = "support",
-    }
-}
-
-impl WireType for LinkType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.LinkType";
-    fn shape() -> &'static Shape {
-        &LINK_TYPE_SHAPE
-    }
-}
-
-pub(crate) static LINK_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(LinkType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Hyperlink with URL, display text, and optional action semantics
-    ///
-    /// Official schema: `agentic_checkout.Link` (ACP 2026-04-17).
-    pub struct Link {
-        /// Type of link
-        req kind = "type": LinkType,
-        /// Display text for the link
-        opt title = "title": String,
-        /// URL destination
-        req url = "url": url::Url,
-    }
-}
-
-impl Link {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: LinkType, url: url::Url) -> Self {
-        Self {
-            kind,
-            title: None,
-            url,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Link {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Link";
-    fn shape() -> &'static Shape {
-        &LINK_SHAPE
-    }
-}
-
-pub(crate) static LINK_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Link",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(LinkType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "title",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "url",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Payment credential
-    pub struct PaymentCredential {
-        /// Credential type (e.g., spt, wallet_token)
-        req kind = "type": String,
-        /// Credential token value
-        req token = "token": Sensitive,
-    }
-}
-
-impl PaymentCredential {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: impl Into<String>, token: impl Into<Sensitive>) -> Self {
-        Self {
-            kind: kind.into(),
-            token: token.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for PaymentCredential {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PaymentCredential";
-    fn shape() -> &'static Shape {
-        &PAYMENT_CREDENTIAL_SHAPE
-    }
-}
-
-pub(crate) static PAYMENT_CREDENTIAL_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "PaymentCredential",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "token",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Payment instrument details
-    pub struct PaymentInstrument {
-        /// Instrument type (e.g., card, wallet_token)
-        req kind = "type": String,
-        /// Payment credential
-        req credential = "credential": PaymentCredential,
-    }
-}
-
-impl PaymentInstrument {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: impl Into<String>, credential: PaymentCredential) -> Self {
-        Self {
-            kind: kind.into(),
-            credential,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for PaymentInstrument {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PaymentInstrument";
-    fn shape() -> &'static Shape {
-        &PAYMENT_INSTRUMENT_SHAPE
-    }
-}
-
-pub(crate) static PAYMENT_INSTRUMENT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "PaymentInstrument",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "credential",
-            required: true,
-            shape: &PAYMENT_CREDENTIAL_SHAPE,
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Payment terms for B2B transactions
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum PaymentTerms {
-        /// `immediate`
-        Immediate = "immediate",
-        /// `net_15`
-        Net15 = "net_15",
-        /// `net_30`
-        Net30 = "net_30",
-        /// `net_60`
-        Net60 = "net_60",
-        /// `net_90`
-        Net90 = "net_90",
-    }
-}
-
-impl WireType for PaymentTerms {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PaymentTerms";
-    fn shape() -> &'static Shape {
-        &PAYMENT_TERMS_SHAPE
-    }
-}
-
-pub(crate) static PAYMENT_TERMS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(PaymentTerms::KNOWN),
-    constant: None,
-    representation: None,
-});
-
 wire_object! {
     /// Payment instrument data collected from the buyer (e.g., card details, wallet tokens)
     ///
@@ -6100,7 +2724,7 @@ pub(crate) static PAYMENT_DATA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "instrument",
             required: false,
-            shape: &PAYMENT_INSTRUMENT_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::PAYMENT_INSTRUMENT_SHAPE,
         },
         FieldShape {
             name: "billing_address",
@@ -6154,989 +2778,6 @@ pub(crate) static PAYMENT_DATA_SHAPE: Shape = Shape::Object(ObjectShape {
     ],
     additional: Additional::Forbidden,
     any_of_required: &[&["handler_id", "instrument"], &["purchase_order_number"]],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Protocol metadata included in checkout responses. Indicates the ACP version.
-    ///
-    /// Official schema: `agentic_checkout.ProtocolVersion` (ACP 2026-04-17).
-    pub struct ProtocolVersion {
-        /// ACP protocol version in YYYY-MM-DD format.
-        req version = "version": String,
-    }
-}
-
-impl ProtocolVersion {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(version: impl Into<String>) -> Self {
-        Self {
-            version: version.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for ProtocolVersion {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ProtocolVersion";
-    fn shape() -> &'static Shape {
-        &PROTOCOL_VERSION_SHAPE
-    }
-}
-
-pub(crate) static PROTOCOL_VERSION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "ProtocolVersion",
-    fields: &[FieldShape {
-        name: "version",
-        required: true,
-        shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: Some("^\\d{4}-\\d{2}-\\d{2}$"),
-            format: None,
-            values: None,
-            constant: None,
-            representation: None,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Breakdown of how a discount amount was allocated to a specific target.
-    ///
-    /// Official schema: `agentic_checkout.DiscountAllocation` (ACP 2026-04-17).
-    pub struct DiscountAllocation {
-        /// JSONPath to the allocation target (e.g., '$.line_items\[0\]', '$.totals.shipping').
-        req path = "path": String,
-        /// Amount allocated to this target in minor (cents) currency units.
-        req amount = "amount": Amount,
-    }
-}
-
-impl DiscountAllocation {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(path: impl Into<String>, amount: Amount) -> Self {
-        Self {
-            path: path.into(),
-            amount,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for DiscountAllocation {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountAllocation";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_ALLOCATION_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_ALLOCATION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DiscountAllocation",
-    fields: &[
-        FieldShape {
-            name: "path",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "amount",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(0),
-                maximum: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// How long the discount applies. 'once' = single use, 'repeating' = multiple billing periods, 'forever' = indefinitely.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CouponDuration {
-        /// `once`
-        Once = "once",
-        /// `repeating`
-        Repeating = "repeating",
-        /// `forever`
-        Forever = "forever",
-    }
-}
-
-impl WireType for CouponDuration {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CouponDuration";
-    fn shape() -> &'static Shape {
-        &COUPON_DURATION_SHAPE
-    }
-}
-
-pub(crate) static COUPON_DURATION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CouponDuration::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Coupon details describing the discount terms.
-    ///
-    /// Official schema: `agentic_checkout.Coupon` (ACP 2026-04-17).
-    pub struct Coupon {
-        /// Unique identifier for the coupon.
-        req id = "id": String,
-        /// Human-readable coupon name (e.g., 'Summer Sale 20% Off').
-        req name = "name": String,
-        /// Percentage discount (0-100). Mutually exclusive with amount_off.
-        opt percent_off = "percent_off": serde_json::Number,
-        /// Fixed discount amount in minor currency units. Mutually exclusive with percent_off.
-        opt amount_off = "amount_off": Amount,
-        /// ISO 4217 currency code for amount_off. Required if amount_off is set.
-        opt currency = "currency": Currency,
-        /// How long the discount applies. 'once' = single use, 'repeating' = multiple billing periods, 'forever' = indefinitely.
-        opt duration = "duration": CouponDuration,
-        /// Number of months the coupon applies if duration is 'repeating'.
-        opt duration_in_months = "duration_in_months": i64,
-        /// Maximum number of times this coupon can be redeemed across all customers.
-        opt max_redemptions = "max_redemptions": i64,
-        /// Number of times this coupon has been redeemed.
-        opt times_redeemed = "times_redeemed": i64,
-        /// Arbitrary key-value metadata attached to the coupon.
-        opt metadata = "metadata": BTreeMap<String, String>,
-    }
-}
-
-impl Coupon {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            name: name.into(),
-            percent_off: None,
-            amount_off: None,
-            currency: None,
-            duration: None,
-            duration_in_months: None,
-            max_redemptions: None,
-            times_redeemed: None,
-            metadata: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Coupon {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.Coupon";
-    fn shape() -> &'static Shape {
-        &COUPON_SHAPE
-    }
-}
-
-pub(crate) static COUPON_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Coupon",
-    fields: &[
-        FieldShape {
-            name: "id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "percent_off",
-            required: false,
-            shape: &Shape::Number(NumberShape {
-                minimum: Some(0.0),
-                maximum: Some(100.0),
-            }),
-        },
-        FieldShape {
-            name: "amount_off",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(0),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "currency",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^[a-z]{3}$"),
-                format: None,
-                values: None,
-                constant: None,
-                representation: Some(Representation::Currency),
-            }),
-        },
-        FieldShape {
-            name: "duration",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(CouponDuration::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "duration_in_months",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(1),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "max_redemptions",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(1),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "times_redeemed",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(0),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "metadata",
-            required: false,
-            shape: &Shape::Object(ObjectShape {
-                name: "metadata",
-                fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
-                any_of_required: &[],
-                conditionals: &[],
-                forbidden: &[],
-                min_properties: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Allocation method. 'each' = applied independently per item. 'across' = split proportionally by value.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DiscountMethod {
-        /// `each`
-        Each = "each",
-        /// `across`
-        Across = "across",
-    }
-}
-
-impl WireType for DiscountMethod {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountMethod";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_METHOD_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_METHOD_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DiscountMethod::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// A discount that was successfully applied to the checkout session.
-    ///
-    /// Official schema: `agentic_checkout.AppliedDiscount` (ACP 2026-04-17).
-    pub struct AppliedDiscount {
-        /// Unique identifier for this applied discount instance.
-        req id = "id": String,
-        /// The discount code entered by the user. Omitted for automatic discounts.
-        opt code = "code": String,
-        /// Details about the underlying coupon/promotion.
-        req coupon = "coupon": Coupon,
-        /// Total discount amount in minor (cents) currency units.
-        req amount = "amount": Amount,
-        /// True if applied automatically by merchant rules (no code required).
-        opt automatic = "automatic": bool,
-        /// RFC 3339 timestamp when the discount became active.
-        opt start = "start": Timestamp,
-        /// RFC 3339 timestamp when the discount expires.
-        opt end = "end": Timestamp,
-        /// Allocation method. 'each' = applied independently per item. 'across' = split proportionally by value.
-        opt method = "method": DiscountMethod,
-        /// Stacking order for discount calculation. Lower numbers applied first (1 = first).
-        opt priority = "priority": i64,
-        /// Breakdown of where this discount was allocated. Sum of allocation amounts equals total amount.
-        opt allocations = "allocations": Vec<DiscountAllocation>,
-    }
-}
-
-impl AppliedDiscount {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(id: impl Into<String>, coupon: Coupon, amount: Amount) -> Self {
-        Self {
-            id: id.into(),
-            code: None,
-            coupon,
-            amount,
-            automatic: None,
-            start: None,
-            end: None,
-            method: None,
-            priority: None,
-            allocations: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AppliedDiscount {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AppliedDiscount";
-    fn shape() -> &'static Shape {
-        &APPLIED_DISCOUNT_SHAPE
-    }
-}
-
-pub(crate) static APPLIED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AppliedDiscount",
-    fields: &[
-        FieldShape {
-            name: "id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "code",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "coupon",
-            required: true,
-            shape: &COUPON_SHAPE,
-        },
-        FieldShape {
-            name: "amount",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(0),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "automatic",
-            required: false,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "start",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "end",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "method",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(DiscountMethod::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "priority",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: Some(1),
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "allocations",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &DISCOUNT_ALLOCATION_SHAPE,
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Discount codes input for checkout create/update requests.
-    ///
-    /// Official schema: `agentic_checkout.DiscountsRequest` (ACP 2026-04-17).
-    pub struct DiscountsRequest {
-        /// Discount codes to apply. Case-insensitive. Replaces previously submitted codes. Send empty array to clear.
-        opt codes = "codes": Vec<String>,
-    }
-}
-
-impl DiscountsRequest {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            codes: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for DiscountsRequest {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for DiscountsRequest {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountsRequest";
-    fn shape() -> &'static Shape {
-        &DISCOUNTS_REQUEST_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNTS_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DiscountsRequest",
-    fields: &[FieldShape {
-        name: "codes",
-        required: false,
-        shape: &Shape::Array(ArrayShape {
-            items: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-            min_items: None,
-            max_items: None,
-            unique: false,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Error codes for rejected discount codes, used in messages\[\].code.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DiscountErrorCode {
-        /// `discount_code_expired`
-        DiscountCodeExpired = "discount_code_expired",
-        /// `discount_code_invalid`
-        DiscountCodeInvalid = "discount_code_invalid",
-        /// `discount_code_already_applied`
-        DiscountCodeAlreadyApplied = "discount_code_already_applied",
-        /// `discount_code_combination_disallowed`
-        DiscountCodeCombinationDisallowed = "discount_code_combination_disallowed",
-        /// `discount_code_minimum_not_met`
-        DiscountCodeMinimumNotMet = "discount_code_minimum_not_met",
-        /// `discount_code_user_not_logged_in`
-        DiscountCodeUserNotLoggedIn = "discount_code_user_not_logged_in",
-        /// `discount_code_user_ineligible`
-        DiscountCodeUserIneligible = "discount_code_user_ineligible",
-        /// `discount_code_usage_limit_reached`
-        DiscountCodeUsageLimitReached = "discount_code_usage_limit_reached",
-    }
-}
-
-impl WireType for DiscountErrorCode {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountErrorCode";
-    fn shape() -> &'static Shape {
-        &DISCOUNT_ERROR_CODE_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNT_ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DiscountErrorCode::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// A discount code that could not be applied, with the reason.
-    ///
-    /// Official schema: `agentic_checkout.RejectedDiscount` (ACP 2026-04-17).
-    pub struct RejectedDiscount {
-        /// The discount code that was rejected.
-        req code = "code": String,
-        /// Error code indicating why the discount was rejected.
-        req reason = "reason": DiscountErrorCode,
-        /// Human-readable explanation of why the code was rejected.
-        opt message = "message": String,
-    }
-}
-
-impl RejectedDiscount {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(code: impl Into<String>, reason: DiscountErrorCode) -> Self {
-        Self {
-            code: code.into(),
-            reason,
-            message: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for RejectedDiscount {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.RejectedDiscount";
-    fn shape() -> &'static Shape {
-        &REJECTED_DISCOUNT_SHAPE
-    }
-}
-
-pub(crate) static REJECTED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "RejectedDiscount",
-    fields: &[
-        FieldShape {
-            name: "code",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "reason",
-            required: true,
-            shape: &DISCOUNT_ERROR_CODE_SHAPE,
-        },
-        FieldShape {
-            name: "message",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Discount codes input and applied discounts output in checkout responses.
-    ///
-    /// Official schema: `agentic_checkout.DiscountsResponse` (ACP 2026-04-17).
-    pub struct DiscountsResponse {
-        /// Echo of submitted discount codes.
-        opt codes = "codes": Vec<String>,
-        /// Discounts successfully applied (code-based and automatic).
-        opt applied = "applied": Vec<AppliedDiscount>,
-        /// Discount codes that could not be applied, with reasons.
-        opt rejected = "rejected": Vec<RejectedDiscount>,
-    }
-}
-
-impl DiscountsResponse {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            codes: None,
-            applied: None,
-            rejected: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for DiscountsResponse {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for DiscountsResponse {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DiscountsResponse";
-    fn shape() -> &'static Shape {
-        &DISCOUNTS_RESPONSE_SHAPE
-    }
-}
-
-pub(crate) static DISCOUNTS_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DiscountsResponse",
-    fields: &[
-        FieldShape {
-            name: "codes",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "applied",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &APPLIED_DISCOUNT_SHAPE,
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "rejected",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &REJECTED_DISCOUNT_SHAPE,
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Payment configuration returned by the seller including accepted methods and handlers
-    ///
-    /// Official schema: `agentic_checkout.PaymentResponse` (ACP 2026-04-17).
-    pub struct PaymentResponse {
-        /// Payment provider identifier
-        opt provider = "provider": String,
-        /// Available payment instruments
-        opt instruments = "instruments": Vec<serde_json::Map<String, serde_json::Value>>,
-        /// Available payment handlers
-        opt handlers = "handlers": Vec<serde_json::Map<String, serde_json::Value>>,
-    }
-}
-
-impl PaymentResponse {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            provider: None,
-            instruments: None,
-            handlers: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for PaymentResponse {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for PaymentResponse {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.PaymentResponse";
-    fn shape() -> &'static Shape {
-        &PAYMENT_RESPONSE_SHAPE
-    }
-}
-
-pub(crate) static PAYMENT_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "PaymentResponse",
-    fields: &[
-        FieldShape {
-            name: "provider",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "instruments",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &OPEN_OBJECT_SHAPE,
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-        FieldShape {
-            name: "handlers",
-            required: false,
-            shape: &Shape::Array(ArrayShape {
-                items: &OPEN_OBJECT_SHAPE,
-                min_items: None,
-                max_items: None,
-                unique: false,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Risk and fraud detection signals for the checkout session
-    ///
-    /// Official schema: `agentic_checkout.RiskSignals` (ACP 2026-04-17).
-    pub struct RiskSignals {
-        /// IP address of the buyer
-        opt ip_address = "ip_address": String,
-        /// User agent string of the buyer's browser
-        opt user_agent = "user_agent": String,
-        /// Accept-Language header from the buyer's browser
-        opt accept_language = "accept_language": String,
-        /// Session identifier for the buyer
-        opt session_id = "session_id": String,
-        /// Device fingerprint for fraud detection
-        opt device_fingerprint = "device_fingerprint": String,
-    }
-}
-
-impl RiskSignals {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            ip_address: None,
-            user_agent: None,
-            accept_language: None,
-            session_id: None,
-            device_fingerprint: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for RiskSignals {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for RiskSignals {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.RiskSignals";
-    fn shape() -> &'static Shape {
-        &RISK_SIGNALS_SHAPE
-    }
-}
-
-pub(crate) static RISK_SIGNALS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "RiskSignals",
-    fields: &[
-        FieldShape {
-            name: "ip_address",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "user_agent",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "accept_language",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "session_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "device_fingerprint",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
@@ -7858,7 +3499,7 @@ pub(crate) static FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "estimated_delivery",
             required: false,
-            shape: &ESTIMATED_DELIVERY_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
         },
         FieldShape {
             name: "digital_delivery",
@@ -8239,7 +3880,7 @@ pub(crate) static ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "estimated_delivery",
             required: false,
-            shape: &ESTIMATED_DELIVERY_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
         },
         FieldShape {
             name: "confirmation",
@@ -8249,7 +3890,7 @@ pub(crate) static ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "support",
             required: false,
-            shape: &SUPPORT_INFO_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::SUPPORT_INFO_SHAPE,
         },
         FieldShape {
             name: "line_items",
@@ -8300,411 +3941,6 @@ pub(crate) static ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
-    /// Details about the acquirer used for this 3DS Authentication. This object MUST be present.
-    pub struct AcquirerDetails {
-        /// The Acquirer BIN (directory-server specific).
-        req acquirer_bin = "acquirer_bin": String,
-        /// Two-letter ISO 3166-1 alpha-2 country code.
-        req acquirer_country = "acquirer_country": String,
-        /// The Merchant ID assigned by the acquirer.
-        req acquirer_merchant_id = "acquirer_merchant_id": String,
-        /// Merchant name assigned by the acquirer.
-        req merchant_name = "merchant_name": String,
-        /// Requestor ID (if required by the directory server).
-        opt requestor_id = "requestor_id": String,
-    }
-}
-
-impl AcquirerDetails {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        acquirer_bin: impl Into<String>,
-        acquirer_country: impl Into<String>,
-        acquirer_merchant_id: impl Into<String>,
-        merchant_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            acquirer_bin: acquirer_bin.into(),
-            acquirer_country: acquirer_country.into(),
-            acquirer_merchant_id: acquirer_merchant_id.into(),
-            merchant_name: merchant_name.into(),
-            requestor_id: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AcquirerDetails {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AcquirerDetails";
-    fn shape() -> &'static Shape {
-        &ACQUIRER_DETAILS_SHAPE
-    }
-}
-
-pub(crate) static ACQUIRER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AcquirerDetails",
-    fields: &[
-        FieldShape {
-            name: "acquirer_bin",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(11),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "acquirer_country",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: Some(2),
-                max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "acquirer_merchant_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "merchant_name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(40),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "requestor_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// The 3DS directory server used for this Authentication.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DirectoryServer {
-        /// `american_express`
-        AmericanExpress = "american_express",
-        /// `mastercard`
-        Mastercard = "mastercard",
-        /// `visa`
-        Visa = "visa",
-    }
-}
-
-impl WireType for DirectoryServer {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.DirectoryServer";
-    fn shape() -> &'static Shape {
-        &DIRECTORY_SERVER_SHAPE
-    }
-}
-
-pub(crate) static DIRECTORY_SERVER_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DirectoryServer::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Type of flow requested for this 3DS Authentication. 'challenge' requests a challenge flow; 'frictionless' requests a frictionless flow.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum FlowType {
-        /// `challenge`
-        Challenge = "challenge",
-        /// `frictionless`
-        Frictionless = "frictionless",
-    }
-}
-
-impl WireType for FlowType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.FlowType";
-    fn shape() -> &'static Shape {
-        &FLOW_TYPE_SHAPE
-    }
-}
-
-pub(crate) static FLOW_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(FlowType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Subtype of challenge preference.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ChallengeType {
-        /// `mandated`
-        Mandated = "mandated",
-        /// `preferred`
-        Preferred = "preferred",
-    }
-}
-
-impl WireType for ChallengeType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ChallengeType";
-    fn shape() -> &'static Shape {
-        &CHALLENGE_TYPE_SHAPE
-    }
-}
-
-pub(crate) static CHALLENGE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ChallengeType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Details about the requested challenge flow.
-    pub struct ChallengePreference {
-        /// Subtype of challenge preference.
-        opt kind = "type": ChallengeType,
-    }
-}
-
-impl ChallengePreference {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            kind: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for ChallengePreference {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for ChallengePreference {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ChallengePreference";
-    fn shape() -> &'static Shape {
-        &CHALLENGE_PREFERENCE_SHAPE
-    }
-}
-
-pub(crate) static CHALLENGE_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "ChallengePreference",
-    fields: &[FieldShape {
-        name: "type",
-        required: false,
-        shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
-            values: Some(ChallengeType::KNOWN),
-            constant: None,
-            representation: None,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Subtype of frictionless preference.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum FrictionlessType {
-        /// `low_risk`
-        LowRisk = "low_risk",
-    }
-}
-
-impl WireType for FrictionlessType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.FrictionlessType";
-    fn shape() -> &'static Shape {
-        &FRICTIONLESS_TYPE_SHAPE
-    }
-}
-
-pub(crate) static FRICTIONLESS_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(FrictionlessType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Details about the requested frictionless flow.
-    pub struct FrictionlessPreference {
-        /// Subtype of frictionless preference.
-        opt kind = "type": FrictionlessType,
-    }
-}
-
-impl FrictionlessPreference {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            kind: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for FrictionlessPreference {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for FrictionlessPreference {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.FrictionlessPreference";
-    fn shape() -> &'static Shape {
-        &FRICTIONLESS_PREFERENCE_SHAPE
-    }
-}
-
-pub(crate) static FRICTIONLESS_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "FrictionlessPreference",
-    fields: &[FieldShape {
-        name: "type",
-        required: false,
-        shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
-            values: Some(FrictionlessType::KNOWN),
-            constant: None,
-            representation: None,
-        }),
-    }],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Contains additional details on the seller's preference for the 3DS authentication flow. Sellers MAY request a preference, but issuers ultimately decide the actual flow.
-    pub struct AuthenticationFlowPreference {
-        /// Type of flow requested for this 3DS Authentication. 'challenge' requests a challenge flow; 'frictionless' requests a frictionless flow.
-        req kind = "type": FlowType,
-        /// Details about the requested challenge flow.
-        opt challenge = "challenge": ChallengePreference,
-        /// Details about the requested frictionless flow.
-        opt frictionless = "frictionless": FrictionlessPreference,
-    }
-}
-
-impl AuthenticationFlowPreference {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: FlowType) -> Self {
-        Self {
-            kind,
-            challenge: None,
-            frictionless: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AuthenticationFlowPreference {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AuthenticationFlowPreference";
-    fn shape() -> &'static Shape {
-        &AUTHENTICATION_FLOW_PREFERENCE_SHAPE
-    }
-}
-
-pub(crate) static AUTHENTICATION_FLOW_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AuthenticationFlowPreference",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(FlowType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "challenge",
-            required: false,
-            shape: &CHALLENGE_PREFERENCE_SHAPE,
-        },
-        FieldShape {
-            name: "frictionless",
-            required: false,
-            shape: &FRICTIONLESS_PREFERENCE_SHAPE,
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
     /// Seller-provided authentication metadata for 3DS flows.
     ///
     /// Official schema: `agentic_checkout.AuthenticationMetadata` (ACP 2026-04-17).
@@ -8743,7 +3979,7 @@ pub(crate) static AUTHENTICATION_METADATA_SHAPE: Shape = Shape::Object(ObjectSha
         FieldShape {
             name: "acquirer_details",
             required: true,
-            shape: &ACQUIRER_DETAILS_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::ACQUIRER_DETAILS_SHAPE,
         },
         FieldShape {
             name: "directory_server",
@@ -8761,263 +3997,13 @@ pub(crate) static AUTHENTICATION_METADATA_SHAPE: Shape = Shape::Object(ObjectSha
         FieldShape {
             name: "flow_preference",
             required: false,
-            shape: &AUTHENTICATION_FLOW_PREFERENCE_SHAPE,
+            shape:
+                &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_FLOW_PREFERENCE_SHAPE,
         },
     ],
     additional: Additional::Allowed,
     any_of_required: &[],
     conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// The outcome of this 3DS Authentication.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AuthenticationOutcome {
-        /// `abandoned`
-        Abandoned = "abandoned",
-        /// `attempt_acknowledged`
-        AttemptAcknowledged = "attempt_acknowledged",
-        /// `authenticated`
-        Authenticated = "authenticated",
-        /// `canceled`
-        Canceled = "canceled",
-        /// `denied`
-        Denied = "denied",
-        /// `informational`
-        Informational = "informational",
-        /// `internal_error`
-        InternalError = "internal_error",
-        /// `not_supported`
-        NotSupported = "not_supported",
-        /// `processing_error`
-        ProcessingError = "processing_error",
-        /// `rejected`
-        Rejected = "rejected",
-    }
-}
-
-impl WireType for AuthenticationOutcome {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AuthenticationOutcome";
-    fn shape() -> &'static Shape {
-        &AUTHENTICATION_OUTCOME_SHAPE
-    }
-}
-
-pub(crate) static AUTHENTICATION_OUTCOME_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AuthenticationOutcome::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Electronic Commerce Indicator (ECI) returned by the 3D Secure provider. Indicates the degree/type of authentication performed.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ElectronicCommerceIndicator {
-        /// `01`
-        V01 = "01",
-        /// `02`
-        V02 = "02",
-        /// `05`
-        V05 = "05",
-        /// `06`
-        V06 = "06",
-        /// `07`
-        V07 = "07",
-    }
-}
-
-impl WireType for ElectronicCommerceIndicator {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ElectronicCommerceIndicator";
-    fn shape() -> &'static Shape {
-        &ELECTRONIC_COMMERCE_INDICATOR_SHAPE
-    }
-}
-
-pub(crate) static ELECTRONIC_COMMERCE_INDICATOR_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ElectronicCommerceIndicator::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Detailed authentication data. This field is required when the outcome is 'authenticated', 'informational', or 'attempt_acknowledged'.
-    pub struct AuthenticationOutcomeDetails {
-        /// The 3DS cryptogram (authentication value / AAV/CAVV/AEVV). This value is 20 bytes, base64-encoded into a 28-character string.
-        req three_ds_cryptogram = "three_ds_cryptogram": Sensitive,
-        /// Electronic Commerce Indicator (ECI) returned by the 3D Secure provider. Indicates the degree/type of authentication performed.
-        req electronic_commerce_indicator = "electronic_commerce_indicator": ElectronicCommerceIndicator,
-        /// Transaction identifier returned by the 3DS system:
-        /// - For 3DS1: the XID
-        /// - For 3DS2: the Directory Server Transaction ID (dsTransID)
-        req transaction_id = "transaction_id": String,
-        /// The 3D Secure version used for this authentication (for example '1.0.2' or '2.2.0').
-        req version = "version": String,
-    }
-}
-
-impl AuthenticationOutcomeDetails {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        three_ds_cryptogram: impl Into<Sensitive>,
-        electronic_commerce_indicator: ElectronicCommerceIndicator,
-        transaction_id: impl Into<String>,
-        version: impl Into<String>,
-    ) -> Self {
-        Self {
-            three_ds_cryptogram: three_ds_cryptogram.into(),
-            electronic_commerce_indicator,
-            transaction_id: transaction_id.into(),
-            version: version.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AuthenticationOutcomeDetails {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AuthenticationOutcomeDetails";
-    fn shape() -> &'static Shape {
-        &AUTHENTICATION_OUTCOME_DETAILS_SHAPE
-    }
-}
-
-pub(crate) static AUTHENTICATION_OUTCOME_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AuthenticationOutcomeDetails",
-    fields: &[
-        FieldShape {
-            name: "three_ds_cryptogram",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "electronic_commerce_indicator",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(ElectronicCommerceIndicator::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "transaction_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "version",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Agent-provided authentication results returned to the seller for card-based 3D Secure.
-    ///
-    /// Official schema: `agentic_checkout.AuthenticationResult` (ACP 2026-04-17).
-    pub struct AuthenticationResult {
-        /// The outcome of this 3DS Authentication.
-        req outcome = "outcome": AuthenticationOutcome,
-        /// Detailed authentication data. This field is required when the outcome is 'authenticated', 'informational', or 'attempt_acknowledged'.
-        opt outcome_details = "outcome_details": AuthenticationOutcomeDetails,
-    }
-}
-
-impl AuthenticationResult {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(outcome: AuthenticationOutcome) -> Self {
-        Self {
-            outcome,
-            outcome_details: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for AuthenticationResult {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.AuthenticationResult";
-    fn shape() -> &'static Shape {
-        &AUTHENTICATION_RESULT_SHAPE
-    }
-}
-
-pub(crate) static AUTHENTICATION_RESULT_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "AuthenticationResult",
-    fields: &[
-        FieldShape {
-            name: "outcome",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(AuthenticationOutcome::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "outcome_details",
-            required: false,
-            shape: &AUTHENTICATION_OUTCOME_DETAILS_SHAPE,
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[Conditional {
-        member: "outcome",
-        any_of: &[
-            Constant::Str("authenticated"),
-            Constant::Str("informational"),
-            Constant::Str("attempt_acknowledged"),
-        ],
-        then_required: &["outcome_details"],
-    }],
     forbidden: &[],
     min_properties: None,
 });
@@ -9174,53 +4160,6 @@ pub(crate) static MARKETING_CONSENT_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_enum! {
-    /// Current status of the checkout session
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CheckoutStatus {
-        /// `incomplete`
-        Incomplete = "incomplete",
-        /// `not_ready_for_payment`
-        NotReadyForPayment = "not_ready_for_payment",
-        /// `requires_escalation`
-        RequiresEscalation = "requires_escalation",
-        /// `authentication_required`
-        AuthenticationRequired = "authentication_required",
-        /// `ready_for_payment`
-        ReadyForPayment = "ready_for_payment",
-        /// `pending_approval`
-        PendingApproval = "pending_approval",
-        /// `complete_in_progress`
-        CompleteInProgress = "complete_in_progress",
-        /// `completed`
-        Completed = "completed",
-        /// `canceled`
-        Canceled = "canceled",
-        /// `in_progress`
-        InProgress = "in_progress",
-        /// `expired`
-        Expired = "expired",
-    }
-}
-
-impl WireType for CheckoutStatus {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CheckoutStatus";
-    fn shape() -> &'static Shape {
-        &CHECKOUT_STATUS_SHAPE
-    }
-}
-
-pub(crate) static CHECKOUT_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CheckoutStatus::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_union! {
@@ -9430,7 +4369,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "protocol",
             required: false,
-            shape: &PROTOCOL_VERSION_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
         },
         FieldShape {
             name: "capabilities",
@@ -9440,7 +4379,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "status",
@@ -9486,6 +4425,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             required: false,
             shape: &Shape::Number(NumberShape {
                 minimum: None,
+                exclusive_minimum: None,
                 maximum: None,
             }),
         },
@@ -9557,7 +4497,8 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "selected_fulfillment_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                items:
+                    &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -9597,7 +4538,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "links",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &LINK_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -9694,7 +4635,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_RESPONSE_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
         },
         FieldShape {
             name: "marketing_consent_options",
@@ -9863,7 +4804,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "protocol",
             required: false,
-            shape: &PROTOCOL_VERSION_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
         },
         FieldShape {
             name: "capabilities",
@@ -9873,7 +4814,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "status",
@@ -9919,6 +4860,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             required: false,
             shape: &Shape::Number(NumberShape {
                 minimum: None,
+                exclusive_minimum: None,
                 maximum: None,
             }),
         },
@@ -9990,7 +4932,8 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             name: "selected_fulfillment_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                items:
+                    &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10030,7 +4973,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
             name: "links",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &LINK_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10127,7 +5070,7 @@ pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_RESPONSE_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
         },
         FieldShape {
             name: "marketing_consent_options",
@@ -10297,7 +5240,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "protocol",
             required: false,
-            shape: &PROTOCOL_VERSION_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
         },
         FieldShape {
             name: "capabilities",
@@ -10307,7 +5250,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "status",
@@ -10353,6 +5296,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             required: false,
             shape: &Shape::Number(NumberShape {
                 minimum: None,
+                exclusive_minimum: None,
                 maximum: None,
             }),
         },
@@ -10424,7 +5368,8 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "selected_fulfillment_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                items:
+                    &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10464,7 +5409,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "links",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &LINK_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10561,7 +5506,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_RESPONSE_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
         },
         FieldShape {
             name: "marketing_consent_options",
@@ -10658,13 +5603,13 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "line_items",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &ITEM_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
                 min_items: Some(1),
                 max_items: None,
                 unique: false,
@@ -10706,7 +5651,7 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "affiliate_attribution",
             required: false,
-            shape: &AFFILIATE_ATTRIBUTION_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
         },
         FieldShape {
             name: "coupons",
@@ -10729,7 +5674,7 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_REQUEST_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
         },
         FieldShape {
             name: "locale",
@@ -10856,13 +5801,13 @@ pub(crate) static CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "line_items",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &ITEM_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10887,7 +5832,8 @@ pub(crate) static CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(O
             name: "selected_fulfillment_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                items:
+                    &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -10914,7 +5860,7 @@ pub(crate) static CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "discounts",
             required: false,
-            shape: &DISCOUNTS_REQUEST_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
         },
         FieldShape {
             name: "order_notes",
@@ -10988,7 +5934,7 @@ pub(crate) static CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "payment_data",
@@ -10998,17 +5944,17 @@ pub(crate) static CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE: Shape = Shape::Object
         FieldShape {
             name: "authentication_result",
             required: false,
-            shape: &AUTHENTICATION_RESULT_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_RESULT_SHAPE,
         },
         FieldShape {
             name: "affiliate_attribution",
             required: false,
-            shape: &AFFILIATE_ATTRIBUTION_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
         },
         FieldShape {
             name: "risk_signals",
             required: false,
-            shape: &RISK_SIGNALS_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::RISK_SIGNALS_SHAPE,
         },
         FieldShape {
             name: "marketing_consents",
@@ -11035,181 +5981,6 @@ pub(crate) static CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE: Shape = Shape::Object
         },
     ],
     additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Reason for abandonment. This enum is extensible: servers SHOULD accept unrecognized values and treat them as 'other' (see RFC Section 7.2). Validators SHOULD be configured for lenient enum handling.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum IntentReasonCode {
-        /// `price_sensitivity`
-        PriceSensitivity = "price_sensitivity",
-        /// `shipping_cost`
-        ShippingCost = "shipping_cost",
-        /// `shipping_speed`
-        ShippingSpeed = "shipping_speed",
-        /// `product_fit`
-        ProductFit = "product_fit",
-        /// `trust_security`
-        TrustSecurity = "trust_security",
-        /// `returns_policy`
-        ReturnsPolicy = "returns_policy",
-        /// `payment_options`
-        PaymentOptions = "payment_options",
-        /// `comparison`
-        Comparison = "comparison",
-        /// `timing_deferred`
-        TimingDeferred = "timing_deferred",
-        /// `other`
-        Other = "other",
-    }
-}
-
-impl WireType for IntentReasonCode {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.IntentReasonCode";
-    fn shape() -> &'static Shape {
-        &INTENT_REASON_CODE_SHAPE
-    }
-}
-
-pub(crate) static INTENT_REASON_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(IntentReasonCode::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Structured reason for why a buyer action was taken, used for analytics and debugging
-    ///
-    /// Official schema: `agentic_checkout.IntentTrace` (ACP 2026-04-17).
-    pub struct IntentTrace {
-        /// Reason for abandonment. This enum is extensible: servers SHOULD accept unrecognized values and treat them as 'other' (see RFC Section 7.2). Validators SHOULD be configured for lenient enum handling.
-        req reason_code = "reason_code": IntentReasonCode,
-        /// A generated summary of the specific objection or negotiation gap.
-        opt trace_summary = "trace_summary": String,
-        /// Additional structured metadata about the intent
-        opt metadata = "metadata": BTreeMap<String, crate::spec::common::MetadataValue>,
-    }
-}
-
-impl IntentTrace {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(reason_code: IntentReasonCode) -> Self {
-        Self {
-            reason_code,
-            trace_summary: None,
-            metadata: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for IntentTrace {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.IntentTrace";
-    fn shape() -> &'static Shape {
-        &INTENT_TRACE_SHAPE
-    }
-}
-
-pub(crate) static INTENT_TRACE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "IntentTrace",
-    fields: &[
-        FieldShape {
-            name: "reason_code",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(IntentReasonCode::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "trace_summary",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(500),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "metadata",
-            required: false,
-            shape: &Shape::Object(ObjectShape {
-                name: "metadata",
-                fields: &[],
-                additional: Additional::Shape(&crate::spec::common::METADATA_VALUE_SHAPE),
-                any_of_required: &[],
-                conditionals: &[],
-                forbidden: &[],
-                min_properties: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Request to cancel a checkout session
-    ///
-    /// Official schema: `agentic_checkout.CancelSessionRequest` (ACP 2026-04-17).
-    pub struct CancelSessionRequest {
-        /// `intent_trace`.
-        opt intent_trace = "intent_trace": IntentTrace,
-    }
-}
-
-impl CancelSessionRequest {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            intent_trace: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for CancelSessionRequest {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for CancelSessionRequest {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.CancelSessionRequest";
-    fn shape() -> &'static Shape {
-        &CANCEL_SESSION_REQUEST_SHAPE
-    }
-}
-
-pub(crate) static CANCEL_SESSION_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "CancelSessionRequest",
-    fields: &[FieldShape {
-        name: "intent_trace",
-        required: false,
-        shape: &INTENT_TRACE_SHAPE,
-    }],
-    additional: Additional::Allowed,
     any_of_required: &[],
     conditionals: &[],
     forbidden: &[],
@@ -11692,37 +6463,6 @@ pub(crate) static DISCOVERY_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_enum! {
-    /// Error type indicating the category of protocol-level error
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ErrorType {
-        /// `invalid_request`
-        InvalidRequest = "invalid_request",
-        /// `processing_error`
-        ProcessingError = "processing_error",
-        /// `service_unavailable`
-        ServiceUnavailable = "service_unavailable",
-    }
-}
-
-impl WireType for ErrorType {
-    const SCHEMA_NAME: &'static str = "agentic_checkout.ErrorType";
-    fn shape() -> &'static Shape {
-        &ERROR_TYPE_SHAPE
-    }
-}
-
-pub(crate) static ERROR_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ErrorType::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_object! {

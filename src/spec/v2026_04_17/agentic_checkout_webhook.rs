@@ -22,256 +22,11 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
-wire_object! {
-    /// Order confirmation details including order number and tracking information
-    ///
-    /// Official schema: `oas_checkout.OrderConfirmation` (ACP 2026-04-17).
-    pub struct WebhookOrderConfirmation {
-        /// Order confirmation number
-        opt confirmation_number = "confirmation_number": String,
-        /// Whether a confirmation email has been sent
-        opt confirmation_email_sent = "confirmation_email_sent": bool,
-        /// URL to the order receipt
-        opt receipt_url = "receipt_url": url::Url,
-        /// Invoice number if generated
-        opt invoice_number = "invoice_number": String,
-    }
-}
-
-impl WebhookOrderConfirmation {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new() -> Self {
-        Self {
-            confirmation_number: None,
-            confirmation_email_sent: None,
-            receipt_url: None,
-            invoice_number: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl Default for WebhookOrderConfirmation {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WireType for WebhookOrderConfirmation {
-    const SCHEMA_NAME: &'static str = "oas_checkout.OrderConfirmation";
-    fn shape() -> &'static Shape {
-        &WEBHOOK_ORDER_CONFIRMATION_SHAPE
-    }
-}
-
-pub(crate) static WEBHOOK_ORDER_CONFIRMATION_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "OrderConfirmation",
-    fields: &[
-        FieldShape {
-            name: "confirmation_number",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "confirmation_email_sent",
-            required: false,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "receipt_url",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "invoice_number",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// Physical address for shipping, billing, or pickup locations
-    ///
-    /// Official schema: `oas_checkout.Address` (ACP 2026-04-17).
-    pub struct WebhookAddress {
-        /// Recipient name for this address
-        req name = "name": String,
-        /// Primary street address line
-        req line_one = "line_one": String,
-        /// Secondary address line (apartment, suite, etc.)
-        opt line_two = "line_two": String,
-        /// City name
-        req city = "city": String,
-        /// State or province code
-        req state = "state": String,
-        /// ISO 3166-1 alpha-2 country code
-        req country = "country": String,
-        /// Postal or ZIP code
-        req postal_code = "postal_code": String,
-    }
-}
-
-impl WebhookAddress {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        name: impl Into<String>,
-        line_one: impl Into<String>,
-        city: impl Into<String>,
-        state: impl Into<String>,
-        country: impl Into<String>,
-        postal_code: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            line_one: line_one.into(),
-            line_two: None,
-            city: city.into(),
-            state: state.into(),
-            country: country.into(),
-            postal_code: postal_code.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for WebhookAddress {
-    const SCHEMA_NAME: &'static str = "oas_checkout.Address";
-    fn shape() -> &'static Shape {
-        &WEBHOOK_ADDRESS_SHAPE
-    }
-}
-
-pub(crate) static WEBHOOK_ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Address",
-    fields: &[
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "line_one",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "line_two",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "city",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "state",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "country",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "postal_code",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
+// Unchanged since an older version: the same Rust type, re-exported.
+pub use super::super::v2025_09_29::agentic_checkout::Address as WebhookAddress;
+pub use super::super::v2025_09_29::agentic_checkout_webhook::OrderEventsResponse;
+pub use super::super::v2025_09_29::agentic_checkout_webhook::WebhookError;
+pub use super::super::v2026_01_30::agentic_checkout::OrderConfirmation as WebhookOrderConfirmation;
 
 wire_object! {
     /// A fulfillment represents how items are delivered to the buyer (shipping, pickup, digital).
@@ -298,7 +53,7 @@ wire_object! {
         /// `destination`.
         opt destination = "destination": WebhookAddress,
         /// `estimated_delivery`.
-        opt estimated_delivery = "estimated_delivery": super::agentic_checkout::EstimatedDelivery,
+        opt estimated_delivery = "estimated_delivery": crate::spec::v2026_01_30::agentic_checkout::EstimatedDelivery,
         /// Digital delivery details. Applies to type: digital.
         opt digital_delivery = "digital_delivery": super::agentic_checkout::DigitalDelivery,
         /// Human-readable description (e.g., 'Backordered - ships Feb 15')
@@ -430,12 +185,12 @@ pub(crate) static WEBHOOK_FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "destination",
             required: false,
-            shape: &WEBHOOK_ADDRESS_SHAPE,
+            shape: &crate::spec::v2025_09_29::agentic_checkout::ADDRESS_SHAPE,
         },
         FieldShape {
             name: "estimated_delivery",
             required: false,
-            shape: &super::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
         },
         FieldShape {
             name: "digital_delivery",
@@ -490,11 +245,11 @@ wire_object! {
         /// Order-level status. Implementations MUST accept unrecognized values gracefully. Defined values: 'created', 'confirmed', 'manual_review', 'processing', 'shipped', 'completed', 'canceled'. 'completed' means all items have been delivered/received regardless of fulfillment method. Distinct from LineItem.status 'fulfilled', which indicates the seller has dispatched the item.
         req status = "status": String,
         /// `estimated_delivery`.
-        opt estimated_delivery = "estimated_delivery": super::agentic_checkout::EstimatedDelivery,
+        opt estimated_delivery = "estimated_delivery": crate::spec::v2026_01_30::agentic_checkout::EstimatedDelivery,
         /// `confirmation`.
         opt confirmation = "confirmation": WebhookOrderConfirmation,
         /// `support`.
-        opt support = "support": super::agentic_checkout::SupportInfo,
+        opt support = "support": crate::spec::v2026_01_30::agentic_checkout::SupportInfo,
         /// What was ordered, with per-item fulfillment tracking
         opt line_items = "line_items": Vec<super::agentic_checkout::OrderLineItem>,
         /// How items are being delivered (shipping, pickup, digital)
@@ -623,17 +378,17 @@ pub(crate) static EVENT_DATA_ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "estimated_delivery",
             required: false,
-            shape: &super::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
         },
         FieldShape {
             name: "confirmation",
             required: false,
-            shape: &WEBHOOK_ORDER_CONFIRMATION_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::ORDER_CONFIRMATION_SHAPE,
         },
         FieldShape {
             name: "support",
             required: false,
-            shape: &super::agentic_checkout::SUPPORT_INFO_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::SUPPORT_INFO_SHAPE,
         },
         FieldShape {
             name: "line_items",
@@ -736,168 +491,6 @@ pub(crate) static WEBHOOK_EVENT_SHAPE: Shape = Shape::Object(ObjectShape {
         },
     ],
     additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// `WebhookError`.
-    ///
-    /// Official schema: `agentic_checkout_webhook.Error` (ACP 2026-04-17).
-    pub struct WebhookError {
-        /// High-level error category
-        req kind = "type": super::agentic_checkout::ErrorType,
-        /// Specific error code for programmatic handling
-        req code = "code": String,
-        /// Human-readable error message
-        req message = "message": String,
-        /// JSONPath of the offending field if applicable
-        opt param = "param": String,
-    }
-}
-
-impl WebhookError {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        kind: super::agentic_checkout::ErrorType,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            code: code.into(),
-            message: message.into(),
-            param: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for WebhookError {
-    const SCHEMA_NAME: &'static str = "agentic_checkout_webhook.Error";
-    fn shape() -> &'static Shape {
-        &WEBHOOK_ERROR_SHAPE
-    }
-}
-
-pub(crate) static WEBHOOK_ERROR_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Error",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(super::agentic_checkout::ErrorType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "code",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "message",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "param",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
-    /// `OrderEventsResponse`.
-    ///
-    /// Official schema: `agentic_checkout_webhook.OrderEventsResponse` (ACP 2026-04-17).
-    pub struct OrderEventsResponse {
-        /// Confirms the event was received
-        req received = "received": bool,
-        /// Echo of the Request-Id header if provided
-        opt request_id = "request_id": String,
-    }
-}
-
-impl OrderEventsResponse {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(received: bool) -> Self {
-        Self {
-            received,
-            request_id: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for OrderEventsResponse {
-    const SCHEMA_NAME: &'static str = "agentic_checkout_webhook.OrderEventsResponse";
-    fn shape() -> &'static Shape {
-        &ORDER_EVENTS_RESPONSE_SHAPE
-    }
-}
-
-pub(crate) static ORDER_EVENTS_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "OrderEventsResponse",
-    fields: &[
-        FieldShape {
-            name: "received",
-            required: true,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "request_id",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Allowed,
     any_of_required: &[],
     conditionals: &[],
     forbidden: &[],

@@ -32,7 +32,7 @@ wire_object! {
         /// Cart line items. Same structure as checkout line items.
         req line_items = "line_items": Vec<super::agentic_checkout::LineItem>,
         /// Buyer information, if provided.
-        opt buyer = "buyer": super::agentic_checkout::Buyer,
+        opt buyer = "buyer": crate::spec::v2026_01_30::agentic_checkout::Buyer,
         /// ISO 4217 currency code. Determined by the seller based on context or request.
         req currency = "currency": Currency,
         /// Estimated cost breakdown. May be partial (e.g., tax omitted if address is unknown). Totals are estimates until checkout.
@@ -104,7 +104,7 @@ pub(crate) static CART_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &super::agentic_checkout::BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "currency",
@@ -179,9 +179,9 @@ wire_object! {
     /// Official schema: `cart.CartCreateRequest` (ACP 2026-04-17).
     pub struct CartCreateRequest {
         /// Items to add to the cart.
-        req line_items = "line_items": Vec<super::agentic_checkout::Item>,
+        req line_items = "line_items": Vec<crate::spec::v2026_01_30::agentic_checkout::Item>,
         /// Buyer information for personalized estimates.
-        opt buyer = "buyer": super::agentic_checkout::Buyer,
+        opt buyer = "buyer": crate::spec::v2026_01_30::agentic_checkout::Buyer,
         /// Locale code for content localization (e.g., 'en-US').
         opt locale = "locale": String,
     }
@@ -189,7 +189,7 @@ wire_object! {
 
 impl CartCreateRequest {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(line_items: Vec<super::agentic_checkout::Item>) -> Self {
+    pub fn new(line_items: Vec<crate::spec::v2026_01_30::agentic_checkout::Item>) -> Self {
         Self {
             line_items,
             buyer: None,
@@ -213,7 +213,7 @@ pub(crate) static CART_CREATE_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "line_items",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &super::agentic_checkout::ITEM_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
                 min_items: Some(1),
                 max_items: None,
                 unique: false,
@@ -222,7 +222,7 @@ pub(crate) static CART_CREATE_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &super::agentic_checkout::BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
         FieldShape {
             name: "locale",
@@ -251,15 +251,15 @@ wire_object! {
     /// Official schema: `cart.CartUpdateRequest` (ACP 2026-04-17).
     pub struct CartUpdateRequest {
         /// Complete list of items (replaces existing cart contents).
-        req line_items = "line_items": Vec<super::agentic_checkout::Item>,
+        req line_items = "line_items": Vec<crate::spec::v2026_01_30::agentic_checkout::Item>,
         /// Updated buyer information.
-        opt buyer = "buyer": super::agentic_checkout::Buyer,
+        opt buyer = "buyer": crate::spec::v2026_01_30::agentic_checkout::Buyer,
     }
 }
 
 impl CartUpdateRequest {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(line_items: Vec<super::agentic_checkout::Item>) -> Self {
+    pub fn new(line_items: Vec<crate::spec::v2026_01_30::agentic_checkout::Item>) -> Self {
         Self {
             line_items,
             buyer: None,
@@ -282,7 +282,7 @@ pub(crate) static CART_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "line_items",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &super::agentic_checkout::ITEM_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
                 min_items: Some(1),
                 max_items: None,
                 unique: false,
@@ -291,7 +291,7 @@ pub(crate) static CART_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "buyer",
             required: false,
-            shape: &super::agentic_checkout::BUYER_SHAPE,
+            shape: &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
         },
     ],
     additional: Additional::Forbidden,

@@ -22,34 +22,12 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
+// Unchanged since an older version: the same Rust type, re-exported.
+pub use super::super::v2025_09_29::agentic_checkout::PaymentMethodType as AuthenticationPaymentMethodType;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationChannel as Channel;
+pub use super::super::v2025_12_12::agentic_checkout::AuthenticationChannelType as ChannelType;
+pub use super::super::v2025_12_12::agentic_checkout::BrowserInfo;
 pub use super::delegate_payment::BillingAddress;
-
-wire_enum! {
-    /// The payment method type
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AuthenticationPaymentMethodType {
-        /// `card`
-        Card = "card",
-    }
-}
-
-impl WireType for AuthenticationPaymentMethodType {
-    const SCHEMA_NAME: &'static str = "delegate_authentication.AuthenticationPaymentMethodType";
-    fn shape() -> &'static Shape {
-        &AUTHENTICATION_PAYMENT_METHOD_TYPE_SHAPE
-    }
-}
-
-pub(crate) static AUTHENTICATION_PAYMENT_METHOD_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AuthenticationPaymentMethodType::KNOWN),
-    constant: None,
-    representation: None,
-});
 
 wire_object! {
     /// Payment instrument details used for authentication.
@@ -235,275 +213,14 @@ pub(crate) static AUTHENTICATION_AMOUNT_SHAPE: Shape = Shape::Object(ObjectShape
 });
 
 wire_object! {
-    /// Browser-specific metadata required for 3DS2 fingerprinting.
-    ///
-    /// Official schema: `delegate_authentication.BrowserInfo` (ACP 2026-04-17).
-    pub struct BrowserInfo {
-        /// HTTP Accept header from the browser
-        req accept_header = "accept_header": String,
-        /// IP address of the browser
-        req ip_address = "ip_address": String,
-        /// Whether JavaScript is enabled
-        req javascript_enabled = "javascript_enabled": bool,
-        /// IETF BCP 47 language tag
-        req language = "language": String,
-        /// Browser user agent string
-        req user_agent = "user_agent": String,
-        /// Screen color depth (required if javascript_enabled is true)
-        opt color_depth = "color_depth": i64,
-        /// Whether Java is enabled (required if javascript_enabled is true)
-        opt java_enabled = "java_enabled": bool,
-        /// Screen height in pixels (required if javascript_enabled is true)
-        opt screen_height = "screen_height": i64,
-        /// Screen width in pixels (required if javascript_enabled is true)
-        opt screen_width = "screen_width": i64,
-        /// Timezone offset in minutes (required if javascript_enabled is true)
-        opt timezone_offset = "timezone_offset": i64,
-    }
-}
-
-impl BrowserInfo {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        accept_header: impl Into<String>,
-        ip_address: impl Into<String>,
-        javascript_enabled: bool,
-        language: impl Into<String>,
-        user_agent: impl Into<String>,
-    ) -> Self {
-        Self {
-            accept_header: accept_header.into(),
-            ip_address: ip_address.into(),
-            javascript_enabled,
-            language: language.into(),
-            user_agent: user_agent.into(),
-            color_depth: None,
-            java_enabled: None,
-            screen_height: None,
-            screen_width: None,
-            timezone_offset: None,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for BrowserInfo {
-    const SCHEMA_NAME: &'static str = "delegate_authentication.BrowserInfo";
-    fn shape() -> &'static Shape {
-        &BROWSER_INFO_SHAPE
-    }
-}
-
-pub(crate) static BROWSER_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "BrowserInfo",
-    fields: &[
-        FieldShape {
-            name: "accept_header",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "ip_address",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(45),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "javascript_enabled",
-            required: true,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "language",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "user_agent",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "color_depth",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "java_enabled",
-            required: false,
-            shape: &BOOL_SHAPE,
-        },
-        FieldShape {
-            name: "screen_height",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "screen_width",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "timezone_offset",
-            required: false,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[Conditional {
-        member: "javascript_enabled",
-        any_of: &[Constant::Bool(true)],
-        then_required: &[
-            "color_depth",
-            "java_enabled",
-            "screen_height",
-            "screen_width",
-            "timezone_offset",
-        ],
-    }],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Channel type
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ChannelType {
-        /// `browser`
-        Browser = "browser",
-    }
-}
-
-impl WireType for ChannelType {
-    const SCHEMA_NAME: &'static str = "delegate_authentication.ChannelType";
-    fn shape() -> &'static Shape {
-        &CHANNEL_TYPE_SHAPE
-    }
-}
-
-pub(crate) static CHANNEL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ChannelType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// The communication channel between the shopper and the merchant.
-    ///
-    /// Official schema: `delegate_authentication.Channel` (ACP 2026-04-17).
-    pub struct Channel {
-        /// Channel type
-        req kind = "type": ChannelType,
-        /// `browser`.
-        req browser = "browser": BrowserInfo,
-    }
-}
-
-impl Channel {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: ChannelType, browser: BrowserInfo) -> Self {
-        Self {
-            kind,
-            browser,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Channel {
-    const SCHEMA_NAME: &'static str = "delegate_authentication.Channel";
-    fn shape() -> &'static Shape {
-        &CHANNEL_SHAPE
-    }
-}
-
-pub(crate) static CHANNEL_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Channel",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(ChannelType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "browser",
-            required: true,
-            shape: &BROWSER_INFO_SHAPE,
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_object! {
     /// Preference for the 3DS authentication flow. Clients MAY request a preference, but issuers ultimately decide the actual flow.
     ///
     /// Official schema: `delegate_authentication.FlowPreference` (ACP 2026-04-17).
     pub struct FlowPreference {
         /// Type of flow requested
-        req kind = "type": super::agentic_checkout::FlowType,
+        req kind = "type": crate::spec::v2025_12_12::agentic_checkout::FlowType,
         /// Specific preferences if a challenge is requested.
-        opt challenge = "challenge": super::agentic_checkout::ChallengePreference,
+        opt challenge = "challenge": crate::spec::v2025_12_12::agentic_checkout::ChallengePreference,
         /// Details about the requested frictionless flow
         opt frictionless = "frictionless": serde_json::Map<String, serde_json::Value>,
     }
@@ -511,7 +228,7 @@ wire_object! {
 
 impl FlowPreference {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: super::agentic_checkout::FlowType) -> Self {
+    pub fn new(kind: crate::spec::v2025_12_12::agentic_checkout::FlowType) -> Self {
         Self {
             kind,
             challenge: None,
@@ -539,7 +256,7 @@ pub(crate) static FLOW_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
                 max_length: None,
                 pattern: None,
                 format: None,
-                values: Some(super::agentic_checkout::FlowType::KNOWN),
+                values: Some(crate::spec::v2025_12_12::agentic_checkout::FlowType::KNOWN),
                 constant: None,
                 representation: None,
             }),
@@ -547,7 +264,7 @@ pub(crate) static FLOW_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "challenge",
             required: false,
-            shape: &super::agentic_checkout::CHALLENGE_PREFERENCE_SHAPE,
+            shape: &crate::spec::v2025_12_12::agentic_checkout::CHALLENGE_PREFERENCE_SHAPE,
         },
         FieldShape {
             name: "frictionless",
@@ -649,7 +366,7 @@ pub(crate) static SHOPPER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "address",
             required: false,
-            shape: &super::delegate_payment::BILLING_ADDRESS_SHAPE,
+            shape: &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
         },
     ],
     additional: Additional::Forbidden,
@@ -1129,7 +846,7 @@ wire_object! {
         /// Merchant identifier
         req merchant_id = "merchant_id": MerchantId,
         /// Object containing acquirer data used for AReq construction. Recommended to ensure the authentication matches the final authorization.
-        opt acquirer_details = "acquirer_details": super::agentic_checkout::AcquirerDetails,
+        opt acquirer_details = "acquirer_details": crate::spec::v2025_12_12::agentic_checkout::AcquirerDetails,
         /// `payment_method`.
         req payment_method = "payment_method": AuthenticationPaymentMethod,
         /// `amount`.
@@ -1196,7 +913,7 @@ pub(crate) static DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "acquirer_details",
                 required: false,
-                shape: &super::agentic_checkout::ACQUIRER_DETAILS_SHAPE,
+                shape: &crate::spec::v2025_12_12::agentic_checkout::ACQUIRER_DETAILS_SHAPE,
             },
             FieldShape {
                 name: "payment_method",
@@ -1211,7 +928,7 @@ pub(crate) static DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "channel",
                 required: false,
-                shape: &CHANNEL_SHAPE,
+                shape: &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_CHANNEL_SHAPE,
             },
             FieldShape {
                 name: "checkout_session_id",
@@ -1348,7 +1065,7 @@ pub(crate) static DELEGATE_AUTHENTICATION_AUTHENTICATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "channel",
                 required: false,
-                shape: &CHANNEL_SHAPE,
+                shape: &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_CHANNEL_SHAPE,
             },
             FieldShape {
                 name: "checkout_session_id",
@@ -1716,7 +1433,7 @@ wire_object! {
     /// Official schema: `delegate_authentication.Error` (ACP 2026-04-17).
     pub struct DelegateAuthenticationError {
         /// High-level error category
-        req kind = "type": super::delegate_payment::DelegatePaymentErrorType,
+        req kind = "type": crate::spec::v2025_09_29::delegate_payment::DelegatePaymentErrorType,
         /// Specific error code for programmatic handling
         req code = "code": DelegateAuthenticationErrorCode,
         /// Human-readable error message
@@ -1729,7 +1446,7 @@ wire_object! {
 impl DelegateAuthenticationError {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
-        kind: super::delegate_payment::DelegatePaymentErrorType,
+        kind: crate::spec::v2025_09_29::delegate_payment::DelegatePaymentErrorType,
         code: DelegateAuthenticationErrorCode,
         message: impl Into<String>,
     ) -> Self {
@@ -1761,7 +1478,9 @@ pub(crate) static DELEGATE_AUTHENTICATION_ERROR_SHAPE: Shape = Shape::Object(Obj
                 max_length: None,
                 pattern: None,
                 format: None,
-                values: Some(super::delegate_payment::DelegatePaymentErrorType::KNOWN),
+                values: Some(
+                    crate::spec::v2025_09_29::delegate_payment::DelegatePaymentErrorType::KNOWN,
+                ),
                 constant: None,
                 representation: None,
             }),

@@ -22,221 +22,17 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
-wire_object! {
-    /// Physical address for billing or shipping purposes
-    ///
-    /// Official schema: `delegate_payment.Address` (ACP 2026-04-17).
-    pub struct BillingAddress {
-        /// Full name of the person at this address
-        req name = "name": String,
-        /// Street address line 1 (e.g., street and number)
-        req line_one = "line_one": String,
-        /// Street address line 2 (e.g., apartment, suite, unit)
-        opt line_two = "line_two": String,
-        /// City or locality
-        req city = "city": String,
-        /// State, province, or region
-        req state = "state": String,
-        /// ISO-3166-1 alpha-2 country code
-        req country = "country": String,
-        /// ZIP or postal code
-        req postal_code = "postal_code": String,
-    }
-}
-
-impl BillingAddress {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        name: impl Into<String>,
-        line_one: impl Into<String>,
-        city: impl Into<String>,
-        state: impl Into<String>,
-        country: impl Into<String>,
-        postal_code: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            line_one: line_one.into(),
-            line_two: None,
-            city: city.into(),
-            state: state.into(),
-            country: country.into(),
-            postal_code: postal_code.into(),
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for BillingAddress {
-    const SCHEMA_NAME: &'static str = "delegate_payment.Address";
-    fn shape() -> &'static Shape {
-        &BILLING_ADDRESS_SHAPE
-    }
-}
-
-pub(crate) static BILLING_ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Address",
-    fields: &[
-        FieldShape {
-            name: "name",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(256),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "line_one",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "line_two",
-            required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "city",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "state",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "country",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: Some(2),
-                max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "postal_code",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(20),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Whether the number is a raw card number (fpan) or a network token
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CardNumberType {
-        /// `fpan`
-        Fpan = "fpan",
-        /// `network_token`
-        NetworkToken = "network_token",
-    }
-}
-
-impl WireType for CardNumberType {
-    const SCHEMA_NAME: &'static str = "delegate_payment.CardNumberType";
-    fn shape() -> &'static Shape {
-        &CARD_NUMBER_TYPE_SHAPE
-    }
-}
-
-pub(crate) static CARD_NUMBER_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CardNumberType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// `CardCheck` values.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum CardCheck {
-        /// `avs`
-        Avs = "avs",
-        /// `cvv`
-        Cvv = "cvv",
-        /// `ani`
-        Ani = "ani",
-        /// `auth0`
-        Auth0 = "auth0",
-    }
-}
-
-impl WireType for CardCheck {
-    const SCHEMA_NAME: &'static str = "delegate_payment.CardCheck";
-    fn shape() -> &'static Shape {
-        &CARD_CHECK_SHAPE
-    }
-}
-
-pub(crate) static CARD_CHECK_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(CardCheck::KNOWN),
-    constant: None,
-    representation: None,
-});
+// Unchanged since an older version: the same Rust type, re-exported.
+pub use super::super::v2025_09_29::delegate_payment::Allowance;
+pub use super::super::v2025_09_29::delegate_payment::AllowanceReason;
+pub use super::super::v2025_09_29::delegate_payment::BillingAddress;
+pub use super::super::v2025_09_29::delegate_payment::CardCheck;
+pub use super::super::v2025_09_29::delegate_payment::CardNumberType;
+pub use super::super::v2025_09_29::delegate_payment::DelegatePaymentErrorType;
+pub use super::super::v2025_09_29::delegate_payment::DelegatePaymentResponse;
+pub use super::super::v2025_09_29::delegate_payment::RiskAction;
+pub use super::super::v2025_09_29::delegate_payment::RiskSignal;
+pub use super::super::v2025_09_29::delegate_payment::RiskSignalType;
 
 wire_object! {
     /// Card payment method details including card number, expiration, and verification data
@@ -264,7 +60,7 @@ wire_object! {
         /// Issuer Identification Number (first 6 digits of card)
         opt iin = "iin": String,
         /// Card funding type for display purposes
-        req display_card_funding_type = "display_card_funding_type": super::agentic_checkout::FundingType,
+        req display_card_funding_type = "display_card_funding_type": crate::spec::v2025_09_29::delegate_payment::FundingType,
         /// Digital wallet provider if card is from a wallet (e.g., Apple Pay, Google Pay)
         opt display_wallet_type = "display_wallet_type": String,
         /// Card brand for display purposes (e.g., visa, mastercard)
@@ -283,7 +79,7 @@ impl PaymentMethodCard {
     pub fn new(
         card_number_type: CardNumberType,
         number: impl Into<Sensitive>,
-        display_card_funding_type: super::agentic_checkout::FundingType,
+        display_card_funding_type: crate::spec::v2025_09_29::delegate_payment::FundingType,
         metadata: BTreeMap<String, String>,
     ) -> Self {
         Self {
@@ -474,7 +270,7 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
                 max_length: None,
                 pattern: None,
                 format: None,
-                values: Some(super::agentic_checkout::FundingType::KNOWN),
+                values: Some(crate::spec::v2025_09_29::delegate_payment::FundingType::KNOWN),
                 constant: None,
                 representation: None,
             }),
@@ -552,302 +348,6 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
     min_properties: None,
 });
 
-wire_enum! {
-    /// Usage pattern for this allowance; currently only one_time is supported
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum AllowanceReason {
-        /// `one_time`
-        OneTime = "one_time",
-    }
-}
-
-impl WireType for AllowanceReason {
-    const SCHEMA_NAME: &'static str = "delegate_payment.AllowanceReason";
-    fn shape() -> &'static Shape {
-        &ALLOWANCE_REASON_SHAPE
-    }
-}
-
-pub(crate) static ALLOWANCE_REASON_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(AllowanceReason::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Constraints on how the delegated payment method can be used (amount limit, expiration, merchant)
-    ///
-    /// Official schema: `delegate_payment.Allowance` (ACP 2026-04-17).
-    pub struct Allowance {
-        /// Usage pattern for this allowance; currently only one_time is supported
-        req reason = "reason": AllowanceReason,
-        /// Maximum charge amount in minor units (e.g. 100 cents for $1.00 or 100 for ¥100)
-        req max_amount = "max_amount": Amount,
-        /// ISO-4217 three-letter lowercase currency code (e.g., usd)
-        req currency = "currency": Currency,
-        /// Identifier of the checkout session this payment is for
-        req checkout_session_id = "checkout_session_id": CheckoutSessionId,
-        /// Unique identifier for the merchant authorized to use this token
-        req merchant_id = "merchant_id": MerchantId,
-        /// ISO 8601 timestamp when this allowance expires
-        req expires_at = "expires_at": Timestamp,
-    }
-}
-
-impl Allowance {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        reason: AllowanceReason,
-        max_amount: Amount,
-        currency: Currency,
-        checkout_session_id: impl Into<CheckoutSessionId>,
-        merchant_id: impl Into<MerchantId>,
-        expires_at: Timestamp,
-    ) -> Self {
-        Self {
-            reason,
-            max_amount,
-            currency,
-            checkout_session_id: checkout_session_id.into(),
-            merchant_id: merchant_id.into(),
-            expires_at,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for Allowance {
-    const SCHEMA_NAME: &'static str = "delegate_payment.Allowance";
-    fn shape() -> &'static Shape {
-        &ALLOWANCE_SHAPE
-    }
-}
-
-pub(crate) static ALLOWANCE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "Allowance",
-    fields: &[
-        FieldShape {
-            name: "reason",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(AllowanceReason::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "max_amount",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "currency",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^[a-z]{3}$"),
-                format: None,
-                values: None,
-                constant: None,
-                representation: Some(Representation::Currency),
-            }),
-        },
-        FieldShape {
-            name: "checkout_session_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "merchant_id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: Some(256),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "expires_at",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// Type of risk signal detected
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum RiskSignalType {
-        /// `card_testing`
-        CardTesting = "card_testing",
-    }
-}
-
-impl WireType for RiskSignalType {
-    const SCHEMA_NAME: &'static str = "delegate_payment.RiskSignalType";
-    fn shape() -> &'static Shape {
-        &RISK_SIGNAL_TYPE_SHAPE
-    }
-}
-
-pub(crate) static RISK_SIGNAL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(RiskSignalType::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_enum! {
-    /// Recommended action based on risk assessment
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum RiskAction {
-        /// `blocked`
-        Blocked = "blocked",
-        /// `manual_review`
-        ManualReview = "manual_review",
-        /// `authorized`
-        Authorized = "authorized",
-    }
-}
-
-impl WireType for RiskAction {
-    const SCHEMA_NAME: &'static str = "delegate_payment.RiskAction";
-    fn shape() -> &'static Shape {
-        &RISK_ACTION_SHAPE
-    }
-}
-
-pub(crate) static RISK_ACTION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(RiskAction::KNOWN),
-    constant: None,
-    representation: None,
-});
-
-wire_object! {
-    /// Fraud detection signal indicating detected risk patterns and recommended actions
-    ///
-    /// Official schema: `delegate_payment.RiskSignal` (ACP 2026-04-17).
-    pub struct RiskSignal {
-        /// Type of risk signal detected
-        req kind = "type": RiskSignalType,
-        /// Risk score indicating severity level
-        req score = "score": i64,
-        /// Recommended action based on risk assessment
-        req action = "action": RiskAction,
-    }
-}
-
-impl RiskSignal {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: RiskSignalType, score: i64, action: RiskAction) -> Self {
-        Self {
-            kind,
-            score,
-            action,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for RiskSignal {
-    const SCHEMA_NAME: &'static str = "delegate_payment.RiskSignal";
-    fn shape() -> &'static Shape {
-        &RISK_SIGNAL_SHAPE
-    }
-}
-
-pub(crate) static RISK_SIGNAL_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "RiskSignal",
-    fields: &[
-        FieldShape {
-            name: "type",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(RiskSignalType::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "score",
-            required: true,
-            shape: &Shape::Integer(IntegerShape {
-                minimum: None,
-                maximum: None,
-            }),
-        },
-        FieldShape {
-            name: "action",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: Some(RiskAction::KNOWN),
-                constant: None,
-                representation: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
 wire_object! {
     /// Request to tokenize a payment method for delegated use by a merchant
     ///
@@ -903,18 +403,18 @@ pub(crate) static DELEGATE_PAYMENT_REQUEST_SHAPE: Shape = Shape::Object(ObjectSh
         FieldShape {
             name: "allowance",
             required: true,
-            shape: &ALLOWANCE_SHAPE,
+            shape: &crate::spec::v2025_09_29::delegate_payment::ALLOWANCE_SHAPE,
         },
         FieldShape {
             name: "billing_address",
             required: false,
-            shape: &BILLING_ADDRESS_SHAPE,
+            shape: &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
         },
         FieldShape {
             name: "risk_signals",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &RISK_SIGNAL_SHAPE,
+                items: &crate::spec::v2025_09_29::delegate_payment::RISK_SIGNAL_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -947,134 +447,6 @@ pub(crate) static DELEGATE_PAYMENT_REQUEST_SHAPE: Shape = Shape::Object(ObjectSh
     conditionals: &[],
     forbidden: &[],
     min_properties: None,
-});
-
-wire_object! {
-    /// Response containing the vault token identifier for the delegated payment method
-    ///
-    /// Official schema: `delegate_payment.DelegatePaymentResponse` (ACP 2026-04-17).
-    pub struct DelegatePaymentResponse {
-        /// Unique vault token identifier (vt_...)
-        req id = "id": PaymentTokenId,
-        /// ISO 8601 timestamp when the token was created
-        req created = "created": Timestamp,
-        /// Metadata echoed from the request plus system-added fields
-        req metadata = "metadata": BTreeMap<String, String>,
-    }
-}
-
-impl DelegatePaymentResponse {
-    /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(
-        id: impl Into<PaymentTokenId>,
-        created: Timestamp,
-        metadata: BTreeMap<String, String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            created,
-            metadata,
-            extra: Extra::new(),
-        }
-    }
-}
-
-impl WireType for DelegatePaymentResponse {
-    const SCHEMA_NAME: &'static str = "delegate_payment.DelegatePaymentResponse";
-    fn shape() -> &'static Shape {
-        &DELEGATE_PAYMENT_RESPONSE_SHAPE
-    }
-}
-
-pub(crate) static DELEGATE_PAYMENT_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
-    name: "DelegatePaymentResponse",
-    fields: &[
-        FieldShape {
-            name: "id",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "created",
-            required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
-            }),
-        },
-        FieldShape {
-            name: "metadata",
-            required: true,
-            shape: &Shape::Object(ObjectShape {
-                name: "metadata",
-                fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
-                any_of_required: &[],
-                conditionals: &[],
-                forbidden: &[],
-                min_properties: None,
-            }),
-        },
-    ],
-    additional: Additional::Forbidden,
-    any_of_required: &[],
-    conditionals: &[],
-    forbidden: &[],
-    min_properties: None,
-});
-
-wire_enum! {
-    /// High-level error category
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum DelegatePaymentErrorType {
-        /// `invalid_request`
-        InvalidRequest = "invalid_request",
-        /// `rate_limit_exceeded`
-        RateLimitExceeded = "rate_limit_exceeded",
-        /// `processing_error`
-        ProcessingError = "processing_error",
-        /// `service_unavailable`
-        ServiceUnavailable = "service_unavailable",
-    }
-}
-
-impl WireType for DelegatePaymentErrorType {
-    const SCHEMA_NAME: &'static str = "delegate_payment.DelegatePaymentErrorType";
-    fn shape() -> &'static Shape {
-        &DELEGATE_PAYMENT_ERROR_TYPE_SHAPE
-    }
-}
-
-pub(crate) static DELEGATE_PAYMENT_ERROR_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(DelegatePaymentErrorType::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_enum! {

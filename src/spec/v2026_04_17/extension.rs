@@ -22,6 +22,9 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
+// Unchanged since an older version: the same Rust type, re-exported.
+pub use super::super::v2026_01_30::extension::ExtensionStatus;
+
 /// Extension identifier. Core extensions use simple names (e.g., 'discount'). Third-party extensions use reverse-domain naming (e.g., 'com.example.custom'). May include optional version suffix (e.g., 'discount@2026-01-27').
 pub type ExtensionIdentifier = String;
 
@@ -156,41 +159,6 @@ pub(crate) static RESPONSE_EXTENSIONS_SHAPE: Shape = Shape::Array(ArrayShape {
     min_items: None,
     max_items: None,
     unique: true,
-});
-
-wire_enum! {
-    /// Lifecycle status of the extension.
-    ///
-    /// An open enum: values this crate does not know are kept (see [`crate::wire`]).
-    pub enum ExtensionStatus {
-        /// `draft`
-        Draft = "draft",
-        /// `experimental`
-        Experimental = "experimental",
-        /// `stable`
-        Stable = "stable",
-        /// `deprecated`
-        Deprecated = "deprecated",
-        /// `retired`
-        Retired = "retired",
-    }
-}
-
-impl WireType for ExtensionStatus {
-    const SCHEMA_NAME: &'static str = "extension.ExtensionStatus";
-    fn shape() -> &'static Shape {
-        &EXTENSION_STATUS_SHAPE
-    }
-}
-
-pub(crate) static EXTENSION_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
-    values: Some(ExtensionStatus::KNOWN),
-    constant: None,
-    representation: None,
 });
 
 wire_object! {

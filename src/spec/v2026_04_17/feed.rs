@@ -688,6 +688,7 @@ pub(crate) static MEASURE_SHAPE: Shape = Shape::Object(ObjectShape {
             required: true,
             shape: &Shape::Number(NumberShape {
                 minimum: None,
+                exclusive_minimum: None,
                 maximum: None,
             }),
         },
@@ -1022,7 +1023,7 @@ pub(crate) static VARIANT_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "variant_options",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &super::agentic_checkout::VARIANT_OPTION_SHAPE,
+                items: &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,
                 min_items: None,
                 max_items: None,
                 unique: false,

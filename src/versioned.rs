@@ -1,0 +1,1021 @@
+//! Serving agents on every released spec version with one business logic.
+//!
+//! A merchant must answer in the `API-Version` the agent sent (VER-02), but
+//! wants to write its checkout logic once, against the latest version. This
+//! module converts the checkout documents between adjacent released versions
+//! and chains the steps across several versions:
+//!
+//! - [`upgrade_create_request`], [`upgrade_update_request`] and
+//!   [`upgrade_complete_request`] turn an older agent's request into the
+//!   2026-04-17 type;
+//! - [`downgrade_checkout_session`], [`downgrade_checkout_session_with_order`]
+//!   and [`downgrade_webhook_event`] turn a 2026-04-17 response or webhook
+//!   into the wire form of an older version;
+//! - [`convert`] does either between any two released versions.
+//!
+//! Conversion works on the wire form. Each step applies the explicit
+//! mappings of that version change (for example `fulfillment_address` ↔
+//! `fulfillment_details.address`, `fulfillment_option_id` ↔
+//! `selected_fulfillment_options`, order status `delivered` ↔ `completed`),
+//! then walks the target version's compiled-in schema and removes every
+//! member, enum value and union variant that version does not define. Nothing
+//! is dropped silently: every information loss is a [`LossReport`] with the
+//! JSONPath of the value in the input. When the target version requires data
+//! the source cannot supply (a 2026-01-30 create request needs `currency` and
+//! `capabilities`, which no earlier request carries), the conversion fails
+//! with [`ConvertError::Incomplete`] listing the missing members, so the
+//! caller can decide; nothing is invented.
+//!
+//! [`statuses`] gives each version's checkout status set; strict validation
+//! of a version (its generated shapes) rejects statuses only later versions
+//! define.
+
+use serde_json::{Map, Value};
+
+use crate::json_path::JsonPath;
+use crate::registry::{self, TypeEntry};
+use crate::schema::{Additional, Shape, Violation, ViolationKind, validate};
+use crate::spec;
+use crate::spec::v2026_04_17::{
+    agentic_checkout as latest, agentic_checkout_webhook as latest_webhook,
+};
+use crate::version::ApiVersion;
+
+/// The checkout session statuses a released version defines, in schema order
+/// (CHK-05); `None` for a version this crate has no models for.
+///
+/// 2025-09-29 has five, 2025-12-12 and 2026-01-16 add `authentication_required`,
+/// 2026-01-30 and 2026-04-17 have eleven.
+pub fn statuses(version: &ApiVersion) -> Option<&'static [&'static str]> {
+    Some(match version.as_str() {
+        "2025-09-29" => spec::v2025_09_29::agentic_checkout::CheckoutStatus::KNOWN,
+        "2025-12-12" => spec::v2025_12_12::agentic_checkout::CheckoutStatus::KNOWN,
+        "2026-01-16" => spec::v2026_01_16::agentic_checkout::CheckoutStatus::KNOWN,
+        "2026-01-30" => spec::v2026_01_30::agentic_checkout::CheckoutStatus::KNOWN,
+        "2026-04-17" => spec::v2026_04_17::agentic_checkout::CheckoutStatus::KNOWN,
+        _ => return None,
+    })
+}
+
+/// A checkout document that can be converted between versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Document {
+    /// `CheckoutSessionCreateRequest`.
+    CreateRequest,
+    /// `CheckoutSessionUpdateRequest`.
+    UpdateRequest,
+    /// `CheckoutSessionCompleteRequest`.
+    CompleteRequest,
+    /// `CheckoutSession` (create, update, retrieve and cancel responses).
+    CheckoutSession,
+    /// `CheckoutSessionWithOrder` (the complete response).
+    CheckoutSessionWithOrder,
+    /// The order webhook's `WebhookEvent`.
+    WebhookEvent,
+}
+
+impl Document {
+    /// Every document.
+    pub const ALL: [Self; 6] = [
+        Self::CreateRequest,
+        Self::UpdateRequest,
+        Self::CompleteRequest,
+        Self::CheckoutSession,
+        Self::CheckoutSessionWithOrder,
+        Self::WebhookEvent,
+    ];
+
+    /// The official `<bundle>.<Name>` (the same in every version).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::CreateRequest => "agentic_checkout.CheckoutSessionCreateRequest",
+            Self::UpdateRequest => "agentic_checkout.CheckoutSessionUpdateRequest",
+            Self::CompleteRequest => "agentic_checkout.CheckoutSessionCompleteRequest",
+            Self::CheckoutSession => "agentic_checkout.CheckoutSession",
+            Self::CheckoutSessionWithOrder => "agentic_checkout.CheckoutSessionWithOrder",
+            Self::WebhookEvent => "agentic_checkout_webhook.WebhookEvent",
+        }
+    }
+
+    fn is_session(self) -> bool {
+        matches!(self, Self::CheckoutSession | Self::CheckoutSessionWithOrder)
+    }
+}
+
+/// Information a conversion step could not carry into the target version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LossReport {
+    /// Where the value was, in the document being converted at that step.
+    pub path: JsonPath,
+    /// What was lost and why.
+    pub what: String,
+}
+
+impl core::fmt::Display for LossReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.path, self.what)
+    }
+}
+
+/// A converted value and every loss the conversion reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Converted<T> {
+    /// The value in the target version.
+    pub value: T,
+    /// Empty when the conversion kept every piece of information.
+    pub losses: Vec<LossReport>,
+}
+
+impl<T> Converted<T> {
+    /// Whether nothing was lost.
+    pub fn is_lossless(&self) -> bool {
+        self.losses.is_empty()
+    }
+}
+
+/// Why a conversion failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertError {
+    /// A version this crate has no models for.
+    #[error("API version {0} is not a released version this crate models")]
+    UnsupportedVersion(String),
+    /// The input is not a document of the source version.
+    #[error("the input is not a {type_name} of API version {version}: {violations:?}")]
+    Unparsable {
+        /// `<bundle>.<Name>`.
+        type_name: &'static str,
+        /// The source version.
+        version: String,
+        /// Why.
+        violations: Vec<Violation>,
+    },
+    /// The target version requires data the source does not carry.
+    #[error("a {type_name} of API version {version} needs data the input lacks: {violations:?}")]
+    Incomplete {
+        /// `<bundle>.<Name>`.
+        type_name: &'static str,
+        /// The version the data is missing for.
+        version: String,
+        /// The missing or unrepresentable members, each with its JSONPath.
+        violations: Vec<Violation>,
+        /// The losses reported before the failure.
+        losses: Vec<LossReport>,
+    },
+}
+
+fn version_index(version: &ApiVersion) -> Result<usize, ConvertError> {
+    ApiVersion::RELEASED
+        .iter()
+        .position(|v| v == version)
+        .ok_or_else(|| ConvertError::UnsupportedVersion(version.to_string()))
+}
+
+fn entry(index: usize, document: Document) -> Result<&'static TypeEntry, ConvertError> {
+    let version = &ApiVersion::RELEASED[index];
+    registry::lookup_in(version, document.type_name())
+        .ok_or_else(|| ConvertError::UnsupportedVersion(version.to_string()))
+}
+
+/// Converts `value`, a `document` of version `from`, to version `to`, one
+/// adjacent version at a time, and returns the target version's wire form
+/// (parsed by that version's Rust type and re-serialized) with every loss.
+///
+/// # Errors
+/// [`ConvertError::UnsupportedVersion`] for an unreleased version,
+/// [`ConvertError::Unparsable`] when `value` does not parse as the source
+/// type, [`ConvertError::Incomplete`] when the target requires data the input
+/// lacks.
+pub fn convert(
+    document: Document,
+    from: &ApiVersion,
+    to: &ApiVersion,
+    value: &Value,
+) -> Result<Converted<Value>, ConvertError> {
+    let source = version_index(from)?;
+    let target = version_index(to)?;
+    let input = entry(source, document)?;
+    let mut current = input
+        .roundtrip(value)
+        .map_err(|e| ConvertError::Unparsable {
+            type_name: document.type_name(),
+            version: from.to_string(),
+            violations: vec![Violation {
+                path: e.path,
+                kind: ViolationKind::Type,
+                message: e.message,
+            }],
+        })?;
+    let mut losses = Vec::new();
+    let mut index = source;
+    while index != target {
+        let next = if target > index { index + 1 } else { index - 1 };
+        let step = Step {
+            document,
+            version: ApiVersion::RELEASED[next].as_str(),
+            losses: &mut losses,
+        };
+        if next > index {
+            step.up(index, &mut current);
+        } else {
+            step.down(next, &mut current);
+        }
+        let shape = entry(next, document)?.shape();
+        prune(
+            &mut current,
+            shape,
+            &JsonPath::root(),
+            ApiVersion::RELEASED[next].as_str(),
+            &mut losses,
+        );
+        index = next;
+    }
+    let output = entry(target, document)?;
+    let missing: Vec<Violation> = validate(output.shape(), &current)
+        .into_iter()
+        .filter(|v| v.kind == ViolationKind::Required)
+        .collect();
+    let incomplete = |violations| ConvertError::Incomplete {
+        type_name: document.type_name(),
+        version: to.to_string(),
+        violations,
+        losses: losses.clone(),
+    };
+    if !missing.is_empty() {
+        return Err(incomplete(missing));
+    }
+    let value = output.roundtrip(&current).map_err(|e| {
+        incomplete(vec![Violation {
+            path: e.path,
+            kind: ViolationKind::Type,
+            message: e.message,
+        }])
+    })?;
+    Ok(Converted { value, losses })
+}
+
+fn upgrade_typed<T: serde::de::DeserializeOwned>(
+    document: Document,
+    from: &ApiVersion,
+    value: &Value,
+) -> Result<Converted<T>, ConvertError> {
+    let converted = convert(document, from, &ApiVersion::V2026_04_17, value)?;
+    let typed = serde_json::from_value(converted.value).map_err(|e| ConvertError::Incomplete {
+        type_name: document.type_name(),
+        version: ApiVersion::V2026_04_17.to_string(),
+        violations: vec![Violation {
+            path: JsonPath::root(),
+            kind: ViolationKind::Type,
+            message: e.to_string(),
+        }],
+        losses: converted.losses.clone(),
+    })?;
+    Ok(Converted {
+        value: typed,
+        losses: converted.losses,
+    })
+}
+
+fn downgrade_typed<T: serde::Serialize>(
+    document: Document,
+    value: &T,
+    to: &ApiVersion,
+) -> Result<Converted<Value>, ConvertError> {
+    let json = serde_json::to_value(value).map_err(|e| ConvertError::Unparsable {
+        type_name: document.type_name(),
+        version: ApiVersion::V2026_04_17.to_string(),
+        violations: vec![Violation {
+            path: JsonPath::root(),
+            kind: ViolationKind::Type,
+            message: e.to_string(),
+        }],
+    })?;
+    convert(document, &ApiVersion::V2026_04_17, to, &json)
+}
+
+/// An agent's create request in version `from`, as the 2026-04-17 type.
+///
+/// # Errors
+/// See [`convert`]. Requests older than 2026-01-30 lack the `currency` and
+/// `capabilities` 2026-01-30 requires: [`ConvertError::Incomplete`].
+pub fn upgrade_create_request(
+    from: &ApiVersion,
+    value: &Value,
+) -> Result<Converted<latest::CheckoutSessionCreateRequest>, ConvertError> {
+    upgrade_typed(Document::CreateRequest, from, value)
+}
+
+/// An agent's update request in version `from`, as the 2026-04-17 type.
+///
+/// # Errors
+/// See [`convert`].
+pub fn upgrade_update_request(
+    from: &ApiVersion,
+    value: &Value,
+) -> Result<Converted<latest::CheckoutSessionUpdateRequest>, ConvertError> {
+    upgrade_typed(Document::UpdateRequest, from, value)
+}
+
+/// An agent's complete request in version `from`, as the 2026-04-17 type.
+///
+/// # Errors
+/// See [`convert`]. Before 2026-01-30 the payment data names a provider, not
+/// a payment handler: [`ConvertError::Incomplete`].
+pub fn upgrade_complete_request(
+    from: &ApiVersion,
+    value: &Value,
+) -> Result<Converted<latest::CheckoutSessionCompleteRequest>, ConvertError> {
+    upgrade_typed(Document::CompleteRequest, from, value)
+}
+
+/// A 2026-04-17 checkout session in the wire form of version `to`.
+///
+/// # Errors
+/// See [`convert`].
+pub fn downgrade_checkout_session(
+    session: &latest::CheckoutSession,
+    to: &ApiVersion,
+) -> Result<Converted<Value>, ConvertError> {
+    downgrade_typed(Document::CheckoutSession, session, to)
+}
+
+/// A 2026-04-17 complete response in the wire form of version `to`.
+///
+/// # Errors
+/// See [`convert`].
+pub fn downgrade_checkout_session_with_order(
+    session: &latest::CheckoutSessionWithOrder,
+    to: &ApiVersion,
+) -> Result<Converted<Value>, ConvertError> {
+    downgrade_typed(Document::CheckoutSessionWithOrder, session, to)
+}
+
+/// A 2026-04-17 order webhook event in the wire form of version `to`
+/// (before 2026-04-17 the event carries a standalone `EventDataOrder`).
+///
+/// # Errors
+/// See [`convert`]. An order status with no pre-2026-04-17 equivalent is
+/// [`ConvertError::Incomplete`] (the old `status` is a required closed enum).
+pub fn downgrade_webhook_event(
+    event: &latest_webhook::WebhookEvent,
+    to: &ApiVersion,
+) -> Result<Converted<Value>, ConvertError> {
+    downgrade_typed(Document::WebhookEvent, event, to)
+}
+
+// ---------------------------------------------------------------------------
+// Steps. `up(i)` converts version i to i + 1 in place; `down(i)` converts
+// i + 1 to i. Members a version does not define are removed afterwards by
+// `prune`, which reports them; the steps handle what maps.
+
+struct Step<'a> {
+    document: Document,
+    /// The version being converted to.
+    version: &'static str,
+    losses: &'a mut Vec<LossReport>,
+}
+
+impl Step<'_> {
+    fn lose(&mut self, path: JsonPath, what: impl Into<String>) {
+        self.losses.push(LossReport {
+            path,
+            what: what.into(),
+        });
+    }
+
+    fn up(mut self, from: usize, value: &mut Value) {
+        let Value::Object(map) = value else { return };
+        match from {
+            0 => self.up_2025_12_12(map),
+            1 => self.up_2026_01_16(map),
+            2 => self.up_2026_01_30(map),
+            3 => self.up_2026_04_17(map),
+            _ => {}
+        }
+    }
+
+    fn down(mut self, to: usize, value: &mut Value) {
+        let Value::Object(map) = value else { return };
+        match to {
+            0 => self.down_2025_09_29(map),
+            1 => self.down_2025_12_12(map),
+            2 => self.down_2026_01_16(map),
+            3 => self.down_2026_01_30(map),
+            _ => {}
+        }
+    }
+
+    // ----- 2025-09-29 <-> 2025-12-12 ---------------------------------------
+
+    fn up_2025_12_12(&mut self, map: &mut Map<String, Value>) {
+        if matches!(
+            self.document,
+            Document::CreateRequest | Document::UpdateRequest
+        ) || self.document.is_session()
+        {
+            if let Some(address) = map.remove("fulfillment_address") {
+                let mut details = Map::new();
+                details.insert("address".into(), address);
+                map.insert("fulfillment_details".into(), Value::Object(details));
+            }
+        }
+        if self.document == Document::UpdateRequest || self.document.is_session() {
+            if let Some(id) = map.remove("fulfillment_option_id") {
+                let kind = option_kind(map, &id).unwrap_or_else(|| {
+                    self.lose(
+                        JsonPath::root().key("fulfillment_option_id"),
+                        "the option's type is not in the document: assumed `shipping`",
+                    );
+                    "shipping".to_owned()
+                });
+                let item_ids = item_ids(map);
+                let mut inner = Map::new();
+                inner.insert("option_id".into(), id);
+                inner.insert("item_ids".into(), Value::Array(item_ids));
+                let mut option = Map::new();
+                option.insert("type".into(), Value::String(kind.clone()));
+                option.insert(kind, Value::Object(inner));
+                map.insert(
+                    "selected_fulfillment_options".into(),
+                    Value::Array(vec![Value::Object(option)]),
+                );
+            }
+        }
+        // `Item.quantity` was a decimal: an integral value becomes an integer;
+        // a fraction cannot be carried (the final parse reports it).
+        for items in ["items"] {
+            if let Some(Value::Array(list)) = map.get_mut(items) {
+                for item in list {
+                    integral_quantity(item);
+                }
+            }
+        }
+        if let Some(Value::Array(lines)) = map.get_mut("line_items") {
+            for line in lines {
+                if let Some(item) = line.get_mut("item") {
+                    integral_quantity(item);
+                }
+            }
+        }
+    }
+
+    fn down_2025_09_29(&mut self, map: &mut Map<String, Value>) {
+        if let Some(details) = map.remove("fulfillment_details") {
+            let path = JsonPath::root().key("fulfillment_details");
+            if let Value::Object(mut details) = details {
+                if let Some(address) = details.remove("address") {
+                    map.insert("fulfillment_address".into(), address);
+                } else if details.is_empty() {
+                    self.lose(path.clone(), "empty `fulfillment_details` (no address)");
+                }
+                for key in details.keys() {
+                    self.lose(
+                        path.key(key),
+                        format!("2025-09-29 has only the fulfillment address, not `{key}`"),
+                    );
+                }
+            }
+        }
+        if let Some(Value::Array(selected)) = map.remove("selected_fulfillment_options") {
+            let path = JsonPath::root().key("selected_fulfillment_options");
+            if selected.is_empty() {
+                self.lose(
+                    path.clone(),
+                    "an empty selection (2025-09-29 has one option id)",
+                );
+            }
+            let all_items = item_ids(map);
+            for (i, option) in selected.iter().enumerate() {
+                let kind = option.get("type").and_then(Value::as_str).unwrap_or("");
+                let inner = option.get(kind);
+                let id = inner.and_then(|o| o.get("option_id")).cloned();
+                let items = inner
+                    .and_then(|o| o.get("item_ids"))
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new()));
+                let known_kind = option_kind(map, id.as_ref().unwrap_or(&Value::Null));
+                if i > 0 {
+                    self.lose(
+                        path.index(i),
+                        "2025-09-29 selects a single fulfillment option",
+                    );
+                } else if let Some(id) = id {
+                    if items != Value::Array(all_items.clone()) {
+                        self.lose(
+                            path.index(i).key(kind).key("item_ids"),
+                            "2025-09-29 applies the option to every item",
+                        );
+                    }
+                    if known_kind.as_deref() != Some(kind) {
+                        self.lose(
+                            path.index(i).key("type"),
+                            "the option's type is only known from the selection",
+                        );
+                    }
+                    map.insert("fulfillment_option_id".into(), id);
+                } else {
+                    self.lose(path.index(i), "a selection without an option id");
+                }
+            }
+        }
+        self.map_status(map, &[("authentication_required", "not_ready_for_payment")]);
+    }
+
+    // ----- 2025-12-12 <-> 2026-01-16 ---------------------------------------
+
+    fn up_2026_01_16(&mut self, map: &mut Map<String, Value>) {
+        if !self.document.is_session() {
+            return;
+        }
+        if let Some(Value::Array(options)) = map.get_mut("fulfillment_options") {
+            for option in options {
+                let Value::Object(option) = option else {
+                    continue;
+                };
+                if let Some(subtitle) = option.remove("subtitle") {
+                    option.insert("description".into(), subtitle);
+                }
+                let mut totals = Vec::new();
+                for (kind, label) in OPTION_TOTALS {
+                    if let Some(amount) = option.remove(kind) {
+                        let mut total = Map::new();
+                        total.insert("type".into(), Value::String(kind.to_owned()));
+                        total.insert("display_text".into(), Value::String(label.to_owned()));
+                        total.insert("amount".into(), amount);
+                        totals.push(Value::Object(total));
+                    }
+                }
+                option.insert("totals".into(), Value::Array(totals));
+            }
+        }
+    }
+
+    fn down_2025_12_12(&mut self, map: &mut Map<String, Value>) {
+        if !self.document.is_session() {
+            return;
+        }
+        let path = JsonPath::root().key("fulfillment_options");
+        let mut lost = Vec::new();
+        if let Some(Value::Array(options)) = map.get_mut("fulfillment_options") {
+            for (i, option) in options.iter_mut().enumerate() {
+                let Value::Object(option) = option else {
+                    continue;
+                };
+                if let Some(description) = option.remove("description") {
+                    option.insert("subtitle".into(), description);
+                }
+                let Some(Value::Array(totals)) = option.remove("totals") else {
+                    continue;
+                };
+                let mut seen = Vec::new();
+                for (j, total) in totals.into_iter().enumerate() {
+                    let at = path.index(i).key("totals").index(j);
+                    let kind = total.get("type").and_then(Value::as_str).unwrap_or("");
+                    let label = OPTION_TOTALS.iter().find(|(k, _)| *k == kind);
+                    match (label, total.get("amount")) {
+                        (Some((kind, label)), Some(amount)) if !seen.contains(kind) => {
+                            seen.push(*kind);
+                            // Only the amount survives; the caption and order do not.
+                            if total.get("display_text").and_then(Value::as_str) != Some(label)
+                                || total.as_object().is_some_and(|t| t.len() > 3)
+                            {
+                                lost.push((
+                                    at.clone(),
+                                    "2025-12-12 keeps only the amount of an option total",
+                                ));
+                            }
+                            option.insert((*kind).to_owned(), amount.clone());
+                        }
+                        _ => {
+                            lost.push((at, "2025-12-12 options have only subtotal, tax and total"));
+                        }
+                    }
+                }
+                let order: Vec<&str> = OPTION_TOTALS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .filter(|k| seen.contains(k))
+                    .collect();
+                if order != seen {
+                    lost.push((path.index(i).key("totals"), "the order of the totals"));
+                }
+            }
+        }
+        for (at, what) in lost {
+            self.lose(at, what);
+        }
+    }
+
+    // ----- 2026-01-16 <-> 2026-01-30 ---------------------------------------
+
+    fn up_2026_01_30(&mut self, map: &mut Map<String, Value>) {
+        if matches!(
+            self.document,
+            Document::CreateRequest | Document::UpdateRequest
+        ) {
+            if let Some(Value::Array(items)) = map.remove("items") {
+                let mut lines = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    let Value::Object(mut item) = item else {
+                        continue;
+                    };
+                    if let Some(quantity) = item.remove("quantity") {
+                        if quantity != 1 {
+                            self.lose(
+                                JsonPath::root().key("items").index(i).key("quantity"),
+                                "2026-01-30 requests cannot express a quantity",
+                            );
+                        }
+                    }
+                    lines.push(Value::Object(item));
+                }
+                map.insert("line_items".into(), Value::Array(lines));
+            }
+        }
+        if self.document.is_session() || self.document == Document::UpdateRequest {
+            Self::flatten_selected(map);
+        }
+    }
+
+    fn flatten_selected(map: &mut Map<String, Value>) {
+        if let Some(Value::Array(selected)) = map.get_mut("selected_fulfillment_options") {
+            for option in selected {
+                let Value::Object(option) = option else {
+                    continue;
+                };
+                let kind = option
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                if let Some(Value::Object(inner)) = option.remove(&kind) {
+                    option.extend(inner);
+                }
+            }
+        }
+    }
+
+    fn down_2026_01_16(&mut self, map: &mut Map<String, Value>) {
+        if matches!(
+            self.document,
+            Document::CreateRequest | Document::UpdateRequest
+        ) {
+            if let Some(lines) = map.remove("line_items") {
+                // 2026-01-30 items carry no quantity; 2026-01-16 requires one.
+                let lines = match lines {
+                    Value::Array(lines) => lines
+                        .into_iter()
+                        .map(|line| match line {
+                            Value::Object(mut line) => {
+                                line.insert("quantity".into(), Value::from(1));
+                                Value::Object(line)
+                            }
+                            other => other,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                map.insert("items".into(), Value::Array(lines));
+            }
+        }
+        if self.document.is_session() || self.document == Document::UpdateRequest {
+            if let Some(Value::Array(selected)) = map.get_mut("selected_fulfillment_options") {
+                for option in selected {
+                    let Value::Object(option) = option else {
+                        continue;
+                    };
+                    let kind = option
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
+                    let mut inner = Map::new();
+                    for key in ["option_id", "item_ids"] {
+                        if let Some(v) = option.remove(key) {
+                            inner.insert(key.into(), v);
+                        }
+                    }
+                    option.insert(kind, Value::Object(inner));
+                }
+            }
+            self.map_status(
+                map,
+                &[
+                    ("incomplete", "not_ready_for_payment"),
+                    ("requires_escalation", "not_ready_for_payment"),
+                    ("pending_approval", "in_progress"),
+                    ("complete_in_progress", "in_progress"),
+                    ("expired", "canceled"),
+                ],
+            );
+        }
+    }
+
+    // ----- 2026-01-30 <-> 2026-04-17 ---------------------------------------
+
+    fn up_2026_04_17(&mut self, map: &mut Map<String, Value>) {
+        if self.document.is_session() {
+            if let Some(Value::Object(order)) = map.get_mut("order") {
+                if order.get("status") == Some(&Value::from("delivered")) {
+                    order.insert("status".into(), Value::from("completed"));
+                }
+            }
+        }
+        if self.document == Document::WebhookEvent {
+            if let Some(Value::Object(data)) = map.get_mut("data") {
+                // `refunds` is not an Order member: the prune reports it.
+                // An EventDataOrder has no order `id`; the final check reports it.
+                if data.get("status") == Some(&Value::from("fulfilled")) {
+                    data.insert("status".into(), Value::from("completed"));
+                }
+            }
+        }
+    }
+
+    fn down_2026_01_30(&mut self, map: &mut Map<String, Value>) {
+        if self.document.is_session() {
+            if let Some(Value::Object(order)) = map.get_mut("order") {
+                let path = JsonPath::root().key("order").key("status");
+                match order.get("status").and_then(Value::as_str) {
+                    Some("completed") => {
+                        order.insert("status".into(), Value::from("delivered"));
+                    }
+                    Some("delivered") => {
+                        // 2026-04-17 renamed `delivered`; reading it back gives `completed`.
+                        self.losses.push(LossReport {
+                            path,
+                            what: "`delivered` is not a 2026-04-17 order status".into(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if self.document == Document::WebhookEvent {
+            self.webhook_order_to_event_data(map);
+        }
+    }
+
+    /// 2026-04-17 `data` is the full Order; earlier it is `EventDataOrder
+    /// {type, checkout_session_id, permalink_url, status, refunds}`.
+    fn webhook_order_to_event_data(&mut self, map: &mut Map<String, Value>) {
+        let Some(Value::Object(data)) = map.get_mut("data") else {
+            return;
+        };
+        let path = JsonPath::root().key("data");
+        data.insert("type".into(), Value::from("order"));
+        let status = data
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match status.as_deref() {
+            Some(s @ ("created" | "manual_review" | "confirmed" | "canceled" | "shipped")) => {
+                data.insert("status".into(), Value::from(s));
+            }
+            Some("completed") => {
+                data.insert("status".into(), Value::from("fulfilled"));
+            }
+            Some(other) => {
+                let other = other.to_owned();
+                data.remove("status");
+                self.lose(
+                    path.key("status"),
+                    format!("order status `{other}` has no equivalent before 2026-04-17"),
+                );
+            }
+            None => {}
+        }
+        let mut refunds = Vec::new();
+        if let Some(Value::Array(adjustments)) = data.remove("adjustments") {
+            for (i, adjustment) in adjustments.iter().enumerate() {
+                let kind = match adjustment.get("type").and_then(Value::as_str) {
+                    Some("refund") => "original_payment",
+                    Some("credit") => "store_credit",
+                    _ => {
+                        self.lose(
+                            path.key("adjustments").index(i),
+                            "only refunds and credits exist before 2026-04-17",
+                        );
+                        continue;
+                    }
+                };
+                let amount = adjustment.get("amount").filter(|a| a.is_i64());
+                let Some(amount) = amount else {
+                    self.lose(
+                        path.key("adjustments").index(i),
+                        "a refund without an integer amount",
+                    );
+                    continue;
+                };
+                if adjustment.as_object().is_some_and(|a| a.len() > 2) {
+                    self.lose(
+                        path.key("adjustments").index(i),
+                        "a pre-2026-04-17 refund keeps only its kind and amount",
+                    );
+                }
+                let mut refund = Map::new();
+                refund.insert("type".into(), Value::from(kind));
+                refund.insert("amount".into(), amount.clone());
+                refunds.push(Value::Object(refund));
+            }
+        }
+        data.insert("refunds".into(), Value::Array(refunds));
+    }
+
+    /// Maps a session status the target version lacks to its closest
+    /// equivalent there, reporting the loss.
+    fn map_status(&mut self, map: &mut Map<String, Value>, table: &[(&str, &str)]) {
+        if !self.document.is_session() {
+            return;
+        }
+        let Some(status) = map.get("status").and_then(Value::as_str) else {
+            return;
+        };
+        if let Some((from, to)) = table.iter().find(|(from, _)| *from == status) {
+            let what = format!(
+                "status `{from}` does not exist in {}: sent as `{to}`",
+                self.version
+            );
+            map.insert("status".into(), Value::from(*to));
+            self.lose(JsonPath::root().key("status"), what);
+        }
+    }
+}
+
+/// The 2025-12-12 fulfillment option amounts and the captions they get as
+/// 2026-01-16 totals.
+const OPTION_TOTALS: [(&str, &str); 3] =
+    [("subtotal", "Subtotal"), ("tax", "Tax"), ("total", "Total")];
+
+/// The `type` of the fulfillment option `id` in a session's options.
+fn option_kind(map: &Map<String, Value>, id: &Value) -> Option<String> {
+    map.get("fulfillment_options")?
+        .as_array()?
+        .iter()
+        .find(|o| o.get("id") == Some(id))?
+        .get("type")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The ids of a session's line items (or a request's items).
+fn item_ids(map: &Map<String, Value>) -> Vec<Value> {
+    let list = map
+        .get("line_items")
+        .or_else(|| map.get("items"))
+        .and_then(Value::as_array);
+    list.map(|l| l.iter().filter_map(|x| x.get("id").cloned()).collect())
+        .unwrap_or_default()
+}
+
+fn integral_quantity(item: &mut Value) {
+    if let Some(q) = item.get("quantity").and_then(Value::as_f64) {
+        if q.fract() == 0.0 && q.abs() < 9.0e15 && !item["quantity"].is_i64() {
+            // The guard above keeps the cast exact.
+            #[allow(clippy::cast_possible_truncation)]
+            let integral = q as i64;
+            item["quantity"] = Value::from(integral);
+        }
+    }
+}
+
+/// Removes from `value` what `shape` (a version's schema) does not define and
+/// reports each removal. Returns true when the value itself cannot exist in
+/// that version (an unknown enum value or union variant): the caller drops it
+/// from an array or an optional member.
+fn prune(
+    value: &mut Value,
+    shape: &Shape,
+    path: &JsonPath,
+    version: &str,
+    losses: &mut Vec<LossReport>,
+) -> bool {
+    match shape.resolve() {
+        Shape::Object(object) => {
+            let Value::Object(map) = value else {
+                return false;
+            };
+            let keys: Vec<String> = map.keys().cloned().collect();
+            // A required member that cannot exist makes the object unable to.
+            let mut invalid = false;
+            for key in keys {
+                let at = path.key(&key);
+                let field = object
+                    .fields
+                    .iter()
+                    .find(|f| f.name == key && !object.forbidden.contains(&f.name));
+                let child = match (field, &object.additional) {
+                    (Some(field), _) => Some(field.shape),
+                    (None, Additional::Shape(values)) => Some(*values),
+                    (None, Additional::Allowed) => None,
+                    (None, _) => {
+                        map.remove(&key);
+                        losses.push(LossReport {
+                            path: at,
+                            what: format!("`{key}` does not exist in {version}"),
+                        });
+                        continue;
+                    }
+                };
+                let Some(child) = child else { continue };
+                let drop = map
+                    .get_mut(&key)
+                    .is_some_and(|member| prune(member, child, &at, version, losses));
+                if drop {
+                    if field.is_some_and(|f| f.required) {
+                        invalid = true;
+                    } else {
+                        map.remove(&key);
+                    }
+                }
+            }
+            invalid
+        }
+        Shape::Array(array) => {
+            let Value::Array(items) = value else {
+                return false;
+            };
+            let mut kept = Vec::with_capacity(items.len());
+            for (i, mut item) in std::mem::take(items).into_iter().enumerate() {
+                if !prune(&mut item, array.items, &path.index(i), version, losses) {
+                    kept.push(item);
+                }
+            }
+            *items = kept;
+            false
+        }
+        Shape::Tagged(tagged) => {
+            let tag = value.get(tagged.tag).and_then(Value::as_str).unwrap_or("");
+            match tagged.variants.iter().find(|(name, _)| *name == tag) {
+                Some((_, variant)) => prune(value, variant, path, version, losses),
+                None => {
+                    losses.push(LossReport {
+                        path: path.clone(),
+                        what: format!("`{}: {tag}` does not exist in {version}", tagged.tag),
+                    });
+                    true
+                }
+            }
+        }
+        Shape::String(string) => match (string.values, value.as_str()) {
+            (Some(values), Some(text)) if !values.contains(&text) => {
+                losses.push(LossReport {
+                    path: path.clone(),
+                    what: format!("the value `{text}` does not exist in {version}"),
+                });
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_sets_grow_with_versions_chk_05() {
+        let sizes: Vec<usize> = ApiVersion::RELEASED
+            .iter()
+            .map(|v| statuses(v).map_or(0, <[_]>::len))
+            .collect();
+        assert_eq!(sizes, [5, 6, 6, 11, 11]);
+        assert!(
+            !statuses(&ApiVersion::V2025_09_29)
+                .unwrap()
+                .contains(&"authentication_required")
+        );
+        assert!(statuses(&"2027-01-01".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn prune_reports_every_removal() {
+        let shape = registry::lookup_in(&ApiVersion::V2025_09_29, "agentic_checkout.Link")
+            .unwrap()
+            .shape();
+        let mut links = Value::Array(vec![
+            serde_json::json!({"type": "terms_of_use", "url": "https://a.example/t"}),
+            serde_json::json!({"type": "return_policy", "url": "https://a.example/r"}),
+        ]);
+        let list = Shape::Array(crate::schema::ArrayShape {
+            items: shape,
+            min_items: None,
+            max_items: None,
+            unique: false,
+        });
+        let mut losses = Vec::new();
+        prune(
+            &mut links,
+            &list,
+            &JsonPath::root(),
+            "2025-09-29",
+            &mut losses,
+        );
+        assert_eq!(links.as_array().map(Vec::len), Some(1));
+        let paths: Vec<String> = losses.iter().map(|l| l.path.to_string()).collect();
+        assert_eq!(paths, ["$[1].type"]);
+    }
+}
