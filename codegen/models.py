@@ -63,6 +63,7 @@ MONEY_OVERRIDES = {("delegate_authentication", "Amount", "value"): True}
 ID_FIELDS = {
     ("CheckoutSession", "id"): "CheckoutSessionId",
     ("CheckoutSessionWithOrder", "id"): "CheckoutSessionId",
+    ("CheckoutWithDiscount", "id"): "CheckoutSessionId",
     ("Order", "id"): "OrderId",
     ("Order", "checkout_session_id"): "CheckoutSessionId",
     ("EventDataOrder", "checkout_session_id"): "CheckoutSessionId",
@@ -681,7 +682,10 @@ class Gen:
                 self.add_type(name, bundle, "alias", code, "", static, None)
                 self.types[name]["shape_path"] = shape[1:]
             return name
-        # A struct.
+        # A struct. The tables (ids, secrets, inline names) are keyed by the
+        # unqualified name even when a clash forces a qualified Rust name, so
+        # a def identical to one already generated dedupes onto it.
+        lookup = name
         if name in self.types:
             name = f"{pascal(bundle)}{name}"
         # Reserve the name before recursing into fields.
@@ -701,9 +705,9 @@ class Gen:
                                      "pattern: None, format: None, values: None, constant: Some(%s), "
                                      "representation: None })" % rust_str(tag)))
                 continue
-            rust_t, shape = self.field_type(bundle, name, fname, fs, fname in required)
+            rust_t, shape = self.field_type(bundle, lookup, fname, fs, fname in required)
             kind = "req" if fname in required else "opt"
-            if name in ("CheckoutSessionUpdateRequest", "CheckoutUpdateRequestWithDiscount"):
+            if lookup in ("CheckoutSessionUpdateRequest", "CheckoutUpdateRequestWithDiscount"):
                 kind = "patch"
             fields.append((fname, kind, rust_t, fs.get("description")))
             shape_fields.append((fname, fname in required, shape))

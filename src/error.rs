@@ -562,6 +562,7 @@ pub fn violation_code(kind: ViolationKind) -> &'static str {
         | ViolationKind::MinLength
         | ViolationKind::MaxLength
         | ViolationKind::Minimum
+        | ViolationKind::ExclusiveMinimum
         | ViolationKind::Maximum
         | ViolationKind::MinItems
         | ViolationKind::MaxItems

@@ -53,10 +53,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "CancelSessionRequest",
         &agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",

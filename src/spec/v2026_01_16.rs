@@ -64,10 +64,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "CancelSessionRequest",
         &crate::spec::v2025_12_12::agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",

@@ -75,10 +75,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Capabilities",
         &agentic_checkout::CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
@@ -439,10 +439,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "checkout_update_request_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "discount",
         "checkout_with_discount",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::Coupon>(
         "discount",

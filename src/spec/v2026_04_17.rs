@@ -81,10 +81,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Capabilities",
         &agentic_checkout::CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
@@ -505,12 +505,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "DelegateAuthenticationCreateRequest",
         &delegate_authentication::DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
-        delegate_authentication::DelegateAuthenticationDelegateAuthenticationSession,
-    >(
+    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
         "delegate_authentication",
         "DelegateAuthenticationSession",
-        &delegate_authentication::DELEGATE_AUTHENTICATION_DELEGATE_AUTHENTICATION_SESSION_SHAPE,
+        &delegate_authentication::DELEGATE_AUTHENTICATION_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
         "delegate_authentication",
@@ -606,10 +604,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "checkout_update_request_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "discount",
         "checkout_with_discount",
-        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
         "discount",
