@@ -83,7 +83,7 @@ fn cli_warning_only_exits_0() {
 fn cli_chk06_md02_chk09_errors_exit_1() {
     let mut s = session();
     s["selected_fulfillment_options"][0]["option_id"] = json!("ship");
-    s["messages"] = json!([{"type": "error", "code": "invalid", "param": "$.nowhere",
+    s["messages"] = json!([{"type": "error", "code": "invalid", "param": "nowhere",
         "content_type": "markdown", "content": "Bad <b>input</b>"}]);
     let o = check_session(&[], s.to_string().as_bytes());
     assert_eq!(o.status.code(), Some(1));
@@ -104,6 +104,7 @@ fn cli_chk06_md02_chk09_errors_exit_1() {
             "$.selected_fulfillment_options[0].option_id",
         ),
         ("MD-02", "error", "$.messages[0]"),
+        // Not a JSONPath at all: an error (an unresolvable path is only a warning).
         ("CHK-09", "error", "$.messages[0].param"),
     ];
     assert_eq!(got.len(), expected.len(), "{got:?}");
