@@ -50,7 +50,8 @@ MONEY_FIELDS = {
 MONEY_OVERRIDES = {("delegate_authentication", "Amount", "value"): True}
 
 ID_FIELDS = {
-    ("CheckoutSessionBase", "id"): "CheckoutSessionId",
+    ("CheckoutSession", "id"): "CheckoutSessionId",
+    ("CheckoutSessionWithOrder", "id"): "CheckoutSessionId",
     ("Order", "id"): "OrderId",
     ("Order", "checkout_session_id"): "CheckoutSessionId",
     ("EventDataOrder", "checkout_session_id"): "CheckoutSessionId",
@@ -69,7 +70,11 @@ ID_FIELDS = {
     ("DelegateAuthenticationCreateRequest", "merchant_id"): "MerchantId",
     ("DelegateAuthenticationCreateRequest", "checkout_session_id"): "CheckoutSessionId",
     ("DelegateAuthenticationAuthenticateRequest", "checkout_session_id"): "CheckoutSessionId",
-    ("DelegateAuthenticationSessionBase", "authentication_session_id"): "AuthenticationSessionId",
+    ("DelegateAuthenticationSession", "authentication_session_id"): "AuthenticationSessionId",
+    ("DelegateAuthenticationSessionWithResult", "authentication_session_id"): "AuthenticationSessionId",
+    ("WebhookOrder", "id"): "OrderId",
+    ("EventDataOrder", "id"): "OrderId",
+    ("CheckoutSessionCompleteRequest", "handler_id"): "PaymentHandlerId",
     ("Cart", "id"): "CartId",
     ("FeedMetadata", "id"): "FeedId",
     ("Product", "id"): "ProductId",

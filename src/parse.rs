@@ -193,6 +193,11 @@ fn syntax_error(e: &serde_json::Error) -> ParseError {
 }
 
 fn data_error(path: JsonPath, message: &str) -> ParseError {
+    // The JSONPath locates the value; serde_json's byte position adds nothing.
+    let message = match message.rsplit_once(" at line ") {
+        Some((head, tail)) if tail.contains(" column ") => head,
+        _ => message,
+    };
     ParseError {
         path,
         kind: ParseErrorKind::Data,

@@ -1,82 +1,18 @@
 //! End-to-end tests of `acp canonicalize` (the `acp` example binary).
 //!
-//! Cargo builds no `CARGO_BIN_EXE_*` for examples, so the test builds the example itself with
-//! the same cargo (`env!("CARGO")`), the same target directory, profile and features as this
-//! test binary (all derived from where this test executable lives and from `cfg!(feature)`),
-//! then runs `<target>/<profile>/examples/acp`. When `cargo test` has already built the
-//! example, that build is a no-op.
+//! The binary is built and run by `common::cli`.
 
 // Test code: panicking on unexpected values is the point (clippy only exempts `#[test]` fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+mod common;
 
-fn acp() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        // <target>/<profile>/deps/cli_canonical-<hash>
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .unwrap()
-            .to_path_buf();
-        let target_dir = profile_dir.parent().unwrap();
-        let profile = profile_dir.file_name().unwrap().to_str().unwrap();
-        let mut features = Vec::new();
-        if cfg!(feature = "ed25519") {
-            features.push("ed25519");
-        }
-        if cfg!(feature = "es256") {
-            features.push("es256");
-        }
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "acp",
-                "--no-default-features",
-            ])
-            .arg("--manifest-path")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target_dir);
-        if !features.is_empty() {
-            build.args(["--features", &features.join(",")]);
-        }
-        match profile {
-            "debug" => {}
-            "release" => {
-                build.arg("--release");
-            }
-            custom => {
-                build.args(["--profile", custom]);
-            }
-        }
-        let status = build.status().unwrap();
-        assert!(status.success(), "building the acp example failed");
-        profile_dir
-            .join("examples")
-            .join(format!("acp{}", std::env::consts::EXE_SUFFIX))
-    })
-}
+use std::process::Output;
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(acp())
-        .arg("canonicalize")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A process that rejects its arguments exits without reading: ignore a broken pipe.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    let mut full = vec!["canonicalize"];
+    full.extend_from_slice(args);
+    common::cli::run_acp(&full, stdin)
 }
 
 #[test]

@@ -1,26 +1,17 @@
 //! End-to-end tests of `acp negotiate-version` and `acp fingerprint`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 /// Runs `acp <args>` through `cargo run` with `stdin` as standard input.
 fn acp(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "acp", "--"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo run");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    common::cli::run_acp(args, stdin)
 }
 
 fn stdout(o: &Output) -> String {

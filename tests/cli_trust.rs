@@ -4,23 +4,14 @@
 // Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// Runs `cargo run --example acp -- <args>` with `stdin` and returns its output.
 fn acp(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "acp", "--"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    common::cli::run_acp(args, stdin)
 }
 
 fn stdout(output: &Output) -> String {

@@ -72,10 +72,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "Capabilities",
         &agentic_checkout::CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
-        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
@@ -480,10 +480,12 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "DelegateAuthenticationCreateRequest",
         &delegate_authentication::DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
+    crate::registry::TypeEntry::new::<
+        delegate_authentication::DelegateAuthenticationDelegateAuthenticationSession,
+    >(
         "delegate_authentication",
         "DelegateAuthenticationSession",
-        &delegate_authentication::DELEGATE_AUTHENTICATION_SESSION_SHAPE,
+        &delegate_authentication::DELEGATE_AUTHENTICATION_DELEGATE_AUTHENTICATION_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
         "delegate_authentication",
@@ -577,10 +579,10 @@ pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
         "checkout_update_request_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::registry::TypeEntry::new::<agentic_checkout::AgenticCheckoutCheckoutSession>(
         "discount",
         "checkout_with_discount",
-        &agentic_checkout::CHECKOUT_SESSION_SHAPE,
+        &agentic_checkout::AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE,
     ),
     crate::registry::TypeEntry::new::<agentic_checkout::Coupon>(
         "discount",

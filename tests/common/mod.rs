@@ -15,6 +15,7 @@
 )]
 
 pub mod arbitrary;
+pub mod cli;
 
 use std::path::PathBuf;
 

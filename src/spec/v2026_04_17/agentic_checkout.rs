@@ -9292,7 +9292,7 @@ wire_object! {
     /// Official schema: `agentic_checkout.CheckoutSessionBase` (ACP 2026-04-17).
     pub struct CheckoutSession {
         /// Unique identifier for the checkout session
-        req id = "id": String,
+        req id = "id": CheckoutSessionId,
         /// Protocol version metadata
         opt protocol = "protocol": ProtocolVersion,
         /// Negotiated capabilities between agent and seller
@@ -9358,7 +9358,7 @@ impl CheckoutSession {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         capabilities: Capabilities,
         status: CheckoutStatus,
         currency: Currency,
@@ -9720,12 +9720,445 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 
 wire_object! {
+    /// Checkout session response model
+    ///
+    /// Official schema: `agentic_checkout.CheckoutSession` (ACP 2026-04-17).
+    pub struct AgenticCheckoutCheckoutSession {
+        /// Unique identifier for the checkout session
+        req id = "id": String,
+        /// Protocol version metadata
+        opt protocol = "protocol": ProtocolVersion,
+        /// Negotiated capabilities between agent and seller
+        req capabilities = "capabilities": Capabilities,
+        /// Buyer information
+        opt buyer = "buyer": Buyer,
+        /// Current status of the checkout session
+        req status = "status": CheckoutStatus,
+        /// ISO 4217 settlement currency code
+        req currency = "currency": Currency,
+        /// ISO 4217 presentment currency code if different from settlement currency
+        opt presentment_currency = "presentment_currency": Currency,
+        /// Exchange rate from presentment to settlement currency
+        opt exchange_rate = "exchange_rate": serde_json::Number,
+        /// RFC 3339 timestamp when exchange rate was determined
+        opt exchange_rate_timestamp = "exchange_rate_timestamp": Timestamp,
+        /// Locale code (e.g., 'en-US') for localizing content
+        opt locale = "locale": String,
+        /// IANA timezone identifier (e.g., 'America/New_York')
+        opt timezone = "timezone": String,
+        /// Line items in the checkout session
+        req line_items = "line_items": Vec<LineItem>,
+        /// Fulfillment contact and address details
+        opt fulfillment_details = "fulfillment_details": FulfillmentDetails,
+        /// Available fulfillment options
+        req fulfillment_options = "fulfillment_options": Vec<FulfillmentOption>,
+        /// Currently selected fulfillment options
+        opt selected_fulfillment_options = "selected_fulfillment_options": Vec<SelectedFulfillmentOption>,
+        /// Optional grouping of line items by fulfillment method
+        opt fulfillment_groups = "fulfillment_groups": Vec<FulfillmentGroup>,
+        /// Cart-level totals breakdown
+        req totals = "totals": Vec<Total>,
+        /// Messages to communicate with the buyer (info, warnings, errors)
+        req messages = "messages": Vec<Message>,
+        /// Relevant links (terms, policies, support)
+        req links = "links": Vec<Link>,
+        /// Authentication metadata for payment interventions (e.g., 3DS)
+        opt authentication_metadata = "authentication_metadata": AuthenticationMetadata,
+        /// RFC 3339 timestamp when the session was created
+        opt created_at = "created_at": Timestamp,
+        /// RFC 3339 timestamp of last update
+        opt updated_at = "updated_at": Timestamp,
+        /// RFC 3339 timestamp when the session expires
+        opt expires_at = "expires_at": Timestamp,
+        /// URL to continue or resume the checkout session
+        opt continue_url = "continue_url": url::Url,
+        /// Arbitrary metadata for merchant use
+        opt metadata = "metadata": serde_json::Map<String, serde_json::Value>,
+        /// Quote identifier if this session is based on a quote
+        opt quote_id = "quote_id": String,
+        /// RFC 3339 timestamp when the quote expires
+        opt quote_expires_at = "quote_expires_at": Timestamp,
+        /// Discount extension: submitted codes and applied discounts. Present when the 'discount' extension is active.
+        opt discounts = "discounts": DiscountsResponse,
+        /// Marketing consent options the seller offers. When present, the agent SHOULD display these to the buyer before checkout completion. Agents MAY selectively surface a subset of options; options not surfaced MUST be omitted from marketing_consents in the complete request. When absent, the agent MUST NOT surface any marketing consent UI. An empty array is equivalent to absent.
+        opt marketing_consent_options = "marketing_consent_options": Vec<MarketingConsentOption>,
+        /// `order`.
+        opt order = "order": Order,
+    }
+}
+
+impl AgenticCheckoutCheckoutSession {
+    /// Builds a value from its required fields; optional fields start empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: impl Into<String>,
+        capabilities: Capabilities,
+        status: CheckoutStatus,
+        currency: Currency,
+        line_items: Vec<LineItem>,
+        fulfillment_options: Vec<FulfillmentOption>,
+        totals: Vec<Total>,
+        messages: Vec<Message>,
+        links: Vec<Link>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            protocol: None,
+            capabilities,
+            buyer: None,
+            status,
+            currency,
+            presentment_currency: None,
+            exchange_rate: None,
+            exchange_rate_timestamp: None,
+            locale: None,
+            timezone: None,
+            line_items,
+            fulfillment_details: None,
+            fulfillment_options,
+            selected_fulfillment_options: None,
+            fulfillment_groups: None,
+            totals,
+            messages,
+            links,
+            authentication_metadata: None,
+            created_at: None,
+            updated_at: None,
+            expires_at: None,
+            continue_url: None,
+            metadata: None,
+            quote_id: None,
+            quote_expires_at: None,
+            discounts: None,
+            marketing_consent_options: None,
+            order: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for AgenticCheckoutCheckoutSession {
+    const SCHEMA_NAME: &'static str = "agentic_checkout.CheckoutSession";
+    fn shape() -> &'static Shape {
+        &AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE
+    }
+}
+
+pub(crate) static AGENTIC_CHECKOUT_CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
+    name: "CheckoutSession",
+    fields: &[
+        FieldShape {
+            name: "id",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "protocol",
+            required: false,
+            shape: &PROTOCOL_VERSION_SHAPE,
+        },
+        FieldShape {
+            name: "capabilities",
+            required: true,
+            shape: &CAPABILITIES_SHAPE,
+        },
+        FieldShape {
+            name: "buyer",
+            required: false,
+            shape: &BUYER_SHAPE,
+        },
+        FieldShape {
+            name: "status",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: Some(CheckoutStatus::KNOWN),
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "currency",
+            required: true,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: Some(Representation::Currency),
+            }),
+        },
+        FieldShape {
+            name: "presentment_currency",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: Some(Representation::Currency),
+            }),
+        },
+        FieldShape {
+            name: "exchange_rate",
+            required: false,
+            shape: &Shape::Number(NumberShape {
+                minimum: None,
+                maximum: None,
+            }),
+        },
+        FieldShape {
+            name: "exchange_rate_timestamp",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::DateTime),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "locale",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "timezone",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "line_items",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINE_ITEM_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "fulfillment_details",
+            required: false,
+            shape: &FULFILLMENT_DETAILS_SHAPE,
+        },
+        FieldShape {
+            name: "fulfillment_options",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &FULFILLMENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "selected_fulfillment_options",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &SELECTED_FULFILLMENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "fulfillment_groups",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &FULFILLMENT_GROUP_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "totals",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &TOTAL_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "messages",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &MESSAGE_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "links",
+            required: true,
+            shape: &Shape::Array(ArrayShape {
+                items: &LINK_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "authentication_metadata",
+            required: false,
+            shape: &AUTHENTICATION_METADATA_SHAPE,
+        },
+        FieldShape {
+            name: "created_at",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::DateTime),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "updated_at",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::DateTime),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "expires_at",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::DateTime),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "continue_url",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::Uri),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "metadata",
+            required: false,
+            shape: &OPEN_OBJECT_SHAPE,
+        },
+        FieldShape {
+            name: "quote_id",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: None,
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "quote_expires_at",
+            required: false,
+            shape: &Shape::String(StringShape {
+                min_length: None,
+                max_length: None,
+                pattern: None,
+                format: Some(Format::DateTime),
+                values: None,
+                constant: None,
+                representation: None,
+            }),
+        },
+        FieldShape {
+            name: "discounts",
+            required: false,
+            shape: &DISCOUNTS_RESPONSE_SHAPE,
+        },
+        FieldShape {
+            name: "marketing_consent_options",
+            required: false,
+            shape: &Shape::Array(ArrayShape {
+                items: &MARKETING_CONSENT_OPTION_SHAPE,
+                min_items: None,
+                max_items: None,
+                unique: false,
+            }),
+        },
+        FieldShape {
+            name: "order",
+            required: false,
+            shape: &ORDER_SHAPE,
+        },
+    ],
+    additional: Additional::Forbidden,
+    any_of_required: &[],
+    conditionals: &[],
+    forbidden: &[],
+    min_properties: None,
+});
+
+wire_object! {
     /// Checkout session response after completion, includes the created order
     ///
     /// Official schema: `agentic_checkout.CheckoutSessionWithOrder` (ACP 2026-04-17).
     pub struct CheckoutSessionWithOrder {
         /// Unique identifier for the checkout session
-        req id = "id": String,
+        req id = "id": CheckoutSessionId,
         /// Protocol version metadata
         opt protocol = "protocol": ProtocolVersion,
         /// Negotiated capabilities between agent and seller
@@ -9791,7 +10224,7 @@ impl CheckoutSessionWithOrder {
     /// Builds a value from its required fields; optional fields start empty.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<CheckoutSessionId>,
         capabilities: Capabilities,
         status: CheckoutStatus,
         currency: Currency,

@@ -480,7 +480,7 @@ wire_object! {
     /// Official schema: `agentic_checkout_webhook.EventDataOrder` (ACP 2026-04-17).
     pub struct EventDataOrder [tag "type" = "order"] {
         /// Unique identifier for the order
-        req id = "id": String,
+        req id = "id": OrderId,
         /// ID of the checkout session that created this order
         req checkout_session_id = "checkout_session_id": CheckoutSessionId,
         /// Human-readable order number for customer reference
@@ -509,7 +509,7 @@ wire_object! {
 impl EventDataOrder {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
-        id: impl Into<String>,
+        id: impl Into<OrderId>,
         checkout_session_id: impl Into<CheckoutSessionId>,
         permalink_url: url::Url,
         status: impl Into<String>,

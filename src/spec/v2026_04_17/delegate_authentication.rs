@@ -1440,7 +1440,7 @@ wire_object! {
     /// Official schema: `delegate_authentication.DelegateAuthenticationSessionBase` (ACP 2026-04-17).
     pub struct DelegateAuthenticationSession {
         /// Session ID for subsequent requests
-        req authentication_session_id = "authentication_session_id": String,
+        req authentication_session_id = "authentication_session_id": AuthenticationSessionId,
         /// Session status indicating current state and next action
         req status = "status": AuthenticationSessionStatus,
         /// `action`.
@@ -1451,7 +1451,7 @@ wire_object! {
 impl DelegateAuthenticationSession {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
-        authentication_session_id: impl Into<String>,
+        authentication_session_id: impl Into<AuthenticationSessionId>,
         status: AuthenticationSessionStatus,
     ) -> Self {
         Self {
@@ -1513,12 +1513,91 @@ pub(crate) static DELEGATE_AUTHENTICATION_SESSION_SHAPE: Shape = Shape::Object(O
 });
 
 wire_object! {
+    /// Object representing the current state of the authentication session.
+    ///
+    /// Official schema: `delegate_authentication.DelegateAuthenticationSession` (ACP 2026-04-17).
+    pub struct DelegateAuthenticationDelegateAuthenticationSession {
+        /// Session ID for subsequent requests
+        req authentication_session_id = "authentication_session_id": String,
+        /// Session status indicating current state and next action
+        req status = "status": AuthenticationSessionStatus,
+        /// `action`.
+        opt action = "action": Action,
+    }
+}
+
+impl DelegateAuthenticationDelegateAuthenticationSession {
+    /// Builds a value from its required fields; optional fields start empty.
+    pub fn new(
+        authentication_session_id: impl Into<String>,
+        status: AuthenticationSessionStatus,
+    ) -> Self {
+        Self {
+            authentication_session_id: authentication_session_id.into(),
+            status,
+            action: None,
+            extra: Extra::new(),
+        }
+    }
+}
+
+impl WireType for DelegateAuthenticationDelegateAuthenticationSession {
+    const SCHEMA_NAME: &'static str = "delegate_authentication.DelegateAuthenticationSession";
+    fn shape() -> &'static Shape {
+        &DELEGATE_AUTHENTICATION_DELEGATE_AUTHENTICATION_SESSION_SHAPE
+    }
+}
+
+pub(crate) static DELEGATE_AUTHENTICATION_DELEGATE_AUTHENTICATION_SESSION_SHAPE: Shape =
+    Shape::Object(ObjectShape {
+        name: "DelegateAuthenticationSession",
+        fields: &[
+            FieldShape {
+                name: "authentication_session_id",
+                required: true,
+                shape: &Shape::String(StringShape {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    format: None,
+                    values: None,
+                    constant: None,
+                    representation: None,
+                }),
+            },
+            FieldShape {
+                name: "status",
+                required: true,
+                shape: &Shape::String(StringShape {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    format: None,
+                    values: Some(AuthenticationSessionStatus::KNOWN),
+                    constant: None,
+                    representation: None,
+                }),
+            },
+            FieldShape {
+                name: "action",
+                required: false,
+                shape: &ACTION_SHAPE,
+            },
+        ],
+        additional: Additional::Forbidden,
+        any_of_required: &[],
+        conditionals: &[],
+        forbidden: &[],
+        min_properties: None,
+    });
+
+wire_object! {
     /// The session details including the final 3DS authentication result.
     ///
     /// Official schema: `delegate_authentication.DelegateAuthenticationSessionWithResult` (ACP 2026-04-17).
     pub struct DelegateAuthenticationSessionWithResult {
         /// Session ID for subsequent requests
-        req authentication_session_id = "authentication_session_id": String,
+        req authentication_session_id = "authentication_session_id": AuthenticationSessionId,
         /// Session status indicating current state and next action
         req status = "status": AuthenticationSessionStatus,
         /// `action`.
@@ -1531,7 +1610,7 @@ wire_object! {
 impl DelegateAuthenticationSessionWithResult {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
-        authentication_session_id: impl Into<String>,
+        authentication_session_id: impl Into<AuthenticationSessionId>,
         status: AuthenticationSessionStatus,
     ) -> Self {
         Self {

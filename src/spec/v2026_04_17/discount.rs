@@ -22,8 +22,8 @@ use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]
 use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 
+pub use super::agentic_checkout::AgenticCheckoutCheckoutSession;
 pub use super::agentic_checkout::AppliedDiscount;
-pub use super::agentic_checkout::CheckoutSession;
 pub use super::agentic_checkout::CheckoutSessionCreateRequest;
 pub use super::agentic_checkout::CheckoutSessionUpdateRequest;
 pub use super::agentic_checkout::Coupon;

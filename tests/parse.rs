@@ -1,0 +1,243 @@
+//! The parse API: lenient by default, lossless, precise JSONPath errors,
+
+#![allow(clippy::unwrap_used)]
+//! strict validation on request.
+
+mod common;
+
+use agentic_commerce::parse::{self, ParseErrorKind, StrictError};
+use agentic_commerce::schema::ViolationKind;
+use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
+    CheckoutSession, CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus,
+    FulfillmentOption,
+};
+use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::wire::Patch;
+use agentic_commerce::{registry, schema::WireType};
+use serde_json::{Value, json};
+
+fn session() -> Value {
+    json!({
+        "id": "cs_123",
+        "capabilities": {"payment": {"handlers": []}},
+        "status": "ready_for_payment",
+        "currency": "usd",
+        "line_items": [{
+            "id": "li_1",
+            "item": {"id": "sku_1"},
+            "quantity": 2,
+            "totals": [{"type": "subtotal", "display_text": "Subtotal", "amount": 3000}]
+        }],
+        "fulfillment_options": [{
+            "type": "shipping", "id": "ship_std", "title": "Standard",
+            "totals": [{"type": "total", "display_text": "Shipping", "amount": 500}]
+        }],
+        "totals": [{"type": "total", "display_text": "Total", "amount": 3500}],
+        "messages": [],
+        "links": [{"type": "terms_of_use", "url": "https://shop.example/terms"}]
+    })
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+#[test]
+fn a_valid_session_parses_strictly_and_round_trips() {
+    let v = session();
+    let s: CheckoutSession = parse::from_slice_strict(&bytes(&v)).unwrap();
+    assert_eq!(s.status, CheckoutStatus::ReadyForPayment);
+    assert_eq!(s.line_items[0].quantity, 2);
+    assert_eq!(s.totals[0].amount.minor_units(), 3500);
+    assert!(matches!(
+        s.fulfillment_options[0],
+        FulfillmentOption::Shipping(_)
+    ));
+    assert_eq!(parse::to_value(&s).unwrap(), v);
+}
+
+#[test]
+fn syntax_errors_and_trailing_garbage_are_syntax_errors() {
+    let mut trailing = bytes(&session());
+    trailing.extend_from_slice(b" x");
+    for input in [&b"{"[..], b"{\"id\": }", &trailing, b"\xff\xfe", b""] {
+        let e = parse::from_slice::<CheckoutSession>(input).unwrap_err();
+        assert!(matches!(e.kind, ParseErrorKind::Syntax { .. }), "{e:?}");
+        assert_eq!(e.path.to_string(), "$");
+    }
+}
+
+#[test]
+fn data_errors_carry_the_path_of_the_failing_value() {
+    let cases = [
+        (
+            "/line_items/0/quantity",
+            json!("two"),
+            "$.line_items[0].quantity",
+        ),
+        ("/currency", json!("dollars"), "$.currency"),
+        (
+            "/line_items/0/totals/0/amount",
+            json!(1.5),
+            "$.line_items[0].totals[0].amount",
+        ),
+        ("/links/0/url", json!("not a url"), "$.links[0].url"),
+        // Inside a tagged union variant, whose payload is buffered.
+        (
+            "/fulfillment_options/0/totals/0/amount",
+            json!("x"),
+            "$.fulfillment_options[0].totals[0].amount",
+        ),
+    ];
+    for (pointer, bad, path) in cases {
+        let mut v = session();
+        *v.pointer_mut(pointer).unwrap() = bad;
+        let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::Data);
+        assert_eq!(e.path.to_string(), path, "{e}");
+        assert!(!e.message.contains(" at line "), "{e}");
+    }
+    // A missing required member: the path it would have.
+    let mut v = session();
+    v["fulfillment_options"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("title");
+    let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
+    assert_eq!(e.path.to_string(), "$.fulfillment_options[0].title");
+}
+
+#[test]
+fn unknown_fields_enum_values_and_variants_are_kept() {
+    let mut v = session();
+    v["status"] = json!("awaiting_drone");
+    v["fulfillment_options"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "drone", "id": "d1", "eta": 5}));
+    v["line_items"][0]["item"]["color_hint"] = json!(["red"]);
+    v["new_top_level"] = json!({"a": null});
+    let s: CheckoutSession = parse::from_slice(&bytes(&v)).unwrap();
+    assert!(!s.status.is_known());
+    assert_eq!(s.status.as_str(), "awaiting_drone");
+    assert_eq!(s.fulfillment_options[1].kind(), "drone");
+    assert!(matches!(
+        s.fulfillment_options[1],
+        FulfillmentOption::Unknown(_)
+    ));
+    assert_eq!(
+        s.line_items[0].item.extra.get("color_hint"),
+        Some(&json!(["red"]))
+    );
+    assert_eq!(parse::to_value(&s).unwrap(), v);
+
+    // Strict validation reports each of them.
+    let StrictError::Violations(found) =
+        parse::from_slice_strict::<CheckoutSession>(&bytes(&v)).unwrap_err()
+    else {
+        panic!("expected violations")
+    };
+    let kinds: Vec<(String, ViolationKind)> =
+        found.iter().map(|x| (x.path.to_string(), x.kind)).collect();
+    assert!(kinds.contains(&("$.status".into(), ViolationKind::Enum)));
+    assert!(kinds.contains(&("$.fulfillment_options[1].type".into(), ViolationKind::OneOf)));
+    assert!(kinds.contains(&(
+        "$.line_items[0].item.color_hint".into(),
+        ViolationKind::AdditionalProperty
+    )));
+    assert!(kinds.contains(&("$.new_top_level".into(), ViolationKind::AdditionalProperty)));
+}
+
+#[test]
+fn null_for_an_optional_member_is_kept_and_reported_strictly() {
+    let mut v = session();
+    v["buyer"] = Value::Null;
+    let s: CheckoutSession = parse::from_slice(&bytes(&v)).unwrap();
+    assert!(s.buyer.is_none());
+    assert_eq!(parse::to_value(&s).unwrap(), v);
+    let e = parse::from_slice_strict::<CheckoutSession>(&bytes(&v)).unwrap_err();
+    assert_eq!(e.violations()[0].path.to_string(), "$.buyer");
+    assert_eq!(e.violations()[0].kind, ViolationKind::Type);
+}
+
+#[test]
+fn update_requests_tell_absent_from_null_idem_16() {
+    let r: CheckoutSessionUpdateRequest =
+        parse::from_str(r#"{"buyer": null, "line_items": [{"id": "sku_2"}]}"#).unwrap();
+    assert_eq!(r.buyer, Patch::Null);
+    assert!(matches!(r.line_items, Patch::Set(ref items) if items[0].id == "sku_2"));
+    assert_eq!(r.fulfillment_details, Patch::Absent);
+    let out = parse::to_value(&r).unwrap();
+    assert_eq!(out, json!({"buyer": null, "line_items": [{"id": "sku_2"}]}));
+}
+
+#[test]
+fn duplicate_members_are_rejected() {
+    for body in [
+        r#"{"line_items": [], "line_items": [], "currency": "usd", "capabilities": {}}"#,
+        r#"{"x": 1, "x": 2, "line_items": [], "currency": "usd", "capabilities": {}}"#,
+    ] {
+        let e = parse::from_str::<CheckoutSessionCreateRequest>(body).unwrap_err();
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+}
+
+#[test]
+fn card_data_never_reaches_debug_dp_19() {
+    let body = json!({
+        "payment_method": {
+            "type": "card", "card_number_type": "fpan", "number": "4242424242424242",
+            "cvc": "987", "display_card_funding_type": "credit", "metadata": {}
+        },
+        "allowance": {
+            "reason": "one_time", "max_amount": 2000, "currency": "usd",
+            "checkout_session_id": "cs_1", "merchant_id": "m_1",
+            "expires_at": "2026-04-17T12:00:00Z"
+        },
+        "risk_signals": [],
+        "metadata": {}
+    });
+    let r: DelegatePaymentRequest = parse::from_slice_strict(&bytes(&body)).unwrap();
+    let debug = format!("{r:?}");
+    assert!(
+        !debug.contains("4242424242424242") && !debug.contains("987"),
+        "{debug}"
+    );
+    assert!(debug.contains("[REDACTED]"));
+    assert_eq!(r.payment_method.number.expose(), "4242424242424242");
+    assert_eq!(parse::to_value(&r).unwrap(), body);
+}
+
+#[test]
+fn the_registry_names_every_official_type() {
+    let types = registry::types();
+    assert_eq!(
+        types.len(),
+        146,
+        "140 JSON Schema defs + 3 webhook components + 3 OpenAPI bodies"
+    );
+    for name in [
+        "agentic_checkout.CheckoutSession",
+        "delegate_payment.Error",
+        "feed.Product",
+        "cart.Cart",
+        "discount.coupon",
+        "extension.extension_identifier",
+        "agentic_checkout_webhook.WebhookEvent",
+    ] {
+        assert!(registry::lookup(name).is_some(), "{name}");
+    }
+    assert!(registry::lookup("agentic_checkout.Nope").is_none());
+    assert!(registry::lookup("nodot").is_none());
+    let mut names: Vec<String> = types
+        .iter()
+        .map(registry::TypeEntry::qualified_name)
+        .collect();
+    let sorted = names.clone();
+    names.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(
+        CheckoutSession::SCHEMA_NAME,
+        "agentic_checkout.CheckoutSessionBase"
+    );
+}
