@@ -5,6 +5,7 @@
 
 mod args;
 mod canonical_cmd;
+mod conformance_cmd;
 mod idempotency_cmd;
 mod models_cmd;
 mod trust_cmd;
@@ -24,6 +25,9 @@ commands:
   webhook-verify --secret S [--secret S2 ...] --header H --now T [--tolerance SECS]
   allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR --now RFC3339
   negotiate-version --supported <v,..> [--requested <v>]
+  conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
+              [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+                                               check an ACP merchant over HTTP (exit 1: a MUST failed)
 ";
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         "webhook-verify" => trust_cmd::webhook_verify(rest),
         "allowance-check" => trust_cmd::allowance_check(rest),
         "negotiate-version" => version_cmd::negotiate_version(rest),
+        "conformance" => conformance_cmd::conformance(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             ExitCode::SUCCESS
