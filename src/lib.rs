@@ -167,12 +167,16 @@
 
 pub mod allowance;
 pub mod canonical;
+pub mod discovery;
+pub mod extensions;
 pub mod headers;
 pub mod idempotency;
 pub mod json_path;
+pub mod negotiation;
 pub mod parse;
 pub mod primitives;
 pub mod registry;
+pub mod rules;
 pub mod schema;
 pub mod signature;
 pub mod spec;

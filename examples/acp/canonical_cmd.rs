@@ -14,15 +14,9 @@ use agentic_commerce::canonical::{self, CanonicalJsonError};
 use crate::args::{Args, read_stdin};
 
 pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
-    if let Err(message) = Args::parse(args, &[]).and_then(|parsed| parsed.only(&[])) {
-        return crate::usage_error(&message);
-    }
-    let input = match read_stdin() {
+    let input = match stdin_without_flags(args) {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("acp: {message}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match canonical::canonicalize(&input) {
         Ok(bytes) => {
@@ -43,8 +37,20 @@ pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
     }
 }
 
+/// Standard input of a command that takes no flags; the exit code to return
+/// when there are flags (2) or stdin cannot be read (1).
+pub(crate) fn stdin_without_flags(args: &[String]) -> Result<Vec<u8>, ExitCode> {
+    if let Err(message) = Args::parse(args, &[]).and_then(|parsed| parsed.only(&[])) {
+        return Err(crate::usage_error(&message));
+    }
+    read_stdin().map_err(|message| {
+        eprintln!("acp: {message}");
+        ExitCode::FAILURE
+    })
+}
+
 /// The ACP error object for a canonicalization failure.
-fn error_object(error: &CanonicalJsonError) -> serde_json::Value {
+pub(crate) fn error_object(error: &CanonicalJsonError) -> serde_json::Value {
     let mut object = serde_json::Map::new();
     object.insert("type".into(), "invalid_request".into());
     object.insert("code".into(), error.code().into());

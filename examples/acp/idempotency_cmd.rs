@@ -11,18 +11,10 @@ use std::process::ExitCode;
 
 use agentic_commerce::idempotency::Fingerprint;
 
-use crate::args::{Args, read_stdin};
-
 pub(crate) fn fingerprint(args: &[String]) -> ExitCode {
-    if let Err(message) = Args::parse(args, &[]).and_then(|parsed| parsed.only(&[])) {
-        return crate::usage_error(&message);
-    }
-    let input = match read_stdin() {
+    let input = match crate::canonical_cmd::stdin_without_flags(args) {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("acp: {message}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match Fingerprint::of_json(&input) {
         Ok(fingerprint) => {
@@ -30,14 +22,7 @@ pub(crate) fn fingerprint(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            let mut object = serde_json::Map::new();
-            object.insert("type".into(), "invalid_request".into());
-            object.insert("code".into(), error.code().into());
-            object.insert("message".into(), error.to_string().into());
-            if let Some(path) = error.path() {
-                object.insert("param".into(), path.into());
-            }
-            println!("{}", serde_json::Value::Object(object));
+            println!("{}", crate::canonical_cmd::error_object(&error));
             ExitCode::FAILURE
         }
     }
