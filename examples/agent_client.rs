@@ -38,30 +38,58 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const VALUED: &[&str] = &[
-    "merchant-url", "vault-url", "api-key", "vault-api-key", "signing-secret", "webhook-secret",
-    "webhook-addr", "item", "database-url",
+    "merchant-url",
+    "vault-url",
+    "api-key",
+    "vault-api-key",
+    "signing-secret",
+    "webhook-secret",
+    "webhook-addr",
+    "item",
+    "database-url",
 ];
 
 async fn run(flags: &flags::Flags) -> Result<(), String> {
-    let signing_secret = flags.get("signing-secret", "ACP_SIGNING_SECRET").unwrap_or_else(|| app::DEV_SIGNING_SECRET.to_owned());
-    let webhook_secret = flags.get("webhook-secret", "ACP_WEBHOOK_SECRET").unwrap_or_else(|| app::DEV_WEBHOOK_SECRET.to_owned());
+    let signing_secret = flags
+        .get("signing-secret", "ACP_SIGNING_SECRET")
+        .unwrap_or_else(|| app::DEV_SIGNING_SECRET.to_owned());
+    let webhook_secret = flags
+        .get("webhook-secret", "ACP_WEBHOOK_SECRET")
+        .unwrap_or_else(|| app::DEV_WEBHOOK_SECRET.to_owned());
     let webhook_addr: SocketAddr = if flags.has("spawn") {
         "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?
     } else {
-        flags.get("webhook-addr", "ACP_WEBHOOK_ADDR").unwrap_or_else(|| "127.0.0.1:9090".to_owned()).parse().map_err(|e| format!("--webhook-addr: {e}"))?
+        flags
+            .get("webhook-addr", "ACP_WEBHOOK_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:9090".to_owned())
+            .parse()
+            .map_err(|e| format!("--webhook-addr: {e}"))?
     };
-    let (hook_addr, mut webhooks) = agent::spawn_webhook_receiver(webhook_addr, webhook_secret.as_bytes()).await?;
+    let (hook_addr, mut webhooks) =
+        agent::spawn_webhook_receiver(webhook_addr, webhook_secret.as_bytes()).await?;
     println!("webhook receiver: http://{hook_addr}/webhooks/acp");
 
     let mut config = agent::PurchaseConfig {
-        merchant_url: flags.get("merchant-url", "ACP_MERCHANT_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
-        merchant_api_key: flags.get("api-key", "ACP_API_KEY").unwrap_or_else(|| app::DEV_API_KEY.to_owned()),
-        vault_url: flags.get("vault-url", "ACP_VAULT_URL").unwrap_or_else(|| "http://127.0.0.1:8081".to_owned()),
-        vault_api_key: flags.get("vault-api-key", "VAULT_API_KEY").unwrap_or_else(|| vault::DEV_AGENT_KEY.to_owned()),
+        merchant_url: flags
+            .get("merchant-url", "ACP_MERCHANT_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+        merchant_api_key: flags
+            .get("api-key", "ACP_API_KEY")
+            .unwrap_or_else(|| app::DEV_API_KEY.to_owned()),
+        vault_url: flags
+            .get("vault-url", "ACP_VAULT_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned()),
+        vault_api_key: flags
+            .get("vault-api-key", "VAULT_API_KEY")
+            .unwrap_or_else(|| vault::DEV_AGENT_KEY.to_owned()),
         signing_secret: signing_secret.clone().into_bytes(),
         items: match flags.get("item", "ACP_ITEM") {
             Some(item) => vec![item],
-            None => vec!["var_mug_pine".to_owned(), "var_mug_pine".to_owned(), "var_guide_epub".to_owned()],
+            None => vec![
+                "var_mug_pine".to_owned(),
+                "var_mug_pine".to_owned(),
+                "var_guide_epub".to_owned(),
+            ],
         },
         coupon: Some(checkout::COUPON.0.to_owned()),
     };
@@ -83,7 +111,14 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             ..app::Config::default()
         };
         let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
-        println!("spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})", if database_url.is_some() { "PostgreSQL" } else { "in memory" });
+        println!(
+            "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
+            if database_url.is_some() {
+                "PostgreSQL"
+            } else {
+                "in memory"
+            }
+        );
         config.merchant_url = format!("http://{merchant_addr}");
         config.vault_url = format!("http://{vault_addr}");
     }
@@ -91,9 +126,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;
     println!(
         "webhook: {} for order {} ({}), Merchant-Signature verified",
-        hook.event.kind,
-        hook.event.data.id,
-        hook.event.data.status
+        hook.event.kind, hook.event.data.id, hook.event.data.status
     );
     println!("statuses: {}", purchase.statuses.join(" -> "));
     Ok(())

@@ -34,8 +34,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const VALUED: &[&str] = &[
-    "addr", "api-key", "catalog", "merchant-id", "webhook-url", "webhook-secret", "signing-secret",
-    "psp-url", "psp-api-key", "database-url", "public-url", "latency-ms",
+    "addr",
+    "api-key",
+    "catalog",
+    "merchant-id",
+    "webhook-url",
+    "webhook-secret",
+    "signing-secret",
+    "psp-url",
+    "psp-api-key",
+    "database-url",
+    "public-url",
+    "latency-ms",
 ];
 
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
@@ -72,14 +82,16 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
     config.database_url = flags.get("database-url", "DATABASE_URL");
     config.public_url = flags.get("public-url", "ACP_PUBLIC_URL");
     if let Some(v) = flags.get("latency-ms", "ACP_LATENCY_MS") {
-        config.latency = Duration::from_millis(v.parse().map_err(|e| format!("--latency-ms: {e}"))?);
+        config.latency =
+            Duration::from_millis(v.parse().map_err(|e| format!("--latency-ms: {e}"))?);
     }
     Ok((addr, config))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let parsed = flags::Flags::parse(std::env::args().skip(1), VALUED, &["no-signatures"]).and_then(|f| config(&f));
+    let parsed = flags::Flags::parse(std::env::args().skip(1), VALUED, &["no-signatures"])
+        .and_then(|f| config(&f));
     let (addr, config) = match parsed {
         Ok(x) => x,
         Err(e) => {

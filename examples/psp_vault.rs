@@ -44,8 +44,15 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), Stri
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let valued = ["addr", "api-key", "merchant-api-key", "signing-secret", "database-url"];
-    let parsed = flags::Flags::parse(std::env::args().skip(1), &valued, &[]).and_then(|f| config(&f));
+    let valued = [
+        "addr",
+        "api-key",
+        "merchant-api-key",
+        "signing-secret",
+        "database-url",
+    ];
+    let parsed =
+        flags::Flags::parse(std::env::args().skip(1), &valued, &[]).and_then(|f| config(&f));
     let (addr, config) = match parsed {
         Ok(x) => x,
         Err(e) => {

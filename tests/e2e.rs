@@ -6,7 +6,10 @@
 use std::time::Duration;
 
 use agentic_commerce::parse;
-use agentic_commerce::spec::v2026_04_17::agentic_checkout::{CheckoutSession, CheckoutSessionWithOrder};
+use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
+    CheckoutSession, CheckoutSessionWithOrder, DiscoveryResponse, Error,
+};
+use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
 use agentic_commerce::webhook::{self, WebhookSecret};
 use serde_json::{Value, json};
 
@@ -23,13 +26,24 @@ fn no_latency() -> Duration {
 }
 
 fn total(session: &Value, kind: &str) -> i64 {
-    session["totals"].as_array().unwrap().iter().find(|t| t["type"] == kind).map_or(0, |t| t["amount"].as_i64().unwrap())
+    session["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == kind)
+        .map_or(0, |t| t["amount"].as_i64().unwrap())
 }
 
 fn assert_error(exchange: &Exchange, status: u16, code: &str) {
     assert_eq!(exchange.status, status, "{}", exchange.body);
-    assert_eq!(exchange.body["type"].as_str().is_some(), true, "{}", exchange.body);
+    assert_eq!(
+        exchange.body["type"], "invalid_request",
+        "{}",
+        exchange.body
+    );
     assert_eq!(exchange.body["code"], code, "{}", exchange.body);
+    // Every protocol error is a schema-valid ACP `Error` (CHK-09 for `param`).
+    parse::from_value_strict::<Error>(&exchange.body).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,12 +51,19 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     let mut w = world(None, no_latency()).await;
     let mut log = Vec::new();
     let purchase = agent::run_purchase(
-        &w.purchase(&["var_mug_pine", "var_mug_pine", "var_guide_epub"], Some("WELCOME10")),
+        &w.purchase(
+            &["var_mug_pine", "var_mug_pine", "var_guide_epub"],
+            Some("WELCOME10"),
+        ),
         &mut |line| log.push(line),
     )
     .await
     .unwrap();
-    assert_eq!(purchase.statuses, ["incomplete", "ready_for_payment", "completed"], "{log:#?}");
+    assert_eq!(
+        purchase.statuses,
+        ["incomplete", "ready_for_payment", "completed"],
+        "{log:#?}"
+    );
 
     // Create: 201, a schema-valid session (CHK-04), two mugs grouped into one line.
     let created = purchase.created.as_ref().unwrap();
@@ -51,7 +72,10 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     assert_eq!(created.body["line_items"][0]["quantity"], 2);
     assert_eq!(created.body["line_items"][0]["unit_amount"], 1800);
     // The intersection of the agent's and the merchant's interventions.
-    assert_eq!(created.body["capabilities"]["interventions"]["supported"], json!(["3ds"]));
+    assert_eq!(
+        created.body["capabilities"]["interventions"]["supported"],
+        json!(["3ds"])
+    );
 
     // IDEM-08/09: the retried create is the same response, marked as a replay.
     let replayed = purchase.replayed.as_ref().unwrap();
@@ -75,21 +99,39 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     let order = &done["order"];
     assert!(order["id"].as_str().unwrap().starts_with("ord_"));
     assert_eq!(order["checkout_session_id"], session_id);
-    assert!(order["permalink_url"].as_str().unwrap().starts_with(&w.merchant));
+    assert!(
+        order["permalink_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&w.merchant)
+    );
     assert!(purchase.token.starts_with("vt_"));
 
     // Retrieve shows the same completed session.
-    let fetched = w.client().get(&format!("/checkout_sessions/{session_id}")).await.unwrap();
+    let fetched = w
+        .client()
+        .get(&format!("/checkout_sessions/{session_id}"))
+        .await
+        .unwrap();
     assert_eq!(fetched.status, 200);
+    assert!(
+        fetched
+            .header("request-id")
+            .is_some_and(|r| r.starts_with("req_")),
+        "HDR-04"
+    );
     assert_eq!(fetched.body, *done);
 
     // WH-01, WH-06, WH-07: the order webhook arrives signed, verified and typed.
-    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10)).await.unwrap();
+    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(hook.event.kind, "order_create");
     assert_eq!(hook.event.data.id, order["id"].as_str().unwrap());
     assert_eq!(hook.event.data.checkout_session_id.as_str(), session_id);
     assert_eq!(hook.event.data.status, "created");
     assert_eq!(hook.raw["data"]["type"], "order");
+    parse::from_value_strict::<WebhookEvent>(&hook.raw).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,11 +140,21 @@ async fn chk_12_13_15_three_ds_required_then_completed_with_authentication_resul
     let c = w.client();
     let created = create(&c, &["var_tent_2p"]).await;
     let id = created.body["id"].as_str().unwrap().to_owned();
-    let updated = c.post(&format!("/checkout_sessions/{id}"), &ship_update(&["var_tent_2p"], "ship_express"), &key("u")).await.unwrap();
+    let updated = c
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &ship_update(&["var_tent_2p"], "ship_express"),
+            &key("u"),
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.status, 200, "{}", updated.body);
     // 64900 + 8.25 % tax + 1500 express ≥ the 3DS threshold, and the agent supports 3ds.
     assert_eq!(updated.body["status"], "authentication_required");
-    assert!(updated.body["authentication_metadata"].is_object(), "CHK-13");
+    assert!(
+        updated.body["authentication_metadata"].is_object(),
+        "CHK-13"
+    );
     parse::from_value_strict::<CheckoutSession>(&updated.body).unwrap();
     let amount = agent::total_of(&updated.body);
     assert_eq!(amount, 64900 + 5354 + 1500);
@@ -126,10 +178,23 @@ async fn chk_24_three_ds_without_agent_support_escalates() {
     let c = w.client();
     let mut body = harness::create_body(&["var_tent_2p"]);
     body["capabilities"] = json!({});
-    let created = c.post("/checkout_sessions", &body, &key("c")).await.unwrap();
-    assert_eq!(created.body["capabilities"]["interventions"]["supported"], json!([]));
+    let created = c
+        .post("/checkout_sessions", &body, &key("c"))
+        .await
+        .unwrap();
+    assert_eq!(
+        created.body["capabilities"]["interventions"]["supported"],
+        json!([])
+    );
     let id = created.body["id"].as_str().unwrap();
-    let updated = c.post(&format!("/checkout_sessions/{id}"), &ship_update(&["var_tent_2p"], "ship_standard"), &key("u")).await.unwrap();
+    let updated = c
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &ship_update(&["var_tent_2p"], "ship_standard"),
+            &key("u"),
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.body["status"], "requires_escalation");
 }
 
@@ -154,7 +219,8 @@ async fn idem_08_09_replay_is_byte_identical_with_replayed_header_and_no_second_
     let k = key("replay");
     let first = c.post("/checkout_sessions", &body, &k).await.unwrap();
     // Key order and whitespace do not matter (IDEM-05): send the same JSON re-serialized.
-    let reordered: Value = serde_json::from_str(&serde_json::to_string_pretty(&body).unwrap()).unwrap();
+    let reordered: Value =
+        serde_json::from_str(&serde_json::to_string_pretty(&body).unwrap()).unwrap();
     let second = c.post("/checkout_sessions", &reordered, &k).await.unwrap();
     assert_eq!(first.status, 201);
     assert_eq!(second.status, 201);
@@ -168,28 +234,52 @@ async fn idem_11_same_key_different_body_is_422() {
     let w = world(None, no_latency()).await;
     let c = w.client();
     let k = key("conflict");
-    let first = c.post("/checkout_sessions", &harness::create_body(&["var_mug_pine"]), &k).await.unwrap();
+    let first = c
+        .post(
+            "/checkout_sessions",
+            &harness::create_body(&["var_mug_pine"]),
+            &k,
+        )
+        .await
+        .unwrap();
     assert_eq!(first.status, 201);
-    let other = c.post("/checkout_sessions", &harness::create_body(&["var_guide_epub"]), &k).await.unwrap();
+    let other = c
+        .post(
+            "/checkout_sessions",
+            &harness::create_body(&["var_guide_epub"]),
+            &k,
+        )
+        .await
+        .unwrap();
     assert_error(&other, 422, "idempotency_conflict");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_12_same_key_concurrently_runs_once_and_the_other_gets_409() {
     let w = world(None, Duration::from_millis(400)).await;
-    let (a, b) = (w.client(), w.client());
+    let (first_client, second_client) = (w.client(), w.client());
     let body = harness::create_body(&["var_mug_pine"]);
-    let k = key("race");
-    let (x, y) = tokio::join!(a.post("/checkout_sessions", &body, &k), b.post("/checkout_sessions", &body, &k));
-    let (x, y) = (x.unwrap(), y.unwrap());
-    let mut statuses = [x.status, y.status];
+    let race_key = key("race");
+    let (left, right) = tokio::join!(
+        first_client.post("/checkout_sessions", &body, &race_key),
+        second_client.post("/checkout_sessions", &body, &race_key)
+    );
+    let (left, right) = (left.unwrap(), right.unwrap());
+    let mut statuses = [left.status, right.status];
     statuses.sort_unstable();
-    assert_eq!(statuses, [201, 409], "{} / {}", x.body, y.body);
-    let (winner, loser) = if x.status == 201 { (&x, &y) } else { (&y, &x) };
+    assert_eq!(statuses, [201, 409], "{} / {}", left.body, right.body);
+    let (winner, loser) = if left.status == 201 {
+        (&left, &right)
+    } else {
+        (&right, &left)
+    };
     assert_eq!(loser.body["code"], "idempotency_in_flight");
     assert_eq!(loser.header("retry-after"), Some("1"));
     // After the first finished, the retry is a replay of the one execution.
-    let retry = a.post("/checkout_sessions", &body, &k).await.unwrap();
+    let retry = first_client
+        .post("/checkout_sessions", &body, &race_key)
+        .await
+        .unwrap();
     assert_eq!(retry.raw, winner.raw);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 }
@@ -199,12 +289,23 @@ async fn ver_01_03_05_missing_or_unsupported_api_version_is_400_with_supported_v
     let w = world(None, no_latency()).await;
     let http = reqwest::Client::new();
     let url = format!("{}/checkout_sessions/cs_x", w.merchant);
-    let missing = agent::send(http.get(&url).bearer_auth(ex::app::DEV_API_KEY)).await.unwrap();
+    let missing = agent::send(http.get(&url).bearer_auth(ex::app::DEV_API_KEY))
+        .await
+        .unwrap();
     assert_error(&missing, 400, "missing_api_version");
     assert_eq!(missing.body["supported_versions"], json!(["2026-04-17"]));
-    let unsupported = agent::send(http.get(&url).bearer_auth(ex::app::DEV_API_KEY).header("api-version", "2025-09-29")).await.unwrap();
+    let unsupported = agent::send(
+        http.get(&url)
+            .bearer_auth(ex::app::DEV_API_KEY)
+            .header("api-version", "2025-09-29"),
+    )
+    .await
+    .unwrap();
     assert_error(&unsupported, 400, "unsupported_api_version");
-    assert_eq!(unsupported.body["supported_versions"], json!(["2026-04-17"]));
+    assert_eq!(
+        unsupported.body["supported_versions"],
+        json!(["2026-04-17"])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,16 +313,27 @@ async fn sig_04_bad_or_missing_signature_is_401() {
     let w = world(None, no_latency()).await;
     let body = harness::create_body(&["var_mug_pine"]);
     // Signed with another secret.
-    let wrong = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
-    let answer = wrong.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
+    let wrong =
+        agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
+    let answer = wrong
+        .post("/checkout_sessions", &body, &key("sig"))
+        .await
+        .unwrap();
     assert_error(&answer, 401, "invalid_signature");
     // Not signed at all.
     let unsigned = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
-    let answer = unsigned.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
+    let answer = unsigned
+        .post("/checkout_sessions", &body, &key("sig"))
+        .await
+        .unwrap();
     assert_error(&answer, 401, "invalid_signature");
     // A wrong API key.
-    let stranger = agent::AcpClient::new(&w.merchant, "wrong-key", Some(harness::SIGNING_SECRET)).unwrap();
-    let answer = stranger.post("/checkout_sessions", &body, &key("sig")).await.unwrap();
+    let stranger =
+        agent::AcpClient::new(&w.merchant, "wrong-key", Some(harness::SIGNING_SECRET)).unwrap();
+    let answer = stranger
+        .post("/checkout_sessions", &body, &key("sig"))
+        .await
+        .unwrap();
     assert_error(&answer, 401, "unauthorized");
 }
 
@@ -232,13 +344,29 @@ async fn chk_16_17_cancel_open_session_then_cancel_after_complete_is_405() {
     let open = create(&c, &["var_guide_epub"]).await;
     let id = open.body["id"].as_str().unwrap();
     let intent = json!({"intent_trace": {"reason_code": "price_sensitivity", "trace_summary": "too expensive"}});
-    let canceled = c.post(&format!("/checkout_sessions/{id}/cancel"), &intent, &key("x")).await.unwrap();
+    let canceled = c
+        .post(
+            &format!("/checkout_sessions/{id}/cancel"),
+            &intent,
+            &key("x"),
+        )
+        .await
+        .unwrap();
     assert_eq!(canceled.status, 200, "{}", canceled.body);
     assert_eq!(canceled.body["status"], "canceled");
 
-    let purchase = agent::run_purchase(&w.purchase(&["var_guide_epub"], None), &mut |_| {}).await.unwrap();
+    let purchase = agent::run_purchase(&w.purchase(&["var_guide_epub"], None), &mut |_| {})
+        .await
+        .unwrap();
     let id = purchase.completed["id"].as_str().unwrap();
-    let again = c.post(&format!("/checkout_sessions/{id}/cancel"), &json!({}), &key("x")).await.unwrap();
+    let again = c
+        .post(
+            &format!("/checkout_sessions/{id}/cancel"),
+            &json!({}),
+            &key("x"),
+        )
+        .await
+        .unwrap();
     assert_error(&again, 405, "invalid_state");
 }
 
@@ -246,8 +374,19 @@ async fn chk_16_17_cancel_open_session_then_cancel_after_complete_is_405() {
 async fn chk_18_unknown_session_is_404() {
     let w = world(None, no_latency()).await;
     let c = w.client();
-    assert_error(&c.get("/checkout_sessions/cs_nope").await.unwrap(), 404, "not_found");
-    let update = c.post("/checkout_sessions/cs_nope", &json!({"coupons": []}), &key("u")).await.unwrap();
+    assert_error(
+        &c.get("/checkout_sessions/cs_nope").await.unwrap(),
+        404,
+        "not_found",
+    );
+    let update = c
+        .post(
+            "/checkout_sessions/cs_nope",
+            &json!({"coupons": []}),
+            &key("u"),
+        )
+        .await
+        .unwrap();
     assert_error(&update, 404, "not_found");
 }
 
@@ -266,7 +405,10 @@ async fn chk_09_malformed_json_and_bad_fields_are_400_with_a_jsonpath_param() {
 
     let mut body = harness::create_body(&["var_mug_pine"]);
     body["line_items"][0]["id"] = json!(42);
-    let answer = c.post("/checkout_sessions", &body, &key("bad")).await.unwrap();
+    let answer = c
+        .post("/checkout_sessions", &body, &key("bad"))
+        .await
+        .unwrap();
     assert_error(&answer, 400, "invalid");
     assert_eq!(answer.body["param"], "$.line_items[0].id");
 }
@@ -277,9 +419,19 @@ async fn chk_06_unknown_fulfillment_option_is_400_with_param() {
     let c = w.client();
     let created = create(&c, &["var_mug_pine"]).await;
     let id = created.body["id"].as_str().unwrap();
-    let answer = c.post(&format!("/checkout_sessions/{id}"), &ship_update(&["var_mug_pine"], "ship_by_zeppelin"), &key("u")).await.unwrap();
+    let answer = c
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &ship_update(&["var_mug_pine"], "ship_by_zeppelin"),
+            &key("u"),
+        )
+        .await
+        .unwrap();
     assert_error(&answer, 400, "invalid");
-    assert_eq!(answer.body["param"], "$.selected_fulfillment_options[0].option_id");
+    assert_eq!(
+        answer.body["param"],
+        "$.selected_fulfillment_options[0].option_id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,8 +446,15 @@ async fn chk_19_out_of_stock_is_a_message_on_a_200_session() {
 /// Creates a ready session for one digital item and returns (id, total).
 async fn ready_session(w: &World) -> (String, i64) {
     let created = create(&w.client(), &["var_guide_epub"]).await;
-    assert_eq!(created.body["status"], "ready_for_payment", "{}", created.body);
-    (created.body["id"].as_str().unwrap().to_owned(), agent::total_of(&created.body))
+    assert_eq!(
+        created.body["status"], "ready_for_payment",
+        "{}",
+        created.body
+    );
+    (
+        created.body["id"].as_str().unwrap().to_owned(),
+        agent::total_of(&created.body),
+    )
 }
 
 async fn charge(w: &World, token: &str, amount: i64, session: &str) -> Exchange {
@@ -327,7 +486,15 @@ async fn dp_03_11_token_over_amount_reused_or_for_another_session_is_rejected() 
     // Through the merchant: paying a second session with the used token is declined on a 200
     // session (CHK-19) that stays payable.
     let (second, _) = ready_session(&w).await;
-    let declined = w.client().post(&format!("/checkout_sessions/{second}/complete"), &pay(&token), &key("c")).await.unwrap();
+    let declined = w
+        .client()
+        .post(
+            &format!("/checkout_sessions/{second}/complete"),
+            &pay(&token),
+            &key("c"),
+        )
+        .await
+        .unwrap();
     assert_eq!(declined.status, 200, "{}", declined.body);
     assert_eq!(declined.body["status"], "ready_for_payment");
     assert_eq!(declined.body["messages"][0]["code"], "payment_declined");
@@ -338,8 +505,18 @@ async fn dp_04_expired_token_is_rejected() {
     let w = world(None, no_latency()).await;
     let (id, amount) = ready_session(&w).await;
     // Already expired at issue time: the vault refuses to mint it.
-    let body = agent::delegate_request("4242424242424242", amount, &id, "trailhead_outfitters", &in_seconds(-1));
-    let refused = w.vault_client().post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
+    let body = agent::delegate_request(
+        "4242424242424242",
+        amount,
+        &id,
+        "trailhead_outfitters",
+        &in_seconds(-1),
+    );
+    let refused = w
+        .vault_client()
+        .post("/agentic_commerce/delegate_payment", &body, &key("dp"))
+        .await
+        .unwrap();
     assert_error(&refused, 400, "invalid");
     assert_eq!(refused.body["param"], "$.allowance.expires_at");
     // Expires between issue and charge.
@@ -353,13 +530,26 @@ async fn dp_04_expired_token_is_rejected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dp_invalid_card_and_unsigned_delegate_payment_are_rejected() {
     let w = world(None, no_latency()).await;
-    let body = agent::delegate_request("4242424242424241", 100, "cs_1", "trailhead_outfitters", &in_seconds(60));
-    let bad = w.vault_client().post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
+    let body = agent::delegate_request(
+        "4242424242424241",
+        100,
+        "cs_1",
+        "trailhead_outfitters",
+        &in_seconds(60),
+    );
+    let bad = w
+        .vault_client()
+        .post("/agentic_commerce/delegate_payment", &body, &key("dp"))
+        .await
+        .unwrap();
     assert_error(&bad, 400, "invalid_card");
     assert_eq!(bad.body["param"], "$.payment_method.number");
     // SIG-01: delegate_payment must be signed.
     let unsigned = agent::AcpClient::new(&w.vault, ex::vault::DEV_AGENT_KEY, None).unwrap();
-    let answer = unsigned.post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
+    let answer = unsigned
+        .post("/agentic_commerce/delegate_payment", &body, &key("dp"))
+        .await
+        .unwrap();
     assert_error(&answer, 401, "invalid_signature");
 }
 
@@ -370,10 +560,28 @@ async fn wh_05_receiver_rejects_a_bad_merchant_signature() {
     let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap();
     let forged = webhook::sign(&WebhookSecret::new(b"guess".to_vec()).unwrap(), now, body);
     let http = reqwest::Client::new();
-    let answer = agent::send(http.post(&w.hook_url).header("merchant-signature", forged).header("content-type", "application/json").body(body.to_vec())).await.unwrap();
+    let answer = agent::send(
+        http.post(&w.hook_url)
+            .header("merchant-signature", forged)
+            .header("content-type", "application/json")
+            .body(body.to_vec()),
+    )
+    .await
+    .unwrap();
     assert_error(&answer, 401, "invalid_signature");
-    let good = webhook::sign(&WebhookSecret::new(harness::WEBHOOK_SECRET.to_vec()).unwrap(), now, body);
-    let answer = agent::send(http.post(&w.hook_url).header("merchant-signature", good).header("content-type", "application/json").body(body.to_vec())).await.unwrap();
+    let good = webhook::sign(
+        &WebhookSecret::new(harness::WEBHOOK_SECRET.to_vec()).unwrap(),
+        now,
+        body,
+    );
+    let answer = agent::send(
+        http.post(&w.hook_url)
+            .header("merchant-signature", good)
+            .header("content-type", "application/json")
+            .body(body.to_vec()),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body, json!({"received": true}));
 }
@@ -381,8 +589,15 @@ async fn wh_05_receiver_rejects_a_bad_merchant_signature() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_document_is_served() {
     let w = world(None, no_latency()).await;
-    let doc = agent::send(reqwest::Client::new().get(format!("{}/.well-known/acp.json", w.merchant))).await.unwrap();
+    let doc =
+        agent::send(reqwest::Client::new().get(format!("{}/.well-known/acp.json", w.merchant)))
+            .await
+            .unwrap();
     assert_eq!(doc.status, 200);
-    assert_eq!(doc.body["protocol"]["supported_versions"], json!(["2026-04-17"]));
+    assert_eq!(
+        doc.body["protocol"]["supported_versions"],
+        json!(["2026-04-17"])
+    );
     assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
+    parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use agentic_commerce::headers::IdempotencyKey;
 use agentic_commerce::idempotency::{
-    Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope, IdempotencyStore,
-    StoredResponse,
+    Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
+    IdempotencyStore, StoredResponse,
 };
 use serde_json::json;
 
@@ -22,9 +22,11 @@ mod ex;
 #[path = "e2e_support/harness.rs"]
 mod harness;
 
-use ex::{agent, app};
 use ex::postgres::{PgIdempotencyStore, PgPool, load_document};
-use harness::{client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world};
+use ex::{agent, app};
+use harness::{
+    client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world,
+};
 
 /// The database URL, or `None` after printing why the test is skipped.
 async fn database(test: &str) -> Option<String> {
@@ -33,10 +35,14 @@ async fn database(test: &str) -> Option<String> {
         return None;
     };
     let probe = url.clone();
-    let reachable = tokio::task::spawn_blocking(move || PgPool::connect(&probe).map(|_| ())).await.unwrap();
+    let reachable = tokio::task::spawn_blocking(move || PgPool::connect(&probe).map(|_| ()))
+        .await
+        .unwrap();
     match reachable {
         Ok(()) => Some(url),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("DATABASE_URL is set but unreachable: {e}"),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("DATABASE_URL is set but unreachable: {e}")
+        }
         Err(e) => {
             println!("SKIPPED {test}: PostgreSQL at DATABASE_URL is unreachable: {e}");
             None
@@ -46,9 +52,17 @@ async fn database(test: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_03_08_09_replay_and_sessions_are_shared_by_two_merchant_instances() {
-    let Some(url) = database("idem_03_08_09").await else { return };
+    let Some(url) = database("idem_03_08_09").await else {
+        return;
+    };
     let w = world(Some(url.clone()), Duration::ZERO).await;
-    let other = start_merchant(merchant_config(&w.vault, &w.hook_url, Some(url), Duration::ZERO)).await;
+    let other = start_merchant(merchant_config(
+        &w.vault,
+        &w.hook_url,
+        Some(url),
+        Duration::ZERO,
+    ))
+    .await;
     let (a, b) = (w.client(), client(&other));
     let body = harness::create_body(&["var_mug_pine"]);
     let k = key("shared");
@@ -67,62 +81,126 @@ async fn idem_03_08_09_replay_and_sessions_are_shared_by_two_merchant_instances(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_11_conflict_across_instances_is_422() {
-    let Some(url) = database("idem_11").await else { return };
+    let Some(url) = database("idem_11").await else {
+        return;
+    };
     let w = world(Some(url.clone()), Duration::ZERO).await;
-    let other = start_merchant(merchant_config(&w.vault, &w.hook_url, Some(url), Duration::ZERO)).await;
+    let other = start_merchant(merchant_config(
+        &w.vault,
+        &w.hook_url,
+        Some(url),
+        Duration::ZERO,
+    ))
+    .await;
     let k = key("conflict");
-    let first = w.client().post("/checkout_sessions", &harness::create_body(&["var_mug_pine"]), &k).await.unwrap();
+    let first = w
+        .client()
+        .post(
+            "/checkout_sessions",
+            &harness::create_body(&["var_mug_pine"]),
+            &k,
+        )
+        .await
+        .unwrap();
     assert_eq!(first.status, 201, "{}", first.body);
-    let second = client(&other).post("/checkout_sessions", &harness::create_body(&["var_guide_epub"]), &k).await.unwrap();
+    let second = client(&other)
+        .post(
+            "/checkout_sessions",
+            &harness::create_body(&["var_guide_epub"]),
+            &k,
+        )
+        .await
+        .unwrap();
     assert_eq!(second.status, 422, "{}", second.body);
     assert_eq!(second.body["code"], "idempotency_conflict");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_12_concurrent_same_key_on_two_instances_runs_once() {
-    let Some(url) = database("idem_12").await else { return };
+    let Some(url) = database("idem_12").await else {
+        return;
+    };
     let latency = Duration::from_millis(500);
     let w = world(Some(url.clone()), latency).await;
     let other = start_merchant(merchant_config(&w.vault, &w.hook_url, Some(url), latency)).await;
-    let (a, b) = (w.client(), client(&other));
+    let (first_client, second_client) = (w.client(), client(&other));
     let body = harness::create_body(&["var_mug_pine"]);
-    let k = key("race");
-    let (x, y) = tokio::join!(a.post("/checkout_sessions", &body, &k), b.post("/checkout_sessions", &body, &k));
-    let (x, y) = (x.unwrap(), y.unwrap());
-    let mut statuses = [x.status, y.status];
+    let race_key = key("race");
+    let (left, right) = tokio::join!(
+        first_client.post("/checkout_sessions", &body, &race_key),
+        second_client.post("/checkout_sessions", &body, &race_key)
+    );
+    let (left, right) = (left.unwrap(), right.unwrap());
+    let mut statuses = [left.status, right.status];
     statuses.sort_unstable();
-    assert_eq!(statuses, [201, 409], "{} / {}", x.body, y.body);
-    let winner = if x.status == 201 { &x } else { &y };
-    let retry = b.post("/checkout_sessions", &body, &k).await.unwrap();
+    assert_eq!(statuses, [201, 409], "{} / {}", left.body, right.body);
+    let winner = if left.status == 201 { &left } else { &right };
+    let retry = second_client
+        .post("/checkout_sessions", &body, &race_key)
+        .await
+        .unwrap();
     assert_eq!(retry.raw, winner.raw);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
-    let Some(url) = database("chk_10").await else { return };
+    let Some(url) = database("chk_10").await else {
+        return;
+    };
     // Two instances behind one public URL, as behind a load balancer.
     let public = Some("https://shop.example".to_owned());
-    let (hook, hooks) = agent::spawn_webhook_receiver("127.0.0.1:0".parse().unwrap(), harness::WEBHOOK_SECRET).await.unwrap();
+    let (hook, hooks) =
+        agent::spawn_webhook_receiver("127.0.0.1:0".parse().unwrap(), harness::WEBHOOK_SECRET)
+            .await
+            .unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
     let vault = start_vault(Some(url.clone())).await;
-    let instance = || app::Config { public_url: public.clone(), ..merchant_config(&vault, &hook_url, Some(url.clone()), Duration::ZERO) };
+    let instance = || app::Config {
+        public_url: public.clone(),
+        ..merchant_config(&vault, &hook_url, Some(url.clone()), Duration::ZERO)
+    };
     let first = start_merchant(instance()).await;
     let other = start_merchant(instance()).await;
-    let mut w = harness::World { merchant: first, vault, hook_url, hooks };
-    let purchase = agent::run_purchase(&w.purchase(&["var_mug_pine", "var_guide_epub"], None), &mut |_| {}).await.unwrap();
-    assert_eq!(purchase.statuses, ["incomplete", "ready_for_payment", "completed"]);
+    let mut w = harness::World {
+        merchant: first,
+        vault,
+        hook_url,
+        hooks,
+    };
+    let purchase = agent::run_purchase(
+        &w.purchase(&["var_mug_pine", "var_guide_epub"], None),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        purchase.statuses,
+        ["incomplete", "ready_for_payment", "completed"]
+    );
     let id = purchase.completed["id"].as_str().unwrap();
-    let seen = client(&other).get(&format!("/checkout_sessions/{id}")).await.unwrap();
+    let seen = client(&other)
+        .get(&format!("/checkout_sessions/{id}"))
+        .await
+        .unwrap();
     assert_eq!(seen.body, purchase.completed);
-    assert!(seen.body["order"]["permalink_url"].as_str().unwrap().starts_with("https://shop.example/orders/"));
-    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10)).await.unwrap();
+    assert!(
+        seen.body["order"]["permalink_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://shop.example/orders/")
+    );
+    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+        .await
+        .unwrap();
     assert_eq!(hook.event.data.checkout_session_id.as_str(), id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
-    let Some(url) = database("dp_11").await else { return };
+    let Some(url) = database("dp_11").await else {
+        return;
+    };
     let w = world(Some(url.clone()), Duration::ZERO).await;
     let second_vault = start_vault(Some(url)).await;
     let created = create(&w.client(), &["var_guide_epub"]).await;
@@ -132,9 +210,14 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
     let charge = |vault: String| {
         let body = json!({"token": token, "amount": amount, "currency": "usd", "checkout_session_id": id, "merchant_id": "trailhead_outfitters"});
         async move {
-            agent::send(reqwest::Client::new().post(format!("{vault}/charges")).bearer_auth("dev-psp-key").body(body.to_string()))
-                .await
-                .unwrap()
+            agent::send(
+                reqwest::Client::new()
+                    .post(format!("{vault}/charges"))
+                    .bearer_auth("dev-psp-key")
+                    .body(body.to_string()),
+            )
+            .await
+            .unwrap()
         }
     };
     // Issued by vault A, charged on vault B (shared tokens), then refused on A (shared ledger).
@@ -146,12 +229,18 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
 }
 
 fn scope(label: &str) -> IdempotencyScope {
-    IdempotencyScope::new("e2e", "/checkout_sessions", IdempotencyKey::parse(&key(label)).unwrap())
+    IdempotencyScope::new(
+        "e2e",
+        "/checkout_sessions",
+        IdempotencyKey::parse(&key(label)).unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_all() {
-    let Some(url) = database("idem_17").await else { return };
+    let Some(url) = database("idem_17").await else {
+        return;
+    };
     tokio::task::spawn_blocking(move || {
         let pool = Arc::new(PgPool::connect(&url).unwrap());
         let store = PgIdempotencyStore::new(Arc::clone(&pool), IdempotencyPolicy::default());
@@ -181,20 +270,33 @@ async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idem_13_a_5xx_releases_the_key_in_postgres() {
-    let Some(url) = database("idem_13").await else { return };
+    let Some(url) = database("idem_13").await else {
+        return;
+    };
     tokio::task::spawn_blocking(move || {
         let pool = Arc::new(PgPool::connect(&url).unwrap());
         let store = PgIdempotencyStore::new(pool, IdempotencyPolicy::default());
         let now = time::OffsetDateTime::now_utc();
         let fingerprint = Fingerprint::of_json(b"{\"a\":1}").unwrap();
         let scope = scope("5xx");
-        assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
-        let completion = store.complete(&scope, StoredResponse::new(503, vec![], vec![]), now).unwrap();
+        assert_eq!(
+            store.begin(&scope, &fingerprint, now).unwrap(),
+            IdempotencyOutcome::Proceed
+        );
+        let completion = store
+            .complete(&scope, StoredResponse::new(503, vec![], vec![]), now)
+            .unwrap();
         assert_eq!(completion, Completion::Release);
-        assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
+        assert_eq!(
+            store.begin(&scope, &fingerprint, now).unwrap(),
+            IdempotencyOutcome::Proceed
+        );
         // Another fingerprint on a live reservation is a conflict, across connections.
         let other = Fingerprint::of_json(b"{\"a\":2}").unwrap();
-        assert_eq!(store.begin(&scope, &other, now).unwrap(), IdempotencyOutcome::Conflict);
+        assert_eq!(
+            store.begin(&scope, &other, now).unwrap(),
+            IdempotencyOutcome::Conflict
+        );
     })
     .await
     .unwrap();

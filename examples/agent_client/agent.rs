@@ -42,7 +42,10 @@ pub(crate) struct Exchange {
 impl Exchange {
     /// A response header.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -63,9 +66,15 @@ impl AcpClient {
     /// # Errors
     ///
     /// An empty signing secret.
-    pub(crate) fn new(base: &str, api_key: &str, signing_secret: Option<&[u8]>) -> Result<Self, String> {
+    pub(crate) fn new(
+        base: &str,
+        api_key: &str,
+        signing_secret: Option<&[u8]>,
+    ) -> Result<Self, String> {
         let signer = match signing_secret {
-            Some(s) => Some(RequestSigner::new(HmacSha256Key::new(s).map_err(|e| e.to_string())?)),
+            Some(s) => Some(RequestSigner::new(
+                HmacSha256Key::new(s).map_err(|e| e.to_string())?,
+            )),
             None => None,
         };
         Ok(Self {
@@ -92,15 +101,24 @@ impl AcpClient {
     /// # Errors
     ///
     /// Transport or signing failures.
-    pub(crate) async fn post(&self, path: &str, body: &Value, idempotency_key: &str) -> Result<Exchange, String> {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        idempotency_key: &str,
+    ) -> Result<Exchange, String> {
         let bytes = body.to_string().into_bytes();
         let mut request = self
             .request(reqwest::Method::POST, path)
             .header("content-type", "application/json")
             .header("idempotency-key", idempotency_key);
         if let Some(signer) = &self.signer {
-            let signed = signer.sign(&bytes, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
-            request = request.header("signature", signed.signature).header("timestamp", signed.timestamp);
+            let signed = signer
+                .sign(&bytes, OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
+            request = request
+                .header("signature", signed.signature)
+                .header("timestamp", signed.timestamp);
         }
         send(request.body(bytes)).await
     }
@@ -126,11 +144,25 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Exchange, S
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let raw = response.bytes().await.map_err(|e| format!("HTTP body: {e}"))?.to_vec();
+    let raw = response
+        .bytes()
+        .await
+        .map_err(|e| format!("HTTP body: {e}"))?
+        .to_vec();
     let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Ok(Exchange { status, headers, raw, body })
+    Ok(Exchange {
+        status,
+        headers,
+        raw,
+        body,
+    })
 }
 
 /// A verified, typed order event.
@@ -159,10 +191,17 @@ pub(crate) async fn spawn_webhook_receiver(
 ) -> Result<(SocketAddr, mpsc::UnboundedReceiver<ReceivedWebhook>), String> {
     let secret = WebhookSecret::new(secret.to_vec()).map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let state = Arc::new(Receiver { verifier: WebhookVerifier::new(secret), events: tx });
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let state = Arc::new(Receiver {
+        verifier: WebhookVerifier::new(secret),
+        events: tx,
+    });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Router::new().route("/webhooks/acp", post(receive)).with_state(state);
+    let app = Router::new()
+        .route("/webhooks/acp", post(receive))
+        .with_state(state);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -171,13 +210,25 @@ pub(crate) async fn spawn_webhook_receiver(
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
     // WH-01..05: verify the raw bytes before looking at them.
-    let verified = match r.verifier.verify_now(header_str(&headers, "merchant-signature"), &body) {
+    let verified = match r
+        .verifier
+        .verify_now(header_str(&headers, "merchant-signature"), &body)
+    {
         Ok(v) => v,
         Err(e) => return Reply::new(e.http_status(), e.acp_error_json()).into_response(),
     };
     let event: WebhookEvent = match verified.parse() {
         Ok(e) => e,
-        Err(e) => return Reply::error(400, "invalid_request", "invalid", &e.to_string(), Some(e.path())).into_response(),
+        Err(e) => {
+            return Reply::error(
+                400,
+                "invalid_request",
+                "invalid",
+                &e.to_string(),
+                Some(e.path()),
+            )
+            .into_response();
+        }
     };
     let raw = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
     let _ = r.events.send(ReceivedWebhook { event, raw });
@@ -226,22 +277,23 @@ pub(crate) struct Purchase {
 /// # Errors
 ///
 /// The first unexpected answer.
-pub(crate) async fn run_purchase(config: &PurchaseConfig, say: &mut dyn FnMut(String)) -> Result<Purchase, String> {
+pub(crate) async fn run_purchase(
+    config: &PurchaseConfig,
+    say: &mut dyn FnMut(String),
+) -> Result<Purchase, String> {
     let mut out = Purchase::default();
-    let mut merchant = AcpClient::new(&config.merchant_url, &config.merchant_api_key, Some(&config.signing_secret))?;
+    let mut merchant = AcpClient::new(
+        &config.merchant_url,
+        &config.merchant_api_key,
+        Some(&config.signing_secret),
+    )?;
 
     // 1. Discovery, then version negotiation against our own list (VER-02).
-    let discovery = merchant.get("/.well-known/acp.json").await?;
-    expect(&discovery, 200, "discovery")?;
-    let theirs: Vec<ApiVersion> = discovery.body["protocol"]["supported_versions"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).filter_map(|v| v.parse().ok()).collect())
-        .unwrap_or_default();
-    let ours = [ApiVersion::V2026_04_17];
-    let common: Vec<ApiVersion> = theirs.into_iter().filter(|v| ours.contains(v)).collect();
-    merchant.version = version::negotiate(&common, Some(ApiVersion::LATEST.as_str())).map_err(|e| e.to_string())?;
-    say(format!("discovery: {} speaks ACP {}", config.merchant_url, merchant.version));
-    out.discovery = discovery.body;
+    out.discovery = discover(&mut merchant).await?;
+    say(format!(
+        "discovery: {} speaks ACP {}",
+        config.merchant_url, merchant.version
+    ));
 
     // 2. Create, declaring the interventions this agent can run (capability negotiation).
     let create = json!({
@@ -254,7 +306,11 @@ pub(crate) async fn run_purchase(config: &PurchaseConfig, say: &mut dyn FnMut(St
     expect(&created, 201, "create")?;
     let id = created.body["id"].as_str().unwrap_or_default().to_owned();
     let status = status_of(&created.body);
-    say(format!("create: {id} -> {} {status}, total {}", created.status, total_of(&created.body)));
+    say(format!(
+        "create: {id} -> {} {status}, total {}",
+        created.status,
+        total_of(&created.body)
+    ));
     out.statuses.push(status);
 
     // 3. The same POST again (a network retry): the merchant replays, nothing runs twice.
@@ -269,11 +325,106 @@ pub(crate) async fn run_purchase(config: &PurchaseConfig, say: &mut dyn FnMut(St
     out.replayed = Some(replayed);
 
     // 4. Update: buyer, address, fulfillment choice, coupon.
-    let options = created.body["fulfillment_options"].as_array().cloned().unwrap_or_default();
-    let shipping = options.iter().find(|o| o["type"] == "shipping").and_then(|o| o["id"].as_str()).map(str::to_owned);
-    let physical: Vec<String> = created.body["line_items"]
+    let (update, shipping) = update_body(&created.body, config.coupon.as_deref());
+    let updated = merchant
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &update,
+            &format!("update-{}", new_id("")),
+        )
+        .await?;
+    expect(&updated, 200, "update")?;
+    let status = status_of(&updated.body);
+    say(format!(
+        "update: buyer, address, {} -> {status}, total {}",
+        shipping.as_deref().unwrap_or("digital only"),
+        total_of(&updated.body)
+    ));
+    out.statuses.push(status.clone());
+    if status != "ready_for_payment" && status != "authentication_required" {
+        return Err(format!("session is {status}: {}", updated.body["messages"]));
+    }
+
+    // 5. Delegate the card to the PSP vault with an allowance for exactly this session.
+    let (token, handler_id) = delegate_card(config, &updated.body, say).await?;
+    out.token.clone_from(&token);
+
+    // 6. Complete; when the merchant asks for 3-D Secure, authenticate first (CHK-14).
+    let mut complete = json!({
+        "payment_data": {"handler_id": handler_id, "instrument": {"type": "card",
+            "credential": {"type": "spt", "token": token}}},
+    });
+    if status == "authentication_required" {
+        say("3-D Secure: issuer challenge passed (simulated)".to_owned());
+        complete["authentication_result"] = authenticated();
+    }
+    let done = merchant
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &complete,
+            &format!("complete-{}", new_id("")),
+        )
+        .await?;
+    expect(&done, 200, "complete")?;
+    let status = status_of(&done.body);
+    say(format!(
+        "complete: {status}, order {} {}",
+        done.body["order"]["id"].as_str().unwrap_or("-"),
+        done.body["order"]["permalink_url"].as_str().unwrap_or("")
+    ));
+    out.statuses.push(status);
+    out.completed = done.body;
+    Ok(out)
+}
+
+/// Reads the discovery document and negotiates the API version (VER-02).
+async fn discover(merchant: &mut AcpClient) -> Result<Value, String> {
+    let discovery = merchant.get("/.well-known/acp.json").await?;
+    expect(&discovery, 200, "discovery")?;
+    let theirs: Vec<ApiVersion> = discovery.body["protocol"]["supported_versions"]
         .as_array()
-        .map(|a| a.iter().map(|l| l["item"]["id"].as_str().unwrap_or_default().to_owned()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let ours = [ApiVersion::V2026_04_17];
+    let common: Vec<ApiVersion> = theirs.into_iter().filter(|v| ours.contains(v)).collect();
+    merchant.version = version::negotiate(&common, Some(ApiVersion::LATEST.as_str()))
+        .map_err(|e| e.to_string())?;
+    Ok(discovery.body)
+}
+
+/// The update request: buyer, address, shipping for physical items (the merchant already
+/// selected digital delivery for digital ones), coupon. Also returns the shipping option.
+fn update_body(created: &Value, coupon: Option<&str>) -> (Value, Option<String>) {
+    let shipping = created["fulfillment_options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["type"] == "shipping"))
+        .and_then(|o| o["id"].as_str())
+        .map(str::to_owned);
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all: Vec<String> = created["line_items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["item"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let digital: Vec<String> = created["selected_fulfillment_options"]
+        .as_array()
+        .map(|a| a.iter().flat_map(|s| strings(&s["item_ids"])).collect())
         .unwrap_or_default();
     let mut update = json!({
         "buyer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
@@ -282,66 +433,75 @@ pub(crate) async fn run_purchase(config: &PurchaseConfig, say: &mut dyn FnMut(St
             "state": "OR", "country": "US", "postal_code": "97201"}},
     });
     if let Some(option) = &shipping {
-        let digital: Vec<String> = created.body["selected_fulfillment_options"]
-            .as_array()
-            .map(|a| a.iter().flat_map(|s| s["item_ids"].as_array().cloned().unwrap_or_default()).filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
-        let mut selections = vec![json!({"type": "shipping", "option_id": option,
-            "item_ids": physical.iter().filter(|i| !digital.contains(i)).collect::<Vec<_>>()})];
+        let physical: Vec<&String> = all.iter().filter(|i| !digital.contains(i)).collect();
+        let mut selections =
+            vec![json!({"type": "shipping", "option_id": option, "item_ids": physical})];
         if !digital.is_empty() {
-            selections.push(json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}));
+            selections.push(
+                json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}),
+            );
         }
         update["selected_fulfillment_options"] = json!(selections);
     }
-    if let Some(coupon) = &config.coupon {
+    if let Some(coupon) = coupon {
         update["coupons"] = json!([coupon]);
     }
-    let updated = merchant.post(&format!("/checkout_sessions/{id}"), &update, &format!("update-{}", new_id(""))).await?;
-    expect(&updated, 200, "update")?;
-    let status = status_of(&updated.body);
-    say(format!("update: buyer, address, {} -> {status}, total {}", shipping.as_deref().unwrap_or("digital only"), total_of(&updated.body)));
-    out.statuses.push(status.clone());
-    if status != "ready_for_payment" && status != "authentication_required" {
-        return Err(format!("session is {status}: {}", updated.body["messages"]));
-    }
+    (update, shipping)
+}
 
-    // 5. Delegate the card to the PSP vault with an allowance for exactly this session.
-    let total = total_of(&updated.body);
-    let merchant_id = updated.body["capabilities"]["payment"]["handlers"][0]["config"]["merchant_id"].as_str().unwrap_or_default().to_owned();
-    let handler_id = updated.body["capabilities"]["payment"]["handlers"][0]["id"].as_str().unwrap_or_default().to_owned();
-    let vault = AcpClient::new(&config.vault_url, &config.vault_api_key, Some(&config.signing_secret))?;
-    let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15)).format(&Rfc3339).map_err(|e| e.to_string())?;
-    let delegate = delegate_request("4242424242424242", total, &id, &merchant_id, &expires);
-    let token = vault.post("/agentic_commerce/delegate_payment", &delegate, &format!("dp-{}", new_id(""))).await?;
-    expect(&token, 201, "delegate_payment")?;
-    out.token = token.body["id"].as_str().unwrap_or_default().to_owned();
-    say(format!("delegate_payment: vault issued {} (max {total} usd, bound to {id} at {merchant_id})", out.token));
-
-    // 6. Complete; when the merchant asks for 3-D Secure, authenticate first (CHK-14).
-    let mut complete = json!({
-        "payment_data": {"handler_id": handler_id, "instrument": {"type": "card",
-            "credential": {"type": "spt", "token": out.token}}},
-    });
-    if status == "authentication_required" {
-        say("3-D Secure: issuer challenge passed (simulated)".to_owned());
-        complete["authentication_result"] = authenticated();
-    }
-    let done = merchant.post(&format!("/checkout_sessions/{id}/complete"), &complete, &format!("complete-{}", new_id(""))).await?;
-    expect(&done, 200, "complete")?;
-    let status = status_of(&done.body);
-    say(format!("complete: {status}, order {} {}", done.body["order"]["id"].as_str().unwrap_or("-"), done.body["order"]["permalink_url"].as_str().unwrap_or("")));
-    out.statuses.push(status);
-    out.completed = done.body;
-    Ok(out)
+/// Delegates the test card to the vault with an allowance of exactly the session total, for
+/// this session and merchant (DP-03, DP-09, DP-10). Returns the token and the handler id.
+async fn delegate_card(
+    config: &PurchaseConfig,
+    session: &Value,
+    say: &mut dyn FnMut(String),
+) -> Result<(String, String), String> {
+    let total = total_of(session);
+    let id = session["id"].as_str().unwrap_or_default();
+    let handler = &session["capabilities"]["payment"]["handlers"][0];
+    let merchant_id = handler["config"]["merchant_id"]
+        .as_str()
+        .unwrap_or_default();
+    let handler_id = handler["id"].as_str().unwrap_or_default().to_owned();
+    let vault = AcpClient::new(
+        &config.vault_url,
+        &config.vault_api_key,
+        Some(&config.signing_secret),
+    )?;
+    let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
+        .format(&Rfc3339)
+        .map_err(|e| e.to_string())?;
+    let delegate = delegate_request("4242424242424242", total, id, merchant_id, &expires);
+    let issued = vault
+        .post(
+            "/agentic_commerce/delegate_payment",
+            &delegate,
+            &format!("dp-{}", new_id("")),
+        )
+        .await?;
+    expect(&issued, 201, "delegate_payment")?;
+    let token = issued.body["id"].as_str().unwrap_or_default().to_owned();
+    say(format!(
+        "delegate_payment: vault issued {token} (max {total} usd, bound to {id} at {merchant_id})"
+    ));
+    Ok((token, handler_id))
 }
 
 /// A `DelegatePaymentRequest` for a test card.
-pub(crate) fn delegate_request(number: &str, max_amount: i64, session: &str, merchant_id: &str, expires_at: &str) -> Value {
+pub(crate) fn delegate_request(
+    number: &str,
+    max_amount: i64,
+    session: &str,
+    merchant_id: &str,
+    expires_at: &str,
+) -> Value {
+    let digits: Vec<char> = number.chars().collect();
+    let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
     json!({
         "payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": number,
             "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
             "display_card_funding_type": "credit", "display_brand": "visa",
-            "display_last4": &number[number.len().saturating_sub(4)..], "metadata": {}},
+            "display_last4": last4, "metadata": {}},
         "allowance": {"reason": "one_time", "max_amount": max_amount, "currency": "usd",
             "checkout_session_id": session, "merchant_id": merchant_id, "expires_at": expires_at},
         "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
@@ -373,7 +533,10 @@ fn expect(exchange: &Exchange, status: u16, what: &str) -> Result<(), String> {
     if exchange.status == status {
         Ok(())
     } else {
-        Err(format!("{what}: expected {status}, got {} {}", exchange.status, exchange.body))
+        Err(format!(
+            "{what}: expected {status}, got {} {}",
+            exchange.status, exchange.body
+        ))
     }
 }
 
@@ -382,7 +545,10 @@ fn expect(exchange: &Exchange, status: u16, what: &str) -> Result<(), String> {
 /// # Errors
 ///
 /// When none arrives in time.
-pub(crate) async fn next_webhook(rx: &mut mpsc::UnboundedReceiver<ReceivedWebhook>, timeout: Duration) -> Result<ReceivedWebhook, String> {
+pub(crate) async fn next_webhook(
+    rx: &mut mpsc::UnboundedReceiver<ReceivedWebhook>,
+    timeout: Duration,
+) -> Result<ReceivedWebhook, String> {
     tokio::time::timeout(timeout, rx.recv())
         .await
         .map_err(|_| "no webhook arrived in time".to_owned())?

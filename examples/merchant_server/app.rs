@@ -119,19 +119,21 @@ const SESSION: &str = "checkout_session";
 ///
 /// A readable reason (bad catalog, bad secret, database unreachable).
 pub(crate) fn state(config: Config, base_url: String) -> Result<Arc<AppState>, String> {
-    let catalog = Catalog::from_feed_json(&config.catalog_json).map_err(|e| format!("catalog: {e}"))?;
+    let catalog =
+        Catalog::from_feed_json(&config.catalog_json).map_err(|e| format!("catalog: {e}"))?;
     let backend = match &config.database_url {
         Some(url) => Backend::postgres(url).map_err(|e| e.to_string())?,
         None => Backend::memory(),
     };
     let verifier = match &config.signing_secret {
-        Some(secret) => Some(
-            Verifier::new([Algorithm::HS256])
-                .with_key("agent", HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?),
-        ),
+        Some(secret) => Some(Verifier::new([Algorithm::HS256]).with_key(
+            "agent",
+            HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?,
+        )),
         None => None,
     };
-    let webhook_secret = WebhookSecret::new(config.webhook_secret.clone()).map_err(|e| format!("webhook secret: {e}"))?;
+    let webhook_secret = WebhookSecret::new(config.webhook_secret.clone())
+        .map_err(|e| format!("webhook secret: {e}"))?;
     Ok(Arc::new(AppState {
         config,
         base_url,
@@ -160,10 +162,18 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 /// # Errors
 ///
 /// Bind failures and [`state`] errors.
-pub(crate) async fn spawn(config: Config, addr: SocketAddr) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("bind {addr}: {e}"))?;
+pub(crate) async fn spawn(
+    config: Config,
+    addr: SocketAddr,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let app = tokio::task::spawn_blocking(move || state(config, base_url))
         .await
         .map_err(|e| e.to_string())??;
@@ -186,9 +196,8 @@ fn rfc3339(at: OffsetDateTime) -> String {
 /// The caller identity for idempotency scopes (IDEM-03): a digest of the bearer token.
 fn identity(headers: &RequestHeaders) -> String {
     use sha2::Digest as _;
-    let token = headers.authorization().map(|t| t.secret().to_owned()).unwrap_or_default();
-    let digest = sha2::Sha256::digest(token.as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    let token = headers.authorization().map_or("", |t| t.secret());
+    super::http::hex(&sha2::Sha256::digest(token.as_bytes())[..8])
 }
 
 async fn discovery(State(s): State<Arc<AppState>>) -> Response {
@@ -216,21 +225,45 @@ async fn load(s: &Arc<AppState>, id: &str) -> Result<Option<Session>, Reply> {
 }
 
 fn not_found(id: &str) -> Reply {
-    Reply::error(404, "invalid_request", "not_found", &format!("checkout session {id} not found"), None)
+    Reply::error(
+        404,
+        "invalid_request",
+        "not_found",
+        &format!("checkout session {id} not found"),
+        None,
+    )
 }
 
 fn invalid_state(session: &Session, what: &str) -> Reply {
-    Reply::error(405, "invalid_request", "invalid_state", &format!("cannot {what} a session that is {}", session.status), None)
+    Reply::error(
+        405,
+        "invalid_request",
+        "invalid_state",
+        &format!("cannot {what} a session that is {}", session.status),
+        None,
+    )
 }
 
 fn save(session: &Session) -> Vec<Document> {
     serde_json::to_string(session)
-        .map(|body| vec![Document { kind: SESSION, id: session.id.clone(), body }])
+        .map(|body| {
+            vec![Document {
+                kind: SESSION,
+                id: session.id.clone(),
+                body,
+            }]
+        })
         .unwrap_or_default()
 }
 
 fn ok(s: &AppState, status: u16, session: &Session) -> (Reply, Vec<Document>) {
-    (Reply::new(status, checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url)), save(session))
+    (
+        Reply::new(
+            status,
+            checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url),
+        ),
+        save(session),
+    )
 }
 
 /// Runs the common prelude of a write; `Err` is the response to send.
@@ -241,8 +274,22 @@ async fn prelude(
     body: &[u8],
     path: &str,
     at: OffsetDateTime,
-) -> Result<(RequestHeaders, agentic_commerce::idempotency::IdempotencyScope), Response> {
-    let (parsed, _) = check_request(op, headers, body, &s.config.api_key, s.verifier.as_ref(), at).map_err(Reply::into_response)?;
+) -> Result<
+    (
+        RequestHeaders,
+        agentic_commerce::idempotency::IdempotencyScope,
+    ),
+    Response,
+> {
+    let (parsed, _) = check_request(
+        op,
+        headers,
+        body,
+        &s.config.api_key,
+        s.verifier.as_ref(),
+        at,
+    )
+    .map_err(Reply::into_response)?;
     match begin(&s.backend, &parsed, &identity(&parsed), path, body, at).await {
         Begin::Proceed(scope) => {
             if !s.config.latency.is_zero() {
@@ -256,7 +303,16 @@ async fn prelude(
 
 async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let at = now();
-    let (parsed, scope) = match prelude(&s, Operation::CreateCheckoutSession, &headers, &body, "/checkout_sessions", at).await {
+    let (parsed, scope) = match prelude(
+        &s,
+        Operation::CreateCheckoutSession,
+        &headers,
+        &body,
+        "/checkout_sessions",
+        at,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -270,11 +326,20 @@ fn create_session(s: &AppState, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<
         Err(e) => return (super::http::strict_error_reply(&e), Vec::new()),
     };
     let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let ids: Vec<String> = request.line_items.iter().map(|i| i.id.as_str().to_owned()).collect();
+    let ids: Vec<String> = request
+        .line_items
+        .iter()
+        .map(|i| i.id.as_str().to_owned())
+        .collect();
     let agent_interventions: Vec<String> = raw
         .pointer("/capabilities/interventions/supported")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let mut session = Session {
         id: new_id("cs_"),
@@ -296,22 +361,54 @@ fn create_session(s: &AppState, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<
     ok(s, 201, &session)
 }
 
-async fn retrieve(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn retrieve(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let at = now();
-    if let Err(r) = check_request(Operation::RetrieveCheckoutSession, &headers, &[], &s.config.api_key, s.verifier.as_ref(), at) {
-        return r.into_response();
-    }
-    match load(&s, &id).await {
-        Ok(Some(session)) => Reply::new(200, checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)).into_response(),
-        Ok(None) => not_found(&id).into_response(),
-        Err(r) => r.into_response(),
-    }
+    let parsed = match check_request(
+        Operation::RetrieveCheckoutSession,
+        &headers,
+        &[],
+        &s.config.api_key,
+        s.verifier.as_ref(),
+        at,
+    ) {
+        Ok((parsed, _)) => parsed,
+        Err(r) => return r.into_response(),
+    };
+    let mut reply = match load(&s, &id).await {
+        Ok(Some(session)) => Reply::new(
+            200,
+            checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url),
+        ),
+        Ok(None) => not_found(&id),
+        Err(r) => r,
+    };
+    // HDR-04: echo Request-Id.
+    reply.headers.extend(super::http::echo(&parsed));
+    reply.into_response()
 }
 
-async fn update(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn update(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}");
-    let (parsed, scope) = match prelude(&s, Operation::UpdateCheckoutSession, &headers, &body, &path, at).await {
+    let (parsed, scope) = match prelude(
+        &s,
+        Operation::UpdateCheckoutSession,
+        &headers,
+        &body,
+        &path,
+        at,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -323,7 +420,12 @@ async fn update(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers:
     finish(&s.backend, scope, &parsed, reply, docs, at).await
 }
 
-fn update_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>) {
+fn update_session(
+    s: &AppState,
+    mut session: Session,
+    body: &[u8],
+    at: OffsetDateTime,
+) -> (Reply, Vec<Document>) {
     // Typed strict parse first: it reports bad input with its JSONPath.
     if let Err(e) = parse::from_slice_strict::<CheckoutSessionUpdateRequest>(body) {
         return (super::http::strict_error_reply(&e), Vec::new());
@@ -340,17 +442,33 @@ fn update_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDat
         session.fulfillment_details = Some(details.clone()).filter(|d| !d.is_null());
     }
     if let Some(items) = raw.get("line_items").and_then(Value::as_array) {
-        let ids: Vec<String> = items.iter().filter_map(|i| i.get("id").and_then(Value::as_str)).map(str::to_owned).collect();
+        let ids: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.get("id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
         session.lines = checkout::lines_from_items(&ids);
         session.selected.retain(|item, _| ids.contains(item));
     }
     if let Some(coupons) = raw.get("coupons") {
-        session.coupons = coupons.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default();
+        session.coupons = coupons
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
     }
     if let Some(selections) = raw.get("selected_fulfillment_options") {
         let list = selections.as_array().cloned().unwrap_or_default();
-        if let Err((param, message)) = checkout::select_fulfillment(&mut session, &s.catalog, &list) {
-            return (Reply::error(400, "invalid_request", "invalid", &message, Some(&param)), Vec::new());
+        if let Err((param, message)) = checkout::select_fulfillment(&mut session, &s.catalog, &list)
+        {
+            return (
+                Reply::error(400, "invalid_request", "invalid", &message, Some(&param)),
+                Vec::new(),
+            );
         }
     }
     checkout::default_selection(&mut session, &s.catalog);
@@ -359,16 +477,32 @@ fn update_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDat
     ok(s, 200, &session)
 }
 
-async fn complete(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn complete(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}/complete");
-    let (parsed, scope) = match prelude(&s, Operation::CompleteCheckoutSession, &headers, &body, &path, at).await {
+    let (parsed, scope) = match prelude(
+        &s,
+        Operation::CompleteCheckoutSession,
+        &headers,
+        &body,
+        &path,
+        at,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
     let session = match load(&s, &id).await {
         Ok(Some(session)) => session,
-        Ok(None) => return finish(&s.backend, scope, &parsed, not_found(&id), Vec::new(), at).await,
+        Ok(None) => {
+            return finish(&s.backend, scope, &parsed, not_found(&id), Vec::new(), at).await;
+        }
         Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
     };
     let (reply, docs, order) = complete_session(&s, session, &body, at).await;
@@ -386,7 +520,12 @@ async fn complete(State(s): State<Arc<AppState>>, Path(id): Path<String>, header
     response
 }
 
-async fn complete_session(s: &AppState, mut session: Session, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>, Option<Value>) {
+async fn complete_session(
+    s: &AppState,
+    mut session: Session,
+    body: &[u8],
+    at: OffsetDateTime,
+) -> (Reply, Vec<Document>, Option<Value>) {
     let fail = |reply: Reply| (reply, Vec::new(), None);
     let request: CheckoutSessionCompleteRequest = match parse::from_slice_strict(body) {
         Ok(r) => r,
@@ -395,36 +534,49 @@ async fn complete_session(s: &AppState, mut session: Session, body: &[u8], at: O
     if !checkout::allowed(&session.status, Op::Complete) {
         return fail(invalid_state(&session, "complete"));
     }
-    if session.status == "authentication_required" {
-        // CHK-14, CHK-15: the agent must send the result of issuer authentication.
-        let Some(result) = request.authentication_result.as_ref() else {
-            return fail(Reply::error(
-                400,
-                "invalid_request",
-                "requires_3ds",
-                "This checkout session requires issuer authentication; include authentication_result.",
-                Some("$.authentication_result"),
-            ));
-        };
-        let outcome = serde_json::to_value(result).ok().and_then(|v| v.get("outcome").and_then(Value::as_str).map(str::to_owned));
-        if outcome.as_deref() != Some("authenticated") {
-            session.declined = Some("issuer authentication was not successful".to_owned());
-            let (reply, docs) = ok(s, 200, &session);
-            return (reply, docs, None);
-        }
+    if let Some(refusal) = authentication_refusal(s, &mut session, &request) {
+        return refusal;
     }
-    let handler = request.payment_data.handler_id.as_ref().map(|h| h.as_str().to_owned());
+    let handler = request
+        .payment_data
+        .handler_id
+        .as_ref()
+        .map(|h| h.as_str().to_owned());
     if handler.as_deref() != Some("card_tokenized") {
         // CHK-21: the handler must be one the session declared.
-        return fail(Reply::error(400, "invalid_request", "invalid", "unknown payment handler", Some("$.payment_data.handler_id")));
+        return fail(Reply::error(
+            400,
+            "invalid_request",
+            "invalid",
+            "unknown payment handler",
+            Some("$.payment_data.handler_id"),
+        ));
     }
-    let Some(token) = request.payment_data.instrument.as_ref().map(|i| i.credential.token.expose().to_owned()) else {
-        return fail(Reply::error(400, "invalid_request", "missing", "a delegated payment token is required", Some("$.payment_data.instrument")));
+    let Some(token) = request
+        .payment_data
+        .instrument
+        .as_ref()
+        .map(|i| i.credential.token.expose().to_owned())
+    else {
+        return fail(Reply::error(
+            400,
+            "invalid_request",
+            "missing",
+            "a delegated payment token is required",
+            Some("$.payment_data.instrument"),
+        ));
     };
-    if let Some(buyer) = serde_json::to_value(&request.buyer).ok().filter(|b| !b.is_null()) {
+    if let Some(buyer) = serde_json::to_value(&request.buyer)
+        .ok()
+        .filter(|b| !b.is_null())
+    {
         session.buyer = Some(buyer);
     }
-    let wanted: Vec<(String, i64)> = session.lines.iter().map(|l| (l.item_id.clone(), l.quantity)).collect();
+    let wanted: Vec<(String, i64)> = session
+        .lines
+        .iter()
+        .map(|l| (l.item_id.clone(), l.quantity))
+        .collect();
     if s.catalog.reserve(&wanted).is_err() {
         session.status = checkout::next_status(&session, &s.catalog);
         let (reply, docs) = ok(s, 200, &session);
@@ -442,7 +594,13 @@ async fn complete_session(s: &AppState, mut session: Session, body: &[u8], at: O
         }
         Err(Charge::Unavailable(reason)) => {
             s.catalog.release(&wanted);
-            return fail(Reply::error(503, "service_unavailable", "psp_unavailable", &reason, None));
+            return fail(Reply::error(
+                503,
+                "service_unavailable",
+                "psp_unavailable",
+                &reason,
+                None,
+            ));
         }
     }
     let order_id = new_id("ord_");
@@ -455,10 +613,45 @@ async fn complete_session(s: &AppState, mut session: Session, body: &[u8], at: O
     });
     session.order = Some(order.clone());
     session.declined = None;
-    session.status = "completed".to_owned();
+    "completed".clone_into(&mut session.status);
     session.updated_at = rfc3339(at);
     let (reply, docs) = ok(s, 200, &session);
     (reply, docs, Some(order))
+}
+
+/// For a session in `authentication_required`: `Some(answer)` unless the request carries a
+/// successful issuer-authentication result (CHK-14, CHK-15).
+fn authentication_refusal(
+    s: &AppState,
+    session: &mut Session,
+    request: &CheckoutSessionCompleteRequest,
+) -> Option<(Reply, Vec<Document>, Option<Value>)> {
+    if session.status != "authentication_required" {
+        return None;
+    }
+    let Some(result) = request.authentication_result.as_ref() else {
+        return Some((
+            Reply::error(
+                400,
+                "invalid_request",
+                "requires_3ds",
+                "This checkout session requires issuer authentication; include authentication_result.",
+                Some("$.authentication_result"),
+            ),
+            Vec::new(),
+            None,
+        ));
+    };
+    let outcome = serde_json::to_value(result)
+        .ok()
+        .and_then(|v| v.get("outcome").and_then(Value::as_str).map(str::to_owned));
+    if outcome.as_deref() == Some("authenticated") {
+        return None;
+    }
+    // A failed or denied authentication is a business outcome on a 200 session (CHK-19).
+    session.declined = Some("issuer authentication was not successful".to_owned());
+    let (reply, docs) = ok(s, 200, session);
+    Some((reply, docs, None))
 }
 
 enum Charge {
@@ -483,7 +676,12 @@ async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Re
     let reply: Value = response.json_value().await;
     match status {
         200..=299 => Ok(()),
-        400..=499 => Err(Charge::Declined(reply["message"].as_str().unwrap_or("payment declined").to_owned())),
+        400..=499 => Err(Charge::Declined(
+            reply["message"]
+                .as_str()
+                .unwrap_or("payment declined")
+                .to_owned(),
+        )),
         _ => Err(Charge::Unavailable(format!("PSP answered {status}"))),
     }
 }
@@ -502,7 +700,9 @@ impl JsonValue for reqwest::Response {
 
 /// POSTs a signed order event (WH-01..03, WH-06, WH-07), retrying transport failures.
 async fn send_webhook(s: &AppState, kind: &str, order: Value) {
-    let Some(url) = &s.config.webhook_url else { return };
+    let Some(url) = &s.config.webhook_url else {
+        return;
+    };
     let mut data = order;
     data["type"] = json!("order");
     let event = json!({"type": kind, "data": data});
@@ -527,10 +727,24 @@ async fn send_webhook(s: &AppState, kind: &str, order: Value) {
     eprintln!("webhook {kind} to {url} failed after 3 attempts");
 }
 
-async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn cancel(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}/cancel");
-    let (parsed, scope) = match prelude(&s, Operation::CancelCheckoutSession, &headers, &body, &path, at).await {
+    let (parsed, scope) = match prelude(
+        &s,
+        Operation::CancelCheckoutSession,
+        &headers,
+        &body,
+        &path,
+        at,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -538,11 +752,19 @@ async fn cancel(State(s): State<Arc<AppState>>, Path(id): Path<String>, headers:
         Ok(Some(mut session)) => {
             if !body.is_empty() {
                 if let Err(e) = parse::from_slice_strict::<CancelSessionRequest>(&body) {
-                    return finish(&s.backend, scope, &parsed, super::http::strict_error_reply(&e), Vec::new(), at).await;
+                    return finish(
+                        &s.backend,
+                        scope,
+                        &parsed,
+                        super::http::strict_error_reply(&e),
+                        Vec::new(),
+                        at,
+                    )
+                    .await;
                 }
             }
             if checkout::allowed(&session.status, Op::Cancel) {
-                session.status = "canceled".to_owned();
+                "canceled".clone_into(&mut session.status);
                 session.updated_at = rfc3339(at);
                 ok(&s, 200, &session)
             } else {

@@ -1,11 +1,11 @@
 //! The products the example merchant sells, read from an ACP product feed
-//! (`feed.ProductsResponse`). A checkout `item.id` is a feed **variant** id, priced from the
-//! variant's `price`.
+//! (`feed.ProductsResponse`, strictly validated against the official schema). A checkout
+//! `item.id` is a feed **variant** id, priced from the variant's `price`.
 //!
-//! Two merchant-side facts the feed format has no field for are read from the variant's
-//! extra members (the crate's lenient parse keeps unknown members): `"stock"` (units on hand,
-//! default 10; 0 when `availability.available` is false) and `"fulfillment"` (`"digital"` or
-//! `"shipping"`, the default).
+//! Two merchant-side facts come from standard feed fields: units on hand from
+//! `availability` (`available: false`, `out_of_stock` or `discontinued` → 0, `limited_stock`
+//! → 1, anything else → [`DEFAULT_STOCK`]) and digital delivery from a category
+//! `{"taxonomy": "fulfillment", "value": "digital"}` (everything else ships).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +15,9 @@ use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
 
 /// The catalog shipped with the examples.
 pub(crate) const DEFAULT_CATALOG: &str = include_str!("../catalog.json");
+
+/// Units on hand of an available variant without `limited_stock`.
+pub(crate) const DEFAULT_STOCK: i64 = 10;
 
 /// Largest accepted unit price (minor units), so totals can never overflow `i64`.
 pub(crate) const MAX_UNIT_AMOUNT: i64 = 1_000_000_000;
@@ -50,26 +53,32 @@ impl Catalog {
     ///
     /// A message naming the JSONPath of the first problem.
     pub(crate) fn from_feed_json(bytes: &[u8]) -> Result<Self, String> {
-        let feed: ProductsResponse = parse::from_slice(bytes).map_err(|e| e.to_string())?;
+        let feed: ProductsResponse = parse::from_slice_strict(bytes).map_err(|e| e.to_string())?;
         let mut items = BTreeMap::new();
         let mut stock = BTreeMap::new();
         for (p, product) in feed.products.iter().enumerate() {
             for (v, variant) in product.variants.iter().enumerate() {
                 let at = format!("$.products[{p}].variants[{v}]");
-                let price = variant.price.as_ref().ok_or(format!("{at}.price is required to sell a variant"))?;
+                let price = variant
+                    .price
+                    .as_ref()
+                    .ok_or(format!("{at}.price is required to sell a variant"))?;
                 if !(1..=MAX_UNIT_AMOUNT).contains(&price.amount.0) {
                     return Err(format!("{at}.price.amount must be 1..={MAX_UNIT_AMOUNT}"));
                 }
-                let available = variant.availability.as_ref().and_then(|a| a.available).unwrap_or(true);
-                let units = match variant.extra.get("stock") {
-                    None => 10,
-                    Some(n) => n.as_i64().filter(|n| *n >= 0).ok_or(format!("{at}.stock must be a non-negative integer"))?,
+                let availability = variant.availability.as_ref();
+                let units = match (
+                    availability.and_then(|a| a.available),
+                    availability.and_then(|a| a.status.as_deref()),
+                ) {
+                    (Some(false), _) | (_, Some("out_of_stock" | "discontinued")) => 0,
+                    (_, Some("limited_stock")) => 1,
+                    _ => DEFAULT_STOCK,
                 };
-                let digital = match variant.extra.get("fulfillment").and_then(|f| f.as_str()) {
-                    None | Some("shipping") => false,
-                    Some("digital") => true,
-                    Some(_) => return Err(format!("{at}.fulfillment must be \"digital\" or \"shipping\"")),
-                };
+                let digital =
+                    variant.categories.iter().flatten().any(|c| {
+                        c.taxonomy.as_deref() == Some("fulfillment") && c.value == "digital"
+                    });
                 let item = CatalogItem {
                     id: variant.id.as_str().to_owned(),
                     product_id: product.id.as_str().to_owned(),
@@ -78,13 +87,16 @@ impl Catalog {
                     currency: price.currency.to_lowercase().as_str().to_owned(),
                     digital,
                 };
-                stock.insert(item.id.clone(), if available { units } else { 0 });
+                stock.insert(item.id.clone(), units);
                 if items.insert(item.id.clone(), item).is_some() {
                     return Err(format!("{at}.id is a duplicate variant id"));
                 }
             }
         }
-        Ok(Self { items, stock: Mutex::new(stock) })
+        Ok(Self {
+            items,
+            stock: Mutex::new(stock),
+        })
     }
 
     /// The variant with `id`.
@@ -94,7 +106,12 @@ impl Catalog {
 
     /// Units on hand.
     pub(crate) fn stock(&self, id: &str) -> i64 {
-        self.stock.lock().unwrap_or_else(PoisonError::into_inner).get(id).copied().unwrap_or(0)
+        self.stock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Takes `wanted` units of every `(id, quantity)` or none of them.
@@ -104,7 +121,10 @@ impl Catalog {
     /// The first id without enough stock.
     pub(crate) fn reserve(&self, wanted: &[(String, i64)]) -> Result<(), String> {
         let mut stock = self.stock.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((id, _)) = wanted.iter().find(|(id, q)| stock.get(id).copied().unwrap_or(0) < *q) {
+        if let Some((id, _)) = wanted
+            .iter()
+            .find(|(id, q)| stock.get(id).copied().unwrap_or(0) < *q)
+        {
             return Err(id.clone());
         }
         for (id, q) in wanted {
@@ -123,5 +143,72 @@ impl Catalog {
                 *units += q;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Catalog, DEFAULT_CATALOG, DEFAULT_STOCK};
+
+    #[test]
+    fn default_catalog_is_a_strictly_valid_feed_with_stock_and_digital_goods() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        let mug = catalog.get("var_mug_pine").unwrap();
+        assert_eq!(
+            (mug.unit_amount, mug.currency.as_str(), mug.digital),
+            (1800, "usd", false)
+        );
+        assert!(catalog.get("var_guide_epub").unwrap().digital);
+        assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK);
+        assert_eq!(catalog.stock("var_mug_slate"), 1, "limited_stock");
+        assert_eq!(catalog.stock("var_headlamp"), 0, "available: false");
+        assert_eq!(
+            catalog.get("prod_trail_mug"),
+            None,
+            "product ids are not sellable"
+        );
+    }
+
+    #[test]
+    fn reserve_takes_all_or_nothing_and_release_puts_back() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        let wanted = vec![
+            ("var_mug_pine".to_owned(), 2),
+            ("var_mug_slate".to_owned(), 2),
+        ];
+        assert_eq!(catalog.reserve(&wanted), Err("var_mug_slate".to_owned()));
+        assert_eq!(
+            catalog.stock("var_mug_pine"),
+            DEFAULT_STOCK,
+            "nothing taken"
+        );
+        let ok = vec![("var_mug_pine".to_owned(), 2)];
+        catalog.reserve(&ok).unwrap();
+        assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK - 2);
+        catalog.release(&ok);
+        assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK);
+    }
+
+    #[test]
+    fn bad_feeds_are_rejected_with_a_json_path() {
+        let unknown_member =
+            br#"{"products":[{"id":"p","variants":[{"id":"v","title":"t","stock":3}]}]}"#;
+        let err = Catalog::from_feed_json(unknown_member).unwrap_err();
+        assert!(err.contains("$.products[0].variants[0]"), "{err}");
+        let no_price = br#"{"products":[{"id":"p","variants":[{"id":"v","title":"t"}]}]}"#;
+        let err = Catalog::from_feed_json(no_price).unwrap_err();
+        assert!(err.contains("$.products[0].variants[0].price"), "{err}");
+        let free = br#"{"products":[{"id":"p","variants":[{"id":"v","title":"t","price":{"amount":0,"currency":"USD"}}]}]}"#;
+        assert!(
+            Catalog::from_feed_json(free)
+                .unwrap_err()
+                .contains("price.amount")
+        );
+        let twice = br#"{"products":[{"id":"p","variants":[{"id":"v","title":"t","price":{"amount":1,"currency":"USD"}},{"id":"v","title":"u","price":{"amount":1,"currency":"USD"}}]}]}"#;
+        assert!(
+            Catalog::from_feed_json(twice)
+                .unwrap_err()
+                .contains("duplicate")
+        );
     }
 }

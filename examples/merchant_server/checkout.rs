@@ -21,7 +21,10 @@ pub(crate) const COUPON: (&str, i64) = ("WELCOME10", 10);
 /// Sessions whose total reaches this need issuer authentication (3-D Secure).
 pub(crate) const THREE_DS_THRESHOLD: i64 = 50_000;
 /// Shipping options: id, title, price.
-pub(crate) const SHIPPING: [(&str, &str, i64); 2] = [("ship_standard", "Standard (5-7 days)", 500), ("ship_express", "Express (1-2 days)", 1500)];
+pub(crate) const SHIPPING: [(&str, &str, i64); 2] = [
+    ("ship_standard", "Standard (5-7 days)", 500),
+    ("ship_express", "Express (1-2 days)", 1500),
+];
 /// The digital delivery option id.
 pub(crate) const DIGITAL: &str = "digital_download";
 
@@ -73,7 +76,11 @@ pub(crate) const MERCHANT_INTERVENTIONS: &[&str] = &["3ds"];
 
 /// The capability intersection: interventions the agent declared and the merchant supports.
 pub(crate) fn intersect_interventions(agent: &[String]) -> Vec<String> {
-    MERCHANT_INTERVENTIONS.iter().filter(|m| agent.iter().any(|a| a == *m)).map(|m| (*m).to_owned()).collect()
+    MERCHANT_INTERVENTIONS
+        .iter()
+        .filter(|m| agent.iter().any(|a| a == *m))
+        .map(|m| (*m).to_owned())
+        .collect()
 }
 
 /// Groups request items (one entry per unit) into lines, keeping first-seen order.
@@ -83,7 +90,11 @@ pub(crate) fn lines_from_items(ids: &[String]) -> Vec<Line> {
         if let Some(line) = lines.iter_mut().find(|l| &l.item_id == id) {
             line.quantity += 1;
         } else {
-            lines.push(Line { id: format!("li_{}", lines.len() + 1), item_id: id.clone(), quantity: 1 });
+            lines.push(Line {
+                id: format!("li_{}", lines.len() + 1),
+                item_id: id.clone(),
+                quantity: 1,
+            });
         }
     }
     lines
@@ -155,14 +166,32 @@ pub(crate) fn price(session: &Session, catalog: &Catalog) -> Pricing {
         .values()
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
-        .map(|opt| SHIPPING.iter().find(|s| s.0 == opt.as_str()).map_or(0, |s| s.2))
+        .map(|opt| {
+            SHIPPING
+                .iter()
+                .find(|s| s.0 == opt.as_str())
+                .map_or(0, |s| s.2)
+        })
         .sum();
     let (items_base, discount, subtotal, tax) = (sum(0), sum(1), sum(2), sum(3));
-    Pricing { lines, items_base, discount, subtotal, fulfillment, tax, total: subtotal + fulfillment + tax }
+    Pricing {
+        lines,
+        items_base,
+        discount,
+        subtotal,
+        fulfillment,
+        tax,
+        total: subtotal + fulfillment + tax,
+    }
 }
 
 fn physical_items(session: &Session, catalog: &Catalog) -> Vec<String> {
-    session.lines.iter().filter(|l| catalog.get(&l.item_id).is_some_and(|i| !i.digital)).map(|l| l.item_id.clone()).collect()
+    session
+        .lines
+        .iter()
+        .filter(|l| catalog.get(&l.item_id).is_some_and(|i| !i.digital))
+        .map(|l| l.item_id.clone())
+        .collect()
 }
 
 fn message_error(code: &str, param: &str, content: &str) -> Value {
@@ -176,33 +205,78 @@ pub(crate) fn problems(session: &Session, catalog: &Catalog) -> Vec<(bool, Value
     for (i, line) in session.lines.iter().enumerate() {
         let at = format!("$.line_items[{i}]");
         match catalog.get(&line.item_id) {
-            None => out.push((true, message_error("invalid", &at, &format!("unknown item {}", line.item_id)))),
+            None => out.push((
+                true,
+                message_error("invalid", &at, &format!("unknown item {}", line.item_id)),
+            )),
             Some(item) if item.currency != session.currency => {
-                out.push((true, message_error("invalid", &at, "item is not sold in this currency")));
+                out.push((
+                    true,
+                    message_error("invalid", &at, "item is not sold in this currency"),
+                ));
             }
             Some(_) if line.quantity > MAX_QUANTITY => {
-                out.push((true, message_error("quantity_exceeded", &at, &format!("at most {MAX_QUANTITY} per order"))));
+                out.push((
+                    true,
+                    message_error(
+                        "quantity_exceeded",
+                        &at,
+                        &format!("at most {MAX_QUANTITY} per order"),
+                    ),
+                ));
             }
             Some(item) if catalog.stock(&item.id) < line.quantity => {
-                out.push((true, message_error("out_of_stock", &at, &format!("{} is out of stock", item.title))));
+                out.push((
+                    true,
+                    message_error(
+                        "out_of_stock",
+                        &at,
+                        &format!("{} is out of stock", item.title),
+                    ),
+                ));
             }
             Some(_) => {}
         }
     }
     for (i, code) in session.coupons.iter().enumerate() {
         if code != COUPON.0 {
-            out.push((true, message_error("coupon_invalid", &format!("$.coupons[{i}]"), "unknown coupon code")));
+            out.push((
+                true,
+                message_error(
+                    "coupon_invalid",
+                    &format!("$.coupons[{i}]"),
+                    "unknown coupon code",
+                ),
+            ));
         }
     }
     if !physical_items(session, catalog).is_empty() {
-        let has_address = session.fulfillment_details.as_ref().and_then(|d| d.get("address")).is_some_and(Value::is_object);
+        let has_address = session
+            .fulfillment_details
+            .as_ref()
+            .and_then(|d| d.get("address"))
+            .is_some_and(Value::is_object);
         if !has_address {
-            out.push((false, message_error("missing", "$.fulfillment_details.address", "a shipping address is required")));
+            out.push((
+                false,
+                message_error(
+                    "missing",
+                    "$.fulfillment_details.address",
+                    "a shipping address is required",
+                ),
+            ));
         }
     }
     for (i, line) in session.lines.iter().enumerate() {
         if catalog.get(&line.item_id).is_some() && !session.selected.contains_key(&line.item_id) {
-            out.push((false, message_error("missing", &format!("$.line_items[{i}]"), "select a fulfillment option for this item")));
+            out.push((
+                false,
+                message_error(
+                    "missing",
+                    &format!("$.line_items[{i}]"),
+                    "select a fulfillment option for this item",
+                ),
+            ));
         }
     }
     out
@@ -211,7 +285,10 @@ pub(crate) fn problems(session: &Session, catalog: &Catalog) -> Vec<(bool, Value
 /// The status a non-terminal session moves to after a change (CHK-12), from its problems,
 /// its total and the negotiated interventions. Terminal statuses never change here.
 pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
-    if matches!(session.status.as_str(), "completed" | "canceled" | "expired" | "complete_in_progress") {
+    if matches!(
+        session.status.as_str(),
+        "completed" | "canceled" | "expired" | "complete_in_progress"
+    ) {
         return session.status.clone();
     }
     let problems = problems(session, catalog);
@@ -220,7 +297,11 @@ pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
     } else if !problems.is_empty() {
         "incomplete"
     } else if price(session, catalog).total >= THREE_DS_THRESHOLD {
-        if session.interventions.iter().any(|i| i == "3ds") { "authentication_required" } else { "requires_escalation" }
+        if session.interventions.iter().any(|i| i == "3ds") {
+            "authentication_required"
+        } else {
+            "requires_escalation"
+        }
     } else {
         "ready_for_payment"
     };
@@ -232,13 +313,21 @@ pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<V
     let mut out = Vec::new();
     if !physical_items(session, catalog).is_empty() {
         for (id, title, amount) in SHIPPING {
-            out.push(json!({"type": "shipping", "id": id, "title": title, "carrier": "USPS",
-                "totals": [{"type": "total", "display_text": "Shipping", "amount": amount}]}));
+            out.push(
+                json!({"type": "shipping", "id": id, "title": title, "carrier": "USPS",
+                "totals": [{"type": "total", "display_text": "Shipping", "amount": amount}]}),
+            );
         }
     }
-    if session.lines.iter().any(|l| catalog.get(&l.item_id).is_some_and(|i| i.digital)) {
-        out.push(json!({"type": "digital", "id": DIGITAL, "title": "Instant download",
-            "totals": [{"type": "total", "display_text": "Download", "amount": 0}]}));
+    if session
+        .lines
+        .iter()
+        .any(|l| catalog.get(&l.item_id).is_some_and(|i| i.digital))
+    {
+        out.push(
+            json!({"type": "digital", "id": DIGITAL, "title": "Instant download",
+            "totals": [{"type": "total", "display_text": "Download", "amount": 0}]}),
+        );
     }
     out
 }
@@ -249,23 +338,46 @@ pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<V
 /// # Errors
 ///
 /// `(param, message)` of the first bad entry.
-pub(crate) fn select_fulfillment(session: &mut Session, catalog: &Catalog, selections: &[Value]) -> Result<(), (String, String)> {
+pub(crate) fn select_fulfillment(
+    session: &mut Session,
+    catalog: &Catalog,
+    selections: &[Value],
+) -> Result<(), (String, String)> {
     let mut selected = BTreeMap::new();
     for (i, sel) in selections.iter().enumerate() {
         let at = format!("$.selected_fulfillment_options[{i}]");
-        let option = sel.get("option_id").and_then(Value::as_str).unwrap_or_default();
+        let option = sel
+            .get("option_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let shipping = SHIPPING.iter().any(|s| s.0 == option);
         if !shipping && option != DIGITAL {
-            return Err((format!("{at}.option_id"), format!("unknown fulfillment option {option:?}")));
+            return Err((
+                format!("{at}.option_id"),
+                format!("unknown fulfillment option {option:?}"),
+            ));
         }
-        let items = sel.get("item_ids").and_then(Value::as_array).cloned().unwrap_or_default();
+        let items = sel
+            .get("item_ids")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (j, item) in items.iter().enumerate() {
             let item = item.as_str().unwrap_or_default();
-            let Some(entry) = catalog.get(item).filter(|_| session.lines.iter().any(|l| l.item_id == item)) else {
-                return Err((format!("{at}.item_ids[{j}]"), format!("{item:?} is not in this session")));
+            let Some(entry) = catalog
+                .get(item)
+                .filter(|_| session.lines.iter().any(|l| l.item_id == item))
+            else {
+                return Err((
+                    format!("{at}.item_ids[{j}]"),
+                    format!("{item:?} is not in this session"),
+                ));
             };
             if entry.digital == shipping {
-                return Err((format!("{at}.option_id"), format!("{option} cannot fulfil {item}")));
+                return Err((
+                    format!("{at}.option_id"),
+                    format!("{option} cannot fulfil {item}"),
+                ));
             }
             selected.insert(item.to_owned(), option.to_owned());
         }
@@ -278,13 +390,24 @@ pub(crate) fn select_fulfillment(session: &mut Session, catalog: &Catalog, selec
 pub(crate) fn default_selection(session: &mut Session, catalog: &Catalog) {
     for line in &session.lines {
         if catalog.get(&line.item_id).is_some_and(|i| i.digital) {
-            session.selected.entry(line.item_id.clone()).or_insert_with(|| DIGITAL.to_owned());
+            session
+                .selected
+                .entry(line.item_id.clone())
+                .or_insert_with(|| DIGITAL.to_owned());
         }
     }
 }
 
-fn totals(base: i64, discount: i64, subtotal: i64, fulfillment: Option<i64>, tax: i64, total: i64) -> Vec<Value> {
-    let mut out = vec![json!({"type": "items_base_amount", "display_text": "Item(s) total", "amount": base})];
+fn totals(
+    base: i64,
+    discount: i64,
+    subtotal: i64,
+    fulfillment: Option<i64>,
+    tax: i64,
+    total: i64,
+) -> Vec<Value> {
+    let mut out =
+        vec![json!({"type": "items_base_amount", "display_text": "Item(s) total", "amount": base})];
     if discount > 0 {
         out.push(json!({"type": "discount", "display_text": "Discount", "amount": discount}));
     }
@@ -316,7 +439,12 @@ pub(crate) fn payment_handler(merchant_id: &str) -> Value {
 }
 
 /// The full wire `CheckoutSession` (CHK-02, CHK-04).
-pub(crate) fn render(session: &Session, catalog: &Catalog, merchant_id: &str, base_url: &str) -> Value {
+pub(crate) fn render(
+    session: &Session,
+    catalog: &Catalog,
+    merchant_id: &str,
+    base_url: &str,
+) -> Value {
     let pricing = price(session, catalog);
     let line_items: Vec<Value> = session
         .lines
@@ -336,19 +464,29 @@ pub(crate) fn render(session: &Session, catalog: &Catalog, merchant_id: &str, ba
         .collect();
     let mut by_option: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (item, option) in &session.selected {
-        by_option.entry(option.as_str()).or_default().push(item.as_str());
+        by_option
+            .entry(option.as_str())
+            .or_default()
+            .push(item.as_str());
     }
     let selected: Vec<Value> = by_option
         .into_iter()
         .map(|(option, items)| {
-            let kind = if option == DIGITAL { "digital" } else { "shipping" };
+            let kind = if option == DIGITAL {
+                "digital"
+            } else {
+                "shipping"
+            };
             json!({"type": kind, "option_id": option, "item_ids": items})
         })
         .collect();
     let messages: Vec<Value> = if matches!(session.status.as_str(), "completed" | "canceled") {
         Vec::new()
     } else {
-        let mut list: Vec<Value> = problems(session, catalog).into_iter().map(|(_, m)| m).collect();
+        let mut list: Vec<Value> = problems(session, catalog)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         if let Some(reason) = &session.declined {
             list.push(message_error("payment_declined", "$.payment_data", reason));
         }
@@ -391,4 +529,143 @@ pub(crate) fn render(session: &Session, catalog: &Catalog, merchant_id: &str, ba
         out["order"] = order.clone();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::super::catalog::{Catalog, DEFAULT_CATALOG};
+    use super::{
+        Op, Session, allowed, intersect_interventions, lines_from_items, next_status, price,
+        select_fulfillment,
+    };
+
+    fn session(items: &[&str]) -> Session {
+        let ids: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        Session {
+            id: "cs_t".to_owned(),
+            status: "incomplete".to_owned(),
+            currency: "usd".to_owned(),
+            lines: lines_from_items(&ids),
+            buyer: None,
+            fulfillment_details: None,
+            selected: BTreeMap::new(),
+            coupons: Vec::new(),
+            interventions: vec!["3ds".to_owned()],
+            order: None,
+            declined: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn chk_03_repeated_items_become_one_line_with_a_quantity() {
+        let s = session(&["var_mug_pine", "var_guide_epub", "var_mug_pine"]);
+        assert_eq!(s.lines.len(), 2);
+        assert_eq!(
+            (s.lines[0].item_id.as_str(), s.lines[0].quantity),
+            ("var_mug_pine", 2)
+        );
+        assert_eq!(s.lines[1].id, "li_2");
+    }
+
+    #[test]
+    fn totals_are_integer_minor_units_with_half_up_tax() {
+        let c = catalog();
+        let mut s = session(&["var_mug_pine"]);
+        s.selected
+            .insert("var_mug_pine".to_owned(), "ship_express".to_owned());
+        // 1800 × 8.25 % = 148.5 → 149.
+        let p = price(&s, &c);
+        assert_eq!(
+            (p.subtotal, p.tax, p.fulfillment, p.total),
+            (1800, 149, 1500, 3449)
+        );
+        s.coupons.push("WELCOME10".to_owned());
+        let p = price(&s, &c);
+        assert_eq!(
+            (p.discount, p.subtotal, p.tax, p.total),
+            (180, 1620, 134, 3254)
+        );
+    }
+
+    #[test]
+    fn chk_06_selection_must_name_an_offered_option_that_fits_the_item() {
+        let c = catalog();
+        let mut s = session(&["var_mug_pine", "var_guide_epub"]);
+        let bad =
+            [json!({"type": "shipping", "option_id": "teleport", "item_ids": ["var_mug_pine"]})];
+        assert_eq!(
+            select_fulfillment(&mut s, &c, &bad).unwrap_err().0,
+            "$.selected_fulfillment_options[0].option_id"
+        );
+        let wrong_kind = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_guide_epub"]}),
+        ];
+        assert!(select_fulfillment(&mut s, &c, &wrong_kind).is_err());
+        let absent = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_tent_2p"]}),
+        ];
+        assert_eq!(
+            select_fulfillment(&mut s, &c, &absent).unwrap_err().0,
+            "$.selected_fulfillment_options[0].item_ids[0]"
+        );
+        let good = [
+            json!({"type": "shipping", "option_id": "ship_standard", "item_ids": ["var_mug_pine"]}),
+        ];
+        select_fulfillment(&mut s, &c, &good).unwrap();
+        assert_eq!(s.selected["var_mug_pine"], "ship_standard");
+    }
+
+    #[test]
+    fn chk_12_status_follows_missing_data_stock_and_the_3ds_threshold() {
+        let c = catalog();
+        let mut s = session(&["var_tent_2p"]);
+        assert_eq!(
+            next_status(&s, &c),
+            "incomplete",
+            "no address, no shipping choice"
+        );
+        s.fulfillment_details = Some(json!({"address": {"line_one": "1 A St"}}));
+        s.selected
+            .insert("var_tent_2p".to_owned(), "ship_standard".to_owned());
+        assert_eq!(next_status(&s, &c), "authentication_required");
+        s.interventions.clear();
+        assert_eq!(
+            next_status(&s, &c),
+            "requires_escalation",
+            "agent cannot run 3DS"
+        );
+        let out = session(&["var_headlamp"]);
+        assert_eq!(next_status(&out, &c), "not_ready_for_payment");
+        s.status = "completed".to_owned();
+        assert_eq!(next_status(&s, &c), "completed", "terminal states stay");
+    }
+
+    #[test]
+    fn chk_16_17_terminal_sessions_cannot_change() {
+        for status in ["completed", "canceled", "expired"] {
+            assert!(!allowed(status, Op::Cancel), "{status}");
+            assert!(!allowed(status, Op::Update), "{status}");
+            assert!(!allowed(status, Op::Complete), "{status}");
+        }
+        assert!(allowed("incomplete", Op::Cancel));
+        assert!(!allowed("incomplete", Op::Complete));
+        assert!(allowed("authentication_required", Op::Complete));
+    }
+
+    #[test]
+    fn capability_intersection_keeps_only_what_both_sides_support() {
+        let agent = vec!["address_verification".to_owned(), "3ds".to_owned()];
+        assert_eq!(intersect_interventions(&agent), ["3ds"]);
+        assert!(intersect_interventions(&[]).is_empty());
+    }
 }

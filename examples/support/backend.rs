@@ -128,7 +128,9 @@ impl Backend {
         now: OffsetDateTime,
     ) -> Result<(), BackendError> {
         match self {
-            Self::Memory { idem, docs: map, .. } => {
+            Self::Memory {
+                idem, docs: map, ..
+            } => {
                 if !response.is_server_error() {
                     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
                     for doc in docs {

@@ -18,7 +18,11 @@ impl Flags {
     /// # Errors
     ///
     /// A flag without a value, an unknown flag or a stray argument.
-    pub(crate) fn parse(args: impl IntoIterator<Item = String>, valued: &[&str], switches: &[&str]) -> Result<Self, String> {
+    pub(crate) fn parse(
+        args: impl IntoIterator<Item = String>,
+        valued: &[&str],
+        switches: &[&str],
+    ) -> Result<Self, String> {
         let mut out = Self::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -47,7 +51,10 @@ impl Flags {
 
     /// The flag's value, else the environment variable `env`, else `None`.
     pub(crate) fn get(&self, name: &str, env: &str) -> Option<String> {
-        self.values.get(name).cloned().or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
+        self.values
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
     }
 
     /// Whether a switch was given.

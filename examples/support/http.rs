@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use agentic_commerce::headers::{Operation, RequestHeaders};
-use agentic_commerce::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse};
+use agentic_commerce::idempotency::{
+    Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse,
+};
 use agentic_commerce::json_path::JsonPath;
 use agentic_commerce::parse::StrictError;
 use agentic_commerce::signature::{SignedRequest, Verifier};
@@ -36,11 +38,21 @@ pub(crate) struct Reply {
 impl Reply {
     /// A reply with no extra headers.
     pub(crate) fn new(status: u16, body: Value) -> Self {
-        Self { status, body, headers: Vec::new() }
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+        }
     }
 
     /// An ACP `Error` object (`param` is a JSONPath, CHK-09).
-    pub(crate) fn error(status: u16, kind: &str, code: &str, message: &str, param: Option<&str>) -> Self {
+    pub(crate) fn error(
+        status: u16,
+        kind: &str,
+        code: &str,
+        message: &str,
+        param: Option<&str>,
+    ) -> Self {
         let mut body = json!({"type": kind, "code": code, "message": message});
         if let Some(param) = param {
             body["param"] = Value::from(param);
@@ -67,7 +79,10 @@ pub(crate) fn raw_response(status: u16, body: Vec<u8>, headers: &[(String, Strin
     let map = response.headers_mut();
     map.insert("content-type", HeaderValue::from_static("application/json"));
     for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
             map.insert(name, value);
         }
     }
@@ -79,7 +94,12 @@ pub(crate) fn raw_response(status: u16, body: Vec<u8>, headers: &[(String, Strin
 pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -113,7 +133,13 @@ pub(crate) fn check_request(
         .authorization()
         .is_some_and(|token| constant_time_eq(token.secret().as_bytes(), api_key.as_bytes()));
     if !authorized {
-        return Err(Reply::error(401, "invalid_request", "unauthorized", "invalid API key", None));
+        return Err(Reply::error(
+            401,
+            "invalid_request",
+            "unauthorized",
+            "invalid API key",
+            None,
+        ));
     }
     if let Err(e) = parsed.negotiate_version(SUPPORTED_VERSIONS) {
         return Err(Reply::new(e.status(), e.to_acp_error_json()));
@@ -134,14 +160,24 @@ pub(crate) fn check_request(
             }
         }
     };
+    // SIG-01/SIG-04 cover the canonical JSON body; a request without a body (retrieve, a
+    // cancel without intent trace) has nothing to sign and is authenticated by its API key.
     if let (Some(verifier), false) = (verifier, body.is_empty()) {
         let signed = SignedRequest {
             body,
-            signature: parsed.signature().map(|s| s.as_str()),
+            signature: parsed
+                .signature()
+                .map(agentic_commerce::headers::Signature::as_str),
             timestamp: header_str(headers, "timestamp"),
         };
         if let Err(e) = verifier.verify(&signed, now) {
-            return Err(Reply::error(e.http_status(), "invalid_request", e.code(), &e.to_string(), None));
+            return Err(Reply::error(
+                e.http_status(),
+                "invalid_request",
+                e.code(),
+                &e.to_string(),
+                None,
+            ));
         }
     }
     Ok((parsed, value))
@@ -160,9 +196,10 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A typed-parse failure as a 400 with the JSONPath of the first problem (CHK-09).
 pub(crate) fn strict_error_reply(error: &StrictError) -> Reply {
     let violations = error.violations();
-    let (param, message) = violations
-        .first()
-        .map_or_else(|| (JsonPath::root().to_string(), error.to_string()), |v| (v.path.to_string(), v.message.clone()));
+    let (param, message) = violations.first().map_or_else(
+        || (JsonPath::root().to_string(), error.to_string()),
+        |v| (v.path.to_string(), v.message.clone()),
+    );
     Reply::error(400, "invalid_request", "invalid", &message, Some(&param))
 }
 
@@ -193,18 +230,28 @@ pub(crate) async fn begin(
         Ok(f) => f,
         Err(e) => {
             return Begin::Respond(
-                Reply::error(400, "invalid_request", "invalid_json", &e.to_string(), Some("$")).into_response(),
+                Reply::error(
+                    400,
+                    "invalid_request",
+                    "invalid_json",
+                    &e.to_string(),
+                    Some("$"),
+                )
+                .into_response(),
             );
         }
     };
     let store = Arc::clone(backend);
     let task_scope = scope.clone();
-    let outcome = tokio::task::spawn_blocking(move || store.begin(&task_scope, &fingerprint, now)).await;
+    let outcome =
+        tokio::task::spawn_blocking(move || store.begin(&task_scope, &fingerprint, now)).await;
     match outcome {
         Ok(Ok(IdempotencyOutcome::Proceed)) => Begin::Proceed(scope),
-        Ok(Ok(IdempotencyOutcome::Replay(stored))) => {
-            Begin::Respond(raw_response(stored.status, stored.body.clone(), &stored.replay_headers(key)))
-        }
+        Ok(Ok(IdempotencyOutcome::Replay(stored))) => Begin::Respond(raw_response(
+            stored.status,
+            stored.body.clone(),
+            &stored.replay_headers(key),
+        )),
         Ok(Ok(other)) => match other.rejection() {
             Some(rejection) => {
                 let mut reply = Reply::new(rejection.status(), rejection.to_acp_error_json());
@@ -216,7 +263,9 @@ pub(crate) async fn begin(
                 reply.headers.extend(echo(headers));
                 Begin::Respond(reply.into_response())
             }
-            None => Begin::Respond(Reply::internal("unexpected idempotency outcome").into_response()),
+            None => {
+                Begin::Respond(Reply::internal("unexpected idempotency outcome").into_response())
+            }
         },
         Ok(Err(e)) => Begin::Respond(Reply::internal(&e.to_string()).into_response()),
         Err(_) => Begin::Respond(Reply::internal("storage task failed").into_response()),
@@ -225,7 +274,11 @@ pub(crate) async fn begin(
 
 /// The HDR-04 echo headers as owned pairs.
 pub(crate) fn echo(headers: &RequestHeaders) -> Vec<(String, String)> {
-    headers.echo_headers().into_iter().map(|(n, v)| (n.to_owned(), v)).collect()
+    headers
+        .echo_headers()
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect()
 }
 
 /// Stores the reply (with `docs`, atomically in PostgreSQL: IDEM-17) and sends it.
@@ -247,7 +300,8 @@ pub(crate) async fn finish(
         .collect();
     let stored = StoredResponse::new(reply.status, body.clone(), stored_headers);
     let store = Arc::clone(backend);
-    let result = tokio::task::spawn_blocking(move || store.finish(&scope, stored, &docs, now)).await;
+    let result =
+        tokio::task::spawn_blocking(move || store.finish(&scope, stored, &docs, now)).await;
     match result {
         Ok(Ok(())) => raw_response(reply.status, body, &reply.headers),
         Ok(Err(e)) => Reply::internal(&e.to_string()).into_response(),
@@ -267,8 +321,22 @@ pub(crate) fn new_id(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let seed = format!("{}:{}:{n}", OffsetDateTime::now_utc().unix_timestamp_nanos(), std::process::id());
+    let seed = format!(
+        "{}:{}:{n}",
+        OffsetDateTime::now_utc().unix_timestamp_nanos(),
+        std::process::id()
+    );
     let digest = sha2::Sha256::digest(seed.as_bytes());
-    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}{hex}")
+    format!("{prefix}{}", hex(&digest[..10]))
+}
+
+/// Lowercase hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }

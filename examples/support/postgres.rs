@@ -41,7 +41,10 @@ pub(crate) enum PgStoreError {
 
 /// The server's message when there is one (`postgres::Error`'s `Display` is only "db error").
 fn describe(e: &postgres::Error) -> String {
-    e.as_db_error().map_or_else(|| e.to_string(), |db| format!("{} ({})", db.message(), db.code().code()))
+    e.as_db_error().map_or_else(
+        || e.to_string(),
+        |db| format!("{} ({})", db.message(), db.code().code()),
+    )
 }
 
 /// A tiny connection pool: idle clients are reused, new ones are opened on demand. Enough for
@@ -75,14 +78,21 @@ impl PgPool {
         &self,
         f: impl FnOnce(&mut Client) -> Result<T, E>,
     ) -> Result<T, E> {
-        let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let mut client = match pooled {
             Some(client) if !client.is_closed() => client,
             _ => Client::connect(&self.url, NoTls)?,
         };
         let result = f(&mut client);
         if !client.is_closed() {
-            self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(client);
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(client);
         }
         result
     }
@@ -247,12 +257,17 @@ fn save(
     record: &IdempotencyRecord,
 ) -> Result<(), PgStoreError> {
     let (lease, status, body, headers) = match record.state() {
-        RecordState::InFlight { lease_expires_at } => (Some(to_us(*lease_expires_at)), None, None, None),
+        RecordState::InFlight { lease_expires_at } => {
+            (Some(to_us(*lease_expires_at)), None, None, None)
+        }
         RecordState::Completed { response } => (
             None,
             Some(i32::from(response.status)),
             Some(response.body.clone()),
-            Some(serde_json::to_string(&response.headers).map_err(|_| PgStoreError::Corrupt("headers"))?),
+            Some(
+                serde_json::to_string(&response.headers)
+                    .map_err(|_| PgStoreError::Corrupt("headers"))?,
+            ),
         ),
         _ => return Err(PgStoreError::Corrupt("unknown record state")),
     };
@@ -359,7 +374,11 @@ impl TokenLedger for PgTokenLedger {
                 )
             })
             .map_err(|_| LedgerError::Unavailable)?;
-        if inserted == 1 { Ok(()) } else { Err(LedgerError::AlreadyUsed) }
+        if inserted == 1 {
+            Ok(())
+        } else {
+            Err(LedgerError::AlreadyUsed)
+        }
     }
 }
 
@@ -368,7 +387,11 @@ impl TokenLedger for PgTokenLedger {
 /// # Errors
 ///
 /// Database failures.
-pub(crate) fn load_document(pool: &PgPool, kind: &str, id: &str) -> Result<Option<String>, postgres::Error> {
+pub(crate) fn load_document(
+    pool: &PgPool,
+    kind: &str,
+    id: &str,
+) -> Result<Option<String>, postgres::Error> {
     pool.with_client(|client| {
         let row = client.query_opt(
             "SELECT body FROM acp_documents WHERE kind = $1 AND id = $2",
@@ -402,7 +425,12 @@ pub(crate) fn save_document(
 /// # Errors
 ///
 /// Database failures.
-pub(crate) fn put_document(pool: &PgPool, kind: &str, id: &str, body: &str) -> Result<(), postgres::Error> {
+pub(crate) fn put_document(
+    pool: &PgPool,
+    kind: &str,
+    id: &str,
+    body: &str,
+) -> Result<(), postgres::Error> {
     pool.with_client(|client| {
         let mut tx = client.transaction()?;
         save_document(&mut tx, kind, id, body)?;

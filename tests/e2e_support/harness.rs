@@ -34,7 +34,12 @@ fn loopback() -> SocketAddr {
 }
 
 /// Merchant settings for a world.
-pub(crate) fn merchant_config(vault: &str, hook_url: &str, database_url: Option<String>, latency: Duration) -> app::Config {
+pub(crate) fn merchant_config(
+    vault: &str,
+    hook_url: &str,
+    database_url: Option<String>,
+    latency: Duration,
+) -> app::Config {
     app::Config {
         webhook_url: Some(hook_url.to_owned()),
         webhook_secret: WEBHOOK_SECRET.to_vec(),
@@ -48,24 +53,39 @@ pub(crate) fn merchant_config(vault: &str, hook_url: &str, database_url: Option<
 
 /// Starts one more merchant instance.
 pub(crate) async fn start_merchant(config: app::Config) -> String {
-    let (addr, _handle) = app::spawn(config, loopback()).await.expect("merchant starts");
+    let (addr, _handle) = app::spawn(config, loopback())
+        .await
+        .expect("merchant starts");
     format!("http://{addr}")
 }
 
 /// Starts one more vault instance.
 pub(crate) async fn start_vault(database_url: Option<String>) -> String {
-    let config = vault::VaultConfig { signing_secret: SIGNING_SECRET.to_vec(), database_url, ..vault::VaultConfig::default() };
-    let (addr, _handle) = vault::spawn(config, loopback()).await.expect("vault starts");
+    let config = vault::VaultConfig {
+        signing_secret: SIGNING_SECRET.to_vec(),
+        database_url,
+        ..vault::VaultConfig::default()
+    };
+    let (addr, _handle) = vault::spawn(config, loopback())
+        .await
+        .expect("vault starts");
     format!("http://{addr}")
 }
 
 /// Starts a world (in memory unless `database_url`).
 pub(crate) async fn world(database_url: Option<String>, latency: Duration) -> World {
-    let (hook, hooks) = agent::spawn_webhook_receiver(loopback(), WEBHOOK_SECRET).await.unwrap();
+    let (hook, hooks) = agent::spawn_webhook_receiver(loopback(), WEBHOOK_SECRET)
+        .await
+        .unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
     let vault = start_vault(database_url.clone()).await;
     let merchant = start_merchant(merchant_config(&vault, &hook_url, database_url, latency)).await;
-    World { merchant, vault, hook_url, hooks }
+    World {
+        merchant,
+        vault,
+        hook_url,
+        hooks,
+    }
 }
 
 impl World {
@@ -114,7 +134,10 @@ pub(crate) fn create_body(items: &[&str]) -> Value {
 
 /// Creates a session and returns the exchange.
 pub(crate) async fn create(client: &AcpClient, items: &[&str]) -> Exchange {
-    let created = client.post("/checkout_sessions", &create_body(items), &key("create")).await.unwrap();
+    let created = client
+        .post("/checkout_sessions", &create_body(items), &key("create"))
+        .await
+        .unwrap();
     assert_eq!(created.status, 201, "{}", created.body);
     created
 }
@@ -130,10 +153,34 @@ pub(crate) fn ship_update(items: &[&str], option: &str) -> Value {
 }
 
 /// Delegates a card for `session` with `max_amount`, returns the token id.
-pub(crate) async fn delegate(world: &World, session: &str, max_amount: i64, expires_at: &str) -> String {
-    let body = agent::delegate_request("4242424242424242", max_amount, session, "trailhead_outfitters", expires_at);
-    let issued = world.vault_client().post("/agentic_commerce/delegate_payment", &body, &key("dp")).await.unwrap();
+pub(crate) async fn delegate(
+    world: &World,
+    session: &str,
+    max_amount: i64,
+    expires_at: &str,
+) -> String {
+    let body = agent::delegate_request(
+        "4242424242424242",
+        max_amount,
+        session,
+        "trailhead_outfitters",
+        expires_at,
+    );
+    let issued = world
+        .vault_client()
+        .post("/agentic_commerce/delegate_payment", &body, &key("dp"))
+        .await
+        .unwrap();
     assert_eq!(issued.status, 201, "{}", issued.body);
+    // DP-01, DP-02: a schema-valid response with id, created and correlation metadata.
+    agentic_commerce::parse::from_value_strict::<
+        agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentResponse,
+    >(&issued.body)
+    .unwrap();
+    assert_eq!(
+        issued.body["metadata"]["merchant_id"],
+        "trailhead_outfitters"
+    );
     issued.body["id"].as_str().unwrap().to_owned()
 }
 
