@@ -178,7 +178,7 @@ async fn conformance_without_psp_accepts_the_test_token_answer_and_prints_a_summ
     );
     let n = EVERY_CHECK.len() - 2; // no psp.delegate_payment, no cancel.completed
     assert!(text.ends_with(&format!("{n} passed, 0 failed\n")), "{text}");
-    assert!(text.contains("[IDEM-04"), "{text}");
+    assert!(text.contains("[IDEM-01, IDEM-04, ERR-01]"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,18 +30,26 @@
 //!   readable report.
 //!
 //! The probes, each labelled in the report with the rule IDs of `ACP-REQUIREMENTS.md` it
-//! covers: discovery (200 + strict `DiscoveryResponse`, or 404); create (201, strict
-//! `CheckoutSession`, `Idempotency-Key` echoed) and a create of every item (CHK-19: problems
-//! are messages on a 201); idempotency (missing key → 400 `idempotency_key_required`, same key
-//! + other body → 422 `idempotency_conflict`, same key + same body → same status and body with
-//! `Idempotent-Replayed: true`); malformed JSON → 400 ACP error with a JSONPath `param`;
-//! missing / unsupported `API-Version` → 400 `missing_api_version` / `unsupported_api_version`
-//! with `supported_versions`; unknown session → 404; update with buyer, address and the first
-//! offered fulfillment option; retrieve; complete (200 `completed` with an `order` for this
-//! session, or `authentication_required` with `authentication_metadata`); cancel of a fresh
-//! session (200 `canceled`), of a canceled one and of the completed one (405). Every response
-//! body is validated strictly against the official schemas; every ACP error body as
-//! `agentic_checkout.Error`.
+//! covers:
+//!
+//! - discovery: `GET /.well-known/acp.json` is 200 with a strict `DiscoveryResponse`, or 404;
+//! - create: 201, strict `CheckoutSession`, `Idempotency-Key` echoed; a create of every item
+//!   is still 201 (CHK-19: problems are messages on the session);
+//! - idempotency: missing key gives 400 `idempotency_key_required`; the same key with another
+//!   body gives 422 `idempotency_conflict`; the same key with the same body gives the same
+//!   status and body with `Idempotent-Replayed: true`;
+//! - malformed JSON gives 400 with an ACP error whose `param` is a JSONPath;
+//! - missing / unsupported `API-Version` gives 400 `missing_api_version` /
+//!   `unsupported_api_version` with `supported_versions`;
+//! - retrieve of an unknown session gives 404; update with buyer, address and the first
+//!   offered fulfillment option gives 200; retrieve gives 200 with the same state;
+//! - complete gives 200 `completed` with an `order` whose `checkout_session_id` is the
+//!   session, or `authentication_required` with `authentication_metadata`;
+//! - cancel of a fresh session gives 200 `canceled`; cancel of a canceled or completed one
+//!   gives 405.
+//!
+//! Every response body is validated strictly against the official schemas; every ACP error
+//! body as `agentic_checkout.Error`.
 //!
 //! Levels: a check is MUST when a rule it covers is MUST, a schema constraint or a status
 //! code fixed by the OpenAPI document (IMPLIED); SHOULD when its rules are only SHOULD / MAY.

@@ -5,6 +5,7 @@
 //! Unlike an agent SDK it lets a probe leave any header out or send a body that is not JSON:
 //! the negative probes need exactly that.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use agentic_commerce::signature::{HmacSha256Key, RequestSigner};
@@ -234,6 +235,9 @@ pub(crate) fn fresh_id(prefix: &str) -> String {
         std::process::id()
     );
     let digest = sha2::Sha256::digest(seed.as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}{hex}")
+    let mut out = prefix.to_owned();
+    for byte in digest.iter().take(12) {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }

@@ -160,7 +160,14 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
             .map_err(Clone::clone),
     );
     let Ok(first) = first else {
-        report.skip("create.idempotency_key_echo", "create got no answer");
+        for id in [
+            "create.idempotency_key_echo",
+            "idempotency.replay",
+            "idempotency.replayed_header",
+            "idempotency.conflict",
+        ] {
+            report.skip(id, "create got no HTTP answer");
+        }
         return None;
     };
     let echo = match first.header("idempotency-key") {
@@ -174,16 +181,28 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
         Level::Must,
         echo,
     );
+    same_key(merchant, &body, &key, &first, report).await;
+    created.ok()
+}
 
+/// The same key again: with the same body (re-serialized: IDEM-05) a replay (IDEM-08,
+/// IDEM-09), with another body a conflict (IDEM-11).
+async fn same_key(
+    merchant: &Client,
+    body: &Value,
+    key: &str,
+    first: &Exchange,
+    report: &mut Report,
+) {
     // The same body with other key order and whitespace is the same request (IDEM-05).
-    let pretty = serde_json::to_string_pretty(&body)
+    let pretty = serde_json::to_string_pretty(body)
         .unwrap_or_default()
         .into_bytes();
     let replay = merchant
         .post(Post {
             path: "/checkout_sessions",
             body: &pretty,
-            key: Some(&key),
+            key: Some(key),
         })
         .await;
     let replayed = replay.as_ref().map_err(Clone::clone).and_then(|r| {
@@ -234,7 +253,7 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
         .post(Post {
             path: "/checkout_sessions",
             body: &to_bytes(&other),
-            key: Some(&key),
+            key: Some(key),
         })
         .await;
     let conflict = conflict.and_then(|c| {
@@ -247,7 +266,6 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
         Level::Must,
         conflict,
     );
-    created.ok()
 }
 
 /// A session holding every `--item`: still 201, problems (out of stock …) as messages (CHK-19).
@@ -651,23 +669,35 @@ async fn complete(
             key: Some(&fresh_id("conformance-complete-")),
         })
         .await;
+    let (result, completed) = judge_complete(answer, &id, real.is_some());
+    report.record("complete", RULES, Level::Must, result);
+    completed
+}
+
+/// Whether a complete answer conforms; returns the session id too when it reached `completed`.
+/// With a real token (`real`) only an order or a 3-D Secure request passes.
+fn judge_complete(
+    answer: Result<Exchange, String>,
+    id: &str,
+    real: bool,
+) -> (Result<String, String>, Option<String>) {
     let mut completed = None;
     let result = answer.and_then(|a| match a.status {
         200 => {
-            let s = session_answer(&Ok(a.clone()), &id)?;
+            let s = session_answer(&Ok(a.clone()), id)?;
             match status(&s) {
                 "completed" => {
                     let order = &s["order"];
                     if !order.is_object() {
                         return Err("status completed without an order (CHK-11)".to_owned());
                     }
-                    if order["checkout_session_id"] != id.as_str() {
+                    if order["checkout_session_id"] != id {
                         return Err(format!(
                             "order.checkout_session_id is {}, not {id} (CHK-11)",
                             order["checkout_session_id"]
                         ));
                     }
-                    completed = Some(id.clone());
+                    completed = Some(id.to_owned());
                     Ok(format!(
                         "HTTP 200 completed, order {}",
                         order["id"].as_str().unwrap_or("?")
@@ -680,7 +710,7 @@ async fn complete(
                 "authentication_required" => Err(
                     "authentication_required without authentication_metadata (CHK-13)".to_owned(),
                 ),
-                other if real.is_none() => Ok(format!(
+                other if !real => Ok(format!(
                     "HTTP 200 {other} for the test token (messages {})",
                     s["messages"]
                 )),
@@ -690,7 +720,7 @@ async fn complete(
                 )),
             }
         }
-        400..=499 if real.is_none() => validate::error(&a, a.status, None).map(|e| {
+        400..=499 if !real => validate::error(&a, a.status, None).map(|e| {
             format!(
                 "HTTP {} {} for the test token",
                 a.status,
@@ -699,8 +729,7 @@ async fn complete(
         }),
         _ => Err(format!("expected HTTP 200, got {}", a.brief())),
     });
-    report.record("complete", RULES, Level::Must, result);
-    completed
+    (result, completed)
 }
 
 /// Cancel of a fresh session (CHK-16, IT-01), then of the same, now canceled session (CHK-17).
