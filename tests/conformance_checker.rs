@@ -94,6 +94,8 @@ const EVERY_CHECK: &[&str] = &[
     "cancel",
     "cancel.canceled",
     "cancel.completed",
+    "session.rules",
+    "session.rules.should",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,4 +387,48 @@ async fn conformance_usage_errors_exit_2() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_business_rule_errors_fail_session_rules_chk_06() {
+    // A real, schema-valid session from the example merchant, altered so that the selected
+    // fulfillment option is not one of the offered ones (CHK-06), served on every create.
+    let w = harness::world(None, Duration::ZERO).await;
+    let mut session = harness::create(&w.client(), &["var_mug_pine"]).await.body;
+    session["selected_fulfillment_options"] = json!([{"type": "shipping", "option_id": "ship_by_zeppelin", "item_ids": ["var_mug_pine"]}]);
+    let body = session.to_string();
+    let app = Router::new().route(
+        "/checkout_sessions",
+        post(move || {
+            let body = body.clone();
+            async move {
+                (
+                    StatusCode::CREATED,
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let out = checker(strings(&[
+        "--base-url",
+        &format!("http://{addr}"),
+        "--item",
+        "var_mug_pine",
+        "--json",
+    ]))
+    .await;
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    assert_eq!(check(&r, "create")["passed"], true, "{r:#}");
+    let rules = check(&r, "session.rules");
+    assert_eq!(rules["passed"], false, "{rules}");
+    assert_eq!(rules["level"], "MUST");
+    assert!(
+        rules["detail"].as_str().unwrap().contains("CHK-06"),
+        "{rules}"
+    );
 }

@@ -50,6 +50,13 @@
 //!
 //! Every response body is validated strictly against the official schemas; every ACP error
 //! body as `agentic_checkout.Error`.
+//! Every 2xx session answer that passed that check then goes through the crate's
+//! business-rule validator (`agentic_commerce::rules::check_session`): error findings under
+//! MUST-level rules fail `session.rules` (MUST); findings under SHOULD-level rules (CHK-07,
+//! CHK-08, CHK-09, DSC-04) and warnings fail `session.rules.should` (SHOULD). The validator's
+//! extra CHK-09 demand that a message `param` resolve inside the session is not a spec
+//! requirement (a `missing` message names an absent member, a decline names
+//! `$.payment_data`): such findings are counted in the detail only.
 //!
 //! Levels: a check is MUST when a rule it covers is MUST, a schema constraint or a status
 //! code fixed by the OpenAPI document (IMPLIED); SHOULD when its rules are only SHOULD / MAY.
@@ -60,8 +67,8 @@
 //! an `https://` merchant needs reqwest's `rustls-tls` feature in `Cargo.toml`, and the checker
 //! says so instead of trying.
 //!
-//! The probes write: they create four sessions, cancel one and buy one unit of the first
-//! item. Point the checker at a test merchant, not at production.
+//! The probes write: they create three sessions, cancel one and buy one unit of the first
+//! item (with `--psp-url`). Point the checker at a test merchant, not at production.
 
 #[path = "conformance/client.rs"]
 mod client;

@@ -6,6 +6,7 @@
 //! the negative probes need exactly that.
 
 use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use agentic_commerce::signature::{HmacSha256Key, RequestSigner};
@@ -79,6 +80,8 @@ pub(crate) struct Client {
     bearer: Option<String>,
     api_version: String,
     signer: Option<RequestSigner<HmacSha256Key>>,
+    /// Every answer, as `("METHOD /path", exchange)`, for checks over all responses.
+    log: Mutex<Vec<(String, Exchange)>>,
 }
 
 impl Client {
@@ -110,6 +113,7 @@ impl Client {
             bearer: bearer.map(str::to_owned),
             api_version: api_version.to_owned(),
             signer,
+            log: Mutex::new(Vec::new()),
         })
     }
 
@@ -141,7 +145,29 @@ impl Client {
     ///
     /// Transport failures (connection refused, timeout, broken body).
     pub(crate) async fn get(&self, path: &str, version: Version<'_>) -> Result<Exchange, String> {
-        send(self.request(reqwest::Method::GET, path, version)).await
+        let answer = send(self.request(reqwest::Method::GET, path, version)).await;
+        self.remember("GET", path, &answer)
+    }
+
+    fn remember(
+        &self,
+        method: &str,
+        path: &str,
+        answer: &Result<Exchange, String>,
+    ) -> Result<Exchange, String> {
+        if let Ok(exchange) = answer {
+            let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            log.push((format!("{method} {path}"), exchange.clone()));
+        }
+        answer.clone()
+    }
+
+    /// Every answer received so far, as `("METHOD /path", exchange)`.
+    pub(crate) fn answers(&self) -> Vec<(String, Exchange)> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// A GET without `Authorization` or `API-Version` (discovery is public, DIS-02).
@@ -178,7 +204,8 @@ impl Client {
                     .header("timestamp", signed.timestamp);
             }
         }
-        send(request.body(post.body.to_vec())).await
+        let answer = send(request.body(post.body.to_vec())).await;
+        self.remember("POST", post.path, &answer)
     }
 }
 

@@ -5,6 +5,7 @@
 
 use agentic_commerce::parse;
 use agentic_commerce::registry;
+use agentic_commerce::rules::{self, Finding};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, CheckoutSessionWithOrder, DiscoveryResponse,
 };
@@ -125,4 +126,11 @@ pub(crate) fn discovery(exchange: &Exchange) -> Result<&Value, String> {
 /// The session's `status`.
 pub(crate) fn status(session: &Value) -> &str {
     session["status"].as_str().unwrap_or_default()
+}
+
+/// The business-rule findings (`agentic_commerce::rules`) of a session body that passed the
+/// strict schema check; `None` when the body is not a strictly valid session.
+pub(crate) fn business_rules(value: &Value) -> Option<Vec<Finding>> {
+    let session = parse::from_value_strict::<CheckoutSession>(value).ok()?;
+    Some(rules::check_session(&session))
 }
