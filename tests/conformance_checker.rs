@@ -432,3 +432,37 @@ async fn conformance_business_rule_errors_fail_session_rules_chk_06() {
         "{rules}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_three_ds_session_is_authenticated_and_completed_chk_12_13_14() {
+    // The tent's total crosses the example merchant's 3-D Secure threshold.
+    let w = harness::world(None, Duration::ZERO).await;
+    let mut args = merchant_args(&w);
+    args.extend(strings(&[
+        "--psp-url",
+        &w.vault,
+        "--psp-bearer",
+        ex::vault::DEV_AGENT_KEY,
+        "--item",
+        "var_tent_2p",
+        "--json",
+    ]));
+    let out = checker(args).await;
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["failed"], 0, "{r:#}");
+    assert!(
+        check(&r, "update")["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("authentication_required"),
+        "{r:#}"
+    );
+    assert!(
+        check(&r, "complete")["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP 200 completed"),
+        "{r:#}"
+    );
+}

@@ -725,6 +725,11 @@ async fn complete(
         report.record("complete", RULES, Level::Must, Err(why));
         return None;
     }
+    if before == "authentication_required" && !session["authentication_metadata"].is_object() {
+        let why = "the session is authentication_required without authentication_metadata (CHK-13)";
+        report.record("complete", RULES, Level::Must, Err(why.to_owned()));
+        return None;
+    }
     let Some(handler) = session
         .pointer("/capabilities/payment/handlers/0/id")
         .and_then(Value::as_str)
