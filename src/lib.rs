@@ -167,11 +167,16 @@
 
 pub mod allowance;
 pub mod canonical;
+pub mod checkout;
+pub mod delegate_payment;
 pub mod discovery;
+pub mod error;
 pub mod extensions;
+pub mod finding;
 pub mod headers;
 pub mod idempotency;
 pub mod json_path;
+pub mod mcp;
 pub mod negotiation;
 pub mod parse;
 pub mod primitives;
