@@ -140,9 +140,10 @@ pub(crate) struct Pricing {
 }
 
 fn percent(amount: i64, bps: i64) -> i64 {
-    // Half-up rounding on non-negative integers; inputs are bounded by MAX_QUANTITY and
-    // MAX_UNIT_AMOUNT so the product fits i64.
-    (amount * bps + 5_000) / 10_000
+    // Half-up rounding on non-negative integers. Unit prices are at most MAX_UNIT_AMOUNT and a
+    // request body (2 MB by default in axum) holds well under a million items, so this never
+    // saturates in practice; saturating keeps it panic-free regardless.
+    amount.saturating_mul(bps).saturating_add(5_000) / 10_000
 }
 
 /// Prices a session (integer minor units only).
@@ -153,14 +154,18 @@ pub(crate) fn price(session: &Session, catalog: &Catalog) -> Pricing {
         .iter()
         .map(|l| {
             let unit = catalog.get(&l.item_id).map_or(0, |i| i.unit_amount);
-            let base = unit * l.quantity;
-            let discount = if coupon { base * COUPON.1 / 100 } else { 0 };
+            let base = unit.saturating_mul(l.quantity);
+            let discount = if coupon {
+                base.saturating_mul(COUPON.1) / 100
+            } else {
+                0
+            };
             let subtotal = base - discount;
             let tax = percent(subtotal, TAX_BPS);
-            [base, discount, subtotal, tax, subtotal + tax]
+            [base, discount, subtotal, tax, subtotal.saturating_add(tax)]
         })
         .collect();
-    let sum = |k: usize| lines.iter().map(|l| l[k]).sum::<i64>();
+    let sum = |k: usize| lines.iter().fold(0_i64, |acc, l| acc.saturating_add(l[k]));
     let fulfillment = session
         .selected
         .values()
@@ -181,7 +186,7 @@ pub(crate) fn price(session: &Session, catalog: &Catalog) -> Pricing {
         subtotal,
         fulfillment,
         tax,
-        total: subtotal + fulfillment + tax,
+        total: subtotal.saturating_add(fulfillment).saturating_add(tax),
     }
 }
 
