@@ -903,3 +903,60 @@ async fn cancel_completed(merchant: &Client, id: &str, report: &mut Report) {
         result,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentic_commerce::json_path::JsonPath;
+
+    fn exchange(status: u16, body: &Value) -> Result<Exchange, String> {
+        Ok(Exchange {
+            status,
+            headers: Vec::new(),
+            raw: to_bytes(body),
+            json: Some(body.clone()),
+        })
+    }
+
+    #[test]
+    fn chk_10_complete_4xx_passes_only_for_the_test_token() {
+        let error = json!({"type": "invalid_request", "code": "payment_declined", "message": "no"});
+        let (test_token, done) = judge_complete(exchange(402, &error), "cs_1", false);
+        assert_eq!(
+            test_token.unwrap(),
+            "HTTP 402 payment_declined for the test token"
+        );
+        assert_eq!(done, None);
+        let (real_token, _) = judge_complete(exchange(402, &error), "cs_1", true);
+        assert!(real_token.unwrap_err().contains("expected HTTP 200"));
+        // A 4xx body that is not an ACP Error fails even for the test token (ERR-01).
+        let (wrapped, _) = judge_complete(exchange(400, &json!({"error": error})), "cs_1", false);
+        assert!(
+            wrapped
+                .unwrap_err()
+                .contains("not a valid agentic_checkout.Error")
+        );
+        let (server_error, _) = judge_complete(exchange(500, &json!({})), "cs_1", false);
+        assert!(server_error.is_err());
+    }
+
+    #[test]
+    fn chk_09_unresolvable_params_are_beyond_the_spec_but_unparsable_ones_are_not() {
+        let at = JsonPath::root().key("messages");
+        assert!(beyond_spec(&Finding::error(
+            "CHK-09",
+            at.clone(),
+            "param \"$.payment_data\" does not resolve inside the session"
+        )));
+        assert!(!beyond_spec(&Finding::error(
+            "CHK-09",
+            at.clone(),
+            "param \"x\" is not an RFC 9535 JSONPath"
+        )));
+        assert!(!beyond_spec(&Finding::error(
+            "CHK-06",
+            at,
+            "does not resolve"
+        )));
+    }
+}
