@@ -367,7 +367,7 @@ async fn chk_16_17_cancel_open_session_then_cancel_after_complete_is_405() {
         )
         .await
         .unwrap();
-    assert_error(&again, 405, "invalid_state");
+    assert_error(&again, 405, "method_not_allowed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,12 +10,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::checkout::{Event, transition};
+use agentic_commerce::discovery;
+use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::parse;
 use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CancelSessionRequest, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
-    CheckoutSessionUpdateRequest,
+    CheckoutSessionUpdateRequest, CheckoutStatus,
 };
 use agentic_commerce::webhook::{self, WebhookSecret};
 use axum::Router;
@@ -30,7 +33,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::backend::{Backend, Document};
 use super::catalog::Catalog;
-use super::checkout::{self, Op, Session};
+use super::checkout::{self, Session};
 use super::http::{Begin, Reply, begin, check_request, finish, new_id, release};
 
 /// Settings of one merchant server (each is also a command-line flag).
@@ -148,7 +151,7 @@ pub(crate) fn state(config: Config, base_url: String) -> Result<Arc<AppState>, S
 /// Every route of the merchant.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/.well-known/acp.json", get(discovery))
+        .route(discovery::WELL_KNOWN_PATH, get(discovery))
         .route("/checkout_sessions", post(create))
         .route("/checkout_sessions/{id}", get(retrieve).post(update))
         .route("/checkout_sessions/{id}/complete", post(complete))
@@ -224,24 +227,16 @@ async fn load(s: &Arc<AppState>, id: &str) -> Result<Option<Session>, Reply> {
         .transpose()
 }
 
-fn not_found(id: &str) -> Reply {
-    Reply::error(
-        404,
-        "invalid_request",
-        "not_found",
-        &format!("checkout session {id} not found"),
-        None,
-    )
+fn not_found() -> Reply {
+    // CHK-18; the message does not echo the client's id.
+    Reply::acp(&AcpError::not_found("checkout session"))
 }
 
-fn invalid_state(session: &Session, what: &str) -> Reply {
-    Reply::error(
-        405,
-        "invalid_request",
-        "invalid_state",
-        &format!("cannot {what} a session that is {}", session.status),
-        None,
-    )
+/// Runs `event` through the crate's checkout state machine (CHK-12, CHK-15..17).
+fn step(status: &str, event: Event) -> Result<String, Reply> {
+    transition(&CheckoutStatus::from(status), event)
+        .map(|next| next.as_str().to_owned())
+        .map_err(|e| Reply::acp(&e.to_acp_error()))
 }
 
 fn save(session: &Session) -> Vec<Document> {
@@ -383,7 +378,7 @@ async fn retrieve(
             200,
             checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url),
         ),
-        Ok(None) => not_found(&id),
+        Ok(None) => not_found(),
         Err(r) => r,
     };
     // HDR-04: echo Request-Id.
@@ -414,7 +409,7 @@ async fn update(
     };
     let (reply, docs) = match load(&s, &id).await {
         Ok(Some(session)) => update_session(&s, session, &body, at),
-        Ok(None) => (not_found(&id), Vec::new()),
+        Ok(None) => (not_found(), Vec::new()),
         Err(r) => (r, Vec::new()),
     };
     finish(&s.backend, scope, &parsed, reply, docs, at).await
@@ -430,8 +425,8 @@ fn update_session(
     if let Err(e) = parse::from_slice_strict::<CheckoutSessionUpdateRequest>(body) {
         return (super::http::strict_error_reply(&e), Vec::new());
     }
-    if !checkout::allowed(&session.status, Op::Update) {
-        return (invalid_state(&session, "update"), Vec::new());
+    if let Err(refused) = step(&session.status, Event::Update { ready: true }) {
+        return (refused, Vec::new());
     }
     // Patch semantics (IDEM-16): absent leaves a field unchanged, null clears it.
     let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -501,7 +496,7 @@ async fn complete(
     let session = match load(&s, &id).await {
         Ok(Some(session)) => session,
         Ok(None) => {
-            return finish(&s.backend, scope, &parsed, not_found(&id), Vec::new(), at).await;
+            return finish(&s.backend, scope, &parsed, not_found(), Vec::new(), at).await;
         }
         Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
     };
@@ -531,10 +526,14 @@ async fn complete_session(
         Ok(r) => r,
         Err(e) => return fail(super::http::strict_error_reply(&e)),
     };
-    if !checkout::allowed(&session.status, Op::Complete) {
-        return fail(invalid_state(&session, "complete"));
-    }
-    if let Some(refusal) = authentication_refusal(s, &mut session, &request) {
+    let event = Event::Complete {
+        has_authentication_result: request.authentication_result.is_some(),
+    };
+    let processing = match step(&session.status, event) {
+        Ok(next) => next,
+        Err(refused) => return fail(refused),
+    };
+    if let Some(refusal) = authentication_refusal(s, &mut session, &request, &processing) {
         return refusal;
     }
     let handler = request
@@ -587,6 +586,10 @@ async fn complete_session(
         Ok(()) => {}
         Err(Charge::Declined(reason)) => {
             s.catalog.release(&wanted);
+            match step(&processing, Event::PaymentDeclined) {
+                Ok(next) => session.status = next,
+                Err(refused) => return fail(refused),
+            }
             session.declined = Some(reason);
             session.updated_at = rfc3339(at);
             let (reply, docs) = ok(s, 200, &session);
@@ -594,13 +597,7 @@ async fn complete_session(
         }
         Err(Charge::Unavailable(reason)) => {
             s.catalog.release(&wanted);
-            return fail(Reply::error(
-                503,
-                "service_unavailable",
-                "psp_unavailable",
-                &reason,
-                None,
-            ));
+            return fail(Reply::acp(&AcpError::service_unavailable(reason, None)));
         }
     }
     let order_id = new_id("ord_");
@@ -611,44 +608,41 @@ async fn complete_session(
         "status": "created",
         "totals": checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
     });
+    match step(&processing, Event::PaymentAuthorized) {
+        Ok(next) => session.status = next,
+        Err(refused) => return fail(refused),
+    }
     session.order = Some(order.clone());
     session.declined = None;
-    "completed".clone_into(&mut session.status);
     session.updated_at = rfc3339(at);
     let (reply, docs) = ok(s, 200, &session);
     (reply, docs, Some(order))
 }
 
-/// For a session in `authentication_required`: `Some(answer)` unless the request carries a
-/// successful issuer-authentication result (CHK-14, CHK-15).
+/// For a session in `authentication_required` (the state machine already refused a complete
+/// without `authentication_result`, CHK-15): `Some(answer)` unless the issuer authentication
+/// succeeded (CHK-14).
 fn authentication_refusal(
     s: &AppState,
     session: &mut Session,
     request: &CheckoutSessionCompleteRequest,
+    processing: &str,
 ) -> Option<(Reply, Vec<Document>, Option<Value>)> {
     if session.status != "authentication_required" {
         return None;
     }
-    let Some(result) = request.authentication_result.as_ref() else {
-        return Some((
-            Reply::error(
-                400,
-                "invalid_request",
-                "requires_3ds",
-                "This checkout session requires issuer authentication; include authentication_result.",
-                Some("$.authentication_result"),
-            ),
-            Vec::new(),
-            None,
-        ));
-    };
-    let outcome = serde_json::to_value(result)
+    let outcome = serde_json::to_value(request.authentication_result.as_ref()?)
         .ok()
         .and_then(|v| v.get("outcome").and_then(Value::as_str).map(str::to_owned));
     if outcome.as_deref() == Some("authenticated") {
         return None;
     }
-    // A failed or denied authentication is a business outcome on a 200 session (CHK-19).
+    // A failed or denied authentication is a declined payment: a business outcome on a 200
+    // session (CHK-19) that the state machine moves back to a payable status.
+    match step(processing, Event::PaymentDeclined) {
+        Ok(next) => session.status = next,
+        Err(refused) => return Some((refused, Vec::new(), None)),
+    }
     session.declined = Some("issuer authentication was not successful".to_owned());
     let (reply, docs) = ok(s, 200, session);
     Some((reply, docs, None))
@@ -763,16 +757,17 @@ async fn cancel(
                     .await;
                 }
             }
-            if checkout::allowed(&session.status, Op::Cancel) {
-                "canceled".clone_into(&mut session.status);
-                session.updated_at = rfc3339(at);
-                ok(&s, 200, &session)
-            } else {
-                // CHK-17.
-                (invalid_state(&session, "cancel"), Vec::new())
+            // CHK-16, CHK-17: the state machine cancels or answers 405.
+            match step(&session.status, Event::Cancel) {
+                Ok(next) => {
+                    session.status = next;
+                    session.updated_at = rfc3339(at);
+                    ok(&s, 200, &session)
+                }
+                Err(refused) => (refused, Vec::new()),
             }
         }
-        Ok(None) => (not_found(&id), Vec::new()),
+        Ok(None) => (not_found(), Vec::new()),
         Err(r) => (r, Vec::new()),
     };
     finish(&s.backend, scope, &parsed, reply, docs, at).await

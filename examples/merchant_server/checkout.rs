@@ -1,12 +1,16 @@
 //! The merchant's checkout logic: session state, pricing, fulfillment options, messages and
 //! the status transition.
 //!
-//! This is where the crate's checkout state machine (`src/checkout.rs`) and business-rule
-//! validator (`src/rules.rs`) plug in once they land: [`next_status`] and [`allowed`] are the
-//! two functions to replace.
+//! Which transitions are allowed at all (terminal states, cancel → 405, complete without
+//! `authentication_result` → `requires_3ds`, payment outcomes) is the crate's state machine,
+//! `agentic_commerce::checkout::transition`, called by the handlers. What stays here is the
+//! merchant's own business: [`next_status`] decides *which* open status a changed session is in
+//! (missing data, stock, the 3-D Secure threshold), and pricing.
 
 use std::collections::BTreeMap;
 
+use agentic_commerce::negotiation;
+use agentic_commerce::spec::v2026_04_17::agentic_checkout::InterventionType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -74,12 +78,20 @@ pub(crate) struct Session {
 /// Interventions this merchant can ask for.
 pub(crate) const MERCHANT_INTERVENTIONS: &[&str] = &["3ds"];
 
-/// The capability intersection: interventions the agent declared and the merchant supports.
+/// The capability intersection (the crate's `negotiation::intersect_interventions`):
+/// interventions the agent declared and the merchant supports, in the merchant's order.
 pub(crate) fn intersect_interventions(agent: &[String]) -> Vec<String> {
-    MERCHANT_INTERVENTIONS
+    let agent: Vec<InterventionType> = agent
         .iter()
-        .filter(|m| agent.iter().any(|a| a == *m))
-        .map(|m| (*m).to_owned())
+        .map(|a| InterventionType::from(a.as_str()))
+        .collect();
+    let merchant: Vec<InterventionType> = MERCHANT_INTERVENTIONS
+        .iter()
+        .map(|m| InterventionType::from(*m))
+        .collect();
+    negotiation::intersect_interventions(&agent, &merchant)
+        .iter()
+        .map(|i| i.as_str().to_owned())
         .collect()
 }
 
@@ -98,26 +110,6 @@ pub(crate) fn lines_from_items(ids: &[String]) -> Vec<Line> {
         }
     }
     lines
-}
-
-/// Whether an operation may run on a session in `status` (CHK-16, CHK-17).
-pub(crate) fn allowed(status: &str, op: Op) -> bool {
-    let terminal = matches!(status, "completed" | "canceled" | "expired");
-    match op {
-        Op::Update | Op::Cancel => !terminal,
-        Op::Complete => matches!(status, "ready_for_payment" | "authentication_required"),
-    }
-}
-
-/// A state-changing checkout operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    /// Update.
-    Update,
-    /// Complete.
-    Complete,
-    /// Cancel.
-    Cancel,
 }
 
 /// The priced session.
@@ -544,8 +536,7 @@ mod tests {
 
     use super::super::catalog::{Catalog, DEFAULT_CATALOG};
     use super::{
-        Op, Session, allowed, intersect_interventions, lines_from_items, next_status, price,
-        select_fulfillment,
+        Session, intersect_interventions, lines_from_items, next_status, price, select_fulfillment,
     };
 
     fn session(items: &[&str]) -> Session {
@@ -653,18 +644,6 @@ mod tests {
         assert_eq!(next_status(&out, &c), "not_ready_for_payment");
         s.status = "completed".to_owned();
         assert_eq!(next_status(&s, &c), "completed", "terminal states stay");
-    }
-
-    #[test]
-    fn chk_16_17_terminal_sessions_cannot_change() {
-        for status in ["completed", "canceled", "expired"] {
-            assert!(!allowed(status, Op::Cancel), "{status}");
-            assert!(!allowed(status, Op::Update), "{status}");
-            assert!(!allowed(status, Op::Complete), "{status}");
-        }
-        assert!(allowed("incomplete", Op::Cancel));
-        assert!(!allowed("incomplete", Op::Complete));
-        assert!(allowed("authentication_required", Op::Complete));
     }
 
     #[test]

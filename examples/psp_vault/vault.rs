@@ -10,7 +10,9 @@ use std::sync::Arc;
 use agentic_commerce::allowance::{
     self, AllowanceTerms, AllowanceViolation, AuthorizeError, ProposedCharge,
 };
+use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::Operation;
+use agentic_commerce::json_path::JsonPath;
 use agentic_commerce::parse;
 use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
@@ -201,13 +203,11 @@ fn issue(body: &[u8], idempotency_key: &str, at: OffsetDateTime) -> (Reply, Vec<
         Err(e) => return fail(super::http::strict_error_reply(&e)),
     };
     if !luhn_ok(request.payment_method.number.expose()) {
-        return fail(Reply::error(
-            400,
-            "invalid_request",
-            "invalid_card",
+        let param = JsonPath::root().key("payment_method").key("number");
+        return fail(Reply::acp(&AcpError::invalid_card(
             "Invalid card number provided",
-            Some("$.payment_method.number"),
-        ));
+            &param,
+        )));
     }
     let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let terms: AllowanceTerms = match serde_json::from_value(raw["allowance"].clone()) {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse,
@@ -58,6 +59,19 @@ impl Reply {
             body["param"] = Value::from(param);
         }
         Self::new(status, body)
+    }
+
+    /// The crate's ACP error, with its status and headers (`Retry-After`).
+    pub(crate) fn acp(error: &AcpError) -> Self {
+        Self {
+            status: error.status(),
+            body: error.to_json(),
+            headers: error
+                .response_headers()
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect(),
+        }
     }
 
     /// A 500 `processing_error` (never stored, IDEM-13).
