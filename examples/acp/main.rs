@@ -5,6 +5,7 @@
 
 mod args;
 mod canonical_cmd;
+mod conformance_cmd;
 mod idempotency_cmd;
 mod models_cmd;
 mod rules_cmd;
@@ -28,6 +29,9 @@ commands:
   allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR --now RFC3339
   negotiate-version --supported <v,..> [--requested <v>]
   check-session                                business rules of a CheckoutSession on stdin (JSON findings)
+  conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
+              [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+                                               check an ACP merchant over HTTP (exit 1: a MUST failed)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         "allowance-check" => trust_cmd::allowance_check(rest),
         "negotiate-version" => version_cmd::negotiate_version(rest),
         "check-session" => rules_cmd::check_session(rest),
+        "conformance" => conformance_cmd::conformance(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             ExitCode::SUCCESS

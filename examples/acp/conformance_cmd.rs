@@ -1,0 +1,301 @@
+//! `acp conformance`: checks any ACP merchant (API version 2026-04-17) over HTTP.
+//!
+//! ```text
+//! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
+//!     [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+//! ```
+//!
+//! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
+//!   `/checkout_sessions` … and `/.well-known/acp.json`).
+//! - `--api-version`: the `API-Version` sent (default `2026-04-17`, the version whose schemas
+//!   validate the answers).
+//! - `--bearer`: the merchant's API key, sent as `Authorization: Bearer` (HDR-01).
+//! - `--item`: a variant id the merchant sells (repeatable). Default: every variant id of
+//!   `examples/catalog.json`, the example merchant's default catalog, in file order. The first
+//!   item is the one bought by the `complete` probe: put a cheap, in-stock item first. Every
+//!   item goes into one `create.all_items` session.
+//! - `--signing-secret`: signs every JSON request body with HMAC-SHA256 (`Signature` +
+//!   `Timestamp`, SIG-01..03, the crate's `signature` module), as the example merchant requires
+//!   by default.
+//! - `--psp-url` / `--psp-bearer`: a PSP with a `POST /agentic_commerce/delegate_payment`
+//!   endpoint (the example `psp_vault`; requests signed with `--signing-secret`). The checker
+//!   obtains a real delegated token for the purchased session and then requires the merchant
+//!   to complete it. Without a PSP it sends the test token `vt_conformancetest` and accepts any
+//!   spec-conformant answer (an order, a 200 session with a decline message, or a 4xx ACP
+//!   error).
+//! - `--currency`: session currency (default `usd`). `--timeout`: seconds per request
+//!   (default 10).
+//! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
+//!   "passed", "detail"}], "skipped": [{"id", "reason"}], "passed", "failed"}` instead of the
+//!   readable report.
+//!
+//! The probes, each labelled in the report with the rule IDs of `ACP-REQUIREMENTS.md` it
+//! covers:
+//!
+//! - discovery: `GET /.well-known/acp.json` is 200 with a strict `DiscoveryResponse`, or 404;
+//! - create: 201, strict `CheckoutSession`, `Idempotency-Key` echoed; a create of every item
+//!   is still 201 (CHK-19: problems are messages on the session);
+//! - idempotency: missing key gives 400 `idempotency_key_required`; the same key with another
+//!   body gives 422 `idempotency_conflict`; the same key with the same body gives the same
+//!   status and body with `Idempotent-Replayed: true`;
+//! - malformed JSON gives 400 with an ACP error whose `param` is a JSONPath;
+//! - missing / unsupported `API-Version` gives 400 `missing_api_version` /
+//!   `unsupported_api_version` with `supported_versions`;
+//! - retrieve of an unknown session gives 404; update with buyer, address and the first
+//!   offered fulfillment option gives 200; retrieve gives 200 with the same state;
+//! - complete gives 200 `completed` with an `order` whose `checkout_session_id` is the
+//!   session, or `authentication_required` with `authentication_metadata`;
+//! - cancel of a fresh session gives 200 `canceled`; cancel of a canceled or completed one
+//!   gives 405.
+//!
+//! Every response body is validated strictly against the official schemas; every ACP error
+//! body as `agentic_checkout.Error`.
+//! Every 2xx session answer that passed that check then goes through the crate's
+//! business-rule validator (`agentic_commerce::rules::check_session`): error findings under
+//! MUST-level rules fail `session.rules` (MUST); findings under SHOULD-level rules (CHK-07,
+//! CHK-08, CHK-09, DSC-04) and warnings fail `session.rules.should` (SHOULD). The validator's
+//! extra CHK-09 demand that a message `param` resolve inside the session is not a spec
+//! requirement (a `missing` message names an absent member, a decline names
+//! `$.payment_data`): such findings are counted in the detail only.
+//!
+//! Levels: a check is MUST when a rule it covers is MUST, a schema constraint or a status
+//! code fixed by the OpenAPI document (IMPLIED); SHOULD when its rules are only SHOULD / MAY.
+//! Exit status: 0 when no MUST check failed (SHOULD failures are reported and counted), 1 when
+//! one did, 2 on usage errors or when the merchant is unreachable.
+//!
+//! Transport: plain `http://` only. The example build of `reqwest` has no TLS stack; checking
+//! an `https://` merchant needs reqwest's `rustls-tls` feature in `Cargo.toml`, and the checker
+//! says so instead of trying.
+//!
+//! The probes write: they create three sessions, cancel one and buy one unit of the first
+//! item (with `--psp-url`). Point the checker at a test merchant, not at production.
+
+#[path = "conformance/client.rs"]
+mod client;
+#[path = "conformance/probes.rs"]
+mod probes;
+#[path = "conformance/report.rs"]
+mod report;
+#[path = "conformance/validate.rs"]
+mod validate;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use agentic_commerce::parse;
+use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
+use agentic_commerce::version::ApiVersion;
+
+use crate::args::Args;
+
+/// The example merchant's default catalog (its `--item` ids are the default).
+const EXAMPLE_CATALOG: &str = include_str!("../catalog.json");
+
+const VALUED: &[&str] = &[
+    "base-url",
+    "api-version",
+    "bearer",
+    "item",
+    "signing-secret",
+    "psp-url",
+    "psp-bearer",
+    "currency",
+    "timeout",
+];
+
+/// Every variant id of the example catalog, in file order.
+fn example_items() -> Result<Vec<String>, String> {
+    let feed: ProductsResponse =
+        parse::from_str(EXAMPLE_CATALOG).map_err(|e| format!("examples/catalog.json: {e}"))?;
+    Ok(feed
+        .products
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.id.as_str().to_owned()))
+        .collect())
+}
+
+/// A `http://host[:port][/prefix]` base URL.
+fn base_url(raw: &str, flag: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("`--{flag}` {raw:?}: {e}"))?;
+    match url.scheme() {
+        "http" => Ok(raw.trim_end_matches('/').to_owned()),
+        "https" => Err(format!(
+            "`--{flag}` {raw:?}: https needs reqwest's `rustls-tls` feature, which this build does not enable"
+        )),
+        other => Err(format!(
+            "`--{flag}` {raw:?}: unsupported scheme {other:?} (http only)"
+        )),
+    }
+}
+
+struct Options {
+    base_url: String,
+    api_version: String,
+    bearer: Option<String>,
+    signing_secret: Option<String>,
+    psp: Option<(String, Option<String>)>,
+    settings_items: Vec<String>,
+    currency: String,
+    timeout: Duration,
+    json: bool,
+}
+
+fn options(args: &[String]) -> Result<Options, String> {
+    let parsed = Args::parse(args, &["json"])?;
+    let mut known = VALUED.to_vec();
+    known.push("json");
+    parsed.only(&known)?;
+    let api_version = parsed
+        .opt("api-version")?
+        .unwrap_or(ApiVersion::LATEST.as_str())
+        .to_owned();
+    api_version
+        .parse::<ApiVersion>()
+        .map_err(|e| format!("`--api-version` {api_version:?}: {e}"))?;
+    let items = if parsed.all("item").is_empty() {
+        example_items()?
+    } else {
+        parsed.all("item").to_vec()
+    };
+    if let Some(empty) = items.iter().find(|i| i.trim().is_empty()) {
+        return Err(format!("`--item` {empty:?} is empty"));
+    }
+    if items.is_empty() {
+        return Err("no items to buy: pass `--item ID`".to_owned());
+    }
+    let currency = parsed.opt("currency")?.unwrap_or("usd").to_owned();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(format!(
+            "`--currency` {currency:?} must be a lowercase ISO 4217 code"
+        ));
+    }
+    let timeout = match parsed.opt("timeout")? {
+        None => Duration::from_secs(10),
+        Some(t) => match t.parse::<u64>() {
+            Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
+            _ => return Err(format!("`--timeout` {t:?} must be 1..=600 seconds")),
+        },
+    };
+    let psp = match (parsed.opt("psp-url")?, parsed.opt("psp-bearer")?) {
+        (Some(url), bearer) => Some((base_url(url, "psp-url")?, bearer.map(str::to_owned))),
+        (None, Some(_)) => return Err("`--psp-bearer` needs `--psp-url`".to_owned()),
+        (None, None) => None,
+    };
+    let signing_secret = parsed.opt("signing-secret")?.map(str::to_owned);
+    if signing_secret.as_deref() == Some("") {
+        return Err("`--signing-secret` is empty".to_owned());
+    }
+    Ok(Options {
+        base_url: base_url(parsed.req("base-url")?, "base-url")?,
+        api_version,
+        bearer: parsed.opt("bearer")?.map(str::to_owned),
+        signing_secret,
+        psp,
+        settings_items: items,
+        currency,
+        timeout,
+        json: parsed.has("json"),
+    })
+}
+
+pub(crate) fn conformance(args: &[String]) -> ExitCode {
+    let options = match options(args) {
+        Ok(o) => o,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return crate::usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(run(options))
+}
+
+async fn run(options: Options) -> ExitCode {
+    let secret = options.signing_secret.as_deref().map(str::as_bytes);
+    let merchant = match client::Client::new(
+        &options.base_url,
+        options.bearer.as_deref(),
+        &options.api_version,
+        secret,
+        options.timeout,
+    ) {
+        Ok(c) => c,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let psp = match &options.psp {
+        Some((url, bearer)) => match client::Client::new(
+            url,
+            bearer.as_deref(),
+            &options.api_version,
+            secret,
+            options.timeout,
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => return crate::usage_error(&e),
+        },
+        None => None,
+    };
+    let settings = probes::Settings {
+        items: options.settings_items,
+        currency: options.currency,
+        psp,
+    };
+    let mut report = report::Report {
+        base_url: options.base_url.clone(),
+        api_version: options.api_version.clone(),
+        ..report::Report::default()
+    };
+    if let Err(probes::Unreachable(reason)) = probes::run(&merchant, &settings, &mut report).await {
+        eprintln!(
+            "acp: merchant unreachable at {}: {reason}",
+            options.base_url
+        );
+        return ExitCode::from(2);
+    }
+    if options.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.must_failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_items_are_the_example_catalog_variants() {
+        assert_eq!(
+            example_items().unwrap(),
+            [
+                "var_mug_pine",
+                "var_mug_slate",
+                "var_guide_epub",
+                "var_tent_2p",
+                "var_headlamp"
+            ]
+        );
+    }
+
+    #[test]
+    fn https_and_other_schemes_are_usage_errors() {
+        assert!(
+            base_url("https://m.example", "base-url")
+                .unwrap_err()
+                .contains("rustls-tls")
+        );
+        assert!(base_url("ftp://m.example", "base-url").is_err());
+        assert_eq!(
+            base_url("http://127.0.0.1:8080/", "base-url").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+    }
+}
