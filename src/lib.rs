@@ -26,7 +26,8 @@
 //!
 //! | concern | module |
 //! |---|---|
-//! | wire types of each spec version, one module per schema bundle | [`spec::v2026_04_17`] |
+//! | wire types of each released spec version, one module per schema bundle | [`spec`] ([`spec::v2026_04_17`], …) |
+//! | per-version status sets, upgrade/downgrade with loss reports | [`versioned`] |
 //! | parse (lenient by default, strict on request) with JSONPath errors | [`parse`] |
 //! | the official schemas compiled in; strict validation | [`schema`] |
 //! | every type by its official `<bundle>.<Name>` | [`registry`] |
@@ -39,6 +40,14 @@
 //! | `Idempotency-Key` fingerprints, decisions, store | [`idempotency`] |
 //! | `API-Version` and negotiation | [`version`] |
 //! | typed headers, per-operation requirements | [`headers`] |
+//! | ACP `Error` with its HTTP status; conversions from every crate error | [`error`] |
+//! | checkout session state machine and session/request checks | [`checkout`] |
+//! | capability negotiation | [`negotiation`] |
+//! | discovery document (`/.well-known/acp.json`) | [`discovery`] |
+//! | extension identifiers, discount-extension rules | [`extensions`] |
+//! | business-rule validation of outgoing sessions | [`rules`], [`finding`] |
+//! | `delegate_payment` request validation (DP-12…18) | [`delegate_payment`] |
+//! | MCP (JSON-RPC) binding | [`mcp`] |
 //!
 //! ## Getting started: a merchant parsing a request
 //!
@@ -156,9 +165,12 @@
 //!
 //! ## Spec versions
 //!
-//! Types: ACP `2026-04-17` ([`spec::v2026_04_17`]). [`version::ApiVersion`]
-//! knows every released date (2025-09-29, 2025-12-12, 2026-01-16, 2026-01-30,
-//! 2026-04-17) for negotiation.
+//! Every released version has its own module: [`spec::v2025_09_29`],
+//! [`spec::v2025_12_12`], [`spec::v2026_01_16`], [`spec::v2026_01_30`] and
+//! [`spec::v2026_04_17`]; a type unchanged between versions is one Rust type,
+//! re-exported. [`registry::check_body`] parses a body in the version the peer
+//! sent, and [`versioned`] upgrades older requests to 2026-04-17 and downgrades
+//! responses, reporting every loss.
 //!
 //! ## Features
 //!
