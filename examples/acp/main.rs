@@ -4,6 +4,7 @@
 //! `acp help` lists the commands; each is documented in the README.
 
 mod args;
+mod bench_cmd;
 mod canonical_cmd;
 mod idempotency_cmd;
 mod models_cmd;
@@ -24,6 +25,7 @@ commands:
   webhook-verify --secret S [--secret S2 ...] --header H --now T [--tolerance SECS]
   allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR --now RFC3339
   negotiate-version --supported <v,..> [--requested <v>]
+  bench [--json]                               quick speed comparison against baselines (use --release)
 ";
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         "webhook-verify" => trust_cmd::webhook_verify(rest),
         "allowance-check" => trust_cmd::allowance_check(rest),
         "negotiate-version" => version_cmd::negotiate_version(rest),
+        "bench" => bench_cmd::bench(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             ExitCode::SUCCESS
