@@ -453,7 +453,7 @@ pub(crate) fn union_tag(raw: &str) -> Result<Option<String>, serde_json::Error> 
     serde::Deserializer::deserialize_map(&mut de, Probe)
 }
 
-/// A serde_json error message without its ` at line L column C` suffix (positions inside a
+/// A `serde_json` error message without its ` at line L column C` suffix (positions inside a
 /// re-parsed union member would point into the member, not the document).
 pub(crate) fn without_position(error: &serde_json::Error) -> String {
     let text = error.to_string();

@@ -9,6 +9,7 @@ struct Case {
     /// What is compared, for the table.
     what: &'static str,
     /// Whether the case is one of the eight `acp bench --json` keys.
+    #[allow(dead_code)]
     headline: bool,
     ours: Box<dyn FnMut()>,
     baseline: Box<dyn FnMut()>,
@@ -187,6 +188,7 @@ fn cases() -> Vec<Case> {
 
 /// Median nanoseconds per call of `ours` and `baseline`: a warm-up, then `batches` batches
 /// of equal size, alternating the two so that drift affects both alike.
+#[allow(unused_qualifications)]
 fn measure(case: &mut Case, batches: usize, batch_time: std::time::Duration) -> (f64, f64) {
     use std::time::Instant;
     // Warm up and size a batch to about `batch_time`.

@@ -7,7 +7,7 @@
 // official example files are not copied.
 
 /// A `CheckoutSession` with `line_items` line items, every field kind the official examples use.
-#[allow(dead_code)]
+#[allow(dead_code, clippy::too_many_lines)]
 fn checkout_session_value(line_items: usize) -> serde_json::Value {
     let items: Vec<serde_json::Value> = (0..line_items)
         .map(|i| {
