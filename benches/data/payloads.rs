@@ -308,7 +308,8 @@ fn published_crate_payload() -> serde_json::Value {
                 "id": format!("li_{i:03}"),
                 "item": {"id": format!("sku_{i:03}"), "quantity": 1},
                 "quantity": 1,
-                "base_amount": 1_250, "discount": 0, "subtotal": 1_250, "tax": 125, "total": 1_375
+                "base_amount": 1_250, "discount": 0, "subtotal": 1_250, "tax": 125, "total": 1_375,
+                "totals": [{"type": "total", "display_text": "Total", "amount": 1_375}]
             })
         })
         .collect();
