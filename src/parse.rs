@@ -97,7 +97,13 @@ pub fn from_value<T: WireType>(value: &Value) -> Result<T, ParseError> {
 /// [`StrictError::Parse`] when the bytes are not JSON.
 pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
-    from_value_strict(&value)
+    let violations = validate(T::shape(), &value);
+    if !violations.is_empty() {
+        return Err(StrictError::Violations(violations));
+    }
+    // Parse the bytes, not `value`: building a `Value` keeps the last of two members with
+    // the same name, and the typed parser rejects the duplicate instead.
+    Ok(from_slice(bytes)?)
 }
 
 /// Strictly validates a JSON value against `T`'s official schema, then parses it.

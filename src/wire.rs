@@ -401,20 +401,95 @@ macro_rules! wire_union {
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 use ::serde::de::Error as _;
-                let map = <::serde_json::Map<::std::string::String, ::serde_json::Value>>::deserialize(deserializer)?;
-                let tag = match map.get("type") {
-                    None => return Err(D::Error::missing_field("type")),
-                    Some(::serde_json::Value::String(tag)) => tag.as_str(),
-                    Some(_) => return Err(D::Error::custom("`type` must be a string")),
-                };
-                match tag {
-                    $( $tag => ::serde_json::from_value::<$ty>(::serde_json::Value::Object(map))
+                // Capture the object's text once, read its `type`, then parse the text
+                // straight into the variant: no intermediate `Map`, and the variant's own
+                // parser sees (and rejects) duplicate members.
+                let raw = <::std::boxed::Box<::serde_json::value::RawValue>>::deserialize(deserializer)?;
+                let tag = $crate::wire::union_tag(raw.get()).map_err(D::Error::custom)?;
+                match tag.as_deref() {
+                    None => Err(D::Error::missing_field("type")),
+                    $( Some($tag) => ::serde_json::from_str::<$ty>(raw.get())
                         .map(Self::$variant)
-                        .map_err(D::Error::custom), )*
-                    _ => Ok(Self::Unknown(map)),
+                        .map_err(|e| D::Error::custom($crate::wire::without_position(&e))), )*
+                    Some(_) => ::serde_json::from_str::<$crate::wire::UniqueMap>(raw.get())
+                        .map(|map| Self::Unknown(map.0))
+                        .map_err(|e| D::Error::custom($crate::wire::without_position(&e))),
                 }
             }
         }
     };
 }
 pub(crate) use wire_union;
+
+/// The `type` member of a union object's JSON text: `None` when absent, an error when the
+/// text is not an object or `type` is not a string.
+pub(crate) fn union_tag(raw: &str) -> Result<Option<String>, serde_json::Error> {
+    struct Probe;
+    impl<'de> serde::de::Visitor<'de> for Probe {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("an object with a string `type`")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut access: A,
+        ) -> Result<Self::Value, A::Error> {
+            use serde::de::Error as _;
+            let mut tag = None;
+            while let Some(key) = access.next_key::<WireKey<'de>>()? {
+                if key.as_str() == "type" && tag.is_none() {
+                    match access.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(s) => tag = Some(s),
+                        _ => return Err(A::Error::custom("`type` must be a string")),
+                    }
+                } else {
+                    access.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(tag)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(raw);
+    serde::Deserializer::deserialize_map(&mut de, Probe)
+}
+
+/// A `serde_json` error message without its ` at line L column C` suffix (positions inside a
+/// re-parsed union member would point into the member, not the document).
+pub(crate) fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_owned(),
+        None => text,
+    }
+}
+
+/// A JSON object that rejects a repeated member name instead of keeping the last one.
+pub(crate) struct UniqueMap(pub(crate) serde_json::Map<String, serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> serde::de::Visitor<'de> for MapVisitor {
+            type Value = UniqueMap;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueMap, A::Error> {
+                use serde::de::Error as _;
+                let mut map = serde_json::Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    let value = access.next_value::<serde_json::Value>()?;
+                    if map.contains_key(&key) {
+                        return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(UniqueMap(map))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor)
+    }
+}

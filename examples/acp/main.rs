@@ -4,6 +4,7 @@
 //! `acp help` lists the commands; each is documented in the README.
 
 mod args;
+mod bench_cmd;
 mod canonical_cmd;
 mod conformance_cmd;
 mod idempotency_cmd;
@@ -32,6 +33,7 @@ commands:
   conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
               [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
                                                check an ACP merchant over HTTP (exit 1: a MUST failed)
+  bench [--json]                               quick speed comparison against baselines (use --release)
 ";
 
 fn main() -> ExitCode {
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         "negotiate-version" => version_cmd::negotiate_version(rest),
         "check-session" => rules_cmd::check_session(rest),
         "conformance" => conformance_cmd::conformance(rest),
+        "bench" => bench_cmd::bench(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             ExitCode::SUCCESS

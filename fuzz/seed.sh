@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Writes seed inputs for every fuzz target into fuzz/seeds/<target>/ (git-ignored): our own
+# vectors from tests/vectors and, when the official spec folder ($1) exists, every official
+# 2026-04-17 example payload (generated here at run time, never committed).
+set -euo pipefail
+cd "$(dirname "$0")"
+spec="${1:-../../shared/acp-spec}"
+case "$spec" in /*) ;; *) spec="$PWD/../$spec" ;; esac
+rm -rf seeds
+mkdir -p seeds/{parse_types,headers,webhook_signature,request_signature,jcs,allowance,idempotency}
+python3 - "$spec" <<'PY'
+import json, os, sys, hashlib, glob
+spec = sys.argv[1]
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join("seeds", target, name), "wb") as f:
+        f.write(data)
+docs = []
+for path in sorted(glob.glob(os.path.join(spec, "examples", "2026-04-17", "**", "*.json"), recursive=True)):
+    with open(path, "rb") as f:
+        doc = json.load(f)
+    if isinstance(doc, dict):
+        docs.extend(v for k, v in doc.items() if isinstance(v, dict))
+        docs.append(doc)
+for i, doc in enumerate(docs):
+    body = json.dumps(doc).encode()
+    for selector in range(6):
+        put("parse_types", bytes([selector]) + body)
+    put("jcs", body)
+    put("request_signature", b"\0" + b"2026-04-17T00:00:00Z\0" + body)
+    put("webhook_signature", b"t=1800000000,v1=" + b"0" * 64 + b"\0" + body)
+for path in sorted(glob.glob("../tests/vectors/*.json*")):
+    with open(path, "rb") as f:
+        data = f.read()
+    for line in data.splitlines()[:200]:
+        put("jcs", line)
+put("headers", b"\x00\x00Bearer sk_test\n\x01application/json\n\x022026-04-17\n\x03key-1")
+put("headers", b"\x03\x07en-US,en;q=0.9\n\x062026-04-17T00:00:00Z\n\x05abc")
+put("allowance", bytes(range(64)))
+put("idempotency", bytes([0, 2, 8, 100, 120, 200, 0, 1, 3]))
+PY
