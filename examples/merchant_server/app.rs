@@ -17,8 +17,8 @@ use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::parse;
 use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
-    CancelSessionRequest, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
-    CheckoutSessionUpdateRequest, CheckoutStatus,
+    CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
+    CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus,
 };
 use agentic_commerce::webhook::{self, WebhookSecret};
 use axum::Router;
@@ -204,6 +204,8 @@ fn identity(headers: &RequestHeaders) -> String {
 }
 
 async fn discovery(State(s): State<Arc<AppState>>) -> Response {
+    // Built by hand: `discovery::DiscoveryBuilder` insists on an https `api_base_url`
+    // (HDR-06), and this demo serves plain http on loopback.
     Reply::new(
         200,
         json!({
@@ -252,13 +254,26 @@ fn save(session: &Session) -> Vec<Document> {
 }
 
 fn ok(s: &AppState, status: u16, session: &Session) -> (Reply, Vec<Document>) {
-    (
-        Reply::new(
-            status,
-            checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url),
-        ),
-        save(session),
-    )
+    (session_reply(s, status, session), save(session))
+}
+
+/// Renders `session` and checks it with the crate's business rules before it
+/// leaves: a session that breaks a MUST (totals, fulfillment selection,
+/// markdown, currency …) is a bug here, answered as a 500 instead of being sent.
+fn session_reply(s: &AppState, status: u16, session: &Session) -> Reply {
+    let body = checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url);
+    let typed = match parse::from_value::<CheckoutSession>(&body) {
+        Ok(typed) => typed,
+        Err(e) => return Reply::internal(&format!("rendered session does not parse: {e}")),
+    };
+    let findings = agentic_commerce::rules::check_session(&typed);
+    if let Some(error) = findings.iter().find(|f| f.is_error()) {
+        eprintln!("merchant: refusing to send session {}: {error}", session.id);
+        return Reply::acp(&AcpError::processing_error(
+            "the merchant produced an inconsistent session",
+        ));
+    }
+    Reply::new(status, body)
 }
 
 /// Runs the common prelude of a write; `Err` is the response to send.
@@ -374,10 +389,7 @@ async fn retrieve(
         Err(r) => return r.into_response(),
     };
     let mut reply = match load(&s, &id).await {
-        Ok(Some(session)) => Reply::new(
-            200,
-            checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url),
-        ),
+        Ok(Some(session)) => session_reply(&s, 200, &session),
         Ok(None) => not_found(),
         Err(r) => r,
     };
