@@ -1130,17 +1130,6 @@ impl Step<'_> {
                         )),
                     }
                 }
-                if !seen.contains(&"discount")
-                    && line.contains_key("base_amount")
-                    && line.get("base_amount") == line.get("subtotal")
-                {
-                    line.insert("discount".into(), Value::from(0));
-                    seen.push("discount");
-                    lost.push((
-                        path.index(i).key("totals"),
-                        "no `discount` total and subtotal = base amount: sent as a discount of 0",
-                    ));
-                }
                 let order: Vec<&str> = LINE_TOTALS
                     .iter()
                     .map(|(k, _, _)| *k)
@@ -1148,6 +1137,16 @@ impl Step<'_> {
                     .collect();
                 if order != seen {
                     lost.push((path.index(i).key("totals"), "the order of the totals"));
+                }
+                if !seen.contains(&"discount")
+                    && line.contains_key("base_amount")
+                    && line.get("base_amount") == line.get("subtotal")
+                {
+                    line.insert("discount".into(), Value::from(0));
+                    lost.push((
+                        path.index(i).key("totals"),
+                        "no `discount` total and subtotal = base amount: sent as a discount of 0",
+                    ));
                 }
             }
         }

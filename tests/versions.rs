@@ -479,6 +479,18 @@ fn latest_sessions_downgrade_to_every_older_version_chk_05() {
         }
     }
     assert_eq!(converted, sessions.len() * 4);
+    // The complete response keeps its order in every version.
+    let done = example(&spec, "2026-04-17", "complete_checkout_session_response");
+    let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSessionWithOrder =
+        serde_json::from_value(done.clone()).unwrap();
+    for version in &ApiVersion::RELEASED[1..4] {
+        let down = versioned::downgrade_checkout_session_with_order(&typed, version)
+            .unwrap_or_else(|e| panic!("{version}: {e:?}"));
+        assert_eq!(down.value["order"]["id"], done["order"]["id"], "{version}");
+        let entry =
+            registry::lookup_in(version, "agentic_checkout.CheckoutSessionWithOrder").unwrap();
+        assert_eq!(validate(entry.shape(), &down.value), [], "{version}");
+    }
 }
 
 /// Line item amounts that are not in the `totals` list are not invented: a
