@@ -24,7 +24,28 @@
 //! the source cannot supply (a 2026-01-30 create request needs `currency` and
 //! `capabilities`, which no earlier request carries), the conversion fails
 //! with [`ConvertError::Incomplete`] listing the missing members, so the
-//! caller can decide; nothing is invented.
+//! caller can decide; nothing is invented. A merchant that wants to serve
+//! such requests passes [`UpgradeDefaults`] (its currency, capabilities and
+//! the payment handler standing for the old `stripe` provider) to
+//! [`convert_with`] or the `upgrade_*_request_with` functions; each value
+//! taken from them is listed in [`Converted::supplied`].
+//!
+//! What maps between 2026-01-16 and 2026-01-30 (the largest change):
+//!
+//! | 2026-01-16 | 2026-01-30 | Notes |
+//! |---|---|---|
+//! | line item `base_amount`, `discount`, `subtotal`, `tax`, `total` | line item `totals` of type `items_base_amount`, `discount`, `subtotal`, `tax`, `total` | captions as in the official examples; other captions or total types are reported; a missing `discount` is 0 only when subtotal = base amount (reported); any other missing amount is `Incomplete` |
+//! | `line_items[].item.quantity` | `line_items[].quantity` | exact |
+//! | `buyer.first_name`, `last_name` (required) | optional, plus `full_name` | a buyer without both names is not sent (reported): the spec defines no split of `full_name` |
+//! | `payment_data {token, provider}` | `payment_data {handler_id, instrument}` | only with [`UpgradeDefaults::payment_handler`]; otherwise `Incomplete` |
+//! | request `items[].quantity` | none | a quantity other than 1 is reported lost |
+//!
+//! 2025-09-29 fulfillment options require `subtotal` and `tax`: an option
+//! whose `totals` has no such entries makes the downgrade `Incomplete`. Its
+//! `CheckoutSessionWithOrder` is unsatisfiable (the closed session base
+//! forbids the `order` it requires), so a conversion to it always ends in
+//! `Incomplete`; answer 2025-09-29 complete requests with a `CheckoutSession`,
+//! as the official 2025-09-29 example does.
 //!
 //! [`statuses`] gives each version's checkout status set; strict validation
 //! of a version (its generated shapes) rejects statuses only later versions

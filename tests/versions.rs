@@ -520,7 +520,8 @@ fn line_item_amounts_are_derived_only_when_exact() {
     assert!(
         down.losses
             .iter()
-            .any(|l| l.path.to_string() == "$.line_items[0].totals" && l.what.contains("0")),
+            .any(|l| l.path.to_string() == "$.line_items[0].totals"
+                && l.what.contains("discount of 0")),
         "{:?}",
         down.losses
     );
@@ -541,7 +542,7 @@ fn line_item_amounts_are_derived_only_when_exact() {
 }
 
 /// A buyer without first and last name cannot be a 2026-01-16 buyer: it is
-/// not sent, and that is reported (the spec defines no split of full_name).
+/// not sent, and that is reported (the spec defines no split of `full_name`).
 #[test]
 fn a_buyer_without_names_is_reported_not_invented() {
     let Some(spec) = spec_dir("a_buyer_without_names_is_reported_not_invented") else {
@@ -649,10 +650,104 @@ fn old_requests_upgrade_with_merchant_defaults() {
     );
 }
 
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: 12,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+/// Values `x` of `newer` whose downgrade to `older` loses nothing but the
+/// members the merchant's defaults (taken from `x`) refill: the upgrade of
+/// the downgrade is `x`. Returns how many values were checked.
+fn down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32 {
+    let count = std::cell::Cell::new(0u32);
+    let entry = registry::lookup_in(newer, document.type_name())
+        .unwrap_or_else(|| panic!("{newer} {document:?}"));
+    let refilled = |path: &str| match document {
+        Document::CreateRequest => path == "$.currency" || path == "$.capabilities",
+        Document::CheckoutSession | Document::CheckoutSessionWithOrder => path == "$.capabilities",
+        _ => false,
+    };
+    let result = runner().run(&common::arbitrary::value(entry.shape()), |x| {
+        let Ok(x) = entry.roundtrip(&x) else {
+            return Ok(());
+        };
+        let Ok(down) = versioned::convert(document, newer, older, &x) else {
+            return Ok(());
+        };
+        if down.losses.iter().any(|l| !refilled(&l.path.to_string())) {
+            return Ok(());
+        }
+        count.set(count.get() + 1);
+        let mut defaults = versioned::UpgradeDefaults::new();
+        if let Some(c) = x.get("currency").and_then(Value::as_str) {
+            defaults = defaults.currency(c);
+        }
+        if let Some(c) = x.get("capabilities") {
+            defaults = defaults.capabilities(c.clone());
+        }
+        let up = versioned::convert_with(document, older, newer, &down.value, &defaults)
+            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
+        if !up.is_lossless() {
+            return Err(TestCaseError::fail(format!("{:?}", up.losses)));
+        }
+        equivalent(&x, &up.value, "$")
+            .map_err(|e| TestCaseError::fail(format!("{e}\nx = {x}\ndown = {}", down.value)))
+    });
+    if let Err(e) = result {
+        panic!("{older} <- {newer} {document:?}: {e}");
+    }
+    count.get()
+}
+
+/// Values `y` of `older` that upgrade to `newer` without loss: the downgrade
+/// gives `y` back (losing only what the defaults supplied) and upgrading
+/// that again gives the same value. Returns how many values were checked.
+fn up_down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32 {
+    let count = std::cell::Cell::new(0u32);
+    let entry = registry::lookup_in(older, document.type_name())
+        .unwrap_or_else(|| panic!("{older} {document:?}"));
+    let defaults = versioned::UpgradeDefaults::new()
+        .currency("usd")
+        .capabilities(json!({}));
+    let result = runner().run(&common::arbitrary::value(entry.shape()), |y| {
+        let Ok(y) = entry.roundtrip(&y) else {
+            return Ok(());
+        };
+        let Ok(x) = versioned::convert_with(document, older, newer, &y, &defaults) else {
+            return Ok(());
+        };
+        if !x.is_lossless() {
+            return Ok(());
+        }
+        count.set(count.get() + 1);
+        let down = versioned::convert(document, newer, older, &x.value)
+            .map_err(|e| TestCaseError::fail(format!("downgrade failed: {e}")))?;
+        let supplied: Vec<String> = x.supplied.iter().map(|s| s.path.to_string()).collect();
+        if let Some(l) = down
+            .losses
+            .iter()
+            .find(|l| !supplied.contains(&l.path.to_string()))
+        {
+            return Err(TestCaseError::fail(format!("lost {l}\ny = {y}")));
+        }
+        equivalent(&y, &down.value, "$").map_err(TestCaseError::fail)?;
+        let again = versioned::convert_with(document, older, newer, &down.value, &defaults)
+            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
+        equivalent(&x.value, &again.value, "$").map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{older} -> {newer} {document:?}: {e}");
+    }
+    count.get()
+}
+
 /// `upgrade(downgrade(x)) == x` across every pair of released versions,
 /// adjacent and chained, for values that fit the older version; the members
 /// only newer versions require (`currency`, `capabilities`) come back from
-/// the merchant's defaults, taken from `x`.
+/// the merchant's defaults.
 #[test]
 fn round_trips_across_every_pair_of_versions() {
     let mut checked = 0u32;
@@ -661,98 +756,11 @@ fn round_trips_across_every_pair_of_versions() {
     for (i, older) in released.iter().enumerate() {
         for newer in &released[i + 1..] {
             for document in Document::ALL {
-                let count = std::cell::Cell::new(0u32);
-                let newer_entry = registry::lookup_in(newer, document.type_name()).unwrap();
-                let older_entry = registry::lookup_in(older, document.type_name()).unwrap();
-                let refilled = |path: &str| match document {
-                    Document::CreateRequest => path == "$.currency" || path == "$.capabilities",
-                    Document::CheckoutSession | Document::CheckoutSessionWithOrder => {
-                        path == "$.capabilities"
-                    }
-                    _ => false,
-                };
-                let mut runner = TestRunner::new(Config {
-                    cases: 12,
-                    failure_persistence: None,
-                    ..Config::default()
-                });
-                let result = runner.run(&common::arbitrary::value(newer_entry.shape()), |x| {
-                    let Ok(x) = newer_entry.roundtrip(&x) else {
-                        return Ok(());
-                    };
-                    let Ok(down) = versioned::convert(document, newer, older, &x) else {
-                        return Ok(());
-                    };
-                    if down.losses.iter().any(|l| !refilled(&l.path.to_string())) {
-                        return Ok(());
-                    }
-                    count.set(count.get() + 1);
-                    let mut defaults = versioned::UpgradeDefaults::new();
-                    if let Some(c) = x.get("currency").and_then(Value::as_str) {
-                        defaults = defaults.currency(c);
-                    }
-                    if let Some(c) = x.get("capabilities") {
-                        defaults = defaults.capabilities(c.clone());
-                    }
-                    let up =
-                        versioned::convert_with(document, older, newer, &down.value, &defaults)
-                            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
-                    if !up.is_lossless() {
-                        return Err(TestCaseError::fail(format!("{:?}", up.losses)));
-                    }
-                    equivalent(&x, &up.value, "$").map_err(|e| {
-                        TestCaseError::fail(format!("{e}\nx = {x}\ndown = {}", down.value))
-                    })
-                });
-                if let Err(e) = result {
-                    panic!("{older} <- {newer} {document:?}: {e}");
-                }
-                let defaults = versioned::UpgradeDefaults::new()
-                    .currency("usd")
-                    .capabilities(json!({}));
-                let up_count = std::cell::Cell::new(0u32);
-                let mut runner = TestRunner::new(Config {
-                    cases: 12,
-                    failure_persistence: None,
-                    ..Config::default()
-                });
-                let result = runner.run(&common::arbitrary::value(older_entry.shape()), |y| {
-                    let Ok(y) = older_entry.roundtrip(&y) else {
-                        return Ok(());
-                    };
-                    let Ok(x) = versioned::convert_with(document, older, newer, &y, &defaults)
-                    else {
-                        return Ok(());
-                    };
-                    if !x.is_lossless() {
-                        return Ok(());
-                    }
-                    up_count.set(up_count.get() + 1);
-                    let down = versioned::convert(document, newer, older, &x.value)
-                        .map_err(|e| TestCaseError::fail(format!("downgrade failed: {e}")))?;
-                    let supplied: Vec<String> =
-                        x.supplied.iter().map(|s| s.path.to_string()).collect();
-                    if let Some(l) = down
-                        .losses
-                        .iter()
-                        .find(|l| !supplied.contains(&l.path.to_string()))
-                    {
-                        return Err(TestCaseError::fail(format!("lost {l}\ny = {y}")));
-                    }
-                    equivalent(&y, &down.value, "$").map_err(TestCaseError::fail)?;
-                    let again =
-                        versioned::convert_with(document, older, newer, &down.value, &defaults)
-                            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
-                    equivalent(&x.value, &again.value, "$").map_err(TestCaseError::fail)
-                });
-                if let Err(e) = result {
-                    panic!("{older} -> {newer} {document:?}: {e}");
-                }
-                checked += count.get() + up_count.get();
+                let down = down_up(older, newer, document);
+                let up = up_down_up(older, newer, document);
+                checked += down + up;
                 summary.push(format!(
-                    "{older}..{newer} {document:?}: {} down-up, {} up-down-up",
-                    count.get(),
-                    up_count.get()
+                    "{older}..{newer} {document:?}: {down} down-up, {up} up-down-up"
                 ));
             }
         }
