@@ -124,10 +124,12 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
     let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;
-    println!(
-        "webhook: {} for order {} ({}), Merchant-Signature verified",
-        hook.event.kind, hook.event.data.id, hook.event.data.status
-    );
+    if let Some(event) = &hook.event {
+        println!(
+            "webhook: {} for order {} ({}), Merchant-Signature verified",
+            event.kind, event.data.id, event.data.status
+        );
+    }
     println!("statuses: {}", purchase.statuses.join(" -> "));
     Ok(())
 }

@@ -189,6 +189,19 @@ pub enum TransitionError {
     /// The policy answered with a status outside the 11 known ones.
     #[error("the transition policy returned the unknown status {0:?}")]
     PolicyReturnedUnknown(String),
+    /// A status (the current one, or the one the transition leads to) that the
+    /// API version the session is served in does not define (CHK-05: older
+    /// versions have fewer statuses, see [`crate::versioned::statuses`]).
+    #[error("the status {status:?} does not exist in API version {version}")]
+    NotInVersion {
+        /// The status.
+        status: String,
+        /// The API version.
+        version: String,
+    },
+    /// An API version this crate has no models for.
+    #[error("API version {0} is not a released version this crate models")]
+    UnsupportedVersion(String),
 }
 
 impl TransitionError {
@@ -200,7 +213,7 @@ impl TransitionError {
     /// | `Terminal`, client request | 405 `method_not_allowed` |
     /// | `AuthenticationResultRequired` (CHK-15) | 400 `requires_3ds`, param `$.authentication_result` |
     /// | `NotAllowed`, client request | 422 `invalid_state` |
-    /// | merchant-side event refused, unknown status, bad policy answer | 500 `processing_error` (a server bug, not the client's) |
+    /// | merchant-side event refused, unknown status, bad policy answer, a status the version lacks, an unmodelled version | 500 `processing_error` (a server bug, not the client's) |
     pub fn to_acp_error(&self) -> AcpError {
         match self {
             Self::CancelNotAllowed { status } => AcpError::cancel_not_allowed(status),
@@ -219,7 +232,9 @@ impl TransitionError {
             Self::Terminal { .. }
             | Self::NotAllowed { .. }
             | Self::UnknownStatus(_)
-            | Self::PolicyReturnedUnknown(_) => {
+            | Self::PolicyReturnedUnknown(_)
+            | Self::NotInVersion { .. }
+            | Self::UnsupportedVersion(_) => {
                 AcpError::processing_error("The checkout session could not be processed")
             }
         }
@@ -462,6 +477,97 @@ pub fn transition_with<P: TransitionPolicy + ?Sized>(
         Err(TransitionError::PolicyReturnedUnknown(
             next.as_str().to_owned(),
         ))
+    }
+}
+
+/// [`transition`] for a session served in API `version` (CHK-05: each
+/// version has its own status set, [`crate::versioned::statuses`]).
+///
+/// The default policy's processing status `complete_in_progress` is named
+/// `in_progress` in the versions before 2026-01-30, which have no
+/// `complete_in_progress` (the module docs: `in_progress` behaves as
+/// `complete_in_progress`). Any other status the version lacks is an error:
+/// `incomplete`, `requires_escalation`, `pending_approval` and `expired`
+/// (2026-01-30) and `authentication_required` (2025-12-12) cannot be entered
+/// in older versions.
+///
+/// ```
+/// use agentic_commerce::checkout::{transition_in, Event, TransitionError};
+/// use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
+/// use agentic_commerce::version::ApiVersion;
+///
+/// let old = ApiVersion::V2025_09_29;
+/// let complete = Event::Complete { has_authentication_result: false };
+/// assert_eq!(
+///     transition_in(&old, &CheckoutStatus::ReadyForPayment, complete),
+///     Ok(CheckoutStatus::InProgress)
+/// );
+/// assert!(matches!(
+///     transition_in(&old, &CheckoutStatus::ReadyForPayment, Event::Expire),
+///     Err(TransitionError::NotInVersion { .. })
+/// ));
+/// ```
+///
+/// # Errors
+/// [`TransitionError::UnsupportedVersion`], [`TransitionError::NotInVersion`]
+/// for a current or resulting status the version lacks, and every error of
+/// [`transition_with`].
+pub fn transition_in(
+    version: &crate::version::ApiVersion,
+    from: &CheckoutStatus,
+    event: Event,
+) -> Result<CheckoutStatus, TransitionError> {
+    let known = version_statuses(version)?;
+    let next = match in_version(version, known, from).and_then(|()| transition(from, event)) {
+        Ok(CheckoutStatus::CompleteInProgress)
+            if !known.contains(&"complete_in_progress") && known.contains(&"in_progress") =>
+        {
+            CheckoutStatus::InProgress
+        }
+        other => other?,
+    };
+    in_version(version, known, &next)?;
+    Ok(next)
+}
+
+/// [`transition_with`] for a session served in API `version`: the current
+/// status and the policy's answer must both exist in that version (CHK-05);
+/// nothing is renamed.
+///
+/// # Errors
+/// As [`transition_in`].
+pub fn transition_in_with<P: TransitionPolicy + ?Sized>(
+    version: &crate::version::ApiVersion,
+    policy: &P,
+    from: &CheckoutStatus,
+    event: Event,
+) -> Result<CheckoutStatus, TransitionError> {
+    let known = version_statuses(version)?;
+    in_version(version, known, from)?;
+    let next = transition_with(policy, from, event)?;
+    in_version(version, known, &next)?;
+    Ok(next)
+}
+
+fn version_statuses(
+    version: &crate::version::ApiVersion,
+) -> Result<&'static [&'static str], TransitionError> {
+    crate::versioned::statuses(version)
+        .ok_or_else(|| TransitionError::UnsupportedVersion(version.to_string()))
+}
+
+fn in_version(
+    version: &crate::version::ApiVersion,
+    known: &[&str],
+    status: &CheckoutStatus,
+) -> Result<(), TransitionError> {
+    if known.contains(&status.as_str()) {
+        Ok(())
+    } else {
+        Err(TransitionError::NotInVersion {
+            status: status.as_str().to_owned(),
+            version: version.to_string(),
+        })
     }
 }
 

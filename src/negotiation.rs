@@ -31,6 +31,19 @@
 //!   `enforcement` `conditional`. Request-only fields are never copied into
 //!   the response (NEG-12: request capabilities are write-only).
 //!
+//! # Per API version
+//!
+//! Capability negotiation exists from 2026-01-30 on: that version added the
+//! `capabilities` member to the create request and the session (required on
+//! both). [`applies_to`] says whether a version has it and
+//! [`negotiate_in`] refuses the versions that do not.
+//!
+//! | Version | Negotiation |
+//! |---|---|
+//! | 2025-09-29, 2025-12-12, 2026-01-16 | none: no `capabilities`; the seller's payment provider (`payment_provider`) is fixed, there is nothing to intersect |
+//! | 2026-01-30 | everything above; `not_ready_for_payment` exists (the status NEG-10 sets); extension declarations as in 2026-01-30 |
+//! | 2026-04-17 | everything above (the Rust types are 2026-04-17's; convert the session with [`crate::versioned`] to answer 2026-01-30) |
+//!
 //! # Enforcement
 //!
 //! `required` interventions are enforced unless the seller's `enforcement`
@@ -316,6 +329,50 @@ pub fn negotiate(agent: &Capabilities, seller: &SellerOffer) -> Negotiation {
         incompatibilities,
         ignored_extensions,
     }
+}
+
+/// Whether capability negotiation exists in API `version` (2026-01-30 and
+/// later: the versions whose session has `capabilities`).
+pub fn applies_to(version: &crate::version::ApiVersion) -> bool {
+    crate::registry::lookup_in(version, "agentic_checkout.Capabilities").is_some()
+}
+
+/// Why [`negotiate_in`] cannot negotiate.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotNegotiable {
+    /// A version this crate has no models for.
+    #[error("API version {0} is not a released version this crate models")]
+    UnsupportedVersion(String),
+    /// The version predates capability negotiation (before 2026-01-30).
+    #[error("API version {0} has no capability negotiation (it began in 2026-01-30)")]
+    NoCapabilities(String),
+}
+
+/// [`negotiate`] for a session served in API `version`: refuses the versions
+/// without capability negotiation, and checks that the status an
+/// incompatible outcome sets ([`Negotiation::status`],
+/// `not_ready_for_payment`) exists in that version (CHK-05).
+///
+/// # Errors
+/// [`NotNegotiable`].
+pub fn negotiate_in(
+    version: &crate::version::ApiVersion,
+    agent: &Capabilities,
+    seller: &SellerOffer,
+) -> Result<Negotiation, NotNegotiable> {
+    let statuses = crate::versioned::statuses(version)
+        .ok_or_else(|| NotNegotiable::UnsupportedVersion(version.to_string()))?;
+    if !applies_to(version) {
+        return Err(NotNegotiable::NoCapabilities(version.to_string()));
+    }
+    let negotiation = negotiate(agent, seller);
+    // Every version with capabilities defines it; checked so a future
+    // version that dropped it cannot get a status it lacks.
+    if !statuses.contains(&CheckoutStatus::NotReadyForPayment.as_str()) {
+        return Err(NotNegotiable::UnsupportedVersion(version.to_string()));
+    }
+    Ok(negotiation)
 }
 
 /// The agent's `max_redirects`, defaulting to 0 (NEG-11).

@@ -24,7 +24,28 @@
 //! the source cannot supply (a 2026-01-30 create request needs `currency` and
 //! `capabilities`, which no earlier request carries), the conversion fails
 //! with [`ConvertError::Incomplete`] listing the missing members, so the
-//! caller can decide; nothing is invented.
+//! caller can decide; nothing is invented. A merchant that wants to serve
+//! such requests passes [`UpgradeDefaults`] (its currency, capabilities and
+//! the payment handler standing for the old `stripe` provider) to
+//! [`convert_with`] or the `upgrade_*_request_with` functions; each value
+//! taken from them is listed in [`Converted::supplied`].
+//!
+//! What maps between 2026-01-16 and 2026-01-30 (the largest change):
+//!
+//! | 2026-01-16 | 2026-01-30 | Notes |
+//! |---|---|---|
+//! | line item `base_amount`, `discount`, `subtotal`, `tax`, `total` | line item `totals` of type `items_base_amount`, `discount`, `subtotal`, `tax`, `total` | captions as in the official examples; other captions or total types are reported; a missing `discount` is 0 only when subtotal = base amount (reported); any other missing amount is `Incomplete` |
+//! | `line_items[].item.quantity` | `line_items[].quantity` | exact |
+//! | `buyer.first_name`, `last_name` (required) | optional, plus `full_name` | a buyer without both names is not sent (reported): the spec defines no split of `full_name` |
+//! | `payment_data {token, provider}` | `payment_data {handler_id, instrument}` | only with [`UpgradeDefaults::payment_handler`]; otherwise `Incomplete` |
+//! | request `items[].quantity` | none | a quantity other than 1 is reported lost |
+//!
+//! 2025-09-29 fulfillment options require `subtotal` and `tax`: an option
+//! whose `totals` has no such entries makes the downgrade `Incomplete`. Its
+//! `CheckoutSessionWithOrder` is unsatisfiable (the closed session base
+//! forbids the `order` it requires), so a conversion to it always ends in
+//! `Incomplete`; answer 2025-09-29 complete requests with a `CheckoutSession`,
+//! as the official 2025-09-29 example does.
 //!
 //! [`statuses`] gives each version's checkout status set; strict validation
 //! of a version (its generated shapes) rejects statuses only later versions
@@ -125,6 +146,111 @@ pub struct Converted<T> {
     pub value: T,
     /// Empty when the conversion kept every piece of information.
     pub losses: Vec<LossReport>,
+    /// The values taken from the caller's [`UpgradeDefaults`] because the
+    /// source version does not carry them (empty without defaults).
+    pub supplied: Vec<Supplied>,
+}
+
+/// A value of the converted document that the caller supplied through
+/// [`UpgradeDefaults`] instead of carrying it from the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supplied {
+    /// Where the value is, in the converted document.
+    pub path: JsonPath,
+    /// What was supplied and why.
+    pub what: String,
+}
+
+impl core::fmt::Display for Supplied {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.path, self.what)
+    }
+}
+
+/// How an old card payment (`payment_data {token, provider}`, before
+/// 2026-01-30) maps to a 2026-01-30 payment handler: the merchant names the
+/// handler it declared for that provider and the instrument and credential
+/// types of the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegacyPayment {
+    /// The old `provider` this mapping is for (`stripe` is the only value any
+    /// released version defines).
+    pub provider: String,
+    /// The `handler_id` the upgraded request names.
+    pub handler_id: String,
+    /// `instrument.type` (for example `card`).
+    pub instrument_type: String,
+    /// `instrument.credential.type` (for example `spt`).
+    pub credential_type: String,
+}
+
+/// Data a merchant supplies so an older request upgrades to a version that
+/// requires members the older version lacks (2026-01-30 made `currency` and
+/// `capabilities` required on the create request and replaced the payment
+/// provider with payment handlers). Nothing is invented: a member is only
+/// filled when the input lacks it, and every filled member is listed in
+/// [`Converted::supplied`].
+///
+/// ```
+/// use agentic_commerce::versioned::UpgradeDefaults;
+/// let defaults = UpgradeDefaults::new()
+///     .currency("usd")
+///     .capabilities(serde_json::json!({"payment": {"handlers": []}}))
+///     .payment_handler("stripe", "card_tokenized", "card", "spt");
+/// assert_eq!(defaults.currency_code(), Some("usd"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpgradeDefaults {
+    currency: Option<String>,
+    capabilities: Option<Value>,
+    payments: Vec<LegacyPayment>,
+}
+
+impl UpgradeDefaults {
+    /// No defaults: the plain `upgrade_*` behaviour.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The session currency (the merchant's; an ISO 4217 code, lowercase as
+    /// the spec's examples write it) for a create request that has none.
+    #[must_use]
+    pub fn currency(mut self, currency: impl Into<String>) -> Self {
+        self.currency = Some(currency.into());
+        self
+    }
+
+    /// The `capabilities` (a 2026-01-30-or-later `Capabilities` JSON object)
+    /// for a create request or session that has none.
+    #[must_use]
+    pub fn capabilities(mut self, capabilities: Value) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// Maps the old payment `provider` to a payment handler (see
+    /// [`LegacyPayment`]); may be called once per provider.
+    #[must_use]
+    pub fn payment_handler(
+        mut self,
+        provider: impl Into<String>,
+        handler_id: impl Into<String>,
+        instrument_type: impl Into<String>,
+        credential_type: impl Into<String>,
+    ) -> Self {
+        self.payments.push(LegacyPayment {
+            provider: provider.into(),
+            handler_id: handler_id.into(),
+            instrument_type: instrument_type.into(),
+            credential_type: credential_type.into(),
+        });
+        self
+    }
+
+    /// The configured currency.
+    pub fn currency_code(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
 }
 
 impl<T> Converted<T> {
@@ -193,6 +319,24 @@ pub fn convert(
     to: &ApiVersion,
     value: &Value,
 ) -> Result<Converted<Value>, ConvertError> {
+    convert_with(document, from, to, value, &UpgradeDefaults::new())
+}
+
+/// [`convert`] with merchant-supplied [`UpgradeDefaults`] for the members an
+/// upgrade needs and the input cannot carry; each one used is listed in
+/// [`Converted::supplied`]. Defaults only apply when converting to a newer
+/// version.
+///
+/// # Errors
+/// As [`convert`]; [`ConvertError::Incomplete`] when a required member is
+/// still missing after the defaults.
+pub fn convert_with(
+    document: Document,
+    from: &ApiVersion,
+    to: &ApiVersion,
+    value: &Value,
+    defaults: &UpgradeDefaults,
+) -> Result<Converted<Value>, ConvertError> {
     let source = version_index(from)?;
     let target = version_index(to)?;
     let input = entry(source, document)?;
@@ -208,6 +352,7 @@ pub fn convert(
             }],
         })?;
     let mut losses = Vec::new();
+    let mut supplied = Vec::new();
     let mut index = source;
     while index != target {
         let next = if target > index { index + 1 } else { index - 1 };
@@ -215,6 +360,8 @@ pub fn convert(
             document,
             version: ApiVersion::RELEASED[next].as_str(),
             losses: &mut losses,
+            defaults,
+            supplied: &mut supplied,
         };
         if next > index {
             step.up(index, &mut current);
@@ -231,11 +378,17 @@ pub fn convert(
         );
         index = next;
     }
+    if target > source {
+        supply_required(document, target, &mut current, defaults, &mut supplied);
+    }
     let output = entry(target, document)?;
-    let missing: Vec<Violation> = validate(output.shape(), &current)
+    let mut missing: Vec<Violation> = validate(output.shape(), &current)
         .into_iter()
         .filter(|v| v.kind == ViolationKind::Required)
         .collect();
+    if document == Document::CompleteRequest && target >= 3 {
+        missing.extend(payment_alternative_missing(&current));
+    }
     let incomplete = |violations| ConvertError::Incomplete {
         type_name: document.type_name(),
         version: to.to_string(),
@@ -252,15 +405,79 @@ pub fn convert(
             message: e.message,
         }])
     })?;
-    Ok(Converted { value, losses })
+    Ok(Converted {
+        value,
+        losses,
+        supplied,
+    })
+}
+
+/// From 2026-01-30, `PaymentData` needs `handler_id` and `instrument`, or a
+/// `purchase_order_number` (an `anyOf` the compiled shapes do not enforce).
+/// An old `{token, provider}` the merchant did not map has neither.
+fn payment_alternative_missing(value: &Value) -> Option<Violation> {
+    let payment = value.get("payment_data")?;
+    let has = |key: &str| payment.get(key).is_some();
+    if (has("handler_id") && has("instrument")) || has("purchase_order_number") {
+        return None;
+    }
+    Some(Violation {
+        path: JsonPath::root().key("payment_data").key("handler_id"),
+        kind: ViolationKind::Required,
+        message: "a payment handler (`handler_id` and `instrument`) or a \
+                  `purchase_order_number` is required: map the old payment provider \
+                  with `UpgradeDefaults::payment_handler`"
+            .into(),
+    })
+}
+
+/// Fills the members 2026-01-30 made required (`currency` on the create
+/// request, `capabilities` on the create request and the session) from the
+/// merchant's defaults when the upgraded document lacks them.
+fn supply_required(
+    document: Document,
+    target: usize,
+    value: &mut Value,
+    defaults: &UpgradeDefaults,
+    supplied: &mut Vec<Supplied>,
+) {
+    // Index 3 is 2026-01-30, the first version requiring both.
+    let Value::Object(map) = value else { return };
+    if target < 3 {
+        return;
+    }
+    let mut fill = |key: &str, default: Option<Value>, what: &str| {
+        if let (false, Some(default)) = (map.contains_key(key), default) {
+            map.insert(key.to_owned(), default);
+            supplied.push(Supplied {
+                path: JsonPath::root().key(key),
+                what: what.to_owned(),
+            });
+        }
+    };
+    if document == Document::CreateRequest {
+        fill(
+            "currency",
+            defaults.currency.clone().map(Value::String),
+            "the merchant's currency: requests before 2026-01-30 carry none",
+        );
+    }
+    if document == Document::CreateRequest || document.is_session() {
+        fill(
+            "capabilities",
+            defaults.capabilities.clone(),
+            "the merchant's capabilities: documents before 2026-01-30 carry none",
+        );
+    }
 }
 
 fn upgrade_typed<T: serde::de::DeserializeOwned>(
     document: Document,
     from: &ApiVersion,
     value: &Value,
+    defaults: &UpgradeDefaults,
 ) -> Result<Converted<T>, ConvertError> {
-    let converted = convert(document, from, &ApiVersion::V2026_04_17, value)?;
+    let converted = convert_with(document, from, &ApiVersion::V2026_04_17, value, defaults)?;
     let typed = serde_json::from_value(converted.value).map_err(|e| ConvertError::Incomplete {
         type_name: document.type_name(),
         version: ApiVersion::V2026_04_17.to_string(),
@@ -274,6 +491,7 @@ fn upgrade_typed<T: serde::de::DeserializeOwned>(
     Ok(Converted {
         value: typed,
         losses: converted.losses,
+        supplied: converted.supplied,
     })
 }
 
@@ -303,7 +521,26 @@ pub fn upgrade_create_request(
     from: &ApiVersion,
     value: &Value,
 ) -> Result<Converted<latest::CheckoutSessionCreateRequest>, ConvertError> {
-    upgrade_typed(Document::CreateRequest, from, value)
+    upgrade_typed(
+        Document::CreateRequest,
+        from,
+        value,
+        &UpgradeDefaults::new(),
+    )
+}
+
+/// [`upgrade_create_request`] with the merchant's [`UpgradeDefaults`] for
+/// what the older request cannot carry; every default used is listed in
+/// [`Converted::supplied`].
+///
+/// # Errors
+/// See [`convert_with`].
+pub fn upgrade_create_request_with(
+    from: &ApiVersion,
+    value: &Value,
+    defaults: &UpgradeDefaults,
+) -> Result<Converted<latest::CheckoutSessionCreateRequest>, ConvertError> {
+    upgrade_typed(Document::CreateRequest, from, value, defaults)
 }
 
 /// An agent's update request in version `from`, as the 2026-04-17 type.
@@ -314,19 +551,58 @@ pub fn upgrade_update_request(
     from: &ApiVersion,
     value: &Value,
 ) -> Result<Converted<latest::CheckoutSessionUpdateRequest>, ConvertError> {
-    upgrade_typed(Document::UpdateRequest, from, value)
+    upgrade_typed(
+        Document::UpdateRequest,
+        from,
+        value,
+        &UpgradeDefaults::new(),
+    )
+}
+
+/// [`upgrade_update_request`] with the merchant's [`UpgradeDefaults`] for
+/// what the older request cannot carry; every default used is listed in
+/// [`Converted::supplied`].
+///
+/// # Errors
+/// See [`convert_with`].
+pub fn upgrade_update_request_with(
+    from: &ApiVersion,
+    value: &Value,
+    defaults: &UpgradeDefaults,
+) -> Result<Converted<latest::CheckoutSessionUpdateRequest>, ConvertError> {
+    upgrade_typed(Document::UpdateRequest, from, value, defaults)
 }
 
 /// An agent's complete request in version `from`, as the 2026-04-17 type.
 ///
 /// # Errors
 /// See [`convert`]. Before 2026-01-30 the payment data names a provider, not
-/// a payment handler: [`ConvertError::Incomplete`].
+/// a payment handler: [`ConvertError::Incomplete`] (use
+/// [`upgrade_complete_request_with`] and [`UpgradeDefaults::payment_handler`]).
 pub fn upgrade_complete_request(
     from: &ApiVersion,
     value: &Value,
 ) -> Result<Converted<latest::CheckoutSessionCompleteRequest>, ConvertError> {
-    upgrade_typed(Document::CompleteRequest, from, value)
+    upgrade_typed(
+        Document::CompleteRequest,
+        from,
+        value,
+        &UpgradeDefaults::new(),
+    )
+}
+
+/// [`upgrade_complete_request`] with the merchant's [`UpgradeDefaults`] for
+/// what the older request cannot carry; every default used is listed in
+/// [`Converted::supplied`].
+///
+/// # Errors
+/// See [`convert_with`].
+pub fn upgrade_complete_request_with(
+    from: &ApiVersion,
+    value: &Value,
+    defaults: &UpgradeDefaults,
+) -> Result<Converted<latest::CheckoutSessionCompleteRequest>, ConvertError> {
+    upgrade_typed(Document::CompleteRequest, from, value, defaults)
 }
 
 /// A 2026-04-17 checkout session in the wire form of version `to`.
@@ -374,6 +650,8 @@ struct Step<'a> {
     /// The version being converted to.
     version: &'static str,
     losses: &'a mut Vec<LossReport>,
+    defaults: &'a UpgradeDefaults,
+    supplied: &'a mut Vec<Supplied>,
 }
 
 impl Step<'_> {
@@ -636,6 +914,91 @@ impl Step<'_> {
         if self.document.is_session() || self.document == Document::UpdateRequest {
             Self::flatten_selected(map);
         }
+        if self.document.is_session() {
+            Self::line_amounts_to_totals(map);
+        }
+        if self.document == Document::CompleteRequest {
+            self.provider_to_handler(map);
+        }
+    }
+
+    /// A 2026-01-16 line item's five amounts become 2026-01-30 `totals`
+    /// entries (the captions the official examples use), and the quantity
+    /// moves from the item to the line.
+    fn line_amounts_to_totals(map: &mut Map<String, Value>) {
+        let Some(Value::Array(lines)) = map.get_mut("line_items") else {
+            return;
+        };
+        for line in lines {
+            let Value::Object(line) = line else { continue };
+            let quantity = match line.get_mut("item") {
+                Some(Value::Object(item)) => item.remove("quantity"),
+                _ => None,
+            };
+            if let Some(quantity) = quantity {
+                line.insert("quantity".into(), quantity);
+            }
+            let mut totals = Vec::new();
+            for (key, kind, label) in LINE_TOTALS {
+                if let Some(amount) = line.remove(key) {
+                    let mut total = Map::new();
+                    total.insert("type".into(), Value::from(kind));
+                    total.insert("display_text".into(), Value::from(label));
+                    total.insert("amount".into(), amount);
+                    totals.push(Value::Object(total));
+                }
+            }
+            line.insert("totals".into(), Value::Array(totals));
+        }
+    }
+
+    /// A pre-2026-01-30 `payment_data {token, provider}` becomes the payment
+    /// handler form when the merchant mapped that provider
+    /// ([`UpgradeDefaults::payment_handler`]); otherwise the old members are
+    /// reported lost and the upgrade is incomplete.
+    fn provider_to_handler(&mut self, map: &mut Map<String, Value>) {
+        let Some(Value::Object(payment)) = map.get_mut("payment_data") else {
+            return;
+        };
+        let provider = payment.get("provider").and_then(Value::as_str);
+        let Some(mapping) = self
+            .defaults
+            .payments
+            .iter()
+            .find(|m| Some(m.provider.as_str()) == provider)
+        else {
+            return;
+        };
+        let Some(token) = payment.remove("token") else {
+            return;
+        };
+        payment.remove("provider");
+        let mut credential = Map::new();
+        credential.insert("type".into(), Value::from(mapping.credential_type.as_str()));
+        credential.insert("token".into(), token);
+        let mut instrument = Map::new();
+        instrument.insert("type".into(), Value::from(mapping.instrument_type.as_str()));
+        instrument.insert("credential".into(), Value::Object(credential));
+        payment.insert(
+            "handler_id".into(),
+            Value::from(mapping.handler_id.as_str()),
+        );
+        payment.insert("instrument".into(), Value::Object(instrument));
+        let path = JsonPath::root().key("payment_data");
+        let what = format!(
+            "the merchant's payment handler for provider `{}`",
+            mapping.provider
+        );
+        for at in [
+            path.key("handler_id"),
+            path.key("instrument").key("type"),
+            path.key("instrument").key("credential").key("type"),
+        ] {
+            self.supplied.push(Supplied {
+                path: at,
+                what: what.clone(),
+            });
+        }
     }
 
     fn flatten_selected(map: &mut Map<String, Value>) {
@@ -657,6 +1020,7 @@ impl Step<'_> {
     }
 
     fn down_2026_01_16(&mut self, map: &mut Map<String, Value>) {
+        self.buyer_names(map);
         if matches!(
             self.document,
             Document::CreateRequest | Document::UpdateRequest
@@ -699,6 +1063,9 @@ impl Step<'_> {
                     option.insert(kind, Value::Object(inner));
                 }
             }
+            if self.document.is_session() {
+                self.line_totals_to_amounts(map);
+            }
             self.map_status(
                 map,
                 &[
@@ -709,6 +1076,103 @@ impl Step<'_> {
                     ("expired", "canceled"),
                 ],
             );
+        }
+    }
+
+    /// A 2026-01-16 buyer requires `first_name` and `last_name`. Later
+    /// versions make them optional and add `full_name`; the spec defines no
+    /// way to split a full name, so a buyer without both names is not sent
+    /// (reported) rather than given invented names.
+    fn buyer_names(&mut self, map: &mut Map<String, Value>) {
+        let Some(Value::Object(buyer)) = map.get("buyer") else {
+            return;
+        };
+        let missing: Vec<&str> = ["first_name", "last_name"]
+            .into_iter()
+            .filter(|k| !buyer.contains_key(*k))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        map.remove("buyer");
+        self.lose(
+            JsonPath::root().key("buyer"),
+            format!(
+                "a {} buyer needs `first_name` and `last_name`; `{}` cannot be derived \
+                 (the spec defines no split of `full_name`): the buyer is not sent",
+                self.version,
+                missing.join("`, `")
+            ),
+        );
+    }
+
+    /// The inverse of [`Step::line_amounts_to_totals`]: each line's
+    /// `totals` entries of the five mapped types give the 2026-01-16 amounts
+    /// (only the amount survives), the quantity moves into the item. A
+    /// missing `discount` entry on a line whose subtotal equals its base
+    /// amount is sent as a discount of 0 (reported); any other missing amount
+    /// makes the conversion incomplete.
+    fn line_totals_to_amounts(&mut self, map: &mut Map<String, Value>) {
+        let path = JsonPath::root().key("line_items");
+        let mut lost: Vec<(JsonPath, &str)> = Vec::new();
+        if let Some(Value::Array(lines)) = map.get_mut("line_items") {
+            for (i, line) in lines.iter_mut().enumerate() {
+                let Value::Object(line) = line else { continue };
+                if let Some(quantity) = line.remove("quantity") {
+                    if let Some(Value::Object(item)) = line.get_mut("item") {
+                        item.insert("quantity".into(), quantity);
+                    }
+                }
+                let Some(Value::Array(totals)) = line.remove("totals") else {
+                    continue;
+                };
+                let mut seen = Vec::new();
+                for (j, total) in totals.into_iter().enumerate() {
+                    let at = path.index(i).key("totals").index(j);
+                    let kind = total.get("type").and_then(Value::as_str).unwrap_or("");
+                    let mapped = LINE_TOTALS.iter().find(|(_, k, _)| *k == kind);
+                    match (mapped, total.get("amount").filter(|a| a.is_i64())) {
+                        (Some((key, _, label)), Some(amount)) if !seen.contains(key) => {
+                            seen.push(*key);
+                            if total.get("display_text").and_then(Value::as_str) != Some(label)
+                                || total.as_object().is_some_and(|t| t.len() > 3)
+                            {
+                                lost.push((
+                                    at,
+                                    "2026-01-16 keeps only the amount of a line item total",
+                                ));
+                            }
+                            line.insert((*key).to_owned(), amount.clone());
+                        }
+                        _ => lost.push((
+                            at,
+                            "2026-01-16 line items have only base amount, discount, \
+                             subtotal, tax and total",
+                        )),
+                    }
+                }
+                let order: Vec<&str> = LINE_TOTALS
+                    .iter()
+                    .map(|(k, _, _)| *k)
+                    .filter(|k| seen.contains(k))
+                    .collect();
+                if order != seen {
+                    lost.push((path.index(i).key("totals"), "the order of the totals"));
+                }
+                if !seen.contains(&"discount")
+                    && line.contains_key("base_amount")
+                    && line.get("base_amount") == line.get("subtotal")
+                {
+                    line.insert("discount".into(), Value::from(0));
+                    lost.push((
+                        path.index(i).key("totals"),
+                        "no `discount` total and subtotal = base amount: sent as a discount of 0",
+                    ));
+                }
+            }
+        }
+        for (at, what) in lost {
+            self.lose(at, what);
         }
     }
 
@@ -847,6 +1311,16 @@ impl Step<'_> {
 /// 2026-01-16 totals.
 const OPTION_TOTALS: [(&str, &str); 3] =
     [("subtotal", "Subtotal"), ("tax", "Tax"), ("total", "Total")];
+
+/// A 2026-01-16 line item's amounts, the 2026-01-30 `totals` type each
+/// becomes and its caption (as in the official 2026-01-30 examples).
+const LINE_TOTALS: [(&str, &str, &str); 5] = [
+    ("base_amount", "items_base_amount", "Base Amount"),
+    ("discount", "discount", "Discount"),
+    ("subtotal", "subtotal", "Subtotal"),
+    ("tax", "tax", "Tax"),
+    ("total", "total", "Total"),
+];
 
 /// The `type` of the fulfillment option `id` in a session's options.
 fn option_kind(map: &Map<String, Value>, id: &Value) -> Option<String> {

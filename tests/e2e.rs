@@ -126,10 +126,11 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
         .await
         .unwrap();
-    assert_eq!(hook.event.kind, "order_create");
-    assert_eq!(hook.event.data.id, order["id"].as_str().unwrap());
-    assert_eq!(hook.event.data.checkout_session_id.as_str(), session_id);
-    assert_eq!(hook.event.data.status, "created");
+    let event = hook.event.as_ref().unwrap();
+    assert_eq!(event.kind, "order_create");
+    assert_eq!(event.data.id, order["id"].as_str().unwrap());
+    assert_eq!(event.data.checkout_session_id.as_str(), session_id);
+    assert_eq!(event.data.status, "created");
     assert_eq!(hook.raw["data"]["type"], "order");
     parse::from_value_strict::<WebhookEvent>(&hook.raw).unwrap();
 }
@@ -293,19 +294,24 @@ async fn ver_01_03_05_missing_or_unsupported_api_version_is_400_with_supported_v
         .await
         .unwrap();
     assert_error(&missing, 400, "missing_api_version");
-    assert_eq!(missing.body["supported_versions"], json!(["2026-04-17"]));
+    // VER-05: every released version, newest first.
+    let all = json!([
+        "2026-04-17",
+        "2026-01-30",
+        "2026-01-16",
+        "2025-12-12",
+        "2025-09-29"
+    ]);
+    assert_eq!(missing.body["supported_versions"], all);
     let unsupported = agent::send(
         http.get(&url)
             .bearer_auth(ex::app::DEV_API_KEY)
-            .header("api-version", "2025-09-29"),
+            .header("api-version", "2025-01-01"),
     )
     .await
     .unwrap();
     assert_error(&unsupported, 400, "unsupported_api_version");
-    assert_eq!(
-        unsupported.body["supported_versions"],
-        json!(["2026-04-17"])
-    );
+    assert_eq!(unsupported.body["supported_versions"], all);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -594,9 +600,16 @@ async fn discovery_document_is_served() {
             .await
             .unwrap();
     assert_eq!(doc.status, 200);
+    // Oldest first in discovery (unlike Error.supported_versions).
     assert_eq!(
         doc.body["protocol"]["supported_versions"],
-        json!(["2026-04-17"])
+        json!([
+            "2025-09-29",
+            "2025-12-12",
+            "2026-01-16",
+            "2026-01-30",
+            "2026-04-17"
+        ])
     );
     assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
     parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();

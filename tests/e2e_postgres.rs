@@ -193,7 +193,8 @@ async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
     let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
         .await
         .unwrap();
-    assert_eq!(hook.event.data.checkout_session_id.as_str(), id);
+    let event = hook.event.as_ref().unwrap();
+    assert_eq!(event.data.checkout_session_id.as_str(), id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -390,3 +390,511 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
     // Guards against the filters making the property vacuous.
     assert!(checked > 300, "only {checked} lossless conversions checked");
 }
+
+/// Every 2026-04-17 checkout session of the official examples downgrades to
+/// every older version: line item amounts are rebuilt from the line's
+/// `totals`, the quantity moves back into the item, and the result is valid
+/// for that version's generated shape and its official JSON Schema.
+#[test]
+fn latest_sessions_downgrade_to_every_older_version_chk_05() {
+    let Some(spec) = spec_dir("latest_sessions_downgrade_to_every_older_version_chk_05") else {
+        return;
+    };
+    let sessions: Vec<(String, Value)> = examples_in(&spec, "2026-04-17")
+        .into_iter()
+        .filter(|e| {
+            e.id.contains("examples.agentic_checkout.json#")
+                && e.id.ends_with("_session_response")
+                && !e.id.contains("complete")
+        })
+        .map(|e| (e.id, e.value))
+        .collect();
+    assert!(sessions.len() >= 3, "{sessions:?}");
+    let mut converted = 0;
+    for version in &ApiVersion::RELEASED[..4] {
+        let official = OfficialSchemas::load_version(&spec, version.as_str())
+            .validator("agentic_checkout", "CheckoutSession");
+        let entry = registry::lookup_in(version, "agentic_checkout.CheckoutSession").unwrap();
+        for (id, session) in &sessions {
+            let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSession =
+                serde_json::from_value(session.clone()).unwrap();
+            let down = match versioned::downgrade_checkout_session(&typed, version) {
+                Ok(down) => down,
+                // 2025-09-29 options require `subtotal` and `tax`; an option
+                // with only a `total` cannot give them (not invented).
+                Err(ConvertError::Incomplete { violations, .. })
+                    if *version == ApiVersion::V2025_09_29 =>
+                {
+                    for v in &violations {
+                        let path = v.path.to_string();
+                        assert!(
+                            path.starts_with("$.fulfillment_options[")
+                                && (path.ends_with("].subtotal") || path.ends_with("].tax")),
+                            "{id}: {path}"
+                        );
+                    }
+                    let mut fuller = session.clone();
+                    for option in fuller["fulfillment_options"].as_array_mut().unwrap() {
+                        let total = option["totals"][0]["amount"].clone();
+                        option["totals"] = json!([
+                            {"type": "subtotal", "display_text": "Subtotal", "amount": total},
+                            {"type": "tax", "display_text": "Tax", "amount": 0},
+                            {"type": "total", "display_text": "Total", "amount": total}
+                        ]);
+                    }
+                    let typed = serde_json::from_value(fuller).unwrap();
+                    versioned::downgrade_checkout_session(&typed, version)
+                        .unwrap_or_else(|e| panic!("{id} -> {version}: {e}"))
+                }
+                Err(e) => panic!("{id} -> {version}: {e}"),
+            };
+            assert_eq!(
+                validate(entry.shape(), &down.value),
+                [],
+                "{id} -> {version}"
+            );
+            assert!(official.is_valid(&down.value), "{id} -> {version}");
+            if version.as_str() < "2026-01-30" {
+                for (i, line) in session["line_items"].as_array().unwrap().iter().enumerate() {
+                    let old = &down.value["line_items"][i];
+                    assert_eq!(old["item"]["quantity"], line["quantity"], "{id}");
+                    for (key, kind) in [
+                        ("base_amount", "items_base_amount"),
+                        ("discount", "discount"),
+                        ("subtotal", "subtotal"),
+                        ("tax", "tax"),
+                        ("total", "total"),
+                    ] {
+                        let amount = line["totals"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|t| t["type"] == kind)
+                            .map(|t| t["amount"].clone());
+                        assert_eq!(Some(old[key].clone()), amount, "{id} {version} {key}");
+                    }
+                }
+            }
+            converted += 1;
+        }
+    }
+    assert_eq!(converted, sessions.len() * 4);
+    // The complete response keeps its order in every version.
+    let done = example(&spec, "2026-04-17", "complete_checkout_session_response");
+    let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSessionWithOrder =
+        serde_json::from_value(done.clone()).unwrap();
+    for version in &ApiVersion::RELEASED[1..4] {
+        let down = versioned::downgrade_checkout_session_with_order(&typed, version)
+            .unwrap_or_else(|e| panic!("{version}: {e:?}"));
+        assert_eq!(down.value["order"]["id"], done["order"]["id"], "{version}");
+        let entry =
+            registry::lookup_in(version, "agentic_checkout.CheckoutSessionWithOrder").unwrap();
+        assert_eq!(validate(entry.shape(), &down.value), [], "{version}");
+    }
+}
+
+/// Line item amounts that are not in the `totals` list are not invented: a
+/// missing `discount` is 0 only when subtotal = base amount (reported), any
+/// other missing amount makes the downgrade incomplete.
+#[test]
+fn line_item_amounts_are_derived_only_when_exact() {
+    let Some(spec) = spec_dir("line_item_amounts_are_derived_only_when_exact") else {
+        return;
+    };
+    let mut session = example(&spec, "2026-01-30", "get_checkout_session_response");
+    let totals = json!([
+        {"type": "items_base_amount", "display_text": "Base Amount", "amount": 300},
+        {"type": "subtotal", "display_text": "Subtotal", "amount": 300},
+        {"type": "tax", "display_text": "Tax", "amount": 30},
+        {"type": "total", "display_text": "Total", "amount": 330}
+    ]);
+    session["line_items"][0]["totals"] = totals.clone();
+    let down = versioned::convert(
+        Document::CheckoutSession,
+        &ApiVersion::V2026_01_30,
+        &ApiVersion::V2026_01_16,
+        &session,
+    )
+    .unwrap();
+    assert_eq!(down.value["line_items"][0]["discount"], 0);
+    assert!(
+        down.losses
+            .iter()
+            .any(|l| l.path.to_string() == "$.line_items[0].totals"
+                && l.what.contains("discount of 0")),
+        "{:?}",
+        down.losses
+    );
+    // Without a tax entry the old line item cannot be built.
+    session["line_items"][0]["totals"] = json!([totals[0], totals[1], totals[3]]);
+    match versioned::convert(
+        Document::CheckoutSession,
+        &ApiVersion::V2026_01_30,
+        &ApiVersion::V2026_01_16,
+        &session,
+    ) {
+        Err(ConvertError::Incomplete { violations, .. }) => {
+            let paths: Vec<String> = violations.iter().map(|v| v.path.to_string()).collect();
+            assert_eq!(paths, ["$.line_items[0].tax"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A buyer without first and last name cannot be a 2026-01-16 buyer: it is
+/// not sent, and that is reported (the spec defines no split of `full_name`).
+#[test]
+fn a_buyer_without_names_is_reported_not_invented() {
+    let Some(spec) = spec_dir("a_buyer_without_names_is_reported_not_invented") else {
+        return;
+    };
+    let mut session = example(&spec, "2026-01-30", "get_checkout_session_response");
+    session["buyer"] = json!({"email": "a@example.com", "full_name": "Ada Lovelace"});
+    let down = versioned::convert(
+        Document::CheckoutSession,
+        &ApiVersion::V2026_01_30,
+        &ApiVersion::V2026_01_16,
+        &session,
+    )
+    .unwrap();
+    assert!(down.value.get("buyer").is_none());
+    assert!(
+        down.losses.iter().any(|l| l.path.to_string() == "$.buyer"),
+        "{:?}",
+        down.losses
+    );
+    // With both names the buyer is kept; full_name alone is reported.
+    session["buyer"] = json!({"email": "a@example.com", "first_name": "Ada",
+        "last_name": "Lovelace", "full_name": "Ada Lovelace"});
+    let down = versioned::convert(
+        Document::CheckoutSession,
+        &ApiVersion::V2026_01_30,
+        &ApiVersion::V2026_01_16,
+        &session,
+    )
+    .unwrap();
+    assert_eq!(
+        down.value["buyer"],
+        json!({"email": "a@example.com", "first_name": "Ada", "last_name": "Lovelace"})
+    );
+    assert!(
+        down.losses
+            .iter()
+            .any(|l| l.path.to_string() == "$.buyer.full_name"),
+        "{:?}",
+        down.losses
+    );
+}
+
+/// With the merchant's defaults an old create request upgrades to
+/// 2026-04-17; every supplied member is listed, none is reported as carried.
+#[test]
+fn old_requests_upgrade_with_merchant_defaults() {
+    let Some(spec) = spec_dir("old_requests_upgrade_with_merchant_defaults") else {
+        return;
+    };
+    let defaults = versioned::UpgradeDefaults::new()
+        .currency("usd")
+        .capabilities(json!({"interventions": {"supported": ["3ds"]}}))
+        .payment_handler("stripe", "card_tokenized", "card", "spt");
+    for version in &ApiVersion::RELEASED[..3] {
+        let old = example(&spec, version.as_str(), "create_checkout_session_request");
+        let up = versioned::upgrade_create_request_with(version, &old, &defaults)
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        let json = serde_json::to_value(&up.value).unwrap();
+        assert_eq!(json["currency"], "usd");
+        assert_eq!(json["capabilities"]["interventions"]["supported"][0], "3ds");
+        let supplied: Vec<String> = up.supplied.iter().map(|s| s.path.to_string()).collect();
+        assert_eq!(supplied, ["$.currency", "$.capabilities"], "{version}");
+        // Without defaults: still incomplete.
+        assert!(matches!(
+            versioned::upgrade_create_request(version, &old),
+            Err(ConvertError::Incomplete { .. })
+        ));
+        let complete = example(&spec, version.as_str(), "complete_checkout_session_request");
+        let up = versioned::upgrade_complete_request_with(version, &complete, &defaults)
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        let json = serde_json::to_value(&up.value).unwrap();
+        assert_eq!(json["payment_data"]["handler_id"], "card_tokenized");
+        assert_eq!(
+            json["payment_data"]["instrument"]["credential"]["token"],
+            complete["payment_data"]["token"]
+        );
+        assert_eq!(up.supplied.len(), 3, "{:?}", up.supplied);
+        assert!(
+            !up.losses
+                .iter()
+                .any(|l| l.path.to_string().starts_with("$.payment_data")),
+            "{:?}",
+            up.losses
+        );
+        // A provider the merchant did not map stays incomplete.
+        let other = versioned::UpgradeDefaults::new().payment_handler("adyen", "h", "card", "spt");
+        assert!(matches!(
+            versioned::upgrade_complete_request_with(version, &complete, &other),
+            Err(ConvertError::Incomplete { .. })
+        ));
+    }
+    // Defaults never override what the request carries.
+    let recent = example(&spec, "2026-01-30", "create_checkout_session_request");
+    let up = versioned::upgrade_create_request_with(
+        &ApiVersion::V2026_01_30,
+        &recent,
+        &versioned::UpgradeDefaults::new().currency("zzz"),
+    )
+    .unwrap();
+    assert!(up.supplied.is_empty());
+    assert_eq!(
+        serde_json::to_value(&up.value).unwrap()["currency"],
+        recent["currency"]
+    );
+}
+
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: 12,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+/// Values `x` of `newer` whose downgrade to `older` loses nothing but the
+/// members the merchant's defaults (taken from `x`) refill: the upgrade of
+/// the downgrade is `x`. Returns how many values were checked.
+fn down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32 {
+    let count = std::cell::Cell::new(0u32);
+    let entry = registry::lookup_in(newer, document.type_name())
+        .unwrap_or_else(|| panic!("{newer} {document:?}"));
+    let refilled = |path: &str| match document {
+        Document::CreateRequest => path == "$.currency" || path == "$.capabilities",
+        Document::CheckoutSession | Document::CheckoutSessionWithOrder => path == "$.capabilities",
+        _ => false,
+    };
+    let result = runner().run(&common::arbitrary::value(entry.shape()), |x| {
+        let Ok(x) = entry.roundtrip(&x) else {
+            return Ok(());
+        };
+        let Ok(down) = versioned::convert(document, newer, older, &x) else {
+            return Ok(());
+        };
+        if down.losses.iter().any(|l| !refilled(&l.path.to_string())) {
+            return Ok(());
+        }
+        count.set(count.get() + 1);
+        let mut defaults = versioned::UpgradeDefaults::new();
+        if let Some(c) = x.get("currency").and_then(Value::as_str) {
+            defaults = defaults.currency(c);
+        }
+        if let Some(c) = x.get("capabilities") {
+            defaults = defaults.capabilities(c.clone());
+        }
+        let up = versioned::convert_with(document, older, newer, &down.value, &defaults)
+            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
+        if !up.is_lossless() {
+            return Err(TestCaseError::fail(format!("{:?}", up.losses)));
+        }
+        equivalent(&x, &up.value, "$")
+            .map_err(|e| TestCaseError::fail(format!("{e}\nx = {x}\ndown = {}", down.value)))
+    });
+    if let Err(e) = result {
+        panic!("{older} <- {newer} {document:?}: {e}");
+    }
+    count.get()
+}
+
+/// Values `y` of `older` that upgrade to `newer` without loss: the downgrade
+/// gives `y` back (losing only what the defaults supplied) and upgrading
+/// that again gives the same value. Returns how many values were checked.
+fn up_down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32 {
+    let count = std::cell::Cell::new(0u32);
+    let entry = registry::lookup_in(older, document.type_name())
+        .unwrap_or_else(|| panic!("{older} {document:?}"));
+    let defaults = versioned::UpgradeDefaults::new()
+        .currency("usd")
+        .capabilities(json!({}));
+    let result = runner().run(&common::arbitrary::value(entry.shape()), |y| {
+        let Ok(y) = entry.roundtrip(&y) else {
+            return Ok(());
+        };
+        let Ok(x) = versioned::convert_with(document, older, newer, &y, &defaults) else {
+            return Ok(());
+        };
+        if !x.is_lossless() {
+            return Ok(());
+        }
+        count.set(count.get() + 1);
+        let down = versioned::convert(document, newer, older, &x.value)
+            .map_err(|e| TestCaseError::fail(format!("downgrade failed: {e}")))?;
+        let supplied: Vec<String> = x.supplied.iter().map(|s| s.path.to_string()).collect();
+        if let Some(l) = down
+            .losses
+            .iter()
+            .find(|l| !supplied.contains(&l.path.to_string()))
+        {
+            return Err(TestCaseError::fail(format!("lost {l}\ny = {y}")));
+        }
+        equivalent(&y, &down.value, "$").map_err(TestCaseError::fail)?;
+        let again = versioned::convert_with(document, older, newer, &down.value, &defaults)
+            .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
+        equivalent(&x.value, &again.value, "$").map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{older} -> {newer} {document:?}: {e}");
+    }
+    count.get()
+}
+
+/// `upgrade(downgrade(x)) == x` across every pair of released versions,
+/// adjacent and chained, for values that fit the older version; the members
+/// only newer versions require (`currency`, `capabilities`) come back from
+/// the merchant's defaults.
+#[test]
+fn round_trips_across_every_pair_of_versions() {
+    let mut checked = 0u32;
+    let mut summary = Vec::new();
+    let released = ApiVersion::RELEASED;
+    for (i, older) in released.iter().enumerate() {
+        for newer in &released[i + 1..] {
+            for document in Document::ALL {
+                let down = down_up(older, newer, document);
+                let up = up_down_up(older, newer, document);
+                checked += down + up;
+                summary.push(format!(
+                    "{older}..{newer} {document:?}: {down} down-up, {up} up-down-up"
+                ));
+            }
+        }
+    }
+    println!("{}", summary.join("\n"));
+    // Guards against the filters making the property vacuous.
+    assert!(checked > 300, "only {checked} round trips checked");
+}
+
+/// The official 2026-01-16 sessions upgrade to 2026-01-30 with the
+/// merchant's capabilities (line item amounts become `totals`) and
+/// downgrade back to themselves, apart from the members the upgrade reported
+/// lost (the payment provider, replaced by handlers).
+#[test]
+fn official_2026_01_16_sessions_round_trip_through_2026_01_30() {
+    let Some(spec) = spec_dir("official_2026_01_16_sessions_round_trip_through_2026_01_30") else {
+        return;
+    };
+    let defaults = versioned::UpgradeDefaults::new().capabilities(json!({}));
+    let mut checked = 0;
+    for example in examples_in(&spec, "2026-01-16") {
+        if !example.id.ends_with("_session_response") || example.id.contains("complete") {
+            continue;
+        }
+        let y = example.value;
+        let up = versioned::convert_with(
+            Document::CheckoutSession,
+            &ApiVersion::V2026_01_16,
+            &ApiVersion::V2026_01_30,
+            &y,
+            &defaults,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", example.id));
+        let lines = up.value["line_items"].as_array().unwrap();
+        for (i, line) in lines.iter().enumerate() {
+            assert_eq!(line["quantity"], y["line_items"][i]["item"]["quantity"]);
+            assert_eq!(line["totals"][0]["type"], "items_base_amount");
+            assert_eq!(
+                line["totals"][0]["amount"],
+                y["line_items"][i]["base_amount"]
+            );
+        }
+        let mut expected = y.clone();
+        for loss in &up.losses {
+            let path = loss.path.to_string();
+            let key = path.trim_start_matches("$.");
+            assert!(!key.contains(['.', '[']), "{}: {loss}", example.id);
+            expected.as_object_mut().unwrap().remove(key);
+        }
+        let down = versioned::convert(
+            Document::CheckoutSession,
+            &ApiVersion::V2026_01_30,
+            &ApiVersion::V2026_01_16,
+            &up.value,
+        )
+        .unwrap();
+        let lost: Vec<String> = down.losses.iter().map(|l| l.path.to_string()).collect();
+        assert_eq!(lost, ["$.capabilities"], "{}", example.id);
+        equivalent(&expected, &down.value, "$").unwrap_or_else(|e| panic!("{}: {e}", example.id));
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked}");
+}
+
+#[test]
+fn transitions_per_version_chk_05() {
+    use agentic_commerce::checkout::{Event, TransitionError, transition_in};
+    use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus as S;
+    let complete = Event::Complete {
+        has_authentication_result: false,
+    };
+    for version in ApiVersion::RELEASED {
+        let known = versioned::statuses(version).unwrap();
+        let processing = transition_in(version, &S::ReadyForPayment, complete).unwrap();
+        assert!(
+            known.contains(&processing.as_str()),
+            "{version} {processing}"
+        );
+        let expected = if known.contains(&"complete_in_progress") {
+            S::CompleteInProgress
+        } else {
+            S::InProgress
+        };
+        assert_eq!(processing, expected, "{version}");
+        assert_eq!(
+            transition_in(version, &processing, Event::PaymentAuthorized),
+            Ok(S::Completed)
+        );
+        // Expiry exists only from 2026-01-30.
+        let expire = transition_in(version, &S::ReadyForPayment, Event::Expire);
+        assert_eq!(expire.is_ok(), known.contains(&"expired"), "{version}");
+        if let Err(e) = expire {
+            assert!(
+                matches!(e, TransitionError::NotInVersion { ref status, .. } if status == "expired")
+            );
+            assert_eq!(e.to_acp_error().status(), 500);
+        }
+        // 3DS exists from 2025-12-12.
+        let auth = transition_in(version, &S::ReadyForPayment, Event::AuthenticationRequired);
+        assert_eq!(auth.is_ok(), known.contains(&"authentication_required"));
+        // A current status the version lacks is refused.
+        let from_incomplete = transition_in(version, &S::Incomplete, Event::Cancel);
+        assert_eq!(from_incomplete.is_ok(), known.contains(&"incomplete"));
+    }
+    let unknown: ApiVersion = "2027-01-01".parse().unwrap();
+    assert!(matches!(
+        transition_in(&unknown, &S::ReadyForPayment, Event::Cancel),
+        Err(TransitionError::UnsupportedVersion(_))
+    ));
+}
+
+#[test]
+fn negotiation_exists_from_2026_01_30_neg_09() {
+    use agentic_commerce::negotiation::{NotNegotiable, SellerOffer, applies_to, negotiate_in};
+    use agentic_commerce::spec::v2026_04_17::agentic_checkout::Capabilities;
+    let agent = Capabilities::new();
+    let seller = SellerOffer::default();
+    for version in ApiVersion::RELEASED {
+        let applies = version.as_str() >= "2026-01-30";
+        assert_eq!(applies_to(version), applies, "{version}");
+        let outcome = negotiate_in(version, &agent, &seller);
+        if applies {
+            let negotiation = outcome.unwrap();
+            assert!(negotiation.is_compatible());
+        } else {
+            assert_eq!(
+                outcome.unwrap_err(),
+                NotNegotiable::NoCapabilities(version.to_string())
+            );
+        }
+    }
+    let unknown: ApiVersion = "2027-01-01".parse().unwrap();
+    assert!(matches!(
+        negotiate_in(&unknown, &agent, &seller),
+        Err(NotNegotiable::UnsupportedVersion(_))
+    ));
+}

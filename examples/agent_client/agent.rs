@@ -165,11 +165,14 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Exchange, S
     })
 }
 
-/// A verified, typed order event.
+/// A verified order event, strictly valid for its `API-Version`.
 #[derive(Debug, Clone)]
 pub(crate) struct ReceivedWebhook {
-    /// The event as typed by the crate.
-    pub(crate) event: WebhookEvent,
+    /// The event as typed by the crate (2026-04-17 events; `None` for an older version's
+    /// event, which is checked against that version's schema and kept as `raw`).
+    pub(crate) event: Option<WebhookEvent>,
+    /// The version the merchant sent the event in (its `API-Version` header; latest without).
+    pub(crate) version: ApiVersion,
     /// The raw JSON.
     pub(crate) raw: Value,
 }
@@ -217,21 +220,58 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         Ok(v) => v,
         Err(e) => return Reply::new(e.http_status(), e.acp_error_json()).into_response(),
     };
-    let event: WebhookEvent = match verified.parse() {
-        Ok(e) => e,
-        Err(e) => {
+    let raw: Value = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
+    let version = header_str(&headers, "api-version")
+        .and_then(|v| v.parse::<ApiVersion>().ok())
+        .unwrap_or(ApiVersion::LATEST);
+    let event = if version == ApiVersion::LATEST {
+        match verified.parse::<WebhookEvent>() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                return Reply::error(
+                    400,
+                    "invalid_request",
+                    "invalid",
+                    &e.to_string(),
+                    Some(e.path()),
+                )
+                .into_response();
+            }
+        }
+    } else {
+        // An older version's event (a standalone `EventDataOrder`): strictly that version's.
+        let entry = agentic_commerce::registry::lookup_in(
+            &version,
+            "agentic_checkout_webhook.WebhookEvent",
+        );
+        let Some(entry) = entry else {
+            return Reply::error(
+                400,
+                "invalid_request",
+                "unsupported_api_version",
+                "unsupported API-Version",
+                None,
+            )
+            .into_response();
+        };
+        if let Err(violations) = entry.roundtrip_strict(&raw) {
+            let first = violations.first();
             return Reply::error(
                 400,
                 "invalid_request",
                 "invalid",
-                &e.to_string(),
-                Some(e.path()),
+                first.map_or("invalid event", |v| v.message.as_str()),
+                first.map(|v| v.path.to_string()).as_deref(),
             )
             .into_response();
         }
+        None
     };
-    let raw = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
-    let _ = r.events.send(ReceivedWebhook { event, raw });
+    let _ = r.events.send(ReceivedWebhook {
+        event,
+        version,
+        raw,
+    });
     Reply::new(200, json!({"received": true})).into_response()
 }
 

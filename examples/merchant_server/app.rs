@@ -5,6 +5,13 @@
 //! `check_request` (headers → auth → version → JSON syntax → signature), idempotency `begin`,
 //! typed strict parse (400 with a JSONPath `param`), the checkout logic, then `finish`
 //! (stores the response with the session, atomically in PostgreSQL).
+//!
+//! Every released API version is answered (VER-02) with one checkout logic written against
+//! 2026-04-17: an older agent's request is strictly checked against its own version's schema,
+//! upgraded with `versioned::upgrade_*_request_with` (the merchant's currency, empty capabilities
+//! and its card handler for the old `stripe` provider as defaults), and every session and order
+//! webhook is downgraded to the request's version (`versioned::downgrade_*`) and answered with
+//! that `API-Version`. Each conversion loss is logged, never silent.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,11 +22,15 @@ use agentic_commerce::discovery;
 use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::parse;
+use agentic_commerce::registry::{self, Body, BodyError};
 use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
-    CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus,
+    CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutSessionWithOrder,
+    CheckoutStatus,
 };
+use agentic_commerce::version::ApiVersion;
+use agentic_commerce::versioned::{self, ConvertError, Converted, UpgradeDefaults};
 use agentic_commerce::webhook::{self, WebhookSecret};
 use axum::Router;
 use axum::body::Bytes;
@@ -34,7 +45,7 @@ use time::format_description::well_known::Rfc3339;
 use super::backend::{Backend, Document};
 use super::catalog::Catalog;
 use super::checkout::{self, Session};
-use super::http::{Begin, Reply, begin, check_request, finish, new_id, release};
+use super::http::{Begin, Reply, begin, check_request_in, finish, new_id, release};
 
 /// Settings of one merchant server (each is also a command-line flag).
 #[derive(Clone)]
@@ -209,7 +220,8 @@ async fn discovery(State(s): State<Arc<AppState>>) -> Response {
     Reply::new(
         200,
         json!({
-            "protocol": {"name": "acp", "version": "2026-04-17", "supported_versions": ["2026-04-17"]},
+            "protocol": {"name": "acp", "version": ApiVersion::LATEST.as_str(),
+                "supported_versions": ApiVersion::RELEASED.iter().map(ApiVersion::as_str).collect::<Vec<_>>()},
             "api_base_url": s.base_url,
             "transports": ["rest"],
             "capabilities": {"services": ["checkout"]}
@@ -253,14 +265,149 @@ fn save(session: &Session) -> Vec<Document> {
         .unwrap_or_default()
 }
 
-fn ok(s: &AppState, status: u16, session: &Session) -> (Reply, Vec<Document>) {
-    (session_reply(s, status, session), save(session))
+/// The API version a request is answered in and its operation (which response type).
+#[derive(Clone, Debug)]
+struct Served {
+    version: ApiVersion,
+    op: Operation,
+}
+
+fn ok(s: &AppState, served: &Served, status: u16, session: &Session) -> (Reply, Vec<Document>) {
+    (session_reply(s, served, status, session), save(session))
+}
+
+/// What an older agent's request cannot carry, from this merchant (2026-01-30 requires a
+/// currency and capabilities; before it, the payment names the `stripe` provider).
+fn upgrade_defaults(s: &AppState) -> UpgradeDefaults {
+    let defaults = UpgradeDefaults::new()
+        .capabilities(json!({}))
+        .payment_handler("stripe", "card_tokenized", "card", "spt");
+    match s.catalog.currency() {
+        Some(currency) => defaults.currency(currency),
+        None => defaults,
+    }
+}
+
+/// A body-check failure as a 400 with the JSONPath of the first problem (CHK-09).
+fn body_error_reply(error: &BodyError) -> Reply {
+    match error {
+        BodyError::Invalid { violations, .. } => {
+            let first = violations.first();
+            Reply::error(
+                400,
+                "invalid_request",
+                "invalid",
+                first.map_or("invalid request body", |v| v.message.as_str()),
+                Some(&first.map_or_else(|| "$".to_owned(), |v| v.path.to_string())),
+            )
+        }
+        other => Reply::error(400, "invalid_request", "invalid", &other.to_string(), None),
+    }
+}
+
+/// A failed upgrade as a 400: the request lacks what 2026-04-17 needs and no default fills it.
+fn convert_error_reply(error: &ConvertError) -> Reply {
+    match error {
+        ConvertError::Incomplete { violations, .. }
+        | ConvertError::Unparsable { violations, .. } => {
+            let first = violations.first();
+            Reply::error(
+                400,
+                "invalid_request",
+                "missing",
+                first.map_or("the request cannot be served", |v| v.message.as_str()),
+                Some(&first.map_or_else(|| "$".to_owned(), |v| v.path.to_string())),
+            )
+        }
+        other => Reply::error(400, "invalid_request", "invalid", &other.to_string(), None),
+    }
+}
+
+fn upgraded<T: serde::Serialize>(
+    served: &Served,
+    converted: Result<Converted<T>, ConvertError>,
+) -> Result<Vec<u8>, Reply> {
+    let converted = converted.map_err(|e| convert_error_reply(&e))?;
+    for loss in &converted.losses {
+        eprintln!("merchant: {} request lost {loss}", served.version);
+    }
+    for supplied in &converted.supplied {
+        eprintln!("merchant: {} request supplied {supplied}", served.version);
+    }
+    serde_json::to_vec(&converted.value).map_err(|e| Reply::internal(&e.to_string()))
+}
+
+/// The request body as the 2026-04-17 JSON the checkout logic reads: strictly checked against
+/// the request's own version (400 with `param`), then upgraded.
+fn to_latest(s: &AppState, served: &Served, body: &[u8]) -> Result<Vec<u8>, Reply> {
+    if served.version == ApiVersion::LATEST || body.is_empty() {
+        return Ok(body.to_vec());
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Reply::error(
+            400,
+            "invalid_request",
+            "invalid_json",
+            &e.to_string(),
+            Some("$"),
+        )
+    })?;
+    registry::check_body(&served.version, served.op, Body::Request, &value, true)
+        .map_err(|e| body_error_reply(&e))?;
+    let defaults = upgrade_defaults(s);
+    let version = &served.version;
+    match served.op {
+        Operation::CreateCheckoutSession => upgraded(
+            served,
+            versioned::upgrade_create_request_with(version, &value, &defaults),
+        ),
+        Operation::UpdateCheckoutSession => upgraded(
+            served,
+            versioned::upgrade_update_request_with(version, &value, &defaults),
+        ),
+        Operation::CompleteCheckoutSession => upgraded(
+            served,
+            versioned::upgrade_complete_request_with(version, &value, &defaults),
+        ),
+        // The cancel request (`intent_trace`) is one type in every version that has it.
+        _ => Ok(body.to_vec()),
+    }
+}
+
+/// A 2026-04-17 session response in the request's version: the complete response is a
+/// `CheckoutSessionWithOrder` once an order exists, every other one a `CheckoutSession`.
+///
+/// 2025-09-29 is the exception: its `CheckoutSessionWithOrder` is unsatisfiable (the closed
+/// session base forbids the `order` the type requires), and its official complete response is a
+/// plain session; the order is reported lost there and reaches the agent by the order webhook.
+fn downgrade(served: &Served, body: Value, typed: &CheckoutSession) -> Result<Value, Reply> {
+    if served.version == ApiVersion::LATEST {
+        return Ok(body);
+    }
+    let with_order = served.op == Operation::CompleteCheckoutSession
+        && typed.order.is_some()
+        && served.version != ApiVersion::V2025_09_29;
+    let converted = if with_order {
+        parse::from_value::<CheckoutSessionWithOrder>(&body)
+            .map_err(|e| Reply::internal(&format!("session with order: {e}")))
+            .and_then(|with_order| {
+                versioned::downgrade_checkout_session_with_order(&with_order, &served.version)
+                    .map_err(|e| Reply::internal(&e.to_string()))
+            })?
+    } else {
+        versioned::downgrade_checkout_session(typed, &served.version)
+            .map_err(|e| Reply::internal(&e.to_string()))?
+    };
+    for loss in &converted.losses {
+        eprintln!("merchant: {} response lost {loss}", served.version);
+    }
+    Ok(converted.value)
 }
 
 /// Renders `session` and checks it with the crate's business rules before it
 /// leaves: a session that breaks a MUST (totals, fulfillment selection,
 /// markdown, currency …) is a bug here, answered as a 500 instead of being sent.
-fn session_reply(s: &AppState, status: u16, session: &Session) -> Reply {
+fn session_reply(s: &AppState, served: &Served, status: u16, session: &Session) -> Reply {
     let body = checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url);
     let typed = match parse::from_value::<CheckoutSession>(&body) {
         Ok(typed) => typed,
@@ -273,7 +420,22 @@ fn session_reply(s: &AppState, status: u16, session: &Session) -> Reply {
             "the merchant produced an inconsistent session",
         ));
     }
-    Reply::new(status, body)
+    match downgrade(served, body, &typed) {
+        Ok(body) => {
+            let mut reply = Reply::new(status, body);
+            reply
+                .headers
+                .push(("API-Version".to_owned(), served.version.to_string()));
+            reply
+        }
+        Err(reply) => {
+            eprintln!(
+                "merchant: cannot answer session {} in {}",
+                session.id, served.version
+            );
+            reply
+        }
+    }
 }
 
 /// Runs the common prelude of a write; `Err` is the response to send.
@@ -288,10 +450,12 @@ async fn prelude(
     (
         RequestHeaders,
         agentic_commerce::idempotency::IdempotencyScope,
+        Served,
     ),
     Response,
 > {
-    let (parsed, _) = check_request(
+    let (parsed, _, version) = check_request_in(
+        ApiVersion::RELEASED,
         op,
         headers,
         body,
@@ -305,7 +469,7 @@ async fn prelude(
             if !s.config.latency.is_zero() {
                 tokio::time::sleep(s.config.latency).await;
             }
-            Ok((parsed, scope))
+            Ok((parsed, scope, Served { version, op }))
         }
         Begin::Respond(response) => Err(response),
     }
@@ -313,7 +477,7 @@ async fn prelude(
 
 async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let at = now();
-    let (parsed, scope) = match prelude(
+    let (parsed, scope, served) = match prelude(
         &s,
         Operation::CreateCheckoutSession,
         &headers,
@@ -326,11 +490,19 @@ async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes)
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (reply, docs) = create_session(&s, &body, at);
+    let (reply, docs) = match to_latest(&s, &served, &body) {
+        Ok(body) => create_session(&s, &served, &body, at),
+        Err(reply) => (reply, Vec::new()),
+    };
     finish(&s.backend, scope, &parsed, reply, docs, at).await
 }
 
-fn create_session(s: &AppState, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<Document>) {
+fn create_session(
+    s: &AppState,
+    served: &Served,
+    body: &[u8],
+    at: OffsetDateTime,
+) -> (Reply, Vec<Document>) {
     let request: CheckoutSessionCreateRequest = match parse::from_slice_strict(body) {
         Ok(r) => r,
         Err(e) => return (super::http::strict_error_reply(&e), Vec::new()),
@@ -368,7 +540,7 @@ fn create_session(s: &AppState, body: &[u8], at: OffsetDateTime) -> (Reply, Vec<
     };
     checkout::default_selection(&mut session, &s.catalog);
     session.status = checkout::next_status(&session, &s.catalog);
-    ok(s, 201, &session)
+    ok(s, served, 201, &session)
 }
 
 async fn retrieve(
@@ -377,7 +549,8 @@ async fn retrieve(
     headers: HeaderMap,
 ) -> Response {
     let at = now();
-    let parsed = match check_request(
+    let (parsed, served) = match check_request_in(
+        ApiVersion::RELEASED,
         Operation::RetrieveCheckoutSession,
         &headers,
         &[],
@@ -385,11 +558,17 @@ async fn retrieve(
         s.verifier.as_ref(),
         at,
     ) {
-        Ok((parsed, _)) => parsed,
+        Ok((parsed, _, version)) => (
+            parsed,
+            Served {
+                version,
+                op: Operation::RetrieveCheckoutSession,
+            },
+        ),
         Err(r) => return r.into_response(),
     };
     let mut reply = match load(&s, &id).await {
-        Ok(Some(session)) => session_reply(&s, 200, &session),
+        Ok(Some(session)) => session_reply(&s, &served, 200, &session),
         Ok(None) => not_found(),
         Err(r) => r,
     };
@@ -406,7 +585,7 @@ async fn update(
 ) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}");
-    let (parsed, scope) = match prelude(
+    let (parsed, scope, served) = match prelude(
         &s,
         Operation::UpdateCheckoutSession,
         &headers,
@@ -420,7 +599,10 @@ async fn update(
         Err(r) => return r,
     };
     let (reply, docs) = match load(&s, &id).await {
-        Ok(Some(session)) => update_session(&s, session, &body, at),
+        Ok(Some(session)) => match to_latest(&s, &served, &body) {
+            Ok(body) => update_session(&s, &served, session, &body, at),
+            Err(reply) => (reply, Vec::new()),
+        },
         Ok(None) => (not_found(), Vec::new()),
         Err(r) => (r, Vec::new()),
     };
@@ -429,6 +611,7 @@ async fn update(
 
 fn update_session(
     s: &AppState,
+    served: &Served,
     mut session: Session,
     body: &[u8],
     at: OffsetDateTime,
@@ -481,7 +664,7 @@ fn update_session(
     checkout::default_selection(&mut session, &s.catalog);
     session.status = checkout::next_status(&session, &s.catalog);
     session.updated_at = rfc3339(at);
-    ok(s, 200, &session)
+    ok(s, served, 200, &session)
 }
 
 async fn complete(
@@ -492,7 +675,7 @@ async fn complete(
 ) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}/complete");
-    let (parsed, scope) = match prelude(
+    let (parsed, scope, served) = match prelude(
         &s,
         Operation::CompleteCheckoutSession,
         &headers,
@@ -512,7 +695,10 @@ async fn complete(
         }
         Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
     };
-    let (reply, docs, order) = complete_session(&s, session, &body, at).await;
+    let (reply, docs, order) = match to_latest(&s, &served, &body) {
+        Ok(body) => complete_session(&s, &served, session, &body, at).await,
+        Err(reply) => (reply, Vec::new(), None),
+    };
     if reply.status >= 500 {
         // Nothing was charged or stored: free the key so a retry runs fresh (IDEM-13).
         release(&s.backend, scope).await;
@@ -522,13 +708,15 @@ async fn complete(
     if let Some(order) = order {
         // WH-09: tell the agent platform about the new order, after the response is stored.
         let s = Arc::clone(&s);
-        tokio::spawn(async move { send_webhook(&s, "order_create", order).await });
+        let version = served.version.clone();
+        tokio::spawn(async move { send_webhook(&s, &version, "order_create", order).await });
     }
     response
 }
 
 async fn complete_session(
     s: &AppState,
+    served: &Served,
     mut session: Session,
     body: &[u8],
     at: OffsetDateTime,
@@ -545,7 +733,7 @@ async fn complete_session(
         Ok(next) => next,
         Err(refused) => return fail(refused),
     };
-    if let Some(refusal) = authentication_refusal(s, &mut session, &request, &processing) {
+    if let Some(refusal) = authentication_refusal(s, served, &mut session, &request, &processing) {
         return refusal;
     }
     let handler = request
@@ -590,7 +778,7 @@ async fn complete_session(
         .collect();
     if s.catalog.reserve(&wanted).is_err() {
         session.status = checkout::next_status(&session, &s.catalog);
-        let (reply, docs) = ok(s, 200, &session);
+        let (reply, docs) = ok(s, served, 200, &session);
         return (reply, docs, None);
     }
     let total = checkout::price(&session, &s.catalog).total;
@@ -604,7 +792,7 @@ async fn complete_session(
             }
             session.declined = Some(reason);
             session.updated_at = rfc3339(at);
-            let (reply, docs) = ok(s, 200, &session);
+            let (reply, docs) = ok(s, served, 200, &session);
             return (reply, docs, None);
         }
         Err(Charge::Unavailable(reason)) => {
@@ -627,7 +815,7 @@ async fn complete_session(
     session.order = Some(order.clone());
     session.declined = None;
     session.updated_at = rfc3339(at);
-    let (reply, docs) = ok(s, 200, &session);
+    let (reply, docs) = ok(s, served, 200, &session);
     (reply, docs, Some(order))
 }
 
@@ -636,6 +824,7 @@ async fn complete_session(
 /// succeeded (CHK-14).
 fn authentication_refusal(
     s: &AppState,
+    served: &Served,
     session: &mut Session,
     request: &CheckoutSessionCompleteRequest,
     processing: &str,
@@ -656,7 +845,7 @@ fn authentication_refusal(
         Err(refused) => return Some((refused, Vec::new(), None)),
     }
     session.declined = Some("issuer authentication was not successful".to_owned());
-    let (reply, docs) = ok(s, 200, session);
+    let (reply, docs) = ok(s, served, 200, session);
     Some((reply, docs, None))
 }
 
@@ -705,13 +894,33 @@ impl JsonValue for reqwest::Response {
 }
 
 /// POSTs a signed order event (WH-01..03, WH-06, WH-07), retrying transport failures.
-async fn send_webhook(s: &AppState, kind: &str, order: Value) {
+async fn send_webhook(s: &AppState, version: &ApiVersion, kind: &str, order: Value) {
     let Some(url) = &s.config.webhook_url else {
         return;
     };
     let mut data = order;
     data["type"] = json!("order");
-    let event = json!({"type": kind, "data": data});
+    let mut event = json!({"type": kind, "data": data});
+    if *version != ApiVersion::LATEST {
+        // The agent platform hears about the order in the version it checked out in.
+        let converted = parse::from_value(&event)
+            .map_err(|e| e.to_string())
+            .and_then(|typed| {
+                versioned::downgrade_webhook_event(&typed, version).map_err(|e| e.to_string())
+            });
+        match converted {
+            Ok(converted) => {
+                for loss in &converted.losses {
+                    eprintln!("merchant: {version} webhook lost {loss}");
+                }
+                event = converted.value;
+            }
+            Err(e) => {
+                eprintln!("merchant: webhook {kind} cannot be sent in {version}: {e}");
+                return;
+            }
+        }
+    }
     let body = event.to_string().into_bytes();
     for attempt in 0..3_u32 {
         let timestamp = u64::try_from(now().unix_timestamp()).unwrap_or(0);
@@ -721,6 +930,7 @@ async fn send_webhook(s: &AppState, kind: &str, order: Value) {
             .post(url)
             .header(webhook::HEADER_NAME, signature)
             .header("content-type", "application/json")
+            .header("api-version", version.as_str())
             .header("request-id", new_id("req_"))
             .body(body.clone())
             .send()
@@ -741,7 +951,7 @@ async fn cancel(
 ) -> Response {
     let at = now();
     let path = format!("/checkout_sessions/{id}/cancel");
-    let (parsed, scope) = match prelude(
+    let (parsed, scope, served) = match prelude(
         &s,
         Operation::CancelCheckoutSession,
         &headers,
@@ -774,7 +984,7 @@ async fn cancel(
                 Ok(next) => {
                     session.status = next;
                     session.updated_at = rfc3339(at);
-                    ok(&s, 200, &session)
+                    ok(&s, &served, 200, &session)
                 }
                 Err(refused) => (refused, Vec::new()),
             }

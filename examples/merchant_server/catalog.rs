@@ -99,6 +99,14 @@ impl Catalog {
         })
     }
 
+    /// The catalog's currency when every item shares one: what an agent on a version before
+    /// 2026-01-30 (whose create request names no currency) is served in.
+    pub(crate) fn currency(&self) -> Option<&str> {
+        let mut all = self.items.values().map(|i| i.currency.as_str());
+        let first = all.next()?;
+        all.all(|c| c == first).then_some(first)
+    }
+
     /// The variant with `id`.
     pub(crate) fn get(&self, id: &str) -> Option<&CatalogItem> {
         self.items.get(id)

@@ -305,6 +305,14 @@ pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
     status.to_owned()
 }
 
+/// An option's totals: this merchant does not tax fulfillment, so its subtotal is its total
+/// and its tax 0 (listed, so agents on 2025-09-29, whose options require both, get them).
+fn option_totals(amount: i64) -> Value {
+    json!([{"type": "subtotal", "display_text": "Subtotal", "amount": amount},
+           {"type": "tax", "display_text": "Tax", "amount": 0},
+           {"type": "total", "display_text": "Total", "amount": amount}])
+}
+
 /// Fulfillment options offered for the session's items.
 pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<Value> {
     let mut out = Vec::new();
@@ -312,7 +320,7 @@ pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<V
         for (id, title, amount) in SHIPPING {
             out.push(
                 json!({"type": "shipping", "id": id, "title": title, "carrier": "USPS",
-                "totals": [{"type": "total", "display_text": "Shipping", "amount": amount}]}),
+                "totals": option_totals(amount)}),
             );
         }
     }
@@ -323,7 +331,7 @@ pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<V
     {
         out.push(
             json!({"type": "digital", "id": DIGITAL, "title": "Instant download",
-            "totals": [{"type": "total", "display_text": "Download", "amount": 0}]}),
+            "totals": option_totals(0)}),
         );
     }
     out

@@ -133,6 +133,33 @@ pub(crate) fn check_request(
     verifier: Option<&Verifier>,
     now: OffsetDateTime,
 ) -> Result<(RequestHeaders, Option<Value>), Reply> {
+    check_request_in(
+        SUPPORTED_VERSIONS,
+        op,
+        headers,
+        body,
+        api_key,
+        verifier,
+        now,
+    )
+    .map(|(parsed, value, _)| (parsed, value))
+}
+
+/// [`check_request`] for a server that answers the `supported` versions; also returns the
+/// negotiated version (VER-02).
+///
+/// # Errors
+///
+/// The ACP error reply to send.
+pub(crate) fn check_request_in(
+    supported: &[ApiVersion],
+    op: Operation,
+    headers: &HeaderMap,
+    body: &[u8],
+    api_key: &str,
+    verifier: Option<&Verifier>,
+    now: OffsetDateTime,
+) -> Result<(RequestHeaders, Option<Value>, ApiVersion), Reply> {
     let pairs = header_pairs(headers);
     let parsed = RequestHeaders::parse_with_body(
         op,
@@ -141,7 +168,7 @@ pub(crate) fn check_request(
     )
     .map_err(|errors| {
         let status = errors.primary().status();
-        Reply::new(status, errors.to_acp_error_json(SUPPORTED_VERSIONS))
+        Reply::new(status, errors.to_acp_error_json(supported))
     })?;
     let authorized = parsed
         .authorization()
@@ -155,9 +182,10 @@ pub(crate) fn check_request(
             None,
         ));
     }
-    if let Err(e) = parsed.negotiate_version(SUPPORTED_VERSIONS) {
-        return Err(Reply::new(e.status(), e.to_acp_error_json()));
-    }
+    let version = match parsed.negotiate_version(supported) {
+        Ok(version) => version,
+        Err(e) => return Err(Reply::new(e.status(), e.to_acp_error_json())),
+    };
     let value = if body.is_empty() {
         None
     } else {
@@ -194,7 +222,7 @@ pub(crate) fn check_request(
             ));
         }
     }
-    Ok((parsed, value))
+    Ok((parsed, value, version))
 }
 
 /// A header value as text, if present and UTF-8.
