@@ -266,14 +266,14 @@ pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
     // surrogate pair starting below 0xDC00). Since both strings are valid UTF-8 and agree
     // before the first differing byte, that byte is a lead byte on both sides or a
     // continuation byte (below 0xC0) on both sides.
-    let (x, y) = (a.as_bytes(), b.as_bytes());
-    match x.iter().zip(y).find(|(p, q)| p != q) {
-        None => x.len().cmp(&y.len()),
-        Some((&p, &q)) => {
-            if p >= 0xEE && q >= 0xEE && (p >= 0xF0) != (q >= 0xF0) {
-                q.cmp(&p)
+    let (left, right) = (a.as_bytes(), b.as_bytes());
+    match left.iter().zip(right).find(|(lb, rb)| lb != rb) {
+        None => left.len().cmp(&right.len()),
+        Some((&lb, &rb)) => {
+            if lb >= 0xEE && rb >= 0xEE && (lb >= 0xF0) != (rb >= 0xF0) {
+                rb.cmp(&lb)
             } else {
-                p.cmp(&q)
+                lb.cmp(&rb)
             }
         }
     }

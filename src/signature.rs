@@ -362,10 +362,10 @@ impl HmacSha256Key {
         &self.secret
     }
 
-    fn mac(&self, message: &[u8]) -> Option<HmacSha256> {
+    fn mac(&self, message: &[u8]) -> HmacSha256 {
         let mut mac = self.keyed.clone();
         mac.update(message);
-        Some(mac)
+        mac
     }
 }
 
@@ -387,7 +387,6 @@ impl VerifyingKey for HmacSha256Key {
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Rejected> {
         // `verify_slice` compares in constant time.
         self.mac(message)
-            .ok_or(Rejected)?
             .verify_slice(signature)
             .map_err(|_| Rejected)
     }
@@ -401,7 +400,6 @@ impl SigningKey for HmacSha256Key {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
         Ok(self
             .mac(message)
-            .ok_or(SignatureError::SigningFailed)?
             .finalize()
             .into_bytes()
             .to_vec())
