@@ -398,11 +398,7 @@ impl SigningKey for HmacSha256Key {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
-        Ok(self
-            .mac(message)
-            .finalize()
-            .into_bytes()
-            .to_vec())
+        Ok(self.mac(message).finalize().into_bytes().to_vec())
     }
 }
 
