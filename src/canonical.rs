@@ -53,6 +53,7 @@
 //! # Ok::<(), agentic_commerce::canonical::CanonicalJsonError>(())
 //! ```
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
@@ -198,9 +199,9 @@ pub fn canonicalize_to_string(json: &[u8]) -> Result<String, CanonicalJsonError>
 /// [`CanonicalJsonError::NumberOutOfRange`] for an out-of-range number (possible only when
 /// `serde_json`'s `arbitrary_precision` feature is enabled).
 pub fn canonicalize_value(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> {
-    let mut out = Vec::new();
-    let mut path = Vec::new();
-    write_value(&mut out, value, &mut path)?;
+    // The initial capacity `serde_json::to_vec` uses.
+    let mut out = Vec::with_capacity(128);
+    write_value(&mut out, value, 0).map_err(ValueError::into_error)?;
     Ok(out)
 }
 
@@ -251,28 +252,54 @@ pub fn number_to_string(value: f64) -> Option<String> {
     if !value.is_finite() {
         return None;
     }
-    let mut out = String::new();
-    push_number(&mut out, value);
-    Some(out)
+    let mut out = Vec::new();
+    write_number(&mut out, value);
+    Some(bytes_to_string(out))
 }
 
 /// Compares two strings as sequences of UTF-16 code units, the member order of RFC 8785
 /// §3.2.3 (and of JavaScript's default `Array.prototype.sort`).
 pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
+    // UTF-8 byte order is code point order. UTF-16 order differs from it only where the first
+    // differing characters are one in U+E000..=U+FFFF (UTF-8 lead byte 0xEE or 0xEF, one code
+    // unit at or above 0xE000) and one supplementary character (lead byte 0xF0..=0xF4, a
+    // surrogate pair starting below 0xDC00). Since both strings are valid UTF-8 and agree
+    // before the first differing byte, that byte is a lead byte on both sides or a
+    // continuation byte (below 0xC0) on both sides.
+    let (left, right) = (a.as_bytes(), b.as_bytes());
+    match left.iter().zip(right).find(|(lb, rb)| lb != rb) {
+        None => left.len().cmp(&right.len()),
+        Some((&lb, &rb)) => {
+            if lb >= 0xEE && rb >= 0xEE && (lb >= 0xF0) != (rb >= 0xF0) {
+                rb.cmp(&lb)
+            } else {
+                lb.cmp(&rb)
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/// A parsed JSON value; object members keep input order until written.
-enum Node {
+/// A parsed JSON value. Strings without escapes borrow from the input (most strings in a
+/// request body have none), so parsing allocates only for containers and escaped strings.
+enum Node<'a> {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
-    Array(Vec<Node>),
-    Object(Vec<(String, Node)>),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    /// Members sorted by [`cmp_utf16`] once the object is complete.
+    Object(Vec<Member<'a>>),
+}
+
+/// One object member as parsed.
+struct Member<'a> {
+    name: Cow<'a, str>,
+    /// Byte offset of the opening quote of the (escaped) name, for error paths.
+    at: usize,
+    value: Node<'a>,
 }
 
 /// One step of the path to the value being parsed.
@@ -290,7 +317,7 @@ struct Parser<'a> {
     path: Vec<Segment>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn syntax(&self, reason: &'static str) -> CanonicalJsonError {
         CanonicalJsonError::Syntax {
             offset: self.pos,
@@ -318,8 +345,7 @@ impl Parser<'_> {
                 }
                 Segment::Member(at) => {
                     // The name parsed successfully before, so it parses again.
-                    let name =
-                        decode_string(self.text, *at).map_or_else(|_| String::new(), |s| s.0);
+                    let name = decode_string(self.text, *at).map_or(Cow::Borrowed(""), |s| s.0);
                     push_path_name(&mut out, &name);
                 }
             }
@@ -330,8 +356,8 @@ impl Parser<'_> {
     fn expect_literal(
         &mut self,
         literal: &'static [u8],
-        node: Node,
-    ) -> Result<Node, CanonicalJsonError> {
+        node: Node<'a>,
+    ) -> Result<Node<'a>, CanonicalJsonError> {
         if self.bytes.get(self.pos..self.pos + literal.len()) == Some(literal) {
             self.pos += literal.len();
             Ok(node)
@@ -342,7 +368,7 @@ impl Parser<'_> {
 
     /// Parses one value at `self.pos` (whitespace already skipped); `depth` is the number of
     /// containers around it.
-    fn value(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, CanonicalJsonError> {
         match self.peek() {
             None => Err(self.syntax("unexpected end of input")),
             Some(b'n') => self.expect_literal(b"null", Node::Null),
@@ -373,7 +399,7 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, CanonicalJsonError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, CanonicalJsonError> {
         match decode_string(self.text, self.pos) {
             Ok((s, end)) => {
                 self.pos = end;
@@ -396,7 +422,7 @@ impl Parser<'_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<Node, CanonicalJsonError> {
+    fn number(&mut self) -> Result<Node<'a>, CanonicalJsonError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -438,7 +464,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+    fn array(&mut self, depth: usize) -> Result<Node<'a>, CanonicalJsonError> {
         self.pos += 1; // '['
         let mut items = Vec::new();
         self.skip_ws();
@@ -465,10 +491,9 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Node, CanonicalJsonError> {
+    fn object(&mut self, depth: usize) -> Result<Node<'a>, CanonicalJsonError> {
         self.pos += 1; // '{'
-        // (name, offset of the name's opening quote, value)
-        let mut members: Vec<(String, usize, Node)> = Vec::new();
+        let mut members: Vec<Member<'a>> = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -490,7 +515,11 @@ impl Parser<'_> {
             self.path.push(Segment::Member(name_at));
             let value = self.value(depth)?;
             self.path.pop();
-            members.push((name, name_at, value));
+            members.push(Member {
+                name,
+                at: name_at,
+                value,
+            });
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -502,18 +531,17 @@ impl Parser<'_> {
                 Some(_) => return Err(self.syntax("expected `,` or `}` in object")),
             }
         }
-        // Stable sort, so the first of two equal names is reported by its later twin.
-        members.sort_by(|a, b| cmp_utf16(&a.0, &b.0));
-        if let Some(pair) = members.windows(2).find(|w| w[0].0 == w[1].0) {
-            let at = pair[0].1.max(pair[1].1);
+        // Stable sort, so the first of two equal names is reported by its later twin. The
+        // standard sort is linear on input that is already in order (a common case).
+        members.sort_by(|a, b| cmp_utf16(&a.name, &b.name));
+        if let Some(pair) = members.windows(2).find(|w| w[0].name == w[1].name) {
+            let at = pair[0].at.max(pair[1].at);
             self.path.push(Segment::Member(at));
             let path = self.render_path();
             self.path.pop();
             return Err(CanonicalJsonError::DuplicateKey { path });
         }
-        Ok(Node::Object(
-            members.into_iter().map(|(n, _, v)| (n, v)).collect(),
-        ))
+        Ok(Node::Object(members))
     }
 }
 
@@ -523,19 +551,33 @@ enum StringError {
 }
 
 /// Decodes the JSON string whose opening quote is at byte `start`; returns the string and the
-/// offset just past its closing quote.
-fn decode_string(text: &str, start: usize) -> Result<(String, usize), StringError> {
+/// offset just past its closing quote. A string without escapes is borrowed from `text`.
+fn decode_string(text: &str, start: usize) -> Result<(Cow<'_, str>, usize), StringError> {
     let bytes = text.as_bytes();
-    let mut out = String::new();
     let mut pos = start + 1;
-    let mut run = pos;
+    // Fast scan: most strings have no escape, so they need no copy.
+    while let Some(&b) = bytes.get(pos) {
+        if b == b'"' {
+            // `start` and `pos` are ASCII bytes, hence char boundaries.
+            return Ok((
+                Cow::Borrowed(text.get(start + 1..pos).unwrap_or("")),
+                pos + 1,
+            ));
+        }
+        if b == b'\\' || b < 0x20 {
+            break;
+        }
+        pos += 1;
+    }
+    let mut out = String::new();
+    let mut run = start + 1;
     loop {
         match bytes.get(pos) {
             None => return Err(StringError::Syntax(pos, "unterminated string")),
             Some(b'"') => {
                 // Run boundaries sit on ASCII bytes, hence on char boundaries.
                 out.push_str(text.get(run..pos).unwrap_or(""));
-                return Ok((out, pos + 1));
+                return Ok((Cow::Owned(out), pos + 1));
             }
             Some(b'\\') => {
                 out.push_str(text.get(run..pos).unwrap_or(""));
@@ -624,7 +666,7 @@ fn bytes_to_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn write_node(out: &mut Vec<u8>, node: &Node) {
+fn write_node(out: &mut Vec<u8>, node: &Node<'_>) {
     match node {
         Node::Null => out.extend_from_slice(b"null"),
         Node::Bool(true) => out.extend_from_slice(b"true"),
@@ -644,13 +686,13 @@ fn write_node(out: &mut Vec<u8>, node: &Node) {
         Node::Object(members) => {
             // Members are already sorted by `Parser::object`.
             out.push(b'{');
-            for (i, (name, value)) in members.iter().enumerate() {
+            for (i, member) in members.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_string(out, name);
+                write_string(out, &member.name);
                 out.push(b':');
-                write_node(out, value);
+                write_node(out, &member.value);
             }
             out.push(b'}');
         }
@@ -663,64 +705,90 @@ enum ValueSegment<'v> {
     Index(usize),
 }
 
-fn render_value_path(path: &[ValueSegment<'_>]) -> String {
-    let mut out = String::from("$");
-    for segment in path {
-        match segment {
-            ValueSegment::Index(i) => {
-                let _ = write!(out, "[{i}]");
-            }
-            ValueSegment::Member(name) => push_path_name(&mut out, name),
-        }
-    }
-    out
+/// A [`write_value`] failure. The path is collected while the error unwinds (innermost
+/// segment first), so the success path does no path bookkeeping at all.
+struct ValueError<'v> {
+    too_deep: bool,
+    reversed_path: Vec<ValueSegment<'v>>,
 }
 
+impl<'v> ValueError<'v> {
+    fn within(mut self, segment: ValueSegment<'v>) -> Self {
+        self.reversed_path.push(segment);
+        self
+    }
+
+    fn into_error(self) -> CanonicalJsonError {
+        let mut path = String::from("$");
+        for segment in self.reversed_path.iter().rev() {
+            match segment {
+                ValueSegment::Index(i) => {
+                    let _ = write!(path, "[{i}]");
+                }
+                ValueSegment::Member(name) => push_path_name(&mut path, name),
+            }
+        }
+        if self.too_deep {
+            CanonicalJsonError::NestingTooDeep {
+                path,
+                limit: MAX_DEPTH,
+            }
+        } else {
+            CanonicalJsonError::NumberOutOfRange { path }
+        }
+    }
+}
+
+/// Writes `value`; `depth` is the number of arrays and objects around it.
 fn write_value<'v>(
     out: &mut Vec<u8>,
     value: &'v Value,
-    path: &mut Vec<ValueSegment<'v>>,
-) -> Result<(), CanonicalJsonError> {
+    depth: usize,
+) -> Result<(), ValueError<'v>> {
+    let fail = |too_deep| ValueError {
+        too_deep,
+        reversed_path: Vec::new(),
+    };
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => match n.as_f64() {
-            Some(v) if v.is_finite() => write_number(out, v),
-            _ => {
-                return Err(CanonicalJsonError::NumberOutOfRange {
-                    path: render_value_path(path),
-                });
+        Value::Number(n) => {
+            if !write_json_number(out, n) {
+                return Err(fail(false));
             }
-        },
+        }
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
-            check_value_depth(path)?;
+            if depth >= MAX_DEPTH {
+                return Err(fail(true));
+            }
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                path.push(ValueSegment::Index(i));
-                write_value(out, item, path)?;
-                path.pop();
+                write_value(out, item, depth + 1).map_err(|e| e.within(ValueSegment::Index(i)))?;
             }
             out.push(b']');
         }
         Value::Object(map) => {
-            check_value_depth(path)?;
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+            if depth >= MAX_DEPTH {
+                return Err(fail(true));
+            }
             out.push(b'{');
-            for (i, (name, item)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+            if map.keys().all(|name| utf8_order_is_utf16_order(name)) {
+                // `serde_json::Map` is a `BTreeMap` (this crate does not enable
+                // `preserve_order`), iterated in byte order, which is then the RFC 8785 order.
+                for (i, (name, item)) in map.iter().enumerate() {
+                    write_member(out, i, name, item, depth)?;
                 }
-                write_string(out, name);
-                out.push(b':');
-                path.push(ValueSegment::Member(name));
-                write_value(out, item, path)?;
-                path.pop();
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| cmp_utf16(a.0, b.0));
+                for (i, (name, item)) in members.into_iter().enumerate() {
+                    write_member(out, i, name, item, depth)?;
+                }
             }
             out.push(b'}');
         }
@@ -728,43 +796,103 @@ fn write_value<'v>(
     Ok(())
 }
 
-fn check_value_depth(path: &[ValueSegment<'_>]) -> Result<(), CanonicalJsonError> {
-    // `path.len()` containers enclose this one.
-    if path.len() >= MAX_DEPTH {
-        Err(CanonicalJsonError::NestingTooDeep {
-            path: render_value_path(path),
-            limit: MAX_DEPTH,
-        })
-    } else {
-        Ok(())
+/// Writes the `i`th member of an object at `depth`.
+fn write_member<'v>(
+    out: &mut Vec<u8>,
+    i: usize,
+    name: &'v str,
+    value: &'v Value,
+    depth: usize,
+) -> Result<(), ValueError<'v>> {
+    if i > 0 {
+        out.push(b',');
+    }
+    write_string(out, name);
+    out.push(b':');
+    write_value(out, value, depth + 1).map_err(|e| e.within(ValueSegment::Member(name)))
+}
+
+/// Whether sorting `name` among other names by UTF-8 bytes gives the UTF-16 order of RFC 8785
+/// §3.2.3, whatever the other names are: true when `name` has no character at or above U+E000
+/// (no UTF-8 byte 0xEE or above), because below U+E000 UTF-8, UTF-16 and code point order
+/// all agree. See [`cmp_utf16`].
+fn utf8_order_is_utf16_order(name: &str) -> bool {
+    name.is_ascii() || name.bytes().all(|b| b < 0xEE)
+}
+
+/// Writes a `serde_json` number; `false` if it has no double value (only possible with
+/// `serde_json`'s `arbitrary_precision` feature).
+fn write_json_number(out: &mut Vec<u8>, n: &serde_json::Number) -> bool {
+    // Integers below 2^53 in magnitude are exact doubles that ECMAScript prints as plain
+    // integers, so they skip the floating-point path.
+    if let Some(u) = n.as_u64() {
+        if u < EXACT_INTEGER_LIMIT {
+            out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
+            return true;
+        }
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() < EXACT_INTEGER_LIMIT {
+            out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+            return true;
+        }
+    }
+    match n.as_f64() {
+        Some(v) if v.is_finite() => {
+            write_number(out, v);
+            true
+        }
+        _ => false,
     }
 }
 
-/// Writes a JSON string per RFC 8785 §3.2.2.2 (ECMAScript `JSON.stringify`).
+/// 2^53: every integer of smaller magnitude is exactly representable as a double, and its
+/// ECMAScript form is its decimal digits.
+const EXACT_INTEGER_LIMIT: u64 = 1 << 53;
+
+/// For each byte: 0 if it is written as is inside a string, otherwise the character after the
+/// backslash of its escape (`u` for `\u00xx`), per RFC 8785 §3.2.2.2.
+const ESCAPE: [u8; 256] = {
+    let mut table = [0_u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = b'u';
+        i += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[0x22] = b'"';
+    table[0x5c] = b'\\';
+    table
+};
+
+/// Writes a JSON string per RFC 8785 §3.2.2.2 (ECMAScript `JSON.stringify`): runs of bytes
+/// that need no escape are copied at once.
 fn write_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let short: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x09 => b"\\t",
-            0x0a => b"\\n",
-            0x0c => b"\\f",
-            0x0d => b"\\r",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
         out.extend_from_slice(bytes.get(run..i).unwrap_or_default());
-        if short.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
+        if escape == b'u' {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
         } else {
-            out.extend_from_slice(short);
+            out.extend_from_slice(&[b'\\', escape]);
         }
         run = i + 1;
     }
@@ -772,80 +900,174 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_number(out: &mut Vec<u8>, value: f64) {
-    let mut s = String::new();
-    push_number(&mut s, value);
-    out.extend_from_slice(s.as_bytes());
+/// The shortest decimal digits of a positive double: `value = 0.digits × 10^n` (ECMA-262
+/// `Number::toString` calls the digits `s`, their count `k`, and the exponent `n`).
+struct Decimal {
+    /// ASCII digits; the first `len` are used, without leading or trailing zeros.
+    digits: [u8; 40],
+    len: usize,
+    n: i64,
 }
 
-/// ECMA-262 `Number::toString(x)` for finite `x`.
-fn push_number(out: &mut String, value: f64) {
+impl Decimal {
+    fn digits(&self) -> &[u8] {
+        self.digits.get(..self.len).unwrap_or_default()
+    }
+
+    /// Reads the digits and exponent out of a finite positive number in any of the decimal
+    /// layouts `ryu` prints (`123.0`, `0.00123`, `1.5e-7`, `1e21`).
+    fn from_text(text: &[u8]) -> Self {
+        let mut decimal = Self {
+            digits: [b'0'; 40],
+            len: 0,
+            n: 0,
+        };
+        // Digits before the decimal point (all of them when there is none), and zeros before
+        // the first significant digit: value = 0.digits × 10^(int_digits - leading_zeros + e).
+        let mut int_digits: i64 = 0;
+        let mut seen_point = false;
+        let mut leading_zeros: i64 = 0;
+        let mut exponent: i64 = 0;
+        for (i, &b) in text.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => {
+                    if !seen_point {
+                        int_digits += 1;
+                    }
+                    if decimal.len == 0 && b == b'0' {
+                        leading_zeros += 1;
+                    } else if let Some(slot) = decimal.digits.get_mut(decimal.len) {
+                        *slot = b;
+                        decimal.len += 1;
+                    }
+                }
+                b'.' => seen_point = true,
+                b'e' | b'E' => {
+                    exponent = parse_exponent(text.get(i + 1..).unwrap_or_default());
+                    break;
+                }
+                _ => {}
+            }
+        }
+        while decimal.len > 1 && decimal.digits.get(decimal.len - 1) == Some(&b'0') {
+            decimal.len -= 1;
+        }
+        decimal.n = int_digits - leading_zeros + exponent;
+        decimal
+    }
+
+    /// The digits as an integer (they are at most 17 for a double).
+    fn value(&self) -> Option<u64> {
+        if self.len > 19 {
+            return None;
+        }
+        Some(
+            self.digits()
+                .iter()
+                .fold(0_u64, |acc, &d| acc * 10 + u64::from(d - b'0')),
+        )
+    }
+}
+
+/// Parses the exponent after the `e` of a `ryu` number (`21`, `-7`).
+fn parse_exponent(text: &[u8]) -> i64 {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    let magnitude = digits
+        .iter()
+        .take(6)
+        .filter(|d| d.is_ascii_digit())
+        .fold(0_i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    if negative { -magnitude } else { magnitude }
+}
+
+/// Writes a finite double with ECMA-262 `Number::toString(x)`.
+fn write_number(out: &mut Vec<u8>, value: f64) {
     if value == 0.0 {
         // Both +0 and -0.
-        out.push('0');
+        out.push(b'0');
+        return;
+    }
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        // An integer below 2^53 in magnitude: the conversion is exact and ECMAScript prints its
+        // decimal digits.
+        #[allow(clippy::cast_possible_truncation)]
+        let integer = value as i64;
+        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
         return;
     }
     let value = if value < 0.0 {
-        out.push('-');
+        out.push(b'-');
         -value
     } else {
         value
     };
-    // Rust's `{:e}` prints the shortest digit string that reads back as the same double
-    // (closest to the exact value among the shortest), as `d.ddde-N`. ECMA-262 calls those
-    // digits `s` (k of them) and the decimal point position `n`: value = 0.s × 10^n.
-    let sci = format!("{value:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let (digits, n) = break_tie_to_even(value, digits, exponent + 1);
+    // `ryu` prints the shortest digit string that reads back as the same double (closest to
+    // the exact value among the shortest), the `s` of ECMA-262.
+    let mut buffer = ryu::Buffer::new();
+    let decimal = break_tie_to_even(
+        value,
+        Decimal::from_text(buffer.format_finite(value).as_bytes()),
+    );
+    let digits = decimal.digits();
+    let n = decimal.n;
     let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
-    let zeros = |count: i64| "0".repeat(usize::try_from(count).unwrap_or(0));
+    let zeros = |out: &mut Vec<u8>, count: i64| {
+        for _ in 0..count {
+            out.push(b'0');
+        }
+    };
     if k <= n && n <= 21 {
         // Integer: the digits followed by n - k zeros.
-        out.push_str(&digits);
-        out.push_str(&zeros(n - k));
+        out.extend_from_slice(digits);
+        zeros(out, n - k);
     } else if 0 < n && n <= 21 {
         // Decimal point inside the digits.
-        let split = usize::try_from(n).unwrap_or(0);
-        let (int, frac) = digits.split_at(split.min(digits.len()));
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
+        let split = usize::try_from(n).unwrap_or(0).min(digits.len());
+        let (int, frac) = digits.split_at(split);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
     } else if -6 < n && n <= 0 {
         // 0.000ddd
-        out.push_str("0.");
-        out.push_str(&zeros(-n));
-        out.push_str(&digits);
+        out.extend_from_slice(b"0.");
+        zeros(out, -n);
+        out.extend_from_slice(digits);
     } else {
         // Exponent form: d[.ddd]e±x
         let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.push_str(first);
+        out.extend_from_slice(first);
         if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
+            out.push(b'.');
+            out.extend_from_slice(rest);
         }
-        out.push('e');
-        out.push(if n - 1 < 0 { '-' } else { '+' });
-        let _ = write!(out, "{}", (n - 1).unsigned_abs());
+        out.push(b'e');
+        out.push(if n - 1 < 0 { b'-' } else { b'+' });
+        out.extend_from_slice(
+            itoa::Buffer::new()
+                .format((n - 1).unsigned_abs())
+                .as_bytes(),
+        );
     }
 }
 
 /// ECMA-262 `Number::toString` step 5: when two shortest digit strings `s` are equally close to
-/// the value, the even one wins. Rust's shortest formatting resolves that tie upwards (it
-/// prints `1424953923781206.3` for the double whose exact value is `1424953923781206.25`), so
-/// detect an exact tie with integer arithmetic and pick the even neighbour.
-///
-/// `digits` is `s` (k digits, no trailing zeros) and `n` the decimal point position:
-/// `value = 0.s × 10^n`. Returns the (possibly) corrected pair.
-fn break_tie_to_even(value: f64, digits: String, n: i64) -> (String, i64) {
-    let Ok(s) = digits.parse::<u128>() else {
-        return (digits, n);
+/// the value, the even one wins. Shortest-digit printers may resolve that tie upwards (Rust's
+/// `{:e}` prints `1424953923781206.3` for the double whose exact value is
+/// `1424953923781206.25`), so detect an exact tie with integer arithmetic and pick the even
+/// neighbour.
+fn break_tie_to_even(value: f64, decimal: Decimal) -> Decimal {
+    let Some(s) = decimal.value() else {
+        return decimal;
     };
     if s % 2 == 0 {
-        return (digits, n);
+        return decimal;
     }
-    let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    let (s, n) = (u128::from(s), decimal.n);
+    let k = i64::try_from(decimal.len).unwrap_or(i64::MAX);
     // The two midpoints at k digits: (10 s ± 5) × 10^(n - k - 1).
     let q = n - k - 1;
     let candidate = if is_exactly(value, 10 * s - 5, q) {
@@ -853,11 +1075,12 @@ fn break_tie_to_even(value: f64, digits: String, n: i64) -> (String, i64) {
     } else if is_exactly(value, 10 * s + 5, q) {
         s + 1
     } else {
-        return (digits, n);
+        return decimal;
     };
+    // Rare path (an exact tie): build the new digits as text.
     let mut text = candidate.to_string();
     let mut new_n = n;
-    if text.len() > digits.len() {
+    if text.len() > decimal.len {
         // 99..9 + 1 = 10..0: one more digit before the point.
         new_n += 1;
     }
@@ -867,9 +1090,18 @@ fn break_tie_to_even(value: f64, digits: String, n: i64) -> (String, i64) {
     // Both neighbours are equally close, but only accept one that reads back as `value`.
     let check = format!("0.{text}e{new_n}");
     if candidate == 0 || check.parse::<f64>().ok() != Some(value) {
-        return (digits, n);
+        return decimal;
     }
-    (text, new_n)
+    let mut corrected = Decimal {
+        digits: [b'0'; 40],
+        len: 0,
+        n: new_n,
+    };
+    for (slot, b) in corrected.digits.iter_mut().zip(text.bytes()) {
+        *slot = b;
+        corrected.len += 1;
+    }
+    corrected
 }
 
 /// Whether the positive finite double `value` equals `digits × 10^exp10` exactly.

@@ -324,7 +324,12 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 ///
 /// `Debug` prints `[REDACTED]`; there is no `Display`, `Serialize` or `PartialEq`, so the
 /// secret cannot leak into logs or be compared in variable time.
-pub struct HmacSha256Key(Box<[u8]>);
+pub struct HmacSha256Key {
+    secret: Box<[u8]>,
+    /// HMAC-SHA256 already keyed with `secret`, cloned per message, so signing and verifying
+    /// skip the key schedule.
+    keyed: HmacSha256,
+}
 
 impl HmacSha256Key {
     /// Length of an HMAC-SHA256 signature in bytes.
@@ -339,7 +344,12 @@ impl HmacSha256Key {
         if secret.is_empty() {
             return Err(KeyError::EmptySecret);
         }
-        Ok(Self(secret.into()))
+        // HMAC accepts keys of any length, so the error branch is unreachable in practice.
+        let keyed = HmacSha256::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?;
+        Ok(Self {
+            secret: secret.into(),
+            keyed,
+        })
     }
 
     /// The raw secret.
@@ -349,14 +359,13 @@ impl HmacSha256Key {
     /// Do not log, display or compare this value; compare signatures with
     /// [`VerifyingKey::verify`], which runs in constant time.
     pub fn secret(&self) -> &[u8] {
-        &self.0
+        &self.secret
     }
 
-    fn mac(&self, message: &[u8]) -> Option<HmacSha256> {
-        // HMAC accepts keys of any length, so this never fails.
-        let mut mac = HmacSha256::new_from_slice(&self.0).ok()?;
+    fn mac(&self, message: &[u8]) -> HmacSha256 {
+        let mut mac = self.keyed.clone();
         mac.update(message);
-        Some(mac)
+        mac
     }
 }
 
@@ -378,7 +387,6 @@ impl VerifyingKey for HmacSha256Key {
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Rejected> {
         // `verify_slice` compares in constant time.
         self.mac(message)
-            .ok_or(Rejected)?
             .verify_slice(signature)
             .map_err(|_| Rejected)
     }
@@ -390,12 +398,7 @@ impl SigningKey for HmacSha256Key {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
-        Ok(self
-            .mac(message)
-            .ok_or(SignatureError::SigningFailed)?
-            .finalize()
-            .into_bytes()
-            .to_vec())
+        Ok(self.mac(message).finalize().into_bytes().to_vec())
     }
 }
 
@@ -980,7 +983,11 @@ impl Verifier {
         }
 
         let canonical_body = canonical::canonicalize(request.body)?;
-        let message = self.content.message(timestamp_text, &canonical_body);
+        // The canonical body itself is the message by default; no copy.
+        let message = match self.content {
+            SignedContent::CanonicalBody => Cow::Borrowed(canonical_body.as_slice()),
+            content => Cow::Owned(content.message(timestamp_text, &canonical_body)),
+        };
         for (key_id, key) in candidates {
             if fits(key) && key.verify(&message, &signature).is_ok() {
                 return Ok(Verified {

@@ -217,21 +217,27 @@ impl MerchantSignature {
         self.signatures.push(mac.finalize().into_bytes().into());
         self
     }
+}
 
-    /// Whether any `v1` signature is a valid MAC of `body` under any of `secrets`.
-    ///
-    /// Every pair is compared in constant time and none is skipped once a match is found.
-    fn matches(&self, secrets: &[WebhookSecret], body: &[u8]) -> bool {
-        let mut matched = false;
-        for secret in secrets {
-            let mut mac = secret.mac_for(&self.timestamp_digits);
-            mac.update(body);
-            for signature in &self.signatures {
-                matched |= mac.clone().verify_slice(signature).is_ok();
-            }
+/// Whether any of `signatures` is a valid MAC of `t + "." + body` under any of `secrets`.
+///
+/// Every pair is compared in constant time and none is skipped once a match is found.
+fn matches(
+    secrets: &[WebhookSecret],
+    timestamp_digits: &str,
+    body: &[u8],
+    signatures: &[[u8; SIGNATURE_LEN]],
+    more_signatures: &[[u8; SIGNATURE_LEN]],
+) -> bool {
+    let mut matched = false;
+    for secret in secrets {
+        let mut mac = secret.mac_for(timestamp_digits);
+        mac.update(body);
+        for signature in signatures.iter().chain(more_signatures) {
+            matched |= mac.clone().verify_slice(signature).is_ok();
         }
-        matched
     }
+    matched
 }
 
 impl fmt::Debug for MerchantSignature {
@@ -262,45 +268,62 @@ impl FromStr for MerchantSignature {
     /// Parses a header value; an empty (or all-blank) value is [`WebhookError::Missing`], any
     /// other failure is [`WebhookError::Malformed`].
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let value = value.trim_matches([' ', '\t']);
-        if value.is_empty() {
-            return Err(WebhookError::Missing);
-        }
-        if !value.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(malformed(MalformedReason::InvalidCharacter));
-        }
-        let mut timestamp: Option<(u64, &str)> = None;
         let mut signatures = Vec::new();
-        for element in value.split(',') {
-            let Some((key, val)) = element.split_once('=') else {
-                return Err(malformed(MalformedReason::InvalidElement));
-            };
-            if key.is_empty() {
-                return Err(malformed(MalformedReason::InvalidElement));
-            }
-            match key {
-                "t" => {
-                    if timestamp.is_some() {
-                        return Err(malformed(MalformedReason::DuplicateTimestamp));
-                    }
-                    timestamp = Some((parse_timestamp(val)?, val));
-                }
-                "v1" => signatures.push(decode_signature(val)?),
-                _ => {}
-            }
-        }
-        let Some((timestamp, digits)) = timestamp else {
-            return Err(malformed(MalformedReason::MissingTimestamp));
-        };
-        if signatures.is_empty() {
-            return Err(malformed(MalformedReason::MissingSignature));
-        }
+        let (timestamp, digits) = parse_header(value, |signature| signatures.push(signature))?;
         Ok(Self {
             timestamp,
             timestamp_digits: digits.to_owned(),
             signatures,
         })
     }
+}
+
+/// Parses a header value per the [module rules](self), handing each decoded `v1` signature to
+/// `on_signature` in header order; returns the timestamp and its digits as sent. An empty (or
+/// all-blank) value is [`WebhookError::Missing`], any other failure
+/// [`WebhookError::Malformed`]. Shared by [`MerchantSignature::from_str`] and the
+/// allocation-free [`WebhookVerifier::verify`].
+fn parse_header(
+    value: &str,
+    mut on_signature: impl FnMut([u8; SIGNATURE_LEN]),
+) -> Result<(u64, &str), WebhookError> {
+    let value = value.trim_matches([' ', '\t']);
+    if value.is_empty() {
+        return Err(WebhookError::Missing);
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(malformed(MalformedReason::InvalidCharacter));
+    }
+    let mut timestamp: Option<(u64, &str)> = None;
+    let mut any_signature = false;
+    for element in value.split(',') {
+        let Some((key, val)) = element.split_once('=') else {
+            return Err(malformed(MalformedReason::InvalidElement));
+        };
+        if key.is_empty() {
+            return Err(malformed(MalformedReason::InvalidElement));
+        }
+        match key {
+            "t" => {
+                if timestamp.is_some() {
+                    return Err(malformed(MalformedReason::DuplicateTimestamp));
+                }
+                timestamp = Some((parse_timestamp(val)?, val));
+            }
+            "v1" => {
+                on_signature(decode_signature(val)?);
+                any_signature = true;
+            }
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return Err(malformed(MalformedReason::MissingTimestamp));
+    };
+    if !any_signature {
+        return Err(malformed(MalformedReason::MissingSignature));
+    }
+    Ok(timestamp)
 }
 
 fn malformed(reason: MalformedReason) -> WebhookError {
@@ -342,6 +365,9 @@ fn hex_value(digit: u8) -> Option<u8> {
         _ => None,
     }
 }
+
+/// How many `v1` signatures [`WebhookVerifier::verify`] keeps on the stack.
+const INLINE_SIGNATURES: usize = 4;
 
 /// Verifies `Merchant-Signature` headers against one or more secrets (WH-01, WH-04).
 ///
@@ -400,18 +426,27 @@ impl WebhookVerifier {
         body: &'a [u8],
         now: OffsetDateTime,
     ) -> Result<VerifiedWebhook<'a>, WebhookError> {
-        let header: MerchantSignature = header.ok_or(WebhookError::Missing)?.parse()?;
-        let skew = i128::from(now.unix_timestamp()) - i128::from(header.timestamp);
+        // The header is parsed in place: the first few signatures (one, normally) are kept on
+        // the stack, so a verification allocates nothing.
+        let mut inline = [[0_u8; SIGNATURE_LEN]; INLINE_SIGNATURES];
+        let mut count = 0;
+        let mut overflow = Vec::new();
+        let (timestamp, digits) =
+            parse_header(header.ok_or(WebhookError::Missing)?, |signature| {
+                if let Some(slot) = inline.get_mut(count) {
+                    *slot = signature;
+                    count += 1;
+                } else {
+                    overflow.push(signature);
+                }
+            })?;
+        let skew = i128::from(now.unix_timestamp()) - i128::from(timestamp);
         if skew.unsigned_abs() > u128::from(self.tolerance_secs) {
-            return Err(WebhookError::Stale {
-                timestamp: header.timestamp,
-            });
+            return Err(WebhookError::Stale { timestamp });
         }
-        if header.matches(&self.secrets, body) {
-            Ok(VerifiedWebhook {
-                timestamp: header.timestamp,
-                body,
-            })
+        let signatures = inline.get(..count).unwrap_or_default();
+        if matches(&self.secrets, digits, body, signatures, &overflow) {
+            Ok(VerifiedWebhook { timestamp, body })
         } else {
             Err(WebhookError::Mismatch)
         }

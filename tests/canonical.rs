@@ -552,3 +552,121 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fast paths (byte-order member sorting, integer and `ryu` number output) against reference
+// definitions
+
+/// The RFC 8785 §3.2.3 definition, which `cmp_utf16` computes without re-encoding.
+fn reference_cmp_utf16(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// Member names mixing the ranges where UTF-8 and UTF-16 order agree and where they do not
+/// (U+E000..=U+FFFF against supplementary characters).
+fn arb_name() -> impl Strategy<Value = String> {
+    let ch = prop_oneof![
+        prop::char::range('a', 'c'),
+        prop::char::range('\u{e9}', '\u{ea}'),
+        prop::char::range('\u{d7ff}', '\u{d7ff}'),
+        prop::char::range('\u{e000}', '\u{e001}'),
+        prop::char::range('\u{fb33}', '\u{fb33}'),
+        prop::char::range('\u{ffff}', '\u{ffff}'),
+        prop::char::range('\u{10000}', '\u{10001}'),
+        prop::char::range('\u{1f600}', '\u{1f600}'),
+        prop::char::range('\u{10ffff}', '\u{10ffff}'),
+    ];
+    prop::collection::vec(ch, 0..4).prop_map(|chars| chars.into_iter().collect())
+}
+
+#[test]
+fn rfc8785_3_2_3_value_path_sorts_only_when_byte_order_differs() {
+    // Names below U+E000 only: serde_json's byte order is already the UTF-16 order.
+    let plain: Value =
+        serde_json::from_str(r#"{"b":1,"a":2,"\u00e9":3,"\ud7ff":4,"A":5}"#).unwrap();
+    assert_eq!(
+        value_to_canonical_string(&plain).unwrap(),
+        "{\"A\":5,\"a\":2,\"b\":1,\"\u{e9}\":3,\"\u{d7ff}\":4}"
+    );
+    // U+FB33 and U+1F600: byte order puts U+FB33 first, UTF-16 order puts U+1F600 first.
+    let mixed: Value =
+        serde_json::from_str(r#"{"\ufb33":1,"\ud83d\ude00":2,"a":3,"\ue000x":4}"#).unwrap();
+    assert_eq!(
+        value_to_canonical_string(&mixed).unwrap(),
+        "{\"a\":3,\"\u{1f600}\":2,\"\u{e000}x\":4,\"\u{fb33}\":1}"
+    );
+    assert_eq!(
+        canonicalize_value(&mixed).unwrap(),
+        canonicalize(mixed.to_string().as_bytes()).unwrap()
+    );
+}
+
+#[test]
+fn integers_near_2_pow_53_take_the_exact_path_only_below_it() {
+    for (text, expected) in [
+        ("9007199254740991", "9007199254740991"),
+        ("-9007199254740991", "-9007199254740991"),
+        ("9007199254740992", "9007199254740992"),
+        ("9007199254740993", "9007199254740992"),
+        ("-9007199254740993", "-9007199254740992"),
+        ("123456789012345678", "123456789012345680"),
+        ("1e15", "1000000000000000"),
+        ("123.0", "123"),
+        ("0.001", "0.001"),
+        ("-1.5e-7", "-1.5e-7"),
+        ("1.5e300", "1.5e+300"),
+        ("5e-324", "5e-324"),
+    ] {
+        assert_eq!(canon(text), expected, "text path {text}");
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            value_to_canonical_string(&value).unwrap(),
+            expected,
+            "value path {text}"
+        );
+    }
+}
+
+proptest! {
+    #[test]
+    fn prop_cmp_utf16_matches_the_utf16_definition(a in arb_name(), b in arb_name()) {
+        prop_assert_eq!(cmp_utf16(&a, &b), reference_cmp_utf16(&a, &b));
+    }
+
+    #[test]
+    fn prop_value_member_order_is_utf16_order(
+        names in prop::collection::btree_set(arb_name(), 0..6)
+    ) {
+        let map: serde_json::Map<String, Value> =
+            names.iter().enumerate().map(|(i, n)| (n.clone(), json!(i))).collect();
+        let value = Value::Object(map);
+        let canonical = canonicalize_value(&value).unwrap();
+        // Same bytes as the text path, which sorts every object.
+        prop_assert_eq!(&canonical, &canonicalize(value.to_string().as_bytes()).unwrap());
+        // And the member names appear in reference UTF-16 order.
+        let mut expected: Vec<&String> = names.iter().collect();
+        expected.sort_by(|a, b| reference_cmp_utf16(a, b));
+        let mut text = String::from("{");
+        for (i, name) in expected.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            let position = names.iter().position(|n| n == *name).unwrap();
+            write!(text, "{}:{position}", serde_json::to_string(name).unwrap()).unwrap();
+        }
+        text.push('}');
+        prop_assert_eq!(String::from_utf8(canonical).unwrap(), text);
+    }
+
+    #[test]
+    fn prop_integer_fast_path_matches_the_float_path(i in -(1_i64 << 53) + 1..(1_i64 << 53)) {
+        // Below 2^53 the integer is written with its digits, from a Value integer, a double,
+        // or text in exponent form alike.
+        #[allow(clippy::cast_precision_loss)]
+        let x = i as f64;
+        let digits = i.to_string();
+        prop_assert_eq!(number_to_string(x).unwrap(), digits.clone());
+        prop_assert_eq!(value_to_canonical_string(&json!(i)).unwrap(), digits.clone());
+        prop_assert_eq!(canon(&format!("{x:e}")), digits);
+    }
+}
