@@ -500,9 +500,9 @@ where
     let Some((_, raw)) = members.iter().find(|(key, _)| key.as_str() == "type") else {
         return Err(A::Error::missing_field("type"));
     };
-    let tag = match serde_json::from_str::<serde_json::Value>(raw.get()) {
-        Ok(serde_json::Value::String(tag)) => tag,
-        _ => return Err(A::Error::custom("`type` must be a string")),
+    let Ok(serde_json::Value::String(tag)) = serde_json::from_str::<serde_json::Value>(raw.get())
+    else {
+        return Err(A::Error::custom("`type` must be a string"));
     };
     let captured = Captured {
         members: members.iter(),
