@@ -129,6 +129,15 @@ pub fn from_slice_with<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     shape: &Shape,
 ) -> Result<T, ParseError> {
+    // Fast path: a plain parse. Tracking the path costs an allocation per object key, so it
+    // is only paid for a payload that fails; the second parse is deterministic and fails the
+    // same way, now with its path.
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = <T as serde::Deserialize>::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(value);
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {
@@ -158,6 +167,10 @@ pub fn from_value_with<T: serde::de::DeserializeOwned>(
     value: &Value,
     shape: &Shape,
 ) -> Result<T, ParseError> {
+    // Fast path without path tracking, as in `from_slice_with`.
+    if let Ok(parsed) = <T as serde::Deserialize>::deserialize(value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let tracked = convert_path(error.path());
         let message = error.inner().to_string();
@@ -179,7 +192,11 @@ pub fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, serde_json::Err
 /// # Errors
 /// As [`to_value`].
 pub fn to_vec<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(value)
+    // Wire objects are rarely under a kilobyte: starting there skips the first few
+    // grow-and-copy steps of serde_json's 128-byte start.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value)?;
+    Ok(out)
 }
 
 fn syntax_error(e: &serde_json::Error) -> ParseError {

@@ -205,16 +205,9 @@ macro_rules! wire_object {
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                struct Visitor;
-                impl<'de> ::serde::de::Visitor<'de> for Visitor {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(concat!("a ", stringify!($name), " object"))
-                    }
-                    #[allow(unused_mut, clippy::too_many_lines)]
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut access: A) -> ::core::result::Result<$name, A::Error> {
+        impl $crate::wire::VisitObject for $name {
+            #[allow(unused_mut, clippy::too_many_lines)]
+            fn visit_object<'de, A: ::serde::de::MapAccess<'de>>(mut access: A) -> ::core::result::Result<Self, A::Error> {
                         use ::serde::de::Error as _;
                         $( let mut $field: ::core::option::Option<$crate::wire::wire_slot_ty!($kind $ty)> = None; )*
                         $( let mut tag_seen = { let _ = $tagkey; false }; )?
@@ -257,6 +250,19 @@ macro_rules! wire_object {
                             $( $field: $crate::wire::wire_finish!($kind $field, $wire), )*
                             extra,
                         })
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, access: A) -> ::core::result::Result<$name, A::Error> {
+                        <$name as $crate::wire::VisitObject>::visit_object(access)
                     }
                 }
                 deserializer.deserialize_map(Visitor)
@@ -398,59 +404,185 @@ macro_rules! wire_union {
             }
         }
 
+        impl $name {
+            /// Dispatches on `tag` to the variant's object parser, which reads every member
+            /// from `access` (the tag included, so the variant checks it and sees a repeat).
+            fn from_tagged_object<'de, A: ::serde::de::MapAccess<'de>>(
+                tag: &str,
+                access: A,
+            ) -> ::core::result::Result<Self, A::Error> {
+                match tag {
+                    $( $tag => <$ty as $crate::wire::VisitObject>::visit_object(access).map(Self::$variant), )*
+                    _ => <$crate::wire::UniqueMap as $crate::wire::VisitObject>::visit_object(access)
+                        .map(|map| Self::Unknown(map.0)),
+                }
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                use ::serde::de::Error as _;
-                // Capture the object's text once, read its `type`, then parse the text
-                // straight into the variant: no intermediate `Map`, and the variant's own
-                // parser sees (and rejects) duplicate members.
-                let raw = <::std::boxed::Box<::serde_json::value::RawValue>>::deserialize(deserializer)?;
-                let tag = $crate::wire::union_tag(raw.get()).map_err(D::Error::custom)?;
-                match tag.as_deref() {
-                    None => Err(D::Error::missing_field("type")),
-                    $( Some($tag) => ::serde_json::from_str::<$ty>(raw.get())
-                        .map(Self::$variant)
-                        .map_err(|e| D::Error::custom($crate::wire::without_position(&e))), )*
-                    Some(_) => ::serde_json::from_str::<$crate::wire::UniqueMap>(raw.get())
-                        .map(|map| Self::Unknown(map.0))
-                        .map_err(|e| D::Error::custom($crate::wire::without_position(&e))),
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str("an object with a string `type`")
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, access: A) -> ::core::result::Result<$name, A::Error> {
+                        $crate::wire::visit_union(
+                            access,
+                            |tag, access| $name::from_tagged_object(tag, access),
+                            |tag, captured| $name::from_tagged_object(tag, captured),
+                        )
+                    }
                 }
+                deserializer.deserialize_map(Visitor)
             }
         }
     };
 }
 pub(crate) use wire_union;
 
-/// The `type` member of a union object's JSON text: `None` when absent, an error when the
-/// text is not an object or `type` is not a string.
-pub(crate) fn union_tag(raw: &str) -> Result<Option<String>, serde_json::Error> {
-    struct Probe;
-    impl<'de> serde::de::Visitor<'de> for Probe {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("an object with a string `type`")
+/// A wire object whose members can be read from an already opened JSON object.
+///
+/// Every `wire_object!` type implements it; `wire_union!` uses it to hand an object to its
+/// variant once the `type` member has been read.
+pub(crate) trait VisitObject: Sized {
+    /// Reads every member of the object from `access`.
+    fn visit_object<'de, A: serde::de::MapAccess<'de>>(access: A) -> Result<Self, A::Error>;
+}
+
+/// Reads a `type` member's value: a string, or the union error for anything else.
+fn read_tag<'de, A: serde::de::MapAccess<'de>>(access: &mut A) -> Result<String, A::Error> {
+    use serde::de::Error as _;
+    match access.next_value::<serde_json::Value>()? {
+        serde_json::Value::String(tag) => Ok(tag),
+        _ => Err(A::Error::custom("`type` must be a string")),
+    }
+}
+
+/// Parses one union object from `access`, whose first key has not been read yet.
+///
+/// When `type` is the first member (how ACP payloads are usually written), its value picks
+/// the variant, and the variant reads the remaining members straight from `access`: one
+/// pass, nothing buffered. Otherwise every member is captured as raw JSON text, the first
+/// `type` picks the variant, and the variant reads the captured members in their original
+/// order (so repeated members, `type` included, are still rejected by the variant).
+pub(crate) fn visit_union<'de, A, T>(
+    mut access: A,
+    live: impl FnOnce(&str, TagFirst<'de, A>) -> Result<T, A::Error>,
+    buffered: impl for<'r> FnOnce(&str, Captured<'r>) -> Result<T, serde_json::Error>,
+) -> Result<T, A::Error>
+where
+    A: serde::de::MapAccess<'de>,
+{
+    use serde::de::Error as _;
+    let Some(first) = access.next_key::<WireKey<'de>>()? else {
+        return Err(A::Error::missing_field("type"));
+    };
+    if first.as_str() == "type" {
+        let tag = read_tag(&mut access)?;
+        let replay = TagFirst {
+            tag: Some(tag.clone()),
+            live: access,
+            _de: core::marker::PhantomData,
+        };
+        return live(&tag, replay);
+    }
+    let mut members = Vec::new();
+    members.push((
+        first,
+        access.next_value::<Box<serde_json::value::RawValue>>()?,
+    ));
+    while let Some(key) = access.next_key::<WireKey<'de>>()? {
+        let value = access.next_value::<Box<serde_json::value::RawValue>>()?;
+        members.push((key, value));
+    }
+    let Some((_, raw)) = members.iter().find(|(key, _)| key.as_str() == "type") else {
+        return Err(A::Error::missing_field("type"));
+    };
+    let Ok(serde_json::Value::String(tag)) = serde_json::from_str::<serde_json::Value>(raw.get())
+    else {
+        return Err(A::Error::custom("`type` must be a string"));
+    };
+    let captured = Captured {
+        members: members.iter(),
+        pending: None,
+    };
+    buffered(&tag, captured).map_err(|e| A::Error::custom(without_position(&e)))
+}
+
+/// A union object whose `type` was its first member: replays `type`, then reads on from the
+/// live object.
+pub(crate) struct TagFirst<'de, A> {
+    tag: Option<String>,
+    live: A,
+    _de: core::marker::PhantomData<&'de ()>,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for TagFirst<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        if self.tag.is_some() {
+            let key = serde::de::value::BorrowedStrDeserializer::<'de, A::Error>::new("type");
+            return seed.deserialize(key).map(Some);
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut access: A,
-        ) -> Result<Self::Value, A::Error> {
-            use serde::de::Error as _;
-            let mut tag = None;
-            while let Some(key) = access.next_key::<WireKey<'de>>()? {
-                if key.as_str() == "type" && tag.is_none() {
-                    match access.next_value::<serde_json::Value>()? {
-                        serde_json::Value::String(s) => tag = Some(s),
-                        _ => return Err(A::Error::custom("`type` must be a string")),
-                    }
-                } else {
-                    access.next_value::<serde::de::IgnoredAny>()?;
-                }
+        self.live.next_key_seed(seed)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.tag.take() {
+            Some(tag) => {
+                seed.deserialize(serde::de::value::StringDeserializer::<A::Error>::new(tag))
             }
-            Ok(tag)
+            None => self.live.next_value_seed(seed),
         }
     }
-    let mut de = serde_json::Deserializer::from_str(raw);
-    serde::Deserializer::deserialize_map(&mut de, Probe)
+}
+
+/// A union object's members captured as raw JSON text, replayed in their original order.
+pub(crate) struct Captured<'r> {
+    members: core::slice::Iter<'r, (WireKey<'r>, Box<serde_json::value::RawValue>)>,
+    pending: Option<&'r serde_json::value::RawValue>,
+}
+
+impl<'r> serde::de::MapAccess<'r> for Captured<'r> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'r>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.pending = Some(value);
+        let key =
+            serde::de::value::BorrowedStrDeserializer::<'r, serde_json::Error>::new(key.as_str());
+        seed.deserialize(key).map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'r>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::Error as _;
+        match self.pending.take() {
+            Some(raw) => {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let value = seed.deserialize(&mut de)?;
+                de.end()?;
+                Ok(value)
+            }
+            None => Err(serde_json::Error::custom("value requested before its key")),
+        }
+    }
 }
 
 /// A `serde_json` error message without its ` at line L column C` suffix (positions inside a
@@ -466,6 +598,21 @@ pub(crate) fn without_position(error: &serde_json::Error) -> String {
 /// A JSON object that rejects a repeated member name instead of keeping the last one.
 pub(crate) struct UniqueMap(pub(crate) serde_json::Map<String, serde_json::Value>);
 
+impl VisitObject for UniqueMap {
+    fn visit_object<'de, A: serde::de::MapAccess<'de>>(mut access: A) -> Result<Self, A::Error> {
+        use serde::de::Error as _;
+        let mut map = serde_json::Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = access.next_value::<serde_json::Value>()?;
+            if map.contains_key(&key) {
+                return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            map.insert(key, value);
+        }
+        Ok(UniqueMap(map))
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for UniqueMap {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MapVisitor;
@@ -476,18 +623,9 @@ impl<'de> serde::Deserialize<'de> for UniqueMap {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
-                mut access: A,
+                access: A,
             ) -> Result<UniqueMap, A::Error> {
-                use serde::de::Error as _;
-                let mut map = serde_json::Map::new();
-                while let Some(key) = access.next_key::<String>()? {
-                    let value = access.next_value::<serde_json::Value>()?;
-                    if map.contains_key(&key) {
-                        return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
-                    }
-                    map.insert(key, value);
-                }
-                Ok(UniqueMap(map))
+                UniqueMap::visit_object(access)
             }
         }
         deserializer.deserialize_map(MapVisitor)
