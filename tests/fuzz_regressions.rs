@@ -16,8 +16,10 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
-            let path = entry.expect("directory entry").path();
-            let bytes = std::fs::read(&path).expect("regression input");
+            let path = entry
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path();
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (path.display().to_string(), bytes)
         })
         .collect();
@@ -30,8 +32,8 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 /// canonicalize(x)`, `parse(canonical) == parse(x)`, and the `Value` path agrees with the byte
 /// path, so `Fingerprint::of_value` and `Fingerprint::of_json` agree (IDEM-11).
 ///
-/// `long-integer-one-ulp` (`1` followed by 55 `3`s): without serde_json's `float_roundtrip`
-/// feature, serde_json parsed the canonical `1.3333333333333333e+55` one ULP away from the
+/// `long-integer-one-ulp` (`1` followed by 55 `3`s): without `serde_json`'s `float_roundtrip`
+/// feature, `serde_json` parsed the canonical `1.3333333333333333e+55` one ULP away from the
 /// value of the original integer, so a body parsed into a `Value` canonicalized differently
 /// from the raw body. The crate now enables `float_roundtrip`.
 #[test]
@@ -73,5 +75,8 @@ fn jcs_fuzz_regression_long_integer_parses_to_the_nearest_double() {
     let from_integer: f64 = serde_json::from_str(&integer).expect("number");
     let from_canonical: f64 = serde_json::from_slice(&canonical).expect("number");
     assert_eq!(from_integer.to_bits(), from_canonical.to_bits());
-    assert_eq!(from_integer.to_bits(), integer.parse::<f64>().expect("number").to_bits());
+    assert_eq!(
+        from_integer.to_bits(),
+        integer.parse::<f64>().expect("number").to_bits()
+    );
 }
