@@ -41,6 +41,10 @@ for path in sorted(glob.glob("../tests/vectors/*.json*")):
         data = f.read()
     for line in data.splitlines()[:200]:
         put("jcs", line)
+# Minimal seeds for the JSON targets, so they start from something without the spec too.
+put("parse_types", bytes([0x84, 0]) + b'{"id":"cs_1","status":"ready_for_payment","currency":"usd"}')
+put("request_signature", b"\0" + b"2026-04-17T00:00:00Z\0" + b'{"a":1}')
+put("webhook_signature", b"t=1800000000,v1=" + b"0" * 64 + b"\0" + b'{"type":"order_created"}')
 put("headers", b"\x00\x00Bearer sk_test\n\x01application/json\n\x022026-04-17\n\x03key-1")
 put("headers", b"\x03\x07en-US,en;q=0.9\n\x062026-04-17T00:00:00Z\n\x05abc")
 put("allowance", bytes(range(64)))
