@@ -53,7 +53,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let operation = OPERATIONS[usize::from(op) % OPERATIONS.len()];
-    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let borrowed: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let supported = [ApiVersion::V2026_01_30, ApiVersion::V2026_04_17];
     match RequestHeaders::parse_with_body(operation, borrowed.iter().copied(), op & 0x80 != 0) {
         Ok(headers) => {

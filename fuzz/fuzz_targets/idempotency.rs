@@ -1,65 +1,139 @@
 //! Idempotency decisions over arbitrary sequences of begin/complete/release calls and clock
-//! moves against the in-memory store, checked against a tiny reference model: a scope is
-//! granted `Proceed` only when free, a different body is a conflict, a stored response replays.
+//! moves against the in-memory store, checked step by step against a small reference model
+//! written from the rules (IDEM-08 … IDEM-14):
+//!
+//! * a scope without a live record gets `Proceed` and is reserved in flight;
+//! * a live record with a different body fingerprint is a `Conflict` (IDEM-11);
+//! * a live in-flight record with the same fingerprint is `InFlight` with `Retry-After` (IDEM-12);
+//! * a live completed record with the same fingerprint replays the stored response (IDEM-08..10);
+//! * completing a live reservation stores a non-5xx response and releases on 5xx (IDEM-13);
+//! * records stop counting after the retention (at least 24 hours, IDEM-14) and in-flight
+//!   reservations after the lease.
+//!
+//! Bodies that differ only in JSON formatting share a fingerprint (JCS).
 #![no_main]
+
+use std::collections::BTreeMap;
 
 use agentic_commerce::headers::IdempotencyKey;
 use agentic_commerce::idempotency::{
-    Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope, IdempotencyStore,
-    InMemoryIdempotencyStore, StoredResponse,
+    Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
+    IdempotencyStore, InMemoryIdempotencyStore, StoredResponse,
 };
 use libfuzzer_sys::fuzz_target;
 use time::{Duration, OffsetDateTime};
 
+/// Retention and lease of the policy under test. The retention must be at least 24 hours
+/// (IDEM-14): `IdempotencyPolicy::new` rejects anything shorter, which is why an earlier
+/// version of this target (100 s) returned before doing anything.
+const RETENTION: Duration = Duration::hours(24);
+const LEASE: Duration = Duration::minutes(10);
+
+/// The reference model's record: fingerprint index, stored response (None = in flight),
+/// retention end, lease end.
+#[derive(Clone, Debug)]
+struct Model {
+    body: usize,
+    response: Option<(u16, usize)>,
+    expires_at: OffsetDateTime,
+    lease_expires_at: OffsetDateTime,
+}
+
+impl Model {
+    fn live(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at && (self.response.is_some() || now < self.lease_expires_at)
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(policy) = IdempotencyPolicy::new(Duration::seconds(100)) else {
-        return;
-    };
-    let Ok(policy) = policy.with_in_flight_lease(Duration::seconds(10)) else {
-        return;
-    };
+    let policy = IdempotencyPolicy::new(RETENTION)
+        .and_then(|p| p.with_in_flight_lease(LEASE))
+        .expect("a 24 h retention and a 10 min lease are valid (IDEM-14)");
     let store = InMemoryIdempotencyStore::new(policy);
-    let scopes: Vec<IdempotencyScope> = ["k1", "k2"]
+    let scopes: Vec<IdempotencyScope> = ["key_fuzz_000001", "key_fuzz_000002"]
         .iter()
-        .filter_map(|k| IdempotencyKey::parse(k).ok())
+        .map(|k| IdempotencyKey::parse(k).expect("valid idempotency key"))
         .map(|key| IdempotencyScope::new("merchant", "/checkout_sessions", key))
         .collect();
-    let bodies = [b"{\"a\":1}".as_slice(), b"{ \"a\" : 1 }", b"{\"a\":2}"];
+    // Bodies 0 and 1 are the same JSON value; 2 is different.
+    let bodies = [b"{\"a\":1}".as_slice(), b"{ \"a\" : 1.0 }", b"{\"a\":2}"];
+    let fingerprints: Vec<Fingerprint> = bodies
+        .iter()
+        .map(|b| Fingerprint::of_json(b).expect("valid JSON"))
+        .collect();
+    assert_eq!(fingerprints[0], fingerprints[1], "equivalent bodies differ");
+    assert_ne!(fingerprints[0], fingerprints[2], "different bodies collide");
+    let same = |a: usize, b: usize| fingerprints[a] == fingerprints[b];
+
+    let mut model: BTreeMap<usize, Model> = BTreeMap::new();
     let mut now = OffsetDateTime::UNIX_EPOCH;
-    for &op in data.iter().take(256) {
-        let scope = &scopes[usize::from(op & 1) % scopes.len()];
-        let body = bodies[usize::from((op >> 1) & 3) % bodies.len()];
-        let Ok(fingerprint) = Fingerprint::of_json(body) else {
-            return;
-        };
-        let before = store.record(scope);
-        match op >> 3 {
-            0..=11 => {
-                let outcome = store.begin(scope, &fingerprint, now).expect("in-memory store");
-                let live = before.as_ref().filter(|r| !r.is_stale(now));
+    for &op in data.iter().take(512) {
+        let s = usize::from(op & 1);
+        let scope = &scopes[s];
+        let body = usize::from((op >> 1) & 3) % bodies.len();
+        match op >> 4 {
+            0..=5 => {
+                let outcome = store
+                    .begin(scope, &fingerprints[body], now)
+                    .expect("in-memory store");
+                let live = model.get(&s).filter(|m| m.live(now)).cloned();
                 match (&outcome, live) {
-                    (IdempotencyOutcome::Proceed, None) => {}
-                    (IdempotencyOutcome::Conflict, Some(r)) => assert_ne!(r.fingerprint(), &fingerprint),
-                    (IdempotencyOutcome::InFlight { .. } | IdempotencyOutcome::Replay(_), Some(r)) => {
-                        assert_eq!(r.fingerprint(), &fingerprint);
+                    (IdempotencyOutcome::Proceed, None) => {
+                        model.insert(
+                            s,
+                            Model {
+                                body,
+                                response: None,
+                                expires_at: now + RETENTION,
+                                lease_expires_at: now + LEASE,
+                            },
+                        );
                     }
-                    (o, r) => panic!("begin gave {o:?} with record {r:?}"),
+                    (IdempotencyOutcome::Conflict, Some(m)) if !same(m.body, body) => {}
+                    (IdempotencyOutcome::InFlight { retry_after }, Some(m))
+                        if same(m.body, body) && m.response.is_none() =>
+                    {
+                        assert_eq!(*retry_after, IdempotencyPolicy::DEFAULT_RETRY_AFTER);
+                    }
+                    (IdempotencyOutcome::Replay(r), Some(m)) if same(m.body, body) => {
+                        let (status, stored) = m.response.expect("replay of a completed record");
+                        assert_eq!(r.status, status);
+                        assert_eq!(r.body, bodies[stored]);
+                    }
+                    (o, m) => panic!("begin gave {o:?}, model says {m:?}"),
                 }
             }
-            12..=23 => {
-                let status = if op & 0x40 != 0 { 500 } else { 201 };
-                let response = StoredResponse::new(status, body.to_vec(), Vec::new());
-                let _ = store.complete(scope, response, now);
+            6..=10 => {
+                let status = if op & 0x08 != 0 { 500 } else { 201 };
+                let response = StoredResponse::new(status, bodies[body].to_vec(), Vec::new());
+                let result = store.complete(scope, response, now);
+                let reservable = model
+                    .get(&s)
+                    .is_some_and(|m| now < m.expires_at && m.response.is_none());
+                match (result, reservable) {
+                    (Ok(Completion::Release), true) => {
+                        assert_eq!(status, 500, "a non-5xx response was released");
+                        model.remove(&s);
+                    }
+                    (Ok(Completion::Store(record)), true) => {
+                        assert_ne!(status, 500, "a 5xx response was stored (IDEM-13)");
+                        let m = model.get_mut(&s).expect("reservable");
+                        assert_eq!(record.fingerprint(), &fingerprints[m.body]);
+                        m.response = Some((status, body));
+                        m.expires_at = now + RETENTION;
+                    }
+                    (Err(_), false) => {}
+                    (r, reservable) => panic!("complete gave {r:?}, reservable = {reservable}"),
+                }
             }
-            24..=27 => {
-                let _ = store.release(scope);
+            11..=12 => {
+                store.release(scope).expect("in-memory store");
+                if model.get(&s).is_some_and(|m| m.response.is_none()) {
+                    model.remove(&s);
+                }
             }
-            _ => now += Duration::seconds(i64::from(op & 0x0f) * 4),
+            // Clock moves from a minute to about a day, so leases and retention both run out.
+            _ => now += Duration::minutes(i64::from(op & 0x0f) * i64::from(op & 0x0f) * 6 + 1),
         }
-        // Equivalent JSON bodies share a fingerprint (JCS), different ones do not.
-        assert_eq!(
-            Fingerprint::of_json(bodies[0]).ok(),
-            Fingerprint::of_json(bodies[1]).ok()
-        );
     }
 });

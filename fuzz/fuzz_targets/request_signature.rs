@@ -14,14 +14,16 @@ fuzz_target!(|data: &[u8]| {
     let timestamp = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let body = parts.next().unwrap_or_default();
     let secret = b"fuzz-hmac-key-0123456789abcdef01";
-    let (Ok(hmac), Ok(hmac_signer)) = (HmacSha256Key::new(secret), HmacSha256Key::new(secret)) else {
+    let (Ok(hmac), Ok(hmac_signer)) = (HmacSha256Key::new(secret), HmacSha256Key::new(secret))
+    else {
         return;
     };
     let ed = Ed25519SigningKey::from_seed(&[7; 32]);
     let verifier = Verifier::new([Algorithm::HS256, Algorithm::ED25519])
         .with_key("h", hmac)
         .with_key("e", ed.verifying_key());
-    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let now =
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let request = SignedRequest {
         body,
         signature: Some(&signature),
@@ -31,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
         assert!((400..500).contains(&e.http_status()), "{e:?}");
     }
     // A body that canonicalizes, signed now, verifies under both keys.
-    for signed in [RequestSigner::new(hmac_signer).sign(body, now), RequestSigner::new(ed).sign(body, now)] {
+    for signed in [
+        RequestSigner::new(hmac_signer).sign(body, now),
+        RequestSigner::new(ed).sign(body, now),
+    ] {
         match signed {
             Ok(headers) => {
                 let request = SignedRequest {
@@ -39,7 +44,9 @@ fuzz_target!(|data: &[u8]| {
                     signature: Some(&headers.signature),
                     timestamp: Some(&headers.timestamp),
                 };
-                verifier.verify(&request, now).expect("fresh signature verifies");
+                verifier
+                    .verify(&request, now)
+                    .expect("fresh signature verifies");
             }
             Err(_) => assert!(agentic_commerce::canonical::canonicalize(body).is_err()),
         }

@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let verifier = WebhookVerifier::new(secret.clone()).with_tolerance_secs(u64::MAX);
-    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let now =
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     if let Ok(parsed) = header.parse::<MerchantSignature>() {
         let again: MerchantSignature = parsed.to_string().parse().expect("re-parse");
         assert_eq!(again.timestamp(), parsed.timestamp());
@@ -29,9 +30,15 @@ fuzz_target!(|data: &[u8]| {
     } else {
         assert!(verifier.verify(Some(&header), body, now).is_err());
     }
-    let t = u64::from_le_bytes(data.get(..8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+    let t = u64::from_le_bytes(
+        data.get(..8)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0; 8]),
+    );
     let signed = webhook::sign(&secret, t, body);
-    let verified = verifier.verify(Some(&signed), body, now).expect("fresh signature");
+    let verified = verifier
+        .verify(Some(&signed), body, now)
+        .expect("fresh signature");
     assert_eq!(verified.timestamp(), t);
     assert_eq!(verified.body(), body);
 });
