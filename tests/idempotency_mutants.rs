@@ -172,3 +172,12 @@ fn idem_store_accessors_track_records() {
     assert_eq!(store.purge_stale(T0 + Duration::hours(24)), 1);
     assert!(store.is_empty());
 }
+
+/// IDEM-03: a scope exposes the identity, path and key it was built from.
+#[test]
+fn idem_03_scope_accessors_return_their_parts() {
+    let s = scope("key-9");
+    assert_eq!(s.identity(), "acct_1");
+    assert_eq!(s.path(), "/checkout_sessions");
+    assert_eq!(s.key().as_str(), "key-9");
+}
