@@ -20,8 +20,9 @@ a type unchanged between versions is one Rust type.
 The generator mirrors each schema exactly in a static `Shape` (used by strict
 validation and by the property tests) and maps it onto idiomatic Rust types:
 integer money fields become `Amount`, currencies `Currency`, ids opaque
-newtypes, date-times `Timestamp`, URIs `url::Url`, card data `Sensitive`, every
-string enum an open enum, and tagged `oneOf`s Rust enums. The tables below
+newtypes, date-times `Timestamp`, `format: uri` strings `Uri` (the text kept
+byte for byte, never normalized as `url::Url` would), card data `Sensitive`,
+every string enum an open enum, and tagged `oneOf`s Rust enums. The tables below
 hold the few decisions a schema cannot express (names of inline types, which
 integers are money, which strings are ids or secrets).
 """
@@ -550,7 +551,7 @@ class Gen:
         elif fmt == "date-time":
             rust = "Timestamp"
         elif fmt == "uri":
-            rust = "url::Url"
+            rust = "Uri"
         elif field in ("currency", "presentment_currency"):
             rust = "Currency"
             shape_parts["representation"] = "Some(Representation::Currency)"
@@ -867,7 +868,7 @@ class Gen:
             body = [header, f"//! {BUNDLE_DOCS[bundle]}\n", "#![allow(clippy::doc_markdown, clippy::too_many_lines, clippy::wildcard_imports)]\n",
                     "#[allow(unused_imports)]\nuse std::collections::BTreeMap;\n",
                     "#[allow(unused_imports)]\nuse crate::primitives::ids::*;",
-                    "#[allow(unused_imports)]\nuse crate::primitives::{Amount, Currency, Timestamp};",
+                    "#[allow(unused_imports)]\nuse crate::primitives::{Amount, Currency, Timestamp, Uri};",
                     "#[allow(unused_imports)]\nuse crate::schema::{Additional, ArrayShape, Conditional, Constant, FieldShape, Format, "
                     "IntegerShape, NumberShape, ObjectShape, Representation, Shape, StringShape, TaggedShape, WireType};",
                     "#[allow(unused_imports)]\nuse crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};",

@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::extensions::ExtensionId;
 use crate::json_path::JsonPath;
+use crate::primitives::Uri;
 use crate::rules::Finding;
 use crate::spec::v2026_04_17::agentic_checkout::{
     DiscoveryCapabilities, DiscoveryExtension, DiscoveryProtocol, DiscoveryResponse,
@@ -64,7 +65,7 @@ pub fn validate(doc: &DiscoveryResponse) -> Vec<Finding> {
     let root = JsonPath::root();
     check_protocol(&doc.protocol, &root.key("protocol"), &mut out);
 
-    if doc.api_base_url.scheme() != "https" {
+    if !doc.api_base_url.scheme().eq_ignore_ascii_case("https") {
         out.push(error(
             "HDR-06",
             root.key("api_base_url"),
@@ -211,7 +212,7 @@ fn check_extension(ext: &DiscoveryExtension, path: &JsonPath, out: &mut Vec<Find
     }
     for (field, url) in [("schema", &ext.schema), ("spec", &ext.spec)] {
         if let Some(url) = url {
-            if url.scheme() != "https" {
+            if !url.scheme().eq_ignore_ascii_case("https") {
                 out.push(error(
                     "EXT-04",
                     path.key(field),
@@ -381,7 +382,7 @@ impl DiscoveryBuilder {
             version,
             versions.iter().map(|v| v.as_str().to_owned()).collect(),
         );
-        protocol.documentation_url = self.documentation_url;
+        protocol.documentation_url = self.documentation_url.map(Uri::from);
         let mut transports = vec![Transport::Rest];
         if self.mcp {
             transports.push(Transport::Mcp);
@@ -392,7 +393,7 @@ impl DiscoveryBuilder {
             (!self.intervention_types.is_empty()).then_some(self.intervention_types);
         caps.supported_currencies = (!self.currencies.is_empty()).then_some(self.currencies);
         caps.supported_locales = (!self.locales.is_empty()).then_some(self.locales);
-        let doc = DiscoveryResponse::new(protocol, self.api_base_url, transports, caps);
+        let doc = DiscoveryResponse::new(protocol, Uri::from(self.api_base_url), transports, caps);
         pre.extend(validate(&doc));
         if pre.is_empty() { Ok(doc) } else { Err(pre) }
     }

@@ -468,7 +468,7 @@ pub fn check_declarations(declarations: &[ExtensionDeclaration], path: &JsonPath
             }
         }
         if let Some(schema) = &decl.schema {
-            if schema.scheme() != "https" {
+            if !schema.scheme().eq_ignore_ascii_case("https") {
                 out.push(Finding::error(
                     "EXT-04",
                     at.key("schema"),

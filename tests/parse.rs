@@ -108,6 +108,57 @@ fn data_errors_carry_the_path_of_the_failing_value() {
 }
 
 #[test]
+fn uri_fields_round_trip_byte_identically() {
+    // `url::Url` used to rewrite this as `https://example.com/a?b`: the round trip changed the
+    // merchant's data. `primitives::Uri` keeps the text as received.
+    let mut v = session();
+    v["links"][0]["url"] = json!("HTTPS://Example.COM/a?b");
+    v["links"].as_array_mut().unwrap().push(
+        json!({"type": "privacy_policy", "url": "https://shop.example/caf\u{e9}/datenschutz"}),
+    );
+    let input = bytes(&v);
+    let s: CheckoutSession = parse::from_slice(&input).unwrap();
+    assert_eq!(s.links[0].url, "HTTPS://Example.COM/a?b");
+    assert_eq!(s.links[0].url.scheme(), "HTTPS");
+    assert_eq!(
+        s.links[1].url.as_str(),
+        "https://shop.example/caf\u{e9}/datenschutz"
+    );
+    let output = serde_json::to_vec(&s).unwrap();
+    let text = String::from_utf8(output.clone()).unwrap();
+    assert!(
+        text.contains(r#""url":"HTTPS://Example.COM/a?b""#),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&output).unwrap(), v);
+    assert_eq!(parse::to_value(&s).unwrap(), v);
+    // Host and path stay available through the full WHATWG parse, on demand.
+    assert_eq!(
+        s.links[0].url.to_url().unwrap().host_str(),
+        Some("example.com")
+    );
+}
+
+#[test]
+fn a_uri_field_without_a_scheme_names_the_problem() {
+    for (bad, why) in [
+        ("shop.example/terms", "invalid URI: missing scheme"),
+        (
+            "https://shop.example/a b",
+            "invalid URI: forbidden character 0x20",
+        ),
+        ("", "invalid URI: empty"),
+    ] {
+        let mut v = session();
+        v["links"][0]["url"] = json!(bad);
+        let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::Data);
+        assert_eq!(e.path.to_string(), "$.links[0].url", "{e}");
+        assert!(e.message.contains(why), "{bad:?}: {e}");
+    }
+}
+
+#[test]
 fn unknown_fields_enum_values_and_variants_are_kept() {
     let mut v = session();
     v["status"] = json!("awaiting_drone");

@@ -176,7 +176,7 @@ fn order_findings(session_id: &str, order: &Order) -> Vec<Finding> {
             ),
         ));
     }
-    // `permalink_url` is a required `url::Url` in the typed model, so it is present and absolute.
+    // `permalink_url` is a required `Uri` in the typed model, so it is present and absolute.
     findings
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -1343,13 +1343,13 @@ wire_object! {
         /// `type`.
         req kind = "type": LinkType,
         /// `url`.
-        req url = "url": url::Url,
+        req url = "url": Uri,
     }
 }
 
 impl Link {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: LinkType, url: url::Url) -> Self {
+    pub fn new(kind: LinkType, url: Uri) -> Self {
         Self {
             kind,
             url,
@@ -1487,7 +1487,7 @@ wire_object! {
         /// `checkout_session_id`.
         req checkout_session_id = "checkout_session_id": CheckoutSessionId,
         /// `permalink_url`.
-        req permalink_url = "permalink_url": url::Url,
+        req permalink_url = "permalink_url": Uri,
     }
 }
 
@@ -1496,7 +1496,7 @@ impl Order {
     pub fn new(
         id: impl Into<OrderId>,
         checkout_session_id: impl Into<CheckoutSessionId>,
-        permalink_url: url::Url,
+        permalink_url: Uri,
     ) -> Self {
         Self {
             id: id.into(),

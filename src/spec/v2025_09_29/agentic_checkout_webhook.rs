@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -158,7 +158,7 @@ wire_object! {
         /// `checkout_session_id`.
         req checkout_session_id = "checkout_session_id": CheckoutSessionId,
         /// `permalink_url`.
-        req permalink_url = "permalink_url": url::Url,
+        req permalink_url = "permalink_url": Uri,
         /// `status`.
         req status = "status": OrderStatus,
         /// `refunds`.
@@ -170,7 +170,7 @@ impl EventDataOrder {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
         checkout_session_id: impl Into<CheckoutSessionId>,
-        permalink_url: url::Url,
+        permalink_url: Uri,
         status: OrderStatus,
         refunds: Vec<Refund>,
     ) -> Self {

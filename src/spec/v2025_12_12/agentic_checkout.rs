@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -77,7 +77,7 @@ wire_object! {
         /// The type of attribution source.
         req kind = "type": AttributionSourceType,
         /// Canonical content URL when type is 'url'.
-        opt url = "url": url::Url,
+        opt url = "url": Uri,
     }
 }
 
@@ -945,7 +945,7 @@ wire_object! {
         /// `description`.
         opt description = "description": String,
         /// `images`.
-        opt images = "images": Vec<url::Url>,
+        opt images = "images": Vec<Uri>,
         /// The unit price of the line item in the smallest currency unit (e.g., cents for USD)
         opt unit_amount = "unit_amount": Amount,
         /// `disclosures`.
@@ -1759,13 +1759,13 @@ wire_object! {
         /// `type`.
         req kind = "type": LinkType,
         /// `url`.
-        req url = "url": url::Url,
+        req url = "url": Uri,
     }
 }
 
 impl Link {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: LinkType, url: url::Url) -> Self {
+    pub fn new(kind: LinkType, url: Uri) -> Self {
         Self {
             kind,
             url,

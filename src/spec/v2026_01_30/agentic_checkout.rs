@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -1402,7 +1402,7 @@ wire_object! {
         /// Handler version in YYYY-MM-DD format
         req version = "version": String,
         /// URL to handler specification
-        req spec = "spec": url::Url,
+        req spec = "spec": Uri,
         /// Whether this handler requires using delegate_payment API
         req requires_delegate_payment = "requires_delegate_payment": bool,
         /// Whether this handler routes PCI DSS sensitive data
@@ -1410,9 +1410,9 @@ wire_object! {
         /// Payment Service Provider identifier
         req psp = "psp": String,
         /// URL to JSON Schema for handler configuration
-        req config_schema = "config_schema": url::Url,
+        req config_schema = "config_schema": Uri,
         /// URLs to JSON Schemas for payment instruments
-        req instrument_schemas = "instrument_schemas": Vec<url::Url>,
+        req instrument_schemas = "instrument_schemas": Vec<Uri>,
         /// Handler-specific configuration
         req config = "config": serde_json::Map<String, serde_json::Value>,
     }
@@ -1425,12 +1425,12 @@ impl PaymentHandler {
         id: impl Into<PaymentHandlerId>,
         name: impl Into<String>,
         version: impl Into<String>,
-        spec: url::Url,
+        spec: Uri,
         requires_delegate_payment: bool,
         requires_pci_compliance: bool,
         psp: impl Into<String>,
-        config_schema: url::Url,
-        instrument_schemas: Vec<url::Url>,
+        config_schema: Uri,
+        instrument_schemas: Vec<Uri>,
         config: serde_json::Map<String, serde_json::Value>,
     ) -> Self {
         Self {
@@ -1634,9 +1634,9 @@ wire_object! {
         /// JSONPath expressions identifying the schema fields added by this extension. Format: $.\<SchemaName\>.\<fieldName\> (e.g., $.CheckoutSession.discounts).
         opt extends = "extends": Vec<String>,
         /// URL to the extension's JSON Schema definition.
-        opt schema = "schema": url::Url,
+        opt schema = "schema": Uri,
         /// URL to the extension's specification document.
-        opt spec = "spec": url::Url,
+        opt spec = "spec": Uri,
     }
 }
 
@@ -2341,7 +2341,7 @@ wire_object! {
         /// Detailed description of the line item
         opt description = "description": String,
         /// Array of image URLs for this line item
-        opt images = "images": Vec<url::Url>,
+        opt images = "images": Vec<Uri>,
         /// Price per unit in minor currency units (e.g. 100 cents for $1.00 or 100 for ¥100)
         opt unit_amount = "unit_amount": Amount,
         /// Legal disclosures or disclaimers for this item
@@ -4064,7 +4064,7 @@ wire_object! {
         /// Whether a confirmation email has been sent
         opt confirmation_email_sent = "confirmation_email_sent": bool,
         /// URL to the order receipt
-        opt receipt_url = "receipt_url": url::Url,
+        opt receipt_url = "receipt_url": Uri,
         /// Invoice number if generated
         opt invoice_number = "invoice_number": String,
     }
@@ -4163,7 +4163,7 @@ wire_object! {
         /// Support hours of operation
         opt hours = "hours": String,
         /// URL to merchant's help center
-        opt help_center_url = "help_center_url": url::Url,
+        opt help_center_url = "help_center_url": Uri,
     }
 }
 
@@ -4838,13 +4838,13 @@ wire_object! {
         /// Display text for the link
         opt title = "title": String,
         /// URL destination
-        req url = "url": url::Url,
+        req url = "url": Uri,
     }
 }
 
 impl Link {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: LinkType, url: url::Url) -> Self {
+    pub fn new(kind: LinkType, url: Uri) -> Self {
         Self {
             kind,
             title: None,
@@ -6226,7 +6226,7 @@ wire_object! {
         /// Human-readable order number
         opt order_number = "order_number": String,
         /// Permanent URL where the customer can view order details
-        req permalink_url = "permalink_url": url::Url,
+        req permalink_url = "permalink_url": Uri,
         /// Current order status
         opt status = "status": OrderStatus,
         /// Estimated delivery time range
@@ -6243,7 +6243,7 @@ impl Order {
     pub fn new(
         id: impl Into<OrderId>,
         checkout_session_id: impl Into<CheckoutSessionId>,
-        permalink_url: url::Url,
+        permalink_url: Uri,
     ) -> Self {
         Self {
             id: id.into(),
@@ -6521,7 +6521,7 @@ wire_object! {
         /// `order`.
         opt order = "order": Order,
         /// URL to continue or resume the checkout session
-        opt continue_url = "continue_url": url::Url,
+        opt continue_url = "continue_url": Uri,
         /// Arbitrary metadata for merchant use
         opt metadata = "metadata": serde_json::Map<String, serde_json::Value>,
         /// Quote identifier if this session is based on a quote
@@ -6942,7 +6942,7 @@ wire_object! {
         /// Order created when checkout is completed
         req order = "order": Order,
         /// URL to continue or resume the checkout session
-        opt continue_url = "continue_url": url::Url,
+        opt continue_url = "continue_url": Uri,
         /// Arbitrary metadata for merchant use
         opt metadata = "metadata": serde_json::Map<String, serde_json::Value>,
         /// Quote identifier if this session is based on a quote

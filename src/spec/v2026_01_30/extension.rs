@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -60,9 +60,9 @@ wire_object! {
         /// JSONPath expressions identifying the schema fields added by this extension (e.g., $.CheckoutSession.discounts).
         opt extends = "extends": Vec<ExtendsTarget>,
         /// URL to the extension's JSON Schema definition.
-        opt schema = "schema": url::Url,
+        opt schema = "schema": Uri,
         /// URL to the extension's specification document.
-        opt spec = "spec": url::Url,
+        opt spec = "spec": Uri,
     }
 }
 
@@ -207,9 +207,9 @@ wire_object! {
         /// JSONPath expressions identifying the schema fields added by this extension.
         opt extends = "extends": Vec<ExtendsTarget>,
         /// URL to the extension specification document.
-        opt spec = "spec": url::Url,
+        opt spec = "spec": Uri,
         /// URL to the extension JSON Schema.
-        opt schema = "schema": url::Url,
+        opt schema = "schema": Uri,
         /// Lifecycle status of the extension.
         opt status = "status": ExtensionStatus,
         /// Extensions that this extension depends on.
@@ -354,9 +354,9 @@ wire_object! {
         /// JSONPath expressions identifying the schema fields added by this extension.
         opt extends = "extends": Vec<String>,
         /// URL to the extension specification document.
-        opt spec = "spec": url::Url,
+        opt spec = "spec": Uri,
         /// URL to the extension JSON Schema.
-        opt schema = "schema": url::Url,
+        opt schema = "schema": Uri,
         /// Lifecycle status of the extension.
         opt status = "status": ExtensionStatus,
         /// Extensions that this extension depends on.

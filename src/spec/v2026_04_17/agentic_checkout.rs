@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -390,7 +390,7 @@ wire_object! {
         /// Handler version in YYYY-MM-DD format
         req version = "version": String,
         /// URL to handler specification
-        req spec = "spec": url::Url,
+        req spec = "spec": Uri,
         /// Whether this handler requires using delegate_payment API
         req requires_delegate_payment = "requires_delegate_payment": bool,
         /// Whether this handler routes PCI DSS sensitive data
@@ -398,9 +398,9 @@ wire_object! {
         /// Payment Service Provider identifier
         req psp = "psp": String,
         /// URL to JSON Schema for handler configuration
-        req config_schema = "config_schema": url::Url,
+        req config_schema = "config_schema": Uri,
         /// URLs to JSON Schemas for payment instruments
-        req instrument_schemas = "instrument_schemas": Vec<url::Url>,
+        req instrument_schemas = "instrument_schemas": Vec<Uri>,
         /// Handler-specific configuration
         req config = "config": serde_json::Map<String, serde_json::Value>,
         /// Optional merchant-suggested display order (lower = higher preference). Suggestive only; platform/agent MAY reorder.
@@ -415,12 +415,12 @@ impl PaymentHandler {
         id: impl Into<PaymentHandlerId>,
         name: impl Into<String>,
         version: impl Into<String>,
-        spec: url::Url,
+        spec: Uri,
         requires_delegate_payment: bool,
         requires_pci_compliance: bool,
         psp: impl Into<String>,
-        config_schema: url::Url,
-        instrument_schemas: Vec<url::Url>,
+        config_schema: Uri,
+        instrument_schemas: Vec<Uri>,
         config: serde_json::Map<String, serde_json::Value>,
     ) -> Self {
         Self {
@@ -906,7 +906,7 @@ wire_object! {
         /// Detailed description of the line item
         opt description = "description": String,
         /// Array of image URLs for this line item
-        opt images = "images": Vec<url::Url>,
+        opt images = "images": Vec<Uri>,
         /// The unit price of the line item in the smallest currency unit (e.g., cents for USD)
         opt unit_amount = "unit_amount": Amount,
         /// Legal disclosures or disclaimers for this item
@@ -2096,7 +2096,7 @@ wire_object! {
         /// Whether a confirmation email has been sent
         opt confirmation_email_sent = "confirmation_email_sent": bool,
         /// URL to the order receipt
-        opt receipt_url = "receipt_url": url::Url,
+        opt receipt_url = "receipt_url": Uri,
         /// Invoice number if generated
         opt invoice_number = "invoice_number": String,
         /// Echo of order_notes attached to the order.
@@ -2865,9 +2865,9 @@ wire_object! {
         /// Product description
         opt description = "description": String,
         /// Product image URL
-        opt image_url = "image_url": url::Url,
+        opt image_url = "image_url": Uri,
         /// Product page URL
-        opt url = "url": url::Url,
+        opt url = "url": Uri,
         /// `quantity`.
         req quantity = "quantity": OrderLineItemQuantity,
         /// Price per unit in minor currency units (cents)
@@ -3142,7 +3142,7 @@ wire_object! {
     /// Digital delivery details. Applies to type: digital.
     pub struct DigitalDelivery {
         /// URL to access digital content (download link, streaming page, etc.)
-        opt access_url = "access_url": url::Url,
+        opt access_url = "access_url": Uri,
         /// License or activation key
         opt license_key = "license_key": String,
         /// When access expires (RFC 3339 timestamp)
@@ -3358,7 +3358,7 @@ wire_object! {
         /// Carrier tracking number. Applies to type: shipping.
         opt tracking_number = "tracking_number": String,
         /// URL to track this shipment. Applies to type: shipping.
-        opt tracking_url = "tracking_url": url::Url,
+        opt tracking_url = "tracking_url": Uri,
         /// `destination`.
         opt destination = "destination": Address,
         /// `estimated_delivery`.
@@ -3729,7 +3729,7 @@ wire_object! {
         /// Reference from the client (agent/platform) stored on the order for reconciliation (e.g. platform transaction id, PO number, ERP id).
         opt client_reference_id = "client_reference_id": String,
         /// Permanent URL where the customer can view order details
-        req permalink_url = "permalink_url": url::Url,
+        req permalink_url = "permalink_url": Uri,
         /// Order-level status. Implementations MUST accept unrecognized values gracefully. Defined values: 'created', 'confirmed', 'manual_review', 'processing', 'shipped', 'completed', 'canceled'. 'completed' means all items have been delivered/received regardless of fulfillment method. Distinct from LineItem.status 'fulfilled', which indicates the seller has dispatched the item.
         opt status = "status": String,
         /// Estimated delivery time range
@@ -3754,7 +3754,7 @@ impl Order {
     pub fn new(
         id: impl Into<OrderId>,
         checkout_session_id: impl Into<CheckoutSessionId>,
-        permalink_url: url::Url,
+        permalink_url: Uri,
     ) -> Self {
         Self {
             kind: None,
@@ -4018,7 +4018,7 @@ wire_object! {
         /// What the buyer is consenting to receive, e.g., 'promotional emails, product launches, and exclusive offers'. Agents MAY use this to compose their own consent prompt.
         req display_text = "display_text": String,
         /// URL to the seller's privacy policy governing use of the buyer's contact information for marketing.
-        req privacy_policy_url = "privacy_policy_url": url::Url,
+        req privacy_policy_url = "privacy_policy_url": Uri,
         /// Whether the buyer is currently subscribed to marketing via this channel. When true, agents SHOULD render the consent checkbox as pre-checked. Defaults to false if omitted.
         opt is_subscribed = "is_subscribed": bool,
     }
@@ -4029,7 +4029,7 @@ impl MarketingConsentOption {
     pub fn new(
         channel: impl Into<String>,
         display_text: impl Into<String>,
-        privacy_policy_url: url::Url,
+        privacy_policy_url: Uri,
     ) -> Self {
         Self {
             channel: channel.into(),
@@ -4277,7 +4277,7 @@ wire_object! {
         /// RFC 3339 timestamp when the session expires
         opt expires_at = "expires_at": Timestamp,
         /// URL to continue or resume the checkout session
-        opt continue_url = "continue_url": url::Url,
+        opt continue_url = "continue_url": Uri,
         /// Arbitrary metadata for merchant use
         opt metadata = "metadata": serde_json::Map<String, serde_json::Value>,
         /// Quote identifier if this session is based on a quote
@@ -4712,7 +4712,7 @@ wire_object! {
         /// RFC 3339 timestamp when the session expires
         opt expires_at = "expires_at": Timestamp,
         /// URL to continue or resume the checkout session
-        opt continue_url = "continue_url": url::Url,
+        opt continue_url = "continue_url": Uri,
         /// Arbitrary metadata for merchant use
         opt metadata = "metadata": serde_json::Map<String, serde_json::Value>,
         /// Quote identifier if this session is based on a quote
@@ -5564,7 +5564,7 @@ wire_object! {
         /// All API versions the seller currently supports, in chronological order (oldest first). Agents SHOULD use the API-Version header to request a specific version. The last element is always the latest supported version.
         req supported_versions = "supported_versions": Vec<String>,
         /// URL to the seller's ACP documentation.
-        opt documentation_url = "documentation_url": url::Url,
+        opt documentation_url = "documentation_url": Uri,
     }
 }
 
@@ -5730,9 +5730,9 @@ wire_object! {
         /// Extension identifier (e.g., "discount", "fulfillment").
         req name = "name": String,
         /// URL to the extension's specification document.
-        opt spec = "spec": url::Url,
+        opt spec = "spec": Uri,
         /// URL to the extension's JSON Schema definition for programmatic validation.
-        opt schema = "schema": url::Url,
+        opt schema = "schema": Uri,
     }
 }
 
@@ -5945,7 +5945,7 @@ wire_object! {
         /// `protocol`.
         req protocol = "protocol": DiscoveryProtocol,
         /// Base URL for the ACP REST API. Agents append resource paths to this URL (e.g., {api_base_url}/checkout_sessions).
-        req api_base_url = "api_base_url": url::Url,
+        req api_base_url = "api_base_url": Uri,
         /// Transport bindings supported by this seller. "rest" indicates the REST API at api_base_url. "mcp" indicates a Model Context Protocol server is available (see SEP #135). New values are introduced in new API versions; agents MAY treat this enum as exhaustive for a given version.
         req transports = "transports": Vec<Transport>,
         /// `capabilities`.
@@ -5957,7 +5957,7 @@ impl DiscoveryResponse {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
         protocol: DiscoveryProtocol,
-        api_base_url: url::Url,
+        api_base_url: Uri,
         transports: Vec<Transport>,
         capabilities: DiscoveryCapabilities,
     ) -> Self {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -49,7 +49,7 @@ wire_object! {
         /// Carrier tracking number. Applies to type: shipping.
         opt tracking_number = "tracking_number": String,
         /// URL to track this shipment. Applies to type: shipping.
-        opt tracking_url = "tracking_url": url::Url,
+        opt tracking_url = "tracking_url": Uri,
         /// `destination`.
         opt destination = "destination": WebhookAddress,
         /// `estimated_delivery`.
@@ -241,7 +241,7 @@ wire_object! {
         /// Human-readable order number for customer reference
         opt order_number = "order_number": String,
         /// Permanent URL where the customer can view order details
-        req permalink_url = "permalink_url": url::Url,
+        req permalink_url = "permalink_url": Uri,
         /// Order-level status. Implementations MUST accept unrecognized values gracefully. Defined values: 'created', 'confirmed', 'manual_review', 'processing', 'shipped', 'completed', 'canceled'. 'completed' means all items have been delivered/received regardless of fulfillment method. Distinct from LineItem.status 'fulfilled', which indicates the seller has dispatched the item.
         req status = "status": String,
         /// `estimated_delivery`.
@@ -266,7 +266,7 @@ impl EventDataOrder {
     pub fn new(
         id: impl Into<OrderId>,
         checkout_session_id: impl Into<CheckoutSessionId>,
-        permalink_url: url::Url,
+        permalink_url: Uri,
         status: impl Into<String>,
     ) -> Self {
         Self {

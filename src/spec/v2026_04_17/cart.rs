@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -40,7 +40,7 @@ wire_object! {
         /// Validation messages, warnings, or informational notices (e.g., low stock, price changes).
         opt messages = "messages": Vec<super::agentic_checkout::Message>,
         /// URL for cart handoff, sharing, or session recovery.
-        opt continue_url = "continue_url": url::Url,
+        opt continue_url = "continue_url": Uri,
         /// RFC 3339 timestamp when the cart expires.
         opt expires_at = "expires_at": Timestamp,
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -382,7 +382,7 @@ wire_object! {
     /// Official schema: `delegate_authentication.FingerprintAction` (ACP 2026-04-17).
     pub struct FingerprintAction {
         /// URL to POST fingerprint data to via hidden iframe
-        req three_ds_method_url = "three_ds_method_url": url::Url,
+        req three_ds_method_url = "three_ds_method_url": Uri,
         /// 3DS Server transaction ID
         req three_ds_server_trans_id = "three_ds_server_trans_id": String,
     }
@@ -390,7 +390,7 @@ wire_object! {
 
 impl FingerprintAction {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(three_ds_method_url: url::Url, three_ds_server_trans_id: impl Into<String>) -> Self {
+    pub fn new(three_ds_method_url: Uri, three_ds_server_trans_id: impl Into<String>) -> Self {
         Self {
             three_ds_method_url,
             three_ds_server_trans_id: three_ds_server_trans_id.into(),
@@ -449,7 +449,7 @@ wire_object! {
     /// Official schema: `delegate_authentication.ChallengeAction` (ACP 2026-04-17).
     pub struct ChallengeAction {
         /// URL to POST challenge request to
-        req acs_url = "acs_url": url::Url,
+        req acs_url = "acs_url": Uri,
         /// ACS transaction identifier
         req acs_trans_id = "acs_trans_id": String,
         /// 3DS Server transaction identifier
@@ -462,7 +462,7 @@ wire_object! {
 impl ChallengeAction {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
-        acs_url: url::Url,
+        acs_url: Uri,
         acs_trans_id: impl Into<String>,
         three_ds_server_trans_id: impl Into<String>,
         message_version: impl Into<String>,
@@ -858,7 +858,7 @@ wire_object! {
         /// `flow_preference`.
         opt flow_preference = "flow_preference": FlowPreference,
         /// URL for challenge result callback
-        opt challenge_notification_url = "challenge_notification_url": url::Url,
+        opt challenge_notification_url = "challenge_notification_url": Uri,
         /// `shopper_details`.
         opt shopper_details = "shopper_details": ShopperDetails,
     }
@@ -1017,7 +1017,7 @@ wire_object! {
         /// Checkout session identifier
         opt checkout_session_id = "checkout_session_id": CheckoutSessionId,
         /// URL for challenge result callback
-        opt challenge_notification_url = "challenge_notification_url": url::Url,
+        opt challenge_notification_url = "challenge_notification_url": Uri,
         /// `shopper_details`.
         opt shopper_details = "shopper_details": ShopperDetails,
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[allow(unused_imports)]
 use crate::primitives::ids::*;
 #[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp};
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
@@ -315,7 +315,7 @@ wire_object! {
         /// Media kind, such as image, video, or model.
         req kind = "type": String,
         /// Canonical URL where the media asset can be retrieved.
-        req url = "url": url::Url,
+        req url = "url": Uri,
         /// Human-readable alternate text describing the asset.
         opt alt_text = "alt_text": String,
         /// Rendered width of the asset in pixels, when known.
@@ -327,7 +327,7 @@ wire_object! {
 
 impl Media {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: impl Into<String>, url: url::Url) -> Self {
+    pub fn new(kind: impl Into<String>, url: Uri) -> Self {
         Self {
             kind: kind.into(),
             url,
@@ -489,13 +489,13 @@ wire_object! {
         /// Human-readable label for the linked resource.
         opt title = "title": String,
         /// Canonical URL for the linked resource.
-        req url = "url": url::Url,
+        req url = "url": Uri,
     }
 }
 
 impl FeedLink {
     /// Builds a value from its required fields; optional fields start empty.
-    pub fn new(kind: impl Into<String>, url: url::Url) -> Self {
+    pub fn new(kind: impl Into<String>, url: Uri) -> Self {
         Self {
             kind: kind.into(),
             title: None,
@@ -870,7 +870,7 @@ wire_object! {
         /// Structured description content for the variant.
         opt description = "description": Description,
         /// Canonical URL for the variant detail page.
-        opt url = "url": url::Url,
+        opt url = "url": Uri,
         /// Machine-readable identifiers associated with this variant.
         opt barcodes = "barcodes": Vec<Barcode>,
         /// Active selling price for the variant.
@@ -1069,7 +1069,7 @@ wire_object! {
         /// Structured description content for the product.
         opt description = "description": Description,
         /// Canonical URL for the product detail page.
-        opt url = "url": url::Url,
+        opt url = "url": Uri,
         /// Media assets associated with the product.
         opt media = "media": Vec<Media>,
         /// Purchasable variants grouped under this product.
