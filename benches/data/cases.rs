@@ -39,6 +39,7 @@ fn cases() -> Vec<Case> {
     use agentic_commerce::canonical;
     use agentic_commerce::idempotency::Fingerprint;
     use agentic_commerce::parse;
+    use agentic_commerce::spec::v2025_09_29;
     use agentic_commerce::spec::v2026_04_17::{agentic_checkout as co, feed};
     use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
     use hmac::Mac as _;
@@ -195,10 +196,13 @@ fn cases() -> Vec<Case> {
     let (a, b) = (Rc::clone(&shared), Rc::clone(&shared));
     out.push(case(
         "parse_vs_published_crate",
-        "typed parse CheckoutSession vs agentic-commerce-protocol 0.2.0",
+        "typed parse 2025-09-29 CheckoutSession vs agentic-commerce-protocol 0.2.0",
         true,
         move || {
-            black_box(parse::from_slice::<co::CheckoutSession>(black_box(&a)).ok());
+            black_box(
+                parse::from_slice::<v2025_09_29::agentic_checkout::CheckoutSession>(black_box(&a))
+                    .ok(),
+            );
         },
         move || {
             black_box(

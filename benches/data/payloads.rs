@@ -155,7 +155,7 @@ fn checkout_session_value(line_items: usize) -> serde_json::Value {
 fn create_request_value() -> serde_json::Value {
     serde_json::json!({
         "currency": "eur",
-        "line_items": [{"id": "sku_00001", "quantity": 2}, {"id": "sku_00002"}],
+        "line_items": [{"id": "sku_00001", "name": "Merino Wool Sock Pack", "unit_amount": 1250}, {"id": "sku_00002"}],
         "capabilities": {
             "interventions": {
                 "supported": ["3ds", "address_verification"],
@@ -256,7 +256,7 @@ fn feed_page_value(products: usize) -> serde_json::Value {
                         "id": format!("var_{i:05}_{size}"),
                         "title": format!("Linen Shirt {i} / {size}"),
                         "url": format!("https://shop.example.net/p/{i}?size={size}"),
-                        "price": {"amount": 4990 + i64::try_from(i % 50).unwrap_or(0), "currency": "eur"},
+                        "price": {"amount": 4990 + i64::try_from(i % 50).unwrap_or(0), "currency": "EUR"},
                         "availability": {"available": true, "status": "in_stock"},
                         "media": [{"type": "image", "url": format!("https://shop.example.net/img/{i}.webp"), "alt_text": "Front"}]
                     })
@@ -296,10 +296,11 @@ fn webhook_body(size: usize) -> Vec<u8> {
     body
 }
 
-/// A `CheckoutSession` both this crate and the published `agentic-commerce-protocol` 0.2.0
-/// read. That crate models the 2025-09 draft: line items carry `base_amount` … `total` and
-/// `item.quantity`, and it reads `fulfillment_options` and `messages` adjacently tagged
-/// (`{"type":…,"data":{…}}`), which no ACP payload is, so both lists are empty here.
+/// A `CheckoutSession` of spec version 2025-09-29, the version the published
+/// `agentic-commerce-protocol` 0.2.0 crate models (line items carry `base_amount` … `total`
+/// and `item.quantity`), read by both crates with no member either leaves unknown. That crate
+/// reads `fulfillment_options` and `messages` adjacently tagged (`{"type":…,"data":{…}}`),
+/// which no ACP payload is, so both lists are empty here.
 #[allow(dead_code)]
 fn published_crate_payload() -> serde_json::Value {
     let items: Vec<serde_json::Value> = (0..20)
@@ -307,15 +308,13 @@ fn published_crate_payload() -> serde_json::Value {
             serde_json::json!({
                 "id": format!("li_{i:03}"),
                 "item": {"id": format!("sku_{i:03}"), "quantity": 1},
-                "quantity": 1,
-                "base_amount": 1_250, "discount": 0, "subtotal": 1_250, "tax": 125, "total": 1_375,
-                "totals": [{"type": "total", "display_text": "Total", "amount": 1_375}]
+                "base_amount": 1_250, "discount": 0, "subtotal": 1_250, "tax": 125, "total": 1_375
             })
         })
         .collect();
     serde_json::json!({
         "id": "cs_shared_001",
-        "capabilities": {"interventions": {"supported": ["3ds"], "required": [], "enforcement": "conditional"}},
+        "payment_provider": {"provider": "stripe", "supported_payment_methods": ["card"]},
         "status": "ready_for_payment",
         "currency": "usd",
         "line_items": items,
