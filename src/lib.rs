@@ -31,7 +31,7 @@
 //! | parse (lenient by default, strict on request) with JSONPath errors | [`parse`] |
 //! | the official schemas compiled in; strict validation | [`schema`] |
 //! | every type by its official `<bundle>.<Name>` | [`registry`] |
-//! | money, currency, timestamps, ids | [`primitives`] |
+//! | money, currency, timestamps, URIs (kept byte for byte), ids | [`primitives`] |
 //! | unknown fields, open enums, absent/null/value, redacted strings | [`wire`] |
 //! | RFC 8785 canonical JSON | [`canonical`] |
 //! | `Signature` / `Timestamp` request signatures | [`signature`] |

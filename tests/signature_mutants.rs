@@ -1,7 +1,7 @@
 //! Tests that pin request-signature details where mutation testing (`.ci/mutants signature`,
 //! see `MUTANTS.md`) found no test: algorithm names and the ACP error code of a signing
-//! failure, the HMAC key's secret accessor, and the fixed signature lengths of the Ed25519 and
-//! ES256 keys.
+//! failure, the HMAC key's secret accessor, the fixed signature lengths of the Ed25519 and
+//! ES256 keys, the verifier's policy accessor and the signature header length cap.
 
 use agentic_commerce::signature::{
     Algorithm, HmacSha256Key, KeyError, SignatureError, VerifyingKey,
@@ -99,4 +99,67 @@ fn es256_signatures_of_the_wrong_length_are_malformed() {
     };
     let verifying = key.verifying_key();
     assert_short_signature_is_malformed(key, verifying, Algorithm::ES256);
+}
+
+#[test]
+fn sig_05_verifier_reports_the_policy_it_was_given() {
+    use agentic_commerce::signature::{VerificationPolicy, Verifier};
+    let Ok(policy) = VerificationPolicy::new().with_max_past(time::Duration::seconds(10)) else {
+        panic!("10 s is within the cap");
+    };
+    let verifier = Verifier::new([Algorithm::HS256]).with_policy(policy);
+    assert_eq!(verifier.policy(), &policy);
+    assert_eq!(verifier.policy().max_past(), time::Duration::seconds(10));
+    assert_eq!(
+        Verifier::new([Algorithm::HS256]).policy(),
+        &VerificationPolicy::new()
+    );
+}
+
+/// A key without a fixed signature length that accepts every signature: only the length cap
+/// on the `Signature` header stands between an over-long header and this key.
+struct AcceptsAnything;
+
+impl VerifyingKey for AcceptsAnything {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::from_static("X-ANY")
+    }
+    fn verify(
+        &self,
+        _message: &[u8],
+        _signature: &[u8],
+    ) -> Result<(), agentic_commerce::signature::Rejected> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_signature_header_longer_than_the_cap_is_malformed_before_any_key_sees_it() {
+    use agentic_commerce::signature::{MAX_SIGNATURE_HEADER_LEN, SignedRequest, Verifier};
+    use time::macros::datetime;
+
+    let now = datetime!(2026-01-30 12:00:00 UTC);
+    let verifier =
+        Verifier::new([Algorithm::from_static("X-ANY")]).with_key("any", AcceptsAnything);
+    let request = |signature: &str| {
+        verifier.verify(
+            &SignedRequest {
+                body: b"{}",
+                signature: Some(signature),
+                timestamp: Some("2026-01-30T12:00:00Z"),
+            },
+            now,
+        )
+    };
+    // Base64url text of every length from just under to just over the cap (a multiple of 4
+    // decodes without padding questions).
+    let at_cap = "A".repeat(MAX_SIGNATURE_HEADER_LEN);
+    assert!(request(&at_cap).is_ok());
+    for over in [MAX_SIGNATURE_HEADER_LEN + 4, 2 * MAX_SIGNATURE_HEADER_LEN] {
+        assert_eq!(
+            request(&"A".repeat(over)),
+            Err(SignatureError::MalformedSignature),
+            "{over} characters"
+        );
+    }
 }
