@@ -11,6 +11,7 @@ use agentic_commerce::spec::v2025_09_29;
 use agentic_commerce::spec::v2026_04_17::{agentic_checkout as co, feed};
 
 include!("../benches/data/payloads.rs");
+include!("../benches/data/plain.rs");
 
 fn strict<T: agentic_commerce::schema::WireType>(value: &serde_json::Value) -> T {
     parse::from_slice_strict::<T>(&to_bytes(value)).unwrap_or_else(|e| {
@@ -26,6 +27,12 @@ fn every_headline_payload_is_a_valid_document_of_its_type() {
     let session: co::CheckoutSession = strict(&checkout_session_value(3));
     assert_eq!(session.line_items.len(), 3);
     assert!(session.extra.is_empty());
+    // The plain-derive reference reads the same bytes (so its bench row times a parse, not
+    // an error).
+    let plain: plain::Session =
+        serde_json::from_slice(&to_bytes(&checkout_session_value(3))).unwrap();
+    assert_eq!(plain.line_items.len(), 3);
+    assert_eq!(plain.totals.len(), session.totals.len());
     let create: co::CheckoutSessionCreateRequest = strict(&create_request_value());
     assert!(create.extra.is_empty());
     let order: co::Order = strict(&order_value());

@@ -2,6 +2,8 @@
 // `acp bench` CLI command. Needs `payloads.rs` included first. Every case pairs our operation
 // with a baseline measured in the same run on the same bytes.
 
+include!("plain.rs");
+
 /// One comparison: our operation and its baseline, each run once per call.
 struct Case {
     /// Stable key (the `acp bench --json` key for the headline cases).
@@ -76,6 +78,22 @@ fn cases() -> Vec<Case> {
         }};
     }
     parse_case!("parse_checkout_session", "typed parse CheckoutSession vs Value", true, session, co::CheckoutSession);
+    {
+        // The reference point, not a target: what a plain derived struct costs on the same
+        // bytes against the same baseline (see `plain.rs`).
+        let (a, b) = (Rc::clone(&session), Rc::clone(&session));
+        out.push(case(
+            "parse_checkout_session_plain_derive",
+            "plain #[derive(Deserialize)] mirror of the session (reference) vs Value",
+            false,
+            move || {
+                black_box(serde_json::from_slice::<plain::Session>(black_box(&a)).ok());
+            },
+            move || {
+                black_box(serde_json::from_slice::<Value>(black_box(&b)).ok());
+            },
+        ));
+    }
     parse_case!("parse_create_request", "typed parse CreateRequest vs Value", false, create, co::CheckoutSessionCreateRequest);
     parse_case!("parse_order", "typed parse Order vs Value", false, order, co::Order);
     parse_case!("parse_feed_page_1000", "typed parse feed page (1000 products) vs Value", false, page, feed::ProductsResponse);
