@@ -28,3 +28,30 @@ fn a_raw_control_character_anywhere_in_a_string_is_rejected() {
         Some(br#"["\u0001"," ","\t"]"#.to_vec())
     );
 }
+
+/// A high surrogate escape followed by another escape that is not `\u` is a lone surrogate
+/// (RFC 8785 section 3.2.2.2 rejects them), not a syntax error in what follows: the decoder
+/// only reads a second `\uXXXX` when both the backslash and the `u` are there.
+#[test]
+fn a_high_surrogate_followed_by_another_kind_of_escape_is_a_lone_surrogate() {
+    use agentic_commerce::canonical::CanonicalJsonError;
+    for text in [r#"["\ud83d\n"]"#, r#"["\ud83d\\"]"#, r#"["\ud83d\"", "x"]"#] {
+        assert_eq!(
+            canonicalize(text.as_bytes()),
+            Err(CanonicalJsonError::LoneSurrogate {
+                path: "$[0]".into()
+            }),
+            "{text}"
+        );
+    }
+    // A low surrogate on its own, and a high one followed by a non-surrogate `\u`.
+    for text in [r#"["\udc00"]"#, r#"["\ud83d\u0041"]"#] {
+        assert!(
+            matches!(
+                canonicalize(text.as_bytes()),
+                Err(CanonicalJsonError::LoneSurrogate { .. })
+            ),
+            "{text}"
+        );
+    }
+}
