@@ -22,7 +22,7 @@ mod ex;
 #[path = "e2e_support/harness.rs"]
 mod harness;
 
-use ex::postgres::{PgIdempotencyStore, PgPool, load_document};
+use ex::postgres::{PgIdempotencyStore, PgPool, describe, load_document};
 use ex::{agent, app};
 use harness::{
     client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world,
@@ -35,9 +35,13 @@ async fn database(test: &str) -> Option<String> {
         return None;
     };
     let probe = url.clone();
-    let reachable = tokio::task::spawn_blocking(move || PgPool::connect(&probe).map(|_| ()))
-        .await
-        .unwrap();
+    let reachable = tokio::task::spawn_blocking(move || {
+        PgPool::connect(&probe)
+            .map(|_| ())
+            .map_err(|e| describe(&e))
+    })
+    .await
+    .unwrap();
     match reachable {
         Ok(()) => Some(url),
         Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
@@ -298,6 +302,50 @@ async fn idem_13_a_5xx_releases_the_key_in_postgres() {
             store.begin(&scope, &other, now).unwrap(),
             IdempotencyOutcome::Conflict
         );
+    })
+    .await
+    .unwrap();
+}
+
+/// Regression (CI run after stop 9): several instances starting at once on a fresh database
+/// must all create or find the tables. The migration used to release its advisory lock before
+/// its transaction committed, so a second instance could fail with a duplicate `pg_type` key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_a_fresh_database_all_connect() {
+    let Some(url) = database("fresh_database").await else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || {
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        for round in 0..20 {
+            let name = format!("acp_fresh_{}_{round}", std::process::id());
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .unwrap();
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let fresh = format!("{base}/{name}");
+            let barrier = Arc::new(std::sync::Barrier::new(8));
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (fresh, barrier) = (fresh.clone(), Arc::clone(&barrier));
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        PgPool::connect(&fresh)
+                            .map(|_| ())
+                            .map_err(|e| describe(&e))
+                    })
+                })
+                .collect();
+            for handle in handles {
+                assert_eq!(handle.join().unwrap(), Ok(()), "round {round}");
+            }
+            admin
+                .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .unwrap();
+        }
     })
     .await
     .unwrap();

@@ -40,7 +40,7 @@ pub(crate) enum PgStoreError {
 }
 
 /// The server's message when there is one (`postgres::Error`'s `Display` is only "db error").
-fn describe(e: &postgres::Error) -> String {
+pub(crate) fn describe(e: &postgres::Error) -> String {
     e.as_db_error().map_or_else(
         || e.to_string(),
         |db| format!("{} ({})", db.message(), db.code().code()),
@@ -119,8 +119,14 @@ impl std::fmt::Debug for PgPool {
 /// Creates the tables once; a session-level advisory lock serializes concurrent migrations
 /// from several processes starting at the same time.
 fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
+    // One explicit transaction holding a transaction-level advisory lock: the lock is released
+    // only when the tables are committed. (A session lock released by the last statement of
+    // the batch came free before the batch's implicit transaction committed, so a second
+    // process could run `CREATE TABLE IF NOT EXISTS` without seeing the first one's table and
+    // fail with a duplicate `pg_type` key.)
     client.batch_execute(
-        "SELECT pg_advisory_lock(4242001);
+        "BEGIN;
+         SELECT pg_advisory_xact_lock(4242001);
          CREATE TABLE IF NOT EXISTS acp_idempotency (
              identity TEXT NOT NULL,
              path TEXT NOT NULL,
@@ -143,7 +149,7 @@ fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
              body TEXT NOT NULL,
              PRIMARY KEY (kind, id)
          );
-         SELECT pg_advisory_unlock(4242001);",
+         COMMIT;",
     )
 }
 
