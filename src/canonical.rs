@@ -955,25 +955,13 @@ impl Decimal {
         decimal.n = int_digits - leading_zeros + exponent;
         decimal
     }
-
-    /// The digits as an integer (they are at most 17 for a double).
-    fn value(&self) -> Option<u64> {
-        if self.len > 19 {
-            return None;
-        }
-        Some(
-            self.digits()
-                .iter()
-                .fold(0_u64, |acc, &d| acc * 10 + u64::from(d - b'0')),
-        )
-    }
 }
 
 /// Parses the exponent after the `e` of a `ryu` number (`21`, `-7`).
 fn parse_exponent(text: &[u8]) -> i64 {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
+        // `ryu` writes no `+`; a sign would be skipped with the other non-digits anyway.
         _ => (false, text),
     };
     let magnitude = digits
@@ -1005,13 +993,14 @@ fn write_number(out: &mut Vec<u8>, value: f64) {
     } else {
         value
     };
-    // `ryu` prints the shortest digit string that reads back as the same double (closest to
-    // the exact value among the shortest), the `s` of ECMA-262.
+    // `ryu` prints the digits `s` of ECMA-262 `Number::toString` step 5: the shortest digit
+    // string that reads back as the same double, the closest to the exact value among those,
+    // and on an exact tie the even one (ryu's round-half-even). Rust's `{:e}` rounds such a
+    // tie up instead (`1424953923781206.3` for the double `1424953923781206.25`); the 200 exact
+    // ties of `tests/vectors/jcs_numbers.txt` (from Node.js) and
+    // `exact_ties_between_two_shortest_digit_strings_pick_the_even_one` pin this.
     let mut buffer = ryu::Buffer::new();
-    let decimal = break_tie_to_even(
-        value,
-        Decimal::from_text(buffer.format_finite(value).as_bytes()),
-    );
+    let decimal = Decimal::from_text(buffer.format_finite(value).as_bytes());
     let digits = decimal.digits();
     let n = decimal.n;
     let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
@@ -1052,91 +1041,6 @@ fn write_number(out: &mut Vec<u8>, value: f64) {
                 .as_bytes(),
         );
     }
-}
-
-/// ECMA-262 `Number::toString` step 5: when two shortest digit strings `s` are equally close to
-/// the value, the even one wins. Shortest-digit printers may resolve that tie upwards (Rust's
-/// `{:e}` prints `1424953923781206.3` for the double whose exact value is
-/// `1424953923781206.25`), so detect an exact tie with integer arithmetic and pick the even
-/// neighbour.
-fn break_tie_to_even(value: f64, decimal: Decimal) -> Decimal {
-    let Some(s) = decimal.value() else {
-        return decimal;
-    };
-    if s % 2 == 0 {
-        return decimal;
-    }
-    let (s, n) = (u128::from(s), decimal.n);
-    let k = i64::try_from(decimal.len).unwrap_or(i64::MAX);
-    // The two midpoints at k digits: (10 s ± 5) × 10^(n - k - 1).
-    let q = n - k - 1;
-    let candidate = if is_exactly(value, 10 * s - 5, q) {
-        s - 1
-    } else if is_exactly(value, 10 * s + 5, q) {
-        s + 1
-    } else {
-        return decimal;
-    };
-    // Rare path (an exact tie): build the new digits as text.
-    let mut text = candidate.to_string();
-    let mut new_n = n;
-    if text.len() > decimal.len {
-        // 99..9 + 1 = 10..0: one more digit before the point.
-        new_n += 1;
-    }
-    while text.len() > 1 && text.ends_with('0') {
-        text.pop();
-    }
-    // Both neighbours are equally close, but only accept one that reads back as `value`.
-    let check = format!("0.{text}e{new_n}");
-    if candidate == 0 || check.parse::<f64>().ok() != Some(value) {
-        return decimal;
-    }
-    let mut corrected = Decimal {
-        digits: [b'0'; 40],
-        len: 0,
-        n: new_n,
-    };
-    for (slot, b) in corrected.digits.iter_mut().zip(text.bytes()) {
-        *slot = b;
-        corrected.len += 1;
-    }
-    corrected
-}
-
-/// Whether the positive finite double `value` equals `digits × 10^exp10` exactly.
-fn is_exactly(value: f64, digits: u128, exp10: i64) -> bool {
-    // value = mantissa × 2^exp2 exactly.
-    let bits = value.to_bits();
-    let raw_exp = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
-    let fraction = u128::from(bits & ((1_u64 << 52) - 1));
-    let (mantissa, exp2) = if raw_exp == 0 {
-        (fraction, -1074)
-    } else {
-        (fraction | (1_u128 << 52), raw_exp - 1075)
-    };
-    // A power of five dividing a value below 2^64 has exponent at most 27; beyond that
-    // equality is impossible (mantissa < 2^53 and digits < 10^19 here).
-    let Ok(pow5) = u32::try_from(exp10.unsigned_abs()) else {
-        return false;
-    };
-    if pow5 > 27 || digits == 0 || mantissa == 0 {
-        return false;
-    }
-    let five = 5_u128.pow(pow5);
-    // Compare lhs × 2^lhs_exp with rhs × 2^rhs_exp.
-    let (lhs, lhs_exp, rhs, rhs_exp) = if exp10 >= 0 {
-        // mantissa × 2^exp2 = digits × 5^exp10 × 2^exp10
-        (Some(mantissa), exp2, digits.checked_mul(five), exp10)
-    } else {
-        // mantissa × 5^-exp10 × 2^(exp2 - exp10) = digits
-        (mantissa.checked_mul(five), exp2 - exp10, Some(digits), 0)
-    };
-    let (Some(lhs), Some(rhs)) = (lhs, rhs) else {
-        return false;
-    };
-    let (lz, rz) = (lhs.trailing_zeros(), rhs.trailing_zeros());
-    (lhs >> lz) == (rhs >> rz) && lhs_exp + i64::from(lz) == rhs_exp + i64::from(rz)
 }
 
 /// Appends `name` to an RFC 9535 JSON path: `.name` for RFC 9535 member-name shorthands, otherwise

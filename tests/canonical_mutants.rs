@@ -55,3 +55,40 @@ fn a_high_surrogate_followed_by_another_kind_of_escape_is_a_lone_surrogate() {
         );
     }
 }
+
+/// ECMA-262 `Number::toString` step 5 (RFC 8785 section 3.2.2.3): when two shortest digit
+/// strings are equally close to the double, the even one is printed. Between 10^15 and 2^51
+/// doubles are spaced 0.25 apart, so `m + 0.25` lies exactly halfway between `m.2` and `m.3`
+/// (even: `m.2`) and `m + 0.75` between `m.7` and `m.8` (even: `m.8`). Rust's `{:e}` rounds
+/// these ties up; the crate's digit generation (ryu) must not.
+#[test]
+fn exact_ties_between_two_shortest_digit_strings_pick_the_even_one() {
+    use agentic_commerce::canonical::number_to_string;
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..2_000 {
+        // A 16-digit integer below 2^51 (xorshift steps, deterministic).
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let m = 1_000_000_000_000_000 + state % 1_251_799_813_685_248;
+        #[allow(clippy::cast_precision_loss)] // m < 2^51: exact
+        let base = m as f64;
+        for (fraction, digit) in [(0.25, '2'), (0.75, '8')] {
+            let x = base + fraction;
+            let expected = format!("{m}.{digit}");
+            assert_eq!(
+                number_to_string(x).as_deref(),
+                Some(expected.as_str()),
+                "{m} + {fraction}"
+            );
+            assert_eq!(number_to_string(-x), Some(format!("-{expected}")));
+            // And through the text path, from the exact decimal spelling.
+            let exact = format!("[{m}.{}]", &fraction.to_string()[2..]);
+            assert_eq!(
+                canonicalize(exact.as_bytes()).ok(),
+                Some(format!("[{expected}]").into_bytes()),
+                "{exact}"
+            );
+        }
+    }
+}
