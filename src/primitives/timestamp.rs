@@ -44,10 +44,28 @@ impl From<OffsetDateTime> for Timestamp {
     }
 }
 
+/// The longest RFC 3339 text `time` writes: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+HH:MM`.
+const MAX_RFC3339_LEN: usize = 35;
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = self.to_rfc3339().map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&text)
+        // Formatted on the stack: a `String` per timestamp was a visible share of serializing
+        // a checkout session. Same formatter, so the same text and the same errors.
+        let mut buffer = [0_u8; MAX_RFC3339_LEN];
+        let written = {
+            let mut out: &mut [u8] = &mut buffer;
+            self.0.format_into(&mut out, &Rfc3339)
+        };
+        match written.ok().and_then(|len| buffer.get(..len)) {
+            Some(bytes) => serializer
+                .serialize_str(std::str::from_utf8(bytes).map_err(serde::ser::Error::custom)?),
+            // Not representable (a year outside 0..=9999, an offset with seconds): the
+            // allocating path reports `time`'s error.
+            None => {
+                let text = self.to_rfc3339().map_err(serde::ser::Error::custom)?;
+                serializer.serialize_str(&text)
+            }
+        }
     }
 }
 
@@ -75,5 +93,43 @@ mod tests {
             "\"2026-04-17T10:30:00.5+02:00\""
         );
         assert!(serde_json::from_str::<Timestamp>("\"2026-04-17\"").is_err());
+    }
+
+    /// Serialization formats on the stack; it must write exactly what `time`'s allocating
+    /// formatter writes, and fail exactly where it fails.
+    #[test]
+    fn serializes_exactly_as_the_time_formatter_including_its_errors() {
+        use time::format_description::well_known::Rfc3339;
+        use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+        let mut checked = 0;
+        let mut failed = 0;
+        for year in [-9999, -1, 0, 1, 999, 2026, 9999] {
+            for (month, day) in [
+                (Month::January, 1),
+                (Month::February, 28),
+                (Month::December, 31),
+            ] {
+                for nanos in [0, 1, 10, 500_000_000, 123_456_789, 999_999_999] {
+                    for (h, m, s) in [(0, 0, 0), (-23, -59, 0), (14, 0, 0), (5, 30, 0), (1, 2, 3)] {
+                        let date = Date::from_calendar_date(year, month, day).unwrap();
+                        let time = Time::from_hms_nano(23, 59, 59, nanos).unwrap();
+                        let offset = UtcOffset::from_hms(h, m, s).unwrap();
+                        let value = PrimitiveDateTime::new(date, time).assume_offset(offset);
+                        let ours = serde_json::to_string(&Timestamp(value));
+                        match value.format(&Rfc3339) {
+                            Ok(text) => assert_eq!(ours.unwrap(), format!("\"{text}\"")),
+                            Err(e) => {
+                                assert_eq!(ours.unwrap_err().to_string(), e.to_string());
+                                failed += 1;
+                            }
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 630);
+        // Negative years and offsets with seconds are not RFC 3339.
+        assert!(failed > 100, "{failed}");
     }
 }
