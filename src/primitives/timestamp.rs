@@ -51,12 +51,19 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // Formatted on the stack: a `String` per timestamp was a visible share of serializing
         // a checkout session. Same formatter, so the same text and the same errors.
+        // The length written is taken from what is left of the buffer, not from the count
+        // `format_into` returns: `time` 0.3.55 leaves the fractional digits out of that count
+        // (found by the `parse_types` fuzz target: `…:50.52Z` came out as `…:50.5`).
         let mut buffer = [0_u8; MAX_RFC3339_LEN];
-        let written = {
+        let left = {
             let mut out: &mut [u8] = &mut buffer;
-            self.0.format_into(&mut out, &Rfc3339)
+            self.0
+                .format_into(&mut out, &Rfc3339)
+                .ok()
+                .map(|_| out.len())
         };
-        match written.ok().and_then(|len| buffer.get(..len)) {
+        let written = left.and_then(|left| MAX_RFC3339_LEN.checked_sub(left));
+        match written.and_then(|len| buffer.get(..len)) {
             Some(bytes) => serializer
                 .serialize_str(std::str::from_utf8(bytes).map_err(serde::ser::Error::custom)?),
             // Not representable (a year outside 0..=9999, an offset with seconds): the
@@ -93,6 +100,21 @@ mod tests {
             "\"2026-04-17T10:30:00.5+02:00\""
         );
         assert!(serde_json::from_str::<Timestamp>("\"2026-04-17\"").is_err());
+    }
+
+    /// Regression (fuzz target `parse_types`, seed corpus): with `time` 0.3.55, whose
+    /// `format_into` count leaves out the fractional digits, this serialized as
+    /// `2025-10-09T07:20:50.5` and failed to parse back.
+    #[test]
+    fn fractional_seconds_and_offset_survive_serialization() {
+        for text in [
+            "2025-10-09T07:20:50.52Z",
+            "2025-10-09T07:20:50.123456789-07:30",
+            "2025-10-09T07:20:50.000000001+14:00",
+        ] {
+            let t: Timestamp = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{text}\""));
+        }
     }
 
     /// Serialization formats on the stack; it must write exactly what `time`'s allocating
