@@ -116,8 +116,8 @@ impl std::fmt::Debug for PgPool {
     }
 }
 
-/// Creates the tables once; a session-level advisory lock serializes concurrent migrations
-/// from several processes starting at the same time.
+/// Creates the tables once; a transaction-level advisory lock serializes concurrent
+/// migrations from several processes starting at the same time.
 fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     // One explicit transaction holding a transaction-level advisory lock: the lock is released
     // only when the tables are committed. (A session lock released by the last statement of
