@@ -71,13 +71,22 @@ pub fn fix_draft04_exclusive_minimum(value: &mut Value) -> usize {
 }
 
 /// The official spec folder: `$ACP_SPEC_DIR`, else `../shared/acp-spec`.
-/// Prints why and returns `None` when it is absent, so the caller skips.
+/// Prints why and returns `None` when it is absent, so the caller skips; panics instead when
+/// `CI=true`, so that a CI run without the spec fails rather than skipping the conformance tier.
 pub fn spec_dir(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("ACP_SPEC_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/acp-spec"));
     if dir.join("spec").join(VERSION).is_dir() {
         Some(dir)
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        // A CI run must exercise the conformance tier: a missing spec is a broken setup there,
+        // never a reason to pass.
+        panic!(
+            "{test}: CI=true but the official ACP spec folder was not found at {} \
+             (set ACP_SPEC_DIR to a checkout of the spec repository)",
+            dir.display()
+        );
     } else {
         println!(
             "SKIPPED {test}: the official ACP spec folder was not found at {} \
