@@ -100,14 +100,27 @@ ID_FIELDS = {
     ("SelectedDigitalFulfillmentOption", "option_id"): "FulfillmentOptionId",
 }
 
+# Card data and secrets, typed `Sensitive` (redacted in `Debug`, DP-19). Keyed
+# by what cannot drift: (bundle, schema path, member), where the schema path is
+# the official `$defs` name, followed by `.member` for each inline object on
+# the way (`PaymentData.instrument.credential`). Never by Rust names, which
+# renames and clash qualification change (`delegate_authentication:
+# PaymentMethod` is `AuthenticationPaymentMethod` in Rust). An entry that no
+# schema of any version has any more is an error, and `tests/sensitive_debug.rs`
+# fails on any card/secret member left a plain `String`.
 SENSITIVE_FIELDS = {
-    ("PaymentMethodCard", "number"), ("PaymentMethodCard", "cvc"),
-    ("PaymentMethodCard", "cryptogram"), ("PaymentMethod", "number"),
-    ("PaymentCredential", "token"), ("AuthenticationOutcomeDetails", "three_ds_cryptogram"),
-    ("AuthenticationResult", "three_ds_cryptogram"), ("AuthenticationResult", "authentication_value"),
-    ("AffiliateAttribution", "token"),
-    ("PaymentData", "token"),
+    ("delegate_payment", "PaymentMethodCard", "number"),
+    ("delegate_payment", "PaymentMethodCard", "cvc"),
+    ("delegate_payment", "PaymentMethodCard", "cryptogram"),
+    ("delegate_authentication", "PaymentMethod", "number"),
+    ("delegate_authentication", "AuthenticationResult", "three_ds_cryptogram"),
+    ("delegate_authentication", "AuthenticationResult", "authentication_value"),
+    ("agentic_checkout", "AuthenticationResult.outcome_details", "three_ds_cryptogram"),
+    ("agentic_checkout", "PaymentData", "token"),
+    ("agentic_checkout", "PaymentData.instrument.credential", "token"),
+    ("agentic_checkout", "AffiliateAttribution", "token"),
 }
+SENSITIVE_USED = set()
 
 # Names for inline (anonymous) objects and enums, keyed by "Owner.field".
 INLINE_NAMES = {
@@ -328,6 +341,9 @@ class Gen:
         self.def_map = {}  # (bundle, def) -> rust name
         self.registry = []  # (bundle, def, rust name, shape static, has_wiretype)
         self.sig_index = {}  # signature -> rust name
+        # Schema paths of the structs being defined, innermost last (see SENSITIVE_FIELDS).
+        self.schema_path = []
+        self.inline_path = None
         self.statics = {}  # module -> list of static code
         self.module_items = {b: [] for b in self.bundles}  # rust names defined per module
         self.reexports = {b: set() for b in self.bundles}
@@ -471,6 +487,7 @@ class Gen:
             return rust_t, "&Shape::Const(%s)" % rust_str(json.dumps(schema["const"], separators=(",", ":")))
         if "allOf" in schema:
             name = self.inline_name(bundle, ident, owner, field)
+            self.inline_path = self.member_path(owner, field)
             rust = self.define(bundle, name, schema, owner=name, def_name=None)
             return self.type_path(rust, bundle), self.shape_ref(rust)
         if "oneOf" in schema and t is None:
@@ -513,6 +530,7 @@ class Gen:
         if t == "object" or "properties" in schema:
             if "properties" in schema:
                 name = self.inline_name(bundle, ident, owner, field)
+                self.inline_path = self.member_path(owner, field)
                 rust = self.define(bundle, name, schema, owner=name, def_name=None)
                 return self.type_path(rust, bundle), self.shape_ref(rust)
             ap = schema.get("additionalProperties")
@@ -557,10 +575,15 @@ class Gen:
             shape_parts["representation"] = "Some(Representation::Currency)"
         elif (owner, field) in ID_FIELDS:
             rust = ID_FIELDS[(owner, field)]
-        elif (owner, field) in SENSITIVE_FIELDS:
+        elif self.schema_path and (bundle, self.schema_path[-1], field) in SENSITIVE_FIELDS:
+            SENSITIVE_USED.add((bundle, self.schema_path[-1], field))
             rust = "Sensitive"
         shape = "&Shape::String(StringShape { %s })" % ", ".join(f"{k}: {v}" for k, v in shape_parts.items())
         return rust, self.static_shape(shape)
+
+    def member_path(self, owner, field):
+        """The schema path of an inline object defined by member `field` of the struct being defined."""
+        return f"{self.schema_path[-1] if self.schema_path else owner}.{field}"
 
     def inline_name(self, bundle, ident, owner, field):
         return (INLINE_NAMES.get(f"{bundle}:{ident}") or INLINE_NAMES.get(ident)
@@ -662,6 +685,8 @@ class Gen:
         return name
 
     def define(self, bundle, name, schema, owner, def_name):
+        path = def_name if def_name is not None else (self.inline_path or name)
+        self.inline_path = None
         schema = push_down_conditionals(schema)
         schema, forbidden = self.flatten(schema, bundle)
         t = schema.get("type")
@@ -695,6 +720,7 @@ class Gen:
                             "target": f"crate::spec::{MOD}::{self.home(bundle)}::{name}"}
         props = schema.get("properties", {})
         required = schema.get("required", [])
+        self.schema_path.append(path)
         tag = None
         fields = []
         shape_fields = []
@@ -730,6 +756,7 @@ class Gen:
             additional = f"Additional::Shape({vs})"
         else:
             additional = "Additional::Allowed"
+        self.schema_path.pop()
         # Dedupe by structure: the same members with the same Rust types and shapes.
         sig = self.signature("object",
             [tag, fields and [(f, k, t) for f, k, t, _ in fields], shape_fields, additional,
@@ -1034,6 +1061,9 @@ def main():
         files.update(gen.render())
         registry_total += len(gen.registry)
         types_total += sum(len(v) for v in gen.module_items.values())
+    unused = SENSITIVE_FIELDS - SENSITIVE_USED
+    if unused:
+        raise SystemExit(f"SENSITIVE_FIELDS entries no schema has: {sorted(unused)}")
     import subprocess
     for rel in list(files):
         out = subprocess.run(["rustfmt", "--edition", "2024"], input=files[rel], capture_output=True, text=True)

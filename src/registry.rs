@@ -21,6 +21,7 @@ pub struct TypeEntry {
     name: &'static str,
     shape: &'static Shape,
     roundtrip: fn(&Value, &Shape) -> Result<Value, ParseError>,
+    debug: fn(&Value, &Shape) -> Result<String, ParseError>,
 }
 
 impl core::fmt::Debug for TypeEntry {
@@ -41,8 +42,18 @@ fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(
     })
 }
 
+fn debug<T: serde::de::DeserializeOwned + core::fmt::Debug>(
+    value: &Value,
+    shape: &Shape,
+) -> Result<String, ParseError> {
+    let typed: T = from_value_with(value, shape)?;
+    Ok(format!("{typed:?}"))
+}
+
 impl TypeEntry {
-    pub(crate) const fn new<T: serde::Serialize + serde::de::DeserializeOwned>(
+    pub(crate) const fn new<
+        T: serde::Serialize + serde::de::DeserializeOwned + core::fmt::Debug,
+    >(
         bundle: &'static str,
         name: &'static str,
         shape: &'static Shape,
@@ -52,6 +63,7 @@ impl TypeEntry {
             name,
             shape,
             roundtrip: roundtrip::<T>,
+            debug: debug::<T>,
         }
     }
 
@@ -81,6 +93,17 @@ impl TypeEntry {
     /// [`ParseError`] when the Rust type cannot hold the value.
     pub fn roundtrip(&self, value: &Value) -> Result<Value, ParseError> {
         (self.roundtrip)(value, self.shape)
+    }
+
+    /// Parses `value` leniently into the Rust type and formats it with
+    /// `{:?}`: what a log line of the parsed value shows. Card numbers, CVCs,
+    /// cryptograms, authentication values and tokens print as `[REDACTED]`
+    /// ([`crate::wire::Sensitive`], DP-19).
+    ///
+    /// # Errors
+    /// [`ParseError`] when the Rust type cannot hold the value.
+    pub fn debug(&self, value: &Value) -> Result<String, ParseError> {
+        (self.debug)(value, self.shape)
     }
 
     /// Strictly validates `value` against the official schema; on success

@@ -103,7 +103,7 @@ fn cli_chk06_md02_chk09_errors_exit_1() {
             "error",
             "$.selected_fulfillment_options[0].option_id",
         ),
-        ("MD-02", "error", "$.messages[0]"),
+        ("MD-02", "error", "$.messages[0].content"),
         // Not a JSONPath at all: an error (an unresolvable path is only a warning).
         ("CHK-09", "error", "$.messages[0].param"),
     ];
@@ -111,6 +111,41 @@ fn cli_chk06_md02_chk09_errors_exit_1() {
     for (g, e) in got.iter().zip(expected) {
         assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str()), e);
     }
+}
+
+#[test]
+fn cli_reports_chk13_authentication_required_without_metadata() {
+    let mut s = session();
+    s["status"] = json!("authentication_required");
+    let o = check_session(&[], s.to_string().as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let f = findings(&o);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["rule"], "CHK-13");
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["param"], "$.authentication_metadata");
+    assert_eq!(f[0]["code"], "missing_authentication_metadata");
+}
+
+#[test]
+fn cli_totals_findings_point_at_the_total() {
+    let mut s = session();
+    s["totals"][1]["amount"] = json!(501);
+    s["line_items"][0]["totals"][1]["amount"] = json!(499);
+    let o = check_session(&[], s.to_string().as_bytes());
+    assert_eq!(o.status.code(), Some(0), "warnings only");
+    let f = findings(&o);
+    let params: Vec<(&str, &str)> = f
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["param"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("ARITH-09", "$.line_items[0].totals[1]"),
+            ("ARITH-10", "$.totals[1]"),
+        ]
+    );
 }
 
 #[test]

@@ -218,6 +218,56 @@ fn md02_official_session_with_html_markdown_message_is_an_error() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
         (errors[0].rule, errors[0].param.to_string().as_str()),
-        ("MD-02", "$.messages[0]")
+        ("MD-02", "$.messages[0].content")
+    );
+}
+
+/// A minimal valid session in `status`, with no other defect.
+fn session_in(status: &str) -> Value {
+    serde_json::json!({
+        "id": "cs_1", "capabilities": {}, "status": status, "currency": "usd",
+        "line_items": [], "fulfillment_options": [],
+        "totals": [{"type": "total", "display_text": "Total", "amount": 0}],
+        "messages": [], "links": []
+    })
+}
+
+fn rules_and_params(findings: &[Finding]) -> Vec<(&'static str, String)> {
+    findings
+        .iter()
+        .map(|f| (f.rule, f.param.to_string()))
+        .collect()
+}
+
+#[test]
+fn check_session_runs_chk13_authentication_metadata() {
+    let bad: CheckoutSession =
+        serde_json::from_value(session_in("authentication_required")).unwrap();
+    let findings = rules::check_session(&bad);
+    assert_eq!(
+        rules_and_params(&findings),
+        [("CHK-13", "$.authentication_metadata".to_owned())]
+    );
+    assert!(rules::has_errors(&findings));
+    assert_eq!(findings[0].code, Some("missing_authentication_metadata"));
+    // The same session in another status has nothing to report.
+    let fine: CheckoutSession = serde_json::from_value(session_in("incomplete")).unwrap();
+    assert_eq!(rules::check_session(&fine), []);
+}
+
+#[test]
+fn check_session_runs_chk11_completed_order() {
+    let no_order: CheckoutSession = serde_json::from_value(session_in("completed")).unwrap();
+    assert_eq!(
+        rules_and_params(&rules::check_session(&no_order)),
+        [("CHK-11", "$.order".to_owned())]
+    );
+    let mut value = session_in("completed");
+    value["order"] = serde_json::json!({"id": "ord_1", "checkout_session_id": "cs_other",
+        "permalink_url": "https://shop.example/orders/ord_1"});
+    let other: CheckoutSession = serde_json::from_value(value).unwrap();
+    assert_eq!(
+        rules_and_params(&rules::check_session(&other)),
+        [("CHK-11", "$.order.checkout_session_id".to_owned())]
     );
 }

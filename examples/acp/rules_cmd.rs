@@ -1,7 +1,12 @@
 //! `acp check-session`: business-rule validation of a `CheckoutSession` on
 //! stdin (`agentic_commerce::rules`).
 //!
-//! Prints a JSON array of findings `{rule, severity, param, message}`. Exit 1
+//! Runs every session rule through the library's single entry point,
+//! `rules::check_session` (which includes the session checks of
+//! `checkout::checks`: CHK-11, CHK-13).
+//!
+//! Prints a JSON array of findings `{rule, severity, param, message}` (plus
+//! `code` when the rule names the ACP error code to send). Exit 1
 //! when any finding is an error (a body that does not parse as a
 //! `CheckoutSession` is one error finding with rule `SCHEMA`), 0 otherwise,
 //! 2 on a usage error.

@@ -48,7 +48,7 @@ fn check_content(
 pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {
     let root = JsonPath::root();
     for (i, message) in session.messages.iter().enumerate() {
-        let path = root.key("messages").index(i);
+        let path = root.key("messages").index(i).key("content");
         match message {
             Message::Info(m) => check_content(&m.content_type, &m.content, path, out),
             Message::Warning(m) => check_content(&m.content_type, &m.content, path, out),
@@ -58,7 +58,12 @@ pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {
     }
     for (i, line) in session.line_items.iter().enumerate() {
         for (j, disclosure) in line.disclosures.iter().flatten().enumerate() {
-            let path = root.key("line_items").index(i).key("disclosures").index(j);
+            let path = root
+                .key("line_items")
+                .index(i)
+                .key("disclosures")
+                .index(j)
+                .key("content");
             check_content(&disclosure.content_type, &disclosure.content, path, out);
         }
     }
@@ -107,8 +112,12 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("MD-02", true, "$.messages[1]".to_owned()),
-                ("MD-02", true, "$.line_items[0].disclosures[1]".to_owned()),
+                ("MD-02", true, "$.messages[1].content".to_owned()),
+                (
+                    "MD-02",
+                    true,
+                    "$.line_items[0].disclosures[1].content".to_owned()
+                ),
             ]
         );
     }

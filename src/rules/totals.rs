@@ -179,6 +179,15 @@ fn sum_of(totals: &[Total], kind: &TotalType) -> Result<Option<Amount>, ()> {
     Ok(found.then_some(sum))
 }
 
+/// The path of the first total of `kind` in `totals` (the array at `at`): where a
+/// finding about that total points. `at` itself when there is none.
+fn total_path(totals: &[Total], kind: &TotalType, at: &JsonPath) -> JsonPath {
+    totals
+        .iter()
+        .position(|t| t.kind == *kind)
+        .map_or_else(|| at.clone(), |k| at.index(k))
+}
+
 fn overflow(rule: &'static str, path: JsonPath) -> Finding {
     Finding::error(rule, path, "the amounts overflow a 64-bit integer")
 }
@@ -201,7 +210,7 @@ fn check_items_discount(session: &CheckoutSession, out: &mut Vec<Finding>) {
         None => out.push(overflow("DSC-06", path)),
         Some(lines) if lines != session_sum => out.push(Finding::warning(
             "DSC-06",
-            path,
+            total_path(&session.totals, &TotalType::ItemsDiscount, &path),
             format!(
                 "items_discount totals sum to {session_sum} but line-item discounts sum to {lines}"
             ),
@@ -230,7 +239,7 @@ fn check_line_arithmetic(line: &LineItem, path: &JsonPath, out: &mut Vec<Finding
             None => out.push(overflow("ARITH-09", totals.clone())),
             Some(expected) if expected != base => out.push(Finding::warning(
                 "ARITH-09",
-                totals.clone(),
+                total_path(&line.totals, &TotalType::ItemsBaseAmount, &totals),
                 format!(
                     "items_base_amount {base} differs from unit_amount {unit} × quantity {}",
                     line.quantity
@@ -247,7 +256,7 @@ fn check_line_arithmetic(line: &LineItem, path: &JsonPath, out: &mut Vec<Finding
             None => out.push(overflow("ARITH-09", totals.clone())),
             Some(expected) if expected != subtotal => out.push(Finding::warning(
                 "ARITH-09",
-                totals.clone(),
+                total_path(&line.totals, &TotalType::Subtotal, &totals),
                 format!(
                     "subtotal {subtotal} differs from base {base} − discounts ({expected} expected)"
                 ),
@@ -260,7 +269,7 @@ fn check_line_arithmetic(line: &LineItem, path: &JsonPath, out: &mut Vec<Finding
             None => out.push(overflow("ARITH-09", totals)),
             Some(expected) if expected != total => out.push(Finding::warning(
                 "ARITH-09",
-                totals,
+                total_path(&line.totals, &TotalType::Total, &totals),
                 format!("total {total} differs from subtotal + tax ({expected})"),
             )),
             Some(_) => {}
@@ -308,7 +317,7 @@ fn check_session_arithmetic(session: &CheckoutSession, out: &mut Vec<Finding>) {
         None => out.push(overflow("ARITH-10", path)),
         Some(expected) if expected != total => out.push(Finding::warning(
             "ARITH-10",
-            path,
+            total_path(totals, &TotalType::Total, &path),
             format!(
                 "total {total} differs from subtotal + fulfillment + tax + fee + gift_wrap + tip \
                  − discount − store_credit ({expected})"
@@ -493,13 +502,14 @@ mod tests {
 
     #[test]
     fn dsc06_items_discount_mismatch_is_a_warning() {
+        // The finding points at the items_discount total, not at `totals`.
         let s = session(&json!({"totals": [
-            {"type": "items_discount", "display_text": "D", "amount": 150},
             {"type": "subtotal", "display_text": "S", "amount": 900},
+            {"type": "items_discount", "display_text": "D", "amount": 150},
             {"type": "total", "display_text": "T", "amount": 900}]}));
         assert_eq!(
             rules(&s),
-            [("DSC-06", Severity::Warning, "$.totals".into())]
+            [("DSC-06", Severity::Warning, "$.totals[1]".into())]
         );
         let ok = session(&json!({"totals": [
             {"type": "items_discount", "display_text": "D", "amount": 100},
@@ -514,18 +524,37 @@ mod tests {
         s.line_items[0].quantity = 3;
         s.line_items[0].totals[4].amount = Amount(1);
         let f = rules(&s);
+        // Each finding points at the total that does not add up: the
+        // items_base_amount (base ≠ unit × quantity) and the total.
         assert_eq!(
             f,
             [
                 (
                     "ARITH-09",
                     Severity::Warning,
-                    "$.line_items[0].totals".into()
+                    "$.line_items[0].totals[0]".into()
                 ),
                 (
                     "ARITH-09",
                     Severity::Warning,
-                    "$.line_items[0].totals".into()
+                    "$.line_items[0].totals[4]".into()
+                ),
+            ]
+        );
+        let mut s = session(&json!({}));
+        s.line_items[0].totals[2].amount = Amount(899);
+        assert_eq!(
+            rules(&s),
+            [
+                (
+                    "ARITH-09",
+                    Severity::Warning,
+                    "$.line_items[0].totals[2]".into()
+                ),
+                (
+                    "ARITH-09",
+                    Severity::Warning,
+                    "$.line_items[0].totals[4]".into()
                 ),
             ]
         );
@@ -551,7 +580,7 @@ mod tests {
             {"type": "total", "display_text": "T", "amount": 901}]}));
         assert_eq!(
             rules(&s),
-            [("ARITH-10", Severity::Warning, "$.totals".into())]
+            [("ARITH-10", Severity::Warning, "$.totals[1]".into())]
         );
         let s = session(&json!({"totals": [
             {"type": "subtotal", "display_text": "S", "amount": i64::MAX},

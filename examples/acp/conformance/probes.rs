@@ -75,8 +75,9 @@ pub(crate) async fn run(
 /// Rule IDs `agentic_commerce::rules::check_session` reports whose requirement is a MUST (or a
 /// schema-level invariant): their error findings fail `session.rules`.
 const MUST_RULES: &[&str] = &[
-    "CHK-06", "CUR-01", "DSC-05", "DSC-06", "DSC-07", "DSC-08", "DSC-09", "EXT-01", "EXT-02",
-    "EXT-03", "EXT-04", "MD-02", "ORD-02", "ORD-03", "ORD-05", "ORD-09", "ARITH-09", "ARITH-10",
+    "CHK-06", "CHK-11", "CHK-13", "CUR-01", "DSC-05", "DSC-06", "DSC-07", "DSC-08", "DSC-09",
+    "EXT-01", "EXT-02", "EXT-03", "EXT-04", "MD-02", "ORD-02", "ORD-03", "ORD-05", "ORD-09",
+    "ARITH-09", "ARITH-10",
 ];
 /// Its rule IDs whose requirement is a SHOULD: any finding fails `session.rules.should`, as do
 /// warnings under the rules above.

@@ -37,7 +37,7 @@ wire_object! {
         /// The payment method type
         req kind = "type": AuthenticationPaymentMethodType,
         /// Card number (PAN)
-        req number = "number": String,
+        req number = "number": Sensitive,
         /// Expiry month (01-12)
         req exp_month = "exp_month": String,
         /// Expiry year (4 digits)
@@ -51,7 +51,7 @@ impl AuthenticationPaymentMethod {
     /// Builds a value from its required fields; optional fields start empty.
     pub fn new(
         kind: AuthenticationPaymentMethodType,
-        number: impl Into<String>,
+        number: impl Into<Sensitive>,
         exp_month: impl Into<String>,
         exp_year: impl Into<String>,
         name: impl Into<String>,
@@ -664,7 +664,7 @@ wire_object! {
         /// Electronic Commerce Indicator
         opt electronic_commerce_indicator = "electronic_commerce_indicator": String,
         /// Authentication cryptogram (CAVV/AAV)
-        opt three_ds_cryptogram = "three_ds_cryptogram": String,
+        opt three_ds_cryptogram = "three_ds_cryptogram": Sensitive,
         /// Directory Server transaction ID
         req transaction_id = "transaction_id": String,
         /// 3DS Server transaction ID
@@ -672,7 +672,7 @@ wire_object! {
         /// 3DS protocol version
         req version = "version": String,
         /// Authentication value (CAVV)
-        opt authentication_value = "authentication_value": String,
+        opt authentication_value = "authentication_value": Sensitive,
         /// Reason code for trans_status
         opt trans_status_reason = "trans_status_reason": String,
         /// Message to display to cardholder
