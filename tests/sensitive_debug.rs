@@ -248,6 +248,14 @@ fn secrets_in(value: &Value, inherited: bool, out: &mut Vec<String>) {
     }
 }
 
+/// Official examples with card data that their own Rust type cannot hold (errata also listed
+/// in `tests/conformance.rs`), with the reason: there is no value to print for them.
+const UNPARSEABLE_ERRATA: &[(&str, &str, &str)] = &[(
+    "2026-04-17",
+    "examples.mcp.agentic_checkout.json#complete_checkout_session_request.params.arguments.payload",
+    "The MCP complete payload sends `instrument: {token}` without the required `type`.",
+)];
+
 #[test]
 fn official_examples_with_card_data_print_no_card_data() {
     let Some(spec) = spec_dir("official_examples_with_card_data_print_no_card_data") else {
@@ -259,6 +267,7 @@ fn official_examples_with_card_data_print_no_card_data() {
     };
     let mut failures = Vec::new();
     let mut checked = Vec::new();
+    let mut unparsed = Vec::new();
     for version in VERSIONS {
         for example in examples_in(&spec, version) {
             let mut secrets = Vec::new();
@@ -271,12 +280,20 @@ fn official_examples_with_card_data_print_no_card_data() {
             let debug = match entry.debug(&example.value) {
                 Ok(d) => d,
                 Err(e) => {
-                    // An example the Rust type cannot hold (a listed erratum of
-                    // the conformance test) yields no value to print.
-                    println!(
-                        "{version} {}: not parsed ({e}), nothing to print",
-                        example.id
-                    );
+                    // An example the Rust type cannot hold yields no value to print; only
+                    // the listed errata may do that.
+                    let listed = UNPARSEABLE_ERRATA
+                        .iter()
+                        .any(|(v, id, _)| v == version && *id == example.id);
+                    if listed {
+                        println!(
+                            "{version} {}: listed erratum, not parsed ({e}), nothing to print",
+                            example.id
+                        );
+                        unparsed.push(format!("{version} {}", example.id));
+                    } else {
+                        failures.push(format!("{version} {}: does not parse: {e}", example.id));
+                    }
                     continue;
                 }
             };
@@ -296,6 +313,12 @@ fn official_examples_with_card_data_print_no_card_data() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for (version, id, _) in UNPARSEABLE_ERRATA {
+        assert!(
+            unparsed.contains(&format!("{version} {id}")),
+            "{version} {id} is listed as unparseable but parsed or was not found: remove it"
+        );
+    }
     for expected in [
         "examples.delegate_payment.json#delegate_payment_request",
         "examples.delegate_authentication.json#create_authentication_session_request",
