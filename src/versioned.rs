@@ -308,10 +308,9 @@ impl UpgradeDefaults {
             }
         }
         for option in json["fulfillment_options"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(kind)) = (
-                option.get("id"),
-                option.get("type").and_then(Value::as_str),
-            ) {
+            if let (Some(id), Some(kind)) =
+                (option.get("id"), option.get("type").and_then(Value::as_str))
+            {
                 context.options.push((id.clone(), kind.to_owned()));
             }
         }
@@ -365,9 +364,7 @@ pub enum ConvertError {
     /// quantity, an option selection whose items are unknown, a member the
     /// target does not define). A request is never converted with a changed
     /// meaning: serve it by refusing it at `violations[].path`.
-    #[error(
-        "a {type_name} of API version {version} cannot be carried to {target}: {violations:?}"
-    )]
+    #[error("a {type_name} of API version {version} cannot be carried to {target}: {violations:?}")]
     Unrepresentable {
         /// `<bundle>.<Name>`.
         type_name: &'static str,
@@ -1558,8 +1555,7 @@ fn path_between(document: Document, at: usize, to: usize, path: &JsonPath) -> Js
         if document.is_request() && segments.first() == Some(&key("line_items")) {
             segments[0] = key("items");
         }
-        if document == Document::CompleteRequest && segments.first() == Some(&key("payment_data"))
-        {
+        if document == Document::CompleteRequest && segments.first() == Some(&key("payment_data")) {
             match segments.get(1) {
                 Some(Segment::Key(k)) if k == "handler_id" => {
                     segments.truncate(1);
@@ -1654,7 +1650,13 @@ pub fn error_in(version: &ApiVersion, document: Document, error: &Value) -> Valu
     }
     let versions = map.get("supported_versions").cloned();
     let mut losses = Vec::new();
-    prune(&mut out, entry.shape(), &JsonPath::root(), version.as_str(), &mut losses);
+    prune(
+        &mut out,
+        entry.shape(),
+        &JsonPath::root(),
+        version.as_str(),
+        &mut losses,
+    );
     if let (Some(Value::Array(list)), Value::Object(map)) = (versions, &mut out) {
         if !map.contains_key("supported_versions") {
             let names: Vec<&str> = list.iter().filter_map(Value::as_str).collect();

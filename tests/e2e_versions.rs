@@ -238,7 +238,11 @@ async fn ver_02_every_version_is_served_as_asked() {
             .unwrap();
         assert_answered_in(version, Operation::CreateCheckoutSession, 201, &created);
         let line = &created.body["line_items"][0];
-        let quantity = if old { &line["item"]["quantity"] } else { &line["quantity"] };
+        let quantity = if old {
+            &line["item"]["quantity"]
+        } else {
+            &line["quantity"]
+        };
         assert_eq!(*quantity, 3, "{version}: {}", created.body);
         let id = created.body["id"].as_str().unwrap().to_owned();
         let path = format!("/checkout_sessions/{id}");
@@ -248,9 +252,18 @@ async fn ver_02_every_version_is_served_as_asked() {
                 .post(&path, &json!({"fulfillment_address": address()}), &key("a"))
                 .await
                 .unwrap();
-            assert_answered_in(version, Operation::UpdateCheckoutSession, 200, &with_address);
+            assert_answered_in(
+                version,
+                Operation::UpdateCheckoutSession,
+                200,
+                &with_address,
+            );
             client
-                .post(&path, &json!({"fulfillment_option_id": "ship_standard"}), &key("o"))
+                .post(
+                    &path,
+                    &json!({"fulfillment_option_id": "ship_standard"}),
+                    &key("o"),
+                )
                 .await
                 .unwrap()
         } else {
@@ -264,12 +277,21 @@ async fn ver_02_every_version_is_served_as_asked() {
             client.post(&path, &body, &key("u")).await.unwrap()
         };
         assert_answered_in(version, Operation::UpdateCheckoutSession, 200, &updated);
-        assert_eq!(updated.body["status"], "ready_for_payment", "{version}: {}", updated.body);
+        assert_eq!(
+            updated.body["status"], "ready_for_payment",
+            "{version}: {}",
+            updated.body
+        );
         if *version == ApiVersion::V2025_09_29 {
             assert_eq!(updated.body["fulfillment_option_id"], "ship_standard");
         }
         // 3 × 1800 = 5400, 8.25 % tax 445.5 → 446, standard shipping 500.
-        assert_eq!(agent::total_of(&updated.body), 6346, "{version}: {}", updated.body);
+        assert_eq!(
+            agent::total_of(&updated.body),
+            6346,
+            "{version}: {}",
+            updated.body
+        );
     }
 }
 
@@ -315,7 +337,11 @@ async fn chk_09_errors_use_the_callers_version_and_country_codes_are_checked() {
     assert_eq!(refused.body["param"], "$.fulfillment_address.country");
     error_schema.roundtrip_strict(&refused.body).unwrap();
     let created = client
-        .post("/checkout_sessions", &create_body(&client.version), &key("c2"))
+        .post(
+            "/checkout_sessions",
+            &create_body(&client.version),
+            &key("c2"),
+        )
         .await
         .unwrap();
     // The missing-address message points at the 2025-09-29 member.

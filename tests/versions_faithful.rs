@@ -38,7 +38,11 @@ fn id_of(v: &Value) -> String {
 /// applies to (a 2025-09-29 option applies to every item).
 fn asked(version: &ApiVersion, request: &Value, session_items: &[String]) -> Option<Order> {
     let v = version.as_str();
-    let list = if v < "2026-01-30" { "items" } else { "line_items" };
+    let list = if v < "2026-01-30" {
+        "items"
+    } else {
+        "line_items"
+    };
     let units = match request.get(list).and_then(Value::as_array) {
         Some(items) => {
             let mut units = BTreeMap::new();
@@ -161,12 +165,16 @@ fn check(version: &ApiVersion, document: Document, request: &Value) -> Result<bo
     let session_items = vec!["item_s1".to_owned(), "item_s2".to_owned()];
     let option = request
         .get("fulfillment_option_id")
-        .map(id_of)
-        .unwrap_or_else(|| "opt".to_owned());
+        .map_or_else(|| "opt".to_owned(), id_of);
     let session = session_with(&session_items, Some(&option));
     let latest = ApiVersion::V2026_04_17;
-    match versioned::convert_with(document, version, &latest, request, &defaults(session.as_ref()))
-    {
+    match versioned::convert_with(
+        document,
+        version,
+        &latest,
+        request,
+        &defaults(session.as_ref()),
+    ) {
         Ok(up) => {
             let want = asked(version, request, &session_items)
                 .ok_or_else(|| format!("carried a request with a bad quantity: {request}"))?;
@@ -230,7 +238,10 @@ fn the_effective_order_survives_every_upgrade() {
             carried += count.get();
         }
     }
-    assert!(carried > 20, "only {carried} generated requests were carried");
+    assert!(
+        carried > 20,
+        "only {carried} generated requests were carried"
+    );
 }
 
 #[test]
@@ -277,7 +288,9 @@ fn quantities_are_carried_or_refused_never_dropped() {
         match versioned::upgrade_create_request_with(
             version,
             &request,
-            &UpgradeDefaults::new().currency("usd").capabilities(json!({})),
+            &UpgradeDefaults::new()
+                .currency("usd")
+                .capabilities(json!({})),
         ) {
             Err(ConvertError::Unrepresentable { violations, .. }) => {
                 assert_eq!(violations[0].path.to_string(), "$.items[0].quantity");
@@ -293,8 +306,7 @@ fn quantities_are_carried_or_refused_never_dropped() {
     }
     // 2025-09-29's decimal quantity: a fraction cannot be ordered.
     let half = json!({"items": [{"id": "mug", "quantity": 2.5}]});
-    match versioned::upgrade_create_request_with(&ApiVersion::V2025_09_29, &half, &defaults(None))
-    {
+    match versioned::upgrade_create_request_with(&ApiVersion::V2025_09_29, &half, &defaults(None)) {
         Err(ConvertError::Unrepresentable { violations, .. }) => {
             assert_eq!(violations[0].path.to_string(), "$.items[0].quantity");
         }
@@ -310,15 +322,18 @@ fn a_lone_fulfillment_option_id_selects_for_the_sessions_items() {
     };
     let request = json!({"fulfillment_option_id": "ship"});
     let v = &ApiVersion::V2025_09_29;
-    let up = versioned::upgrade_update_request_with(v, &request, &defaults(Some(&session)))
-        .unwrap();
+    let up =
+        versioned::upgrade_update_request_with(v, &request, &defaults(Some(&session))).unwrap();
     let json = serde_json::to_value(&up.value).unwrap();
     assert_eq!(
         json["selected_fulfillment_options"],
         json!([{"type": "shipping", "option_id": "ship", "item_ids": ["a", "b"]}])
     );
     // Without the session, or for an option it does not offer: refused at the member.
-    for d in [defaults(None), defaults(session_with(&[], Some("other")).as_ref())] {
+    for d in [
+        defaults(None),
+        defaults(session_with(&[], Some("other")).as_ref()),
+    ] {
         match versioned::upgrade_update_request_with(v, &request, &d) {
             Err(ConvertError::Unrepresentable { violations, .. }) => {
                 assert_eq!(violations[0].path.to_string(), "$.fulfillment_option_id");
@@ -349,19 +364,35 @@ fn errors_take_the_callers_version_shape() {
     };
     let old = &ApiVersion::V2025_09_29;
     assert_eq!(
-        param(old, Document::UpdateRequest, "$.fulfillment_details.address.country"),
+        param(
+            old,
+            Document::UpdateRequest,
+            "$.fulfillment_details.address.country"
+        ),
         "$.fulfillment_address.country"
     );
     assert_eq!(
-        param(old, Document::UpdateRequest, "$.selected_fulfillment_options[0].option_id"),
+        param(
+            old,
+            Document::UpdateRequest,
+            "$.selected_fulfillment_options[0].option_id"
+        ),
         "$.fulfillment_option_id"
     );
     assert_eq!(
-        param(&ApiVersion::V2025_12_12, Document::UpdateRequest, "$.selected_fulfillment_options[1].option_id"),
+        param(
+            &ApiVersion::V2025_12_12,
+            Document::UpdateRequest,
+            "$.selected_fulfillment_options[1].option_id"
+        ),
         "$.selected_fulfillment_options[1]"
     );
     assert_eq!(
-        param(&ApiVersion::V2026_01_16, Document::CreateRequest, "$.line_items[2].id"),
+        param(
+            &ApiVersion::V2026_01_16,
+            Document::CreateRequest,
+            "$.line_items[2].id"
+        ),
         "$.items[2].id"
     );
     assert_eq!(

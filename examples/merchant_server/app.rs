@@ -682,9 +682,20 @@ async fn update(
 /// 400 for an address whose `country` is not an ISO 3166-1 alpha-2 code.
 fn check_country(details: Option<&Value>) -> Result<(), Reply> {
     match details.and_then(|d| d.pointer("/address/country")) {
-        Some(country) if !checkout::is_country_code(country.as_str().unwrap_or_default()) => Err(
-            country_reply("$.fulfillment_details.address.country"),
-        ),
+        Some(country) if !checkout::is_country_code(country.as_str().unwrap_or_default()) => {
+            Err(country_reply("$.fulfillment_details.address.country"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 400 for a billing address whose `country` is not an ISO 3166-1 alpha-2 code.
+fn check_billing_country(body: &[u8]) -> Result<(), Reply> {
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    match raw.pointer("/payment_data/billing_address/country") {
+        Some(country) if !checkout::is_country_code(country.as_str().unwrap_or_default()) => {
+            Err(country_reply("$.payment_data.billing_address.country"))
+        }
         _ => Ok(()),
     }
 }
@@ -819,11 +830,8 @@ async fn complete_session(
         Ok(r) => r,
         Err(e) => return fail(super::http::strict_error_reply(&e)),
     };
-    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    if let Some(country) = raw.pointer("/payment_data/billing_address/country") {
-        if !checkout::is_country_code(country.as_str().unwrap_or_default()) {
-            return fail(country_reply("$.payment_data.billing_address.country"));
-        }
+    if let Err(reply) = check_billing_country(body) {
+        return fail(reply);
     }
     let event = Event::Complete {
         has_authentication_result: request.authentication_result.is_some(),

@@ -272,7 +272,9 @@ pub(crate) async fn begin(
         // The API version is part of the request (IDEM-11): a key replayed under another
         // version is a conflict (422), never the other version's stored response.
         Ok(f) => headers.api_version().map_or(f, |v| {
-            Fingerprint::from_canonical_bytes(&[v.as_str().as_bytes(), b"\n", f.as_bytes()].concat())
+            Fingerprint::from_canonical_bytes(
+                &[v.as_str().as_bytes(), b"\n", f.as_bytes()].concat(),
+            )
         }),
         Err(e) => {
             return Begin::Respond(
