@@ -38,7 +38,16 @@
 //! | `line_items[].item.quantity` | `line_items[].quantity` | exact |
 //! | `buyer.first_name`, `last_name` (required) | optional, plus `full_name` | a buyer without both names is not sent (reported): the spec defines no split of `full_name` |
 //! | `payment_data {token, provider}` | `payment_data {handler_id, instrument}` | only with [`UpgradeDefaults::payment_handler`]; otherwise `Incomplete` |
-//! | request `items[].quantity` | none | a quantity other than 1 is reported lost |
+//! | request `items[].quantity` | none | an item listed `quantity` times with [`UpgradeDefaults::quantity_as_repeated_items`]; otherwise a quantity other than 1 is [`ConvertError::Unrepresentable`] |
+//!
+//! A request is carried with its meaning or not at all: every upgrade of a
+//! create, update or complete request that would lose something (a quantity,
+//! a member the newer version lacks, a 2025-09-29 option whose items or type
+//! are only known from the session, see [`UpgradeDefaults::session`]) fails
+//! with [`ConvertError::Unrepresentable`], each violation at its JSONPath in
+//! the request as sent. Responses and webhooks going down keep reporting
+//! their losses. [`path_in`] and [`error_in`] put an error's `param` and body
+//! in an older version's shape.
 //!
 //! 2025-09-29 fulfillment options require `subtotal` and `tax`: an option
 //! whose `totals` has no such entries makes the downgrade `Incomplete`. Its
@@ -122,6 +131,13 @@ impl Document {
     fn is_session(self) -> bool {
         matches!(self, Self::CheckoutSession | Self::CheckoutSessionWithOrder)
     }
+
+    fn is_request(self) -> bool {
+        matches!(
+            self,
+            Self::CreateRequest | Self::UpdateRequest | Self::CompleteRequest
+        )
+    }
 }
 
 /// Information a conversion step could not carry into the target version.
@@ -204,6 +220,19 @@ pub struct UpgradeDefaults {
     currency: Option<String>,
     capabilities: Option<Value>,
     payments: Vec<LegacyPayment>,
+    /// The most units a request may list once per unit (`None`: quantities
+    /// other than 1 are refused).
+    repeated_units: Option<usize>,
+    /// The session an update request applies to.
+    session: Option<SessionContext>,
+}
+
+/// What an update request's conversion needs from the session it applies to:
+/// the item ids of its lines and the type of each offered option.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SessionContext {
+    item_ids: Vec<Value>,
+    options: Vec<(Value, String)>,
 }
 
 impl UpgradeDefaults {
@@ -244,6 +273,48 @@ impl UpgradeDefaults {
             instrument_type: instrument_type.into(),
             credential_type: credential_type.into(),
         });
+        self
+    }
+
+    /// Declares that the merchant's 2026-04-17 logic reads an item listed `n`
+    /// times as `n` units (2026-01-30 and later requests have no
+    /// `quantity`): an older request's `items[i].quantity` of `n` is then
+    /// carried as `n` copies of the item, as long as the request lists at
+    /// most `max_units` units in all. Without this, or beyond `max_units`, a
+    /// quantity other than 1 makes the upgrade
+    /// [`ConvertError::Unrepresentable`] at that quantity: it is never
+    /// dropped.
+    #[must_use]
+    pub fn quantity_as_repeated_items(mut self, max_units: usize) -> Self {
+        self.repeated_units = Some(max_units);
+        self
+    }
+
+    /// The 2026-04-17 session an update request applies to. A 2025-09-29
+    /// update selects one `fulfillment_option_id` for every item of the
+    /// session; when the request carries no `items`, the selection's
+    /// `item_ids` are the session's line items (`line_items[].item.id`) and
+    /// its `type` the offered option's. Without the session, such a request
+    /// is [`ConvertError::Unrepresentable`] at `$.fulfillment_option_id`.
+    #[must_use]
+    pub fn session(mut self, session: &latest::CheckoutSession) -> Self {
+        let json = serde_json::to_value(session).unwrap_or(Value::Null);
+        let mut context = SessionContext::default();
+        for line in json["line_items"].as_array().into_iter().flatten() {
+            if let Some(id) = line.get("item").and_then(|i| i.get("id")) {
+                if !context.item_ids.contains(id) {
+                    context.item_ids.push(id.clone());
+                }
+            }
+        }
+        for option in json["fulfillment_options"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(kind)) =
+                (option.get("id"), option.get("type").and_then(Value::as_str))
+            {
+                context.options.push((id.clone(), kind.to_owned()));
+            }
+        }
+        self.session = Some(context);
         self
     }
 
@@ -288,6 +359,21 @@ pub enum ConvertError {
         violations: Vec<Violation>,
         /// The losses reported before the failure.
         losses: Vec<LossReport>,
+    },
+    /// A request carries something the target version cannot express (a
+    /// quantity, an option selection whose items are unknown, a member the
+    /// target does not define). A request is never converted with a changed
+    /// meaning: serve it by refusing it at `violations[].path`.
+    #[error("a {type_name} of API version {version} cannot be carried to {target}: {violations:?}")]
+    Unrepresentable {
+        /// `<bundle>.<Name>`.
+        type_name: &'static str,
+        /// The source version (the one the violation paths are in).
+        version: String,
+        /// The version the request was converted to.
+        target: String,
+        /// What cannot be carried, each with its JSONPath in the input.
+        violations: Vec<Violation>,
     },
 }
 
@@ -353,6 +439,9 @@ pub fn convert_with(
         })?;
     let mut losses = Vec::new();
     let mut supplied = Vec::new();
+    let mut refusals = Vec::new();
+    // For each loss, the version index of the document its path is in.
+    let mut loss_at = Vec::new();
     let mut index = source;
     while index != target {
         let next = if target > index { index + 1 } else { index - 1 };
@@ -362,6 +451,7 @@ pub fn convert_with(
             losses: &mut losses,
             defaults,
             supplied: &mut supplied,
+            refusals: &mut refusals,
         };
         if next > index {
             step.up(index, &mut current);
@@ -376,7 +466,28 @@ pub fn convert_with(
             ApiVersion::RELEASED[next].as_str(),
             &mut losses,
         );
+        loss_at.resize(losses.len(), next);
         index = next;
+    }
+    if document.is_request() && target > source {
+        // A request is carried with its meaning or refused: what the target
+        // cannot express is named at its path in the caller's version.
+        refusals.extend(losses.iter().zip(&loss_at).map(|(loss, at)| Violation {
+            path: path_between(document, *at, source, &loss.path),
+            kind: ViolationKind::AdditionalProperty,
+            message: loss.what.clone(),
+        }));
+        if !refusals.is_empty() {
+            return Err(ConvertError::Unrepresentable {
+                type_name: document.type_name(),
+                version: from.to_string(),
+                target: to.to_string(),
+                violations: refusals,
+            });
+        }
+    }
+    if document.is_session() && target < source {
+        session_message_params(&mut current, source, target);
     }
     if target > source {
         supply_required(document, target, &mut current, defaults, &mut supplied);
@@ -652,6 +763,8 @@ struct Step<'a> {
     losses: &'a mut Vec<LossReport>,
     defaults: &'a UpgradeDefaults,
     supplied: &'a mut Vec<Supplied>,
+    /// What a request upgrade cannot carry, at its path in the source.
+    refusals: &'a mut Vec<Violation>,
 }
 
 impl Step<'_> {
@@ -660,6 +773,55 @@ impl Step<'_> {
             path,
             what: what.into(),
         });
+    }
+
+    fn refuse(&mut self, path: JsonPath, kind: ViolationKind, message: impl Into<String>) {
+        self.refusals.push(Violation {
+            path,
+            kind,
+            message: message.into(),
+        });
+    }
+
+    /// The `type` and `item_ids` a 2025-09-29 update's lone
+    /// `fulfillment_option_id` stands for: the option applies to every item,
+    /// those of the request or else those of the session
+    /// ([`UpgradeDefaults::session`]); its type is the session's option's.
+    /// `None` (refused) when the conversion cannot know them.
+    fn request_selection(
+        &mut self,
+        map: &Map<String, Value>,
+        id: &Value,
+    ) -> Option<(String, Vec<Value>)> {
+        let at = JsonPath::root().key("fulfillment_option_id");
+        let Some(context) = self.defaults.session.clone() else {
+            self.refuse(
+                at,
+                ViolationKind::Required,
+                "a 2025-09-29 fulfillment option applies to every item of the session: \
+                 the conversion needs the session (`UpgradeDefaults::session`)",
+            );
+            return None;
+        };
+        let Some((_, kind)) = context.options.iter().find(|(option, _)| option == id) else {
+            self.refuse(
+                at,
+                ViolationKind::Enum,
+                "not a fulfillment option this checkout session offers",
+            );
+            return None;
+        };
+        let mut ids = Vec::new();
+        if map.contains_key("items") {
+            for item in item_ids(map) {
+                if !ids.contains(&item) {
+                    ids.push(item);
+                }
+            }
+        } else {
+            ids = context.item_ids;
+        }
+        Some((kind.clone(), ids))
     }
 
     fn up(mut self, from: usize, value: &mut Value) {
@@ -700,14 +862,21 @@ impl Step<'_> {
         }
         if self.document == Document::UpdateRequest || self.document.is_session() {
             if let Some(id) = map.remove("fulfillment_option_id") {
-                let kind = option_kind(map, &id).unwrap_or_else(|| {
-                    self.lose(
-                        JsonPath::root().key("fulfillment_option_id"),
-                        "the option's type is not in the document: assumed `shipping`",
-                    );
-                    "shipping".to_owned()
-                });
-                let item_ids = item_ids(map);
+                let (kind, item_ids) = if self.document.is_session() {
+                    let kind = option_kind(map, &id).unwrap_or_else(|| {
+                        self.lose(
+                            JsonPath::root().key("fulfillment_option_id"),
+                            "the option's type is not in the document: assumed `shipping`",
+                        );
+                        "shipping".to_owned()
+                    });
+                    (kind, item_ids(map))
+                } else {
+                    match self.request_selection(map, &id) {
+                        Some(selection) => selection,
+                        None => return,
+                    }
+                };
                 let mut inner = Map::new();
                 inner.insert("option_id".into(), id);
                 inner.insert("item_ids".into(), Value::Array(item_ids));
@@ -779,7 +948,12 @@ impl Step<'_> {
                         "2025-09-29 selects a single fulfillment option",
                     );
                 } else if let Some(id) = id {
-                    if items != Value::Array(all_items.clone()) {
+                    if self.document == Document::UpdateRequest && !map.contains_key("items") {
+                        self.lose(
+                            path.index(i).key(kind).key("item_ids"),
+                            "2025-09-29 applies the option to every item of the session",
+                        );
+                    } else if items != Value::Array(all_items.clone()) {
                         self.lose(
                             path.index(i).key(kind).key("item_ids"),
                             "2025-09-29 applies the option to every item",
@@ -893,21 +1067,7 @@ impl Step<'_> {
             Document::CreateRequest | Document::UpdateRequest
         ) {
             if let Some(Value::Array(items)) = map.remove("items") {
-                let mut lines = Vec::new();
-                for (i, item) in items.into_iter().enumerate() {
-                    let Value::Object(mut item) = item else {
-                        continue;
-                    };
-                    if let Some(quantity) = item.remove("quantity") {
-                        if quantity != 1 {
-                            self.lose(
-                                JsonPath::root().key("items").index(i).key("quantity"),
-                                "2026-01-30 requests cannot express a quantity",
-                            );
-                        }
-                    }
-                    lines.push(Value::Object(item));
-                }
+                let lines = self.items_to_lines(items);
                 map.insert("line_items".into(), Value::Array(lines));
             }
         }
@@ -920,6 +1080,64 @@ impl Step<'_> {
         if self.document == Document::CompleteRequest {
             self.provider_to_handler(map);
         }
+    }
+
+    /// A 2026-01-16 request's `items[{id, quantity}]` become 2026-01-30
+    /// `line_items[{id}]`, which have no quantity: an item of quantity `n`
+    /// is listed `n` times when the merchant reads repeated items as units
+    /// ([`UpgradeDefaults::quantity_as_repeated_items`]); any other quantity
+    /// than 1 is refused, never dropped.
+    fn items_to_lines(&mut self, items: Vec<Value>) -> Vec<Value> {
+        let max = self.defaults.repeated_units;
+        let mut units = 0_usize;
+        let mut lines = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let Value::Object(mut item) = item else {
+                continue;
+            };
+            let at = JsonPath::root().key("items").index(i).key("quantity");
+            let copies = match item.remove("quantity") {
+                None => 1,
+                Some(quantity) => match (quantity.as_u64(), max) {
+                    (Some(1), _) => 1,
+                    (Some(0), _) => {
+                        self.refuse(at, ViolationKind::Minimum, "a quantity must be at least 1");
+                        continue;
+                    }
+                    (Some(n), Some(_)) => usize::try_from(n).unwrap_or(usize::MAX),
+                    (Some(_), None) => {
+                        self.refuse(
+                            at,
+                            ViolationKind::Maximum,
+                            "2026-01-30 and later requests cannot express a quantity, and this \
+                             merchant does not take a repeated item as units: send each item \
+                             with quantity 1",
+                        );
+                        continue;
+                    }
+                    (None, _) => {
+                        self.refuse(
+                            at,
+                            ViolationKind::Type,
+                            "only whole units can be ordered (a quantity is an integer from \
+                             2025-12-12 on)",
+                        );
+                        continue;
+                    }
+                },
+            };
+            units = units.saturating_add(copies);
+            if let Some(max) = max.filter(|max| units > *max) {
+                self.refuse(
+                    at,
+                    ViolationKind::Maximum,
+                    format!("at most {max} units can be ordered in one request"),
+                );
+                continue;
+            }
+            lines.extend(std::iter::repeat_n(Value::Object(item), copies));
+        }
+        lines
     }
 
     /// A 2026-01-16 line item's five amounts become 2026-01-30 `totals`
@@ -1321,6 +1539,151 @@ const LINE_TOTALS: [(&str, &str, &str); 5] = [
     ("tax", "tax", "Tax"),
     ("total", "total", "Total"),
 ];
+
+/// `path`, a location in a `document` of the version at index `at`, as the
+/// location of the same member in the version at index `to` (older): the
+/// renamed members map back (`fulfillment_details.address` ↔
+/// `fulfillment_address`, `selected_fulfillment_options` ↔
+/// `fulfillment_option_id`, a request's `line_items` ↔ `items`, the payment
+/// handler ↔ the provider and token); a flattened selection entry maps to
+/// the nested entry.
+fn path_between(document: Document, at: usize, to: usize, path: &JsonPath) -> JsonPath {
+    use crate::json_path::Segment;
+    let key = |name: &str| Segment::Key(name.to_owned());
+    let mut segments: Vec<Segment> = path.segments().to_vec();
+    if at >= 3 && to <= 2 {
+        if document.is_request() && segments.first() == Some(&key("line_items")) {
+            segments[0] = key("items");
+        }
+        if document == Document::CompleteRequest && segments.first() == Some(&key("payment_data")) {
+            match segments.get(1) {
+                Some(Segment::Key(k)) if k == "handler_id" => {
+                    segments.truncate(1);
+                    segments.push(key("provider"));
+                }
+                Some(Segment::Key(k)) if k == "instrument" => {
+                    segments.truncate(1);
+                    segments.push(key("token"));
+                }
+                _ => {}
+            }
+        }
+        let flattened = matches!(
+            segments.get(2),
+            Some(Segment::Key(k)) if k == "option_id" || k == "item_ids"
+        );
+        if segments.first() == Some(&key("selected_fulfillment_options")) && flattened {
+            // The nested entry's type is not in the path: the entry itself.
+            segments.truncate(2);
+        }
+    }
+    if at >= 1 && to == 0 {
+        match segments.first() {
+            Some(Segment::Key(k)) if k == "fulfillment_details" => {
+                if segments.get(1) == Some(&key("address")) {
+                    segments.splice(0..2, [key("fulfillment_address")]);
+                } else {
+                    segments = vec![key("fulfillment_address")];
+                }
+            }
+            Some(Segment::Key(k)) if k == "selected_fulfillment_options" => {
+                segments = vec![key("fulfillment_option_id")];
+            }
+            _ => {}
+        }
+    }
+    let mut out = JsonPath::root();
+    for segment in segments {
+        out.push(segment);
+    }
+    out
+}
+
+/// A JSONPath into a 2026-04-17 `document` (as an error's or a message's
+/// `param` names it) as the path of the same member in `version`'s
+/// `document`, so an agent of that version is pointed at what it sent
+/// (CHK-09): for example `$.fulfillment_details.address` is
+/// `$.fulfillment_address` in 2025-09-29, and a request's `$.line_items[0]`
+/// is `$.items[0]` before 2026-01-30. A path into a member every version
+/// shares is unchanged.
+///
+/// ```
+/// use agentic_commerce::json_path::JsonPath;
+/// use agentic_commerce::version::ApiVersion;
+/// use agentic_commerce::versioned::{Document, path_in};
+/// let path = JsonPath::parse("$.fulfillment_details.address.country").unwrap();
+/// let old = path_in(&ApiVersion::V2025_09_29, Document::UpdateRequest, &path);
+/// assert_eq!(old.to_string(), "$.fulfillment_address.country");
+/// ```
+pub fn path_in(version: &ApiVersion, document: Document, path: &JsonPath) -> JsonPath {
+    let latest = ApiVersion::RELEASED.len() - 1;
+    match ApiVersion::RELEASED.iter().position(|v| v == version) {
+        Some(index) => path_between(document, latest, index, path),
+        None => path.clone(),
+    }
+}
+
+/// An ACP checkout `Error` (JSON, as the 2026-04-17 logic built it) in the
+/// form an agent of `version` receives, for an error answering a `document`
+/// request: its `param` names the member in `version`'s request
+/// ([`path_in`]), and members `version`'s `Error` does not define are left
+/// out, `supported_versions` (2026-04-17 only) moving into the `message`
+/// (VER-03) so the body stays valid for that version's schema. Unchanged for
+/// 2026-04-17, an unreleased version or a value that is not an object.
+pub fn error_in(version: &ApiVersion, document: Document, error: &Value) -> Value {
+    let Some(index) = ApiVersion::RELEASED.iter().position(|v| v == version) else {
+        return error.clone();
+    };
+    let Some(entry) = registry::lookup_in(version, "agentic_checkout.Error") else {
+        return error.clone();
+    };
+    let mut out = error.clone();
+    let Value::Object(map) = &mut out else {
+        return out;
+    };
+    if let Some(param) = map.get("param").and_then(Value::as_str) {
+        if let Ok(path) = JsonPath::parse(param) {
+            let latest = ApiVersion::RELEASED.len() - 1;
+            let mapped = path_between(document, latest, index, &path).to_string();
+            map.insert("param".into(), Value::String(mapped));
+        }
+    }
+    let versions = map.get("supported_versions").cloned();
+    let mut losses = Vec::new();
+    prune(
+        &mut out,
+        entry.shape(),
+        &JsonPath::root(),
+        version.as_str(),
+        &mut losses,
+    );
+    if let (Some(Value::Array(list)), Value::Object(map)) = (versions, &mut out) {
+        if !map.contains_key("supported_versions") {
+            let names: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+            let message = map.get("message").and_then(Value::as_str).unwrap_or("");
+            let message = format!("{message} (supported versions: {})", names.join(", "));
+            map.insert("message".into(), Value::String(message));
+        }
+    }
+    out
+}
+
+/// Rewrites each `messages[].param` of a session downgraded from the version
+/// at index `from` to the one at `to` with [`path_between`].
+fn session_message_params(value: &mut Value, from: usize, to: usize) {
+    let Some(Value::Array(messages)) = value.get_mut("messages") else {
+        return;
+    };
+    for message in messages {
+        let Some(param) = message.get("param").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Ok(path) = JsonPath::parse(param) {
+            let mapped = path_between(Document::CheckoutSession, from, to, &path).to_string();
+            message["param"] = Value::String(mapped);
+        }
+    }
+}
 
 /// The `type` of the fulfillment option `id` in a session's options.
 fn option_kind(map: &Map<String, Value>, id: &Value) -> Option<String> {

@@ -217,3 +217,161 @@ async fn ver_02_an_old_request_is_checked_against_its_own_version() {
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.body["param"], "$.payment_data.provider");
 }
+
+/// Issue 19: each released version driven with its own request shapes, three units and (for
+/// 2025-09-29) a lone `fulfillment_option_id`: the merchant orders what was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ver_02_every_version_is_served_as_asked() {
+    let w = world(None, Duration::ZERO).await;
+    for version in ApiVersion::RELEASED {
+        let mut client = w.client();
+        client.version = version.clone();
+        let old = version.as_str() < "2026-01-30";
+        let create = if old {
+            json!({"items": [{"id": ITEM, "quantity": 3}]})
+        } else {
+            harness::create_body(&[ITEM, ITEM, ITEM])
+        };
+        let created = client
+            .post("/checkout_sessions", &create, &key("create"))
+            .await
+            .unwrap();
+        assert_answered_in(version, Operation::CreateCheckoutSession, 201, &created);
+        let line = &created.body["line_items"][0];
+        let quantity = if old {
+            &line["item"]["quantity"]
+        } else {
+            &line["quantity"]
+        };
+        assert_eq!(*quantity, 3, "{version}: {}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/checkout_sessions/{id}");
+        let updated = if *version == ApiVersion::V2025_09_29 {
+            // The address first, then the official `set_fulfillment_option` shape: a lone id.
+            let with_address = client
+                .post(&path, &json!({"fulfillment_address": address()}), &key("a"))
+                .await
+                .unwrap();
+            assert_answered_in(
+                version,
+                Operation::UpdateCheckoutSession,
+                200,
+                &with_address,
+            );
+            client
+                .post(
+                    &path,
+                    &json!({"fulfillment_option_id": "ship_standard"}),
+                    &key("o"),
+                )
+                .await
+                .unwrap()
+        } else {
+            let body = match version.as_str() {
+                "2025-12-12" | "2026-01-16" => json!({
+                    "fulfillment_details": {"name": "Ada Lovelace", "address": address()},
+                    "selected_fulfillment_options": [{"type": "shipping",
+                        "shipping": {"option_id": "ship_standard", "item_ids": [ITEM]}}]}),
+                _ => ship_update(&[ITEM], "ship_standard"),
+            };
+            client.post(&path, &body, &key("u")).await.unwrap()
+        };
+        assert_answered_in(version, Operation::UpdateCheckoutSession, 200, &updated);
+        assert_eq!(
+            updated.body["status"], "ready_for_payment",
+            "{version}: {}",
+            updated.body
+        );
+        if *version == ApiVersion::V2025_09_29 {
+            assert_eq!(updated.body["fulfillment_option_id"], "ship_standard");
+        }
+        // 3 × 1800 = 5400, 8.25 % tax 445.5 → 446, standard shipping 500.
+        assert_eq!(
+            agent::total_of(&updated.body),
+            6346,
+            "{version}: {}",
+            updated.body
+        );
+    }
+}
+
+/// Issue 19: a key replayed under another `API-Version` is a conflict (IDEM-11), not the other
+/// version's stored response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idem_11_a_replay_under_another_version_is_a_conflict() {
+    let w = world(None, Duration::ZERO).await;
+    let mut client = w.client();
+    client.version = ApiVersion::V2025_09_29;
+    let body = json!({"items": [{"id": ITEM, "quantity": 1}]});
+    let k = key("same");
+    let first = client.post("/checkout_sessions", &body, &k).await.unwrap();
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = client.post("/checkout_sessions", &body, &k).await.unwrap();
+    assert_eq!(again.body["id"], first.body["id"], "a same-version replay");
+    client.version = ApiVersion::V2026_04_17;
+    let other = client.post("/checkout_sessions", &body, &k).await.unwrap();
+    assert_eq!(other.status, 422, "{}", other.body);
+    assert_eq!(other.body["code"], "idempotency_conflict");
+    assert_eq!(other.header("api-version"), None);
+}
+
+/// Issue 19: errors answer a 2025-09-29 agent at its own members, valid for its `Error`, and
+/// country codes are ISO 3166-1 alpha-2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chk_09_errors_use_the_callers_version_and_country_codes_are_checked() {
+    let w = world(None, Duration::ZERO).await;
+    let mut client = w.client();
+    client.version = ApiVersion::V2025_09_29;
+    let error_schema = registry::lookup_in(&client.version, "agentic_checkout.Error").unwrap();
+    let mut bad = address();
+    bad["country"] = json!("INVALID");
+    let refused = client
+        .post(
+            "/checkout_sessions",
+            &json!({"items": [{"id": ITEM, "quantity": 1}], "fulfillment_address": bad}),
+            &key("c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["param"], "$.fulfillment_address.country");
+    error_schema.roundtrip_strict(&refused.body).unwrap();
+    let created = client
+        .post(
+            "/checkout_sessions",
+            &create_body(&client.version),
+            &key("c2"),
+        )
+        .await
+        .unwrap();
+    // The missing-address message points at the 2025-09-29 member.
+    let params: Vec<&str> = created.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["param"].as_str())
+        .collect();
+    assert!(params.contains(&"$.fulfillment_address"), "{params:?}");
+    let id = created.body["id"].as_str().unwrap();
+    let unknown = client
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &json!({"fulfillment_option_id": "teleport"}),
+            &key("u"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert_eq!(unknown.body["param"], "$.fulfillment_option_id");
+    error_schema.roundtrip_strict(&unknown.body).unwrap();
+    let many = client
+        .post(
+            "/checkout_sessions",
+            &json!({"items": [{"id": ITEM, "quantity": 5000}]}),
+            &key("m"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(many.status, 400, "{}", many.body);
+    assert_eq!(many.body["param"], "$.items[0].quantity");
+}

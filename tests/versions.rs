@@ -181,22 +181,26 @@ fn an_old_update_request_upgrades_to_the_latest_type() {
         return;
     };
     let old = example(&spec, "2025-09-29", "update_checkout_session_request");
-    let converted = versioned::upgrade_update_request(&ApiVersion::V2025_09_29, &old).unwrap();
-    let json = serde_json::to_value(&converted.value).unwrap();
-    if let Some(id) = old.get("fulfillment_option_id") {
-        assert_eq!(json["selected_fulfillment_options"][0]["option_id"], *id);
-        assert!(json.get("fulfillment_option_id").is_none());
+    // The official example carries only `fulfillment_option_id`: the option applies to every
+    // item of the session, which the request does not name. Without the session it is refused
+    // at that member, never converted into a selection of nothing (issue 19).
+    match versioned::upgrade_update_request(&ApiVersion::V2025_09_29, &old) {
+        Err(ConvertError::Unrepresentable { violations, .. }) => {
+            let paths: Vec<String> = violations.iter().map(|v| v.path.to_string()).collect();
+            assert_eq!(paths, ["$.fulfillment_option_id"]);
+        }
+        other => panic!("{other:?}"),
     }
-    // Every quantity other than 1 is reported lost (2026-01-30 requests have none).
-    let quantities = old["items"].as_array().map_or(0, |items| {
-        items.iter().filter(|i| i["quantity"] != json!(1)).count()
-    });
-    let quantity_losses = converted
-        .losses
-        .iter()
-        .filter(|l| l.what.contains("quantity"))
-        .count();
-    assert_eq!(quantity_losses, quantities, "{:?}", converted.losses);
+    // With items, the option applies to them.
+    let with_items = json!({"items": [{"id": "item_1", "quantity": 1}],
+        "fulfillment_option_id": old["fulfillment_option_id"]});
+    match versioned::upgrade_update_request(&ApiVersion::V2025_09_29, &with_items) {
+        Err(ConvertError::Unrepresentable { violations, .. }) => {
+            // The option's type is the session's: still refused without it.
+            assert_eq!(violations[0].path.to_string(), "$.fulfillment_option_id");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -598,7 +602,18 @@ fn old_requests_upgrade_with_merchant_defaults() {
         .capabilities(json!({"interventions": {"supported": ["3ds"]}}))
         .payment_handler("stripe", "card_tokenized", "card", "spt");
     for version in &ApiVersion::RELEASED[..3] {
-        let old = example(&spec, version.as_str(), "create_checkout_session_request");
+        let mut old = example(&spec, version.as_str(), "create_checkout_session_request");
+        if *version == ApiVersion::V2025_09_29 {
+            // The example orders 2.5 units: a fraction cannot be ordered after 2025-09-29, so
+            // it is refused at the quantity, never dropped (issue 19).
+            match versioned::upgrade_create_request_with(version, &old, &defaults) {
+                Err(ConvertError::Unrepresentable { violations, .. }) => {
+                    assert_eq!(violations[0].path.to_string(), "$.items[0].quantity");
+                }
+                other => panic!("{other:?}"),
+            }
+            old["items"][0]["quantity"] = json!(1);
+        }
         let up = versioned::upgrade_create_request_with(version, &old, &defaults)
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         let json = serde_json::to_value(&up.value).unwrap();
@@ -628,12 +643,17 @@ fn old_requests_upgrade_with_merchant_defaults() {
             "{:?}",
             up.losses
         );
-        // A provider the merchant did not map stays incomplete.
+        // A provider the merchant did not map cannot be carried: refused at the payment.
         let other = versioned::UpgradeDefaults::new().payment_handler("adyen", "h", "card", "spt");
-        assert!(matches!(
-            versioned::upgrade_complete_request_with(version, &complete, &other),
-            Err(ConvertError::Incomplete { .. })
-        ));
+        match versioned::upgrade_complete_request_with(version, &complete, &other) {
+            Err(ConvertError::Unrepresentable { violations, .. }) => assert!(
+                violations
+                    .iter()
+                    .all(|v| v.path.to_string().starts_with("$.payment_data")),
+                "{violations:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
     // Defaults never override what the request carries.
     let recent = example(&spec, "2026-01-30", "create_checkout_session_request");

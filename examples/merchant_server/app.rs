@@ -167,7 +167,49 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/checkout_sessions/{id}", get(retrieve).post(update))
         .route("/checkout_sessions/{id}/complete", post(complete))
         .route("/checkout_sessions/{id}/cancel", post(cancel))
+        .layer(axum::middleware::from_fn(errors_in_caller_version))
         .with_state(state)
+}
+
+/// Every error answered to an agent of an older released version is in that version's shape
+/// (CHK-09, VER-03): its `param` names the member the agent sent and its body is valid for the
+/// version's `Error` schema (`versioned::error_in`). Errors built from the agent's own request
+/// are already in its shape; this maps the ones the 2026-04-17 logic and the header checks
+/// produce.
+async fn errors_in_caller_version(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let version = request
+        .headers()
+        .get("api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<ApiVersion>().ok())
+        .filter(|v| *v != ApiVersion::LATEST && ApiVersion::RELEASED.contains(v));
+    let path = request.uri().path();
+    let document = if path == "/checkout_sessions" {
+        versioned::Document::CreateRequest
+    } else if path.ends_with("/complete") {
+        versioned::Document::CompleteRequest
+    } else if request.method() == axum::http::Method::POST && !path.ends_with("/cancel") {
+        versioned::Document::UpdateRequest
+    } else {
+        versioned::Document::CheckoutSession
+    };
+    let response = next.run(request).await;
+    let Some(version) = version.filter(|_| response.status().as_u16() >= 400) else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Reply::internal("error body too large").into_response();
+    };
+    let Ok(error) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let error = versioned::error_in(&version, document, &error);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(error.to_string()))
 }
 
 /// Binds `addr` (port 0 for an ephemeral port), starts serving in the background and returns
@@ -279,9 +321,12 @@ fn ok(s: &AppState, served: &Served, status: u16, session: &Session) -> (Reply, 
 /// What an older agent's request cannot carry, from this merchant (2026-01-30 requires a
 /// currency and capabilities; before it, the payment names the `stripe` provider).
 fn upgrade_defaults(s: &AppState) -> UpgradeDefaults {
+    // The checkout logic reads an item listed n times as n units (CHK-03), so an older agent's
+    // `quantity` is carried, never dropped.
     let defaults = UpgradeDefaults::new()
         .capabilities(json!({}))
-        .payment_handler("stripe", "card_tokenized", "card", "spt");
+        .payment_handler("stripe", "card_tokenized", "card", "spt")
+        .quantity_as_repeated_items(checkout::MAX_REQUEST_UNITS);
     match s.catalog.currency() {
         Some(currency) => defaults.currency(currency),
         None => defaults,
@@ -305,16 +350,24 @@ fn body_error_reply(error: &BodyError) -> Reply {
     }
 }
 
-/// A failed upgrade as a 400: the request lacks what 2026-04-17 needs and no default fills it.
+/// A failed upgrade as a 400: the request lacks what 2026-04-17 needs and no default fills it
+/// (`missing`), or carries what the 2026-04-17 logic cannot be given unchanged (`invalid`, at
+/// its path in the request as sent).
 fn convert_error_reply(error: &ConvertError) -> Reply {
     match error {
         ConvertError::Incomplete { violations, .. }
-        | ConvertError::Unparsable { violations, .. } => {
+        | ConvertError::Unparsable { violations, .. }
+        | ConvertError::Unrepresentable { violations, .. } => {
             let first = violations.first();
+            let code = if matches!(error, ConvertError::Unrepresentable { .. }) {
+                "invalid"
+            } else {
+                "missing"
+            };
             Reply::error(
                 400,
                 "invalid_request",
-                "missing",
+                code,
                 first.map_or("the request cannot be served", |v| v.message.as_str()),
                 Some(&first.map_or_else(|| "$".to_owned(), |v| v.path.to_string())),
             )
@@ -339,7 +392,15 @@ fn upgraded<T: serde::Serialize>(
 
 /// The request body as the 2026-04-17 JSON the checkout logic reads: strictly checked against
 /// the request's own version (400 with `param`), then upgraded.
-fn to_latest(s: &AppState, served: &Served, body: &[u8]) -> Result<Vec<u8>, Reply> {
+///
+/// `session` is the session an update applies to: a 2025-09-29 `fulfillment_option_id` selects
+/// an option for every item of it.
+fn to_latest(
+    s: &AppState,
+    served: &Served,
+    body: &[u8],
+    session: Option<&Session>,
+) -> Result<Vec<u8>, Reply> {
     if served.version == ApiVersion::LATEST || body.is_empty() {
         return Ok(body.to_vec());
     }
@@ -354,7 +415,13 @@ fn to_latest(s: &AppState, served: &Served, body: &[u8]) -> Result<Vec<u8>, Repl
     })?;
     registry::check_body(&served.version, served.op, Body::Request, &value, true)
         .map_err(|e| body_error_reply(&e))?;
-    let defaults = upgrade_defaults(s);
+    let mut defaults = upgrade_defaults(s);
+    if let Some(session) = session {
+        let rendered = checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url);
+        let typed = parse::from_value::<CheckoutSession>(&rendered)
+            .map_err(|e| Reply::internal(&format!("rendered session does not parse: {e}")))?;
+        defaults = defaults.session(&typed);
+    }
     let version = &served.version;
     match served.op {
         Operation::CreateCheckoutSession => upgraded(
@@ -490,7 +557,7 @@ async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes)
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (reply, docs) = match to_latest(&s, &served, &body) {
+    let (reply, docs) = match to_latest(&s, &served, &body, None) {
         Ok(body) => create_session(&s, &served, &body, at),
         Err(reply) => (reply, Vec::new()),
     };
@@ -508,6 +575,9 @@ fn create_session(
         Err(e) => return (super::http::strict_error_reply(&e), Vec::new()),
     };
     let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if let Err(reply) = check_country(raw.get("fulfillment_details")) {
+        return (reply, Vec::new());
+    }
     let ids: Vec<String> = request
         .line_items
         .iter()
@@ -599,7 +669,7 @@ async fn update(
         Err(r) => return r,
     };
     let (reply, docs) = match load(&s, &id).await {
-        Ok(Some(session)) => match to_latest(&s, &served, &body) {
+        Ok(Some(session)) => match to_latest(&s, &served, &body, Some(&session)) {
             Ok(body) => update_session(&s, &served, session, &body, at),
             Err(reply) => (reply, Vec::new()),
         },
@@ -607,6 +677,37 @@ async fn update(
         Err(r) => (r, Vec::new()),
     };
     finish(&s.backend, scope, &parsed, reply, docs, at).await
+}
+
+/// 400 for an address whose `country` is not an ISO 3166-1 alpha-2 code.
+fn check_country(details: Option<&Value>) -> Result<(), Reply> {
+    match details.and_then(|d| d.pointer("/address/country")) {
+        Some(country) if !checkout::is_country_code(country.as_str().unwrap_or_default()) => {
+            Err(country_reply("$.fulfillment_details.address.country"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// 400 for a billing address whose `country` is not an ISO 3166-1 alpha-2 code.
+fn check_billing_country(body: &[u8]) -> Result<(), Reply> {
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    match raw.pointer("/payment_data/billing_address/country") {
+        Some(country) if !checkout::is_country_code(country.as_str().unwrap_or_default()) => {
+            Err(country_reply("$.payment_data.billing_address.country"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn country_reply(param: &str) -> Reply {
+    Reply::error(
+        400,
+        "invalid_request",
+        "invalid",
+        "country must be an ISO 3166-1 alpha-2 code (two capital letters, e.g. \"US\")",
+        Some(param),
+    )
 }
 
 fn update_session(
@@ -629,6 +730,9 @@ fn update_session(
         session.buyer = Some(buyer.clone()).filter(|b| !b.is_null());
     }
     if let Some(details) = raw.get("fulfillment_details") {
+        if let Err(reply) = check_country(Some(details)) {
+            return (reply, Vec::new());
+        }
         session.fulfillment_details = Some(details.clone()).filter(|d| !d.is_null());
     }
     if let Some(items) = raw.get("line_items").and_then(Value::as_array) {
@@ -695,7 +799,7 @@ async fn complete(
         }
         Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
     };
-    let (reply, docs, order) = match to_latest(&s, &served, &body) {
+    let (reply, docs, order) = match to_latest(&s, &served, &body, None) {
         Ok(body) => complete_session(&s, &served, session, &body, at).await,
         Err(reply) => (reply, Vec::new(), None),
     };
@@ -726,6 +830,9 @@ async fn complete_session(
         Ok(r) => r,
         Err(e) => return fail(super::http::strict_error_reply(&e)),
     };
+    if let Err(reply) = check_billing_country(body) {
+        return fail(reply);
+    }
     let event = Event::Complete {
         has_authentication_result: request.authentication_result.is_some(),
     };

@@ -269,7 +269,13 @@ pub(crate) async fn begin(
     };
     let scope = IdempotencyScope::new(identity, path, key.clone());
     let fingerprint = match Fingerprint::of_body(body) {
-        Ok(f) => f,
+        // The API version is part of the request (IDEM-11): a key replayed under another
+        // version is a conflict (422), never the other version's stored response.
+        Ok(f) => headers.api_version().map_or(f, |v| {
+            Fingerprint::from_canonical_bytes(
+                &[v.as_str().as_bytes(), b"\n", f.as_bytes()].concat(),
+            )
+        }),
         Err(e) => {
             return Begin::Respond(
                 Reply::error(
