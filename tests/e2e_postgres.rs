@@ -252,11 +252,13 @@ async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_a
         let now = time::OffsetDateTime::now_utc();
         let fingerprint = Fingerprint::of_json(b"{}").unwrap();
         let scope = scope("atomic");
-        assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
+        let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).unwrap() else {
+            panic!("a new key proceeds");
+        };
         let doc_id = key("doc");
         let response = StoredResponse::new(201, b"{}".to_vec(), vec![]);
         // The effect writes a document, then fails: the whole transaction rolls back.
-        let failed = store.complete_with(&scope, response.clone(), now, |tx| {
+        let failed = store.complete_with(&scope, lease, response.clone(), now, |tx| {
             ex::postgres::save_document(tx, "e2e", &doc_id, "{}")?;
             tx.execute("SELECT no_such_function()", &[]).map(|_| ())
         });
@@ -265,7 +267,7 @@ async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_a
         // No response was stored: the key is still in flight, not replayable.
         assert!(matches!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::InFlight { .. }));
         // Now it succeeds: document and response appear together.
-        store.complete_with(&scope, response, now, |tx| ex::postgres::save_document(tx, "e2e", &doc_id, "{}")).unwrap();
+        store.complete_with(&scope, lease, response, now, |tx| ex::postgres::save_document(tx, "e2e", &doc_id, "{}")).unwrap();
         assert_eq!(load_document(&pool, "e2e", &doc_id).unwrap().as_deref(), Some("{}"));
         assert!(matches!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Replay(r) if r.status == 201));
     })
@@ -284,18 +286,18 @@ async fn idem_13_a_5xx_releases_the_key_in_postgres() {
         let now = time::OffsetDateTime::now_utc();
         let fingerprint = Fingerprint::of_json(b"{\"a\":1}").unwrap();
         let scope = scope("5xx");
-        assert_eq!(
-            store.begin(&scope, &fingerprint, now).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+        let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).unwrap()
+        else {
+            panic!("a new key proceeds");
+        };
         let completion = store
-            .complete(&scope, StoredResponse::new(503, vec![], vec![]), now)
+            .complete(&scope, lease, StoredResponse::new(503, vec![], vec![]), now)
             .unwrap();
         assert_eq!(completion, Completion::Release);
-        assert_eq!(
+        assert!(matches!(
             store.begin(&scope, &fingerprint, now).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+            IdempotencyOutcome::Proceed(_)
+        ));
         // Another fingerprint on a live reservation is a conflict, across connections.
         let other = Fingerprint::of_json(b"{\"a\":2}").unwrap();
         assert_eq!(
