@@ -614,3 +614,13 @@ async fn discovery_document_is_served() {
     assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
     parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();
 }
+
+/// Issue 12 item 9: sixteen concurrent completes of one session with distinct idempotency keys
+/// (and tokens) charge exactly once; the losers get an ACP error and never overwrite the
+/// completed session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chk_10_concurrent_completes_with_distinct_keys_charge_exactly_once() {
+    let mut w = world(None, no_latency()).await;
+    let merchants = [w.merchant.clone()];
+    harness::exactly_one_of_concurrent_completes_charges(&mut w, &merchants).await;
+}

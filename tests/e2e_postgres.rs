@@ -233,6 +233,25 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
     assert_eq!(again.body["code"], "already_used");
 }
 
+/// Issue 12 item 9 on PostgreSQL: sixteen concurrent completes with distinct keys, spread
+/// over two merchant instances sharing the database, charge exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chk_10_concurrent_completes_on_two_instances_charge_exactly_once() {
+    let Some(url) = database("chk_10_race").await else {
+        return;
+    };
+    let mut w = world(Some(url.clone()), Duration::ZERO).await;
+    let other = start_merchant(merchant_config(
+        &w.vault,
+        &w.hook_url,
+        Some(url),
+        Duration::ZERO,
+    ))
+    .await;
+    let merchants = [w.merchant.clone(), other];
+    harness::exactly_one_of_concurrent_completes_charges(&mut w, &merchants).await;
+}
+
 fn scope(label: &str) -> IdempotencyScope {
     IdempotencyScope::new(
         "e2e",

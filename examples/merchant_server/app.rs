@@ -822,20 +822,20 @@ async fn complete_session(
         .iter()
         .map(|l| (l.item_id.clone(), l.quantity))
         .collect();
-    if s.catalog.reserve(&wanted).is_err() {
-        session.status = checkout::next_status(&session, &s.catalog);
-        let (reply, docs) = ok(s, served, 200, &session);
-        return (reply, docs, None);
-    }
+    // Claim the session before taking stock or money: of concurrent completes only the one
+    // whose compare-and-swap lands proceeds.
     let before_claim = session.clone();
     session.status.clone_from(&processing);
     session.updated_at = rfc3339(at);
     match put_session(s, &session, Some(*version), at).await {
         Ok(claimed) => *version = claimed,
-        Err(refused) => {
-            s.catalog.release(&wanted);
-            return fail(refused);
-        }
+        Err(refused) => return fail(refused),
+    }
+    if s.catalog.reserve(&wanted).is_err() {
+        let mut session = before_claim;
+        session.status = checkout::next_status(&session, &s.catalog);
+        let (reply, docs) = ok(s, served, 200, &session);
+        return (reply, docs, None);
     }
     let total = checkout::price(&session, &s.catalog).total;
     match charge(s, &token, total, &session).await {
