@@ -822,15 +822,10 @@ async fn complete_session(
         .iter()
         .map(|l| (l.item_id.clone(), l.quantity))
         .collect();
-    // Claim the session before taking stock or money: of concurrent completes only the one
-    // whose compare-and-swap lands proceeds.
-    let before_claim = session.clone();
-    session.status.clone_from(&processing);
-    session.updated_at = rfc3339(at);
-    match put_session(s, &session, Some(*version), at).await {
-        Ok(claimed) => *version = claimed,
+    let before_claim = match claim(s, &mut session, &processing, version, at).await {
+        Ok(before) => before,
         Err(refused) => return fail(refused),
-    }
+    };
     if s.catalog.reserve(&wanted).is_err() {
         let mut session = before_claim;
         session.status = checkout::next_status(&session, &s.catalog);
@@ -861,14 +856,7 @@ async fn complete_session(
             return fail(Reply::acp(&AcpError::service_unavailable(reason, None)));
         }
     }
-    let order_id = new_id("ord_");
-    let order = json!({
-        "id": order_id,
-        "checkout_session_id": session.id,
-        "permalink_url": format!("{}/orders/{order_id}", s.base_url),
-        "status": "created",
-        "totals": checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
-    });
+    let order = new_order(s, &session);
     match step(&processing, Event::PaymentAuthorized) {
         Ok(next) => session.status = next,
         Err(refused) => return fail(refused),
@@ -908,6 +896,35 @@ fn authentication_refusal(
     session.declined = Some("issuer authentication was not successful".to_owned());
     let (reply, docs) = ok(s, served, 200, session);
     Some((reply, docs, None))
+}
+
+/// A new order for the paid `session`.
+fn new_order(s: &AppState, session: &Session) -> Value {
+    let order_id = new_id("ord_");
+    json!({
+        "id": order_id,
+        "checkout_session_id": session.id,
+        "permalink_url": format!("{}/orders/{order_id}", s.base_url),
+        "status": "created",
+        "totals": checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
+    })
+}
+
+/// Claims `session` before taking stock or money: a compare-and-swap write to `processing`
+/// (`complete_in_progress`) from `version`, which only one of any number of concurrent
+/// completes wins. Returns the session as it was; `version` becomes the claimed version.
+async fn claim(
+    s: &AppState,
+    session: &mut Session,
+    processing: &str,
+    version: &mut u64,
+    at: OffsetDateTime,
+) -> Result<Session, Reply> {
+    let before = session.clone();
+    processing.clone_into(&mut session.status);
+    session.updated_at = rfc3339(at);
+    *version = put_session(s, session, Some(*version), at).await?;
+    Ok(before)
 }
 
 /// Writes `session` outside the idempotent response if it is still at `expected`; the new

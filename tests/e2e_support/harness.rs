@@ -260,29 +260,7 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
     for racer in racers {
         answers.push(racer.await.unwrap());
     }
-    let winners: Vec<&Exchange> = answers.iter().filter(|a| a.status == 200).collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "{:?}",
-        answers
-            .iter()
-            .map(|a| (a.status, a.body["status"].clone(), a.body["code"].clone()))
-            .collect::<Vec<_>>()
-    );
-    assert_eq!(winners[0].body["status"], "completed");
-    for loser in answers.iter().filter(|a| a.status != 200) {
-        // An ACP error object (ERR-01), not a session.
-        assert!(
-            (400..500).contains(&loser.status),
-            "{}: {}",
-            loser.status,
-            loser.body
-        );
-        assert_eq!(loser.body["type"], "invalid_request", "{}", loser.body);
-        assert!(loser.body["code"].is_string(), "{}", loser.body);
-        assert!(loser.body.get("id").is_none(), "{}", loser.body);
-    }
+    let winner = the_only_winner(&answers);
     // The PSP charged exactly one of the racing tokens.
     let mut charged = 0;
     for token in &tokens[..RACERS] {
@@ -313,7 +291,7 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
         .await
         .unwrap();
     assert_eq!(seen.body["status"], "completed", "{}", seen.body);
-    assert_eq!(seen.body["order"], winners[0].body["order"]);
+    assert_eq!(seen.body["order"], winner.body["order"]);
     // One order webhook, for the committed order.
     let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
         .await
@@ -332,4 +310,32 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
             .await
             .is_err()
     );
+}
+
+/// The one 200 among `answers`; every other answer is an ACP error (ERR-01), not a session.
+fn the_only_winner(answers: &[Exchange]) -> &Exchange {
+    let winners: Vec<&Exchange> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body["status"].clone(), a.body["code"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(winners[0].body["status"], "completed");
+    for loser in answers.iter().filter(|a| a.status != 200) {
+        // An ACP error object (ERR-01), not a session.
+        assert!(
+            (400..500).contains(&loser.status),
+            "{}: {}",
+            loser.status,
+            loser.body
+        );
+        assert_eq!(loser.body["type"], "invalid_request", "{}", loser.body);
+        assert!(loser.body["code"].is_string(), "{}", loser.body);
+        assert!(loser.body.get("id").is_none(), "{}", loser.body);
+    }
+    winners[0]
 }
