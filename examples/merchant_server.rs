@@ -4,12 +4,13 @@
 //! cargo run --example merchant_server -- [--addr 127.0.0.1:8080] [--api-key KEY]
 //!     [--catalog FILE] [--merchant-id ID] [--webhook-url URL] [--webhook-secret S]
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
-//!     [--database-url postgres://…] [--public-url URL] [--latency-ms N]
+//!     [--database-url postgres://…] [--db-pool-size N] [--public-url URL] [--latency-ms N]
 //! ```
 //!
 //! Every flag has an environment variable: `ACP_ADDR`, `ACP_API_KEY`, `ACP_CATALOG`,
 //! `ACP_MERCHANT_ID`, `ACP_WEBHOOK_URL`, `ACP_WEBHOOK_SECRET`, `ACP_SIGNING_SECRET`,
-//! `ACP_PSP_URL`, `ACP_PSP_API_KEY`, `DATABASE_URL`, `ACP_PUBLIC_URL`, `ACP_LATENCY_MS`. The defaults
+//! `ACP_PSP_URL`, `ACP_PSP_API_KEY`, `DATABASE_URL`, `ACP_PUBLIC_URL`, `ACP_LATENCY_MS`,
+//! `ACP_DB_POOL_SIZE` (most PostgreSQL connections, default 16). The defaults
 //! (`dev-merchant-key`, `dev-webhook-secret`, `dev-signing-secret`, `dev-psp-key`) are for
 //! local use only. Prints `listening on http://HOST:PORT` once it accepts connections.
 
@@ -46,6 +47,7 @@ const VALUED: &[&str] = &[
     "database-url",
     "public-url",
     "latency-ms",
+    "db-pool-size",
 ];
 
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
@@ -84,6 +86,13 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
     if let Some(v) = flags.get("latency-ms", "ACP_LATENCY_MS") {
         config.latency =
             Duration::from_millis(v.parse().map_err(|e| format!("--latency-ms: {e}"))?);
+    }
+    if let Some(v) = flags.get("db-pool-size", "ACP_DB_POOL_SIZE") {
+        config.db_pool_size = v
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(format!("--db-pool-size: {v:?} is not a positive integer"))?;
     }
     Ok((addr, config))
 }

@@ -86,10 +86,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .ok_or("Idempotency-Key is required")?;
     let scope = IdempotencyScope::new("agent-1", "/checkout_sessions", key);
     let fingerprint = Fingerprint::of_json(body)?;
-    assert!(matches!(
-        store.begin(&scope, &fingerprint, now)?,
-        IdempotencyOutcome::Proceed
-    ));
+    let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now)? else {
+        return Err("a new key must proceed".into());
+    };
     println!("    fingerprint {}", fingerprint.to_hex());
 
     step(
@@ -129,6 +128,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     parse::from_slice_strict::<CheckoutSession>(&response)?;
     store.complete(
         &scope,
+        lease,
         StoredResponse::new(201, response.clone(), vec![]),
         now,
     )?;

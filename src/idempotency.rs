@@ -35,9 +35,11 @@
 //! let fingerprint = Fingerprint::of_json(body).unwrap();
 //!
 //! // First request: run the handler, then record its response.
-//! assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
+//! let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).unwrap() else {
+//!     panic!("a new key proceeds");
+//! };
 //! let response = StoredResponse::new(201, br#"{"id":"cs_1"}"#.to_vec(), vec![]);
-//! store.complete(&scope, response, now).unwrap();
+//! store.complete(&scope, lease, response, now).unwrap();
 //!
 //! // A retry with the same body replays the stored response (IDEM-08, IDEM-09).
 //! match store.begin(&scope, &fingerprint, now).unwrap() {
@@ -67,6 +69,11 @@
 //!   must see the same answer (IDEM-08). A 5xx releases the key (IDEM-13).
 //! - An in-flight reservation is held for [`IdempotencyPolicy::in_flight_lease`]; after that it
 //!   is presumed abandoned (the worker crashed) and a new request with the key proceeds.
+//! - Every reservation carries a [`LeaseToken`] (fencing): only the worker holding the current
+//!   token can [`complete`](IdempotencyStore::complete) or [`release`](IdempotencyStore::release)
+//!   the key. A worker whose lease ran out and was taken over by a retry gets
+//!   [`CompleteError::LeaseLost`] and changes nothing, so a late worker can never overwrite or
+//!   delete the retry's reservation or response (IDEM-10, IDEM-17).
 //! - A conflict is always 422 `idempotency_conflict` (IDEM-11), also for delegate
 //!   authentication, whose RFC (§7, IDEM-19) says 409: the checkout and delegate-payment RFCs
 //!   state that their idempotency sections take precedence over conflicting rules.
@@ -382,6 +389,37 @@ fn add_saturating(at: OffsetDateTime, d: Duration) -> OffsetDateTime {
 // Records and pure decisions
 // ---------------------------------------------------------------------------------------------
 
+/// The owner token of one in-flight reservation (a fencing token).
+///
+/// A store issues a new token with every [`IdempotencyOutcome::Proceed`] and keeps it in the
+/// record; [`complete`](fn@complete) and [`release`](fn@release) succeed only with the token of
+/// the reservation currently stored. The token must differ from every token the store issued
+/// earlier for the same scope; it is not a secret (it never leaves the server), so a counter is
+/// enough: [`InMemoryIdempotencyStore`] uses a per-store counter, a database store a sequence.
+/// A per-scope counter kept in the record would not be: once a record is deleted (released,
+/// 5xx, purged) the count would start again and an old worker's token could match a new
+/// reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeaseToken(u64);
+
+impl LeaseToken {
+    /// A token with this value (for stores that issue or load tokens themselves).
+    pub const fn new(value: u64) -> Self {
+        Self(value)
+    }
+
+    /// The token's value (for stores that persist it).
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for LeaseToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lease-{}", self.0)
+    }
+}
+
 /// The state of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -390,6 +428,8 @@ pub enum RecordState {
     InFlight {
         /// When the reservation is presumed abandoned.
         lease_expires_at: OffsetDateTime,
+        /// The owner of the reservation: only this token may complete or release it.
+        lease: LeaseToken,
     },
     /// The first request finished with this (non-5xx) response.
     Completed {
@@ -435,7 +475,7 @@ impl IdempotencyRecord {
     /// in-flight lease has run out.
     pub fn is_stale(&self, now: OffsetDateTime) -> bool {
         now >= self.expires_at
-            || matches!(self.state, RecordState::InFlight { lease_expires_at } if now >= lease_expires_at)
+            || matches!(self.state, RecordState::InFlight { lease_expires_at, .. } if now >= lease_expires_at)
     }
 }
 
@@ -443,9 +483,10 @@ impl IdempotencyRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IdempotencyOutcome {
-    /// A new request: run it. The key is now reserved as in flight with this fingerprint;
-    /// finish with [`IdempotencyStore::complete`] (or [`IdempotencyStore::release`]).
-    Proceed,
+    /// A new request: run it. The key is now reserved as in flight with this fingerprint and
+    /// owned by this token; finish with [`IdempotencyStore::complete`] (or
+    /// [`IdempotencyStore::release`]) passing the token.
+    Proceed(LeaseToken),
     /// A retry of a completed request with the same body: send this response again with
     /// [`StoredResponse::replay_headers`] and do not run side effects (IDEM-08..10).
     Replay(StoredResponse),
@@ -468,7 +509,7 @@ impl IdempotencyOutcome {
             Self::InFlight { retry_after } => Some(IdempotencyRejection::InFlight {
                 retry_after: *retry_after,
             }),
-            Self::Proceed | Self::Replay(_) => None,
+            Self::Proceed(_) | Self::Replay(_) => None,
         }
     }
 }
@@ -557,20 +598,24 @@ pub struct BeginDecision {
 /// Decides what to do with a request (pure; a store calls it under its lock or transaction).
 ///
 /// `existing` is the stored record for the scope, if any; stale records (see
-/// [`IdempotencyRecord::is_stale`]) count as absent.
+/// [`IdempotencyRecord::is_stale`]) count as absent. `lease` is the fresh token the store
+/// issues if the request proceeds (see [`LeaseToken`]); it must differ from every token issued
+/// before for the scope.
 pub fn begin(
     existing: Option<&IdempotencyRecord>,
     fingerprint: &Fingerprint,
+    lease: LeaseToken,
     now: OffsetDateTime,
     policy: &IdempotencyPolicy,
 ) -> BeginDecision {
     match existing.filter(|r| !r.is_stale(now)) {
         None => BeginDecision {
-            outcome: IdempotencyOutcome::Proceed,
+            outcome: IdempotencyOutcome::Proceed(lease),
             write: Some(IdempotencyRecord {
                 fingerprint: *fingerprint,
                 state: RecordState::InFlight {
                     lease_expires_at: add_saturating(now, policy.in_flight_lease),
+                    lease,
                 },
                 expires_at: add_saturating(now, policy.retention),
             }),
@@ -599,6 +644,10 @@ pub enum CompleteError {
     /// released, or expired).
     #[error("no in-flight reservation for this idempotency scope")]
     NotInFlight,
+    /// The scope is in flight under another [`LeaseToken`]: this worker's lease ran out and a
+    /// retry took the key over. Nothing was changed.
+    #[error("the idempotency reservation is owned by another lease")]
+    LeaseLost,
 }
 
 /// What [`complete`] decided.
@@ -611,23 +660,27 @@ pub enum Completion {
     Release,
 }
 
-/// Records the response of a request that got [`IdempotencyOutcome::Proceed`] (pure).
+/// Records the response of a request that got [`IdempotencyOutcome::Proceed`] with `lease`
+/// (pure).
 ///
 /// A reservation whose lease has run out can still be completed as long as nobody replaced it
 /// and retention is not over.
 ///
 /// # Errors
 ///
-/// [`CompleteError::NotInFlight`] if `existing` is absent, expired or already completed.
+/// [`CompleteError::NotInFlight`] if `existing` is absent, expired or already completed;
+/// [`CompleteError::LeaseLost`] if it is in flight under another token (fencing).
 pub fn complete(
     existing: Option<&IdempotencyRecord>,
+    lease: LeaseToken,
     response: StoredResponse,
     now: OffsetDateTime,
     policy: &IdempotencyPolicy,
 ) -> Result<Completion, CompleteError> {
     let record = existing
-        .filter(|r| now < r.expires_at && matches!(r.state, RecordState::InFlight { .. }))
+        .filter(|r| now < r.expires_at)
         .ok_or(CompleteError::NotInFlight)?;
+    check_owner(record, lease)?;
     if response.is_server_error() {
         return Ok(Completion::Release);
     }
@@ -638,14 +691,37 @@ pub fn complete(
     }))
 }
 
+fn check_owner(record: &IdempotencyRecord, lease: LeaseToken) -> Result<(), CompleteError> {
+    match record.state {
+        RecordState::InFlight { lease: owner, .. } if owner == lease => Ok(()),
+        RecordState::InFlight { .. } => Err(CompleteError::LeaseLost),
+        RecordState::Completed { .. } => Err(CompleteError::NotInFlight),
+    }
+}
+
+/// Decides whether the holder of `lease` may drop the reservation `existing` (pure): `Ok`
+/// means delete the record.
+///
+/// # Errors
+///
+/// [`CompleteError::NotInFlight`] if `existing` is absent or completed (a completed record is
+/// never released); [`CompleteError::LeaseLost`] if it is in flight under another token.
+pub fn release(
+    existing: Option<&IdempotencyRecord>,
+    lease: LeaseToken,
+) -> Result<(), CompleteError> {
+    check_owner(existing.ok_or(CompleteError::NotInFlight)?, lease)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Store
 // ---------------------------------------------------------------------------------------------
 
 /// Storage for idempotency records. Implementations must make [`begin`](Self::begin) atomic
 /// per scope: of many concurrent calls for a new scope exactly one may get
-/// [`IdempotencyOutcome::Proceed`]. Use the pure [`begin`](fn@begin) and
-/// [`complete`](fn@complete) functions inside a lock or transaction to get the semantics right.
+/// [`IdempotencyOutcome::Proceed`]. Use the pure [`begin`](fn@begin),
+/// [`complete`](fn@complete) and [`release`](fn@release) functions inside a lock or
+/// transaction to get the semantics right, and issue a fresh [`LeaseToken`] per reservation.
 ///
 /// For durable stores, write the completed record in the same transaction as the business
 /// effect (IDEM-17).
@@ -653,7 +729,8 @@ pub trait IdempotencyStore {
     /// The store's error type.
     type Error: std::error::Error;
 
-    /// Looks up `scope` and, for a new request, reserves it as in flight with `fingerprint`.
+    /// Looks up `scope` and, for a new request, reserves it as in flight with `fingerprint`
+    /// under a fresh [`LeaseToken`] (returned in [`IdempotencyOutcome::Proceed`]).
     ///
     /// # Errors
     ///
@@ -665,34 +742,70 @@ pub trait IdempotencyStore {
         now: OffsetDateTime,
     ) -> Result<IdempotencyOutcome, Self::Error>;
 
-    /// Records the response for a reserved scope: stores non-5xx responses for replay and
-    /// releases the reservation on 5xx (IDEM-13).
+    /// Records the response for the reservation owned by `lease`: stores non-5xx responses for
+    /// replay and releases the reservation on 5xx (IDEM-13).
     ///
     /// # Errors
     ///
-    /// When the scope has no in-flight reservation, or on storage failures.
+    /// When the scope has no in-flight reservation, when it belongs to another lease
+    /// ([`CompleteError::LeaseLost`] in the in-memory store; nothing is changed), or on storage
+    /// failures.
     fn complete(
         &self,
         scope: &IdempotencyScope,
+        lease: LeaseToken,
         response: StoredResponse,
         now: OffsetDateTime,
     ) -> Result<Completion, Self::Error>;
 
-    /// Drops an in-flight reservation without a response (the handler gave up before any side
-    /// effect), so a retry runs fresh. Completed records are left alone.
+    /// Drops the in-flight reservation owned by `lease` without a response (the handler gave
+    /// up before any side effect), so a retry runs fresh.
     ///
     /// # Errors
     ///
-    /// Storage failures.
-    fn release(&self, scope: &IdempotencyScope) -> Result<(), Self::Error>;
+    /// When the scope is not in flight (completed records are never released) or belongs to
+    /// another lease (nothing is changed), or on storage failures.
+    fn release(&self, scope: &IdempotencyScope, lease: LeaseToken) -> Result<(), Self::Error>;
+}
+
+/// The fewest records at which [`InMemoryIdempotencyStore`] purges on a write.
+const MIN_PURGE_THRESHOLD: usize = 1024;
+
+#[derive(Debug)]
+struct Records {
+    map: BTreeMap<IdempotencyScope, IdempotencyRecord>,
+    /// The last lease token issued.
+    last_lease: u64,
+    /// A reservation purges expired records when the map holds this many.
+    purge_threshold: usize,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Self {
+            map: BTreeMap::new(),
+            last_lease: 0,
+            purge_threshold: MIN_PURGE_THRESHOLD,
+        }
+    }
 }
 
 /// A thread-safe in-memory [`IdempotencyStore`] (`Mutex<BTreeMap>`), for tests and single
 /// process servers. Records are lost on restart.
+///
+/// Lease tokens come from a per-store counter (unique for the store's life, see
+/// [`LeaseToken`]).
+///
+/// Memory is bounded without a timer: when a reservation finds the map at its purge threshold
+/// it first removes every record whose retention is over (amortized O(1) per write), and the
+/// next threshold is twice the records left (at least 1024). So the store never holds more
+/// than twice the records of its last purge, or 1024, whichever is larger: at most about twice
+/// the keys used within one retention period (IDEM-14). Call
+/// [`purge_stale`](Self::purge_stale) to reclaim earlier.
 #[derive(Debug, Default)]
 pub struct InMemoryIdempotencyStore {
     policy: IdempotencyPolicy,
-    records: Mutex<BTreeMap<IdempotencyScope, IdempotencyRecord>>,
+    records: Mutex<Records>,
 }
 
 impl InMemoryIdempotencyStore {
@@ -700,7 +813,7 @@ impl InMemoryIdempotencyStore {
     pub fn new(policy: IdempotencyPolicy) -> Self {
         Self {
             policy,
-            records: Mutex::new(BTreeMap::new()),
+            records: Mutex::new(Records::default()),
         }
     }
 
@@ -709,33 +822,32 @@ impl InMemoryIdempotencyStore {
         &self.policy
     }
 
-    /// Runs `f` on the map. Every mutation is a single insert or remove, so the map is
-    /// consistent even if another thread panicked while holding the lock; poisoning is ignored.
-    fn with_records<T>(
-        &self,
-        f: impl FnOnce(&mut BTreeMap<IdempotencyScope, IdempotencyRecord>) -> T,
-    ) -> T {
+    /// Runs `f` on the records. Every mutation is a single insert or remove (or a retain), so
+    /// the map is consistent even if another thread panicked while holding the lock;
+    /// poisoning is ignored.
+    fn with_records<T>(&self, f: impl FnOnce(&mut Records) -> T) -> T {
         let mut guard = self.records.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
     }
 
     /// The stored record for `scope` (stale or not).
     pub fn record(&self, scope: &IdempotencyScope) -> Option<IdempotencyRecord> {
-        self.with_records(|m| m.get(scope).cloned())
+        self.with_records(|r| r.map.get(scope).cloned())
     }
 
-    /// Removes every record that is stale at `now`; returns how many were removed.
+    /// Removes every record that is stale at `now` (retention over, or an in-flight lease run
+    /// out: its worker can then no longer complete it); returns how many were removed.
     pub fn purge_stale(&self, now: OffsetDateTime) -> usize {
-        self.with_records(|m| {
-            let before = m.len();
-            m.retain(|_, r| !r.is_stale(now));
-            before - m.len()
+        self.with_records(|r| {
+            let before = r.map.len();
+            r.map.retain(|_, rec| !rec.is_stale(now));
+            before - r.map.len()
         })
     }
 
     /// Number of stored records (stale ones included until purged).
     pub fn len(&self) -> usize {
-        self.with_records(|m| m.len())
+        self.with_records(|r| r.map.len())
     }
 
     /// Whether no records are stored.
@@ -753,10 +865,18 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
         fingerprint: &Fingerprint,
         now: OffsetDateTime,
     ) -> Result<IdempotencyOutcome, Self::Error> {
-        Ok(self.with_records(|m| {
-            let decision = begin(m.get(scope), fingerprint, now, &self.policy);
+        Ok(self.with_records(|r| {
+            let lease = LeaseToken(r.last_lease.saturating_add(1));
+            let decision = begin(r.map.get(scope), fingerprint, lease, now, &self.policy);
             if let Some(record) = decision.write {
-                m.insert(scope.clone(), record);
+                r.last_lease = lease.0;
+                if r.map.len() >= r.purge_threshold {
+                    // Only records past retention: a reservation whose lease ran out may
+                    // still be completed by its worker while nobody replaced it.
+                    r.map.retain(|_, rec| now < rec.expires_at);
+                    r.purge_threshold = r.map.len().saturating_mul(2).max(MIN_PURGE_THRESHOLD);
+                }
+                r.map.insert(scope.clone(), record);
             }
             decision.outcome
         }))
@@ -765,32 +885,29 @@ impl IdempotencyStore for InMemoryIdempotencyStore {
     fn complete(
         &self,
         scope: &IdempotencyScope,
+        lease: LeaseToken,
         response: StoredResponse,
         now: OffsetDateTime,
     ) -> Result<Completion, Self::Error> {
-        self.with_records(|m| {
-            let completion = complete(m.get(scope), response, now, &self.policy)?;
+        self.with_records(|r| {
+            let completion = complete(r.map.get(scope), lease, response, now, &self.policy)?;
             match &completion {
                 Completion::Store(record) => {
-                    m.insert(scope.clone(), record.clone());
+                    r.map.insert(scope.clone(), record.clone());
                 }
                 Completion::Release => {
-                    m.remove(scope);
+                    r.map.remove(scope);
                 }
             }
             Ok(completion)
         })
     }
 
-    fn release(&self, scope: &IdempotencyScope) -> Result<(), Self::Error> {
-        self.with_records(|m| {
-            if matches!(
-                m.get(scope).map(IdempotencyRecord::state),
-                Some(RecordState::InFlight { .. })
-            ) {
-                m.remove(scope);
-            }
-        });
-        Ok(())
+    fn release(&self, scope: &IdempotencyScope, lease: LeaseToken) -> Result<(), Self::Error> {
+        self.with_records(|r| {
+            release(r.map.get(scope), lease)?;
+            r.map.remove(scope);
+            Ok(())
+        })
     }
 }

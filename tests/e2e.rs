@@ -614,3 +614,41 @@ async fn discovery_document_is_served() {
     assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
     parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();
 }
+
+/// Issue 12 item 9: sixteen concurrent completes of one session with distinct idempotency keys
+/// (and tokens) charge exactly once; the losers get an ACP error and never overwrite the
+/// completed session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chk_10_concurrent_completes_with_distinct_keys_charge_exactly_once() {
+    let mut w = world(None, no_latency()).await;
+    let merchants = [w.merchant.clone()];
+    harness::exactly_one_of_concurrent_completes_charges(&mut w, &merchants).await;
+}
+
+/// Issue 12 item 13: the in-memory merchant/vault backend drops documents (sessions, vaulted
+/// tokens) not written for the document retention as new ones are written, so memory stays
+/// bounded without a timer; recent documents stay.
+#[test]
+fn in_memory_documents_are_purged_after_retention() {
+    use ex::backend::{Backend, DOCUMENT_RETENTION, Document};
+    let backend = Backend::memory();
+    let t0 = time::OffsetDateTime::now_utc();
+    let write = |prefix: &str, at: time::OffsetDateTime| {
+        for i in 0..3_000 {
+            let doc = Document {
+                kind: "checkout_session",
+                id: format!("{prefix}{i}"),
+                body: "{}".to_owned(),
+            };
+            assert_eq!(backend.put_if(&doc, None, at).unwrap(), 1);
+        }
+    };
+    write("old_", t0);
+    let later = t0 + DOCUMENT_RETENTION + time::Duration::hours(1);
+    write("new_", later);
+    let held = backend.documents_in_memory().unwrap();
+    assert!(held < 6_000, "{held} documents held: nothing was purged");
+    assert!(held >= 3_000, "recent documents were purged");
+    assert!(backend.load("checkout_session", "new_0").unwrap().is_some());
+    assert!(backend.load("checkout_session", "old_0").unwrap().is_none());
+}

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use agentic_commerce::headers::IdempotencyKey;
 use agentic_commerce::idempotency::{
-    Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
-    IdempotencyStore, StoredResponse,
+    CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
+    IdempotencyScope, IdempotencyStore, StoredResponse,
 };
 use serde_json::json;
 
@@ -22,7 +22,7 @@ mod ex;
 #[path = "e2e_support/harness.rs"]
 mod harness;
 
-use ex::postgres::{PgIdempotencyStore, PgPool, describe, load_document};
+use ex::postgres::{PgIdempotencyStore, PgPool, PgStoreError, describe, load_document};
 use ex::{agent, app};
 use harness::{
     client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world,
@@ -233,6 +233,25 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
     assert_eq!(again.body["code"], "already_used");
 }
 
+/// Issue 12 item 9 on PostgreSQL: sixteen concurrent completes with distinct keys, spread
+/// over two merchant instances sharing the database, charge exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chk_10_concurrent_completes_on_two_instances_charge_exactly_once() {
+    let Some(url) = database("chk_10_race").await else {
+        return;
+    };
+    let mut w = world(Some(url.clone()), Duration::ZERO).await;
+    let other = start_merchant(merchant_config(
+        &w.vault,
+        &w.hook_url,
+        Some(url),
+        Duration::ZERO,
+    ))
+    .await;
+    let merchants = [w.merchant.clone(), other];
+    harness::exactly_one_of_concurrent_completes_charges(&mut w, &merchants).await;
+}
+
 fn scope(label: &str) -> IdempotencyScope {
     IdempotencyScope::new(
         "e2e",
@@ -252,11 +271,13 @@ async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_a
         let now = time::OffsetDateTime::now_utc();
         let fingerprint = Fingerprint::of_json(b"{}").unwrap();
         let scope = scope("atomic");
-        assert_eq!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Proceed);
+        let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).unwrap() else {
+            panic!("a new key proceeds");
+        };
         let doc_id = key("doc");
         let response = StoredResponse::new(201, b"{}".to_vec(), vec![]);
         // The effect writes a document, then fails: the whole transaction rolls back.
-        let failed = store.complete_with(&scope, response.clone(), now, |tx| {
+        let failed = store.complete_with(&scope, lease, response.clone(), now, |tx| {
             ex::postgres::save_document(tx, "e2e", &doc_id, "{}")?;
             tx.execute("SELECT no_such_function()", &[]).map(|_| ())
         });
@@ -265,7 +286,7 @@ async fn idem_17_business_effect_and_stored_response_commit_together_or_not_at_a
         // No response was stored: the key is still in flight, not replayable.
         assert!(matches!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::InFlight { .. }));
         // Now it succeeds: document and response appear together.
-        store.complete_with(&scope, response, now, |tx| ex::postgres::save_document(tx, "e2e", &doc_id, "{}")).unwrap();
+        store.complete_with(&scope, lease, response, now, |tx| ex::postgres::save_document(tx, "e2e", &doc_id, "{}")).unwrap();
         assert_eq!(load_document(&pool, "e2e", &doc_id).unwrap().as_deref(), Some("{}"));
         assert!(matches!(store.begin(&scope, &fingerprint, now).unwrap(), IdempotencyOutcome::Replay(r) if r.status == 201));
     })
@@ -284,18 +305,18 @@ async fn idem_13_a_5xx_releases_the_key_in_postgres() {
         let now = time::OffsetDateTime::now_utc();
         let fingerprint = Fingerprint::of_json(b"{\"a\":1}").unwrap();
         let scope = scope("5xx");
-        assert_eq!(
-            store.begin(&scope, &fingerprint, now).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+        let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).unwrap()
+        else {
+            panic!("a new key proceeds");
+        };
         let completion = store
-            .complete(&scope, StoredResponse::new(503, vec![], vec![]), now)
+            .complete(&scope, lease, StoredResponse::new(503, vec![], vec![]), now)
             .unwrap();
         assert_eq!(completion, Completion::Release);
-        assert_eq!(
+        assert!(matches!(
             store.begin(&scope, &fingerprint, now).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+            IdempotencyOutcome::Proceed(_)
+        ));
         // Another fingerprint on a live reservation is a conflict, across connections.
         let other = Fingerprint::of_json(b"{\"a\":2}").unwrap();
         assert_eq!(
@@ -346,6 +367,210 @@ async fn instances_starting_together_on_a_fresh_database_all_connect() {
                 .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
                 .unwrap();
         }
+    })
+    .await
+    .unwrap();
+}
+
+/// Issue 12 item 3 on PostgreSQL: after the lease ran out and a retry took the key over, the
+/// first worker's complete and release fail with `LeaseLost` and change nothing, also when
+/// both workers finish at the same moment on two connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idem_stale_lease_cannot_complete_or_release_in_postgres() {
+    let Some(url) = database("idem_fencing").await else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || {
+        let pool = Arc::new(PgPool::connect(&url).unwrap());
+        let policy = IdempotencyPolicy::default()
+            .with_in_flight_lease(time::Duration::seconds(30))
+            .unwrap();
+        let store = PgIdempotencyStore::new(pool, policy);
+        let now = time::OffsetDateTime::now_utc();
+        let late = now + time::Duration::seconds(31);
+        let fingerprint = Fingerprint::of_json(b"{}").unwrap();
+        let lease_lost = |r: &Result<_, PgStoreError>| {
+            matches!(r, Err(PgStoreError::Complete(CompleteError::LeaseLost)))
+        };
+        for round in 0..20 {
+            let scope = scope(&format!("fenced-{round}"));
+            let IdempotencyOutcome::Proceed(first) =
+                store.begin(&scope, &fingerprint, now).unwrap()
+            else {
+                panic!("first request proceeds");
+            };
+            let IdempotencyOutcome::Proceed(retry) =
+                store.begin(&scope, &fingerprint, late).unwrap()
+            else {
+                panic!("the retry takes the expired lease over");
+            };
+            assert_ne!(first, retry);
+            if round == 0 {
+                assert!(lease_lost(
+                    &store.release(&scope, first).map(|()| Completion::Release)
+                ));
+                assert!(lease_lost(&store.complete(
+                    &scope,
+                    first,
+                    StoredResponse::new(503, vec![], vec![]),
+                    late
+                )));
+                assert!(
+                    matches!(
+                        store.begin(&scope, &fingerprint, late).unwrap(),
+                        IdempotencyOutcome::InFlight { .. }
+                    ),
+                    "still the retry's"
+                );
+            }
+            let barrier = std::sync::Barrier::new(2);
+            let (stale, owner) = std::thread::scope(|t| {
+                let stale = t.spawn(|| {
+                    barrier.wait();
+                    store.complete(
+                        &scope,
+                        first,
+                        StoredResponse::new(201, b"stale".to_vec(), vec![]),
+                        late,
+                    )
+                });
+                let owner = t.spawn(|| {
+                    barrier.wait();
+                    store.complete(
+                        &scope,
+                        retry,
+                        StoredResponse::new(200, b"retry".to_vec(), vec![]),
+                        late,
+                    )
+                });
+                (stale.join().unwrap(), owner.join().unwrap())
+            });
+            assert!(matches!(owner, Ok(Completion::Store(_))), "{owner:?}");
+            assert!(
+                lease_lost(&stale)
+                    || matches!(
+                        stale,
+                        Err(PgStoreError::Complete(CompleteError::NotInFlight))
+                    ),
+                "{stale:?}"
+            );
+            assert!(matches!(
+                store.begin(&scope, &fingerprint, late).unwrap(),
+                IdempotencyOutcome::Replay(r) if r.body == b"retry"
+            ));
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A new empty database next to `url`'s; returns its URL and an admin client to drop it.
+fn fresh_database(url: &str, label: &str) -> (String, String, postgres::Client) {
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let name = format!("acp_{label}_{}", std::process::id());
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    (format!("{base}/{name}"), name, admin)
+}
+
+/// Issue 12 item 13 (IDEM-14): idempotency rows past retention are deleted as new keys are
+/// reserved (at most once per purge interval), live rows stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idem_14_postgres_rows_past_retention_are_purged() {
+    let Some(url) = database("idem_purge").await else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || {
+        let (fresh, name, mut admin) = fresh_database(&url, "purge");
+        let pool = Arc::new(PgPool::connect(&fresh).unwrap());
+        let store = PgIdempotencyStore::new(Arc::clone(&pool), IdempotencyPolicy::default());
+        let rows = || {
+            pool.with_client(|c| c.query_one("SELECT count(*) FROM acp_idempotency", &[]))
+                .unwrap()
+                .get::<_, i64>(0)
+        };
+        let t0 = time::OffsetDateTime::now_utc();
+        let fingerprint = Fingerprint::of_json(b"{}").unwrap();
+        for i in 0..50 {
+            let scope = scope(&format!("old-{i}"));
+            let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, t0).unwrap()
+            else {
+                panic!("new key");
+            };
+            store
+                .complete(&scope, lease, StoredResponse::new(201, vec![], vec![]), t0)
+                .unwrap();
+        }
+        assert_eq!(rows(), 50);
+        // A purge before retention ends deletes nothing; live rows are never deleted.
+        let live = scope("live");
+        store
+            .begin(&live, &fingerprint, t0 + time::Duration::hours(23))
+            .unwrap();
+        assert_eq!(rows(), 51);
+        // A day later the next reservation deletes every expired row.
+        let later = t0 + time::Duration::hours(25);
+        store.begin(&scope("new"), &fingerprint, later).unwrap();
+        assert_eq!(rows(), 2, "only the live and the new key remain");
+        assert_eq!(store.purge_expired(later).unwrap(), 0);
+        drop(store);
+        drop(pool);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// Issue 12 item 13: a pool of N connections shared by N + 5 concurrent users never has more
+/// than N connections open on the server, and every user gets served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_pool_never_opens_more_than_its_cap() {
+    let Some(url) = database("pool_cap").await else {
+        return;
+    };
+    tokio::task::spawn_blocking(move || {
+        const CAP: usize = 3;
+        let app_name = format!("acp_pool_cap_{}", std::process::id());
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let capped = format!("{url}{separator}application_name={app_name}");
+        let pool = PgPool::connect_with_max(&capped, CAP).unwrap();
+        assert_eq!(pool.max_size(), CAP);
+        let barrier = std::sync::Barrier::new(CAP + 5);
+        let most = std::sync::atomic::AtomicI64::new(0);
+        let served = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|t| {
+            for _ in 0..CAP + 5 {
+                t.spawn(|| {
+                    barrier.wait();
+                    for _ in 0..4 {
+                        let open: i64 = pool
+                            .with_client(|c| {
+                                let open = c
+                                    .query_one(
+                                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                                        &[&app_name],
+                                    )?
+                                    .get(0);
+                                c.batch_execute("SELECT pg_sleep(0.02)")?;
+                                Ok::<_, postgres::Error>(open)
+                            })
+                            .unwrap();
+                        most.fetch_max(open, std::sync::atomic::Ordering::SeqCst);
+                        served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(served.into_inner(), (CAP + 5) * 4);
+        let most = most.into_inner();
+        assert!(most >= 1 && most <= i64::try_from(CAP).unwrap(), "{most} connections open at once");
     })
     .await
     .unwrap();

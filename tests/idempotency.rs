@@ -10,7 +10,7 @@ use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
 use agentic_commerce::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyRecord, IdempotencyRejection, IdempotencyScope, IdempotencyStore,
-    InMemoryIdempotencyStore, PolicyError, RecordState, StoredResponse,
+    InMemoryIdempotencyStore, LeaseToken, PolicyError, RecordState, StoredResponse,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -38,6 +38,15 @@ fn response(status: u16) -> StoredResponse {
         format!("{{\"status\":{status}}}").into_bytes(),
         vec![("Content-Type".to_owned(), "application/json".to_owned())],
     )
+}
+
+/// The lease token of the reservation `store` holds for `s` (a token nobody holds when the
+/// scope is not in flight), for tests that are not about fencing.
+fn owner(store: &InMemoryIdempotencyStore, s: &IdempotencyScope) -> LeaseToken {
+    match store.record(s).map(|r| r.state().clone()) {
+        Some(RecordState::InFlight { lease, .. }) => lease,
+        _ => LeaseToken::new(u64::MAX),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,12 +136,14 @@ fn idem_08_09_same_key_same_body_replays_the_original_response() {
     let store = InMemoryIdempotencyStore::default();
     let s = scope("k1");
     let f = fp(r#"{"a":1}"#);
-    assert_eq!(
-        store.begin(&s, &f, T0).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
     assert!(matches!(
-        store.complete(&s, response(201), T0).unwrap(),
+        store.begin(&s, &f, T0).unwrap(),
+        IdempotencyOutcome::Proceed(_)
+    ));
+    assert!(matches!(
+        store
+            .complete(&s, owner(&store, &s), response(201), T0)
+            .unwrap(),
         Completion::Store(_)
     ));
     let later = T0 + Duration::hours(1);
@@ -158,9 +169,9 @@ fn idem_18_replayed_cancel_with_intent_trace_returns_the_same_200_without_re_run
             .begin(&s, &Fingerprint::of_json(attempt).unwrap(), T0)
             .unwrap()
         {
-            IdempotencyOutcome::Proceed => {
+            IdempotencyOutcome::Proceed(lease) => {
                 trace_records += 1;
-                store.complete(&s, response(200), T0).unwrap();
+                store.complete(&s, lease, response(200), T0).unwrap();
             }
             IdempotencyOutcome::Replay(r) => assert_eq!(r.status, 200),
             other => panic!("unexpected {other:?}"),
@@ -196,7 +207,9 @@ fn idem_11_same_key_different_body_is_422_conflict_even_in_flight() {
     store.begin(&s, &fp(r#"{"a":1}"#), T0).unwrap();
     let outcome = store.begin(&s, &fp(r#"{"a":2}"#), T0).unwrap();
     assert_eq!(outcome, IdempotencyOutcome::Conflict);
-    store.complete(&s, response(200), T0).unwrap();
+    store
+        .complete(&s, owner(&store, &s), response(200), T0)
+        .unwrap();
     let outcome = store.begin(&s, &fp(r#"{"a":2}"#), T0).unwrap();
     assert_eq!(outcome, IdempotencyOutcome::Conflict);
     let rejection = outcome.rejection().unwrap();
@@ -218,10 +231,10 @@ fn idem_12_in_flight_is_409_with_retry_after() {
     let store = InMemoryIdempotencyStore::new(policy);
     let s = scope("k1");
     let f = fp("{}");
-    assert_eq!(
+    assert!(matches!(
         store.begin(&s, &f, T0).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
+        IdempotencyOutcome::Proceed(_)
+    ));
     let outcome = store.begin(&s, &f, T0 + Duration::seconds(1)).unwrap();
     assert_eq!(
         outcome,
@@ -259,20 +272,22 @@ fn idem_13_5xx_is_not_stored_and_a_retry_is_fresh() {
         let f = fp("{}");
         store.begin(&s, &f, T0).unwrap();
         assert_eq!(
-            store.complete(&s, response(status), T0).unwrap(),
+            store
+                .complete(&s, owner(&store, &s), response(status), T0)
+                .unwrap(),
             Completion::Release
         );
         assert!(store.is_empty());
-        assert_eq!(
+        assert!(matches!(
             store.begin(&s, &f, T0).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+            IdempotencyOutcome::Proceed(_)
+        ));
         // Even with a different body: the key is free again.
-        store.release(&s).unwrap();
-        assert_eq!(
+        store.release(&s, owner(&store, &s)).unwrap();
+        assert!(matches!(
             store.begin(&s, &fp("[1]"), T0).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+            IdempotencyOutcome::Proceed(_)
+        ));
     }
 }
 
@@ -282,7 +297,9 @@ fn idem_08_4xx_responses_are_stored_and_replayed() {
     let s = scope("k1");
     let f = fp("{}");
     store.begin(&s, &f, T0).unwrap();
-    store.complete(&s, response(400), T0).unwrap();
+    store
+        .complete(&s, owner(&store, &s), response(400), T0)
+        .unwrap();
     assert_eq!(
         store.begin(&s, &f, T0).unwrap(),
         IdempotencyOutcome::Replay(response(400))
@@ -304,7 +321,9 @@ fn idem_14_retention_is_at_least_24h_and_a_reused_key_after_expiry_is_new() {
     let f = fp("{}");
     store.begin(&s, &f, T0).unwrap();
     let done = T0 + Duration::seconds(10);
-    store.complete(&s, response(201), done).unwrap();
+    store
+        .complete(&s, owner(&store, &s), response(201), done)
+        .unwrap();
     let just_before = done + Duration::hours(24) - Duration::nanoseconds(1);
     assert!(matches!(
         store.begin(&s, &f, just_before).unwrap(),
@@ -317,17 +336,20 @@ fn idem_14_retention_is_at_least_24h_and_a_reused_key_after_expiry_is_new() {
         IdempotencyOutcome::Conflict
     );
     let expiry = done + Duration::hours(24);
-    assert_eq!(
-        store
-            .begin(&s, &fp(r#"{"different":true}"#), expiry)
-            .unwrap(),
-        IdempotencyOutcome::Proceed,
+    assert!(
+        matches!(
+            store
+                .begin(&s, &fp(r#"{"different":true}"#), expiry)
+                .unwrap(),
+            IdempotencyOutcome::Proceed(_)
+        ),
         "after expiry a reused key is a new request, even with another body"
     );
 
     let long = InMemoryIdempotencyStore::new(IdempotencyPolicy::new(Duration::days(7)).unwrap());
     long.begin(&s, &f, T0).unwrap();
-    long.complete(&s, response(200), T0).unwrap();
+    long.complete(&s, owner(&long, &s), response(200), T0)
+        .unwrap();
     assert!(matches!(
         long.begin(&s, &f, T0 + Duration::days(6)).unwrap(),
         IdempotencyOutcome::Replay(_)
@@ -351,10 +373,10 @@ fn idem_abandoned_in_flight_reservation_expires_after_the_lease() {
         store.begin(&s, &f, T0 + Duration::seconds(29)).unwrap(),
         IdempotencyOutcome::InFlight { .. }
     ));
-    assert_eq!(
+    assert!(matches!(
         store.begin(&s, &f, T0 + Duration::seconds(30)).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
+        IdempotencyOutcome::Proceed(_)
+    ));
     assert_eq!(store.purge_stale(T0 + Duration::seconds(30)), 0);
     assert_eq!(store.purge_stale(T0 + Duration::seconds(60)), 1);
 }
@@ -364,27 +386,170 @@ fn idem_complete_requires_a_live_reservation() {
     let store = InMemoryIdempotencyStore::default();
     let s = scope("k1");
     assert_eq!(
-        store.complete(&s, response(200), T0),
+        store.complete(&s, owner(&store, &s), response(200), T0),
         Err(CompleteError::NotInFlight)
     );
     store.begin(&s, &fp("{}"), T0).unwrap();
-    store.complete(&s, response(200), T0).unwrap();
+    store
+        .complete(&s, owner(&store, &s), response(200), T0)
+        .unwrap();
     assert_eq!(
-        store.complete(&s, response(201), T0),
+        store.complete(&s, owner(&store, &s), response(201), T0),
         Err(CompleteError::NotInFlight),
         "a completed response is never overwritten"
     );
     let s2 = scope("k2");
     store.begin(&s2, &fp("{}"), T0).unwrap();
-    store.release(&s2).unwrap();
+    store.release(&s2, owner(&store, &s2)).unwrap();
     assert_eq!(
-        store.complete(&s2, response(200), T0),
+        store.complete(&s2, owner(&store, &s2), response(200), T0),
         Err(CompleteError::NotInFlight)
     );
     // Release leaves completed records alone.
-    store.release(&s).unwrap();
+    assert_eq!(
+        store.release(&s, owner(&store, &s)),
+        Err(CompleteError::NotInFlight)
+    );
     assert!(matches!(
         store.begin(&s, &fp("{}"), T0).unwrap(),
+        IdempotencyOutcome::Replay(_)
+    ));
+}
+
+/// Issue 12 item 3 (IDEM-10, IDEM-17): a worker whose lease ran out and was taken over by a
+/// retry can neither complete nor release the key; the retry's reservation and response stay.
+#[test]
+fn idem_stale_lease_cannot_complete_or_release_a_taken_over_key() {
+    let policy = IdempotencyPolicy::default()
+        .with_in_flight_lease(Duration::seconds(30))
+        .unwrap();
+    let store = InMemoryIdempotencyStore::new(policy);
+    let s = scope("fenced");
+    let f = fp("{}");
+    let IdempotencyOutcome::Proceed(first) = store.begin(&s, &f, T0).unwrap() else {
+        panic!("first request proceeds");
+    };
+    let late = T0 + Duration::seconds(31);
+    let IdempotencyOutcome::Proceed(retry) = store.begin(&s, &f, late).unwrap() else {
+        panic!("the lease ran out: the retry takes the key over");
+    };
+    assert_ne!(first, retry);
+    let taken_over = store.record(&s);
+    assert_eq!(
+        store.complete(&s, first, response(201), late),
+        Err(CompleteError::LeaseLost)
+    );
+    assert_eq!(store.release(&s, first), Err(CompleteError::LeaseLost));
+    assert_eq!(
+        store.complete(&s, first, response(503), late),
+        Err(CompleteError::LeaseLost),
+        "a stale 5xx does not free the retry's key either"
+    );
+    assert_eq!(store.record(&s), taken_over, "nothing changed");
+    store.complete(&s, retry, response(200), late).unwrap();
+    assert_eq!(
+        store.complete(&s, first, response(201), late),
+        Err(CompleteError::NotInFlight)
+    );
+    assert_eq!(
+        store.begin(&s, &f, late).unwrap(),
+        IdempotencyOutcome::Replay(response(200))
+    );
+}
+
+/// Issue 12 item 3, raced: the stale worker and the retry finish at the same moment on two
+/// threads; only the retry's response is ever stored, in every round.
+#[test]
+fn idem_stale_and_current_owner_racing_complete_only_the_owner_wins() {
+    const ROUNDS: usize = 500;
+    let policy = IdempotencyPolicy::default()
+        .with_in_flight_lease(Duration::seconds(30))
+        .unwrap();
+    let store = InMemoryIdempotencyStore::new(policy);
+    let f = fp("{}");
+    let late = T0 + Duration::seconds(31);
+    let barrier = Barrier::new(2);
+    let rounds: Vec<(IdempotencyScope, LeaseToken, LeaseToken)> = (0..ROUNDS)
+        .map(|round| {
+            let s = scope(&format!("race-{round}"));
+            let IdempotencyOutcome::Proceed(first) = store.begin(&s, &f, T0).unwrap() else {
+                panic!("proceeds");
+            };
+            let IdempotencyOutcome::Proceed(retry) = store.begin(&s, &f, late).unwrap() else {
+                panic!("taken over");
+            };
+            (s, first, retry)
+        })
+        .collect();
+    std::thread::scope(|t| {
+        let stale = t.spawn(|| {
+            rounds
+                .iter()
+                .map(|(s, first, _)| {
+                    barrier.wait();
+                    let status = if s.key().as_str().ends_with('0') {
+                        503
+                    } else {
+                        201
+                    };
+                    store.complete(s, *first, response(status), late)
+                })
+                .collect::<Vec<_>>()
+        });
+        let owner = t.spawn(|| {
+            rounds
+                .iter()
+                .map(|(s, _, retry)| {
+                    barrier.wait();
+                    store.complete(s, *retry, response(200), late)
+                })
+                .collect::<Vec<_>>()
+        });
+        let (stale, owner) = (stale.join().unwrap(), owner.join().unwrap());
+        for ((s, _, _), (stale, owner)) in rounds.iter().zip(stale.iter().zip(&owner)) {
+            assert!(matches!(owner, Ok(Completion::Store(_))), "{owner:?}");
+            assert!(
+                matches!(
+                    stale,
+                    Err(CompleteError::LeaseLost | CompleteError::NotInFlight)
+                ),
+                "{stale:?}"
+            );
+            assert_eq!(
+                store.begin(s, &f, late).unwrap(),
+                IdempotencyOutcome::Replay(response(200))
+            );
+        }
+    });
+}
+
+/// Issue 12 item 13 (IDEM-14): the store purges records past retention on its own as keys
+/// are reserved, so memory stays bounded without a timer.
+#[test]
+fn idem_14_in_memory_store_purges_expired_records_on_writes() {
+    let store = InMemoryIdempotencyStore::default();
+    let f = fp("{}");
+    let mut at = T0;
+    for day in 0..5 {
+        for i in 0..3_000 {
+            let s = scope(&format!("d{day}-{i}"));
+            let IdempotencyOutcome::Proceed(lease) = store.begin(&s, &f, at).unwrap() else {
+                panic!("new key");
+            };
+            store.complete(&s, lease, response(201), at).unwrap();
+        }
+        // Live records are never purged.
+        assert!(store.len() >= 3_000);
+        assert!(
+            store.len() <= 2 * 3_000 + 1,
+            "day {day}: {} records held",
+            store.len()
+        );
+        at += Duration::hours(25);
+    }
+    let live = scope("d4-0");
+    assert!(matches!(
+        store.begin(&live, &f, at - Duration::hours(25)).unwrap(),
         IdempotencyOutcome::Replay(_)
     ));
 }
@@ -399,15 +564,15 @@ fn idem_03_scope_is_identity_plus_path_plus_key() {
         IdempotencyScope::new("acct_1", "/carts", key("k")),
         IdempotencyScope::new("acct_1", "/checkout_sessions", key("K")),
     ];
-    assert_eq!(
+    assert!(matches!(
         store.begin(&base, &f, T0).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
+        IdempotencyOutcome::Proceed(_)
+    ));
     for other in &others {
-        assert_eq!(
+        assert!(matches!(
             store.begin(other, &fp("[]"), T0).unwrap(),
-            IdempotencyOutcome::Proceed
-        );
+            IdempotencyOutcome::Proceed(_)
+        ));
     }
     assert_eq!(store.len(), 4);
 }
@@ -416,19 +581,24 @@ fn idem_03_scope_is_identity_plus_path_plus_key() {
 fn idem_pure_functions_and_records() {
     let policy = IdempotencyPolicy::default();
     let f = fp("{}");
-    let d = idempotency::begin(None, &f, T0, &policy);
-    assert_eq!(d.outcome, IdempotencyOutcome::Proceed);
+    let d = idempotency::begin(None, &f, LeaseToken::new(7), T0, &policy);
+    assert_eq!(d.outcome, IdempotencyOutcome::Proceed(LeaseToken::new(7)));
     let record = d.write.unwrap();
     assert_eq!(record.fingerprint(), &f);
     assert_eq!(record.expires_at(), T0 + Duration::hours(24));
     assert!(
-        matches!(record.state(), RecordState::InFlight { lease_expires_at } if *lease_expires_at == T0 + Duration::minutes(5))
+        matches!(record.state(), RecordState::InFlight { lease_expires_at, lease } if *lease_expires_at == T0 + Duration::minutes(5) && *lease == LeaseToken::new(7))
     );
-    let again = idempotency::begin(Some(&record), &f, T0, &policy);
+    let again = idempotency::begin(Some(&record), &f, LeaseToken::new(8), T0, &policy);
     assert!(again.write.is_none());
-    let Completion::Store(done) =
-        idempotency::complete(Some(&record), response(200), T0, &policy).unwrap()
-    else {
+    let Completion::Store(done) = idempotency::complete(
+        Some(&record),
+        LeaseToken::new(7),
+        response(200),
+        T0,
+        &policy,
+    )
+    .unwrap() else {
         panic!("expected store");
     };
     assert!(matches!(done.state(), RecordState::Completed { response: r } if r.status == 200));
@@ -437,7 +607,7 @@ fn idem_pure_functions_and_records() {
     assert_eq!(loaded, done);
     // Far-future times saturate instead of panicking.
     let far = datetime!(9999-12-31 23:59 UTC);
-    let d = idempotency::begin(None, &f, far, &policy);
+    let d = idempotency::begin(None, &f, LeaseToken::new(7), far, &policy);
     assert!(d.write.unwrap().expires_at() >= far);
 }
 
@@ -447,10 +617,10 @@ fn idem_store_is_object_safe_send_and_sync() {
     assert_send_sync::<InMemoryIdempotencyStore>();
     let store = InMemoryIdempotencyStore::default();
     let dynamic: &dyn IdempotencyStore<Error = CompleteError> = &store;
-    assert_eq!(
+    assert!(matches!(
         dynamic.begin(&scope("k"), &fp("{}"), T0).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
+        IdempotencyOutcome::Proceed(_)
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,9 +644,9 @@ fn idem_concurrent_racers_execute_exactly_once() {
                     barrier.wait();
                     let outcome = store.begin(&sc, &f, T0).unwrap();
                     let name = match outcome {
-                        IdempotencyOutcome::Proceed => {
+                        IdempotencyOutcome::Proceed(lease) => {
                             executed.fetch_add(1, Ordering::SeqCst);
-                            store.complete(&sc, response(201), T0).unwrap();
+                            store.complete(&sc, lease, response(201), T0).unwrap();
                             "proceed"
                         }
                         IdempotencyOutcome::InFlight { .. } => "in_flight",
@@ -595,18 +765,31 @@ proptest! {
 /// One step of the state-machine test.
 #[derive(Debug, Clone)]
 enum Op {
-    Begin { key: usize, body: usize },
-    Complete { key: usize, status: u16 },
-    Release { key: usize },
-    Advance { seconds: i64 },
+    Begin {
+        key: usize,
+        body: usize,
+    },
+    /// `stale`: with the token of the key's previous reservation instead of the current one.
+    Complete {
+        key: usize,
+        status: u16,
+        stale: bool,
+    },
+    Release {
+        key: usize,
+        stale: bool,
+    },
+    Advance {
+        seconds: i64,
+    },
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..3_usize, 0..2_usize).prop_map(|(key, body)| Op::Begin { key, body }),
-        3 => (0..3_usize, prop::sample::select(vec![200_u16, 201, 404, 422, 500, 503]))
-            .prop_map(|(key, status)| Op::Complete { key, status }),
-        1 => (0..3_usize).prop_map(|key| Op::Release { key }),
+        3 => (0..3_usize, prop::sample::select(vec![200_u16, 201, 404, 422, 500, 503]), any::<bool>())
+            .prop_map(|(key, status, stale)| Op::Complete { key, status, stale }),
+        1 => (0..3_usize, any::<bool>()).prop_map(|(key, stale)| Op::Release { key, stale }),
         2 => prop::sample::select(vec![1_i64, 29, 30, 3_600, 86_399, 86_400, 90_000])
             .prop_map(|seconds| Op::Advance { seconds }),
     ]
@@ -629,6 +812,8 @@ struct ModelEntry {
     status: Option<u16>,
     written_at: i64,
     reserved_at: i64,
+    /// The token of the reservation.
+    lease: LeaseToken,
 }
 
 const LEASE: i64 = 30;
@@ -648,13 +833,25 @@ proptest! {
         let store = InMemoryIdempotencyStore::new(policy);
         let bodies = [fp(r#"{"a":1}"#), fp(r#"{"a":null}"#)];
         let mut model: BTreeMap<usize, ModelEntry> = BTreeMap::new();
+        // Every token issued per key, oldest first (fencing: only the current one may finish).
+        let mut issued: BTreeMap<usize, Vec<LeaseToken>> = BTreeMap::new();
+        let token = |issued: &BTreeMap<usize, Vec<LeaseToken>>, key: usize, stale: bool| {
+            let list = issued.get(&key).map(Vec::as_slice).unwrap_or_default();
+            let pick = if stale { list.len().checked_sub(2) } else { list.len().checked_sub(1) };
+            pick.map_or(LeaseToken::new(u64::MAX), |i| list[i])
+        };
         let mut now = 0_i64;
         for op in ops {
             let at = T0 + Duration::seconds(now);
             match op {
                 Op::Begin { key, body } => {
-                    let got = match store.begin(&scope(&key.to_string()), &bodies[body], at).unwrap() {
-                        IdempotencyOutcome::Proceed => Expect::Proceed,
+                    let outcome = store.begin(&scope(&key.to_string()), &bodies[body], at).unwrap();
+                    if let IdempotencyOutcome::Proceed(lease) = outcome {
+                        prop_assert!(issued.values().flatten().all(|t| *t != lease), "token reused");
+                        issued.entry(key).or_default().push(lease);
+                    }
+                    let got = match outcome {
+                        IdempotencyOutcome::Proceed(_) => Expect::Proceed,
                         IdempotencyOutcome::Replay(r) => Expect::Replay(r.status),
                         IdempotencyOutcome::Conflict => Expect::Conflict,
                         IdempotencyOutcome::InFlight { .. } => Expect::InFlight,
@@ -662,7 +859,8 @@ proptest! {
                     };
                     let expected = match model.get(&key).filter(|e| model_live(e, now)) {
                         None => {
-                            model.insert(key, ModelEntry { body, status: None, written_at: now, reserved_at: now });
+                            let lease = token(&issued, key, false);
+                            model.insert(key, ModelEntry { body, status: None, written_at: now, reserved_at: now, lease });
                             Expect::Proceed
                         }
                         Some(e) if e.body != body => Expect::Conflict,
@@ -671,12 +869,17 @@ proptest! {
                     };
                     prop_assert_eq!(got, expected);
                 }
-                Op::Complete { key, status } => {
-                    let got = store.complete(&scope(&key.to_string()), response(status), at);
+                Op::Complete { key, status, stale } => {
+                    let lease = token(&issued, key, stale);
+                    let before = store.record(&scope(&key.to_string()));
+                    let got = store.complete(&scope(&key.to_string()), lease, response(status), at);
                     let reserved = model
                         .get(&key)
-                        .is_some_and(|e| e.status.is_none() && now - e.written_at < RETENTION);
+                        .is_some_and(|e| e.status.is_none() && now - e.written_at < RETENTION && e.lease == lease);
                     prop_assert_eq!(got.is_ok(), reserved);
+                    if !reserved {
+                        prop_assert_eq!(store.record(&scope(&key.to_string())), before, "a refused complete changed the record");
+                    }
                     if reserved {
                         if status >= 500 {
                             model.remove(&key);
@@ -686,10 +889,16 @@ proptest! {
                         }
                     }
                 }
-                Op::Release { key } => {
-                    store.release(&scope(&key.to_string())).unwrap();
-                    if model.get(&key).is_some_and(|e| e.status.is_none()) {
+                Op::Release { key, stale } => {
+                    let lease = token(&issued, key, stale);
+                    let before = store.record(&scope(&key.to_string()));
+                    let got = store.release(&scope(&key.to_string()), lease);
+                    let owned = model.get(&key).is_some_and(|e| e.status.is_none() && e.lease == lease);
+                    prop_assert_eq!(got.is_ok(), owned);
+                    if owned {
                         model.remove(&key);
+                    } else {
+                        prop_assert_eq!(store.record(&scope(&key.to_string())), before, "a refused release changed the record");
                     }
                 }
                 Op::Advance { seconds } => now += seconds,

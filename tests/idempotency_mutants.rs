@@ -6,8 +6,9 @@
 
 use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
 use agentic_commerce::idempotency::{
-    self, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyRejection,
-    IdempotencyScope, IdempotencyStore as _, InMemoryIdempotencyStore, RecordState, StoredResponse,
+    self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
+    IdempotencyRejection, IdempotencyScope, IdempotencyStore as _, InMemoryIdempotencyStore,
+    LeaseToken, RecordState, StoredResponse,
 };
 use serde_json::json;
 use time::macros::datetime;
@@ -129,14 +130,16 @@ fn idem_14_expiry_saturates_at_the_end_of_time() {
     let end = PrimitiveDateTime::MAX.assume_utc();
     let now = end - Duration::minutes(1);
     let fp = Fingerprint::of_json(b"{}").unwrap();
-    let decision = idempotency::begin(None, &fp, now, &IdempotencyPolicy::default());
-    assert_eq!(decision.outcome, IdempotencyOutcome::Proceed);
+    let lease = LeaseToken::new(1);
+    let decision = idempotency::begin(None, &fp, lease, now, &IdempotencyPolicy::default());
+    assert_eq!(decision.outcome, IdempotencyOutcome::Proceed(lease));
     let record = decision.write.unwrap();
     assert_eq!(record.expires_at(), end);
     assert_eq!(
         record.state(),
         &RecordState::InFlight {
-            lease_expires_at: end
+            lease_expires_at: end,
+            lease,
         }
     );
 }
@@ -149,20 +152,19 @@ fn idem_store_accessors_track_records() {
     assert_eq!(store.len(), 0);
     let fp = Fingerprint::of_json(b"{\"a\":1}").unwrap();
     let s = scope("key-1");
-    assert_eq!(
-        store.begin(&s, &fp, T0).unwrap(),
-        IdempotencyOutcome::Proceed
-    );
+    let IdempotencyOutcome::Proceed(lease) = store.begin(&s, &fp, T0).unwrap() else {
+        panic!("a new key proceeds");
+    };
     assert!(!store.is_empty());
     assert_eq!(store.len(), 1);
     let record = store.record(&s).unwrap();
     assert_eq!(record.fingerprint(), &fp);
     assert_eq!(record.expires_at(), T0 + Duration::hours(24));
 
-    let done = store.complete(&s, response(201), T0).unwrap();
+    let done = store.complete(&s, lease, response(201), T0).unwrap();
     assert!(matches!(done, Completion::Store(_)));
     // A completed record is not released by `release` (only in-flight ones are).
-    store.release(&s).unwrap();
+    assert_eq!(store.release(&s, lease), Err(CompleteError::NotInFlight));
     assert_eq!(store.len(), 1);
     assert!(store.record(&scope("key-2")).is_none());
 

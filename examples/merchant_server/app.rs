@@ -42,10 +42,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::backend::{Backend, Document};
+use super::backend::{Backend, BackendError, Document, Guard};
 use super::catalog::Catalog;
 use super::checkout::{self, Session};
-use super::http::{Begin, Reply, begin, check_request_in, finish, new_id, release};
+use super::http::{
+    Begin, Reply, Reservation, begin, check_request_in, finish, finish_guarded, new_id, release,
+};
 
 /// Settings of one merchant server (each is also a command-line flag).
 #[derive(Clone)]
@@ -74,6 +76,8 @@ pub(crate) struct Config {
     pub(crate) public_url: Option<String>,
     /// Simulated processing time of every write (shows IDEM-12 in-flight handling).
     pub(crate) latency: Duration,
+    /// Most PostgreSQL connections this instance opens (`--db-pool-size`).
+    pub(crate) db_pool_size: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -110,6 +114,7 @@ impl Default for Config {
             database_url: None,
             public_url: None,
             latency: Duration::ZERO,
+            db_pool_size: super::postgres::DEFAULT_POOL_SIZE,
         }
     }
 }
@@ -136,7 +141,9 @@ pub(crate) fn state(config: Config, base_url: String) -> Result<Arc<AppState>, S
     let catalog =
         Catalog::from_feed_json(&config.catalog_json).map_err(|e| format!("catalog: {e}"))?;
     let backend = match &config.database_url {
-        Some(url) => Backend::postgres(url).map_err(|e| e.to_string())?,
+        Some(url) => {
+            Backend::postgres_with_pool(url, config.db_pool_size).map_err(|e| e.to_string())?
+        }
         None => Backend::memory(),
     };
     let verifier = match &config.signing_secret {
@@ -272,15 +279,37 @@ async fn discovery(State(s): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-async fn load(s: &Arc<AppState>, id: &str) -> Result<Option<Session>, Reply> {
+/// A session and the version it was read at (writes compare-and-swap on it).
+async fn load(s: &Arc<AppState>, id: &str) -> Result<Option<(Session, u64)>, Reply> {
     let backend = Arc::clone(&s.backend);
     let id = id.to_owned();
-    let text = tokio::task::spawn_blocking(move || backend.load(SESSION, &id))
+    let text = tokio::task::spawn_blocking(move || backend.load_versioned(SESSION, &id))
         .await
         .map_err(|_| Reply::internal("storage task failed"))?
         .map_err(|e| Reply::internal(&e.to_string()))?;
-    text.map(|t| serde_json::from_str(&t).map_err(|_| Reply::internal("corrupt session")))
-        .transpose()
+    text.map(|(t, version)| {
+        serde_json::from_str(&t)
+            .map(|session| (session, version))
+            .map_err(|_| Reply::internal("corrupt session"))
+    })
+    .transpose()
+}
+
+/// The compare-and-swap condition for writing session `id` read at `version` (`None`: new).
+fn guard(id: &str, version: Option<u64>) -> Vec<Guard> {
+    vec![Guard {
+        kind: SESSION,
+        id: id.to_owned(),
+        version,
+    }]
+}
+
+/// A concurrent request changed the session between this request's read and its write.
+fn concurrent_change() -> Reply {
+    Reply::acp(&AcpError::unprocessable(
+        "invalid_state",
+        "The checkout session was changed by a concurrent request",
+    ))
 }
 
 fn not_found() -> Reply {
@@ -513,14 +542,7 @@ async fn prelude(
     body: &[u8],
     path: &str,
     at: OffsetDateTime,
-) -> Result<
-    (
-        RequestHeaders,
-        agentic_commerce::idempotency::IdempotencyScope,
-        Served,
-    ),
-    Response,
-> {
+) -> Result<(RequestHeaders, Reservation, Served), Response> {
     let (parsed, _, version) = check_request_in(
         ApiVersion::RELEASED,
         op,
@@ -561,7 +583,11 @@ async fn create(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes)
         Ok(body) => create_session(&s, &served, &body, at),
         Err(reply) => (reply, Vec::new()),
     };
-    finish(&s.backend, scope, &parsed, reply, docs, at).await
+    // A new id: the write must not replace anything.
+    let guards = docs.iter().flat_map(|d| guard(&d.id, None)).collect();
+    finish_guarded(&s.backend, scope, &parsed, reply, docs, guards, at)
+        .await
+        .0
 }
 
 fn create_session(
@@ -638,7 +664,7 @@ async fn retrieve(
         Err(r) => return r.into_response(),
     };
     let mut reply = match load(&s, &id).await {
-        Ok(Some(session)) => session_reply(&s, &served, 200, &session),
+        Ok(Some((session, _))) => session_reply(&s, &served, 200, &session),
         Ok(None) => not_found(),
         Err(r) => r,
     };
@@ -668,15 +694,20 @@ async fn update(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (reply, docs) = match load(&s, &id).await {
-        Ok(Some(session)) => match to_latest(&s, &served, &body, Some(&session)) {
-            Ok(body) => update_session(&s, &served, session, &body, at),
-            Err(reply) => (reply, Vec::new()),
+    let (reply, docs, guards) = match load(&s, &id).await {
+        Ok(Some((session, version))) => match to_latest(&s, &served, &body, Some(&session)) {
+            Ok(body) => {
+                let (reply, docs) = update_session(&s, &served, session, &body, at);
+                (reply, docs, guard(&id, Some(version)))
+            }
+            Err(reply) => (reply, Vec::new(), Vec::new()),
         },
-        Ok(None) => (not_found(), Vec::new()),
-        Err(r) => (r, Vec::new()),
+        Ok(None) => (not_found(), Vec::new(), Vec::new()),
+        Err(r) => (r, Vec::new(), Vec::new()),
     };
-    finish(&s.backend, scope, &parsed, reply, docs, at).await
+    finish_guarded(&s.backend, scope, &parsed, reply, docs, guards, at)
+        .await
+        .0
 }
 
 /// 400 for an address whose `country` is not an ISO 3166-1 alpha-2 code.
@@ -792,15 +823,15 @@ async fn complete(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let session = match load(&s, &id).await {
-        Ok(Some(session)) => session,
+    let (session, mut version) = match load(&s, &id).await {
+        Ok(Some(loaded)) => loaded,
         Ok(None) => {
             return finish(&s.backend, scope, &parsed, not_found(), Vec::new(), at).await;
         }
         Err(r) => return finish(&s.backend, scope, &parsed, r, Vec::new(), at).await,
     };
     let (reply, docs, order) = match to_latest(&s, &served, &body, None) {
-        Ok(body) => complete_session(&s, &served, session, &body, at).await,
+        Ok(body) => complete_session(&s, &served, session, &mut version, &body, at).await,
         Err(reply) => (reply, Vec::new(), None),
     };
     if reply.status >= 500 {
@@ -808,9 +839,19 @@ async fn complete(
         release(&s.backend, scope).await;
         return reply.into_response();
     }
-    let response = finish(&s.backend, scope, &parsed, reply, docs, at).await;
-    if let Some(order) = order {
-        // WH-09: tell the agent platform about the new order, after the response is stored.
+    let (response, committed) = finish_guarded(
+        &s.backend,
+        scope,
+        &parsed,
+        reply,
+        docs,
+        guard(&id, Some(version)),
+        at,
+    )
+    .await;
+    if let Some(order) = order.filter(|_| committed) {
+        // WH-09: tell the agent platform about the new order, only once the completed session
+        // and the response are committed.
         let s = Arc::clone(&s);
         let version = served.version.clone();
         tokio::spawn(async move { send_webhook(&s, &version, "order_create", order).await });
@@ -818,10 +859,15 @@ async fn complete(
     response
 }
 
+/// Completes `session`, read at `version`. Before charging it claims the session: a
+/// compare-and-swap write to `complete_in_progress` that exactly one of any number of
+/// concurrent completes wins (the others get 422 `invalid_state` and charge nothing); `version`
+/// is then the claimed version the final write must still find.
 async fn complete_session(
     s: &AppState,
     served: &Served,
     mut session: Session,
+    version: &mut u64,
     body: &[u8],
     at: OffsetDateTime,
 ) -> (Reply, Vec<Document>, Option<Value>) {
@@ -883,7 +929,12 @@ async fn complete_session(
         .iter()
         .map(|l| (l.item_id.clone(), l.quantity))
         .collect();
+    let before_claim = match claim(s, &mut session, &processing, version, at).await {
+        Ok(before) => before,
+        Err(refused) => return fail(refused),
+    };
     if s.catalog.reserve(&wanted).is_err() {
+        let mut session = before_claim;
         session.status = checkout::next_status(&session, &s.catalog);
         let (reply, docs) = ok(s, served, 200, &session);
         return (reply, docs, None);
@@ -904,17 +955,15 @@ async fn complete_session(
         }
         Err(Charge::Unavailable(reason)) => {
             s.catalog.release(&wanted);
+            // Nothing was charged: give the session back its status (best effort; a failure
+            // leaves it in `complete_in_progress`, which charges nobody).
+            if let Ok(reverted) = put_session(s, &before_claim, Some(*version), at).await {
+                *version = reverted;
+            }
             return fail(Reply::acp(&AcpError::service_unavailable(reason, None)));
         }
     }
-    let order_id = new_id("ord_");
-    let order = json!({
-        "id": order_id,
-        "checkout_session_id": session.id,
-        "permalink_url": format!("{}/orders/{order_id}", s.base_url),
-        "status": "created",
-        "totals": checkout::render(&session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
-    });
+    let order = new_order(s, &session);
     match step(&processing, Event::PaymentAuthorized) {
         Ok(next) => session.status = next,
         Err(refused) => return fail(refused),
@@ -954,6 +1003,57 @@ fn authentication_refusal(
     session.declined = Some("issuer authentication was not successful".to_owned());
     let (reply, docs) = ok(s, served, 200, session);
     Some((reply, docs, None))
+}
+
+/// A new order for the paid `session`.
+fn new_order(s: &AppState, session: &Session) -> Value {
+    let order_id = new_id("ord_");
+    json!({
+        "id": order_id,
+        "checkout_session_id": session.id,
+        "permalink_url": format!("{}/orders/{order_id}", s.base_url),
+        "status": "created",
+        "totals": checkout::render(session, &s.catalog, &s.config.merchant_id, &s.base_url)["totals"].clone(),
+    })
+}
+
+/// Claims `session` before taking stock or money: a compare-and-swap write to `processing`
+/// (`complete_in_progress`) from `version`, which only one of any number of concurrent
+/// completes wins. Returns the session as it was; `version` becomes the claimed version.
+async fn claim(
+    s: &AppState,
+    session: &mut Session,
+    processing: &str,
+    version: &mut u64,
+    at: OffsetDateTime,
+) -> Result<Session, Reply> {
+    let before = session.clone();
+    processing.clone_into(&mut session.status);
+    session.updated_at = rfc3339(at);
+    *version = put_session(s, session, Some(*version), at).await?;
+    Ok(before)
+}
+
+/// Writes `session` outside the idempotent response if it is still at `expected`; the new
+/// version, or the reply to send ([`concurrent_change`] when another request won).
+async fn put_session(
+    s: &AppState,
+    session: &Session,
+    expected: Option<u64>,
+    at: OffsetDateTime,
+) -> Result<u64, Reply> {
+    let Some(doc) = save(session).pop() else {
+        return Err(Reply::internal("session does not serialize"));
+    };
+    let backend = Arc::clone(&s.backend);
+    let written = tokio::task::spawn_blocking(move || backend.put_if(&doc, expected, at))
+        .await
+        .map_err(|_| Reply::internal("storage task failed"))?;
+    match written {
+        Ok(version) => Ok(version),
+        Err(BackendError::Stale) => Err(concurrent_change()),
+        Err(e) => Err(Reply::internal(&e.to_string())),
+    }
 }
 
 enum Charge {
@@ -1071,8 +1171,8 @@ async fn cancel(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (reply, docs) = match load(&s, &id).await {
-        Ok(Some(mut session)) => {
+    let (reply, docs, guards) = match load(&s, &id).await {
+        Ok(Some((mut session, version))) => {
             if !body.is_empty() {
                 if let Err(e) = parse::from_slice_strict::<CancelSessionRequest>(&body) {
                     return finish(
@@ -1086,18 +1186,27 @@ async fn cancel(
                     .await;
                 }
             }
-            // CHK-16, CHK-17: the state machine cancels or answers 405.
-            match step(&session.status, Event::Cancel) {
-                Ok(next) => {
-                    session.status = next;
-                    session.updated_at = rfc3339(at);
-                    ok(&s, &served, 200, &session)
+            if session.status == "complete_in_progress" {
+                // A payment is being taken right now: canceling under it would leave a charge
+                // without an order.
+                (concurrent_change(), Vec::new(), Vec::new())
+            } else {
+                // CHK-16, CHK-17: the state machine cancels or answers 405.
+                match step(&session.status, Event::Cancel) {
+                    Ok(next) => {
+                        session.status = next;
+                        session.updated_at = rfc3339(at);
+                        let (reply, docs) = ok(&s, &served, 200, &session);
+                        (reply, docs, guard(&id, Some(version)))
+                    }
+                    Err(refused) => (refused, Vec::new(), Vec::new()),
                 }
-                Err(refused) => (refused, Vec::new()),
             }
         }
-        Ok(None) => (not_found(), Vec::new()),
-        Err(r) => (r, Vec::new()),
+        Ok(None) => (not_found(), Vec::new(), Vec::new()),
+        Err(r) => (r, Vec::new(), Vec::new()),
     };
-    finish(&s.backend, scope, &parsed, reply, docs, at).await
+    finish_guarded(&s.backend, scope, &parsed, reply, docs, guards, at)
+        .await
+        .0
 }

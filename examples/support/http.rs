@@ -9,7 +9,7 @@ use std::sync::Arc;
 use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::idempotency::{
-    Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse,
+    Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
 use agentic_commerce::json_path::JsonPath;
 use agentic_commerce::parse::StrictError;
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::backend::{Backend, Document};
+use super::backend::{Backend, BackendError, Document, Guard};
 
 /// The API versions the example servers accept (VER-02).
 pub(crate) const SUPPORTED_VERSIONS: &[ApiVersion] = &[ApiVersion::V2026_04_17];
@@ -245,10 +245,20 @@ pub(crate) fn strict_error_reply(error: &StrictError) -> Reply {
     Reply::error(400, "invalid_request", "invalid", &message, Some(&param))
 }
 
+/// A reserved idempotency key: the scope and the lease that owns it (only this request may
+/// finish or release it).
+#[derive(Debug, Clone)]
+pub(crate) struct Reservation {
+    /// The scope.
+    pub(crate) scope: IdempotencyScope,
+    /// The owner token.
+    pub(crate) lease: LeaseToken,
+}
+
 /// What [`begin`] decided.
 pub(crate) enum Begin {
     /// Run the request, then call [`finish`].
-    Proceed(IdempotencyScope),
+    Proceed(Reservation),
     /// Send this (a replay, a conflict, a request in flight, a storage failure).
     Respond(Response),
 }
@@ -294,7 +304,7 @@ pub(crate) async fn begin(
     let outcome =
         tokio::task::spawn_blocking(move || store.begin(&task_scope, &fingerprint, now)).await;
     match outcome {
-        Ok(Ok(IdempotencyOutcome::Proceed)) => Begin::Proceed(scope),
+        Ok(Ok(IdempotencyOutcome::Proceed(lease))) => Begin::Proceed(Reservation { scope, lease }),
         Ok(Ok(IdempotencyOutcome::Replay(stored))) => Begin::Respond(raw_response(
             stored.status,
             stored.body.clone(),
@@ -329,38 +339,107 @@ pub(crate) fn echo(headers: &RequestHeaders) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Stores the reply (with `docs`, atomically in PostgreSQL: IDEM-17) and sends it.
+/// Stores the reply (with `docs`, atomically: IDEM-17) and sends it.
 pub(crate) async fn finish(
     backend: &Arc<Backend>,
-    scope: IdempotencyScope,
+    reservation: Reservation,
     headers: &RequestHeaders,
-    mut reply: Reply,
+    reply: Reply,
     docs: Vec<Document>,
     now: OffsetDateTime,
 ) -> Response {
+    finish_guarded(backend, reservation, headers, reply, docs, Vec::new(), now)
+        .await
+        .0
+}
+
+/// Like [`finish`], writing each doc with a matching [`Guard`] only if it is still at the
+/// version the request read (compare-and-swap). Returns the response and whether `docs` were
+/// committed. When a guard fails (a concurrent request changed the document), nothing is
+/// written and the request is answered, and recorded under its key, as 422 `invalid_state`.
+pub(crate) async fn finish_guarded(
+    backend: &Arc<Backend>,
+    reservation: Reservation,
+    headers: &RequestHeaders,
+    mut reply: Reply,
+    docs: Vec<Document>,
+    guards: Vec<Guard>,
+    now: OffsetDateTime,
+) -> (Response, bool) {
     reply.headers.extend(echo(headers));
-    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    let stored = stored_response(&reply);
+    let store = Arc::clone(backend);
+    let task_reservation = reservation.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        store.finish(
+            &task_reservation.scope,
+            task_reservation.lease,
+            stored,
+            &docs,
+            &guards,
+            now,
+        )
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => (
+            raw_response(reply.status, stored_body(&reply), &reply.headers),
+            true,
+        ),
+        Ok(Err(BackendError::Stale)) => {
+            let mut lost = Reply::acp(&AcpError::unprocessable(
+                "invalid_state",
+                "The checkout session was changed by a concurrent request",
+            ));
+            lost.headers.extend(echo(headers));
+            let stored = stored_response(&lost);
+            let store = Arc::clone(backend);
+            let recorded = tokio::task::spawn_blocking(move || {
+                store.finish(&reservation.scope, reservation.lease, stored, &[], &[], now)
+            })
+            .await;
+            match recorded {
+                Ok(Ok(())) => (
+                    raw_response(lost.status, stored_body(&lost), &lost.headers),
+                    false,
+                ),
+                Ok(Err(e)) => (Reply::internal(&e.to_string()).into_response(), false),
+                Err(_) => (
+                    Reply::internal("storage task failed").into_response(),
+                    false,
+                ),
+            }
+        }
+        Ok(Err(e)) => (Reply::internal(&e.to_string()).into_response(), false),
+        Err(_) => (
+            Reply::internal("storage task failed").into_response(),
+            false,
+        ),
+    }
+}
+
+fn stored_body(reply: &Reply) -> Vec<u8> {
+    serde_json::to_vec(&reply.body).unwrap_or_default()
+}
+
+/// What a retry replays: the reply without its `Request-Id`.
+fn stored_response(reply: &Reply) -> StoredResponse {
     let stored_headers: Vec<(String, String)> = reply
         .headers
         .iter()
         .filter(|(n, _)| !n.eq_ignore_ascii_case("request-id"))
         .cloned()
         .collect();
-    let stored = StoredResponse::new(reply.status, body.clone(), stored_headers);
-    let store = Arc::clone(backend);
-    let result =
-        tokio::task::spawn_blocking(move || store.finish(&scope, stored, &docs, now)).await;
-    match result {
-        Ok(Ok(())) => raw_response(reply.status, body, &reply.headers),
-        Ok(Err(e)) => Reply::internal(&e.to_string()).into_response(),
-        Err(_) => Reply::internal("storage task failed").into_response(),
-    }
+    StoredResponse::new(reply.status, stored_body(reply), stored_headers)
 }
 
 /// Releases a reservation when the handler failed before any side effect.
-pub(crate) async fn release(backend: &Arc<Backend>, scope: IdempotencyScope) {
+pub(crate) async fn release(backend: &Arc<Backend>, reservation: Reservation) {
     let store = Arc::clone(backend);
-    let _ = tokio::task::spawn_blocking(move || store.release(&scope)).await;
+    let _ = tokio::task::spawn_blocking(move || {
+        store.release(&reservation.scope, reservation.lease);
+    })
+    .await;
 }
 
 /// A fresh, unpredictable-enough id with `prefix` (time, process id, counter, hashed).

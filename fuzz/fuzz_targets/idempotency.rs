@@ -7,6 +7,8 @@
 //! * a live in-flight record with the same fingerprint is `InFlight` with `Retry-After` (IDEM-12);
 //! * a live completed record with the same fingerprint replays the stored response (IDEM-08..10);
 //! * completing a live reservation stores a non-5xx response and releases on 5xx (IDEM-13);
+//! * only the current lease token completes or releases a reservation (fencing): a stale or
+//!   foreign token fails and changes nothing;
 //! * records stop counting after the retention (at least 24 hours, IDEM-14) and in-flight
 //!   reservations after the lease.
 //!
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 use agentic_commerce::headers::IdempotencyKey;
 use agentic_commerce::idempotency::{
     Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
-    IdempotencyStore, InMemoryIdempotencyStore, StoredResponse,
+    IdempotencyStore, InMemoryIdempotencyStore, LeaseToken, StoredResponse,
 };
 use libfuzzer_sys::fuzz_target;
 use time::{Duration, OffsetDateTime};
@@ -37,6 +39,7 @@ struct Model {
     response: Option<(u16, usize)>,
     expires_at: OffsetDateTime,
     lease_expires_at: OffsetDateTime,
+    lease: LeaseToken,
 }
 
 impl Model {
@@ -66,6 +69,8 @@ fuzz_target!(|data: &[u8]| {
     let same = |a: usize, b: usize| fingerprints[a] == fingerprints[b];
 
     let mut model: BTreeMap<usize, Model> = BTreeMap::new();
+    // The previous token issued per scope (a stale worker's), and the current one.
+    let mut previous: BTreeMap<usize, LeaseToken> = BTreeMap::new();
     let mut now = OffsetDateTime::UNIX_EPOCH;
     for &op in data.iter().take(512) {
         let s = usize::from(op & 1);
@@ -78,7 +83,11 @@ fuzz_target!(|data: &[u8]| {
                     .expect("in-memory store");
                 let live = model.get(&s).filter(|m| m.live(now)).cloned();
                 match (&outcome, live) {
-                    (IdempotencyOutcome::Proceed, None) => {
+                    (IdempotencyOutcome::Proceed(lease), None) => {
+                        if let Some(old) = model.get(&s) {
+                            assert_ne!(old.lease, *lease, "lease token reused");
+                            previous.insert(s, old.lease);
+                        }
                         model.insert(
                             s,
                             Model {
@@ -86,6 +95,7 @@ fuzz_target!(|data: &[u8]| {
                                 response: None,
                                 expires_at: now + RETENTION,
                                 lease_expires_at: now + LEASE,
+                                lease: *lease,
                             },
                         );
                     }
@@ -106,14 +116,22 @@ fuzz_target!(|data: &[u8]| {
             6..=10 => {
                 let status = if op & 0x08 != 0 { 500 } else { 201 };
                 let response = StoredResponse::new(status, bodies[body].to_vec(), Vec::new());
-                let result = store.complete(scope, response, now);
-                let reservable = model
-                    .get(&s)
-                    .is_some_and(|m| now < m.expires_at && m.response.is_none());
+                let stale = op & 0x04 != 0;
+                let lease = pick_lease(&model, &previous, s, stale);
+                let before = store.record(scope);
+                let result = store.complete(scope, lease, response, now);
+                let reservable = model.get(&s).is_some_and(|m| {
+                    now < m.expires_at && m.response.is_none() && m.lease == lease
+                });
+                if !reservable {
+                    assert_eq!(store.record(scope), before, "a refused complete changed the record");
+                }
                 match (result, reservable) {
                     (Ok(Completion::Release), true) => {
                         assert_eq!(status, 500, "a non-5xx response was released");
-                        model.remove(&s);
+                        if let Some(old) = model.remove(&s) {
+                            previous.insert(s, old.lease);
+                        }
                     }
                     (Ok(Completion::Store(record)), true) => {
                         assert_ne!(status, 500, "a 5xx response was stored (IDEM-13)");
@@ -127,9 +145,18 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             11..=12 => {
-                store.release(scope).expect("in-memory store");
-                if model.get(&s).is_some_and(|m| m.response.is_none()) {
-                    model.remove(&s);
+                let lease = pick_lease(&model, &previous, s, op & 0x04 != 0);
+                let owned = model
+                    .get(&s)
+                    .is_some_and(|m| m.response.is_none() && m.lease == lease);
+                let before = store.record(scope);
+                assert_eq!(store.release(scope, lease).is_ok(), owned);
+                if owned {
+                    if let Some(old) = model.remove(&s) {
+                        previous.insert(s, old.lease);
+                    }
+                } else {
+                    assert_eq!(store.record(scope), before, "a refused release changed the record");
                 }
             }
             // Clock moves from a minute to about a day, so leases and retention both run out.
@@ -137,3 +164,19 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The current reservation's token, or (`stale`) the one before it; a never-issued token when
+/// there is none.
+fn pick_lease(
+    model: &BTreeMap<usize, Model>,
+    previous: &BTreeMap<usize, LeaseToken>,
+    s: usize,
+    stale: bool,
+) -> LeaseToken {
+    let token = if stale {
+        previous.get(&s).copied()
+    } else {
+        model.get(&s).map(|m| m.lease)
+    };
+    token.unwrap_or(LeaseToken::new(u64::MAX))
+}

@@ -196,3 +196,146 @@ pub(crate) fn pay(token: &str) -> Value {
     serde_json::json!({"payment_data": {"handler_id": "card_tokenized", "instrument": {"type": "card",
         "credential": {"type": "spt", "token": token}}}})
 }
+
+/// Whether the vault still accepts `token` for `amount` on `session` (it charges it if so): a
+/// token the merchant already charged is refused as `already_used` (DP-11).
+pub(crate) async fn token_unused(world: &World, token: &str, session: &str, amount: i64) -> bool {
+    let body = serde_json::json!({"token": token, "amount": amount, "currency": "usd",
+        "checkout_session_id": session, "merchant_id": "trailhead_outfitters"});
+    let charged = agent::send(
+        reqwest::Client::new()
+            .post(format!("{}/charges", world.vault))
+            .bearer_auth(app::DEV_PSP_KEY)
+            .body(body.to_string()),
+    )
+    .await
+    .unwrap();
+    match charged.status {
+        201 => true,
+        402 if charged.body["code"] == "already_used" => false,
+        other => panic!("unexpected charge answer {other}: {}", charged.body),
+    }
+}
+
+/// Issue 12 item 9: `RACERS` completes of one ready session, each with its own idempotency key
+/// and its own delegated token, fired at once. Exactly one charges and completes; every other
+/// gets an ACP error and charges nothing; a later complete charges nothing; the completed
+/// session is never overwritten; one order webhook goes out.
+pub(crate) async fn exactly_one_of_concurrent_completes_charges(
+    w: &mut World,
+    merchants: &[String],
+) {
+    const RACERS: usize = 16;
+    let created = create(&w.client(), &["var_guide_epub"]).await;
+    assert_eq!(
+        created.body["status"], "ready_for_payment",
+        "{}",
+        created.body
+    );
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let amount = agent::total_of(&created.body);
+    let mut tokens = Vec::new();
+    for _ in 0..=RACERS {
+        tokens.push(delegate(w, &id, amount, &in_seconds(600)).await);
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(RACERS));
+    let racers: Vec<_> = tokens[..RACERS]
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let merchant = merchants[i % merchants.len()].clone();
+            let (path, body, barrier) = (
+                format!("/checkout_sessions/{id}/complete"),
+                pay(token),
+                std::sync::Arc::clone(&barrier),
+            );
+            tokio::spawn(async move {
+                let c = client(&merchant);
+                barrier.wait().await;
+                c.post(&path, &body, &key("race-complete")).await.unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for racer in racers {
+        answers.push(racer.await.unwrap());
+    }
+    let winner = the_only_winner(&answers);
+    // The PSP charged exactly one of the racing tokens.
+    let mut charged = 0;
+    for token in &tokens[..RACERS] {
+        if !token_unused(w, token, &id, amount).await {
+            charged += 1;
+        }
+    }
+    assert_eq!(charged, 1, "the PSP charged {charged} tokens");
+    // A later complete with a fresh token and key cannot charge again.
+    let later = w
+        .client()
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay(&tokens[RACERS]),
+            &key("later"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.status, 405, "{}", later.body);
+    assert!(
+        token_unused(w, &tokens[RACERS], &id, amount).await,
+        "the later complete charged"
+    );
+    // The completed session was not overwritten by a loser.
+    let seen = w
+        .client()
+        .get(&format!("/checkout_sessions/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(seen.body["status"], "completed", "{}", seen.body);
+    assert_eq!(seen.body["order"], winner.body["order"]);
+    // One order webhook, for the committed order.
+    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        hook.event
+            .as_ref()
+            .unwrap()
+            .data
+            .checkout_session_id
+            .as_str(),
+        id
+    );
+    assert!(
+        agent::next_webhook(&mut w.hooks, Duration::from_millis(500))
+            .await
+            .is_err()
+    );
+}
+
+/// The one 200 among `answers`; every other answer is an ACP error (ERR-01), not a session.
+fn the_only_winner(answers: &[Exchange]) -> &Exchange {
+    let winners: Vec<&Exchange> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| (a.status, a.body["status"].clone(), a.body["code"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(winners[0].body["status"], "completed");
+    for loser in answers.iter().filter(|a| a.status != 200) {
+        // An ACP error object (ERR-01), not a session.
+        assert!(
+            (400..500).contains(&loser.status),
+            "{}: {}",
+            loser.status,
+            loser.body
+        );
+        assert_eq!(loser.body["type"], "invalid_request", "{}", loser.body);
+        assert!(loser.body["code"].is_string(), "{}", loser.body);
+        assert!(loser.body.get("id").is_none(), "{}", loser.body);
+    }
+    winners[0]
+}
