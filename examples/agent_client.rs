@@ -88,13 +88,21 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             }
         })
     };
-    let signing_secret = secret("signing-secret", "ACP_SIGNING_SECRET", app::DEV_SIGNING_SECRET);
+    let signing_secret = secret(
+        "signing-secret",
+        "ACP_SIGNING_SECRET",
+        app::DEV_SIGNING_SECRET,
+    );
     let vault_signing_secret = secret(
         "vault-signing-secret",
         "VAULT_SIGNING_SECRET",
         vault::DEV_SIGNING_SECRET,
     );
-    let webhook_secret = secret("webhook-secret", "ACP_WEBHOOK_SECRET", app::DEV_WEBHOOK_SECRET);
+    let webhook_secret = secret(
+        "webhook-secret",
+        "ACP_WEBHOOK_SECRET",
+        app::DEV_WEBHOOK_SECRET,
+    );
     let webhook_addr: SocketAddr = if flags.has("spawn") {
         "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?
     } else {

@@ -134,9 +134,7 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
         config.psp_timeout = timeout;
     }
     if config.signing_secret.is_none() {
-        eprintln!(
-            "merchant_server: warning: --no-signatures: request signatures are not checked"
-        );
+        eprintln!("merchant_server: warning: --no-signatures: request signatures are not checked");
     }
     flags::check_dev_credentials("merchant_server", addr, &config.dev_credentials())?;
     Ok((addr, config))

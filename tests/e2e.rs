@@ -464,7 +464,15 @@ async fn ready_session(w: &World) -> (String, i64) {
 }
 
 async fn charge(w: &World, token: &str, amount: i64, session: &str) -> Exchange {
-    charge_as(&w.vault, ex::vault::DEV_MERCHANT_KEY, token, amount, session, &key("ch")).await
+    charge_as(
+        &w.vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        token,
+        amount,
+        session,
+        &key("ch"),
+    )
+    .await
 }
 
 /// A `/charges` call with a merchant's `api_key` and an `Idempotency-Key`. The body names a
@@ -663,15 +671,34 @@ async fn dp_10_a_charge_runs_for_the_merchant_of_the_key_whatever_the_body_says(
     assert_eq!(stolen.status, 402, "{}", stolen.body);
     assert_eq!(stolen.body["code"], "merchant_mismatch", "{}", stolen.body);
     assert!(
-        !stolen.raw.windows(b"trailhead".len()).any(|w| w == b"trailhead"),
+        !stolen
+            .raw
+            .windows(b"trailhead".len())
+            .any(|w| w == b"trailhead"),
         "the refusal does not name the token's merchant: {}",
         stolen.body
     );
     // No key, or a key the vault does not know: 401.
-    let unknown = charge_as(&vault, "not-a-merchant-key", &token, amount, &id, &key("ch")).await;
+    let unknown = charge_as(
+        &vault,
+        "not-a-merchant-key",
+        &token,
+        amount,
+        &id,
+        &key("ch"),
+    )
+    .await;
     assert_error(&unknown, 401, "unauthorized");
     // The owner's key still charges it once.
-    let owner = charge_as(&vault, ex::vault::DEV_MERCHANT_KEY, &token, amount, &id, &key("ch")).await;
+    let owner = charge_as(
+        &vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        &token,
+        amount,
+        &id,
+        &key("ch"),
+    )
+    .await;
     assert_eq!(owner.status, 201, "{}", owner.body);
 }
 
@@ -689,7 +716,15 @@ async fn idem_03_08_11_charges_are_idempotent_per_merchant() {
     assert_eq!(retry.raw, first.raw);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     // IDEM-11: same key, another body.
-    let conflict = charge_as(&vault, ex::vault::DEV_MERCHANT_KEY, &token, amount - 1, &id, &k).await;
+    let conflict = charge_as(
+        &vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        &token,
+        amount - 1,
+        &id,
+        &k,
+    )
+    .await;
     assert_error(&conflict, 422, "idempotency_conflict");
     // IDEM-03: the same key from another merchant is that merchant's own request (here refused
     // on the allowance), never the first merchant's replay.
@@ -697,7 +732,8 @@ async fn idem_03_08_11_charges_are_idempotent_per_merchant() {
     assert_eq!(other.status, 402, "{}", other.body);
     assert_eq!(other.header("idempotent-replayed"), None);
     // IDEM-04: no key, no charge.
-    let body = json!({"token": token, "amount": amount, "currency": "usd", "checkout_session_id": id});
+    let body =
+        json!({"token": token, "amount": amount, "currency": "usd", "checkout_session_id": id});
     let keyless = agent::send(
         reqwest::Client::new()
             .post(format!("{vault}/charges"))
@@ -721,7 +757,15 @@ async fn dp_11_sixteen_concurrent_charges_of_one_token_exactly_one_succeeds() {
                 (w.vault.clone(), token.clone(), id.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                charge_as(&vault, ex::vault::DEV_MERCHANT_KEY, &token, amount, &id, &key("ch")).await
+                charge_as(
+                    &vault,
+                    ex::vault::DEV_MERCHANT_KEY,
+                    &token,
+                    amount,
+                    &id,
+                    &key("ch"),
+                )
+                .await
             })
         })
         .collect();
@@ -733,8 +777,16 @@ async fn dp_11_sixteen_concurrent_charges_of_one_token_exactly_one_succeeds() {
         }
         statuses.push(answer.status);
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 402).count(), 15, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 402).count(),
+        15,
+        "{statuses:?}"
+    );
 }
 
 /// A PSP that accepts connections and never answers.
@@ -765,17 +817,29 @@ async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
     let started = std::time::Instant::now();
     let done = tokio::time::timeout(
         Duration::from_secs(10),
-        c.post(&format!("/checkout_sessions/{id}/complete"), &pay("vt_x"), &key("c")),
+        c.post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay("vt_x"),
+            &key("c"),
+        ),
     )
     .await
     .expect("the merchant answers instead of hanging")
     .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(done.status, 503, "{}", done.body);
     assert_eq!(done.body["type"], "service_unavailable", "{}", done.body);
     // Issue 12 item 14: the PSP's address stays in the merchant's log.
     let port = psp.rsplit(':').next().unwrap();
-    assert!(!String::from_utf8_lossy(&done.raw).contains(port), "{}", done.body);
+    assert!(
+        !String::from_utf8_lossy(&done.raw).contains(port),
+        "{}",
+        done.body
+    );
     // The default is below the idempotency lease.
     let lease = agentic_commerce::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
     assert!(time::Duration::try_from(ex::app::DEFAULT_OUTBOUND_TIMEOUT).unwrap() < lease);
@@ -902,7 +966,10 @@ fn every_config_debug_redacts_its_keys() {
         assert!(!debug.contains("115, 51"), "{debug}");
         assert!(debug.contains("[REDACTED]"), "{debug}");
     }
-    assert!(format!("{vault:?}").contains("shop"), "merchant ids are not secret");
+    assert!(
+        format!("{vault:?}").contains("shop"),
+        "merchant ids are not secret"
+    );
 }
 
 #[test]
@@ -911,7 +978,10 @@ fn a_5xx_body_names_a_request_id_never_the_detail() {
     let reply = ex::http::Reply::internal(detail);
     assert_eq!(reply.status, 500);
     let body = reply.body.to_string();
-    assert!(!body.contains("hunter2") && !body.contains("10.0.0.5"), "{body}");
+    assert!(
+        !body.contains("hunter2") && !body.contains("10.0.0.5"),
+        "{body}"
+    );
     let id = reply
         .headers
         .iter()
@@ -919,7 +989,10 @@ fn a_5xx_body_names_a_request_id_never_the_detail() {
         .map(|(_, v)| v.clone())
         .unwrap();
     assert!(id.starts_with("req_"), "{id}");
-    assert!(reply.body["message"].as_str().unwrap().contains(&id), "{body}");
+    assert!(
+        reply.body["message"].as_str().unwrap().contains(&id),
+        "{body}"
+    );
     parse::from_value_strict::<Error>(&reply.body).unwrap();
 }
 
@@ -955,7 +1028,13 @@ fn example_binary(name: &str) -> std::path::PathBuf {
     }
     let mut build = std::process::Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "--example", name, "--no-default-features"])
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            name,
+            "--no-default-features",
+        ])
         .arg("--manifest-path")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap());
@@ -988,22 +1067,44 @@ fn every_binary_answers_help_with_its_flags() {
     for (name, flags) in [
         (
             "merchant_server",
-            &["--addr", "--api-key", "--signing-secret", "--no-signatures", "--psp-api-key", "--outbound-timeout-ms", "ACP_SIGNING_SECRET"][..],
+            &[
+                "--addr",
+                "--api-key",
+                "--signing-secret",
+                "--no-signatures",
+                "--psp-api-key",
+                "--outbound-timeout-ms",
+                "ACP_SIGNING_SECRET",
+            ][..],
         ),
         (
             "psp_vault",
-            &["--addr", "--api-key", "--merchant-key ID=KEY", "--signing-secret", "VAULT_SIGNING_SECRET"][..],
+            &[
+                "--addr",
+                "--api-key",
+                "--merchant-key ID=KEY",
+                "--signing-secret",
+                "VAULT_SIGNING_SECRET",
+            ][..],
         ),
         (
             "agent_client",
-            &["--spawn", "--merchant-url", "--signing-secret", "--vault-signing-secret"][..],
+            &[
+                "--spawn",
+                "--merchant-url",
+                "--signing-secret",
+                "--vault-signing-secret",
+            ][..],
         ),
     ] {
         for help in ["--help", "-h"] {
             let (code, stdout, stderr) = run_example(name, &[help]);
             assert_eq!(code, Some(0), "{name} {help}: {stderr}");
             for flag in flags {
-                assert!(stdout.contains(flag), "{name} {help} lacks {flag}:\n{stdout}");
+                assert!(
+                    stdout.contains(flag),
+                    "{name} {help} lacks {flag}:\n{stdout}"
+                );
             }
         }
         let (code, _, stderr) = run_example(name, &["--no-such-flag"]);
@@ -1029,17 +1130,40 @@ fn servers_refuse_development_credentials_off_loopback() {
     // Every credential given: the refusal names only what is still missing.
     let (code, _, stderr) = run_example(
         "merchant_server",
-        &["--addr", "0.0.0.0:0", "--api-key", "k1", "--webhook-secret", "w1", "--no-signatures"],
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--api-key",
+            "k1",
+            "--webhook-secret",
+            "w1",
+            "--no-signatures",
+        ],
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("--psp-api-key") && !stderr.contains("--api-key,"), "{stderr}");
+    assert!(
+        stderr.contains("--psp-api-key") && !stderr.contains("--api-key,"),
+        "{stderr}"
+    );
     assert!(stderr.contains("warning: --no-signatures"), "{stderr}");
     let (code, _, stderr) = run_example(
         "psp_vault",
-        &["--addr", "0.0.0.0:0", "--api-key", "k1", "--merchant-key", "shop=k2", "--merchant-key", "bad"],
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--api-key",
+            "k1",
+            "--merchant-key",
+            "shop=k2",
+            "--merchant-key",
+            "bad",
+        ],
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("MERCHANT_ID=KEY") && !stderr.contains("bad"), "{stderr}");
+    assert!(
+        stderr.contains("MERCHANT_ID=KEY") && !stderr.contains("bad"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -1054,14 +1178,22 @@ fn on_loopback_development_credentials_print_one_warning_line() {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let _ = child.kill();
         let _ = child.wait();
-        assert!(line.starts_with("listening on http://127.0.0.1:"), "{name}: {line}");
+        assert!(
+            line.starts_with("listening on http://127.0.0.1:"),
+            "{name}: {line}"
+        );
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
         assert_eq!(warnings.len(), 1, "{name}: {stderr}");
-        assert!(warnings[0].contains("development credentials"), "{name}: {stderr}");
+        assert!(
+            warnings[0].contains("development credentials"),
+            "{name}: {stderr}"
+        );
     }
 }

@@ -218,7 +218,11 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
         let barrier = Arc::new(tokio::sync::Barrier::new(16));
         let tasks: Vec<_> = (0..16)
             .map(|i| {
-                let vault = if i % 2 == 0 { w.vault.clone() } else { second_vault.clone() };
+                let vault = if i % 2 == 0 {
+                    w.vault.clone()
+                } else {
+                    second_vault.clone()
+                };
                 let body = json!({"token": token, "amount": amount, "currency": "usd",
                     "checkout_session_id": id});
                 let barrier = Arc::clone(&barrier);

@@ -769,7 +769,11 @@ fn sig_01_04_a_request_without_a_body_is_signed_over_the_empty_content_with_the_
         base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, expected),
         h.signature
     );
-    assert!(verifier.verify(&request(b"", &h.signature, &h.timestamp), NOW).is_ok());
+    assert!(
+        verifier
+            .verify(&request(b"", &h.signature, &h.timestamp), NOW)
+            .is_ok()
+    );
     // The timestamp is bound: the same signature with another timestamp is refused.
     let later = "2026-01-30T12:00:01Z";
     assert_eq!(
@@ -783,12 +787,22 @@ fn sig_01_04_a_request_without_a_body_is_signed_over_the_empty_content_with_the_
     );
     let with_body = signer.sign(BODY, NOW).unwrap();
     assert_eq!(
-        verifier.verify(&request(b"", &with_body.signature, &with_body.timestamp), NOW),
+        verifier.verify(
+            &request(b"", &with_body.signature, &with_body.timestamp),
+            NOW
+        ),
         Err(SignatureError::Mismatch)
     );
     // Unsigned is still refused.
     assert_eq!(
-        verifier.verify(&SignedRequest { body: b"", signature: None, timestamp: None }, NOW),
+        verifier.verify(
+            &SignedRequest {
+                body: b"",
+                signature: None,
+                timestamp: None
+            },
+            NOW
+        ),
         Err(SignatureError::MissingSignature)
     );
 }
@@ -801,7 +815,10 @@ fn without_the_timestamp_an_empty_body_is_not_signable() {
         RequestSigner::new(hmac()).sign(b"", NOW),
         Err(SignatureError::Body(_))
     ));
-    let h = RequestSigner::new(hmac()).with_signed_content(SignedContent::TimestampAndBody).sign(b"", NOW).unwrap();
+    let h = RequestSigner::new(hmac())
+        .with_signed_content(SignedContent::TimestampAndBody)
+        .sign(b"", NOW)
+        .unwrap();
     assert!(matches!(
         hmac_verifier().verify(&request(b"", &h.signature, &h.timestamp), NOW),
         Err(SignatureError::Body(_))

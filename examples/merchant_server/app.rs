@@ -93,10 +93,16 @@ impl std::fmt::Debug for Config {
             .field("merchant_id", &self.merchant_id)
             .field("webhook_url", &self.webhook_url)
             .field("webhook_secret", &REDACTED)
-            .field("signing_secret", &self.signing_secret.as_ref().map(|_| REDACTED))
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
             .field("psp_url", &self.psp_url)
             .field("psp_api_key", &REDACTED)
-            .field("database_url", &self.database_url.as_ref().map(|_| REDACTED))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| REDACTED),
+            )
             .field("public_url", &self.public_url)
             .field("latency", &self.latency)
             .field("psp_timeout", &self.psp_timeout)

@@ -56,12 +56,22 @@ impl std::fmt::Debug for VaultConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Keys, the signing secret and the database URL (which may hold a password) are
         // redacted; the merchant ids are not secret.
-        let merchants: Vec<&str> = self.merchant_keys.iter().map(|(id, _)| id.as_str()).collect();
+        let merchants: Vec<&str> = self
+            .merchant_keys
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
         f.debug_struct("VaultConfig")
             .field("agent_api_key", &"[REDACTED]")
-            .field("merchant_keys", &format_args!("{merchants:?} => [REDACTED]"))
+            .field(
+                "merchant_keys",
+                &format_args!("{merchants:?} => [REDACTED]"),
+            )
             .field("signing_secret", &"[REDACTED]")
-            .field("database_url", &self.database_url.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }
@@ -83,7 +93,11 @@ impl VaultConfig {
         if self.agent_api_key == DEV_AGENT_KEY {
             out.push("--api-key");
         }
-        if self.merchant_keys.iter().any(|(_, k)| k == DEV_MERCHANT_KEY) {
+        if self
+            .merchant_keys
+            .iter()
+            .any(|(_, k)| k == DEV_MERCHANT_KEY)
+        {
             out.push("--merchant-key");
         }
         if self.signing_secret == DEV_SIGNING_SECRET.as_bytes() {
@@ -398,8 +412,7 @@ async fn charge(State(s): State<Arc<VaultState>>, headers: HeaderMap, body: Byte
         Begin::Respond(r) => return r,
     };
     let s2 = Arc::clone(&s);
-    let result =
-        tokio::task::spawn_blocking(move || authorize(&s2, &merchant_id, &request)).await;
+    let result = tokio::task::spawn_blocking(move || authorize(&s2, &merchant_id, &request)).await;
     let reply = result.unwrap_or_else(|_| Reply::internal("charge task failed"));
     finish_scope(&s.backend, scope, echo, reply, Vec::new(), at).await
 }

@@ -104,7 +104,12 @@ impl World {
 
     /// A signing vault client.
     pub(crate) fn vault_client(&self) -> AcpClient {
-        AcpClient::new(&self.vault, vault::DEV_AGENT_KEY, Some(VAULT_SIGNING_SECRET)).unwrap()
+        AcpClient::new(
+            &self.vault,
+            vault::DEV_AGENT_KEY,
+            Some(VAULT_SIGNING_SECRET),
+        )
+        .unwrap()
     }
 
     /// The agent's purchase settings for `items`.
