@@ -75,6 +75,49 @@ const VALUED: &[&str] = &[
     "database-url",
 ];
 
+/// The secrets the spawned servers are started with.
+struct Secrets {
+    signing: String,
+    vault_signing: String,
+    webhook: String,
+}
+
+/// Starts the example vault and merchant on ephemeral loopback ports; returns their URLs.
+async fn spawn_servers(
+    secrets: Secrets,
+    hook_addr: SocketAddr,
+    database_url: Option<String>,
+) -> Result<(String, String), String> {
+    let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
+    let vault_config = vault::VaultConfig {
+        signing_secret: secrets.vault_signing.into_bytes(),
+        database_url: database_url.clone(),
+        ..vault::VaultConfig::default()
+    };
+    let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
+    let merchant_config = app::Config {
+        webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
+        webhook_secret: secrets.webhook.into_bytes(),
+        signing_secret: Some(secrets.signing.into_bytes()),
+        psp_url: format!("http://{vault_addr}"),
+        database_url: database_url.clone(),
+        ..app::Config::default()
+    };
+    let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
+    println!(
+        "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
+        if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "in memory"
+        }
+    );
+    Ok((
+        format!("http://{merchant_addr}"),
+        format!("http://{vault_addr}"),
+    ))
+}
+
 async fn run(flags: &flags::Flags) -> Result<(), String> {
     let spawn = flags.has("spawn");
     // Secrets: given, else fresh random ones for servers spawned here (RFC 2104 §3), else the
@@ -142,33 +185,15 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         coupon: Some(checkout::COUPON.0.to_owned()),
     };
     if flags.has("spawn") {
+        let secrets = Secrets {
+            signing: signing_secret,
+            vault_signing: vault_signing_secret,
+            webhook: webhook_secret,
+        };
         let database_url = flags.get("database-url", "DATABASE_URL");
-        let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
-        let vault_config = vault::VaultConfig {
-            signing_secret: vault_signing_secret.into_bytes(),
-            database_url: database_url.clone(),
-            ..vault::VaultConfig::default()
-        };
-        let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
-        let merchant_config = app::Config {
-            webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
-            webhook_secret: webhook_secret.into_bytes(),
-            signing_secret: Some(signing_secret.into_bytes()),
-            psp_url: format!("http://{vault_addr}"),
-            database_url: database_url.clone(),
-            ..app::Config::default()
-        };
-        let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
-        println!(
-            "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
-            if database_url.is_some() {
-                "PostgreSQL"
-            } else {
-                "in memory"
-            }
-        );
-        config.merchant_url = format!("http://{merchant_addr}");
-        config.vault_url = format!("http://{vault_addr}");
+        let (merchant, vault) = spawn_servers(secrets, hook_addr, database_url).await?;
+        config.merchant_url = merchant;
+        config.vault_url = vault;
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
     let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;

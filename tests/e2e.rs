@@ -656,7 +656,7 @@ async fn two_merchant_world() -> (World, String) {
         ..ex::vault::VaultConfig::default()
     })
     .await;
-    w.vault = vault.clone();
+    w.vault.clone_from(&vault);
     (w, vault)
 }
 
