@@ -5,13 +5,14 @@
 //! cargo run --example agent_client -- --spawn            # everything in-process, loopback
 //! cargo run --example agent_client -- [--merchant-url http://127.0.0.1:8080]
 //!     [--vault-url http://127.0.0.1:8081] [--api-key KEY] [--vault-api-key KEY]
-//!     [--signing-secret S] [--webhook-secret S] [--webhook-addr 127.0.0.1:9090]
-//!     [--item VARIANT_ID] [--database-url postgres://…]
+//!     [--signing-secret S] [--vault-signing-secret S] [--webhook-secret S]
+//!     [--webhook-addr 127.0.0.1:9090] [--item VARIANT_ID] [--database-url postgres://…]
 //! ```
 //!
 //! With `--spawn` it starts the example merchant and vault on ephemeral loopback ports
-//! (sharing `DATABASE_URL` when set). Without it, start them yourself and point the
-//! merchant's `--webhook-url` at `http://<webhook-addr>/webhooks/acp`.
+//! (sharing `DATABASE_URL` when set), with fresh random secrets (32 bytes from the OS CSPRNG).
+//! Without it, start them yourself and point the merchant's `--webhook-url` at
+//! `http://<webhook-addr>/webhooks/acp`. Run with `--help` for every flag.
 
 #[path = "support/backend.rs"]
 mod backend;
@@ -37,25 +38,114 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+const USAGE: &str = "\
+agent_client: an ACP agent platform; runs a full signed purchase and verifies the order webhook.
+
+Usage: agent_client --spawn [--database-url URL] [--item VARIANT_ID]
+       agent_client [FLAGS]
+
+Flags (each also read from the environment variable in brackets):
+  --spawn                       start the example merchant and vault in-process on loopback,
+                                with fresh random secrets
+  --merchant-url URL            merchant base URL [ACP_MERCHANT_URL] (default http://127.0.0.1:8080)
+  --vault-url URL               vault base URL [ACP_VAULT_URL] (default http://127.0.0.1:8081)
+  --api-key KEY                 the merchant's API key [ACP_API_KEY]
+  --vault-api-key KEY           the vault's API key [VAULT_API_KEY]
+  --signing-secret S            secret requests to the merchant are signed with
+                                [ACP_SIGNING_SECRET]
+  --vault-signing-secret S      secret delegate_payment is signed with [VAULT_SIGNING_SECRET]
+  --webhook-secret S            Merchant-Signature secret [ACP_WEBHOOK_SECRET]
+  --webhook-addr HOST:PORT      webhook receiver address [ACP_WEBHOOK_ADDR]
+                                (default 127.0.0.1:9090)
+  --item VARIANT_ID             the item to buy [ACP_ITEM]
+  --database-url URL            with --spawn: PostgreSQL for both servers [DATABASE_URL]
+  -h, --help                    print this help and exit
+";
+
 const VALUED: &[&str] = &[
     "merchant-url",
     "vault-url",
     "api-key",
     "vault-api-key",
     "signing-secret",
+    "vault-signing-secret",
     "webhook-secret",
     "webhook-addr",
     "item",
     "database-url",
 ];
 
+/// The secrets the spawned servers are started with.
+struct Secrets {
+    signing: String,
+    vault_signing: String,
+    webhook: String,
+}
+
+/// Starts the example vault and merchant on ephemeral loopback ports; returns their URLs.
+async fn spawn_servers(
+    secrets: Secrets,
+    hook_addr: SocketAddr,
+    database_url: Option<String>,
+) -> Result<(String, String), String> {
+    let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
+    let vault_config = vault::VaultConfig {
+        signing_secret: secrets.vault_signing.into_bytes(),
+        database_url: database_url.clone(),
+        ..vault::VaultConfig::default()
+    };
+    let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
+    let merchant_config = app::Config {
+        webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
+        webhook_secret: secrets.webhook.into_bytes(),
+        signing_secret: Some(secrets.signing.into_bytes()),
+        psp_url: format!("http://{vault_addr}"),
+        database_url: database_url.clone(),
+        ..app::Config::default()
+    };
+    let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
+    println!(
+        "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
+        if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "in memory"
+        }
+    );
+    Ok((
+        format!("http://{merchant_addr}"),
+        format!("http://{vault_addr}"),
+    ))
+}
+
 async fn run(flags: &flags::Flags) -> Result<(), String> {
-    let signing_secret = flags
-        .get("signing-secret", "ACP_SIGNING_SECRET")
-        .unwrap_or_else(|| app::DEV_SIGNING_SECRET.to_owned());
-    let webhook_secret = flags
-        .get("webhook-secret", "ACP_WEBHOOK_SECRET")
-        .unwrap_or_else(|| app::DEV_WEBHOOK_SECRET.to_owned());
+    let spawn = flags.has("spawn");
+    // Secrets: given, else fresh random ones for servers spawned here (RFC 2104 §3), else the
+    // development defaults of servers started by hand.
+    let secret = |flag: &str, env: &str, dev: &str| {
+        flags.get(flag, env).unwrap_or_else(|| {
+            if spawn {
+                http::new_secret()
+            } else {
+                dev.to_owned()
+            }
+        })
+    };
+    let signing_secret = secret(
+        "signing-secret",
+        "ACP_SIGNING_SECRET",
+        app::DEV_SIGNING_SECRET,
+    );
+    let vault_signing_secret = secret(
+        "vault-signing-secret",
+        "VAULT_SIGNING_SECRET",
+        vault::DEV_SIGNING_SECRET,
+    );
+    let webhook_secret = secret(
+        "webhook-secret",
+        "ACP_WEBHOOK_SECRET",
+        app::DEV_WEBHOOK_SECRET,
+    );
     let webhook_addr: SocketAddr = if flags.has("spawn") {
         "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?
     } else {
@@ -83,6 +173,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             .get("vault-api-key", "VAULT_API_KEY")
             .unwrap_or_else(|| vault::DEV_AGENT_KEY.to_owned()),
         signing_secret: signing_secret.clone().into_bytes(),
+        vault_signing_secret: vault_signing_secret.clone().into_bytes(),
         items: match flags.get("item", "ACP_ITEM") {
             Some(item) => vec![item],
             None => vec![
@@ -94,33 +185,15 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         coupon: Some(checkout::COUPON.0.to_owned()),
     };
     if flags.has("spawn") {
+        let secrets = Secrets {
+            signing: signing_secret,
+            vault_signing: vault_signing_secret,
+            webhook: webhook_secret,
+        };
         let database_url = flags.get("database-url", "DATABASE_URL");
-        let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
-        let vault_config = vault::VaultConfig {
-            signing_secret: signing_secret.clone().into_bytes(),
-            database_url: database_url.clone(),
-            ..vault::VaultConfig::default()
-        };
-        let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
-        let merchant_config = app::Config {
-            webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
-            webhook_secret: webhook_secret.into_bytes(),
-            signing_secret: Some(signing_secret.into_bytes()),
-            psp_url: format!("http://{vault_addr}"),
-            database_url: database_url.clone(),
-            ..app::Config::default()
-        };
-        let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
-        println!(
-            "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
-            if database_url.is_some() {
-                "PostgreSQL"
-            } else {
-                "in memory"
-            }
-        );
-        config.merchant_url = format!("http://{merchant_addr}");
-        config.vault_url = format!("http://{vault_addr}");
+        let (merchant, vault) = spawn_servers(secrets, hook_addr, database_url).await?;
+        config.merchant_url = merchant;
+        config.vault_url = vault;
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
     let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;
@@ -143,6 +216,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if flags.help() {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run(&flags).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

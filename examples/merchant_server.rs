@@ -5,14 +5,13 @@
 //!     [--catalog FILE] [--merchant-id ID] [--webhook-url URL] [--webhook-secret S]
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
 //!     [--database-url postgres://…] [--db-pool-size N] [--public-url URL] [--latency-ms N]
+//!     [--outbound-timeout-ms N]
 //! ```
 //!
-//! Every flag has an environment variable: `ACP_ADDR`, `ACP_API_KEY`, `ACP_CATALOG`,
-//! `ACP_MERCHANT_ID`, `ACP_WEBHOOK_URL`, `ACP_WEBHOOK_SECRET`, `ACP_SIGNING_SECRET`,
-//! `ACP_PSP_URL`, `ACP_PSP_API_KEY`, `DATABASE_URL`, `ACP_PUBLIC_URL`, `ACP_LATENCY_MS`,
-//! `ACP_DB_POOL_SIZE` (most PostgreSQL connections, default 16). The defaults
+//! Run with `--help` for every flag and its environment variable. The defaults
 //! (`dev-merchant-key`, `dev-webhook-secret`, `dev-signing-secret`, `dev-psp-key`) are for
-//! local use only. Prints `listening on http://HOST:PORT` once it accepts connections.
+//! local use only: on a non-loopback address the server refuses to start with them. Prints
+//! `listening on http://HOST:PORT` once it accepts connections.
 
 #[path = "support/backend.rs"]
 mod backend;
@@ -34,6 +33,39 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+const USAGE: &str = "\
+merchant_server: an ACP merchant (every checkout operation, discovery, signed order webhooks).
+
+Usage: merchant_server [FLAGS]
+
+Flags (each also read from the environment variable in brackets):
+  --addr HOST:PORT              listen address [ACP_ADDR] (default 127.0.0.1:8080)
+  --api-key KEY                 bearer token agents must send [ACP_API_KEY]
+  --catalog FILE                product feed, feed.ProductsResponse JSON [ACP_CATALOG]
+                                (default examples/catalog.json)
+  --merchant-id ID              merchant id delegated tokens are bound to [ACP_MERCHANT_ID]
+                                (default trailhead_outfitters)
+  --webhook-url URL             where order webhooks go; none: not sent [ACP_WEBHOOK_URL]
+  --webhook-secret S            HMAC secret of Merchant-Signature [ACP_WEBHOOK_SECRET]
+  --signing-secret S            HMAC secret agents sign requests with (timestamp and body)
+                                [ACP_SIGNING_SECRET]
+  --no-signatures               do not require request signatures (prints a warning)
+  --psp-url URL                 the PSP vault's base URL [ACP_PSP_URL]
+                                (default http://127.0.0.1:8081)
+  --psp-api-key KEY             this merchant's key at the PSP [ACP_PSP_API_KEY]
+  --database-url URL            PostgreSQL URL; default in memory [DATABASE_URL]
+  --db-pool-size N              most PostgreSQL connections [ACP_DB_POOL_SIZE] (default 16)
+  --public-url URL              URL clients reach this merchant at [ACP_PUBLIC_URL]
+  --latency-ms N                simulated processing time of every write [ACP_LATENCY_MS]
+  --outbound-timeout-ms N       limit of each PSP call and webhook delivery
+                                [ACP_OUTBOUND_TIMEOUT_MS] (default 10000)
+  -h, --help                    print this help and exit
+
+Without --api-key, --webhook-secret, --signing-secret (or --no-signatures) and --psp-api-key
+the server uses built-in development credentials: allowed on a loopback address only (with a
+warning).
+";
+
 const VALUED: &[&str] = &[
     "addr",
     "api-key",
@@ -48,6 +80,7 @@ const VALUED: &[&str] = &[
     "public-url",
     "latency-ms",
     "db-pool-size",
+    "outbound-timeout-ms",
 ];
 
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
@@ -94,14 +127,42 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
             .filter(|n| *n > 0)
             .ok_or(format!("--db-pool-size: {v:?} is not a positive integer"))?;
     }
+    if let Some(v) = flags.get("outbound-timeout-ms", "ACP_OUTBOUND_TIMEOUT_MS") {
+        let ms: u64 = v
+            .parse()
+            .map_err(|e| format!("--outbound-timeout-ms: {e}"))?;
+        let timeout = Duration::from_millis(ms);
+        // Below the idempotency lease, or a hung PSP outlives the reservation (issue 12).
+        let lease = agentic_commerce::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
+        if ms == 0 || time::Duration::try_from(timeout).map_or(true, |t| t >= lease) {
+            return Err(format!(
+                "--outbound-timeout-ms must be between 1 and {} (the idempotency lease)",
+                lease.whole_milliseconds() - 1
+            ));
+        }
+        config.psp_timeout = timeout;
+    }
+    if config.signing_secret.is_none() {
+        eprintln!("merchant_server: warning: --no-signatures: request signatures are not checked");
+    }
+    flags::check_dev_credentials("merchant_server", addr, &config.dev_credentials())?;
     Ok((addr, config))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let parsed = flags::Flags::parse(std::env::args().skip(1), VALUED, &["no-signatures"])
-        .and_then(|f| config(&f));
-    let (addr, config) = match parsed {
+    let flags = match flags::Flags::parse(std::env::args().skip(1), VALUED, &["no-signatures"]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("merchant_server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if flags.help() {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let (addr, config) = match config(&flags) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("merchant_server: {e}");

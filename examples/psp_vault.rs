@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! cargo run --example psp_vault -- [--addr 127.0.0.1:8081] [--api-key KEY]
-//!     [--merchant-api-key KEY] [--signing-secret S] [--database-url postgres://…]
+//!     [--merchant-key MERCHANT_ID=KEY ...] [--signing-secret S] [--database-url postgres://…]
 //! ```
 //!
-//! Environment variables: `VAULT_ADDR`, `VAULT_API_KEY`, `VAULT_MERCHANT_API_KEY`,
-//! `ACP_SIGNING_SECRET`, `DATABASE_URL`. Prints `listening on http://HOST:PORT`.
+//! Run with `--help` for every flag and its environment variable. Prints
+//! `listening on http://HOST:PORT`.
 
 #[path = "support/backend.rs"]
 mod backend;
@@ -22,6 +22,34 @@ mod vault;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+const USAGE: &str = "\
+psp_vault: an ACP delegate-payment vault (the PSP side of the example).
+
+Usage: psp_vault [FLAGS]
+
+Flags (each also read from the environment variable in brackets):
+  --addr HOST:PORT              listen address [VAULT_ADDR] (default 127.0.0.1:8081)
+  --api-key KEY                 bearer token agents use for delegate_payment [VAULT_API_KEY]
+  --merchant-key ID=KEY         a merchant's charge key, mapped to its merchant_id; repeat
+                                for each merchant [VAULT_MERCHANT_KEYS, comma-separated]
+                                (default trailhead_outfitters=dev-psp-key)
+  --signing-secret S            HMAC secret agents sign delegate_payment with
+                                [VAULT_SIGNING_SECRET]
+  --database-url URL            PostgreSQL URL; default in memory [DATABASE_URL]
+  -h, --help                    print this help and exit
+
+Without --api-key, --merchant-key and --signing-secret the vault uses built-in development
+credentials: allowed on a loopback address only (with a warning).
+";
+
+const VALUED: &[&str] = &[
+    "addr",
+    "api-key",
+    "merchant-key",
+    "signing-secret",
+    "database-url",
+];
+
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), String> {
     let mut config = vault::VaultConfig::default();
     let addr: SocketAddr = flags
@@ -32,28 +60,41 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), Stri
     if let Some(v) = flags.get("api-key", "VAULT_API_KEY") {
         config.agent_api_key = v;
     }
-    if let Some(v) = flags.get("merchant-api-key", "VAULT_MERCHANT_API_KEY") {
-        config.merchant_api_key = v;
+    let merchant_keys = flags.get_all("merchant-key", "VAULT_MERCHANT_KEYS");
+    if !merchant_keys.is_empty() {
+        config.merchant_keys = merchant_keys
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((id, key)) if !id.is_empty() && !key.is_empty() => {
+                    Ok((id.to_owned(), key.to_owned()))
+                }
+                // The value holds a key: never echo it.
+                _ => Err("--merchant-key needs MERCHANT_ID=KEY".to_owned()),
+            })
+            .collect::<Result<_, _>>()?;
     }
-    if let Some(v) = flags.get("signing-secret", "ACP_SIGNING_SECRET") {
+    if let Some(v) = flags.get("signing-secret", "VAULT_SIGNING_SECRET") {
         config.signing_secret = v.into_bytes();
     }
     config.database_url = flags.get("database-url", "DATABASE_URL");
+    flags::check_dev_credentials("psp_vault", addr, &config.dev_credentials())?;
     Ok((addr, config))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let valued = [
-        "addr",
-        "api-key",
-        "merchant-api-key",
-        "signing-secret",
-        "database-url",
-    ];
-    let parsed =
-        flags::Flags::parse(std::env::args().skip(1), &valued, &[]).and_then(|f| config(&f));
-    let (addr, config) = match parsed {
+    let flags = match flags::Flags::parse(std::env::args().skip(1), VALUED, &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("psp_vault: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if flags.help() {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let (addr, config) = match config(&flags) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("psp_vault: {e}");

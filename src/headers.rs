@@ -470,6 +470,30 @@ impl BearerToken {
         &self.0
     }
 
+    /// Whether this token equals `expected`, compared in constant time (HDR-01).
+    ///
+    /// Both sides are hashed with SHA-256 and the digests are compared with
+    /// [`subtle::ConstantTimeEq`], so the time taken reveals neither the position of the first
+    /// differing byte nor the length of `expected`. Use this, not `==`, to check a bearer token
+    /// against a configured API key.
+    ///
+    /// ```
+    /// use agentic_commerce::headers::BearerToken;
+    ///
+    /// let token = BearerToken::parse("Bearer sk_live_abc")?;
+    /// assert!(token.matches("sk_live_abc"));
+    /// assert!(!token.matches("sk_live_abd"));
+    /// assert!(!token.matches(""));
+    /// # Ok::<(), agentic_commerce::headers::HeaderValueError>(())
+    /// ```
+    pub fn matches(&self, expected: &str) -> bool {
+        use sha2::Digest as _;
+        use subtle::ConstantTimeEq as _;
+        let ours = sha2::Sha256::digest(self.0.as_bytes());
+        let theirs = sha2::Sha256::digest(expected.as_bytes());
+        bool::from(ours[..].ct_eq(&theirs[..]))
+    }
+
     /// The `Authorization` header value, `Bearer <token>`.
     ///
     /// # Security Warning

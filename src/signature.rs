@@ -31,7 +31,23 @@
 //! checked for freshness but an attacker who replays a captured body inside the window can
 //! change it. [`SignedContent::TimestampAndBody`] signs `timestamp + "." + canonical_body`
 //! (the timestamp exactly as it appears in the header) and binds the two. Both parties must
-//! use the same choice.
+//! use the same choice. **Use [`SignedContent::TimestampAndBody`]** when you control both
+//! sides (the examples do): the timestamp is then part of what is signed, so a captured request
+//! stops verifying once its timestamp leaves the [`VerificationPolicy`] window.
+//!
+//! Exactly these bytes are signed, and nothing else:
+//!
+//! | request | [`SignedContent::CanonicalBody`] | [`SignedContent::TimestampAndBody`] |
+//! |---|---|---|
+//! | with a JSON body | `canonical_body` | `timestamp + "." + canonical_body` |
+//! | without a body (a cancel without `intent_trace`) | refused: an empty body is not JSON | `timestamp + "."` (the empty content) |
+//!
+//! `canonical_body` is the RFC 8785 form of the received bytes; `timestamp` is the `Timestamp`
+//! header value as sent. The HTTP method, the path (and so the session id), the query and the
+//! other headers are **not** signed: a signed body-less cancel proves who sent it and when, and
+//! it verifies for any session within the freshness window. Authenticate the caller with its
+//! bearer token as well, and rely on the idempotency key and the state machine (a second cancel
+//! is a 405) against replays.
 //!
 //! # Encoding
 //!
@@ -724,7 +740,8 @@ pub enum SignedContent {
     CanonicalBody,
     /// `timestamp + "." + canonical_body`, where `timestamp` is the `Timestamp` header value
     /// exactly as sent (after trimming optional whitespace). Binds the timestamp to the
-    /// signature; an opt-in extension both parties must agree on.
+    /// signature; an opt-in extension both parties must agree on, and the recommended choice.
+    /// A request without a body is signed over the empty content: `timestamp + "."`.
     TimestampAndBody,
 }
 
@@ -788,12 +805,16 @@ impl<K: SigningKey> RequestSigner<K> {
     /// [`SignatureError::Body`] if `body` is not canonicalizable JSON,
     /// [`SignatureError::MalformedTimestamp`] if `timestamp` cannot be written in RFC 3339
     /// (negative years), [`SignatureError::SigningFailed`] if the key fails.
+    ///
+    /// With [`SignedContent::TimestampAndBody`] an empty `body` (a request without a body) is
+    /// signed as the empty content, `timestamp + "."`; with [`SignedContent::CanonicalBody`]
+    /// it is a [`SignatureError::Body`] (see [What is signed](self#what-is-signed)).
     pub fn sign(
         &self,
         body: &[u8],
         timestamp: OffsetDateTime,
     ) -> Result<SignatureHeaders, SignatureError> {
-        let canonical_body = canonical::canonicalize(body)?;
+        let canonical_body = signed_body(self.content, body)?;
         self.sign_canonical(&canonical_body, timestamp)
     }
 
@@ -835,6 +856,17 @@ impl<K: SigningKey> RequestSigner<K> {
             signature,
             timestamp,
         })
+    }
+}
+
+/// The canonical body, or the empty content for a request without a body when the timestamp
+/// is signed too (with [`SignedContent::CanonicalBody`] the empty content would be one constant
+/// signature for every body-less request, so an empty body stays an error there).
+fn signed_body(content: SignedContent, body: &[u8]) -> Result<Vec<u8>, SignatureError> {
+    if body.is_empty() && content == SignedContent::TimestampAndBody {
+        Ok(Vec::new())
+    } else {
+        Ok(canonical::canonicalize(body)?)
     }
 }
 
@@ -942,7 +974,9 @@ impl Verifier {
     ///
     /// Checks, in order: both headers present; signature is base64url; timestamp is RFC 3339
     /// and within the policy; some key has an allowed algorithm (no cryptography before this
-    /// point); the body canonicalizes; an allowed key of matching signature length accepts.
+    /// point); the body canonicalizes (an empty body is the empty content under
+    /// [`SignedContent::TimestampAndBody`]); an allowed key of matching signature length
+    /// accepts.
     ///
     /// # Errors
     ///
@@ -982,7 +1016,7 @@ impl Verifier {
             return Err(SignatureError::MalformedSignature);
         }
 
-        let canonical_body = canonical::canonicalize(request.body)?;
+        let canonical_body = signed_body(self.content, request.body)?;
         // The canonical body itself is the message by default; no copy.
         let message = match self.content {
             SignedContent::CanonicalBody => Cow::Borrowed(canonical_body.as_slice()),

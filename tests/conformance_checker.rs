@@ -57,6 +57,8 @@ fn merchant_args(w: &harness::World) -> Vec<String> {
         ex::app::DEV_API_KEY,
         "--signing-secret",
         std::str::from_utf8(harness::SIGNING_SECRET).unwrap(),
+        // The example merchant and vault verify the timestamp with the body.
+        "--sign-timestamp",
     ])
 }
 
@@ -103,6 +105,8 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
     let w = harness::world(None, Duration::ZERO).await;
     let mut args = merchant_args(&w);
     args.extend(strings(&[
+        "--psp-signing-secret",
+        std::str::from_utf8(harness::VAULT_SIGNING_SECRET).unwrap(),
         "--psp-url",
         &w.vault,
         "--psp-bearer",
@@ -439,6 +443,8 @@ async fn conformance_three_ds_session_is_authenticated_and_completed_chk_12_13_1
     let w = harness::world(None, Duration::ZERO).await;
     let mut args = merchant_args(&w);
     args.extend(strings(&[
+        "--psp-signing-secret",
+        std::str::from_utf8(harness::VAULT_SIGNING_SECRET).unwrap(),
         "--psp-url",
         &w.vault,
         "--psp-bearer",

@@ -464,11 +464,34 @@ async fn ready_session(w: &World) -> (String, i64) {
 }
 
 async fn charge(w: &World, token: &str, amount: i64, session: &str) -> Exchange {
-    let body = json!({"token": token, "amount": amount, "currency": "usd", "checkout_session_id": session, "merchant_id": "trailhead_outfitters"});
+    charge_as(
+        &w.vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        token,
+        amount,
+        session,
+        &key("ch"),
+    )
+    .await
+}
+
+/// A `/charges` call with a merchant's `api_key` and an `Idempotency-Key`. The body names a
+/// merchant too, which the vault must ignore (DP-10: the key decides).
+async fn charge_as(
+    vault: &str,
+    api_key: &str,
+    token: &str,
+    amount: i64,
+    session: &str,
+    idempotency_key: &str,
+) -> Exchange {
+    let body = json!({"token": token, "amount": amount, "currency": "usd",
+        "checkout_session_id": session, "merchant_id": "trailhead_outfitters"});
     let request = reqwest::Client::new()
-        .post(format!("{}/charges", w.vault))
-        .bearer_auth("dev-psp-key")
+        .post(format!("{vault}/charges"))
+        .bearer_auth(api_key)
         .header("content-type", "application/json")
+        .header("idempotency-key", idempotency_key)
         .body(body.to_string());
     agent::send(request).await.unwrap()
 }
@@ -651,4 +674,564 @@ fn in_memory_documents_are_purged_after_retention() {
     assert!(held >= 3_000, "recent documents were purged");
     assert!(backend.load("checkout_session", "new_0").unwrap().is_some());
     assert!(backend.load("checkout_session", "old_0").unwrap().is_none());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12: money safety where the parts meet.
+
+/// A vault that knows the example merchant and a second one, `other_shop`.
+async fn two_merchant_world() -> (World, String) {
+    let mut w = world(None, no_latency()).await;
+    let vault = harness::start_vault_with(ex::vault::VaultConfig {
+        signing_secret: harness::VAULT_SIGNING_SECRET.to_vec(),
+        merchant_keys: vec![
+            (
+                ex::vault::DEV_MERCHANT_ID.to_owned(),
+                ex::vault::DEV_MERCHANT_KEY.to_owned(),
+            ),
+            ("other_shop".to_owned(), "other-shop-key".to_owned()),
+        ],
+        ..ex::vault::VaultConfig::default()
+    })
+    .await;
+    w.vault.clone_from(&vault);
+    (w, vault)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dp_10_a_charge_runs_for_the_merchant_of_the_key_whatever_the_body_says() {
+    let (w, vault) = two_merchant_world().await;
+    let (id, amount) = ready_session(&w).await;
+    // Bound to trailhead_outfitters.
+    let token = delegate(&w, &id, amount, &in_seconds(600)).await;
+    // other_shop's key, with a body claiming trailhead_outfitters: refused, not consumed.
+    let stolen = charge_as(&vault, "other-shop-key", &token, amount, &id, &key("ch")).await;
+    assert_eq!(stolen.status, 402, "{}", stolen.body);
+    assert_eq!(stolen.body["code"], "merchant_mismatch", "{}", stolen.body);
+    assert!(
+        !stolen
+            .raw
+            .windows(b"trailhead".len())
+            .any(|w| w == b"trailhead"),
+        "the refusal does not name the token's merchant: {}",
+        stolen.body
+    );
+    // No key, or a key the vault does not know: 401.
+    let unknown = charge_as(
+        &vault,
+        "not-a-merchant-key",
+        &token,
+        amount,
+        &id,
+        &key("ch"),
+    )
+    .await;
+    assert_error(&unknown, 401, "unauthorized");
+    // The owner's key still charges it once.
+    let owner = charge_as(
+        &vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        &token,
+        amount,
+        &id,
+        &key("ch"),
+    )
+    .await;
+    assert_eq!(owner.status, 201, "{}", owner.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idem_03_08_11_charges_are_idempotent_per_merchant() {
+    let (w, vault) = two_merchant_world().await;
+    let (id, amount) = ready_session(&w).await;
+    let token = delegate(&w, &id, amount, &in_seconds(600)).await;
+    let k = key("ch");
+    let first = charge_as(&vault, ex::vault::DEV_MERCHANT_KEY, &token, amount, &id, &k).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    // IDEM-08/09: a retry gets the same charge, not a DP-11 refusal and not a second charge.
+    let retry = charge_as(&vault, ex::vault::DEV_MERCHANT_KEY, &token, amount, &id, &k).await;
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.raw, first.raw);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    // IDEM-11: same key, another body.
+    let conflict = charge_as(
+        &vault,
+        ex::vault::DEV_MERCHANT_KEY,
+        &token,
+        amount - 1,
+        &id,
+        &k,
+    )
+    .await;
+    assert_error(&conflict, 422, "idempotency_conflict");
+    // IDEM-03: the same key from another merchant is that merchant's own request (here refused
+    // on the allowance), never the first merchant's replay.
+    let other = charge_as(&vault, "other-shop-key", &token, amount, &id, &k).await;
+    assert_eq!(other.status, 402, "{}", other.body);
+    assert_eq!(other.header("idempotent-replayed"), None);
+    // IDEM-04: no key, no charge.
+    let body =
+        json!({"token": token, "amount": amount, "currency": "usd", "checkout_session_id": id});
+    let keyless = agent::send(
+        reqwest::Client::new()
+            .post(format!("{vault}/charges"))
+            .bearer_auth(ex::vault::DEV_MERCHANT_KEY)
+            .body(body.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_error(&keyless, 400, "idempotency_key_required");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dp_11_sixteen_concurrent_charges_of_one_token_exactly_one_succeeds() {
+    let w = world(None, no_latency()).await;
+    let (id, amount) = ready_session(&w).await;
+    let token = delegate(&w, &id, amount, &in_seconds(600)).await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (vault, token, id, barrier) =
+                (w.vault.clone(), token.clone(), id.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                charge_as(
+                    &vault,
+                    ex::vault::DEV_MERCHANT_KEY,
+                    &token,
+                    amount,
+                    &id,
+                    &key("ch"),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let answer = task.await.unwrap();
+        if answer.status != 201 {
+            assert_eq!(answer.body["code"], "already_used", "{}", answer.body);
+        }
+        statuses.push(answer.status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 402).count(),
+        15,
+        "{statuses:?}"
+    );
+}
+
+/// A PSP that accepts connections and never answers.
+async fn silent_psp() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
+    let psp = silent_psp().await;
+    let w = world(None, no_latency()).await;
+    let merchant = harness::start_merchant(ex::app::Config {
+        psp_timeout: Duration::from_millis(500),
+        ..harness::merchant_config(&psp, &w.hook_url, None, no_latency())
+    })
+    .await;
+    let c = harness::client(&merchant);
+    let created = create(&c, &["var_guide_epub"]).await;
+    let id = created.body["id"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let done = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay("vt_x"),
+            &key("c"),
+        ),
+    )
+    .await
+    .expect("the merchant answers instead of hanging")
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(done.status, 503, "{}", done.body);
+    assert_eq!(done.body["type"], "service_unavailable", "{}", done.body);
+    // Issue 12 item 14: the PSP's address stays in the merchant's log.
+    let port = psp.rsplit(':').next().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&done.raw).contains(port),
+        "{}",
+        done.body
+    );
+    // The default is below the idempotency lease.
+    let lease = agentic_commerce::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
+    assert!(time::Duration::try_from(ex::app::DEFAULT_OUTBOUND_TIMEOUT).unwrap() < lease);
+    assert!(time::Duration::try_from(agent::REQUEST_TIMEOUT).unwrap() < lease);
+}
+
+/// An HTTP server whose answer is `head` then, when `endless`, 64 KiB chunks forever.
+async fn oversized_server(content_length: bool) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0_u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let chunk = vec![b' '; 64 * 1024];
+                if content_length {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        ex::http::MAX_RESPONSE_BYTES + 1
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&chunk).await;
+                    return;
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                // Endless: only the reader's limit ends this.
+                loop {
+                    let frame = format!("{:x}\r\n", chunk.len());
+                    if socket.write_all(frame.as_bytes()).await.is_err()
+                        || socket.write_all(&chunk).await.is_err()
+                        || socket.write_all(b"\r\n").await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_refuses_an_oversized_merchant_response() {
+    for content_length in [true, false] {
+        let merchant = oversized_server(content_length).await;
+        let refused = tokio::time::timeout(
+            Duration::from_secs(20),
+            harness::client(&merchant).get("/checkout_sessions/cs_1"),
+        )
+        .await
+        .expect("the agent stops reading");
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("larger than")),
+            "content-length {content_length}: {:?}",
+            refused.map(|e| e.status)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sig_04_a_body_less_cancel_must_be_signed_when_signatures_are_required() {
+    let w = world(None, no_latency()).await;
+    let c = w.client();
+    let open = create(&c, &["var_guide_epub"]).await;
+    let id = open.body["id"].as_str().unwrap();
+    let path = format!("/checkout_sessions/{id}/cancel");
+    // No body, no signature: refused, the session stays open.
+    let unsigned = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
+    let refused = unsigned.post_empty(&path, &key("x")).await.unwrap();
+    assert_error(&refused, 401, "invalid_signature");
+    // Signed with another secret: refused too.
+    let wrong =
+        agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
+    let refused = wrong.post_empty(&path, &key("x")).await.unwrap();
+    assert_error(&refused, 401, "invalid_signature");
+    let still = c.get(&format!("/checkout_sessions/{id}")).await.unwrap();
+    assert_eq!(still.body["status"], "ready_for_payment", "{}", still.body);
+    // Signed over the empty content with its timestamp: canceled.
+    let canceled = c.post_empty(&path, &key("x")).await.unwrap();
+    assert_eq!(canceled.status, 200, "{}", canceled.body);
+    assert_eq!(canceled.body["status"], "canceled");
+}
+
+#[test]
+fn every_config_debug_redacts_its_keys() {
+    let secret = "s3cr3t-do-not-print";
+    let merchant = ex::app::Config {
+        api_key: format!("{secret}-api"),
+        webhook_secret: format!("{secret}-hook").into_bytes(),
+        signing_secret: Some(format!("{secret}-sign").into_bytes()),
+        psp_api_key: format!("{secret}-psp"),
+        database_url: Some(format!("postgres://u:{secret}@db/acp")),
+        ..ex::app::Config::default()
+    };
+    let vault = ex::vault::VaultConfig {
+        agent_api_key: format!("{secret}-agent"),
+        merchant_keys: vec![("shop".to_owned(), format!("{secret}-merchant"))],
+        signing_secret: format!("{secret}-sign").into_bytes(),
+        database_url: Some(format!("postgres://u:{secret}@db/acp")),
+    };
+    let agent = agent::PurchaseConfig {
+        merchant_url: "http://m".to_owned(),
+        merchant_api_key: format!("{secret}-api"),
+        vault_url: "http://v".to_owned(),
+        vault_api_key: format!("{secret}-vault"),
+        signing_secret: format!("{secret}-sign").into_bytes(),
+        vault_signing_secret: format!("{secret}-vsign").into_bytes(),
+        items: vec![],
+        coupon: None,
+    };
+    for debug in [
+        format!("{merchant:?}"),
+        format!("{merchant:#?}"),
+        format!("{vault:?}"),
+        format!("{agent:?}"),
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+        // The bytes of a Vec<u8> secret are not printed as numbers either.
+        assert!(!debug.contains("115, 51"), "{debug}");
+        assert!(debug.contains("[REDACTED]"), "{debug}");
+    }
+    assert!(
+        format!("{vault:?}").contains("shop"),
+        "merchant ids are not secret"
+    );
+}
+
+#[test]
+fn a_5xx_body_names_a_request_id_never_the_detail() {
+    let detail = "db error: password authentication failed for postgres://acp:hunter2@10.0.0.5/acp";
+    let reply = ex::http::Reply::internal(detail);
+    assert_eq!(reply.status, 500);
+    let body = reply.body.to_string();
+    assert!(
+        !body.contains("hunter2") && !body.contains("10.0.0.5"),
+        "{body}"
+    );
+    let id = reply
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("request-id"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(id.starts_with("req_"), "{id}");
+    assert!(
+        reply.body["message"].as_str().unwrap().contains(&id),
+        "{body}"
+    );
+    parse::from_value_strict::<Error>(&reply.body).unwrap();
+}
+
+#[test]
+fn generated_ids_and_secrets_are_128_and_256_random_bits() {
+    let ids: std::collections::BTreeSet<String> =
+        (0..1000).map(|_| ex::http::new_id("vt_")).collect();
+    assert_eq!(ids.len(), 1000);
+    for id in &ids {
+        let hex = id.strip_prefix("vt_").unwrap();
+        assert_eq!(hex.len(), 32, "{id}");
+        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    let secret = ex::http::new_secret();
+    assert_eq!(secret.len(), 64, "32 bytes, hex");
+    assert_ne!(secret, ex::http::new_secret());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The example binaries' command lines.
+
+/// Builds the example `name` with this test's features (a no-op after `cargo build
+/// --examples`) and returns its path.
+fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+    let mut features = Vec::new();
+    if cfg!(feature = "ed25519") {
+        features.push("ed25519");
+    }
+    if cfg!(feature = "es256") {
+        features.push("es256");
+    }
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            name,
+            "--no-default-features",
+        ])
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap());
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    assert!(build.status().unwrap().success(), "building {name}");
+    profile_dir.join("examples").join(name)
+}
+
+/// Runs `name args` with no ACP/VAULT environment and returns (exit code, stdout, stderr).
+fn run_example(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(example_binary(name));
+    command.args(args);
+    for (var, _) in std::env::vars() {
+        if var.starts_with("ACP_") || var.starts_with("VAULT_") || var == "DATABASE_URL" {
+            command.env_remove(var);
+        }
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_binary_answers_help_with_its_flags() {
+    for (name, flags) in [
+        (
+            "merchant_server",
+            &[
+                "--addr",
+                "--api-key",
+                "--signing-secret",
+                "--no-signatures",
+                "--psp-api-key",
+                "--outbound-timeout-ms",
+                "ACP_SIGNING_SECRET",
+            ][..],
+        ),
+        (
+            "psp_vault",
+            &[
+                "--addr",
+                "--api-key",
+                "--merchant-key ID=KEY",
+                "--signing-secret",
+                "VAULT_SIGNING_SECRET",
+            ][..],
+        ),
+        (
+            "agent_client",
+            &[
+                "--spawn",
+                "--merchant-url",
+                "--signing-secret",
+                "--vault-signing-secret",
+            ][..],
+        ),
+    ] {
+        for help in ["--help", "-h"] {
+            let (code, stdout, stderr) = run_example(name, &[help]);
+            assert_eq!(code, Some(0), "{name} {help}: {stderr}");
+            for flag in flags {
+                assert!(
+                    stdout.contains(flag),
+                    "{name} {help} lacks {flag}:\n{stdout}"
+                );
+            }
+        }
+        let (code, _, stderr) = run_example(name, &["--no-such-flag"]);
+        assert_eq!(code, Some(2), "{name}");
+        assert!(stderr.contains("--help"), "{name}: {stderr}");
+    }
+    // The merchant and the vault never share a signing-secret variable.
+    let (_, vault_help, _) = run_example("psp_vault", &["--help"]);
+    assert!(!vault_help.contains("ACP_SIGNING_SECRET"), "{vault_help}");
+}
+
+#[test]
+fn servers_refuse_development_credentials_off_loopback() {
+    for name in ["merchant_server", "psp_vault"] {
+        let (code, stdout, stderr) = run_example(name, &["--addr", "0.0.0.0:0"]);
+        assert_eq!(code, Some(2), "{name}: {stdout}{stderr}");
+        assert!(!stdout.contains("listening"), "{name}: {stdout}");
+        assert!(
+            stderr.contains("development credentials") && stderr.contains("--api-key"),
+            "{name}: {stderr}"
+        );
+    }
+    // Every credential given: the refusal names only what is still missing.
+    let (code, _, stderr) = run_example(
+        "merchant_server",
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--api-key",
+            "k1",
+            "--webhook-secret",
+            "w1",
+            "--no-signatures",
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--psp-api-key") && !stderr.contains("--api-key,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("warning: --no-signatures"), "{stderr}");
+    let (code, _, stderr) = run_example(
+        "psp_vault",
+        &[
+            "--addr",
+            "0.0.0.0:0",
+            "--api-key",
+            "k1",
+            "--merchant-key",
+            "shop=k2",
+            "--merchant-key",
+            "bad",
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("MERCHANT_ID=KEY") && !stderr.contains("bad"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn on_loopback_development_credentials_print_one_warning_line() {
+    use std::io::{BufRead as _, BufReader};
+    for name in ["merchant_server", "psp_vault"] {
+        let mut child = std::process::Command::new(example_binary(name))
+            .args(["--addr", "127.0.0.1:0"])
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            line.starts_with("listening on http://127.0.0.1:"),
+            "{name}: {line}"
+        );
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings.len(), 1, "{name}: {stderr}");
+        assert!(
+            warnings[0].contains("development credentials"),
+            "{name}: {stderr}"
+        );
+    }
 }

@@ -1113,3 +1113,19 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
         }
     }
 }
+
+#[test]
+fn hdr_01_bearer_token_matches_only_the_exact_key() {
+    let token = BearerToken::parse("Bearer sk_test_0123456789").unwrap();
+    assert!(token.matches("sk_test_0123456789"));
+    for other in [
+        "sk_test_0123456788",
+        "sk_test_012345678",
+        "sk_test_01234567890",
+        "SK_TEST_0123456789",
+        "",
+        "sk_test_0123456789 ",
+    ] {
+        assert!(!token.matches(other), "{other:?}");
+    }
+}

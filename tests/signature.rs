@@ -758,6 +758,73 @@ fn verify_now_uses_the_system_clock() {
     );
 }
 
+#[test]
+fn sig_01_04_a_request_without_a_body_is_signed_over_the_empty_content_with_the_timestamp() {
+    let signer = RequestSigner::new(hmac()).with_signed_content(SignedContent::TimestampAndBody);
+    let verifier = hmac_verifier().with_signed_content(SignedContent::TimestampAndBody);
+    let h = signer.sign(b"", NOW).unwrap();
+    // Exactly `timestamp + "."` is signed.
+    let expected = hmac().sign(format!("{}.", h.timestamp).as_bytes()).unwrap();
+    assert_eq!(
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, expected),
+        h.signature
+    );
+    assert!(
+        verifier
+            .verify(&request(b"", &h.signature, &h.timestamp), NOW)
+            .is_ok()
+    );
+    // The timestamp is bound: the same signature with another timestamp is refused.
+    let later = "2026-01-30T12:00:01Z";
+    assert_eq!(
+        verifier.verify(&request(b"", &h.signature, later), NOW),
+        Err(SignatureError::Mismatch)
+    );
+    // An empty-body signature does not verify a body, nor the reverse.
+    assert_eq!(
+        verifier.verify(&request(BODY, &h.signature, &h.timestamp), NOW),
+        Err(SignatureError::Mismatch)
+    );
+    let with_body = signer.sign(BODY, NOW).unwrap();
+    assert_eq!(
+        verifier.verify(
+            &request(b"", &with_body.signature, &with_body.timestamp),
+            NOW
+        ),
+        Err(SignatureError::Mismatch)
+    );
+    // Unsigned is still refused.
+    assert_eq!(
+        verifier.verify(
+            &SignedRequest {
+                body: b"",
+                signature: None,
+                timestamp: None
+            },
+            NOW
+        ),
+        Err(SignatureError::MissingSignature)
+    );
+}
+
+#[test]
+fn without_the_timestamp_an_empty_body_is_not_signable() {
+    // Under CanonicalBody the empty content would be one constant signature for every
+    // body-less request; it stays a typed error on both sides.
+    assert!(matches!(
+        RequestSigner::new(hmac()).sign(b"", NOW),
+        Err(SignatureError::Body(_))
+    ));
+    let h = RequestSigner::new(hmac())
+        .with_signed_content(SignedContent::TimestampAndBody)
+        .sign(b"", NOW)
+        .unwrap();
+    assert!(matches!(
+        hmac_verifier().verify(&request(b"", &h.signature, &h.timestamp), NOW),
+        Err(SignatureError::Body(_))
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties
 

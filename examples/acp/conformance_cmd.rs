@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
-//!     [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+//!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
+//!     [--psp-signing-secret S]] [--currency C] [--timeout SECS]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
@@ -16,9 +17,11 @@
 //!   item goes into one `create.all_items` session.
 //! - `--signing-secret`: signs every JSON request body with HMAC-SHA256 (`Signature` +
 //!   `Timestamp`, SIG-01..03, the crate's `signature` module), as the example merchant requires
-//!   by default.
+//!   by default. `--sign-timestamp` signs `timestamp + "." + canonical body` instead
+//!   (`SignedContent::TimestampAndBody`, what the example merchant and vault verify).
 //! - `--psp-url` / `--psp-bearer`: a PSP with a `POST /agentic_commerce/delegate_payment`
-//!   endpoint (the example `psp_vault`; requests signed with `--signing-secret`). The checker
+//!   endpoint (the example `psp_vault`; requests signed with `--psp-signing-secret`, default
+//!   `--signing-secret`). The checker
 //!   obtains a real delegated token for the purchased session and then requires the merchant
 //!   to complete it. Without a PSP it sends the test token `vt_conformancetest` and accepts any
 //!   spec-conformant answer (an order, a 200 session with a decline message, or a 4xx ACP
@@ -83,6 +86,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use agentic_commerce::parse;
+use agentic_commerce::signature::SignedContent;
 use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
 use agentic_commerce::version::ApiVersion;
 
@@ -99,6 +103,7 @@ const VALUED: &[&str] = &[
     "signing-secret",
     "psp-url",
     "psp-bearer",
+    "psp-signing-secret",
     "currency",
     "timeout",
 ];
@@ -133,6 +138,8 @@ struct Options {
     api_version: String,
     bearer: Option<String>,
     signing_secret: Option<String>,
+    signed_content: SignedContent,
+    psp_signing_secret: Option<String>,
     psp: Option<(String, Option<String>)>,
     settings_items: Vec<String>,
     currency: String,
@@ -141,9 +148,9 @@ struct Options {
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
-    let parsed = Args::parse(args, &["json"])?;
+    let parsed = Args::parse(args, &["json", "sign-timestamp"])?;
     let mut known = VALUED.to_vec();
-    known.push("json");
+    known.extend(["json", "sign-timestamp"]);
     parsed.only(&known)?;
     let api_version = parsed
         .opt("api-version")?
@@ -190,6 +197,12 @@ fn options(args: &[String]) -> Result<Options, String> {
         api_version,
         bearer: parsed.opt("bearer")?.map(str::to_owned),
         signing_secret,
+        psp_signing_secret: parsed.opt("psp-signing-secret")?.map(str::to_owned),
+        signed_content: if parsed.has("sign-timestamp") {
+            SignedContent::TimestampAndBody
+        } else {
+            SignedContent::CanonicalBody
+        },
         psp,
         settings_items: items,
         currency,
@@ -222,18 +235,23 @@ async fn run(options: Options) -> ExitCode {
         secret,
         options.timeout,
     ) {
-        Ok(c) => c,
+        Ok(c) => c.with_signed_content(options.signed_content),
         Err(e) => return crate::usage_error(&e),
     };
+    let psp_secret = options
+        .psp_signing_secret
+        .as_deref()
+        .map(str::as_bytes)
+        .or(secret);
     let psp = match &options.psp {
         Some((url, bearer)) => match client::Client::new(
             url,
             bearer.as_deref(),
             &options.api_version,
-            secret,
+            psp_secret,
             options.timeout,
         ) {
-            Ok(c) => Some(c),
+            Ok(c) => Some(c.with_signed_content(options.signed_content)),
             Err(e) => return crate::usage_error(&e),
         },
         None => None,

@@ -31,7 +31,8 @@ commands:
   negotiate-version --supported <v,..> [--requested <v>]
   check-session                                business rules of a CheckoutSession on stdin (JSON findings)
   conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
-              [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+              [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
+              [--psp-signing-secret S]] [--currency C] [--timeout SECS]
                                                check an ACP merchant over HTTP (exit 1: a MUST failed)
   bench [--json]                               quick speed comparison against baselines (use --release)
 ";

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::signature::{HmacSha256Key, RequestSigner};
+use agentic_commerce::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
 use agentic_commerce::version::{self, ApiVersion};
 use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier};
@@ -24,7 +24,24 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
-use super::http::{Reply, header_str, new_id};
+use super::http::{MAX_RESPONSE_BYTES, Reply, header_str, new_id, read_capped};
+
+/// How long one call to a merchant or a vault may take in all. Longer than the merchant's own
+/// PSP timeout (a complete waits for the charge), far below the 5-minute idempotency lease.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The HTTP client every agent call uses: connect and total timeouts ([`REQUEST_TIMEOUT`]).
+///
+/// # Errors
+///
+/// When the client cannot be built.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
 
 /// One HTTP exchange as the agent saw it.
 #[derive(Debug, Clone)]
@@ -49,8 +66,10 @@ impl Exchange {
     }
 }
 
-/// A signing ACP HTTP client (SIG-01..03): every request with a body carries `Signature` and
-/// `Timestamp`; every write carries an `Idempotency-Key` (IDEM-01).
+/// A signing ACP HTTP client (SIG-01..03): every write carries `Signature` and `Timestamp`
+/// (timestamp and body signed, [`SignedContent::TimestampAndBody`]; a write without a body is
+/// signed over the empty content) and an `Idempotency-Key` (IDEM-01). Every call has a timeout
+/// and reads at most [`MAX_RESPONSE_BYTES`] of the answer.
 pub(crate) struct AcpClient {
     http: reqwest::Client,
     base: String,
@@ -72,13 +91,14 @@ impl AcpClient {
         signing_secret: Option<&[u8]>,
     ) -> Result<Self, String> {
         let signer = match signing_secret {
-            Some(s) => Some(RequestSigner::new(
-                HmacSha256Key::new(s).map_err(|e| e.to_string())?,
-            )),
+            Some(s) => Some(
+                RequestSigner::new(HmacSha256Key::new(s).map_err(|e| e.to_string())?)
+                    .with_signed_content(SignedContent::TimestampAndBody),
+            ),
             None => None,
         };
         Ok(Self {
-            http: reqwest::Client::new(),
+            http: http_client(REQUEST_TIMEOUT)?,
             base: base.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
             signer,
@@ -107,11 +127,36 @@ impl AcpClient {
         body: &Value,
         idempotency_key: &str,
     ) -> Result<Exchange, String> {
-        let bytes = body.to_string().into_bytes();
+        self.post_bytes(path, body.to_string().into_bytes(), idempotency_key)
+            .await
+    }
+
+    /// A signed POST without a body (a cancel without `intent_trace`): signed over the empty
+    /// content with its timestamp.
+    ///
+    /// # Errors
+    ///
+    /// Transport or signing failures.
+    pub(crate) async fn post_empty(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+    ) -> Result<Exchange, String> {
+        self.post_bytes(path, Vec::new(), idempotency_key).await
+    }
+
+    async fn post_bytes(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+        idempotency_key: &str,
+    ) -> Result<Exchange, String> {
         let mut request = self
             .request(reqwest::Method::POST, path)
-            .header("content-type", "application/json")
             .header("idempotency-key", idempotency_key);
+        if !bytes.is_empty() {
+            request = request.header("content-type", "application/json");
+        }
         if let Some(signer) = &self.signer {
             let signed = signer
                 .sign(&bytes, OffsetDateTime::now_utc())
@@ -151,11 +196,8 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Exchange, S
             )
         })
         .collect();
-    let raw = response
-        .bytes()
-        .await
-        .map_err(|e| format!("HTTP body: {e}"))?
-        .to_vec();
+    // A hostile or broken server cannot make the agent buffer an endless body.
+    let raw = read_capped(response, MAX_RESPONSE_BYTES).await?;
     let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     Ok(Exchange {
         status,
@@ -276,7 +318,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
 }
 
 /// Where the purchase runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct PurchaseConfig {
     /// Merchant base URL.
     pub(crate) merchant_url: String,
@@ -286,12 +328,31 @@ pub(crate) struct PurchaseConfig {
     pub(crate) vault_url: String,
     /// Vault API key.
     pub(crate) vault_api_key: String,
-    /// Shared request-signing secret.
+    /// Request-signing secret shared with the merchant.
     pub(crate) signing_secret: Vec<u8>,
+    /// Request-signing secret shared with the vault.
+    pub(crate) vault_signing_secret: Vec<u8>,
     /// Items to buy (feed variant ids, one entry per unit).
     pub(crate) items: Vec<String>,
     /// Coupon to apply.
     pub(crate) coupon: Option<String>,
+}
+
+impl std::fmt::Debug for PurchaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // API keys and signing secrets are redacted.
+        const REDACTED: &str = "[REDACTED]";
+        f.debug_struct("PurchaseConfig")
+            .field("merchant_url", &self.merchant_url)
+            .field("merchant_api_key", &REDACTED)
+            .field("vault_url", &self.vault_url)
+            .field("vault_api_key", &REDACTED)
+            .field("signing_secret", &REDACTED)
+            .field("vault_signing_secret", &REDACTED)
+            .field("items", &self.items)
+            .field("coupon", &self.coupon)
+            .finish()
+    }
 }
 
 /// What the purchase produced, for printing and for the tests.
@@ -506,7 +567,7 @@ async fn delegate_card(
     let vault = AcpClient::new(
         &config.vault_url,
         &config.vault_api_key,
-        Some(&config.signing_secret),
+        Some(&config.vault_signing_secret),
     )?;
     let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
         .format(&Rfc3339)

@@ -23,7 +23,7 @@ use agentic_commerce::error::AcpError;
 use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::parse;
 use agentic_commerce::registry::{self, Body, BodyError};
-use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
+use agentic_commerce::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutSessionWithOrder,
@@ -78,16 +78,60 @@ pub(crate) struct Config {
     pub(crate) latency: Duration,
     /// Most PostgreSQL connections this instance opens (`--db-pool-size`).
     pub(crate) db_pool_size: usize,
+    /// How long a call to the PSP or a webhook delivery may take in all (connect, send,
+    /// answer); far below the idempotency lease, so a hung PSP cannot hold a key until it
+    /// expires and let a retry charge again.
+    pub(crate) psp_timeout: Duration,
 }
+
+/// Default [`Config::psp_timeout`]: 10 s, a thirtieth of the 5-minute idempotency lease
+/// (`IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE`).
+pub(crate) const DEFAULT_OUTBOUND_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets and the database URL (which may hold a password) are not printed.
+        // Keys, secrets and the database URL (which may hold a password) are redacted.
+        const REDACTED: &str = "[REDACTED]";
         f.debug_struct("Config")
+            .field("api_key", &REDACTED)
             .field("merchant_id", &self.merchant_id)
             .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &REDACTED)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
             .field("psp_url", &self.psp_url)
+            .field("psp_api_key", &REDACTED)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| REDACTED),
+            )
+            .field("public_url", &self.public_url)
+            .field("latency", &self.latency)
+            .field("psp_timeout", &self.psp_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The built-in development credentials still in use, as the flag that replaces each.
+    #[allow(dead_code)] // The server binary's check; `agent_client --spawn` embeds this too.
+    pub(crate) fn dev_credentials(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.api_key == DEV_API_KEY {
+            out.push("--api-key");
+        }
+        if self.webhook_secret == DEV_WEBHOOK_SECRET.as_bytes() {
+            out.push("--webhook-secret");
+        }
+        if self.signing_secret.as_deref() == Some(DEV_SIGNING_SECRET.as_bytes()) {
+            out.push("--signing-secret");
+        }
+        if self.psp_api_key == DEV_PSP_KEY {
+            out.push("--psp-api-key");
+        }
+        out
     }
 }
 
@@ -115,6 +159,7 @@ impl Default for Config {
             public_url: None,
             latency: Duration::ZERO,
             db_pool_size: super::postgres::DEFAULT_POOL_SIZE,
+            psp_timeout: DEFAULT_OUTBOUND_TIMEOUT,
         }
     }
 }
@@ -147,22 +192,32 @@ pub(crate) fn state(config: Config, base_url: String) -> Result<Arc<AppState>, S
         None => Backend::memory(),
     };
     let verifier = match &config.signing_secret {
-        Some(secret) => Some(Verifier::new([Algorithm::HS256]).with_key(
-            "agent",
-            HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?,
-        )),
+        // The timestamp is signed with the body (SIG-01, SIG-03, SIG-05), and a body-less
+        // cancel is signed over the empty content.
+        Some(secret) => Some(
+            Verifier::new([Algorithm::HS256])
+                .with_signed_content(SignedContent::TimestampAndBody)
+                .with_key(
+                    "agent",
+                    HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?,
+                ),
+        ),
         None => None,
     };
     let webhook_secret = WebhookSecret::new(config.webhook_secret.clone())
         .map_err(|e| format!("webhook secret: {e}"))?;
     Ok(Arc::new(AppState {
-        config,
         base_url,
         catalog,
         backend: Arc::new(backend),
         verifier,
         webhook_secret,
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .connect_timeout(config.psp_timeout)
+            .timeout(config.psp_timeout)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?,
+        config,
     }))
 }
 
@@ -1063,19 +1118,35 @@ enum Charge {
 
 /// Charges the delegated token at the PSP, which enforces the allowance (DP-03..11).
 async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Result<(), Charge> {
+    // The PSP knows the merchant from `psp_api_key` (DP-10). One Idempotency-Key per session
+    // and token: a retried complete that reaches the PSP again gets the first answer back.
     let body = json!({"token": token, "amount": amount, "currency": session.currency,
-        "checkout_session_id": session.id, "merchant_id": s.config.merchant_id});
+        "checkout_session_id": session.id});
+    let key = {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(format!("{}\n{token}", session.id).as_bytes());
+        format!("charge-{}", super::http::hex(&digest[..16]))
+    };
     let response = s
         .http
         .post(format!("{}/charges", s.config.psp_url))
         .bearer_auth(&s.config.psp_api_key)
         .header("content-type", "application/json")
+        .header("idempotency-key", key)
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| Charge::Unavailable(format!("PSP unreachable: {e}")))?;
+        .map_err(|e| {
+            // The detail (with the PSP's URL) goes to the log, never to the agent.
+            eprintln!("merchant: charge for {}: PSP unreachable: {e}", session.id);
+            Charge::Unavailable("the payment provider is unavailable; retry later".to_owned())
+        })?;
     let status = response.status().as_u16();
-    let reply: Value = response.json_value().await;
+    let reply: Value = super::http::read_capped(response, super::http::MAX_RESPONSE_BYTES)
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null);
     match status {
         200..=299 => Ok(()),
         400..=499 => Err(Charge::Declined(
@@ -1084,19 +1155,12 @@ async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Re
                 .unwrap_or("payment declined")
                 .to_owned(),
         )),
-        _ => Err(Charge::Unavailable(format!("PSP answered {status}"))),
-    }
-}
-
-/// Reads a JSON body, `null` when it is not JSON.
-trait JsonValue {
-    async fn json_value(self) -> Value;
-}
-
-impl JsonValue for reqwest::Response {
-    async fn json_value(self) -> Value {
-        let bytes = self.bytes().await.unwrap_or_default();
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        _ => {
+            eprintln!("merchant: charge for {}: PSP answered {status}", session.id);
+            Err(Charge::Unavailable(
+                "the payment provider is unavailable; retry later".to_owned(),
+            ))
+        }
     }
 }
 

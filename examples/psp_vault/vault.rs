@@ -3,6 +3,11 @@
 //! called by the merchant) charges it through [`allowance::authorize_charge`], which checks
 //! the allowance and consumes the token in the [`TokenLedger`](allowance::TokenLedger) so it
 //! is single use (DP-03..11).
+//!
+//! The merchant on whose behalf a charge runs is the one its credential belongs to: each
+//! merchant has its own API key, mapped to its `merchant_id` (`--merchant-key ID=KEY`). A body
+//! cannot name another merchant (DP-10), and charges are idempotent per merchant
+//! (`Idempotency-Key`, IDEM-03, IDEM-08..13).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,10 +16,11 @@ use agentic_commerce::allowance::{
     self, AllowanceTerms, AllowanceViolation, AuthorizeError, ProposedCharge,
 };
 use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::Operation;
+use agentic_commerce::headers::{BearerToken, IdempotencyKey, Operation};
+use agentic_commerce::idempotency::IdempotencyScope;
 use agentic_commerce::json_path::JsonPath;
 use agentic_commerce::parse;
-use agentic_commerce::signature::{Algorithm, HmacSha256Key, Verifier};
+use agentic_commerce::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
 use axum::Router;
 use axum::body::Bytes;
@@ -29,7 +35,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::backend::{Backend, Document};
 use super::http::{
-    Begin, Reply, begin, check_request, constant_time_eq, finish, header_str, new_id,
+    Begin, Reply, begin, begin_scope, check_request, finish, finish_scope, header_str, new_id,
 };
 
 /// Settings of the vault.
@@ -37,8 +43,9 @@ use super::http::{
 pub(crate) struct VaultConfig {
     /// Bearer token agents use for `delegate_payment`.
     pub(crate) agent_api_key: String,
-    /// Bearer token merchants use for charges.
-    pub(crate) merchant_api_key: String,
+    /// One `(merchant_id, API key)` per merchant: a charge made with a key runs for that
+    /// key's merchant, whatever the body says (DP-10).
+    pub(crate) merchant_keys: Vec<(String, String)>,
     /// HS256 secret agents sign `delegate_payment` with (SIG-01: a MUST there).
     pub(crate) signing_secret: Vec<u8>,
     /// PostgreSQL URL (none: in memory).
@@ -47,19 +54,65 @@ pub(crate) struct VaultConfig {
 
 impl std::fmt::Debug for VaultConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VaultConfig").finish_non_exhaustive()
+        // Keys, the signing secret and the database URL (which may hold a password) are
+        // redacted; the merchant ids are not secret.
+        let merchants: Vec<&str> = self
+            .merchant_keys
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        f.debug_struct("VaultConfig")
+            .field("agent_api_key", &"[REDACTED]")
+            .field(
+                "merchant_keys",
+                &format_args!("{merchants:?} => [REDACTED]"),
+            )
+            .field("signing_secret", &"[REDACTED]")
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
     }
 }
 
 /// Default agent key for local use.
 pub(crate) const DEV_AGENT_KEY: &str = "dev-vault-key";
+/// The example merchant's id, which the default merchant key is mapped to.
+pub(crate) const DEV_MERCHANT_ID: &str = "trailhead_outfitters";
+/// Default key of [`DEV_MERCHANT_ID`] for local use.
+pub(crate) const DEV_MERCHANT_KEY: &str = "dev-psp-key";
+/// Default signing secret for local use.
+pub(crate) const DEV_SIGNING_SECRET: &str = "dev-vault-signing-secret";
+
+impl VaultConfig {
+    /// The built-in development credentials still in use, as the flag that replaces each.
+    #[allow(dead_code)] // The server binary's check; `agent_client --spawn` embeds this too.
+    pub(crate) fn dev_credentials(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.agent_api_key == DEV_AGENT_KEY {
+            out.push("--api-key");
+        }
+        if self
+            .merchant_keys
+            .iter()
+            .any(|(_, k)| k == DEV_MERCHANT_KEY)
+        {
+            out.push("--merchant-key");
+        }
+        if self.signing_secret == DEV_SIGNING_SECRET.as_bytes() {
+            out.push("--signing-secret");
+        }
+        out
+    }
+}
 
 impl Default for VaultConfig {
     fn default() -> Self {
         Self {
             agent_api_key: DEV_AGENT_KEY.to_owned(),
-            merchant_api_key: "dev-psp-key".to_owned(),
-            signing_secret: b"dev-signing-secret".to_vec(),
+            merchant_keys: vec![(DEV_MERCHANT_ID.to_owned(), DEV_MERCHANT_KEY.to_owned())],
+            signing_secret: DEV_SIGNING_SECRET.as_bytes().to_vec(),
             database_url: None,
         }
     }
@@ -97,7 +150,10 @@ pub(crate) fn state(config: VaultConfig) -> Result<Arc<VaultState>, String> {
     let key =
         HmacSha256Key::new(&config.signing_secret).map_err(|e| format!("signing secret: {e}"))?;
     Ok(Arc::new(VaultState {
-        verifier: Verifier::new([Algorithm::HS256]).with_key("agent", key),
+        // The timestamp is signed with the body (SIG-01, SIG-03, SIG-05).
+        verifier: Verifier::new([Algorithm::HS256])
+            .with_signed_content(SignedContent::TimestampAndBody)
+            .with_key("agent", key),
         config,
         backend: Arc::new(backend),
     }))
@@ -277,30 +333,69 @@ fn issue(body: &[u8], idempotency_key: &str, at: OffsetDateTime) -> (Reply, Vec<
     )
 }
 
-/// The merchant's charge request (this PSP's own API, not part of ACP).
+/// The merchant's charge request (this PSP's own API, not part of ACP). There is no
+/// `merchant_id`: the merchant is the owner of the API key (DP-10).
 #[derive(Debug, Deserialize)]
 struct ChargeRequest {
     token: String,
     amount: i64,
     currency: String,
     checkout_session_id: String,
-    merchant_id: String,
+}
+
+/// The merchant whose key is the request's bearer token. Every configured key is compared
+/// (in constant time, [`BearerToken::matches`]), so the time taken does not tell which one
+/// matched or how close a guess came.
+fn merchant_of(config: &VaultConfig, headers: &HeaderMap) -> Option<String> {
+    let token = header_str(headers, "authorization").and_then(|v| BearerToken::parse(v).ok())?;
+    config
+        .merchant_keys
+        .iter()
+        .fold(None, |found, (merchant, key)| {
+            let hit = token.matches(key);
+            found.or(hit.then(|| merchant.clone()))
+        })
+}
+
+fn unauthorized() -> Response {
+    Reply::error(
+        401,
+        "invalid_request",
+        "unauthorized",
+        "invalid API key",
+        None,
+    )
+    .into_response()
 }
 
 async fn charge(State(s): State<Arc<VaultState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let authorized = header_str(&headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| constant_time_eq(t.as_bytes(), s.config.merchant_api_key.as_bytes()));
-    if !authorized {
-        return Reply::error(
-            401,
-            "invalid_request",
-            "unauthorized",
-            "invalid API key",
-            None,
-        )
-        .into_response();
-    }
+    let Some(merchant_id) = merchant_of(&s.config, &headers) else {
+        return unauthorized();
+    };
+    let key = match header_str(&headers, "idempotency-key").map(IdempotencyKey::parse) {
+        Some(Ok(key)) => key,
+        Some(Err(e)) => {
+            return Reply::error(
+                400,
+                "invalid_request",
+                "invalid",
+                &format!("Idempotency-Key: {e}"),
+                None,
+            )
+            .into_response();
+        }
+        None => {
+            // IDEM-01, IDEM-04: a charge moves money; a retry must not charge twice.
+            return Reply::error(
+                400,
+                "invalid_request",
+                "idempotency_key_required",
+                "Idempotency-Key is required",
+                None,
+            )
+            .into_response();
+        }
+    };
     let request: ChargeRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -308,15 +403,21 @@ async fn charge(State(s): State<Arc<VaultState>>, headers: HeaderMap, body: Byte
                 .into_response();
         }
     };
+    let at = OffsetDateTime::now_utc();
+    // IDEM-03: scoped by the authenticated merchant, so two merchants' keys never collide.
+    let scope = IdempotencyScope::new(merchant_id.as_str(), "/charges", key.clone());
+    let echo = vec![("Idempotency-Key".to_owned(), key.as_str().to_owned())];
+    let scope = match begin_scope(&s.backend, scope, None, &echo, &body, at).await {
+        Begin::Proceed(scope) => scope,
+        Begin::Respond(r) => return r,
+    };
     let s2 = Arc::clone(&s);
-    let result = tokio::task::spawn_blocking(move || authorize(&s2, &request)).await;
-    match result {
-        Ok(reply) => reply.into_response(),
-        Err(_) => Reply::internal("charge task failed").into_response(),
-    }
+    let result = tokio::task::spawn_blocking(move || authorize(&s2, &merchant_id, &request)).await;
+    let reply = result.unwrap_or_else(|_| Reply::internal("charge task failed"));
+    finish_scope(&s.backend, scope, echo, reply, Vec::new(), at).await
 }
 
-fn authorize(s: &VaultState, request: &ChargeRequest) -> Reply {
+fn authorize(s: &VaultState, merchant_id: &str, request: &ChargeRequest) -> Reply {
     let vaulted: VaultedToken = match s.backend.load(TOKEN, &request.token) {
         Ok(Some(text)) => match serde_json::from_str(&text) {
             Ok(v) => v,
@@ -337,7 +438,7 @@ fn authorize(s: &VaultState, request: &ChargeRequest) -> Reply {
         amount: request.amount,
         currency: request.currency.clone(),
         checkout_session_id: request.checkout_session_id.clone(),
-        merchant_id: request.merchant_id.clone(),
+        merchant_id: merchant_id.to_owned(),
     };
     match allowance::authorize_charge(
         s.backend.ledger(),
@@ -353,10 +454,11 @@ fn authorize(s: &VaultState, request: &ChargeRequest) -> Reply {
         Err(AuthorizeError::Allowance(violations)) => {
             let first = violations.iter().next();
             let rules: Vec<&str> = violations.iter().map(AllowanceViolation::code).collect();
+            // Codes only: a violation's text would name the merchant the token belongs to.
             Reply::new(
                 402,
                 json!({"type": "invalid_request", "code": first.map_or("declined", |v| v.code()),
-                       "message": format!("charge outside the token's allowance ({})", violations),
+                       "message": format!("charge outside the token's allowance ({})", rules.join(", ")),
                        "violations": rules}),
             )
         }
@@ -367,13 +469,16 @@ fn authorize(s: &VaultState, request: &ChargeRequest) -> Reply {
             "payment token has already been used (DP-11)",
             Some("$.token"),
         ),
-        Err(e) => Reply::error(
-            503,
-            "service_unavailable",
-            "ledger_unavailable",
-            &e.to_string(),
-            None,
-        ),
+        Err(e) => {
+            eprintln!("vault: charge not authorized: {e}");
+            Reply::error(
+                503,
+                "service_unavailable",
+                "ledger_unavailable",
+                "the token ledger is unavailable; retry later",
+                None,
+            )
+        }
     }
 }
 

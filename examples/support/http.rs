@@ -74,9 +74,22 @@ impl Reply {
         }
     }
 
-    /// A 500 `processing_error` (never stored, IDEM-13).
-    pub(crate) fn internal(message: &str) -> Self {
-        Self::error(500, "processing_error", "internal_error", message, None)
+    /// A 500 `processing_error` (never stored, IDEM-13). `detail` (a database error, an
+    /// upstream URL …) is logged to stderr under a fresh request id; the body (a flat ACP
+    /// `Error`) carries only a generic message naming that id, also sent as `Request-Id`, so an operator can find the detail and a client learns
+    /// nothing about the internals.
+    pub(crate) fn internal(detail: &str) -> Self {
+        let id = new_id("req_");
+        eprintln!("internal error {id}: {detail}");
+        let mut reply = Self::error(
+            500,
+            "processing_error",
+            "internal_error",
+            &format!("internal server error (request {id})"),
+            None,
+        );
+        reply.headers.push(("Request-Id".to_owned(), id));
+        reply
     }
 
     /// The response to send.
@@ -172,7 +185,7 @@ pub(crate) fn check_request_in(
     })?;
     let authorized = parsed
         .authorization()
-        .is_some_and(|token| constant_time_eq(token.secret().as_bytes(), api_key.as_bytes()));
+        .is_some_and(|token| token.matches(api_key));
     if !authorized {
         return Err(Reply::error(
             401,
@@ -202,9 +215,10 @@ pub(crate) fn check_request_in(
             }
         }
     };
-    // SIG-01/SIG-04 cover the canonical JSON body; a request without a body (retrieve, a
-    // cancel without intent trace) has nothing to sign and is authenticated by its API key.
-    if let (Some(verifier), false) = (verifier, body.is_empty()) {
+    // SIG-01/SIG-04: every request with a body, and every mutating request without one (a
+    // cancel without intent trace, signed over the empty content with its timestamp), must be
+    // signed. Only reads (retrieve) rest on the API key alone.
+    if let (Some(verifier), true) = (verifier, !body.is_empty() || op.requires_idempotency_key()) {
         let signed = SignedRequest {
             body,
             signature: parsed
@@ -228,11 +242,6 @@ pub(crate) fn check_request_in(
 /// A header value as text, if present and UTF-8.
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Compares secrets without an early exit.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A typed-parse failure as a 400 with the JSONPath of the first problem (CHK-09).
@@ -278,10 +287,33 @@ pub(crate) async fn begin(
         return Begin::Respond(Reply::internal("operation has no idempotency key").into_response());
     };
     let scope = IdempotencyScope::new(identity, path, key.clone());
+    begin_scope(
+        backend,
+        scope,
+        headers.api_version(),
+        &echo(headers),
+        body,
+        now,
+    )
+    .await
+}
+
+/// [`begin`] for an endpoint outside ACP's header rules (the PSP's `/charges`): the caller
+/// built the `scope` and says which headers to echo on a rejection. `api_version`, when the
+/// request names one, is bound into the fingerprint.
+pub(crate) async fn begin_scope(
+    backend: &Arc<Backend>,
+    scope: IdempotencyScope,
+    api_version: Option<&ApiVersion>,
+    echo_headers: &[(String, String)],
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Begin {
+    let key = scope.key().clone();
     let fingerprint = match Fingerprint::of_body(body) {
         // The API version is part of the request (IDEM-11): a key replayed under another
         // version is a conflict (422), never the other version's stored response.
-        Ok(f) => headers.api_version().map_or(f, |v| {
+        Ok(f) => api_version.map_or(f, |v| {
             Fingerprint::from_canonical_bytes(
                 &[v.as_str().as_bytes(), b"\n", f.as_bytes()].concat(),
             )
@@ -308,7 +340,7 @@ pub(crate) async fn begin(
         Ok(Ok(IdempotencyOutcome::Replay(stored))) => Begin::Respond(raw_response(
             stored.status,
             stored.body.clone(),
-            &stored.replay_headers(key),
+            &stored.replay_headers(&key),
         )),
         Ok(Ok(other)) => match other.rejection() {
             Some(rejection) => {
@@ -318,7 +350,7 @@ pub(crate) async fn begin(
                     .into_iter()
                     .map(|(n, v)| (n.to_owned(), v))
                     .collect();
-                reply.headers.extend(echo(headers));
+                reply.headers.extend_from_slice(echo_headers);
                 Begin::Respond(reply.into_response())
             }
             None => {
@@ -361,12 +393,46 @@ pub(crate) async fn finish_guarded(
     backend: &Arc<Backend>,
     reservation: Reservation,
     headers: &RequestHeaders,
+    reply: Reply,
+    docs: Vec<Document>,
+    guards: Vec<Guard>,
+    now: OffsetDateTime,
+) -> (Response, bool) {
+    finish_with(backend, reservation, echo(headers), reply, docs, guards, now).await
+}
+
+/// [`finish`] with the echo headers given by the caller (see [`begin_scope`]).
+pub(crate) async fn finish_scope(
+    backend: &Arc<Backend>,
+    reservation: Reservation,
+    echo_headers: Vec<(String, String)>,
+    reply: Reply,
+    docs: Vec<Document>,
+    now: OffsetDateTime,
+) -> Response {
+    finish_with(
+        backend,
+        reservation,
+        echo_headers,
+        reply,
+        docs,
+        Vec::new(),
+        now,
+    )
+    .await
+    .0
+}
+
+async fn finish_with(
+    backend: &Arc<Backend>,
+    reservation: Reservation,
+    echo_headers: Vec<(String, String)>,
     mut reply: Reply,
     docs: Vec<Document>,
     guards: Vec<Guard>,
     now: OffsetDateTime,
 ) -> (Response, bool) {
-    reply.headers.extend(echo(headers));
+    reply.headers.extend(echo_headers.iter().cloned());
     let stored = stored_response(&reply);
     let store = Arc::clone(backend);
     let task_reservation = reservation.clone();
@@ -391,7 +457,7 @@ pub(crate) async fn finish_guarded(
                 "invalid_state",
                 "The checkout session was changed by a concurrent request",
             ));
-            lost.headers.extend(echo(headers));
+            lost.headers.extend(echo_headers);
             let stored = stored_response(&lost);
             let store = Arc::clone(backend);
             let recorded = tokio::task::spawn_blocking(move || {
@@ -442,19 +508,63 @@ pub(crate) async fn release(backend: &Arc<Backend>, reservation: Reservation) {
     .await;
 }
 
-/// A fresh, unpredictable-enough id with `prefix` (time, process id, counter, hashed).
+/// `N` bytes from the operating system's CSPRNG.
+///
+/// A server that cannot read the OS CSPRNG cannot mint credentials (vault tokens, ids,
+/// secrets) safely, and there is no weaker fallback: the process stops (after saying why)
+/// rather than hand out a guessable value.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0_u8; N];
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        eprintln!("fatal: the operating system's random number generator failed: {e}");
+        std::process::abort();
+    }
+    bytes
+}
+
+/// A fresh id with `prefix`: 128 bits from the OS CSPRNG, hex-encoded (`vt_…` tokens act as
+/// credentials, so every id is unguessable, not merely unique).
 pub(crate) fn new_id(prefix: &str) -> String {
-    use sha2::Digest as _;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let seed = format!(
-        "{}:{}:{n}",
-        OffsetDateTime::now_utc().unix_timestamp_nanos(),
-        std::process::id()
-    );
-    let digest = sha2::Sha256::digest(seed.as_bytes());
-    format!("{prefix}{}", hex(&digest[..10]))
+    format!("{prefix}{}", hex(&random_bytes::<16>()))
+}
+
+/// A fresh secret for HMAC-SHA256: 32 bytes from the OS CSPRNG (the hash output length, as
+/// RFC 2104 §3 recommends), hex-encoded so it can be passed as a flag.
+pub(crate) fn new_secret() -> String {
+    hex(&random_bytes::<32>())
+}
+
+/// The most a client reads of an HTTP response body (a merchant's session, a PSP answer).
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// Reads a response body of at most `max` bytes, chunk by chunk, so an oversized or endless
+/// body is refused without being buffered whole.
+///
+/// # Errors
+///
+/// A body over `max` bytes (by `Content-Length` or as read), or a transport failure.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, String> {
+    if response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max))
+    {
+        return Err(format!("response body larger than {max} bytes"));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("HTTP body: {e}"))?
+    {
+        if out.len() + chunk.len() > max {
+            return Err(format!("response body larger than {max} bytes"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// Lowercase hexadecimal.

@@ -12,8 +12,11 @@ use tokio::sync::mpsc;
 use super::ex::agent::{self, AcpClient, Exchange, ReceivedWebhook};
 use super::ex::{app, vault};
 
-/// Shared secrets of one test world.
+/// Shared secrets of one test world (the merchant's; the vault has its own, as the example
+/// servers do).
 pub(crate) const SIGNING_SECRET: &[u8] = b"e2e-signing-secret";
+/// The vault's signing secret.
+pub(crate) const VAULT_SIGNING_SECRET: &[u8] = b"e2e-vault-signing-secret";
 /// Webhook secret.
 pub(crate) const WEBHOOK_SECRET: &[u8] = b"e2e-webhook-secret";
 
@@ -61,11 +64,16 @@ pub(crate) async fn start_merchant(config: app::Config) -> String {
 
 /// Starts one more vault instance.
 pub(crate) async fn start_vault(database_url: Option<String>) -> String {
-    let config = vault::VaultConfig {
-        signing_secret: SIGNING_SECRET.to_vec(),
+    start_vault_with(vault::VaultConfig {
+        signing_secret: VAULT_SIGNING_SECRET.to_vec(),
         database_url,
         ..vault::VaultConfig::default()
-    };
+    })
+    .await
+}
+
+/// Starts a vault with `config`.
+pub(crate) async fn start_vault_with(config: vault::VaultConfig) -> String {
     let (addr, _handle) = vault::spawn(config, loopback())
         .await
         .expect("vault starts");
@@ -96,7 +104,12 @@ impl World {
 
     /// A signing vault client.
     pub(crate) fn vault_client(&self) -> AcpClient {
-        AcpClient::new(&self.vault, vault::DEV_AGENT_KEY, Some(SIGNING_SECRET)).unwrap()
+        AcpClient::new(
+            &self.vault,
+            vault::DEV_AGENT_KEY,
+            Some(VAULT_SIGNING_SECRET),
+        )
+        .unwrap()
     }
 
     /// The agent's purchase settings for `items`.
@@ -107,6 +120,7 @@ impl World {
             vault_url: self.vault.clone(),
             vault_api_key: vault::DEV_AGENT_KEY.to_owned(),
             signing_secret: SIGNING_SECRET.to_vec(),
+            vault_signing_secret: VAULT_SIGNING_SECRET.to_vec(),
             items: items.iter().map(|s| (*s).to_owned()).collect(),
             coupon: coupon.map(str::to_owned),
         }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use agentic_commerce::signature::{HmacSha256Key, RequestSigner};
+use agentic_commerce::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -115,6 +115,13 @@ impl Client {
             signer,
             log: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Chooses what the signatures cover (`--sign-timestamp`: the timestamp and the body).
+    #[must_use]
+    pub(crate) fn with_signed_content(mut self, content: SignedContent) -> Self {
+        self.signer = self.signer.map(|s| s.with_signed_content(content));
+        self
     }
 
     fn request(
