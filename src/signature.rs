@@ -53,12 +53,12 @@
 //! let now = datetime!(2026-01-30 12:00:00 UTC);
 //!
 //! // Agent side.
-//! let signer = RequestSigner::new(HmacSha256Key::new(b"shared secret")?);
+//! let signer = RequestSigner::new(HmacSha256Key::new(b"shared secret 0123456789")?);
 //! let headers = signer.sign(body, now)?;
 //!
 //! // Merchant side.
 //! let verifier = Verifier::new([Algorithm::HS256])
-//!     .with_key("agent-2026-01", HmacSha256Key::new(b"shared secret")?);
+//!     .with_key("agent-2026-01", HmacSha256Key::new(b"shared secret 0123456789")?);
 //! let proof = verifier.verify(
 //!     &SignedRequest {
 //!         body,
@@ -186,9 +186,11 @@ impl SignatureError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// An HMAC secret must not be empty.
-    #[error("the shared secret is empty")]
-    EmptySecret,
+    /// An HMAC secret is shorter than [`HmacSha256Key::MIN_SECRET_LEN`] bytes (128 bits, the
+    /// floor for a shared secret). Longer secrets of any length and format are accepted, so a
+    /// secret issued by another platform still works.
+    #[error("the shared secret is shorter than 16 bytes (128 bits)")]
+    SecretTooShort,
     /// The bytes are not a valid key for the algorithm.
     #[error("invalid {algorithm} key")]
     InvalidKey {
@@ -335,17 +337,21 @@ impl HmacSha256Key {
     /// Length of an HMAC-SHA256 signature in bytes.
     pub const SIGNATURE_LEN: usize = 32;
 
+    /// The shortest secret accepted: 16 bytes (128 bits). There is no upper limit and no format
+    /// requirement.
+    pub const MIN_SECRET_LEN: usize = 16;
+
     /// Wraps the raw secret bytes.
     ///
     /// # Errors
     ///
-    /// [`KeyError::EmptySecret`] for an empty secret.
+    /// [`KeyError::SecretTooShort`] for a secret shorter than [`Self::MIN_SECRET_LEN`] bytes.
     pub fn new(secret: &[u8]) -> Result<Self, KeyError> {
-        if secret.is_empty() {
-            return Err(KeyError::EmptySecret);
+        if secret.len() < Self::MIN_SECRET_LEN {
+            return Err(KeyError::SecretTooShort);
         }
         // HMAC accepts keys of any length, so the error branch is unreachable in practice.
-        let keyed = HmacSha256::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?;
+        let keyed = HmacSha256::new_from_slice(secret).map_err(|_| KeyError::SecretTooShort)?;
         Ok(Self {
             secret: secret.into(),
             keyed,
@@ -1051,7 +1057,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-01-30 12:00:00 UTC);
 
     fn hmac() -> HmacSha256Key {
-        HmacSha256Key::new(b"secret").unwrap()
+        HmacSha256Key::new(b"secret 0123456789").unwrap()
     }
 
     #[test]

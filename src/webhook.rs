@@ -66,7 +66,7 @@
 //! use time::OffsetDateTime;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let secret = WebhookSecret::new("whsec_test_secret")?;
+//! let secret = WebhookSecret::new("whsec_test_secret")?; // at least 16 bytes
 //! let body = br#"{"type":"order_update","data":{"type":"order"}}"#;
 //!
 //! // Merchant side.
@@ -116,15 +116,19 @@ pub struct WebhookSecret {
 }
 
 impl WebhookSecret {
+    /// The shortest secret accepted: 16 bytes (128 bits). There is no upper limit and no format
+    /// requirement, so a secret issued by another platform (`whsec_…` or not) still works.
+    pub const MIN_LEN: usize = 16;
+
     /// Wraps a secret (a string or raw bytes).
     ///
     /// # Errors
     ///
-    /// [`InvalidSecretError`] if the secret is empty: an empty HMAC key is valid for HMAC but
-    /// is never a real configuration.
+    /// [`InvalidSecretError`] if the secret is shorter than [`Self::MIN_LEN`] bytes: HMAC
+    /// accepts any key, but a shorter shared secret can be guessed.
     pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, InvalidSecretError> {
         let key = secret.into().into_boxed_slice();
-        if key.is_empty() {
+        if key.len() < Self::MIN_LEN {
             return Err(InvalidSecretError);
         }
         // HMAC accepts keys of every length, so this error branch is unreachable in practice.
@@ -156,9 +160,10 @@ impl fmt::Debug for WebhookSecret {
     }
 }
 
-/// The error from [`WebhookSecret::new`] for an unusable (empty) secret.
+/// The error from [`WebhookSecret::new`] for a secret shorter than [`WebhookSecret::MIN_LEN`]
+/// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("webhook secret must not be empty")]
+#[error("webhook secret is shorter than 16 bytes (128 bits)")]
 pub struct InvalidSecretError;
 
 /// Signs a webhook body and returns the `Merchant-Signature` header value
@@ -653,12 +658,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_secret_is_rejected() {
+    fn secrets_below_128_bits_are_rejected() {
         assert_eq!(WebhookSecret::new("").unwrap_err(), InvalidSecretError);
         assert_eq!(
             WebhookSecret::new(Vec::new()).unwrap_err(),
             InvalidSecretError
         );
+        assert_eq!(
+            WebhookSecret::new("0123456789abcde").unwrap_err(),
+            InvalidSecretError
+        );
+        assert!(WebhookSecret::new("0123456789abcdef").is_ok());
+        assert!(WebhookSecret::new(vec![0xff_u8; 4096]).is_ok());
     }
 
     #[test]

@@ -302,7 +302,7 @@ fn es256_round_trip_both_contents() {
 
 #[test]
 fn key_rotation_returns_the_matching_key_id() {
-    let old = HmacSha256Key::new(b"old secret").unwrap();
+    let old = HmacSha256Key::new(b"old secret 0123456789").unwrap();
     let verifier = Verifier::new([Algorithm::HS256])
         .with_key("2025", old)
         .with_key("2026", hmac());
@@ -314,7 +314,7 @@ fn key_rotation_returns_the_matching_key_id() {
             .key_id(),
         "2026"
     );
-    let other = RequestSigner::new(HmacSha256Key::new(b"unknown").unwrap())
+    let other = RequestSigner::new(HmacSha256Key::new(b"unknown secret 0123456789").unwrap())
         .sign(BODY, NOW)
         .unwrap();
     assert_eq!(
@@ -556,7 +556,15 @@ fn no_key_configured() {
 
 #[test]
 fn key_material_is_validated() {
-    assert_eq!(HmacSha256Key::new(b"").unwrap_err(), KeyError::EmptySecret);
+    // 128 bits is the floor; no upper limit or format (a secret from another platform works).
+    assert_eq!(HmacSha256Key::new(b"").unwrap_err(), KeyError::SecretTooShort);
+    assert_eq!(
+        HmacSha256Key::new(b"0123456789abcde").unwrap_err(),
+        KeyError::SecretTooShort
+    );
+    assert_eq!(HmacSha256Key::MIN_SECRET_LEN, 16);
+    assert!(HmacSha256Key::new(b"0123456789abcdef").is_ok());
+    assert!(HmacSha256Key::new(&[0xff; 4096]).is_ok());
     #[cfg(feature = "ed25519")]
     {
         use agentic_commerce::signature::{Ed25519SigningKey, Ed25519VerifyingKey};

@@ -28,7 +28,7 @@ fn t_i64() -> i64 {
 }
 
 fn verify_err(header: &str) -> WebhookError {
-    let verifier = WebhookVerifier::new(secret("whsec_test"));
+    let verifier = WebhookVerifier::new(secret("whsec_test_0123456789"));
     verifier
         .verify(Some(header), b"{}", at(t_i64()))
         .unwrap_err()
@@ -243,7 +243,7 @@ fn wh05_error_bodies_are_the_spec_401_examples() {
 // Tolerance (WH-04).
 
 fn signed_at(t: u64) -> (WebhookVerifier, String) {
-    let s = secret("whsec_tolerance");
+    let s = secret("whsec_tolerance_0123");
     let header = webhook::sign(&s, t, b"body");
     (WebhookVerifier::new(s), header)
 }
@@ -333,7 +333,7 @@ fn wh04_stale_is_reported_before_mismatch() {
 
 #[test]
 fn wh04_timestamps_at_the_integer_edges_do_not_overflow() {
-    let s = secret("edge");
+    let s = secret("edge_0123456789abcdef");
     let verifier = WebhookVerifier::new(s.clone());
     for t in [i64::MAX.unsigned_abs(), u64::MAX] {
         let header = webhook::sign(&s, t, b"x");
@@ -382,8 +382,8 @@ fn wh04_pre_epoch_now_is_handled() {
 
 #[test]
 fn wh01_rotation_accepts_old_and_new_secret() {
-    let old = secret("whsec_old");
-    let new = secret("whsec_new");
+    let old = secret("whsec_old_0123456789");
+    let new = secret("whsec_new_0123456789");
     let verifier = WebhookVerifier::new(new.clone()).with_secret(old.clone());
     for s in [&old, &new] {
         let header = webhook::sign(s, T, b"payload");
@@ -393,7 +393,7 @@ fn wh01_rotation_accepts_old_and_new_secret() {
                 .is_ok()
         );
     }
-    let retired = secret("whsec_retired");
+    let retired = secret("whsec_retired_0123456789");
     let header = webhook::sign(&retired, T, b"payload");
     assert_eq!(
         verifier
@@ -405,8 +405,8 @@ fn wh01_rotation_accepts_old_and_new_secret() {
 
 #[test]
 fn wh02_several_v1_entries_any_may_match() {
-    let old = secret("whsec_old");
-    let new = secret("whsec_new");
+    let old = secret("whsec_old_0123456789");
+    let new = secret("whsec_new_0123456789");
     let both =
         MerchantSignature::compute(&old, T, b"payload").with_additional_secret(&new, b"payload");
     assert_eq!(both.signatures().len(), 2);
@@ -420,7 +420,7 @@ fn wh02_several_v1_entries_any_may_match() {
                 .is_ok()
         );
     }
-    let other = WebhookVerifier::new(secret("whsec_other"));
+    let other = WebhookVerifier::new(secret("whsec_other_0123456789"));
     assert_eq!(
         other
             .verify(Some(&header), b"payload", at(t_i64()))
@@ -431,7 +431,7 @@ fn wh02_several_v1_entries_any_may_match() {
 
 #[test]
 fn wh02_unknown_schemes_are_ignored_and_order_is_free() {
-    let s = secret("whsec_x");
+    let s = secret("whsec_x_0123456789");
     let header = webhook::sign(&s, T, b"b");
     let hex = &header[header.len() - 64..];
     let verifier = WebhookVerifier::new(s);
@@ -458,7 +458,7 @@ fn wh02_unknown_schemes_are_ignored_and_order_is_free() {
 
 #[test]
 fn wh02_upper_case_hex_verifies_and_displays_lower_case() {
-    let s = secret("whsec_x");
+    let s = secret("whsec_x_0123456789");
     let header = webhook::sign(&s, T, b"b");
     let (head, hex) = header.split_at(header.len() - 64);
     let upper = format!("{head}{}", hex.to_uppercase());
@@ -477,7 +477,7 @@ fn wh02_upper_case_hex_verifies_and_displays_lower_case() {
 
 #[test]
 fn wh05_missing_header() {
-    let verifier = WebhookVerifier::new(secret("s"));
+    let verifier = WebhookVerifier::new(secret("s_0123456789abcdef"));
     for header in [None, Some(""), Some("   "), Some("\t \t")] {
         assert_eq!(
             verifier.verify(header, b"{}", at(0)).unwrap_err(),
@@ -563,7 +563,7 @@ fn wh05_malformed_headers_have_typed_reasons() {
 
 #[test]
 fn wh05_empty_or_short_v1_never_matches_even_with_matching_prefix() {
-    let s = secret("whsec_prefix");
+    let s = secret("whsec_prefix_0123456789");
     let full = webhook::sign(&s, T, b"b");
     let verifier = WebhookVerifier::new(s);
     for cut in [0, 1, 2, 31, 32, 63] {
@@ -578,7 +578,7 @@ fn wh05_empty_or_short_v1_never_matches_even_with_matching_prefix() {
 #[test]
 fn wh05_errors_never_name_a_secret() {
     let s = secret("whsec_do_not_leak");
-    let verifier = WebhookVerifier::new(s.clone()).with_secret(secret("whsec_other"));
+    let verifier = WebhookVerifier::new(s.clone()).with_secret(secret("whsec_other_0123456789"));
     let header = webhook::sign(&s, T, b"b");
     let err = verifier
         .verify(Some(&header), b"tampered", at(t_i64()))
@@ -615,7 +615,7 @@ fn handler(verified: &VerifiedWebhook<'_>) -> Event {
 
 #[test]
 fn wh01_verified_body_parses_into_a_typed_event() {
-    let s = secret("whsec_parse");
+    let s = secret("whsec_parse_0123456789");
     let body = br#"{"type":"order_update","data":{"status":"shipped","extra":1}}"#;
     let header = webhook::sign(&s, T, body);
     let verified = WebhookVerifier::new(s)
@@ -636,7 +636,7 @@ fn wh01_verified_body_parses_into_a_typed_event() {
 
 #[test]
 fn wh01_parse_errors_carry_the_json_path() {
-    let s = secret("whsec_parse");
+    let s = secret("whsec_parse_0123456789");
     let receiver = WebhookVerifier::new(s.clone());
     let body = br#"{"type":"order_update","data":{"status":5}}"#;
     let header = webhook::sign(&s, T, body);
@@ -652,12 +652,12 @@ fn wh01_parse_errors_carry_the_json_path() {
 
 #[test]
 fn wh01_verify_now_uses_the_system_clock() {
-    let s = secret("whsec_now");
+    let s = secret("whsec_now_0123456789");
     let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
     let header = webhook::sign(&s, now, b"b");
     let verifier = WebhookVerifier::new(s);
     assert!(verifier.verify_now(Some(&header), b"b").is_ok());
-    let old = webhook::sign(&secret("whsec_now"), now - 3600, b"b");
+    let old = webhook::sign(&secret("whsec_now_0123456789"), now - 3600, b"b");
     assert_eq!(
         verifier.verify_now(Some(&old), b"b").unwrap_err().kind(),
         "stale"
@@ -668,7 +668,7 @@ fn wh01_verify_now_uses_the_system_clock() {
 // Properties.
 
 fn any_secret() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(any::<u8>(), 1..100)
+    prop::collection::vec(any::<u8>(), 16..100)
 }
 
 fn any_body() -> impl Strategy<Value = Vec<u8>> {
@@ -746,7 +746,7 @@ proptest! {
 
     #[test]
     fn wh05_arbitrary_headers_never_panic(header in ".{0,200}", body in any_body()) {
-        let verifier = WebhookVerifier::new(WebhookSecret::new("s").unwrap());
+        let verifier = WebhookVerifier::new(WebhookSecret::new("s_0123456789abcdef").unwrap());
         let result = verifier.verify(Some(&header), &body, at(t_i64()));
         // Without the secret nothing can verify (the chance of a random MAC is 2^-256).
         prop_assert!(result.is_err());
@@ -759,7 +759,7 @@ proptest! {
         Just(" ".to_owned()), "[0-9]{0,25}", "[a-fA-F0-9]{0,70}", Just("é".to_owned()),
     ], 0..12)) {
         let header: String = parts.concat();
-        let verifier = WebhookVerifier::new(WebhookSecret::new("s").unwrap()).with_tolerance_secs(u64::MAX);
+        let verifier = WebhookVerifier::new(WebhookSecret::new("s_0123456789abcdef").unwrap()).with_tolerance_secs(u64::MAX);
         let result = verifier.verify(Some(&header), b"", at(t_i64()));
         prop_assert!(result.is_err());
     }

@@ -14,10 +14,10 @@ const sign = [
   { name: 'json_order_event', secret: 'whsec_test_secret', timestamp: '1709123456',
     body: '{"type":"order_create","data":{"type":"order","id":"ord_123","checkout_session_id":"checkout_session_123","permalink_url":"https://example.com/orders/123","status":"created"}}' },
   { name: 'unicode_body', secret: 'clé-secrète-🔑', timestamp: '1760000000', body: '{"note":"naïve café — 日本語 🛒","emoji":"\u{1F600}"}' },
-  { name: 'large_body_100k', secret: 'whsec_large', timestamp: '1800000000', body_repeat: { unit: '{"k":"0123456789abcdef"},', count: 4000 } },
-  { name: 'binary_non_utf8_body', secret: 'binary', timestamp: '1', body_hex: '00ff80fe0a0d2e2e00' },
-  { name: 'timestamp_zero', secret: 's', timestamp: '0', body: 'x' },
-  { name: 'timestamp_i64_max', secret: 'edge', timestamp: '9223372036854775807', body: '{}' },
+  { name: 'large_body_100k', secret: 'whsec_large_0123456789', timestamp: '1800000000', body_repeat: { unit: '{"k":"0123456789abcdef"},', count: 4000 } },
+  { name: 'binary_non_utf8_body', secret: 'binary_0123456789ab', timestamp: '1', body_hex: '00ff80fe0a0d2e2e00' },
+  { name: 'timestamp_zero', secret: 's_0123456789abcdef', timestamp: '0', body: 'x' },
+  { name: 'timestamp_i64_max', secret: 'edge_0123456789abcdef', timestamp: '9223372036854775807', body: '{}' },
   { name: 'body_with_crlf_and_trailing_newline', secret: 'whsec_test_secret', timestamp: '1709123456', body: '{\r\n  "type": "order_update"\r\n}\n' },
   { name: 'long_secret_over_block_size', secret: 'k'.repeat(100), timestamp: '1709123456', body: 'payload' },
 ];
@@ -27,7 +27,7 @@ for (const v of sign) {
 }
 // Headers that are valid and must verify (at `now`) with the given secrets.
 const b = '{"type":"order_update"}';
-const s1 = 'whsec_old', s2 = 'whsec_new';
+const s1 = 'whsec_old_0123456789', s2 = 'whsec_new_0123456789';
 const m1 = mac(s1, '1709123456', Buffer.from(b)), m2 = mac(s2, '1709123456', Buffer.from(b));
 const verify = [
   { name: 'upper_case_hex', secrets: [s1], body: b, now: 1709123456, header: `t=1709123456,v1=${m1.toUpperCase()}`, expect: 'ok' },
