@@ -557,7 +557,10 @@ fn no_key_configured() {
 #[test]
 fn key_material_is_validated() {
     // 128 bits is the floor; no upper limit or format (a secret from another platform works).
-    assert_eq!(HmacSha256Key::new(b"").unwrap_err(), KeyError::SecretTooShort);
+    assert_eq!(
+        HmacSha256Key::new(b"").unwrap_err(),
+        KeyError::SecretTooShort
+    );
     assert_eq!(
         HmacSha256Key::new(b"0123456789abcde").unwrap_err(),
         KeyError::SecretTooShort

@@ -81,7 +81,8 @@ fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateT
 }
 
 /// `allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR
-/// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1).
+/// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1), in their
+/// detailed form (the user holds both the allowance and the charge).
 pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
     let (terms, charge, now) = match allowance_setup(args) {
         Ok(setup) => setup,
@@ -92,7 +93,7 @@ pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
             println!("ok");
             ExitCode::SUCCESS
         }
-        Err(violations) => match serde_json::to_string(&violations) {
+        Err(violations) => match serde_json::to_string(&violations.detailed()) {
             Ok(json) => {
                 println!("{json}");
                 ExitCode::from(1)
