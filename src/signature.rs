@@ -619,7 +619,10 @@ impl VerifyingKey for Es256VerifyingKey {
 // ---------------------------------------------------------------------------------------------
 // Policy and signed content
 
-/// How far the `Timestamp` may be from the verifier's clock (SIG-05).
+/// How far the `Timestamp` may be from the verifier's clock (SIG-05), for request signatures
+/// ([`Verifier::with_policy`]) and webhook signatures
+/// ([`WebhookVerifier::with_policy`](crate::webhook::WebhookVerifier::with_policy), WH-04)
+/// alike.
 ///
 /// Defaults: 300 seconds in the past (the tolerance ACP recommends for webhook signatures,
 /// allowing for retries and queueing) and 60 seconds in the future (clock drift only; a
@@ -692,7 +695,12 @@ impl VerificationPolicy {
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), SignatureError> {
-        let age = now - timestamp;
+        self.check_age(now - timestamp)
+    }
+
+    /// Checks an age (`now - timestamp`; negative for a timestamp in the future); both bounds
+    /// inclusive. Shared with the webhook verifier, which counts in whole seconds.
+    pub(crate) fn check_age(&self, age: Duration) -> Result<(), SignatureError> {
         if age > self.max_past {
             Err(SignatureError::TimestampTooOld)
         } else if -age > self.max_future {

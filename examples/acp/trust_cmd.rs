@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use agentic_commerce::allowance::{self, AllowanceTerms, ProposedCharge};
-use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+use agentic_commerce::webhook::{self, VerificationPolicy, WebhookSecret, WebhookVerifier};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -29,11 +29,16 @@ fn sign(args: &[String]) -> Result<String, String> {
     args.only(&["secret", "timestamp"])?;
     let secret = parse_secret(args.req("secret")?)?;
     let timestamp = args.req("timestamp")?;
-    let timestamp: u64 = timestamp
-        .parse()
-        .map_err(|_| format!("`--timestamp` must be unix seconds, got `{timestamp}`"))?;
+    let timestamp = timestamp
+        .parse::<u64>()
+        .ok()
+        .and_then(|t| i64::try_from(t).ok())
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .ok_or_else(|| {
+            format!("`--timestamp` must be unix seconds up to year 9999, got `{timestamp}`")
+        })?;
     let body = read_stdin()?;
-    Ok(webhook::sign(&secret, timestamp, &body))
+    webhook::sign(&secret, timestamp, &body).map_err(|e| format!("`--timestamp`: {e}"))
 }
 
 /// `webhook-verify --secret S [--secret S2 …] --header H --now T [--tolerance SECS]`: verifies
@@ -70,10 +75,15 @@ fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateT
         verifier = verifier.with_secret(parse_secret(secret)?);
     }
     if let Some(tolerance) = args.opt("tolerance")? {
-        let secs: u64 = tolerance
+        let secs: i64 = tolerance
             .parse()
             .map_err(|_| format!("`--tolerance` must be whole seconds, got `{tolerance}`"))?;
-        verifier = verifier.with_tolerance_secs(secs);
+        let window = time::Duration::seconds(secs);
+        let policy = VerificationPolicy::new()
+            .with_max_past(window)
+            .and_then(|p| p.with_max_future(window))
+            .map_err(|e| format!("`--tolerance`: {e}"))?;
+        verifier = verifier.with_policy(policy);
     }
     let header = args.req("header")?.to_owned();
     let now = parse_now(args.req("now")?)?;
