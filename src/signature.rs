@@ -12,6 +12,11 @@
 //!
 //! - canonicalizes the **received bytes** with [`crate::canonical`] (RFC 8785), never a
 //!   re-serialized typed struct, so members this crate does not model still verify;
+//! - signs and verifies only bodies whose numbers keep their value in canonical form
+//!   ([`canonical::canonicalize_exact`]): a body with `9007199254740993`, which RFC 8785
+//!   writes `9007199254740992`, is refused with [`SignatureError::Body`] and
+//!   [`CanonicalJsonError::InexactNumber`], because its signed bytes would not be the bytes a
+//!   typed parse reads;
 //! - tries every configured key whose [`Algorithm`] is on the verifier's explicit allow-list,
 //!   checking the allow-list **before** any cryptography runs;
 //! - requires the timestamp and checks it with a [`VerificationPolicy`] that has separate past
@@ -148,7 +153,8 @@ pub enum SignatureError {
     /// No allowed key accepts the signature.
     #[error("the signature does not match")]
     Mismatch,
-    /// The body is not canonicalizable JSON (RFC 8785).
+    /// The body is not canonicalizable JSON (RFC 8785), or has a number that would change value
+    /// in canonical form ([`CanonicalJsonError::InexactNumber`]).
     #[error("the request body is not canonicalizable JSON: {0}")]
     Body(#[from] CanonicalJsonError),
     /// A signing key failed to produce a signature.
@@ -807,7 +813,7 @@ impl<K: SigningKey> RequestSigner<K> {
         body: &[u8],
         timestamp: OffsetDateTime,
     ) -> Result<SignatureHeaders, SignatureError> {
-        let canonical_body = canonical::canonicalize(body)?;
+        let canonical_body = canonical::canonicalize_exact(body)?;
         self.sign_canonical(&canonical_body, timestamp)
     }
 
@@ -832,7 +838,7 @@ impl<K: SigningKey> RequestSigner<K> {
         value: &T,
         timestamp: OffsetDateTime,
     ) -> Result<(Vec<u8>, SignatureHeaders), SignatureError> {
-        let canonical_body = canonical::canonicalize_serialize(value)?;
+        let canonical_body = canonical::canonicalize_serialize_exact(value)?;
         let headers = self.sign_canonical(&canonical_body, timestamp)?;
         Ok((canonical_body, headers))
     }
@@ -996,7 +1002,7 @@ impl Verifier {
             return Err(SignatureError::MalformedSignature);
         }
 
-        let canonical_body = canonical::canonicalize(request.body)?;
+        let canonical_body = canonical::canonicalize_exact(request.body)?;
         // The canonical body itself is the message by default; no copy.
         let message = match self.content {
             SignedContent::CanonicalBody => Cow::Borrowed(canonical_body.as_slice()),

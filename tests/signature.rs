@@ -915,3 +915,44 @@ proptest! {
         prop_assert_eq!(at(-future - 1), Err(SignatureError::TimestampInFuture));
     }
 }
+
+/// SIG-02, SIG-04 with I-JSON (RFC 7493): RFC 8785 writes `9007199254740993` (2^53 + 1) as
+/// `9007199254740992`, so two bodies that differ only there would share one signature while
+/// a typed parse reads different amounts. Both are refused with a typed error, by the verifier
+/// and by the signer; exactly 2^53 is written as itself and is signed and verified.
+#[test]
+fn sig_04_bodies_whose_numbers_change_value_in_canonical_form_are_refused() {
+    use agentic_commerce::canonical::CanonicalJsonError;
+    let exact = br#"{"amount":9007199254740992,"currency":"usd"}"#;
+    let above = br#"{"amount":9007199254740993,"currency":"usd"}"#;
+    let (sig, ts) = sign(exact, NOW);
+    let verifier = hmac_verifier();
+    assert!(verifier.verify(&request(exact, &sig, &ts), NOW).is_ok());
+    let error = verifier
+        .verify(&request(above, &sig, &ts), NOW)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        SignatureError::Body(CanonicalJsonError::InexactNumber {
+            path: "$.amount".to_owned()
+        })
+    );
+    assert_eq!(error.http_status(), 400);
+    let signer = RequestSigner::new(hmac());
+    assert!(matches!(
+        signer.sign(above, NOW),
+        Err(SignatureError::Body(
+            CanonicalJsonError::InexactNumber { .. }
+        ))
+    ));
+    let value: Value = serde_json::from_slice(above).unwrap();
+    assert!(matches!(
+        signer.sign_json(&value, NOW),
+        Err(SignatureError::Body(
+            CanonicalJsonError::InexactNumber { .. }
+        ))
+    ));
+    // A too-small decimal that would become 0 is refused as well; 0.1 is fine.
+    assert!(signer.sign(br#"{"x":1e-400}"#, NOW).is_err());
+    assert!(signer.sign(br#"{"x":0.1}"#, NOW).is_ok());
+}
