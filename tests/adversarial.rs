@@ -657,8 +657,11 @@ fn verifier_mac(secret: &WebhookSecret, t: u64, body: &[u8]) -> String {
     mac.finalize()
         .into_bytes()
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 #[test]
