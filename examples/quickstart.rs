@@ -182,12 +182,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         8,
         "merchant signs the order webhook; agent verifies, then parses",
     );
-    let secret = WebhookSecret::new(b"whsec_demo".to_vec())?;
+    let secret = WebhookSecret::new(b"whsec_demo_0123456789".to_vec())?;
     let event = br#"{"type":"order_create","data":{"type":"order","id":"ord_1",
         "checkout_session_id":"cs_demo_1","permalink_url":"https://shop.example/orders/1",
         "status":"confirmed"}}"#;
-    let unix = u64::try_from(now.unix_timestamp())?;
-    let header = webhook::sign(&secret, unix, event);
+    let header = webhook::sign(&secret, now, event)?;
     let checked = WebhookVerifier::new(secret).verify(Some(&header), event, now)?;
     let event: WebhookEvent = checked.parse()?;
     println!("    {} for order {}", event.kind, event.data.id);

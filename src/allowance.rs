@@ -232,24 +232,40 @@ pub fn check(
 
 /// One violated allowance rule.
 ///
-/// Serializes (for logs and the CLI) as `{"rule":"DP-04","code":"expired","message":…}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// # Two forms: public and detailed
+///
+/// A violation has two textual forms, because the party that is told about it is usually not
+/// the party that holds the allowance:
+///
+/// - The **public form** is the [`Display`](fmt::Display) text, the `message` of the
+///   [`Serialize`] form, and [`public_message`](Self::public_message). It names the broken
+///   rule but **none of the allowance's values**: not its `merchant_id`,
+///   `checkout_session_id`, `max_amount`, `currency`, `reason` or `expires_at`. Put only this
+///   form in a PSP's response. A merchant holding someone else's token would otherwise learn
+///   the token's scope from one failed (free) charge and then charge with the right values
+///   (DP-03, DP-09, DP-10).
+/// - The **detailed form**, [`detailed`](Self::detailed), names the expected and found
+///   values, for the PSP's own logs and for tools run by whoever holds both the allowance and
+///   the charge.
+///
+/// The variants' fields (and the derived `Debug`) carry the values too; keep them out of
+/// responses as well.
+///
+/// Serializes as `{"rule":"DP-04","code":"expired","message":<public form>}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AllowanceViolation {
     /// The allowance reason is not `one_time` (DP-05).
-    #[error("allowance reason is `{found}`; only `one_time` is supported")]
     ReasonNotOneTime {
         /// The reason in the allowance.
         found: String,
     },
     /// The charge amount is zero or negative (DP-03).
-    #[error("charge amount {requested} is not positive")]
     NonPositiveAmount {
         /// The proposed amount.
         requested: i64,
     },
     /// The charge amount is above the allowance's `max_amount` (DP-03).
-    #[error("charge amount {requested} exceeds the allowance max_amount {max}")]
     AmountExceeded {
         /// The allowance's `max_amount`.
         max: i64,
@@ -257,7 +273,6 @@ pub enum AllowanceViolation {
         requested: i64,
     },
     /// The charge currency differs from the allowance currency, ignoring ASCII case (DP-03).
-    #[error("charge currency `{found}` does not match the allowance currency `{expected}`")]
     CurrencyMismatch {
         /// The allowance's currency.
         expected: String,
@@ -265,7 +280,6 @@ pub enum AllowanceViolation {
         found: String,
     },
     /// The charge is for another checkout session than the token is bound to (DP-09).
-    #[error("token is bound to checkout session `{expected}`, not `{found}`")]
     SessionMismatch {
         /// The allowance's `checkout_session_id`.
         expected: String,
@@ -273,7 +287,6 @@ pub enum AllowanceViolation {
         found: String,
     },
     /// The charge is made by another merchant than the token is scoped to (DP-10).
-    #[error("token is scoped to merchant `{expected}`, not `{found}`")]
     MerchantMismatch {
         /// The allowance's `merchant_id`.
         expected: String,
@@ -281,11 +294,83 @@ pub enum AllowanceViolation {
         found: String,
     },
     /// `now` is at or after the allowance's `expires_at` (DP-04).
-    #[error("allowance expired at {}", Rfc3339Display(.at))]
     Expired {
         /// The allowance's `expires_at`.
         at: OffsetDateTime,
     },
+}
+
+impl fmt::Display for AllowanceViolation {
+    /// The public form: no value of the allowance (see the [type docs](Self)).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.public_message())
+    }
+}
+
+impl std::error::Error for AllowanceViolation {}
+
+/// The detailed form of an [`AllowanceViolation`], with the allowance's values: for logs only,
+/// never for a response. From [`AllowanceViolation::detailed`].
+///
+/// Displays as text and serializes as `{"rule","code","message"}` with the detailed message.
+#[derive(Debug, Clone, Copy)]
+pub struct DetailedViolation<'a>(&'a AllowanceViolation);
+
+impl fmt::Display for DetailedViolation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            AllowanceViolation::ReasonNotOneTime { found } => {
+                write!(
+                    f,
+                    "allowance reason is `{found}`; only `one_time` is supported"
+                )
+            }
+            AllowanceViolation::NonPositiveAmount { requested } => {
+                write!(f, "charge amount {requested} is not positive")
+            }
+            AllowanceViolation::AmountExceeded { max, requested } => {
+                write!(
+                    f,
+                    "charge amount {requested} exceeds the allowance max_amount {max}"
+                )
+            }
+            AllowanceViolation::CurrencyMismatch { expected, found } => write!(
+                f,
+                "charge currency `{found}` does not match the allowance currency `{expected}`"
+            ),
+            AllowanceViolation::SessionMismatch { expected, found } => {
+                write!(
+                    f,
+                    "token is bound to checkout session `{expected}`, not `{found}`"
+                )
+            }
+            AllowanceViolation::MerchantMismatch { expected, found } => {
+                write!(f, "token is scoped to merchant `{expected}`, not `{found}`")
+            }
+            AllowanceViolation::Expired { at } => {
+                write!(f, "allowance expired at {}", Rfc3339Display(at))
+            }
+        }
+    }
+}
+
+impl Serialize for DetailedViolation<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_violation(serializer, self.0, &self.to_string())
+    }
+}
+
+fn serialize_violation<S: serde::Serializer>(
+    serializer: S,
+    violation: &AllowanceViolation,
+    message: &str,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct as _;
+    let mut out = serializer.serialize_struct("AllowanceViolation", 3)?;
+    out.serialize_field("rule", violation.rule())?;
+    out.serialize_field("code", violation.code())?;
+    out.serialize_field("message", message)?;
+    out.end()
 }
 
 impl AllowanceViolation {
@@ -300,6 +385,26 @@ impl AllowanceViolation {
             Self::MerchantMismatch { .. } => "DP-10",
             Self::Expired { .. } => "DP-04",
         }
+    }
+
+    /// The public message: which rule is broken, without any value of the allowance or the
+    /// charge. This is the [`Display`](fmt::Display) text.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Self::ReasonNotOneTime { .. } => "the token's allowance reason is not supported",
+            Self::NonPositiveAmount { .. } => "charge amount is not positive",
+            Self::AmountExceeded { .. } => "charge amount exceeds the token's allowance",
+            Self::CurrencyMismatch { .. } => "charge currency does not match the token's allowance",
+            Self::SessionMismatch { .. } => "token is not valid for this checkout session",
+            Self::MerchantMismatch { .. } => "token is not valid for this merchant",
+            Self::Expired { .. } => "token's allowance has expired",
+        }
+    }
+
+    /// The detailed form, naming the allowance's expected values and the charge's values:
+    /// for logs only, never for a response (see the [type docs](Self)).
+    pub fn detailed(&self) -> DetailedViolation<'_> {
+        DetailedViolation(self)
     }
 
     /// A stable `snake_case` code for the violation.
@@ -317,19 +422,17 @@ impl AllowanceViolation {
 }
 
 impl Serialize for AllowanceViolation {
+    /// The public form (see the [type docs](Self)).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut out = serializer.serialize_struct("AllowanceViolation", 3)?;
-        out.serialize_field("rule", self.rule())?;
-        out.serialize_field("code", self.code())?;
-        out.serialize_field("message", &self.to_string())?;
-        out.end()
+        serialize_violation(serializer, self, self.public_message())
     }
 }
 
 /// Every rule a proposed charge violates (never empty); the error of [`check`].
 ///
-/// Serializes as a JSON array of [`AllowanceViolation`] objects.
+/// Like [`AllowanceViolation`], its [`Display`](fmt::Display) and [`Serialize`] forms are
+/// public (no value of the allowance; safe for a response) and [`detailed`](Self::detailed)
+/// is for logs. Serializes as a JSON array of [`AllowanceViolation`] objects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(transparent)]
 pub struct AllowanceViolations(Vec<AllowanceViolation>);
@@ -359,18 +462,54 @@ impl AllowanceViolations {
     pub fn into_vec(self) -> Vec<AllowanceViolation> {
         self.0
     }
+
+    /// The detailed form of every violation, with the allowance's values: for logs only,
+    /// never for a response.
+    pub fn detailed(&self) -> DetailedViolations<'_> {
+        DetailedViolations(&self.0)
+    }
 }
 
 impl fmt::Display for AllowanceViolations {
+    /// The public form: `charge is outside the token allowance: <message> (<rule>); …`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("charge is outside the token allowance: ")?;
-        for (i, violation) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{violation} ({})", violation.rule())?;
+        write_violations(f, &self.0, |f, v| f.write_str(v.public_message()))
+    }
+}
+
+fn write_violations(
+    f: &mut fmt::Formatter<'_>,
+    violations: &[AllowanceViolation],
+    mut message: impl FnMut(&mut fmt::Formatter<'_>, &AllowanceViolation) -> fmt::Result,
+) -> fmt::Result {
+    f.write_str("charge is outside the token allowance: ")?;
+    for (i, violation) in violations.iter().enumerate() {
+        if i > 0 {
+            f.write_str("; ")?;
         }
-        Ok(())
+        message(f, violation)?;
+        write!(f, " ({})", violation.rule())?;
+    }
+    Ok(())
+}
+
+/// The detailed form of [`AllowanceViolations`], with the allowance's values: for logs only.
+/// From [`AllowanceViolations::detailed`].
+///
+/// Displays like [`AllowanceViolations`] with detailed messages; serializes as an array of
+/// [`DetailedViolation`] objects.
+#[derive(Debug, Clone, Copy)]
+pub struct DetailedViolations<'a>(&'a [AllowanceViolation]);
+
+impl fmt::Display for DetailedViolations<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_violations(f, self.0, |f, v| write!(f, "{}", v.detailed()))
+    }
+}
+
+impl Serialize for DetailedViolations<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(AllowanceViolation::detailed))
     }
 }
 

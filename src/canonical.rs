@@ -41,6 +41,32 @@
 //! - nesting deeper than [`MAX_DEPTH`] arrays and objects (so hostile input cannot overflow
 //!   the stack).
 //!
+//! # Exact numbers (signatures and idempotency)
+//!
+//! RFC 8785 turns every number into a double, so some numbers **change value** on the way:
+//! `9007199254740993` (2^53 + 1) canonicalizes to `9007199254740992`, and two bodies that differ
+//! only there get the same canonical bytes, hence the same signature and fingerprint, while a
+//! typed parse reads the exact `i64` from each. [`canonicalize_exact`],
+//! [`canonicalize_value_exact`] and [`canonicalize_serialize_exact`] (used by
+//! [`crate::signature`] and [`crate::idempotency::Fingerprint`]) therefore also reject, with
+//! [`CanonicalJsonError::InexactNumber`], any number whose canonical form denotes a different
+//! decimal value than the number as written (I-JSON, RFC 7493 §2.2):
+//!
+//! - **rejected**: `9007199254740993` (becomes `…992`), `1152921504606846976` (2^60, exactly a
+//!   double, but written `1152921504606847000`), `1e-400` (becomes `0`),
+//!   `0.1000000000000000055511151231257827` (becomes `0.1`); `1e400` is
+//!   [`CanonicalJsonError::NumberOutOfRange`] as before;
+//! - **accepted**: every integer of magnitude up to 2^53 = `9007199254740992` inclusive (exactly
+//!   2^53 is written as itself, and `…993` is rejected, so no two accepted bodies collide), and
+//!   larger ones that are written as themselves (`9007199254740994`); `0.1`, `1.0` (same value
+//!   as `1`), `-0` (zero), `1e21`, `0.30000000000000004`: every decimal whose shortest
+//!   round-trip digits are the digits written.
+//!
+//! The rule is on decimal values, so any reader (`i64`, `u64`, `f64` or a decimal type) reads
+//! the same numbers from two accepted bodies with equal canonical bytes. Numbers of at most 15
+//! significant digits in the normal double range always pass, with no extra work beyond
+//! counting digits; longer ones cost one shortest-digits conversion each.
+//!
 //! Errors carry an RFC 9535 JSON path such as `$.line_items[0].quantity` or `$['a b']` where
 //! one is meaningful. Running time is linear in the input apart from sorting each object's
 //! members.
@@ -103,6 +129,14 @@ pub enum CanonicalJsonError {
         /// Path of the number.
         path: String,
     },
+    /// A number's canonical form denotes a different value than the number as written (for
+    /// example `9007199254740993`, which RFC 8785 writes `9007199254740992`); only from the
+    /// `_exact` functions. See [exact numbers](self#exact-numbers-signatures-and-idempotency).
+    #[error("number at {path} would change value in canonical JSON (I-JSON, RFC 7493)")]
+    InexactNumber {
+        /// Path of the number.
+        path: String,
+    },
     /// Arrays and objects nest deeper than [`MAX_DEPTH`].
     #[error("arrays and objects nest deeper than {limit} levels at {path}")]
     NestingTooDeep {
@@ -130,6 +164,7 @@ impl CanonicalJsonError {
             Self::DuplicateKey { .. } => "duplicate_key",
             Self::LoneSurrogate { .. } => "lone_surrogate",
             Self::NumberOutOfRange { .. } => "number_out_of_range",
+            Self::InexactNumber { .. } => "inexact_number",
             Self::NestingTooDeep { .. } => "nesting_too_deep",
             Self::Serialization { .. } => "serialization",
         }
@@ -141,6 +176,7 @@ impl CanonicalJsonError {
             Self::DuplicateKey { path }
             | Self::LoneSurrogate { path }
             | Self::NumberOutOfRange { path }
+            | Self::InexactNumber { path }
             | Self::NestingTooDeep { path, .. } => Some(path),
             Self::Syntax { .. } | Self::InvalidUtf8 { .. } | Self::Serialization { .. } => None,
         }
@@ -157,6 +193,22 @@ impl CanonicalJsonError {
 /// Any [`CanonicalJsonError`] except `Serialization`; see the [module docs](self) for what is
 /// rejected.
 pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
+    canonicalize_with(json, false)
+}
+
+/// [`canonicalize`], and also rejects any number whose canonical form denotes a different
+/// value ([`CanonicalJsonError::InexactNumber`]; see
+/// [exact numbers](self#exact-numbers-signatures-and-idempotency)). What request signatures
+/// and idempotency fingerprints use.
+///
+/// # Errors
+///
+/// As [`canonicalize`], and [`CanonicalJsonError::InexactNumber`].
+pub fn canonicalize_exact(json: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
+    canonicalize_with(json, true)
+}
+
+fn canonicalize_with(json: &[u8], exact: bool) -> Result<Vec<u8>, CanonicalJsonError> {
     let text = std::str::from_utf8(json).map_err(|e| CanonicalJsonError::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -165,6 +217,7 @@ pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, CanonicalJsonError> {
         bytes: json,
         pos: 0,
         path: Vec::new(),
+        exact,
     };
     parser.skip_ws();
     let node = parser.value(0)?;
@@ -205,6 +258,65 @@ pub fn canonicalize_value(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> 
     Ok(out)
 }
 
+/// [`canonicalize_value`], and also rejects an integer whose canonical form denotes a different
+/// integer ([`CanonicalJsonError::InexactNumber`], for example `9007199254740993`).
+///
+/// A `Value` holds no number text: a floating-point `Value` is already a double (the text it
+/// was parsed from may have been rounded), so only integers can be checked. Fingerprint and
+/// verify the raw body with [`canonicalize_exact`] where you have it.
+///
+/// # Errors
+///
+/// As [`canonicalize_value`], and [`CanonicalJsonError::InexactNumber`].
+pub fn canonicalize_value_exact(value: &Value) -> Result<Vec<u8>, CanonicalJsonError> {
+    let out = canonicalize_value(value)?;
+    // The depth is within `MAX_DEPTH` here, so the walk cannot overflow the stack.
+    let mut path = String::from("$");
+    if check_value_exact(value, &mut path) {
+        Ok(out)
+    } else {
+        Err(CanonicalJsonError::InexactNumber { path })
+    }
+}
+
+/// Whether every integer in `value` is written as itself; on `false`, `path` is the path of
+/// the first one that is not.
+fn check_value_exact(value: &Value, path: &mut String) -> bool {
+    match value {
+        Value::Number(n) => {
+            if n.is_f64() {
+                return true;
+            }
+            let mut buffer = itoa::Buffer::new();
+            let (text, fits) = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => (buffer.format(u), u < EXACT_INTEGER_LIMIT),
+                (None, Some(i)) => (buffer.format(i), i.unsigned_abs() < EXACT_INTEGER_LIMIT),
+                (None, None) => return true,
+            };
+            fits || n.as_f64().is_some_and(|v| denotes_same_number(text, v))
+        }
+        Value::Array(items) => items.iter().enumerate().all(|(i, item)| {
+            let len = path.len();
+            let _ = write!(path, "[{i}]");
+            let ok = check_value_exact(item, path);
+            if ok {
+                path.truncate(len);
+            }
+            ok
+        }),
+        Value::Object(map) => map.iter().all(|(name, item)| {
+            let len = path.len();
+            push_path_name(path, name);
+            let ok = check_value_exact(item, path);
+            if ok {
+                path.truncate(len);
+            }
+            ok
+        }),
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+    }
+}
+
 /// Canonicalizes a `serde_json::Value` per RFC 8785 and returns it as a `String`.
 ///
 /// # Errors
@@ -232,6 +344,20 @@ pub fn canonicalize_serialize<T: serde::Serialize + ?Sized>(
         message: e.to_string(),
     })?;
     canonicalize(&text)
+}
+
+/// [`canonicalize_serialize`] with the number check of [`canonicalize_exact`].
+///
+/// # Errors
+///
+/// As [`canonicalize_serialize`], and [`CanonicalJsonError::InexactNumber`].
+pub fn canonicalize_serialize_exact<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<Vec<u8>, CanonicalJsonError> {
+    let text = serde_json::to_vec(value).map_err(|e| CanonicalJsonError::Serialization {
+        message: e.to_string(),
+    })?;
+    canonicalize_exact(&text)
 }
 
 /// Formats a double with ECMAScript's `Number::toString(x)` (radix 10), the number
@@ -315,6 +441,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     path: Vec<Segment>,
+    /// Reject numbers that change value ([`canonicalize_exact`]).
+    exact: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -427,18 +555,21 @@ impl<'a> Parser<'a> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
+        let mut digit_count = match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                1
             }
+            Some(b'1'..=b'9') => self.digits(),
             _ => return Err(self.syntax("expected a digit")),
-        }
+        };
         if self.peek() == Some(b'.') {
             self.pos += 1;
-            if self.digits() == 0 {
+            let fraction = self.digits();
+            if fraction == 0 {
                 return Err(self.syntax("expected a digit after the decimal point"));
             }
+            digit_count += fraction;
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
@@ -453,6 +584,18 @@ impl<'a> Parser<'a> {
         // The grammar above is a subset of what `f64::from_str` accepts, and Rust's parser
         // rounds correctly (round half to even), as ECMAScript's does.
         match literal.parse::<f64>() {
+            // Fast path: at most 15 significant digits (DBL_DIG) in the normal range always
+            // come back as the same digits.
+            Ok(v)
+                if self.exact
+                    && v.is_finite()
+                    && !(digit_count <= 15 && v.is_normal())
+                    && !denotes_same_number(literal, v) =>
+            {
+                Err(CanonicalJsonError::InexactNumber {
+                    path: self.render_path(),
+                })
+            }
             Ok(v) if v.is_finite() => Ok(Node::Number(v)),
             Ok(_) => Err(CanonicalJsonError::NumberOutOfRange {
                 path: self.render_path(),
@@ -969,6 +1112,76 @@ fn parse_exponent(text: &[u8]) -> i64 {
         .take(6)
         .filter(|d| d.is_ascii_digit())
         .fold(0_i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    if negative { -magnitude } else { magnitude }
+}
+
+/// Whether the JSON number `literal` denotes exactly the decimal value that the canonical form
+/// of `value` (the double it parses to) denotes: the same significant digits and exponent as
+/// the shortest round-trip digits of `value`, or zero on both sides. An infinite `value` is
+/// never the same (it is reported as out of range anyway).
+fn denotes_same_number(literal: &str, value: f64) -> bool {
+    let bytes = literal.as_bytes();
+    let bytes = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let (mantissa, exponent) = match bytes.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(i) => {
+            let (mantissa, rest) = bytes.split_at(i);
+            (
+                mantissa,
+                literal_exponent(rest.get(1..).unwrap_or_default()),
+            )
+        }
+        None => (bytes, 0),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(i) => {
+            let (int, rest) = mantissa.split_at(i);
+            (int, rest.get(1..).unwrap_or_default())
+        }
+        None => (mantissa, &[][..]),
+    };
+    let digits = || int.iter().chain(frac);
+    let total = int.len() + frac.len();
+    let leading = digits().take_while(|&&d| d == b'0').count();
+    if leading == total {
+        // The literal is zero (`0`, `-0.00`, `0e99`); so must the double be.
+        return value == 0.0;
+    }
+    if value == 0.0 || !value.is_finite() {
+        return false;
+    }
+    let trailing = frac
+        .iter()
+        .rev()
+        .chain(int.iter().rev())
+        .take_while(|&&d| d == b'0')
+        .count();
+    // literal = 0.<significant digits> × 10^n, the layout of `Decimal`.
+    let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let n = to_i64(int.len())
+        .saturating_sub(to_i64(leading))
+        .saturating_add(exponent);
+    let mut buffer = ryu::Buffer::new();
+    let canonical = Decimal::from_text(buffer.format_finite(value.abs()).as_bytes());
+    canonical.n == n
+        && digits()
+            .skip(leading)
+            .take(total - leading - trailing)
+            .eq(canonical.digits().iter())
+}
+
+/// The exponent of a JSON number (after the `e`, with an optional sign), saturated far beyond
+/// any double's range.
+fn literal_exponent(text: &[u8]) -> i64 {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    let magnitude = digits.iter().fold(0_i64, |acc, &d| {
+        acc.saturating_mul(10)
+            .saturating_add(i64::from(d.wrapping_sub(b'0')))
+            .min(1 << 40)
+    });
     if negative { -magnitude } else { magnitude }
 }
 

@@ -110,9 +110,12 @@ impl Fingerprint {
     /// # Errors
     ///
     /// [`CanonicalJsonError`] if `json` is not valid JSON text or has no canonical form
-    /// (duplicate member names, lone surrogates, numbers out of range, nesting too deep).
+    /// (duplicate member names, lone surrogates, numbers out of range, nesting too deep), and
+    /// [`CanonicalJsonError::InexactNumber`] for a number that would change value in canonical
+    /// form ([`canonical::canonicalize_exact`]): `9007199254740993` and `9007199254740992` would
+    /// otherwise share a fingerprint while a typed parse reads different amounts.
     pub fn of_json(json: &[u8]) -> Result<Self, CanonicalJsonError> {
-        canonical::canonicalize(json).map(|c| Self::from_canonical_bytes(&c))
+        canonical::canonicalize_exact(json).map(|c| Self::from_canonical_bytes(&c))
     }
 
     /// Like [`of_json`](Self::of_json), but an empty body (zero bytes, as a cancel without a
@@ -135,9 +138,11 @@ impl Fingerprint {
     ///
     /// # Errors
     ///
-    /// As [`canonical::canonicalize_value`].
+    /// As [`canonical::canonicalize_value_exact`]: an integer that would change value in
+    /// canonical form is [`CanonicalJsonError::InexactNumber`]. Prefer
+    /// [`of_body`](Self::of_body) on the raw bytes, which also checks decimals.
     pub fn of_value(value: &serde_json::Value) -> Result<Self, CanonicalJsonError> {
-        canonical::canonicalize_value(value).map(|c| Self::from_canonical_bytes(&c))
+        canonical::canonicalize_value_exact(value).map(|c| Self::from_canonical_bytes(&c))
     }
 
     /// The 32 digest bytes.

@@ -97,7 +97,7 @@
 //! let now = datetime!(2026-04-17 12:00:00 UTC);
 //!
 //! // Merchant: sign the raw body.
-//! let header = sign(&secret, now.unix_timestamp() as u64, body);
+//! let header = sign(&secret, now, body)?;
 //!
 //! // Agent: verify the raw bytes first, parse only what verified.
 //! let verified = WebhookVerifier::new(secret).verify(Some(&header), body, now)?;

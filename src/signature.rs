@@ -12,6 +12,11 @@
 //!
 //! - canonicalizes the **received bytes** with [`crate::canonical`] (RFC 8785), never a
 //!   re-serialized typed struct, so members this crate does not model still verify;
+//! - signs and verifies only bodies whose numbers keep their value in canonical form
+//!   ([`canonical::canonicalize_exact`]): a body with `9007199254740993`, which RFC 8785
+//!   writes `9007199254740992`, is refused with [`SignatureError::Body`] and
+//!   [`CanonicalJsonError::InexactNumber`], because its signed bytes would not be the bytes a
+//!   typed parse reads;
 //! - tries every configured key whose [`Algorithm`] is on the verifier's explicit allow-list,
 //!   checking the allow-list **before** any cryptography runs;
 //! - requires the timestamp and checks it with a [`VerificationPolicy`] that has separate past
@@ -69,12 +74,12 @@
 //! let now = datetime!(2026-01-30 12:00:00 UTC);
 //!
 //! // Agent side.
-//! let signer = RequestSigner::new(HmacSha256Key::new(b"shared secret")?);
+//! let signer = RequestSigner::new(HmacSha256Key::new(b"shared secret 0123456789")?);
 //! let headers = signer.sign(body, now)?;
 //!
 //! // Merchant side.
 //! let verifier = Verifier::new([Algorithm::HS256])
-//!     .with_key("agent-2026-01", HmacSha256Key::new(b"shared secret")?);
+//!     .with_key("agent-2026-01", HmacSha256Key::new(b"shared secret 0123456789")?);
 //! let proof = verifier.verify(
 //!     &SignedRequest {
 //!         body,
@@ -164,7 +169,8 @@ pub enum SignatureError {
     /// No allowed key accepts the signature.
     #[error("the signature does not match")]
     Mismatch,
-    /// The body is not canonicalizable JSON (RFC 8785).
+    /// The body is not canonicalizable JSON (RFC 8785), or has a number that would change value
+    /// in canonical form ([`CanonicalJsonError::InexactNumber`]).
     #[error("the request body is not canonicalizable JSON: {0}")]
     Body(#[from] CanonicalJsonError),
     /// A signing key failed to produce a signature.
@@ -202,9 +208,11 @@ impl SignatureError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// An HMAC secret must not be empty.
-    #[error("the shared secret is empty")]
-    EmptySecret,
+    /// An HMAC secret is shorter than [`HmacSha256Key::MIN_SECRET_LEN`] bytes (128 bits, the
+    /// floor for a shared secret). Longer secrets of any length and format are accepted, so a
+    /// secret issued by another platform still works.
+    #[error("the shared secret is shorter than 16 bytes (128 bits)")]
+    SecretTooShort,
     /// The bytes are not a valid key for the algorithm.
     #[error("invalid {algorithm} key")]
     InvalidKey {
@@ -351,17 +359,21 @@ impl HmacSha256Key {
     /// Length of an HMAC-SHA256 signature in bytes.
     pub const SIGNATURE_LEN: usize = 32;
 
+    /// The shortest secret accepted: 16 bytes (128 bits). There is no upper limit and no format
+    /// requirement.
+    pub const MIN_SECRET_LEN: usize = 16;
+
     /// Wraps the raw secret bytes.
     ///
     /// # Errors
     ///
-    /// [`KeyError::EmptySecret`] for an empty secret.
+    /// [`KeyError::SecretTooShort`] for a secret shorter than [`Self::MIN_SECRET_LEN`] bytes.
     pub fn new(secret: &[u8]) -> Result<Self, KeyError> {
-        if secret.is_empty() {
-            return Err(KeyError::EmptySecret);
+        if secret.len() < Self::MIN_SECRET_LEN {
+            return Err(KeyError::SecretTooShort);
         }
         // HMAC accepts keys of any length, so the error branch is unreachable in practice.
-        let keyed = HmacSha256::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?;
+        let keyed = HmacSha256::new_from_slice(secret).map_err(|_| KeyError::SecretTooShort)?;
         Ok(Self {
             secret: secret.into(),
             keyed,
@@ -629,7 +641,10 @@ impl VerifyingKey for Es256VerifyingKey {
 // ---------------------------------------------------------------------------------------------
 // Policy and signed content
 
-/// How far the `Timestamp` may be from the verifier's clock (SIG-05).
+/// How far the `Timestamp` may be from the verifier's clock (SIG-05), for request signatures
+/// ([`Verifier::with_policy`]) and webhook signatures
+/// ([`WebhookVerifier::with_policy`](crate::webhook::WebhookVerifier::with_policy), WH-04)
+/// alike.
 ///
 /// Defaults: 300 seconds in the past (the tolerance ACP recommends for webhook signatures,
 /// allowing for retries and queueing) and 60 seconds in the future (clock drift only; a
@@ -702,7 +717,12 @@ impl VerificationPolicy {
         timestamp: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<(), SignatureError> {
-        let age = now - timestamp;
+        self.check_age(now - timestamp)
+    }
+
+    /// Checks an age (`now - timestamp`; negative for a timestamp in the future); both bounds
+    /// inclusive. Shared with the webhook verifier, which counts in whole seconds.
+    pub(crate) fn check_age(&self, age: Duration) -> Result<(), SignatureError> {
         if age > self.max_past {
             Err(SignatureError::TimestampTooOld)
         } else if -age > self.max_future {
@@ -839,7 +859,7 @@ impl<K: SigningKey> RequestSigner<K> {
         value: &T,
         timestamp: OffsetDateTime,
     ) -> Result<(Vec<u8>, SignatureHeaders), SignatureError> {
-        let canonical_body = canonical::canonicalize_serialize(value)?;
+        let canonical_body = canonical::canonicalize_serialize_exact(value)?;
         let headers = self.sign_canonical(&canonical_body, timestamp)?;
         Ok((canonical_body, headers))
     }
@@ -866,7 +886,7 @@ fn signed_body(content: SignedContent, body: &[u8]) -> Result<Vec<u8>, Signature
     if body.is_empty() && content == SignedContent::TimestampAndBody {
         Ok(Vec::new())
     } else {
-        Ok(canonical::canonicalize(body)?)
+        Ok(canonical::canonicalize_exact(body)?)
     }
 }
 
@@ -1085,7 +1105,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2026-01-30 12:00:00 UTC);
 
     fn hmac() -> HmacSha256Key {
-        HmacSha256Key::new(b"secret").unwrap()
+        HmacSha256Key::new(b"secret 0123456789").unwrap()
     }
 
     #[test]

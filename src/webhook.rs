@@ -44,11 +44,16 @@
 //!
 //! # Timestamp tolerance
 //!
-//! A signature is fresh when `|now - t| <= tolerance`, in whole seconds (WH-04). The boundary
-//! is **inclusive**: with the default tolerance of [`DEFAULT_TOLERANCE_SECS`] (300 s, the
-//! spec's recommendation), `t = now - 300` and `t = now + 300` are accepted while
-//! `t = now - 301` and `t = now + 301` are [`WebhookError::Stale`]. The difference is computed in
-//! 128-bit arithmetic, so no timestamp can overflow. `now` is truncated to whole seconds.
+//! Freshness is checked with the same [`VerificationPolicy`] as request signatures (WH-04,
+//! SIG-05): a past and a future tolerance, both **inclusive**, in whole seconds here (`now` is
+//! truncated to whole seconds). The default accepts `t` from `now - 300` (the spec's
+//! recommended 300 s) to `now + 60` (clock drift only: a sender cannot sign from the
+//! future); `t = now - 301` and `t = now + 61` are [`WebhookError::Stale`]. Tolerances are
+//! capped at [`VerificationPolicy::MAX_TOLERANCE`] (one hour), so the check cannot be switched
+//! off by a huge window; a larger one is a [`PolicyError`]. The difference is computed in
+//! 128-bit arithmetic, so no timestamp can overflow.
+//!
+//! Signing and verifying both take the time as a [`time::OffsetDateTime`].
 //!
 //! # Security
 //!
@@ -66,11 +71,12 @@
 //! use time::OffsetDateTime;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let secret = WebhookSecret::new("whsec_test_secret")?;
+//! let secret = WebhookSecret::new("whsec_test_secret")?; // at least 16 bytes
 //! let body = br#"{"type":"order_update","data":{"type":"order"}}"#;
 //!
 //! // Merchant side.
-//! let header = webhook::sign(&secret, 1_709_123_456, body);
+//! let signed_at = OffsetDateTime::from_unix_timestamp(1_709_123_456)?;
+//! let header = webhook::sign(&secret, signed_at, body)?;
 //!
 //! // Receiver side.
 //! let verifier = WebhookVerifier::new(secret);
@@ -88,15 +94,14 @@ use std::str::FromStr;
 use hmac::{Hmac, Mac as _};
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+
+pub use crate::signature::{PolicyError, VerificationPolicy};
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// The HTTP header that carries the webhook signature (WH-01).
 pub const HEADER_NAME: &str = "Merchant-Signature";
-
-/// The default timestamp tolerance in seconds: 300, the spec's recommendation (WH-04).
-pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 /// The length in bytes of a decoded `v1` signature (HMAC-SHA256 output).
 pub const SIGNATURE_LEN: usize = 32;
@@ -116,15 +121,19 @@ pub struct WebhookSecret {
 }
 
 impl WebhookSecret {
+    /// The shortest secret accepted: 16 bytes (128 bits). There is no upper limit and no format
+    /// requirement, so a secret issued by another platform (`whsec_…` or not) still works.
+    pub const MIN_LEN: usize = 16;
+
     /// Wraps a secret (a string or raw bytes).
     ///
     /// # Errors
     ///
-    /// [`InvalidSecretError`] if the secret is empty: an empty HMAC key is valid for HMAC but
-    /// is never a real configuration.
+    /// [`InvalidSecretError`] if the secret is shorter than [`Self::MIN_LEN`] bytes: HMAC
+    /// accepts any key, but a shorter shared secret can be guessed.
     pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, InvalidSecretError> {
         let key = secret.into().into_boxed_slice();
-        if key.is_empty() {
+        if key.len() < Self::MIN_LEN {
             return Err(InvalidSecretError);
         }
         // HMAC accepts keys of every length, so this error branch is unreachable in practice.
@@ -156,17 +165,33 @@ impl fmt::Debug for WebhookSecret {
     }
 }
 
-/// The error from [`WebhookSecret::new`] for an unusable (empty) secret.
+/// The error from [`WebhookSecret::new`] for a secret shorter than [`WebhookSecret::MIN_LEN`]
+/// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("webhook secret must not be empty")]
+#[error("webhook secret is shorter than 16 bytes (128 bits)")]
 pub struct InvalidSecretError;
+
+/// The error from [`sign`] and [`MerchantSignature::compute`] for a signing time before
+/// 1970-01-01T00:00:00Z, which `t=<unix seconds>` cannot express.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("webhook signing time is before the Unix epoch")]
+pub struct PreEpochTimestampError;
 
 /// Signs a webhook body and returns the `Merchant-Signature` header value
 /// `t=<timestamp>,v1=<64 lowercase hex>` (WH-02, WH-03).
 ///
-/// `timestamp` is the current time in Unix seconds; `body` is the exact bytes that will be sent.
-pub fn sign(secret: &WebhookSecret, timestamp: u64, body: &[u8]) -> String {
-    MerchantSignature::compute(secret, timestamp, body).to_string()
+/// `timestamp` is the signing time (normally now; `t` is its whole Unix seconds); `body` is the
+/// exact bytes that will be sent.
+///
+/// # Errors
+///
+/// [`PreEpochTimestampError`] if `timestamp` is before the Unix epoch.
+pub fn sign(
+    secret: &WebhookSecret,
+    timestamp: OffsetDateTime,
+    body: &[u8],
+) -> Result<String, PreEpochTimestampError> {
+    MerchantSignature::compute(secret, timestamp, body).map(|signature| signature.to_string())
 }
 
 /// A parsed `Merchant-Signature` header value.
@@ -185,20 +210,32 @@ pub struct MerchantSignature {
 }
 
 impl MerchantSignature {
-    /// Computes the header for `body` signed with `secret` at `timestamp` (Unix seconds).
-    pub fn compute(secret: &WebhookSecret, timestamp: u64, body: &[u8]) -> Self {
+    /// Computes the header for `body` signed with `secret` at `timestamp` (`t` is its whole
+    /// Unix seconds).
+    ///
+    /// # Errors
+    ///
+    /// [`PreEpochTimestampError`] if `timestamp` is before the Unix epoch.
+    pub fn compute(
+        secret: &WebhookSecret,
+        timestamp: OffsetDateTime,
+        body: &[u8],
+    ) -> Result<Self, PreEpochTimestampError> {
+        let timestamp =
+            u64::try_from(timestamp.unix_timestamp()).map_err(|_| PreEpochTimestampError)?;
         let timestamp_digits = timestamp.to_string();
         let mut mac = secret.mac_for(&timestamp_digits);
         mac.update(body);
         let tag: [u8; SIGNATURE_LEN] = mac.finalize().into_bytes().into();
-        Self {
+        Ok(Self {
             timestamp,
             timestamp_digits,
             signatures: vec![tag],
-        }
+        })
     }
 
-    /// The signed timestamp `t`, in Unix seconds.
+    /// The header's timestamp `t` as sent, in Unix seconds (it may be beyond the calendar
+    /// range of [`OffsetDateTime`]; such a header is never fresh).
     pub fn timestamp(&self) -> u64 {
         self.timestamp
     }
@@ -376,15 +413,16 @@ const INLINE_SIGNATURES: usize = 4;
 #[derive(Debug, Clone)]
 pub struct WebhookVerifier {
     secrets: Vec<WebhookSecret>,
-    tolerance_secs: u64,
+    policy: VerificationPolicy,
 }
 
 impl WebhookVerifier {
-    /// A verifier with one secret and the default tolerance of [`DEFAULT_TOLERANCE_SECS`].
+    /// A verifier with one secret and the default [`VerificationPolicy`] (300 s in the past,
+    /// 60 s in the future).
     pub fn new(secret: WebhookSecret) -> Self {
         Self {
             secrets: vec![secret],
-            tolerance_secs: DEFAULT_TOLERANCE_SECS,
+            policy: VerificationPolicy::default(),
         }
     }
 
@@ -395,17 +433,17 @@ impl WebhookVerifier {
         self
     }
 
-    /// Sets the timestamp tolerance in seconds, applied in both directions and inclusive
-    /// (`|now - t| <= tolerance_secs` is fresh). Zero accepts only `t == now`.
+    /// Sets the clock-skew policy (WH-04), the same type as for request signatures. Its
+    /// tolerances are capped at [`VerificationPolicy::MAX_TOLERANCE`]; zero in both directions
+    /// accepts only `t == now` (in whole seconds).
     #[must_use]
-    pub fn with_tolerance_secs(mut self, tolerance_secs: u64) -> Self {
-        self.tolerance_secs = tolerance_secs;
-        self
+    pub fn with_policy(self, policy: VerificationPolicy) -> Self {
+        Self { policy, ..self }
     }
 
-    /// The timestamp tolerance in seconds.
-    pub fn tolerance_secs(&self) -> u64 {
-        self.tolerance_secs
+    /// The clock-skew policy.
+    pub fn policy(&self) -> &VerificationPolicy {
+        &self.policy
     }
 
     /// Verifies a webhook request.
@@ -419,7 +457,8 @@ impl WebhookVerifier {
     ///
     /// In this order: [`WebhookError::Missing`] if the header is absent or blank,
     /// [`WebhookError::Malformed`] if it does not parse, [`WebhookError::Stale`] if `t` is
-    /// outside the tolerance, [`WebhookError::Mismatch`] if no `v1` matches under any secret.
+    /// outside the policy's window, [`WebhookError::Mismatch`] if no `v1` matches under any
+    /// secret.
     pub fn verify<'a>(
         &self,
         header: Option<&str>,
@@ -440,13 +479,21 @@ impl WebhookVerifier {
                     overflow.push(signature);
                 }
             })?;
-        let skew = i128::from(now.unix_timestamp()) - i128::from(timestamp);
-        if skew.unsigned_abs() > u128::from(self.tolerance_secs) {
-            return Err(WebhookError::Stale { timestamp });
-        }
+        // Whole seconds: `now` is truncated, `t` has no fraction. An age beyond `i64` seconds
+        // or a `t` beyond the calendar is far outside any policy (capped at one hour).
+        let age = i128::from(now.unix_timestamp()) - i128::from(timestamp);
+        let signed_at = i64::try_from(age)
+            .ok()
+            .filter(|&age| self.policy.check_age(Duration::seconds(age)).is_ok())
+            .and_then(|_| i64::try_from(timestamp).ok())
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+            .ok_or(WebhookError::Stale { timestamp })?;
         let signatures = inline.get(..count).unwrap_or_default();
         if matches(&self.secrets, digits, body, signatures, &overflow) {
-            Ok(VerifiedWebhook { timestamp, body })
+            Ok(VerifiedWebhook {
+                timestamp: signed_at,
+                body,
+            })
         } else {
             Err(WebhookError::Mismatch)
         }
@@ -466,20 +513,20 @@ impl WebhookVerifier {
     }
 }
 
-/// Proof that a webhook body was signed with a configured secret within the tolerance.
+/// Proof that a webhook body was signed with a configured secret within the policy's window.
 ///
 /// Only [`WebhookVerifier::verify`] constructs it. Request handlers can take a
 /// `VerifiedWebhook` instead of raw bytes, so an unverified body cannot reach them; the body is
 /// parsed into a typed event with [`parse`](Self::parse) only after verification.
 #[derive(Clone, Copy)]
 pub struct VerifiedWebhook<'a> {
-    timestamp: u64,
+    timestamp: OffsetDateTime,
     body: &'a [u8],
 }
 
 impl<'a> VerifiedWebhook<'a> {
-    /// The signed timestamp `t`, in Unix seconds.
-    pub fn timestamp(&self) -> u64 {
+    /// The signed timestamp `t` (whole seconds, UTC).
+    pub fn timestamp(&self) -> OffsetDateTime {
         self.timestamp
     }
 
@@ -553,7 +600,7 @@ pub enum WebhookError {
         /// What exactly is wrong.
         reason: MalformedReason,
     },
-    /// The timestamp is outside the tolerance (replay or clock skew, WH-04).
+    /// The timestamp is outside the policy's window (replay or clock skew, WH-04).
     #[error("Merchant-Signature timestamp {timestamp} is outside the allowed window")]
     Stale {
         /// The header's `t`, in Unix seconds.
@@ -653,12 +700,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_secret_is_rejected() {
+    fn secrets_below_128_bits_are_rejected() {
         assert_eq!(WebhookSecret::new("").unwrap_err(), InvalidSecretError);
         assert_eq!(
             WebhookSecret::new(Vec::new()).unwrap_err(),
             InvalidSecretError
         );
+        assert_eq!(
+            WebhookSecret::new("0123456789abcde").unwrap_err(),
+            InvalidSecretError
+        );
+        assert!(WebhookSecret::new("0123456789abcdef").is_ok());
+        assert!(WebhookSecret::new(vec![0xff_u8; 4096]).is_ok());
     }
 
     #[test]

@@ -361,6 +361,14 @@ fn dp04_violations_serialize_as_rule_code_message() {
         serde_json::json!([{
             "rule": "DP-04",
             "code": "expired",
+            "message": "token's allowance has expired"
+        }])
+    );
+    assert_eq!(
+        serde_json::to_value(violations.detailed()).unwrap(),
+        serde_json::json!([{
+            "rule": "DP-04",
+            "code": "expired",
             "message": "allowance expired at 2025-10-09T07:20:50.52Z"
         }])
     );
@@ -376,8 +384,73 @@ fn dp04_violations_serialize_as_rule_code_message() {
     }
     assert_eq!(
         array[2]["message"],
+        "charge amount exceeds the token's allowance"
+    );
+    let detailed = serde_json::to_value(check(&t, &c, EXPIRES).unwrap_err().detailed()).unwrap();
+    assert_eq!(
+        detailed[2]["message"],
         "charge amount -1 exceeds the allowance max_amount -5"
     );
+}
+
+/// DP-03, DP-09, DP-10: the public form of a violation (its `Display`, its JSON and the
+/// `Display` of the whole list, i.e. what a PSP puts in a response) names none of the token's
+/// scope: not its `merchant_id`, `checkout_session_id`, `max_amount`, currency or expiry. Only
+/// the detailed form, for logs, does. Otherwise a merchant holding someone else's token learns
+/// the scope from one free failed charge and then charges with the right values.
+#[test]
+fn dp03_dp09_dp10_public_form_never_contains_the_allowance_values() {
+    let t: AllowanceTerms = serde_json::from_str(
+        r#"{"reason":"one_time","max_amount":731337,"currency":"jpy",
+            "checkout_session_id":"csn_SECRET_SESSION_7f3a","merchant_id":"merchant_SECRET_9d21",
+            "expires_at":"2025-10-09T07:20:50.52Z"}"#,
+    )
+    .unwrap();
+    let probe = ProposedCharge {
+        amount: 99_999_999,
+        currency: "usd".into(),
+        checkout_session_id: "csn_guess".into(),
+        merchant_id: "merchant_guess".into(),
+    };
+    let violations = check(&t, &probe, EXPIRES).unwrap_err();
+    assert_eq!(violations.len(), 5, "{violations:?}");
+    let secrets = [
+        "merchant_SECRET_9d21",
+        "csn_SECRET_SESSION_7f3a",
+        "731337",
+        "jpy",
+        "2025-10-09",
+    ];
+    let mut public = vec![
+        violations.to_string(),
+        serde_json::to_string(&violations).unwrap(),
+        AuthorizeError::from(violations.clone()).to_string(),
+    ];
+    for v in &violations {
+        public.push(v.to_string());
+        public.push(v.public_message().to_owned());
+        public.push(serde_json::to_string(v).unwrap());
+    }
+    for text in &public {
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "public form leaks `{secret}`: {text}"
+            );
+        }
+    }
+    // The detailed form (logs) still has every value.
+    let detailed = format!(
+        "{} {}",
+        violations.detailed(),
+        serde_json::to_string(&violations.detailed()).unwrap()
+    );
+    for secret in secrets {
+        assert!(
+            detailed.contains(secret),
+            "detailed form lacks `{secret}`: {detailed}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ fn dp03_dp05_display_separates_every_violation_after_the_first() {
     assert_eq!(
         err.to_string(),
         "charge is outside the token allowance: \
+         the token's allowance reason is not supported (DP-05); \
+         charge amount is not positive (DP-03)"
+    );
+    assert_eq!(
+        err.detailed().to_string(),
+        "charge is outside the token allowance: \
          allowance reason is `recurring`; only `one_time` is supported (DP-05); \
          charge amount 0 is not positive (DP-03)"
     );
@@ -53,6 +59,11 @@ fn dp03_display_of_one_violation_has_no_separator() {
     let err = check(&terms(), &charge, datetime!(2025-10-09 07:00 UTC)).unwrap_err();
     assert_eq!(
         err.to_string(),
+        "charge is outside the token allowance: \
+         charge amount exceeds the token's allowance (DP-03)"
+    );
+    assert_eq!(
+        err.detailed().to_string(),
         "charge is outside the token allowance: \
          charge amount 2001 exceeds the allowance max_amount 2000 (DP-03)"
     );

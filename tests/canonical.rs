@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use agentic_commerce::canonical::{
-    CanonicalJsonError, MAX_DEPTH, canonicalize, canonicalize_serialize, canonicalize_to_string,
-    canonicalize_value, cmp_utf16, number_to_string, value_to_canonical_string,
+    CanonicalJsonError, MAX_DEPTH, canonicalize, canonicalize_exact, canonicalize_serialize,
+    canonicalize_serialize_exact, canonicalize_to_string, canonicalize_value,
+    canonicalize_value_exact, cmp_utf16, number_to_string, value_to_canonical_string,
 };
 use std::fmt::Write as _;
 
@@ -669,4 +670,149 @@ proptest! {
         prop_assert_eq!(value_to_canonical_string(&json!(i)).unwrap(), digits.clone());
         prop_assert_eq!(canon(&format!("{x:e}")), digits);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact numbers (I-JSON, RFC 7493): what signatures and fingerprints canonicalize with.
+
+fn inexact(text: &str) -> bool {
+    matches!(
+        canonicalize_exact(text.as_bytes()),
+        Err(CanonicalJsonError::InexactNumber { .. })
+    )
+}
+
+#[test]
+fn exact_rejects_numbers_whose_canonical_form_denotes_another_value() {
+    for text in [
+        "9007199254740993",
+        "-9007199254740993",
+        "9007199254740995",
+        "1152921504606846976",
+        "18446744073709551615",
+        "1e-400",
+        "-1e-400",
+        "0.1000000000000000055511151231257827",
+        "0.10000000000000000001",
+        "100000000000000000001",
+        "123456789012345678901234567890",
+        "4.9406564584124654e-324",
+    ] {
+        assert!(inexact(text), "{text} must be rejected");
+        // Plain RFC 8785 still canonicalizes it (to another value).
+        assert!(canonicalize(text.as_bytes()).is_ok(), "{text}");
+    }
+    // Too large for a double stays out of range, not inexact.
+    assert!(matches!(
+        canonicalize_exact(b"1e400"),
+        Err(CanonicalJsonError::NumberOutOfRange { .. })
+    ));
+    let error = canonicalize_exact(br#"{"a":[1,{"amount":9007199254740993}]}"#).unwrap_err();
+    assert_eq!(error.code(), "inexact_number");
+    assert_eq!(error.path(), Some("$.a[1].amount"));
+}
+
+#[test]
+fn exact_accepts_numbers_written_as_their_canonical_value() {
+    for (text, canonical) in [
+        ("9007199254740992", "9007199254740992"),
+        ("-9007199254740992", "-9007199254740992"),
+        ("9007199254740991", "9007199254740991"),
+        ("9007199254740994", "9007199254740994"),
+        ("0.1", "0.1"),
+        ("1.0", "1"),
+        ("1e2", "100"),
+        ("-0", "0"),
+        ("-0.000e99", "0"),
+        ("0", "0"),
+        ("1e21", "1e+21"),
+        ("1E-7", "1e-7"),
+        ("0.30000000000000004", "0.30000000000000004"),
+        ("123456789012345.6", "123456789012345.6"),
+        ("5e-324", "5e-324"),
+        ("1.7976931348623157e308", "1.7976931348623157e+308"),
+        ("100000000000000000000000", "1e+23"),
+        ("2000", "2000"),
+    ] {
+        assert_eq!(
+            canonicalize_exact(text.as_bytes()).unwrap(),
+            canonical.as_bytes(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn exact_value_and_serialize_check_integers() {
+    let big: Value = serde_json::from_str(r#"{"amount":9007199254740993}"#).unwrap();
+    assert_eq!(
+        canonicalize_value_exact(&big).unwrap_err(),
+        CanonicalJsonError::InexactNumber {
+            path: "$.amount".to_owned()
+        }
+    );
+    let edge = json!({"amount": 9_007_199_254_740_992_u64, "n": [-9_007_199_254_740_992_i64, 0.1]});
+    assert_eq!(
+        canonicalize_value_exact(&edge).unwrap(),
+        canonicalize_value(&edge).unwrap()
+    );
+    assert!(matches!(
+        canonicalize_value_exact(&json!([[u64::MAX]])),
+        Err(CanonicalJsonError::InexactNumber { path }) if path == "$[0][0]"
+    ));
+    assert!(matches!(
+        canonicalize_serialize_exact(&json!({"a b": i64::MIN})),
+        Err(CanonicalJsonError::InexactNumber { path }) if path == "$['a b']"
+    ));
+    assert!(canonicalize_serialize_exact(&json!({"a": 1})).is_ok());
+}
+
+proptest! {
+    /// Every integer below 2^53 in magnitude is exact; `canonicalize_exact` then agrees with
+    /// `canonicalize`.
+    #[test]
+    fn exact_accepts_every_safe_integer(i in -9_007_199_254_740_992_i64..=9_007_199_254_740_992) {
+        let text = i.to_string();
+        prop_assert_eq!(canonicalize_exact(text.as_bytes()).unwrap(), text.as_bytes());
+    }
+
+    /// A number is accepted exactly when its canonical form reads back as the same decimal:
+    /// checked against an independent criterion (the canonical text, re-read as a decimal,
+    /// equals the literal as a decimal).
+    #[test]
+    fn exact_matches_an_independent_decimal_comparison(
+        mantissa in 1_u64..u64::MAX,
+        point in 0_usize..22,
+        exponent in -330_i32..330,
+    ) {
+        let digits = mantissa.to_string();
+        let point = point.min(digits.len());
+        let text = format!("{}.{}0e{exponent}", &digits[..digits.len() - point], &digits[digits.len() - point..])
+            .replace("-.", "-0.");
+        let text = if text.starts_with('.') { format!("0{text}") } else { text };
+        let Ok(canonical) = canonicalize(text.as_bytes()) else {
+            return Ok(());
+        };
+        let same = decimal_key(&text) == decimal_key(std::str::from_utf8(&canonical).unwrap());
+        prop_assert_eq!(canonicalize_exact(text.as_bytes()).is_ok(), same, "{} -> {}", text, String::from_utf8_lossy(&canonical));
+    }
+}
+
+/// A JSON number as (significant digits, exponent of the last digit), or `None` for zero.
+fn decimal_key(text: &str) -> Option<(String, i64)> {
+    let text = text.trim_start_matches('-');
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i64>().unwrap()),
+        None => (text, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let trimmed = all.trim_start_matches('0');
+    let significant = trimmed.trim_end_matches('0');
+    if significant.is_empty() {
+        return None;
+    }
+    let trailing = trimmed.len() - significant.len();
+    let last = exponent - i64::try_from(frac.len()).unwrap() + i64::try_from(trailing).unwrap();
+    Some((significant.to_owned(), last))
 }

@@ -43,12 +43,13 @@ fn wh03_cli_sign_matches_the_known_answer_and_verifies() {
     assert_eq!(stdout(&signed), format!("{HEADER}\n"));
 
     let header = stdout(&signed).trim_end().to_owned();
-    for now in ["1709123456", "2024-02-28T12:35:56Z", "1709123156"] {
+    // At t, 300 s after it (the default past window) and 60 s before it (the future window).
+    for now in ["1709123456", "2024-02-28T12:35:56Z", "1709123396"] {
         let verified = acp(
             &[
                 "webhook-verify",
                 "--secret",
-                "whsec_old",
+                "whsec_old_0123456789",
                 "--secret",
                 "whsec_test_secret",
                 "--header",
@@ -108,13 +109,19 @@ fn wh05_cli_verify_failures_print_the_kind_and_exit_1() {
 #[test]
 fn cli_trust_usage_errors_exit_2() {
     for args in [
-        &["webhook-sign", "--secret", "s"][..],
+        &["webhook-sign", "--secret", "whsec_test_secret"][..],
         &["webhook-sign", "--secret", "", "--timestamp", "1"],
-        &["webhook-sign", "--secret", "s", "--timestamp", "-1"],
         &[
             "webhook-sign",
             "--secret",
-            "s",
+            "whsec_test_secret",
+            "--timestamp",
+            "-1",
+        ],
+        &[
+            "webhook-sign",
+            "--secret",
+            "whsec_test_secret",
             "--timestamp",
             "1",
             "--bogus",
@@ -124,7 +131,7 @@ fn cli_trust_usage_errors_exit_2() {
         &[
             "webhook-verify",
             "--secret",
-            "s",
+            "whsec_test_secret",
             "--header",
             HEADER,
             "--now",
@@ -133,7 +140,7 @@ fn cli_trust_usage_errors_exit_2() {
         &[
             "webhook-verify",
             "--secret",
-            "s",
+            "whsec_test_secret",
             "--header",
             HEADER,
             "--now",
@@ -141,7 +148,41 @@ fn cli_trust_usage_errors_exit_2() {
             "--tolerance",
             "-5",
         ],
-        &["webhook-verify", "--secret", "s", "--now", "1"],
+        &[
+            "webhook-verify",
+            "--secret",
+            "whsec_test_secret",
+            "--now",
+            "1",
+        ],
+        // A secret below 128 bits.
+        &[
+            "webhook-sign",
+            "--secret",
+            "0123456789abcde",
+            "--timestamp",
+            "1",
+        ],
+        // WH-04: the window is capped at one hour (SIG-05's cap).
+        &[
+            "webhook-verify",
+            "--secret",
+            "whsec_test_secret",
+            "--header",
+            HEADER,
+            "--now",
+            "1",
+            "--tolerance",
+            "3601",
+        ],
+        // Beyond year 9999.
+        &[
+            "webhook-sign",
+            "--secret",
+            "whsec_test_secret",
+            "--timestamp",
+            "253402300800",
+        ],
     ] {
         let output = acp(args, b"");
         assert_eq!(code(&output), 2, "{args:?}: {output:?}");

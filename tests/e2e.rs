@@ -319,8 +319,12 @@ async fn sig_04_bad_or_missing_signature_is_401() {
     let w = world(None, no_latency()).await;
     let body = harness::create_body(&["var_mug_pine"]);
     // Signed with another secret.
-    let wrong =
-        agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
+    let wrong = agent::AcpClient::new(
+        &w.merchant,
+        ex::app::DEV_API_KEY,
+        Some(b"not-the-secret-0123"),
+    )
+    .unwrap();
     let answer = wrong
         .post("/checkout_sessions", &body, &key("sig"))
         .await
@@ -586,8 +590,13 @@ async fn dp_invalid_card_and_unsigned_delegate_payment_are_rejected() {
 async fn wh_05_receiver_rejects_a_bad_merchant_signature() {
     let w = world(None, no_latency()).await;
     let body = br#"{"type":"order_create","data":{"type":"order","id":"ord_1","checkout_session_id":"cs_1","permalink_url":"https://x.example/o/1","status":"created"}}"#;
-    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap();
-    let forged = webhook::sign(&WebhookSecret::new(b"guess".to_vec()).unwrap(), now, body);
+    let now = time::OffsetDateTime::now_utc();
+    let forged = webhook::sign(
+        &WebhookSecret::new(b"guess_0123456789ab".to_vec()).unwrap(),
+        now,
+        body,
+    )
+    .unwrap();
     let http = reqwest::Client::new();
     let answer = agent::send(
         http.post(&w.hook_url)
@@ -602,7 +611,8 @@ async fn wh_05_receiver_rejects_a_bad_merchant_signature() {
         &WebhookSecret::new(harness::WEBHOOK_SECRET.to_vec()).unwrap(),
         now,
         body,
-    );
+    )
+    .unwrap();
     let answer = agent::send(
         http.post(&w.hook_url)
             .header("merchant-signature", good)

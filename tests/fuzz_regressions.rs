@@ -57,11 +57,16 @@ fn jcs_fuzz_regressions_fixed_point_same_value_and_value_path() {
             canonical,
             "{name}: value and byte paths disagree"
         );
-        assert_eq!(
-            Fingerprint::of_value(&original).expect("fingerprint"),
-            Fingerprint::of_json(&data).expect("fingerprint"),
-            "{name}: fingerprints disagree"
-        );
+        // Fingerprints refuse numbers that change value in canonical form (the 56-digit
+        // integer of `long-integer-one-ulp` does); where they accept, both paths agree.
+        match Fingerprint::of_json(&data) {
+            Ok(fingerprint) => assert_eq!(
+                Fingerprint::of_value(&original).expect("fingerprint"),
+                fingerprint,
+                "{name}: fingerprints disagree"
+            ),
+            Err(e) => assert_eq!(e.code(), "inexact_number", "{name}"),
+        }
     }
 }
 

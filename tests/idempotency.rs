@@ -906,3 +906,31 @@ proptest! {
         }
     }
 }
+
+/// IDEM-05, IDEM-06 with I-JSON (RFC 7493): `9007199254740993` and `9007199254740992` have the
+/// same RFC 8785 form, so they would share a fingerprint (a replay of another amount). The
+/// first is refused with a typed error by every fingerprint constructor; exactly 2^53 is
+/// accepted (it is written as itself, and no other accepted body shares its form).
+#[test]
+fn idem_05_fingerprints_refuse_numbers_that_change_value_in_canonical_form() {
+    use agentic_commerce::canonical::CanonicalJsonError;
+    let exact = br#"{"amount":9007199254740992}"#;
+    let above = br#"{"amount":9007199254740993}"#;
+    let inexact = CanonicalJsonError::InexactNumber {
+        path: "$.amount".to_owned(),
+    };
+    assert_eq!(Fingerprint::of_json(above).unwrap_err(), inexact);
+    assert_eq!(Fingerprint::of_body(above).unwrap_err(), inexact);
+    let value: Value = serde_json::from_slice(above).unwrap();
+    assert_eq!(Fingerprint::of_value(&value).unwrap_err(), inexact);
+    let ok = Fingerprint::of_json(exact).unwrap();
+    assert_eq!(Fingerprint::of_body(exact).unwrap(), ok);
+    let value: Value = serde_json::from_slice(exact).unwrap();
+    assert_eq!(Fingerprint::of_value(&value).unwrap(), ok);
+    // Decimals that keep their value still compare semantically (IDEM-05: 1.0 = 1).
+    assert_eq!(
+        Fingerprint::of_json(br#"{"a":1.0,"b":0.1}"#).unwrap(),
+        Fingerprint::of_json(br#"{"b":0.1,"a":1}"#).unwrap()
+    );
+    assert!(Fingerprint::of_json(br#"{"a":1e-400}"#).is_err());
+}

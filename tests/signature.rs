@@ -302,7 +302,7 @@ fn es256_round_trip_both_contents() {
 
 #[test]
 fn key_rotation_returns_the_matching_key_id() {
-    let old = HmacSha256Key::new(b"old secret").unwrap();
+    let old = HmacSha256Key::new(b"old secret 0123456789").unwrap();
     let verifier = Verifier::new([Algorithm::HS256])
         .with_key("2025", old)
         .with_key("2026", hmac());
@@ -314,7 +314,7 @@ fn key_rotation_returns_the_matching_key_id() {
             .key_id(),
         "2026"
     );
-    let other = RequestSigner::new(HmacSha256Key::new(b"unknown").unwrap())
+    let other = RequestSigner::new(HmacSha256Key::new(b"unknown secret 0123456789").unwrap())
         .sign(BODY, NOW)
         .unwrap();
     assert_eq!(
@@ -556,7 +556,18 @@ fn no_key_configured() {
 
 #[test]
 fn key_material_is_validated() {
-    assert_eq!(HmacSha256Key::new(b"").unwrap_err(), KeyError::EmptySecret);
+    // 128 bits is the floor; no upper limit or format (a secret from another platform works).
+    assert_eq!(
+        HmacSha256Key::new(b"").unwrap_err(),
+        KeyError::SecretTooShort
+    );
+    assert_eq!(
+        HmacSha256Key::new(b"0123456789abcde").unwrap_err(),
+        KeyError::SecretTooShort
+    );
+    assert_eq!(HmacSha256Key::MIN_SECRET_LEN, 16);
+    assert!(HmacSha256Key::new(b"0123456789abcdef").is_ok());
+    assert!(HmacSha256Key::new(&[0xff; 4096]).is_ok());
     #[cfg(feature = "ed25519")]
     {
         use agentic_commerce::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
@@ -970,4 +981,45 @@ proptest! {
         prop_assert!(at(-future).is_ok());
         prop_assert_eq!(at(-future - 1), Err(SignatureError::TimestampInFuture));
     }
+}
+
+/// SIG-02, SIG-04 with I-JSON (RFC 7493): RFC 8785 writes `9007199254740993` (2^53 + 1) as
+/// `9007199254740992`, so two bodies that differ only there would share one signature while
+/// a typed parse reads different amounts. Both are refused with a typed error, by the verifier
+/// and by the signer; exactly 2^53 is written as itself and is signed and verified.
+#[test]
+fn sig_04_bodies_whose_numbers_change_value_in_canonical_form_are_refused() {
+    use agentic_commerce::canonical::CanonicalJsonError;
+    let exact = br#"{"amount":9007199254740992,"currency":"usd"}"#;
+    let above = br#"{"amount":9007199254740993,"currency":"usd"}"#;
+    let (sig, ts) = sign(exact, NOW);
+    let verifier = hmac_verifier();
+    assert!(verifier.verify(&request(exact, &sig, &ts), NOW).is_ok());
+    let error = verifier
+        .verify(&request(above, &sig, &ts), NOW)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        SignatureError::Body(CanonicalJsonError::InexactNumber {
+            path: "$.amount".to_owned()
+        })
+    );
+    assert_eq!(error.http_status(), 400);
+    let signer = RequestSigner::new(hmac());
+    assert!(matches!(
+        signer.sign(above, NOW),
+        Err(SignatureError::Body(
+            CanonicalJsonError::InexactNumber { .. }
+        ))
+    ));
+    let value: Value = serde_json::from_slice(above).unwrap();
+    assert!(matches!(
+        signer.sign_json(&value, NOW),
+        Err(SignatureError::Body(
+            CanonicalJsonError::InexactNumber { .. }
+        ))
+    ));
+    // A too-small decimal that would become 0 is refused as well; 0.1 is fine.
+    assert!(signer.sign(br#"{"x":1e-400}"#, NOW).is_err());
+    assert!(signer.sign(br#"{"x":0.1}"#, NOW).is_ok());
 }

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use agentic_commerce::allowance::{self, AllowanceTerms, ProposedCharge};
-use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+use agentic_commerce::webhook::{self, VerificationPolicy, WebhookSecret, WebhookVerifier};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -29,11 +29,16 @@ fn sign(args: &[String]) -> Result<String, String> {
     args.only(&["secret", "timestamp"])?;
     let secret = parse_secret(args.req("secret")?)?;
     let timestamp = args.req("timestamp")?;
-    let timestamp: u64 = timestamp
-        .parse()
-        .map_err(|_| format!("`--timestamp` must be unix seconds, got `{timestamp}`"))?;
+    let timestamp = timestamp
+        .parse::<u64>()
+        .ok()
+        .and_then(|t| i64::try_from(t).ok())
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .ok_or_else(|| {
+            format!("`--timestamp` must be unix seconds up to year 9999, got `{timestamp}`")
+        })?;
     let body = read_stdin()?;
-    Ok(webhook::sign(&secret, timestamp, &body))
+    webhook::sign(&secret, timestamp, &body).map_err(|e| format!("`--timestamp`: {e}"))
 }
 
 /// `webhook-verify --secret S [--secret S2 …] --header H --now T [--tolerance SECS]`: verifies
@@ -70,10 +75,15 @@ fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateT
         verifier = verifier.with_secret(parse_secret(secret)?);
     }
     if let Some(tolerance) = args.opt("tolerance")? {
-        let secs: u64 = tolerance
+        let secs: i64 = tolerance
             .parse()
             .map_err(|_| format!("`--tolerance` must be whole seconds, got `{tolerance}`"))?;
-        verifier = verifier.with_tolerance_secs(secs);
+        let window = time::Duration::seconds(secs);
+        let policy = VerificationPolicy::new()
+            .with_max_past(window)
+            .and_then(|p| p.with_max_future(window))
+            .map_err(|e| format!("`--tolerance`: {e}"))?;
+        verifier = verifier.with_policy(policy);
     }
     let header = args.req("header")?.to_owned();
     let now = parse_now(args.req("now")?)?;
@@ -81,7 +91,8 @@ fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateT
 }
 
 /// `allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR
-/// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1).
+/// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1), in their
+/// detailed form (the user holds both the allowance and the charge).
 pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
     let (terms, charge, now) = match allowance_setup(args) {
         Ok(setup) => setup,
@@ -92,7 +103,7 @@ pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
             println!("ok");
             ExitCode::SUCCESS
         }
-        Err(violations) => match serde_json::to_string(&violations) {
+        Err(violations) => match serde_json::to_string(&violations.detailed()) {
             Ok(json) => {
                 println!("{json}");
                 ExitCode::from(1)

@@ -452,6 +452,9 @@ fn authorize(s: &VaultState, merchant_id: &str, request: &ChargeRequest) -> Repl
             json!({"id": new_id("ch_"), "amount": ok.amount(), "currency": request.currency, "status": "succeeded", "last4": vaulted.last4}),
         ),
         Err(AuthorizeError::Allowance(violations)) => {
+            // The response gets the public form only (no value of the token's allowance); the
+            // detailed form, with the expected merchant, session and maximum, goes to the log.
+            eprintln!("charge refused: {}", violations.detailed());
             let first = violations.iter().next();
             let rules: Vec<&str> = violations.iter().map(AllowanceViolation::code).collect();
             // Codes only: a violation's text would name the merchant the token belongs to.

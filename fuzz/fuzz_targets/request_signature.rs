@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
                     .verify(&request, now)
                     .expect("fresh signature verifies");
             }
-            Err(_) => assert!(agentic_commerce::canonical::canonicalize(body).is_err()),
+            Err(_) => assert!(agentic_commerce::canonical::canonicalize_exact(body).is_err()),
         }
     }
 });
