@@ -76,6 +76,8 @@ mod client;
 mod probes;
 #[path = "conformance/report.rs"]
 mod report;
+#[path = "conformance/shapes.rs"]
+mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
 
@@ -101,6 +103,7 @@ const VALUED: &[&str] = &[
     "psp-bearer",
     "currency",
     "timeout",
+    "merchant-id",
 ];
 
 /// Every variant id of the example catalog, in file order.
@@ -131,6 +134,8 @@ fn base_url(raw: &str, flag: &str) -> Result<String, String> {
 struct Options {
     base_url: String,
     api_version: String,
+    version: ApiVersion,
+    merchant_id: Option<String>,
     bearer: Option<String>,
     signing_secret: Option<String>,
     psp: Option<(String, Option<String>)>,
@@ -149,9 +154,19 @@ fn options(args: &[String]) -> Result<Options, String> {
         .opt("api-version")?
         .unwrap_or(ApiVersion::LATEST.as_str())
         .to_owned();
-    api_version
+    let version = api_version
         .parse::<ApiVersion>()
         .map_err(|e| format!("`--api-version` {api_version:?}: {e}"))?;
+    if !version.is_released() {
+        return Err(format!(
+            "`--api-version` {api_version:?} is not a released version (one of {})",
+            ApiVersion::RELEASED
+                .iter()
+                .map(ApiVersion::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let items = if parsed.all("item").is_empty() {
         example_items()?
     } else {
@@ -188,6 +203,8 @@ fn options(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         base_url: base_url(parsed.req("base-url")?, "base-url")?,
         api_version,
+        version,
+        merchant_id: parsed.opt("merchant-id")?.map(str::to_owned),
         bearer: parsed.opt("bearer")?.map(str::to_owned),
         signing_secret,
         psp,
@@ -226,10 +243,11 @@ async fn run(options: Options) -> ExitCode {
         Err(e) => return crate::usage_error(&e),
     };
     let psp = match &options.psp {
+        // The PSP speaks its own version: the example vault (and this probe's body) 2026-04-17.
         Some((url, bearer)) => match client::Client::new(
             url,
             bearer.as_deref(),
-            &options.api_version,
+            ApiVersion::LATEST.as_str(),
             secret,
             options.timeout,
         ) {
@@ -242,6 +260,8 @@ async fn run(options: Options) -> ExitCode {
         items: options.settings_items,
         currency: options.currency,
         psp,
+        version: options.version,
+        merchant_id: options.merchant_id,
     };
     let mut report = report::Report {
         base_url: options.base_url.clone(),
