@@ -1,14 +1,22 @@
-//! `acp conformance`: checks any ACP merchant (API version 2026-04-17) over HTTP.
+//! `acp conformance`: checks any ACP merchant over HTTP, in any released API version.
 //!
 //! ```text
 //! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
-//!     [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--currency C] [--timeout SECS]
+//!     [--signing-secret S] [--psp-url URL --psp-bearer TOKEN] [--merchant-id ID]
+//!     [--currency C] [--timeout SECS]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
 //!   `/checkout_sessions` … and `/.well-known/acp.json`).
-//! - `--api-version`: the `API-Version` sent (default `2026-04-17`, the version whose schemas
-//!   validate the answers).
+//! - `--api-version`: the version checked, one of the released versions (default
+//!   `2026-04-17`). It is sent as `API-Version`, every request is written in that version's
+//!   shapes (`conformance/shapes.rs`: 2025-09-29 `items` with `quantity`,
+//!   `fulfillment_address`, a lone `fulfillment_option_id`, `payment_data {token, provider}`;
+//!   2026-01-30 on `line_items`, `currency`, `capabilities`, payment handlers) and every answer
+//!   is validated strictly against that version's schemas. Probes of what the version does not
+//!   define (discovery and the 2026-04-17 idempotency and version-error details before
+//!   2026-04-17, capability negotiation before 2026-01-30) are listed as not applicable, with
+//!   the reason.
 //! - `--bearer`: the merchant's API key, sent as `Authorization: Bearer` (HDR-01).
 //! - `--item`: a variant id the merchant sells (repeatable). Default: every variant id of
 //!   `examples/catalog.json`, the example merchant's default catalog, in file order. The first
@@ -22,12 +30,15 @@
 //!   obtains a real delegated token for the purchased session and then requires the merchant
 //!   to complete it. Without a PSP it sends the test token `vt_conformancetest` and accepts any
 //!   spec-conformant answer (an order, a 200 session with a decline message, or a 4xx ACP
-//!   error).
+//!   error). The PSP is always asked in 2026-04-17 (its own API, not the checkout version).
+//! - `--merchant-id`: the merchant id a delegated token's allowance names when the session does
+//!   not say it (sessions before 2026-01-30 declare no payment handler; 2026-01-16's optional
+//!   `payment_provider.merchant_id` is used when present).
 //! - `--currency`: session currency (default `usd`). `--timeout`: seconds per request
 //!   (default 10).
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
-//!   "passed", "detail"}], "skipped": [{"id", "reason"}], "passed", "failed"}` instead of the
-//!   readable report.
+//!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
+//!   "passed", "failed"}` instead of the readable report.
 //!
 //! The probes, each labelled in the report with the rule IDs of `ACP-REQUIREMENTS.md` it
 //! covers:
