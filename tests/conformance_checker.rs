@@ -1,7 +1,8 @@
 //! `acp conformance` end to end: the checker (the `acp` example binary) against the example
-//! merchant and PSP vault running in-process on loopback (everything passes), against a
-//! deliberately broken merchant (the specific checks fail, exit 1), and against nothing
-//! (exit 2).
+//! merchant and PSP vault running in-process on loopback (everything passes, at every released
+//! `--api-version`), against a deliberately broken merchant (the specific checks fail, exit 1),
+//! against a merchant that answers older agents in 2026-04-17 shapes (fails), and against
+//! nothing (exit 2).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -77,6 +78,7 @@ const EVERY_CHECK: &[&str] = &[
     "discovery",
     "create",
     "create.idempotency_key_echo",
+    "negotiation",
     "idempotency.replay",
     "idempotency.replayed_header",
     "idempotency.conflict",
@@ -334,9 +336,166 @@ async fn conformance_invalid_session_body_is_reported_with_its_jsonpath() {
     assert_eq!(out.status.code(), Some(1));
     let detail = check(&r, "create")["detail"].as_str().unwrap().to_owned();
     assert!(
-        detail.contains("not a valid CheckoutSession") && detail.contains("capabilities"),
+        detail.contains("not a valid 2026-04-17 CheckoutSession")
+            && detail.contains("capabilities"),
         "{detail}"
     );
+}
+
+/// A merchant that answers every create with 201 and the same strictly valid 2026-04-17
+/// session, whatever `API-Version` asked.
+async fn latest_only_merchant() -> String {
+    let mut session = broken_session("cs_1");
+    session["capabilities"] = json!({"payment": {"handlers": []}});
+    let app = Router::new().route(
+        "/checkout_sessions",
+        post(move || {
+            let body = session.to_string();
+            async move {
+                (
+                    StatusCode::CREATED,
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_a_2026_04_17_answer_to_an_older_agent_fails_ver_02() {
+    let base = latest_only_merchant().await;
+    let run = |version: &str| {
+        checker(strings(&[
+            "--base-url",
+            &base,
+            "--api-version",
+            version,
+            "--item",
+            "var_mug_pine",
+            "--json",
+        ]))
+    };
+    let latest = report(&run("2026-04-17").await);
+    assert_eq!(check(&latest, "create")["passed"], true, "{latest:#}");
+    for version in ["2025-09-29", "2026-01-16"] {
+        let out = run(version).await;
+        let r = report(&out);
+        assert_eq!(out.status.code(), Some(1), "{r:#}");
+        assert_eq!(r["api_version"], version);
+        let create = check(&r, "create");
+        assert_eq!(create["passed"], false, "{create}");
+        let detail = create["detail"].as_str().unwrap();
+        // `incomplete` and line-item `totals` are 2026-01-30 shapes.
+        assert!(
+            detail.starts_with(&format!("not a valid {version} CheckoutSession: $.")),
+            "{detail}"
+        );
+    }
+}
+
+/// Not-applicable check ids of a report.
+fn not_applicable(r: &Value) -> Vec<&str> {
+    r["not_applicable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_every_released_version_passes_against_the_example_merchant() {
+    // One merchant and vault; the checker at each version (VER-02: the merchant serves them all).
+    let w = harness::world(None, Duration::ZERO).await;
+    for version in agentic_commerce::version::ApiVersion::RELEASED {
+        let mut args = merchant_args(&w);
+        args.extend(strings(&[
+            "--api-version",
+            version.as_str(),
+            "--psp-url",
+            &w.vault,
+            "--psp-bearer",
+            ex::vault::DEV_AGENT_KEY,
+            "--merchant-id",
+            "trailhead_outfitters",
+            "--json",
+        ]));
+        let out = checker(args).await;
+        let r = report(&out);
+        assert_eq!(out.status.code(), Some(0), "{version}: {r:#}");
+        assert_eq!(r["api_version"], version.as_str());
+        assert_eq!(r["failed"], 0, "{version}: {r:#}");
+        assert_eq!(r["skipped"], json!([]), "{version}: {r:#}");
+        // Every check either ran and passed or does not exist in this version.
+        let mut ids: Vec<&str> = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let absent = not_applicable(&r);
+        ids.extend(&absent);
+        ids.sort_unstable();
+        let mut expected = EVERY_CHECK.to_vec();
+        expected.sort_unstable();
+        assert_eq!(ids, expected, "{version}");
+        let expected_absent: &[&str] = match version.as_str() {
+            "2026-04-17" => &[],
+            "2026-01-30" => &[
+                "discovery",
+                "idempotency.key_required",
+                "idempotency.replayed_header",
+                "version.missing",
+                "version.missing.details",
+                "version.unsupported",
+                "version.unsupported.details",
+            ],
+            _ => &[
+                "discovery",
+                "negotiation",
+                "idempotency.key_required",
+                "idempotency.replayed_header",
+                "version.missing",
+                "version.missing.details",
+                "version.unsupported",
+                "version.unsupported.details",
+            ],
+        };
+        let mut sorted_absent = absent.clone();
+        sorted_absent.sort_unstable();
+        let mut want = expected_absent.to_vec();
+        want.sort_unstable();
+        assert_eq!(sorted_absent, want, "{version}");
+        // A real purchase in every version; 2025-09-29 answers complete without `order`.
+        let complete = check(&r, "complete")["detail"].as_str().unwrap();
+        assert!(
+            complete.starts_with("HTTP 200 completed"),
+            "{version}: {complete}"
+        );
+        assert_eq!(
+            complete.contains("order ord_"),
+            *version != agentic_commerce::version::ApiVersion::V2025_09_29,
+            "{version}: {complete}"
+        );
+        assert!(
+            check(&r, "create")["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("HTTP 201, valid {version} CheckoutSession")),
+            "{version}"
+        );
+        // The update really selected the option, in that version's words.
+        let update = check(&r, "update")["detail"].as_str().unwrap();
+        assert!(
+            update.contains("ship_standard selected"),
+            "{version}: {update}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,6 +535,15 @@ async fn conformance_usage_errors_exit_2() {
                 "yesterday",
             ],
             "--api-version",
+        ),
+        (
+            vec![
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--api-version",
+                "2026-02-01",
+            ],
+            "not a released version (one of 2025-09-29, 2025-12-12, 2026-01-16, 2026-01-30, 2026-04-17)",
         ),
         (
             vec!["--base-url", "http://127.0.0.1:1", "--psp-bearer", "k"],

@@ -1,15 +1,22 @@
-//! `acp conformance`: checks any ACP merchant (API version 2026-04-17) over HTTP.
+//! `acp conformance`: checks any ACP merchant over HTTP, in any released API version.
 //!
 //! ```text
 //! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
 //!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
-//!     [--psp-signing-secret S]] [--currency C] [--timeout SECS]
+//!     [--psp-signing-secret S]] [--merchant-id ID] [--currency C] [--timeout SECS]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
 //!   `/checkout_sessions` … and `/.well-known/acp.json`).
-//! - `--api-version`: the `API-Version` sent (default `2026-04-17`, the version whose schemas
-//!   validate the answers).
+//! - `--api-version`: the version checked, one of the released versions (default
+//!   `2026-04-17`). It is sent as `API-Version`, every request is written in that version's
+//!   shapes (`conformance/shapes.rs`: 2025-09-29 `items` with `quantity`,
+//!   `fulfillment_address`, a lone `fulfillment_option_id`, `payment_data {token, provider}`;
+//!   2026-01-30 on `line_items`, `currency`, `capabilities`, payment handlers) and every answer
+//!   is validated strictly against that version's schemas. Probes of what the version does not
+//!   define (discovery and the 2026-04-17 idempotency and version-error details before
+//!   2026-04-17, capability negotiation before 2026-01-30) are listed as not applicable, with
+//!   the reason.
 //! - `--bearer`: the merchant's API key, sent as `Authorization: Bearer` (HDR-01).
 //! - `--item`: a variant id the merchant sells (repeatable). Default: every variant id of
 //!   `examples/catalog.json`, the example merchant's default catalog, in file order. The first
@@ -25,12 +32,15 @@
 //!   obtains a real delegated token for the purchased session and then requires the merchant
 //!   to complete it. Without a PSP it sends the test token `vt_conformancetest` and accepts any
 //!   spec-conformant answer (an order, a 200 session with a decline message, or a 4xx ACP
-//!   error).
+//!   error). The PSP is always asked in 2026-04-17 (its own API, not the checkout version).
+//! - `--merchant-id`: the merchant id a delegated token's allowance names when the session does
+//!   not say it (sessions before 2026-01-30 declare no payment handler; 2026-01-16's optional
+//!   `payment_provider.merchant_id` is used when present).
 //! - `--currency`: session currency (default `usd`). `--timeout`: seconds per request
 //!   (default 10).
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
-//!   "passed", "detail"}], "skipped": [{"id", "reason"}], "passed", "failed"}` instead of the
-//!   readable report.
+//!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
+//!   "passed", "failed"}` instead of the readable report.
 //!
 //! The probes, each labelled in the report with the rule IDs of `ACP-REQUIREMENTS.md` it
 //! covers:
@@ -79,6 +89,8 @@ mod client;
 mod probes;
 #[path = "conformance/report.rs"]
 mod report;
+#[path = "conformance/shapes.rs"]
+mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
 
@@ -106,6 +118,7 @@ const VALUED: &[&str] = &[
     "psp-signing-secret",
     "currency",
     "timeout",
+    "merchant-id",
 ];
 
 /// Every variant id of the example catalog, in file order.
@@ -136,6 +149,8 @@ fn base_url(raw: &str, flag: &str) -> Result<String, String> {
 struct Options {
     base_url: String,
     api_version: String,
+    version: ApiVersion,
+    merchant_id: Option<String>,
     bearer: Option<String>,
     signing_secret: Option<String>,
     signed_content: SignedContent,
@@ -156,9 +171,19 @@ fn options(args: &[String]) -> Result<Options, String> {
         .opt("api-version")?
         .unwrap_or(ApiVersion::LATEST.as_str())
         .to_owned();
-    api_version
+    let version = api_version
         .parse::<ApiVersion>()
         .map_err(|e| format!("`--api-version` {api_version:?}: {e}"))?;
+    if !version.is_released() {
+        return Err(format!(
+            "`--api-version` {api_version:?} is not a released version (one of {})",
+            ApiVersion::RELEASED
+                .iter()
+                .map(ApiVersion::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let items = if parsed.all("item").is_empty() {
         example_items()?
     } else {
@@ -195,6 +220,8 @@ fn options(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         base_url: base_url(parsed.req("base-url")?, "base-url")?,
         api_version,
+        version,
+        merchant_id: parsed.opt("merchant-id")?.map(str::to_owned),
         bearer: parsed.opt("bearer")?.map(str::to_owned),
         signing_secret,
         psp_signing_secret: parsed.opt("psp-signing-secret")?.map(str::to_owned),
@@ -244,10 +271,11 @@ async fn run(options: Options) -> ExitCode {
         .map(str::as_bytes)
         .or(secret);
     let psp = match &options.psp {
+        // The PSP speaks its own version: the example vault (and this probe's body) 2026-04-17.
         Some((url, bearer)) => match client::Client::new(
             url,
             bearer.as_deref(),
-            &options.api_version,
+            ApiVersion::LATEST.as_str(),
             psp_secret,
             options.timeout,
         ) {
@@ -260,6 +288,8 @@ async fn run(options: Options) -> ExitCode {
         items: options.settings_items,
         currency: options.currency,
         psp,
+        version: options.version,
+        merchant_id: options.merchant_id,
     };
     let mut report = report::Report {
         base_url: options.base_url.clone(),

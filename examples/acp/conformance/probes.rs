@@ -1,6 +1,10 @@
 //! The probes: each sends real requests to the merchant and records one or more checks in the
 //! [`Report`]. They run in a fixed order because later probes reuse what earlier ones created
 //! (the session from `create` is updated, retrieved, completed and then canceled).
+//!
+//! Every probe speaks the API version under test ([`Settings::version`]): its requests are
+//! that version's shapes ([`shapes`]) and every answer is held to that version's schemas; a
+//! probe of something the version does not define is recorded as not applicable.
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -8,8 +12,11 @@ use time::format_description::well_known::Rfc3339;
 
 use super::client::{Client, Exchange, Post, Version, fresh_id};
 use super::report::{Level, Report};
+use super::shapes;
 use super::validate::{self, status};
 use agentic_commerce::rules::Finding;
+use agentic_commerce::version::ApiVersion;
+use agentic_commerce::versioned::Document;
 
 /// An API version no merchant supports (well-formed, so only "unsupported" applies).
 pub(crate) const UNSUPPORTED_VERSION: &str = "2000-01-01";
@@ -25,6 +32,23 @@ pub(crate) struct Settings {
     pub(crate) currency: String,
     /// A PSP that issues real delegated tokens (`--psp-url`).
     pub(crate) psp: Option<Client>,
+    /// The API version under test (`--api-version`, a released version).
+    pub(crate) version: ApiVersion,
+    /// The merchant id for a delegated token's allowance when the session does not say it
+    /// (`--merchant-id`; sessions before 2026-01-16 carry none).
+    pub(crate) merchant_id: Option<String>,
+}
+
+/// Whether the probe `id` applies to the version under test; records it as not applicable
+/// (with the reason) when it does not.
+fn applies(version: &ApiVersion, report: &mut Report, id: &'static str) -> bool {
+    match shapes::not_applicable(version, id) {
+        Some(reason) => {
+            report.not_applicable(id, reason);
+            false
+        }
+        None => true,
+    }
 }
 
 /// The merchant did not answer at all: exit 2.
@@ -41,25 +65,27 @@ pub(crate) async fn run(
     settings: &Settings,
     report: &mut Report,
 ) -> Result<(), Unreachable> {
-    discovery(merchant, report).await?;
+    let v = &settings.version;
+    discovery(merchant, v, report).await?;
     let created = create(merchant, settings, report).await;
+    negotiation(v, created.as_ref(), report);
     create_all_items(merchant, settings, report).await;
     missing_key(merchant, settings, report).await;
-    malformed_json(merchant, report).await;
+    malformed_json(merchant, v, report).await;
     let session_id = created
         .as_ref()
         .and_then(|s| s["id"].as_str())
         .map(str::to_owned);
-    versions(merchant, session_id.as_deref(), report).await;
-    retrieve_unknown(merchant, report).await;
+    versions(merchant, v, session_id.as_deref(), report).await;
+    retrieve_unknown(merchant, v, report).await;
     if let Some(created) = created {
-        let updated = update(merchant, &created, report).await;
+        let updated = update(merchant, v, &created, report).await;
         let current = updated.unwrap_or(created);
-        retrieve(merchant, &current, report).await;
+        retrieve(merchant, v, &current, report).await;
         let completed = complete(merchant, settings, &current, report).await;
         cancel(merchant, settings, report).await;
         match completed {
-            Some(id) => cancel_completed(merchant, &id, report).await,
+            Some(id) => cancel_completed(merchant, v, &id, report).await,
             None => report.skip("cancel.completed", "no session reached `completed`"),
         }
     } else {
@@ -68,7 +94,7 @@ pub(crate) async fn run(
         }
         cancel(merchant, settings, report).await;
     }
-    business_rules(merchant, report);
+    business_rules(merchant, v, report);
     Ok(())
 }
 
@@ -93,8 +119,9 @@ fn beyond_spec(finding: &Finding) -> bool {
 }
 
 /// The crate's business-rule validator on every 2xx session answer that passed the strict
-/// schema check.
-fn business_rules(merchant: &Client, report: &mut Report) {
+/// schema check of `version` (an older version's session brought to 2026-04-17 first;
+/// findings about what `version` does not define are left out).
+fn business_rules(merchant: &Client, version: &ApiVersion, report: &mut Report) {
     let (mut checked, mut ignored) = (0_usize, 0_usize);
     let (mut must, mut should) = (Vec::new(), Vec::new());
     for (request, answer) in merchant.answers() {
@@ -105,11 +132,14 @@ fn business_rules(merchant: &Client, report: &mut Report) {
         else {
             continue;
         };
-        let Some(findings) = validate::business_rules(body) else {
+        let Some(findings) = validate::business_rules(version, body) else {
             continue;
         };
         checked += 1;
         for f in findings {
+            if validate::only_later(version, &f) {
+                continue;
+            }
             if beyond_spec(&f) {
                 ignored += 1;
                 continue;
@@ -167,11 +197,19 @@ fn business_rules(merchant: &Client, report: &mut Report) {
 }
 
 /// `GET /.well-known/acp.json`: 200 with a strict `DiscoveryResponse`, or 404 (not published).
-async fn discovery(merchant: &Client, report: &mut Report) -> Result<(), Unreachable> {
+/// Sent in every version (an unreachable merchant stops the run), judged from 2026-04-17 on.
+async fn discovery(
+    merchant: &Client,
+    version: &ApiVersion,
+    report: &mut Report,
+) -> Result<(), Unreachable> {
     let answer = merchant
         .get_public("/.well-known/acp.json")
         .await
         .map_err(Unreachable)?;
+    if !applies(version, report, "discovery") {
+        return Ok(());
+    }
     let result = match answer.status {
         404 => Ok("HTTP 404: no discovery document published (allowed, DIS-09)".to_owned()),
         200 => validate::discovery(&answer).and_then(|doc| {
@@ -200,26 +238,20 @@ async fn discovery(merchant: &Client, report: &mut Report) -> Result<(), Unreach
     Ok(())
 }
 
-/// A create request for `items`, declaring 3-D Secure support (NEG-01).
-fn create_body(items: &[String], currency: &str) -> Value {
-    json!({
-        "currency": currency,
-        "line_items": items.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
-        "capabilities": {"interventions": {"supported": ["3ds"]}},
-    })
-}
-
 fn to_bytes(value: &Value) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 
-/// A 201 with a strict session.
-fn created_session(answer: &Result<Exchange, String>) -> Result<Value, String> {
+/// A 201 with a strict session of `version`.
+fn created_session(
+    version: &ApiVersion,
+    answer: &Result<Exchange, String>,
+) -> Result<Value, String> {
     let answer = answer.as_ref().map_err(Clone::clone)?;
     if answer.status != 201 {
         return Err(format!("expected HTTP 201, got {}", answer.brief()));
     }
-    let session = validate::session(answer)?;
+    let session = validate::session(version, answer)?;
     if session["line_items"].as_array().is_none_or(Vec::is_empty) {
         return Err("the session has no line_items".to_owned());
     }
@@ -229,8 +261,19 @@ fn created_session(answer: &Result<Exchange, String>) -> Result<Value, String> {
 /// Create (CHK-01, CHK-04), the `Idempotency-Key` echo (HDR-04) and the three idempotency
 /// outcomes on the same key (IDEM-05, IDEM-08..11). Returns the created session.
 async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> Option<Value> {
-    let items = &settings.items[..1];
-    let body = create_body(items, &settings.currency);
+    let v = &settings.version;
+    let rules: &'static [&'static str] = if shapes::since(v, &ApiVersion::V2026_01_30) {
+        &["CHK-01", "CHK-03", "CHK-04", "CHK-05", "NEG-02"]
+    } else {
+        &["CHK-01", "CHK-03", "CHK-04", "CHK-05"]
+    };
+    let body = match shapes::create(v, &settings.items[..1], &settings.currency) {
+        Ok(request) => request.body,
+        Err(e) => {
+            report.record("create", rules, Level::Must, Err(e));
+            return None;
+        }
+    };
     let key = fresh_id("conformance-create-");
     let first = merchant
         .post(Post {
@@ -239,16 +282,16 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
             key: Some(&key),
         })
         .await;
-    let created = created_session(&first);
+    let created = created_session(v, &first);
     report.record(
         "create",
-        &["CHK-01", "CHK-03", "CHK-04", "CHK-05", "NEG-02"],
+        rules,
         Level::Must,
         created
             .as_ref()
             .map(|s| {
                 format!(
-                    "HTTP 201, valid CheckoutSession {} ({})",
+                    "HTTP 201, valid {v} CheckoutSession {} ({})",
                     s["id"].as_str().unwrap_or("?"),
                     status(s)
                 )
@@ -277,14 +320,65 @@ async fn create(merchant: &Client, settings: &Settings, report: &mut Report) -> 
         Level::Must,
         echo,
     );
-    same_key(merchant, &body, &key, &first, report).await;
+    same_key(merchant, v, &body, &key, &first, report).await;
     created.ok()
+}
+
+/// Capability negotiation on the created session (2026-01-30 on): the merchant declares its
+/// payment handlers (NEG-04) and supports no intervention the agent did not offer (NEG-03:
+/// the agent offered `3ds` only). `capabilities` itself is required by the schema (NEG-02).
+fn negotiation(version: &ApiVersion, created: Option<&Value>, report: &mut Report) {
+    if !applies(version, report, "negotiation") {
+        return;
+    }
+    let Some(session) = created else {
+        report.skip(
+            "negotiation",
+            "needs the session from `create`, which failed",
+        );
+        return;
+    };
+    let capabilities = &session["capabilities"];
+    let handlers = capabilities
+        .pointer("/payment/handlers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let extra: Vec<&str> = capabilities
+        .pointer("/interventions/supported")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|i| *i != "3ds")
+                .collect()
+        })
+        .unwrap_or_default();
+    let result = if !capabilities.is_object() {
+        Err("the session has no capabilities (NEG-02)".to_owned())
+    } else if handlers == 0 {
+        Err("capabilities.payment.handlers is empty or absent (NEG-04)".to_owned())
+    } else if !extra.is_empty() {
+        Err(format!(
+            "interventions.supported has {extra:?}, which the agent did not offer (NEG-03)"
+        ))
+    } else {
+        Ok(format!(
+            "{handlers} payment handler(s); interventions within the agent's [\"3ds\"]"
+        ))
+    };
+    report.record(
+        "negotiation",
+        &["NEG-02", "NEG-03", "NEG-04"],
+        Level::Must,
+        result,
+    );
 }
 
 /// The same key again: with the same body (re-serialized: IDEM-05) a replay (IDEM-08,
 /// IDEM-09), with another body a conflict (IDEM-11).
 async fn same_key(
     merchant: &Client,
+    version: &ApiVersion,
     body: &Value,
     key: &str,
     first: &Exchange,
@@ -321,12 +415,20 @@ async fn same_key(
             ))
         }
     });
+    // Before 2026-04-17 the key is only a listed header; its replay and conflict semantics
+    // (SEP #120) are specified from 2026-04-17 on.
+    let latest = shapes::since(version, &ApiVersion::V2026_04_17);
+    let level = if latest { Level::Must } else { Level::Should };
     report.record(
         "idempotency.replay",
         &["IDEM-05", "IDEM-08", "IDEM-10"],
-        Level::Must,
+        level,
         replayed,
     );
+    same_key_conflict(merchant, version, body, key, report).await;
+    if !applies(version, report, "idempotency.replayed_header") {
+        return;
+    }
     let header = match &replay {
         Ok(r) => match r.header("idempotent-replayed") {
             Some(v) if v.eq_ignore_ascii_case("true") => Ok("Idempotent-Replayed: true".to_owned()),
@@ -341,7 +443,18 @@ async fn same_key(
         Level::Should,
         header,
     );
+}
 
+/// The same key with another body: 422 `idempotency_conflict` from 2026-04-17 on (IDEM-11);
+/// before, a 4xx ACP error of the version (its `Error.type` has `request_not_idempotent`).
+async fn same_key_conflict(
+    merchant: &Client,
+    version: &ApiVersion,
+    body: &Value,
+    key: &str,
+    report: &mut Report,
+) {
+    // A buyer with both names is a valid create member in every version.
     let mut other = body.clone();
     other["buyer"] =
         json!({"first_name": "Conformance", "last_name": "Probe", "email": "probe@example.com"});
@@ -352,21 +465,47 @@ async fn same_key(
             key: Some(key),
         })
         .await;
+    let latest = shapes::since(version, &ApiVersion::V2026_04_17);
     let conflict = conflict.and_then(|c| {
-        validate::error(&c, 422, Some("idempotency_conflict"))
-            .map(|_| "HTTP 422 idempotency_conflict".to_owned())
+        if latest {
+            validate::error(version, &c, 422, Some("idempotency_conflict"))
+                .map(|_| "HTTP 422 idempotency_conflict".to_owned())
+        } else if (400..500).contains(&c.status) {
+            validate::error(version, &c, c.status, None).map(|e| {
+                format!(
+                    "HTTP {} {} {}",
+                    c.status,
+                    e["type"].as_str().unwrap_or("?"),
+                    e["code"].as_str().unwrap_or("?")
+                )
+            })
+        } else {
+            Err(format!("expected a 4xx ACP error, got {}", c.brief()))
+        }
     });
     report.record(
         "idempotency.conflict",
         &["IDEM-11", "ERR-01", "ERR-02"],
-        Level::Must,
+        if latest { Level::Must } else { Level::Should },
         conflict,
     );
 }
 
 /// A session holding every `--item`: still 201, problems (out of stock …) as messages (CHK-19).
 async fn create_all_items(merchant: &Client, settings: &Settings, report: &mut Report) {
-    let body = create_body(&settings.items, &settings.currency);
+    let v = &settings.version;
+    let body = match shapes::create(v, &settings.items, &settings.currency) {
+        Ok(request) => request.body,
+        Err(e) => {
+            report.record(
+                "create.all_items",
+                &["CHK-01", "CHK-04", "CHK-19"],
+                Level::Must,
+                Err(e),
+            );
+            return;
+        }
+    };
     let key = fresh_id("conformance-all-");
     let answer = merchant
         .post(Post {
@@ -375,7 +514,7 @@ async fn create_all_items(merchant: &Client, settings: &Settings, report: &mut R
             key: Some(&key),
         })
         .await;
-    let result = created_session(&answer).map(|s| {
+    let result = created_session(v, &answer).map(|s| {
         let messages = s["messages"].as_array().map_or(0, Vec::len);
         format!(
             "HTTP 201 for {} item(s), {} ({messages} message(s))",
@@ -393,7 +532,17 @@ async fn create_all_items(merchant: &Client, settings: &Settings, report: &mut R
 
 /// A POST without `Idempotency-Key`: 400 `idempotency_key_required` (IDEM-04).
 async fn missing_key(merchant: &Client, settings: &Settings, report: &mut Report) {
-    let body = create_body(&settings.items[..1], &settings.currency);
+    let v = &settings.version;
+    if !applies(v, report, "idempotency.key_required") {
+        return;
+    }
+    let body = match shapes::create(v, &settings.items[..1], &settings.currency) {
+        Ok(request) => request.body,
+        Err(e) => {
+            report.skip("idempotency.key_required", e);
+            return;
+        }
+    };
     let answer = merchant
         .post(Post {
             path: "/checkout_sessions",
@@ -402,7 +551,7 @@ async fn missing_key(merchant: &Client, settings: &Settings, report: &mut Report
         })
         .await;
     let result = answer.and_then(|a| {
-        validate::error(&a, 400, Some("idempotency_key_required"))?;
+        validate::error(v, &a, 400, Some("idempotency_key_required"))?;
         if a.json
             .as_ref()
             .is_some_and(|b| b["type"] != "invalid_request")
@@ -421,7 +570,7 @@ async fn missing_key(merchant: &Client, settings: &Settings, report: &mut Report
 
 /// A body that is not JSON: 400 with an ACP error (MUST), whose `param` is a JSONPath
 /// (SHOULD, CHK-09).
-async fn malformed_json(merchant: &Client, report: &mut Report) {
+async fn malformed_json(merchant: &Client, version: &ApiVersion, report: &mut Report) {
     let key = fresh_id("conformance-bad-");
     let answer = merchant
         .post(Post {
@@ -430,7 +579,7 @@ async fn malformed_json(merchant: &Client, report: &mut Report) {
             key: Some(&key),
         })
         .await;
-    let error = answer.and_then(|a| validate::error(&a, 400, None).cloned());
+    let error = answer.and_then(|a| validate::error(version, &a, 400, None).cloned());
     report.record(
         "malformed_json",
         &["HDR-05", "ERR-01", "ERR-02"],
@@ -457,10 +606,15 @@ async fn malformed_json(merchant: &Client, report: &mut Report) {
 }
 
 /// Missing and unsupported `API-Version` (VER-01..05), probed on a retrieve.
-async fn versions(merchant: &Client, session: Option<&str>, report: &mut Report) {
+async fn versions(
+    merchant: &Client,
+    version: &ApiVersion,
+    session: Option<&str>,
+    report: &mut Report,
+) {
     let id = session.map_or_else(|| fresh_id("cs_conformance_"), str::to_owned);
     let path = format!("/checkout_sessions/{id}");
-    for (version, code, ids) in [
+    for (sent, code, ids) in [
         (
             Version::Omit,
             "missing_api_version",
@@ -472,12 +626,18 @@ async fn versions(merchant: &Client, session: Option<&str>, report: &mut Report)
             ("version.unsupported", "version.unsupported.details"),
         ),
     ] {
-        let answer = merchant.get(&path, version).await;
+        // Both checks of a pair apply from the same version on.
+        if !applies(version, report, ids.0) {
+            applies(version, report, ids.1);
+            continue;
+        }
+        let answer = merchant.get(&path, sent).await;
         let rejected = answer.as_ref().map_err(Clone::clone).and_then(|a| {
             if !(400..500).contains(&a.status) {
                 return Err(format!("expected a 4xx rejection, got {}", a.brief()));
             }
-            validate::error(a, a.status, None).map(|_| format!("HTTP {} ACP error", a.status))
+            validate::error(version, a, a.status, None)
+                .map(|_| format!("HTTP {} ACP error", a.status))
         });
         report.record(
             ids.0,
@@ -486,7 +646,7 @@ async fn versions(merchant: &Client, session: Option<&str>, report: &mut Report)
             rejected,
         );
         let details = answer.and_then(|a| {
-            let e = validate::error(&a, 400, Some(code))?;
+            let e = validate::error(version, &a, 400, Some(code))?;
             let listed = e["supported_versions"].as_array().map_or(0, Vec::len);
             if listed == 0 {
                 return Err("no supported_versions in the error".to_owned());
@@ -505,11 +665,11 @@ async fn versions(merchant: &Client, session: Option<&str>, report: &mut Report)
 }
 
 /// Retrieve of an id that does not exist: 404 ACP error (CHK-18).
-async fn retrieve_unknown(merchant: &Client, report: &mut Report) {
+async fn retrieve_unknown(merchant: &Client, version: &ApiVersion, report: &mut Report) {
     let path = format!("/checkout_sessions/{}", fresh_id("cs_conformance_unknown_"));
     let answer = merchant.get(&path, Version::Default).await;
     let result = answer.and_then(|a| {
-        validate::error(&a, 404, None)
+        validate::error(version, &a, 404, None)
             .map(|e| format!("HTTP 404 {}", e["code"].as_str().unwrap_or("?")))
     });
     report.record(
@@ -520,13 +680,17 @@ async fn retrieve_unknown(merchant: &Client, report: &mut Report) {
     );
 }
 
-/// A 200 with a strict session whose `id` is `id`.
-fn session_answer(answer: &Result<Exchange, String>, id: &str) -> Result<Value, String> {
+/// A 200 with a strict session of `version` whose `id` is `id`.
+fn session_answer(
+    version: &ApiVersion,
+    answer: &Result<Exchange, String>,
+    id: &str,
+) -> Result<Value, String> {
     let answer = answer.as_ref().map_err(Clone::clone)?;
     if answer.status != 200 {
         return Err(format!("expected HTTP 200, got {}", answer.brief()));
     }
-    let session = validate::session_maybe_with_order(answer)?;
+    let session = validate::session_maybe_with_order(version, answer)?;
     if session["id"] != id {
         return Err(format!(
             "answered session {} instead of {id}",
@@ -548,10 +712,16 @@ fn ids_of(session: &Value, pointer: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Buyer, address and the first offered fulfillment option (CHK-06). `item_ids` holds
+/// Buyer, address and the first offered fulfillment option (CHK-06), written in `version`
+/// (2025-09-29: `fulfillment_address` and a lone `fulfillment_option_id`). `item_ids` holds
 /// line-item ids as the schema describes; a merchant that answers 400 to that is asked again
 /// with the items' catalog ids (the detail says which form it took).
-async fn update(merchant: &Client, created: &Value, report: &mut Report) -> Option<Value> {
+async fn update(
+    merchant: &Client,
+    version: &ApiVersion,
+    created: &Value,
+    report: &mut Report,
+) -> Option<Value> {
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     let path = format!("/checkout_sessions/{id}");
     let mut body = json!({
@@ -568,42 +738,64 @@ async fn update(merchant: &Client, created: &Value, report: &mut Report) -> Opti
     forms.push(("item ids", ids_of(created, "/item/id")));
     let mut result = Err("not sent".to_owned());
     let mut chosen = None;
+    let mut sent: Vec<Value> = Vec::new();
+    let mut dropped = Vec::new();
     for (form, item_ids) in &forms {
         if let Some(option) = &option {
             body["selected_fulfillment_options"] =
                 json!([{"type": option["type"], "option_id": option["id"], "item_ids": item_ids}]);
+        }
+        let request = match shapes::request(version, Document::UpdateRequest, &body) {
+            Ok(r) => r,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        // A version without `item_ids` (2025-09-29) writes both forms alike: sent once.
+        if sent.contains(&request.body) {
+            break;
+        }
+        if let Some(option) = &option {
             chosen = option["id"].as_str().map(|o| (o.to_owned(), *form));
         }
+        dropped = request.dropped;
         let answer = merchant
             .post(Post {
                 path: &path,
-                body: &to_bytes(&body),
+                body: &to_bytes(&request.body),
                 key: Some(&fresh_id("conformance-update-")),
             })
             .await;
+        sent.push(request.body);
         let retry = option.is_some() && answer.as_ref().is_ok_and(|a| a.status == 400);
-        result = session_answer(&answer, &id);
+        result = session_answer(version, &answer, &id);
         if !retry {
             break;
         }
     }
+    let note = if dropped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not expressible in {version}, so not sent: {}",
+            dropped.join("; ")
+        )
+    };
     let result = result.and_then(|s| {
         let offered: Vec<&str> = s["fulfillment_options"]
             .as_array()
             .map(|a| a.iter().filter_map(|o| o["id"].as_str()).collect())
             .unwrap_or_default();
-        let selected: Vec<&str> = s["selected_fulfillment_options"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|o| o["option_id"].as_str()).collect())
-            .unwrap_or_default();
-        if let Some(bad) = selected.iter().find(|o| !offered.contains(o)) {
+        let selected = shapes::selected_options(&s);
+        if let Some(bad) = selected.iter().find(|o| !offered.contains(&o.as_str())) {
             return Err(format!(
                 "selected option {bad:?} is not among fulfillment_options {offered:?} (CHK-06)"
             ));
         }
         match &chosen {
-            Some((option, form)) if selected.contains(&option.as_str()) => Ok(format!(
-                "HTTP 200, {option} selected (item_ids as {form}), {}",
+            Some((option, form)) if selected.contains(option) => Ok(format!(
+                "HTTP 200, {option} selected (item_ids as {form}), {}{note}",
                 status(&s)
             )),
             Some((option, _)) => Err(format!(
@@ -629,14 +821,17 @@ async fn update(merchant: &Client, created: &Value, report: &mut Report) -> Opti
 }
 
 /// Retrieve shows the current state (CHK-02).
-async fn retrieve(merchant: &Client, current: &Value, report: &mut Report) {
+async fn retrieve(merchant: &Client, version: &ApiVersion, current: &Value, report: &mut Report) {
     let id = current["id"].as_str().unwrap_or_default();
     let answer = merchant
         .get(&format!("/checkout_sessions/{id}"), Version::Default)
         .await;
-    let result = session_answer(&answer, id).and_then(|s| {
+    let result = session_answer(version, &answer, id).and_then(|s| {
         if status(&s) == status(current) {
-            Ok(format!("HTTP 200, valid CheckoutSession, {}", status(&s)))
+            Ok(format!(
+                "HTTP 200, valid {version} CheckoutSession, {}",
+                status(&s)
+            ))
         } else {
             Err(format!(
                 "status {} but the last write answered {}",
@@ -651,20 +846,30 @@ async fn retrieve(merchant: &Client, current: &Value, report: &mut Report) {
 /// Obtains a delegated token from the PSP for `session` (DP-01, DP-09, DP-10).
 async fn delegate(
     psp: &Client,
+    settings: &Settings,
     session: &Value,
-    currency: &str,
     report: &mut Report,
 ) -> Option<String> {
+    let currency = settings.currency.as_str();
     let id = session["id"].as_str().unwrap_or_default();
     let total = session["totals"]
         .as_array()
         .and_then(|t| t.iter().find(|t| t["type"] == "total"))
         .and_then(|t| t["amount"].as_i64())
         .unwrap_or(0);
-    let merchant_id = session
-        .pointer("/capabilities/payment/handlers/0/config/merchant_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let Some(merchant_id) = shapes::merchant_id(session).or_else(|| settings.merchant_id.clone())
+    else {
+        report.record(
+            "psp.delegate_payment",
+            &["DP-01", "DP-09", "DP-10"],
+            Level::Must,
+            Err(format!(
+                "a {} session names no merchant id for the allowance (DP-10): pass --merchant-id",
+                settings.version
+            )),
+        );
+        return None;
+    };
     let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -716,6 +921,7 @@ async fn complete(
     report: &mut Report,
 ) -> Option<String> {
     const RULES: &[&str] = &["CHK-10", "CHK-11", "CHK-12", "CHK-13", "CHK-21"];
+    let v = &settings.version;
     let id = session["id"].as_str().unwrap_or_default().to_owned();
     let before = status(session).to_owned();
     if before != "ready_for_payment" && before != "authentication_required" {
@@ -731,20 +937,13 @@ async fn complete(
         report.record("complete", RULES, Level::Must, Err(why.to_owned()));
         return None;
     }
-    let Some(handler) = session
-        .pointer("/capabilities/payment/handlers/0/id")
-        .and_then(Value::as_str)
-    else {
-        report.record(
-            "complete",
-            RULES,
-            Level::Must,
-            Err("the session declares no payment handler (NEG-04)".to_owned()),
-        );
+    // The session must say how to pay before a token is worth delegating.
+    if let Err(e) = shapes::complete(v, session, TEST_TOKEN) {
+        report.record("complete", RULES, Level::Must, Err(e));
         return None;
-    };
+    }
     let real = match &settings.psp {
-        Some(psp) => match delegate(psp, session, &settings.currency, report).await {
+        Some(psp) => match delegate(psp, settings, session, report).await {
             Some(token) => Some(token),
             None => {
                 report.skip("complete", "the PSP issued no delegated token");
@@ -754,14 +953,14 @@ async fn complete(
         None => None,
     };
     let token = real.clone().unwrap_or_else(|| TEST_TOKEN.to_owned());
-    let mut body = json!({"payment_data": {"handler_id": handler, "instrument": {"type": "card",
-        "credential": {"type": "spt", "token": token}}}});
-    if before == "authentication_required" {
-        // CHK-14: the agent sends the authentication result (a simulated success here).
-        body["authentication_result"] = json!({"outcome": "authenticated", "outcome_details": {
-            "three_ds_cryptogram": "AAABBBCCCDDDEEEFFF000111222=", "electronic_commerce_indicator": "05",
-            "transaction_id": "ds_txn_conformance", "version": "2.2.0"}});
-    }
+    // CHK-14: an `authentication_required` session gets the authentication result too.
+    let body = match shapes::complete(v, session, &token) {
+        Ok(body) => body,
+        Err(e) => {
+            report.record("complete", RULES, Level::Must, Err(e));
+            return None;
+        }
+    };
     let path = format!("/checkout_sessions/{id}/complete");
     let answer = merchant
         .post(Post {
@@ -770,14 +969,17 @@ async fn complete(
             key: Some(&fresh_id("conformance-complete-")),
         })
         .await;
-    let (result, completed) = judge_complete(answer, &id, real.is_some());
+    let (result, completed) = judge_complete(v, answer, &id, real.is_some());
     report.record("complete", RULES, Level::Must, result);
     completed
 }
 
 /// Whether a complete answer conforms; returns the session id too when it reached `completed`.
-/// With a real token (`real`) only an order or a 3-D Secure request passes.
+/// With a real token (`real`) only an order or a 3-D Secure request passes. A 2025-09-29
+/// answer is a `CheckoutSession` without `order` (that version's `CheckoutSessionWithOrder` is
+/// unsatisfiable; the order reaches the agent through the webhook).
 fn judge_complete(
+    version: &ApiVersion,
     answer: Result<Exchange, String>,
     id: &str,
     real: bool,
@@ -785,8 +987,15 @@ fn judge_complete(
     let mut completed = None;
     let result = answer.and_then(|a| match a.status {
         200 => {
-            let s = session_answer(&Ok(a.clone()), id)?;
+            let s = session_answer(version, &Ok(a.clone()), id)?;
             match status(&s) {
+                "completed" if *version == ApiVersion::V2025_09_29 => {
+                    completed = Some(id.to_owned());
+                    Ok(
+                        "HTTP 200 completed (2025-09-29: a CheckoutSession, no order member)"
+                            .to_owned(),
+                    )
+                }
                 "completed" => {
                     let order = &s["order"];
                     if !order.is_object() {
@@ -821,7 +1030,7 @@ fn judge_complete(
                 )),
             }
         }
-        400..=499 if !real => validate::error(&a, a.status, None).map(|e| {
+        400..=499 if !real => validate::error(version, &a, a.status, None).map(|e| {
             format!(
                 "HTTP {} {} for the test token",
                 a.status,
@@ -835,23 +1044,27 @@ fn judge_complete(
 
 /// Cancel of a fresh session (CHK-16, IT-01), then of the same, now canceled session (CHK-17).
 async fn cancel(merchant: &Client, settings: &Settings, report: &mut Report) {
-    let body = create_body(&settings.items[..1], &settings.currency);
+    let v = &settings.version;
+    let Ok(body) = shapes::create(v, &settings.items[..1], &settings.currency) else {
+        report.skip("cancel", "could not write a create request");
+        report.skip("cancel.canceled", "could not write a create request");
+        return;
+    };
     let answer = merchant
         .post(Post {
             path: "/checkout_sessions",
-            body: &to_bytes(&body),
+            body: &to_bytes(&body.body),
             key: Some(&fresh_id("conformance-fresh-")),
         })
         .await;
-    let Ok(fresh) = created_session(&answer) else {
+    let Ok(fresh) = created_session(v, &answer) else {
         report.skip("cancel", "could not create a fresh session");
         report.skip("cancel.canceled", "could not create a fresh session");
         return;
     };
     let id = fresh["id"].as_str().unwrap_or_default().to_owned();
     let path = format!("/checkout_sessions/{id}/cancel");
-    let intent =
-        json!({"intent_trace": {"reason_code": "other", "trace_summary": "ACP conformance probe"}});
+    let intent = shapes::cancel(v);
     let answer = merchant
         .post(Post {
             path: &path,
@@ -859,11 +1072,17 @@ async fn cancel(merchant: &Client, settings: &Settings, report: &mut Report) {
             key: Some(&fresh_id("conformance-cancel-")),
         })
         .await;
-    let result = session_answer(&answer, &id).and_then(|s| match status(&s) {
+    let result = session_answer(v, &answer, &id).and_then(|s| match status(&s) {
         "canceled" => Ok("HTTP 200 canceled".to_owned()),
         other => Err(format!("status {other}, not canceled")),
     });
-    report.record("cancel", &["CHK-16", "IT-01", "IT-02"], Level::Must, result);
+    // Intent traces start in 2025-12-12.
+    let rules: &'static [&'static str] = if shapes::since(v, &ApiVersion::V2025_12_12) {
+        &["CHK-16", "IT-01", "IT-02"]
+    } else {
+        &["CHK-16"]
+    };
+    report.record("cancel", rules, Level::Must, result);
     let again = merchant
         .post(Post {
             path: &path,
@@ -872,7 +1091,7 @@ async fn cancel(merchant: &Client, settings: &Settings, report: &mut Report) {
         })
         .await;
     let result = again.and_then(|a| {
-        validate::error(&a, 405, None)
+        validate::error(v, &a, 405, None)
             .map(|e| format!("HTTP 405 {}", e["code"].as_str().unwrap_or("?")))
     });
     report.record(
@@ -884,7 +1103,7 @@ async fn cancel(merchant: &Client, settings: &Settings, report: &mut Report) {
 }
 
 /// Cancel of a completed session: 405 (CHK-17).
-async fn cancel_completed(merchant: &Client, id: &str, report: &mut Report) {
+async fn cancel_completed(merchant: &Client, version: &ApiVersion, id: &str, report: &mut Report) {
     let path = format!("/checkout_sessions/{id}/cancel");
     let answer = merchant
         .post(Post {
@@ -894,7 +1113,7 @@ async fn cancel_completed(merchant: &Client, id: &str, report: &mut Report) {
         })
         .await;
     let result = answer.and_then(|a| {
-        validate::error(&a, 405, None)
+        validate::error(version, &a, 405, None)
             .map(|e| format!("HTTP 405 {}", e["code"].as_str().unwrap_or("?")))
     });
     report.record(
@@ -922,23 +1141,77 @@ mod tests {
     #[test]
     fn chk_10_complete_4xx_passes_only_for_the_test_token() {
         let error = json!({"type": "invalid_request", "code": "payment_declined", "message": "no"});
-        let (test_token, done) = judge_complete(exchange(402, &error), "cs_1", false);
+        let (test_token, done) =
+            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", false);
         assert_eq!(
             test_token.unwrap(),
             "HTTP 402 payment_declined for the test token"
         );
         assert_eq!(done, None);
-        let (real_token, _) = judge_complete(exchange(402, &error), "cs_1", true);
+        let (real_token, _) =
+            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", true);
         assert!(real_token.unwrap_err().contains("expected HTTP 200"));
         // A 4xx body that is not an ACP Error fails even for the test token (ERR-01).
-        let (wrapped, _) = judge_complete(exchange(400, &json!({"error": error})), "cs_1", false);
+        let (wrapped, _) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(400, &json!({"error": error})),
+            "cs_1",
+            false,
+        );
         assert!(
             wrapped
                 .unwrap_err()
-                .contains("not a valid agentic_checkout.Error")
+                .contains("not a valid 2026-04-17 Error")
         );
-        let (server_error, _) = judge_complete(exchange(500, &json!({})), "cs_1", false);
+        let (server_error, _) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(500, &json!({})),
+            "cs_1",
+            false,
+        );
         assert!(server_error.is_err());
+    }
+
+    #[test]
+    fn chk_11_a_completed_session_is_judged_in_the_version_asked() {
+        let session = json!({"id": "cs_1", "status": "completed", "currency": "usd",
+            "line_items": [], "totals": [], "fulfillment_options": [], "messages": [], "links": []});
+        // 2025-09-29: a CheckoutSession without order is that version's complete answer.
+        let (old, done) = judge_complete(
+            &ApiVersion::V2025_09_29,
+            exchange(200, &session),
+            "cs_1",
+            true,
+        );
+        assert!(old.unwrap().starts_with("HTTP 200 completed (2025-09-29"));
+        assert_eq!(done.as_deref(), Some("cs_1"));
+        // The same body to a 2025-12-12 agent has no order (CHK-11) ...
+        let (dec, _) = judge_complete(
+            &ApiVersion::V2025_12_12,
+            exchange(200, &session),
+            "cs_1",
+            true,
+        );
+        assert!(dec.unwrap_err().contains("without an order"));
+        // ... and to a 2026-04-17 agent lacks what that version requires.
+        let (latest, done) =
+            judge_complete(&ApiVersion::LATEST, exchange(200, &session), "cs_1", true);
+        assert!(
+            latest
+                .unwrap_err()
+                .starts_with("not a valid 2026-04-17 CheckoutSession: $.capabilities")
+        );
+        assert_eq!(done, None);
+        // A 2026-04-17 status a 2025-09-29 agent cannot read is reported.
+        let mut newer = session.clone();
+        newer["status"] = json!("complete_in_progress");
+        let (unknown, _) = judge_complete(
+            &ApiVersion::V2025_09_29,
+            exchange(200, &newer),
+            "cs_1",
+            false,
+        );
+        assert!(unknown.unwrap_err().contains("$.status"));
     }
 
     #[test]

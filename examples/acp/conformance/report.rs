@@ -1,6 +1,7 @@
 //! Check results and their two renderings: one readable line per check, or the `--json`
 //! object `{"base_url", "api_version", "checks": [{"id", "rules", "level", "passed",
-//! "detail"}], "skipped": [{"id", "reason"}], "passed", "failed"}`.
+//! "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}], "passed",
+//! "failed"}`.
 
 use std::fmt::Write as _;
 
@@ -51,6 +52,9 @@ pub(crate) struct Report {
     pub(crate) checks: Vec<Check>,
     /// Checks that could not run, with the reason (they count neither way).
     pub(crate) skipped: Vec<(&'static str, String)>,
+    /// Checks of what the API version under test does not define, with the reason (they
+    /// count neither way).
+    pub(crate) not_applicable: Vec<(&'static str, String)>,
 }
 
 impl Report {
@@ -78,6 +82,11 @@ impl Report {
     /// Records a check that could not run.
     pub(crate) fn skip(&mut self, id: &'static str, reason: impl Into<String>) {
         self.skipped.push((id, reason.into()));
+    }
+
+    /// Records a check that does not apply to the API version under test.
+    pub(crate) fn not_applicable(&mut self, id: &'static str, reason: impl Into<String>) {
+        self.not_applicable.push((id, reason.into()));
     }
 
     /// Number of passed checks.
@@ -117,6 +126,13 @@ impl Report {
         for (id, reason) in &self.skipped {
             let _ = writeln!(out, "SKIP        {id:<32} {reason}");
         }
+        for (id, reason) in &self.not_applicable {
+            let _ = writeln!(
+                out,
+                "N/A         {id:<32} not in {}: {reason}",
+                self.api_version
+            );
+        }
         let _ = writeln!(out, "{} passed, {} failed", self.passed(), self.failed());
         out
     }
@@ -134,6 +150,7 @@ impl Report {
                 "detail": c.detail,
             })).collect::<Vec<_>>(),
             "skipped": self.skipped.iter().map(|(id, reason)| json!({"id": id, "reason": reason})).collect::<Vec<_>>(),
+            "not_applicable": self.not_applicable.iter().map(|(id, reason)| json!({"id": id, "reason": reason})).collect::<Vec<_>>(),
             "passed": self.passed(),
             "failed": self.failed(),
         })
@@ -153,6 +170,20 @@ mod tests {
         r.record("a", &["IDEM-04"], Level::Must, Ok("ok".into()));
         r.record("b", &["IDEM-09"], Level::Should, Err("no header".into()));
         r
+    }
+
+    #[test]
+    fn not_applicable_checks_count_neither_way_and_are_listed() {
+        let mut r = sample();
+        r.not_applicable("negotiation", "starts in 2026-01-30");
+        assert_eq!((r.passed(), r.failed()), (1, 1));
+        assert!(r.to_text().contains(
+            "N/A         negotiation                      not in 2026-04-17: starts in 2026-01-30"
+        ));
+        assert_eq!(
+            r.to_json()["not_applicable"],
+            json!([{"id": "negotiation", "reason": "starts in 2026-01-30"}])
+        );
     }
 
     #[test]
