@@ -914,6 +914,39 @@ async fn complete(
     response
 }
 
+/// The delegated token of a complete request paid with the session's handler (CHK-21).
+fn payment_token(request: &CheckoutSessionCompleteRequest) -> Result<String, Reply> {
+    let handler = request
+        .payment_data
+        .handler_id
+        .as_ref()
+        .map(|h| h.as_str().to_owned());
+    if handler.as_deref() != Some("card_tokenized") {
+        // CHK-21: the handler must be one the session declared.
+        return Err(Reply::error(
+            400,
+            "invalid_request",
+            "invalid",
+            "unknown payment handler",
+            Some("$.payment_data.handler_id"),
+        ));
+    }
+    request
+        .payment_data
+        .instrument
+        .as_ref()
+        .map(|i| i.credential.token.expose().to_owned())
+        .ok_or_else(|| {
+            Reply::error(
+                400,
+                "invalid_request",
+                "missing",
+                "a delegated payment token is required",
+                Some("$.payment_data.instrument"),
+            )
+        })
+}
+
 /// Completes `session`, read at `version`. Before charging it claims the session: a
 /// compare-and-swap write to `complete_in_progress` that exactly one of any number of
 /// concurrent completes wins (the others get 422 `invalid_state` and charge nothing); `version`
@@ -944,34 +977,9 @@ async fn complete_session(
     if let Some(refusal) = authentication_refusal(s, served, &mut session, &request, &processing) {
         return refusal;
     }
-    let handler = request
-        .payment_data
-        .handler_id
-        .as_ref()
-        .map(|h| h.as_str().to_owned());
-    if handler.as_deref() != Some("card_tokenized") {
-        // CHK-21: the handler must be one the session declared.
-        return fail(Reply::error(
-            400,
-            "invalid_request",
-            "invalid",
-            "unknown payment handler",
-            Some("$.payment_data.handler_id"),
-        ));
-    }
-    let Some(token) = request
-        .payment_data
-        .instrument
-        .as_ref()
-        .map(|i| i.credential.token.expose().to_owned())
-    else {
-        return fail(Reply::error(
-            400,
-            "invalid_request",
-            "missing",
-            "a delegated payment token is required",
-            Some("$.payment_data.instrument"),
-        ));
+    let token = match payment_token(&request) {
+        Ok(token) => token,
+        Err(refused) => return fail(refused),
     };
     if let Some(buyer) = serde_json::to_value(&request.buyer)
         .ok()

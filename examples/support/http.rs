@@ -398,7 +398,16 @@ pub(crate) async fn finish_guarded(
     guards: Vec<Guard>,
     now: OffsetDateTime,
 ) -> (Response, bool) {
-    finish_with(backend, reservation, echo(headers), reply, docs, guards, now).await
+    finish_with(
+        backend,
+        reservation,
+        echo(headers),
+        reply,
+        docs,
+        guards,
+        now,
+    )
+    .await
 }
 
 /// [`finish`] with the echo headers given by the caller (see [`begin_scope`]).
