@@ -198,7 +198,7 @@ async fn conformance_wrong_signing_secret_fails_musts_with_reasons() {
         "--bearer",
         ex::app::DEV_API_KEY,
         "--signing-secret",
-        "wrong",
+        "a-wrong-signing-secret",
         "--json",
     ]))
     .await;
@@ -417,6 +417,8 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         args.extend(strings(&[
             "--api-version",
             version.as_str(),
+            "--psp-signing-secret",
+            std::str::from_utf8(harness::VAULT_SIGNING_SECRET).unwrap(),
             "--psp-url",
             &w.vault,
             "--psp-bearer",
