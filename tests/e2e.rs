@@ -964,8 +964,12 @@ async fn sig_04_a_body_less_cancel_must_be_signed_when_signatures_are_required()
     let refused = unsigned.post_empty(&path, &key("x")).await.unwrap();
     assert_error(&refused, 401, "invalid_signature");
     // Signed with another secret: refused too.
-    let wrong =
-        agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, Some(b"not-the-secret")).unwrap();
+    let wrong = agent::AcpClient::new(
+        &w.merchant,
+        ex::app::DEV_API_KEY,
+        Some(b"not-the-merchant-secret"),
+    )
+    .unwrap();
     let refused = wrong.post_empty(&path, &key("x")).await.unwrap();
     assert_error(&refused, 401, "invalid_signature");
     let still = c.get(&format!("/checkout_sessions/{id}")).await.unwrap();

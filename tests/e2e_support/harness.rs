@@ -220,6 +220,7 @@ pub(crate) async fn token_unused(world: &World, token: &str, session: &str, amou
         reqwest::Client::new()
             .post(format!("{}/charges", world.vault))
             .bearer_auth(app::DEV_PSP_KEY)
+            .header("Idempotency-Key", format!("probe_{token}"))
             .body(body.to_string()),
     )
     .await
