@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example psp_vault -- [--addr 127.0.0.1:8081] [--api-key KEY]
 //!     [--merchant-key MERCHANT_ID=KEY ...] [--signing-secret S] [--database-url postgres://…]
+//!     [--db-pool-size N]
 //! ```
 //!
 //! Run with `--help` for every flag and its environment variable. Prints
@@ -36,6 +37,7 @@ Flags (each also read from the environment variable in brackets):
   --signing-secret S            HMAC secret agents sign delegate_payment with
                                 [VAULT_SIGNING_SECRET]
   --database-url URL            PostgreSQL URL; default in memory [DATABASE_URL]
+  --db-pool-size N              most PostgreSQL connections [ACP_DB_POOL_SIZE] (default 16)
   -h, --help                    print this help and exit
 
 Without --api-key, --merchant-key and --signing-secret the vault uses built-in development
@@ -48,6 +50,7 @@ const VALUED: &[&str] = &[
     "merchant-key",
     "signing-secret",
     "database-url",
+    "db-pool-size",
 ];
 
 fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), String> {
@@ -77,6 +80,13 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), Stri
         config.signing_secret = v.into_bytes();
     }
     config.database_url = flags.get("database-url", "DATABASE_URL");
+    if let Some(v) = flags.get("db-pool-size", "ACP_DB_POOL_SIZE") {
+        config.db_pool_size = v
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(format!("--db-pool-size: {v:?} is not a positive integer"))?;
+    }
     flags::check_dev_credentials("psp_vault", addr, &config.dev_credentials())?;
     Ok((addr, config))
 }

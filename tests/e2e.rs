@@ -996,6 +996,7 @@ fn every_config_debug_redacts_its_keys() {
         merchant_keys: vec![("shop".to_owned(), format!("{secret}-merchant"))],
         signing_secret: format!("{secret}-sign").into_bytes(),
         database_url: Some(format!("postgres://u:{secret}@db/acp")),
+        ..ex::vault::VaultConfig::default()
     };
     let agent = agent::PurchaseConfig {
         merchant_url: "http://m".to_owned(),

@@ -50,6 +50,8 @@ pub(crate) struct VaultConfig {
     pub(crate) signing_secret: Vec<u8>,
     /// PostgreSQL URL (none: in memory).
     pub(crate) database_url: Option<String>,
+    /// Most PostgreSQL connections this instance opens (`--db-pool-size`).
+    pub(crate) db_pool_size: usize,
 }
 
 impl std::fmt::Debug for VaultConfig {
@@ -72,6 +74,7 @@ impl std::fmt::Debug for VaultConfig {
                 "database_url",
                 &self.database_url.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("db_pool_size", &self.db_pool_size)
             .finish()
     }
 }
@@ -114,6 +117,7 @@ impl Default for VaultConfig {
             merchant_keys: vec![(DEV_MERCHANT_ID.to_owned(), DEV_MERCHANT_KEY.to_owned())],
             signing_secret: DEV_SIGNING_SECRET.as_bytes().to_vec(),
             database_url: None,
+            db_pool_size: super::postgres::DEFAULT_POOL_SIZE,
         }
     }
 }
@@ -144,7 +148,9 @@ const TOKEN: &str = "vault_token";
 /// Bad secret or unreachable database.
 pub(crate) fn state(config: VaultConfig) -> Result<Arc<VaultState>, String> {
     let backend = match &config.database_url {
-        Some(url) => Backend::postgres(url).map_err(|e| e.to_string())?,
+        Some(url) => {
+            Backend::postgres_with_pool(url, config.db_pool_size).map_err(|e| e.to_string())?
+        }
         None => Backend::memory(),
     };
     let key =
