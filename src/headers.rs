@@ -26,7 +26,7 @@
 //! | `Authorization` | 401 `unauthorized` | 401 `unauthorized` |
 //! | `Signature`, `Merchant-Signature` | 401 `invalid_signature` | 401 `invalid_signature` |
 //! | `API-Version` | 400 `missing_api_version` | 400 `unsupported_api_version` |
-//! | `Idempotency-Key` | 400 `idempotency_key_required` (IDEM-04) | 400 `invalid_header` |
+//! | `Idempotency-Key` | 400 `idempotency_key_required` (IDEM-04), unless `API-Version` names a version before 2026-04-17 | 400 `invalid_header` |
 //! | any other header | 400 `missing_header` | 400 `invalid_header` |
 //!
 //! `unauthorized` follows the cart and delegate-payment OAS 401 examples; `invalid_signature`
@@ -1554,7 +1554,9 @@ pub struct RequestHeaders {
 
 impl RequestHeaders {
     /// Validates the headers of a request for `op`, treating
-    /// [`Requirement::RequiredWithBody`] headers as optional.
+    /// [`Requirement::RequiredWithBody`] headers as optional. `Idempotency-Key` is optional when
+    /// `API-Version` names a version before 2026-04-17, which did not require it
+    /// ([`ApiVersion::requires_idempotency_key`](crate::version::ApiVersion::requires_idempotency_key)).
     ///
     /// # Errors
     ///
@@ -1630,10 +1632,17 @@ impl RequestHeaders {
             accept_language: None,
             user_agent: None,
         };
+        // Idempotency-Key became mandatory in 2026-04-17 (IDEM-01): a peer that names an older
+        // version may omit it, as that version's OAS allows. Without a (valid) API-Version
+        // header the current rule applies.
+        let key_optional = matches!(
+            seen.get(&AcpHeader::ApiVersion).map(Vec::as_slice),
+            Some([v]) if parse_api_version(v).is_ok_and(|v| !v.requires_idempotency_key())
+        );
         let mut problems = Vec::new();
         for &(header, requirement) in declared {
             let required = match requirement {
-                Requirement::Required => true,
+                Requirement::Required => !(key_optional && header == AcpHeader::IdempotencyKey),
                 Requirement::RequiredWithBody => has_body,
                 Requirement::Recommended | Requirement::Optional => false,
             };

@@ -127,6 +127,14 @@ impl ApiVersion {
     pub fn is_released(&self) -> bool {
         Self::RELEASED.contains(self)
     }
+
+    /// Whether peers of this version must send `Idempotency-Key` on every POST (IDEM-01). The
+    /// header became mandatory in 2026-04-17; earlier versions list it as optional, so a
+    /// server that serves them must not refuse a request without it. Later versions, known or
+    /// not, keep the requirement.
+    pub fn requires_idempotency_key(&self) -> bool {
+        *self >= Self::V2026_04_17
+    }
 }
 
 /// Why a string is not an ACP API version.

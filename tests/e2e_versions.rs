@@ -315,6 +315,39 @@ async fn idem_11_a_replay_under_another_version_is_a_conflict() {
     assert_eq!(other.header("api-version"), None);
 }
 
+/// Issue 19, IDEM-01: before 2026-04-17 `Idempotency-Key` was optional, so an older agent's
+/// POST without it is served (each such request runs once, nothing is replayed); from
+/// 2026-04-17 it is refused with 400 `idempotency_key_required`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idem_01_older_agents_may_omit_the_idempotency_key() {
+    let w = world(None, Duration::ZERO).await;
+    let mut client = w.client();
+    for version in ApiVersion::RELEASED {
+        client.version = version.clone();
+        let body = create_body(version);
+        let first = client
+            .post_without_key("/checkout_sessions", &body)
+            .await
+            .unwrap();
+        if version.requires_idempotency_key() {
+            assert_eq!(first.status, 400, "{version}: {}", first.body);
+            assert_eq!(first.body["code"], "idempotency_key_required", "{version}");
+            continue;
+        }
+        assert_answered_in(version, Operation::CreateCheckoutSession, 201, &first);
+        assert_eq!(first.header("idempotent-replayed"), None, "{version}");
+        let second = client
+            .post_without_key("/checkout_sessions", &body)
+            .await
+            .unwrap();
+        assert_answered_in(version, Operation::CreateCheckoutSession, 201, &second);
+        assert_ne!(
+            first.body["id"], second.body["id"],
+            "{version}: no key, no replay"
+        );
+    }
+}
+
 /// Issue 19: errors answer a 2025-09-29 agent at its own members, valid for its `Error`, and
 /// country codes are ISO 3166-1 alpha-2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -280,6 +280,48 @@ fn idem_04_missing_idempotency_key_is_400_idempotency_key_required() {
     );
 }
 
+/// IDEM-01 became a MUST in 2026-04-17: a peer that names an earlier version may omit the key
+/// (its OAS lists it as optional); 2026-04-17, later versions and requests without a valid
+/// `API-Version` still need it.
+#[test]
+fn idem_01_key_optional_for_peers_of_versions_before_2026_04_17() {
+    let without_key = |version: &'static str| -> Vec<(&'static str, &'static str)> {
+        required_only(Operation::CreateCheckoutSession)
+            .into_iter()
+            .filter(|(n, _)| *n != "Idempotency-Key")
+            .map(|(n, v)| {
+                if n == "API-Version" {
+                    (n, version)
+                } else {
+                    (n, v)
+                }
+            })
+            .collect()
+    };
+    for old in ["2025-09-29", "2025-12-12", "2026-01-16", "2026-01-30"] {
+        let parsed = RequestHeaders::parse(Operation::CreateCheckoutSession, without_key(old))
+            .unwrap_or_else(|e| panic!("{old}: {e:?}"));
+        assert!(parsed.idempotency_key().is_none(), "{old}");
+    }
+    for current in ["2026-04-17", "2027-01-01"] {
+        let err = RequestHeaders::parse(Operation::CreateCheckoutSession, without_key(current))
+            .unwrap_err();
+        assert_eq!(
+            err.get(AcpHeader::IdempotencyKey).unwrap().code(),
+            "idempotency_key_required",
+            "{current}"
+        );
+    }
+    let no_version: Vec<_> = without_key("2025-09-29")
+        .into_iter()
+        .filter(|(n, _)| *n != "API-Version")
+        .collect();
+    let err = RequestHeaders::parse(Operation::CreateCheckoutSession, no_version).unwrap_err();
+    assert!(err.get(AcpHeader::IdempotencyKey).is_some());
+    assert!(ApiVersion::V2026_04_17.requires_idempotency_key());
+    assert!(!ApiVersion::V2026_01_30.requires_idempotency_key());
+}
+
 #[test]
 fn ver_missing_and_malformed_api_version_map_to_version_codes_with_supported_versions() {
     let op = Operation::CreateCart;

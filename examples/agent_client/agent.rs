@@ -127,7 +127,22 @@ impl AcpClient {
         body: &Value,
         idempotency_key: &str,
     ) -> Result<Exchange, String> {
-        self.post_bytes(path, body.to_string().into_bytes(), idempotency_key)
+        self.post_bytes(path, body.to_string().into_bytes(), Some(idempotency_key))
+            .await
+    }
+
+    /// A signed POST of `body` without an `Idempotency-Key`, as an agent of a version before
+    /// 2026-04-17 may send it (the header was optional until then).
+    ///
+    /// # Errors
+    ///
+    /// Transport or signing failures.
+    pub(crate) async fn post_without_key(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Exchange, String> {
+        self.post_bytes(path, body.to_string().into_bytes(), None)
             .await
     }
 
@@ -142,18 +157,20 @@ impl AcpClient {
         path: &str,
         idempotency_key: &str,
     ) -> Result<Exchange, String> {
-        self.post_bytes(path, Vec::new(), idempotency_key).await
+        self.post_bytes(path, Vec::new(), Some(idempotency_key))
+            .await
     }
 
     async fn post_bytes(
         &self,
         path: &str,
         bytes: Vec<u8>,
-        idempotency_key: &str,
+        idempotency_key: Option<&str>,
     ) -> Result<Exchange, String> {
-        let mut request = self
-            .request(reqwest::Method::POST, path)
-            .header("idempotency-key", idempotency_key);
+        let mut request = self.request(reqwest::Method::POST, path);
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
         if !bytes.is_empty() {
             request = request.header("content-type", "application/json");
         }

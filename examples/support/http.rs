@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{Operation, RequestHeaders};
+use agentic_commerce::headers::{IdempotencyKey, Operation, RequestHeaders};
 use agentic_commerce::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
@@ -282,11 +282,20 @@ pub(crate) async fn begin(
     body: &[u8],
     now: OffsetDateTime,
 ) -> Begin {
-    let Some(key) = headers.idempotency_key() else {
-        // RequestHeaders::parse already requires the key for every POST (IDEM-04).
-        return Begin::Respond(Reply::internal("operation has no idempotency key").into_response());
+    // RequestHeaders::parse requires the key on every POST (IDEM-04) from 2026-04-17 on. An
+    // agent of an older version may omit it: its request then runs under a fresh key of its
+    // own, with the same reservation, compare-and-swap and transaction as any other, and is
+    // never replayed (those versions promise no replay without a key).
+    let key = match headers.idempotency_key() {
+        Some(key) => key.clone(),
+        None => match IdempotencyKey::parse(&new_id("unkeyed_")) {
+            Ok(key) => key,
+            Err(_) => {
+                return Begin::Respond(Reply::internal("cannot generate a key").into_response());
+            }
+        },
     };
-    let scope = IdempotencyScope::new(identity, path, key.clone());
+    let scope = IdempotencyScope::new(identity, path, key);
     begin_scope(
         backend,
         scope,
