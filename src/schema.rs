@@ -285,10 +285,18 @@ mod tests {
         static P: Pattern = Pattern::new("^[a-z]{3}$");
         assert!(P.compiled.get().is_none());
         assert!(P.is_match("usd"));
-        let first = P.compiled.get().and_then(Option::as_ref).map(core::ptr::from_ref);
+        let first = P
+            .compiled
+            .get()
+            .and_then(Option::as_ref)
+            .map(core::ptr::from_ref);
         assert!(first.is_some());
         assert!(!P.is_match("USD"));
-        let second = P.compiled.get().and_then(Option::as_ref).map(core::ptr::from_ref);
+        let second = P
+            .compiled
+            .get()
+            .and_then(Option::as_ref)
+            .map(core::ptr::from_ref);
         assert_eq!(first, second);
         assert_eq!(format!("{P:?}"), "Pattern(\"^[a-z]{3}$\")");
     }
