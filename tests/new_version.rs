@@ -15,7 +15,7 @@
 //! - a create request using the new property validates strictly and round-trips under the new
 //!   version only, and a wrong value of it is reported at `$.synthetic_note`.
 //!
-//! Skipped with a printed reason when the spec folder, `python3` with PyYAML or `rustfmt` is
+//! Skipped with a printed reason when the spec folder, `python3` with `PyYAML` or `rustfmt` is
 //! missing; under `CI=true` a missing prerequisite fails the test instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
@@ -217,11 +217,11 @@ fn a_synthetic_next_version_is_parsed_validated_and_negotiable_with_no_hand_edit
             build.args(["--profile", custom]);
         }
     }
-    let built = build.output().unwrap();
+    let compiled = build.output().unwrap();
     assert!(
-        built.status.success(),
+        compiled.status.success(),
         "cargo build of the crate with the synthetic version {next} failed:\n{}",
-        String::from_utf8_lossy(&built.stderr)
+        String::from_utf8_lossy(&compiled.stderr)
     );
     let examples = profile.join("examples");
     let acp = examples.join(format!("acp_next{}", std::env::consts::EXE_SUFFIX));
