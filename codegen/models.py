@@ -5,12 +5,20 @@ official JSON Schemas and OpenAPI files.
 Usage: python3 codegen/models.py [--spec DIR] [--check]
 
 DIR is a checkout of the official spec repository's files (default:
-$ACP_SPEC_DIR, else ../shared/acp-spec). The output goes to
-src/spec/v2026_04_17.rs and src/spec/v2026_04_17/*.rs. With --check nothing is
-written; the exit code is 1 when the committed files differ from what would be
-generated (CI runs this when the spec folder is present). Every released
+$ACP_SPEC_DIR, else ../shared/acp-spec). With --check nothing is written; the
+exit code is 1 when the committed files differ from what would be generated
+(CI runs this when the spec folder is present).
+
+The versions are discovered, not listed: every `DIR/spec/<YYYY-MM-DD>/` folder
+is a released version (anything else there, such as `unreleased`, is ignored
+unless `--unreleased-as YYYY-MM-DD` names the date to generate it under). Every
 version gets a module `src/spec/vYYYY_MM_DD.rs` with one submodule per bundle
-that version has.
+that version has, and `src/spec.rs` lists them all: the module declarations,
+`ApiVersion`'s released constants and `ApiVersion::RELEASED`, and the
+per-version tables of the registry (`registry::types_for`, hence `acp types`,
+`acp validate --api-version` and strict validation) and of the checkout
+statuses. `src/spec/patterns.rs` holds each distinct schema `pattern` once.
+The working model, `src/spec/latest.rs`, is hand-written: see CONTRIBUTING.md.
 
 Versions are generated oldest first. A type whose exact structure (members,
 Rust types and shape) already exists in an older version is not defined
@@ -35,7 +43,9 @@ import sys
 
 import yaml
 
-VERSIONS = ["2025-09-29", "2025-12-12", "2026-01-16", "2026-01-30", "2026-04-17"]
+VERSION_DIR = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The path of `ApiVersion` that src/spec.rs implements the released constants on.
+API_VERSION_PATH = "crate::version::ApiVersion"
 VERSION = None  # the version being generated (set by Gen)
 MOD = None
 
@@ -303,12 +313,12 @@ def rust_str(s):
 
 
 class Gen:
-    def __init__(self, spec_dir, version):
+    def __init__(self, spec_dir, version, folder=None):
         global VERSION, MOD
         VERSION = version
         MOD = "v" + version.replace("-", "_")
         self.spec_dir = spec_dir
-        self.base = os.path.join(spec_dir, "spec", VERSION)
+        self.base = os.path.join(spec_dir, "spec", folder or VERSION)
         self.docs = {}
         self.bundles = {}
         for b in BUNDLES:
@@ -551,7 +561,7 @@ class Gen:
         shape_parts = {
             "min_length": opt_int(schema.get("minLength")),
             "max_length": opt_int(schema.get("maxLength")),
-            "pattern": opt_str(schema.get("pattern")),
+            "pattern": pattern_ref(schema.get("pattern")),
             "format": {"date-time": "Some(Format::DateTime)", "uri": "Some(Format::Uri)",
                        "email": "Some(Format::Email)", None: "None"}.get(fmt, "None"),
             "values": "None",
@@ -578,8 +588,7 @@ class Gen:
         elif self.schema_path and (bundle, self.schema_path[-1], field) in SENSITIVE_FIELDS:
             SENSITIVE_USED.add((bundle, self.schema_path[-1], field))
             rust = "Sensitive"
-        shape = "&Shape::String(StringShape { %s })" % ", ".join(f"{k}: {v}" for k, v in shape_parts.items())
-        return rust, self.static_shape(shape)
+        return rust, self.static_shape("&Shape::String(%s)" % string_shape(shape_parts))
 
     def member_path(self, owner, field):
         """The schema path of an inline object defined by member `field` of the struct being defined."""
@@ -651,8 +660,8 @@ class Gen:
         code += (f"\nimpl WireType for {name} {{\n    const SCHEMA_NAME: &'static str = {rust_str(bundle + '.' + name)};\n"
                  f"    fn shape() -> &'static Shape {{\n        &{snake_upper(name)}_SHAPE\n    }}\n}}\n")
         static = snake_upper(name) + "_SHAPE"
-        shape = ("pub(crate) static %s: Shape = Shape::String(StringShape { min_length: None, max_length: None, pattern: None, "
-                 "format: None, values: Some(%s::KNOWN), constant: None, representation: None });") % (static, name)
+        shape = "pub(crate) static %s: Shape = Shape::String(%s);" % (
+            static, string_shape({"values": f"Some({name}::KNOWN)"}))
         self.add_type(name, bundle, "enum", code, shape, static, sig)
         return name
 
@@ -728,9 +737,8 @@ class Gen:
             if (fname == "type" and "const" in fs and fs.get("type", "string") == "string"
                     and fname in required):
                 tag = fs["const"]
-                shape_fields.append((fname, True, "&Shape::String(StringShape { min_length: None, max_length: None, "
-                                     "pattern: None, format: None, values: None, constant: Some(%s), "
-                                     "representation: None })" % rust_str(tag)))
+                shape_fields.append((fname, True, "&Shape::String(%s)" % string_shape(
+                    {"constant": f"Some({rust_str(tag)})"})))
                 continue
             rust_t, shape = self.field_type(bundle, lookup, fname, fs, fname in required)
             kind = "req" if fname in required else "opt"
@@ -1046,21 +1054,133 @@ def opt_str(v):
     return "None" if v is None else f"Some({rust_str(v)})"
 
 
+# Every distinct schema `pattern`: its static's name in `src/spec/patterns.rs`.
+PATTERNS = {}
+
+
+def pattern_ref(pattern):
+    """`Some(&PATTERN_<hash>)`: each distinct pattern is one static, compiled once, on first use."""
+    if pattern is None:
+        return "None"
+    import hashlib
+    name = "PATTERN_" + hashlib.sha256(pattern.encode()).hexdigest()[:10].upper()
+    PATTERNS[pattern] = name
+    return f"Some(&crate::spec::patterns::{name})"
+
+
+def string_shape(parts):
+    """A `StringShape` literal naming only its set options; the rest come from `StringShape::ANY`."""
+    set_parts = [f"{k}: {v}" for k, v in parts.items() if v != "None"]
+    if not set_parts:
+        return "StringShape::ANY"
+    return "StringShape { %s, ..StringShape::ANY }" % ", ".join(set_parts)
+
+
+def discover_versions(spec_dir):
+    """The released versions: every `spec/<YYYY-MM-DD>/` folder, oldest first."""
+    root = os.path.join(spec_dir, "spec")
+    if not os.path.isdir(root):
+        raise SystemExit(f"no spec/ folder in {spec_dir} (pass --spec or set ACP_SPEC_DIR)")
+    found = sorted(d for d in os.listdir(root) if VERSION_DIR.match(d) and os.path.isdir(os.path.join(root, d)))
+    if not found:
+        raise SystemExit(f"no spec/<YYYY-MM-DD>/ version folder in {spec_dir}")
+    return found
+
+
+def module_name(version):
+    return "v" + version.replace("-", "_")
+
+
+def render_patterns():
+    out = ["// @generated by codegen/models.py from the official ACP schemas. Do not edit.",
+           "//! Every distinct `pattern` of the official schemas, once: each compiles on first use.", "",
+           "use crate::schema::Pattern;", ""]
+    for pattern, name in sorted(PATTERNS.items(), key=lambda kv: kv[1]):
+        out.append(f"pub(crate) static {name}: Pattern = Pattern::new({rust_str(pattern)});")
+    return "\n".join(out) + "\n"
+
+
+def render_spec(versions, statuses):
+    """`src/spec.rs`: the module list and every table that lists the versions."""
+    newest = versions[-1]
+    out = [
+        "// @generated by codegen/models.py from the `spec/<YYYY-MM-DD>/` folders of the official ACP spec. Do not edit.",
+        "//! The wire types of each released ACP spec version, one module per version",
+        f"//! date (`{module_name(newest)}`), each with one module per official schema bundle.",
+        "//!",
+        "//! Types are generated from the official JSON Schemas by `codegen/models.py`",
+        "//! (see CONTRIBUTING.md) and checked against them by the conformance and property",
+        "//! tests. The generator discovers the versions from the spec folder, so this",
+        "//! file (the module list, [`ApiVersion::RELEASED`] and the per-version tables) is",
+        "//! generated too.",
+        "//!",
+        "//! [`latest`] is the working model: the version the crate's hand-written logic",
+        "//! is written against. It is chosen by hand and is not necessarily the newest",
+        "//! version here; every version here parses, validates strictly and negotiates.",
+        "",
+        "pub mod common;",
+        "pub mod latest;",
+        "mod patterns;",
+    ]
+    out += [f"pub mod {module_name(v)};" for v in versions]
+    out += ["", f"use {API_VERSION_PATH};", "", "impl ApiVersion {"]
+    for i, v in enumerate(versions):
+        y, m, d = v.split("-")
+        doc = f"`{v}`, the initial release." if i == 0 else f"`{v}`."
+        out.append(f"    /// {doc}")
+        out.append(f"    pub const {module_name(v).upper()}: Self = Self::known(time::macros::date!({y} - {m} - {d}), {rust_str(v)});")
+    out.append("")
+    out.append("    /// Every released version, oldest first: each `spec/<YYYY-MM-DD>/` folder of the official spec.")
+    out.append("    pub const RELEASED: &'static [Self] = &[" + ", ".join(f"Self::{module_name(v).upper()}" for v in versions) + "];")
+    out.append("}")
+    out.append("")
+    out.append("/// Every type of a released version (`YYYY-MM-DD`), sorted by qualified name.")
+    out.append("pub(crate) fn types_for(version: &str) -> Option<&'static [crate::registry::TypeEntry]> {")
+    out.append("    Some(match version {")
+    out += [f"        {rust_str(v)} => {module_name(v)}::TYPES," for v in versions]
+    out.append("        _ => return None,")
+    out.append("    })")
+    out.append("}")
+    out.append("")
+    out.append("/// The checkout session statuses of a released version (`YYYY-MM-DD`), in schema order.")
+    out.append("pub(crate) fn checkout_statuses(version: &str) -> Option<&'static [&'static str]> {")
+    out.append("    Some(match version {")
+    out += [f"        {rust_str(v)} => {module_name(v)}::agentic_checkout::CheckoutStatus::KNOWN," for v in versions if v in statuses]
+    out.append("        _ => return None,")
+    out.append("    })")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spec", default=os.environ.get("ACP_SPEC_DIR") or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "acp-spec"))
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--unreleased-as", metavar="YYYY-MM-DD",
+                    help="also generate the spec folder's `unreleased` directory as this (newest) version")
     args = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     files = {}
     registry_total = types_total = 0
-    for version in VERSIONS:
-        gen = Gen(args.spec, version)
+    versions = [(v, v) for v in discover_versions(args.spec)]
+    if args.unreleased_as:
+        if not VERSION_DIR.match(args.unreleased_as) or args.unreleased_as <= versions[-1][0]:
+            raise SystemExit(f"--unreleased-as {args.unreleased_as}: give a YYYY-MM-DD after {versions[-1][0]}")
+        versions.append((args.unreleased_as, "unreleased"))
+    statuses = set()
+    for version, folder in versions:
+        gen = Gen(args.spec, version, folder)
         gen.run()
         files.update(gen.render())
         registry_total += len(gen.registry)
         types_total += sum(len(v) for v in gen.module_items.values())
+        checkout = gen.module_items.get("agentic_checkout", [])
+        if "CheckoutStatus" in set(checkout) | gen.reexports.get("agentic_checkout", set()) | {
+                n for n, _ in gen.older.get("agentic_checkout", [])}:
+            statuses.add(version)
+    files["src/spec.rs"] = render_spec([v for v, _ in versions], statuses)
+    files["src/spec/patterns.rs"] = render_patterns()
     unused = SENSITIVE_FIELDS - SENSITIVE_USED
     if unused:
         raise SystemExit(f"SENSITIVE_FIELDS entries no schema has: {sorted(unused)}")

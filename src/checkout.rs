@@ -47,7 +47,7 @@
 //!
 //! ```
 //! use agentic_commerce::checkout::{transition, Event};
-//! use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
+//! use agentic_commerce::spec::latest::agentic_checkout::CheckoutStatus;
 //!
 //! let next = transition(&CheckoutStatus::ReadyForPayment, Event::Complete {
 //!     has_authentication_result: false,
@@ -64,7 +64,7 @@ pub mod checks;
 use core::fmt;
 
 use crate::error::{AcpError, codes};
-use crate::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
+use crate::spec::latest::agentic_checkout::CheckoutStatus;
 
 /// Something that happens to a checkout session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -493,7 +493,7 @@ pub fn transition_with<P: TransitionPolicy + ?Sized>(
 ///
 /// ```
 /// use agentic_commerce::checkout::{transition_in, Event, TransitionError};
-/// use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
+/// use agentic_commerce::spec::latest::agentic_checkout::CheckoutStatus;
 /// use agentic_commerce::version::ApiVersion;
 ///
 /// let old = ApiVersion::V2025_09_29;

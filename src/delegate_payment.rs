@@ -42,7 +42,7 @@ use crate::error::codes::INVALID_CARD;
 use crate::finding::Finding;
 use crate::json_path::JsonPath;
 use crate::parse::ParseError;
-use crate::spec::v2026_04_17::delegate_payment::{
+use crate::spec::latest::delegate_payment::{
     Allowance, BillingAddress, CardNumberType, DelegatePaymentRequest, PaymentMethodCard,
 };
 

@@ -27,7 +27,7 @@ use crate::extensions::ExtensionId;
 use crate::json_path::JsonPath;
 use crate::primitives::Uri;
 use crate::rules::Finding;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     DiscoveryCapabilities, DiscoveryExtension, DiscoveryProtocol, DiscoveryResponse,
     DiscoveryService, InterventionType, Transport,
 };
@@ -531,9 +531,9 @@ mod tests {
         let doc = DiscoveryBuilder::new(
             url::Url::parse("https://shop.example/api").unwrap(),
             &[
-                ApiVersion::V2026_04_17,
+                ApiVersion::V2026_01_30,
                 ApiVersion::V2025_09_29,
-                ApiVersion::V2026_04_17,
+                ApiVersion::V2026_01_30,
             ],
         )
         .mcp(true)
@@ -546,10 +546,10 @@ mod tests {
         .build()
         .unwrap();
         let v = serde_json::to_value(&doc).unwrap();
-        assert_eq!(v["protocol"]["version"], "2026-04-17");
+        assert_eq!(v["protocol"]["version"], "2026-01-30");
         assert_eq!(
             v["protocol"]["supported_versions"],
-            json!(["2025-09-29", "2026-04-17"])
+            json!(["2025-09-29", "2026-01-30"])
         );
         assert_eq!(v["transports"], json!(["rest", "mcp"]));
         assert_eq!(v["capabilities"]["services"], json!(["checkout", "orders"]));

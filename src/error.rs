@@ -68,8 +68,8 @@ use crate::json_path::JsonPath;
 use crate::parse::{ParseError, ParseErrorKind, StrictError};
 use crate::schema::{Violation, ViolationKind};
 use crate::signature::SignatureError;
-use crate::spec::v2026_04_17::agentic_checkout::{CheckoutStatus, Error, ErrorType};
-use crate::spec::v2026_04_17::delegate_payment::{
+use crate::spec::latest::agentic_checkout::{CheckoutStatus, Error, ErrorType};
+use crate::spec::latest::delegate_payment::{
     DelegatePaymentError, DelegatePaymentErrorCode, DelegatePaymentErrorType,
 };
 use crate::version::{ApiVersion, VersionError};
@@ -742,7 +742,7 @@ mod tests {
             "1999-01-01",
             &[
                 ApiVersion::V2025_09_29,
-                ApiVersion::V2026_04_17,
+                ApiVersion::V2026_01_30,
                 ApiVersion::V2025_09_29,
             ],
         );
@@ -750,9 +750,9 @@ mod tests {
         assert_eq!(e.code(), "unsupported_api_version");
         assert_eq!(
             e.supported_versions().unwrap(),
-            &["2026-04-17".to_owned(), "2025-09-29".to_owned()]
+            &["2026-01-30".to_owned(), "2025-09-29".to_owned()]
         );
-        let m = AcpError::missing_api_version(&[ApiVersion::V2026_04_17]);
+        let m = AcpError::missing_api_version(&[ApiVersion::V2026_01_30]);
         assert_eq!(m.code(), "missing_api_version");
     }
 
@@ -825,7 +825,7 @@ mod tests {
 
     #[test]
     fn parse_errors_map_to_400() {
-        use crate::spec::v2026_04_17::agentic_checkout::CheckoutSessionCreateRequest;
+        use crate::spec::latest::agentic_checkout::CheckoutSessionCreateRequest;
         let syntax = crate::parse::from_str::<CheckoutSessionCreateRequest>("{").unwrap_err();
         let e = AcpError::from(&syntax);
         assert_eq!(
@@ -875,10 +875,10 @@ mod tests {
             ],
         )
         .unwrap_err();
-        let e = AcpError::from_header_errors(&errors, &[ApiVersion::V2026_04_17]);
+        let e = AcpError::from_header_errors(&errors, &[ApiVersion::V2026_01_30]);
         assert_eq!(e.status(), 400);
         assert_eq!(e.code(), "missing_api_version");
-        assert_eq!(e.supported_versions().unwrap(), &["2026-04-17".to_owned()]);
+        assert_eq!(e.supported_versions().unwrap(), &["2026-01-30".to_owned()]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use time::{Date, Month};
 
 use crate::json_path::JsonPath;
 use crate::rules::Finding;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, DisclosureContentType,
     DiscountsResponse, ExtensionDeclaration, MessageResolution, MessageWarning, RejectedDiscount,
     WarningCode,
@@ -483,7 +483,7 @@ pub fn check_declarations(declarations: &[ExtensionDeclaration], path: &JsonPath
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::v2026_04_17::agentic_checkout::DiscountErrorCode;
+    use crate::spec::latest::agentic_checkout::DiscountErrorCode;
     use serde_json::json;
 
     #[test]

@@ -26,7 +26,7 @@
 //!
 //! | concern | module |
 //! |---|---|
-//! | wire types of each released spec version, one module per schema bundle | [`spec`] ([`spec::v2026_04_17`], …) |
+//! | wire types of each released spec version, one module per schema bundle | [`spec`] ([`spec::latest`], [`spec::v2025_09_29`], …) |
 //! | per-version status sets, upgrade/downgrade with loss reports | [`versioned`] |
 //! | parse (lenient by default, strict on request) with JSONPath errors | [`parse`] |
 //! | the official schemas compiled in; strict validation | [`schema`] |
@@ -53,7 +53,7 @@
 //!
 //! ```
 //! use agentic_commerce::parse;
-//! use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSessionCreateRequest;
+//! use agentic_commerce::spec::latest::agentic_checkout::CheckoutSessionCreateRequest;
 //!
 //! let body = br#"{
 //!     "line_items": [{"id": "sku_tee_black_m"}],
@@ -87,7 +87,7 @@
 //! ## Getting started: signing and verifying an order webhook
 //!
 //! ```
-//! use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
+//! use agentic_commerce::spec::latest::agentic_checkout_webhook::WebhookEvent;
 //! use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier, sign};
 //! use time::macros::datetime;
 //!
@@ -165,10 +165,11 @@
 //!
 //! ## Spec versions
 //!
-//! Every released version has its own module: [`spec::v2025_09_29`],
-//! [`spec::v2025_12_12`], [`spec::v2026_01_16`], [`spec::v2026_01_30`] and
-//! [`spec::v2026_04_17`]; a type unchanged between versions is one Rust type,
-//! re-exported. [`registry::check_body`] parses a body in the version the peer
+//! Every released version has its own module ([`spec::v2025_09_29`], …), one
+//! per `spec/<YYYY-MM-DD>/` folder of the official spec, which the generator
+//! discovers; a type unchanged between versions is one Rust type,
+//! re-exported. [`spec::latest`] is the working model, the version the
+//! hand-written logic is written against ([`version::ApiVersion::LATEST`]). [`registry::check_body`] parses a body in the version the peer
 //! sent, and [`versioned`] upgrades older requests to 2026-04-17 and downgrades
 //! responses, reporting every loss.
 //!

@@ -52,7 +52,7 @@ use crate::headers::{HeaderValueError, IdempotencyKey, Timestamp};
 use crate::json_path::JsonPath;
 use crate::parse::ParseError;
 use crate::schema::WireType;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutSessionWithOrder, Error,
 };
@@ -804,7 +804,7 @@ mod tests {
     fn mcp_07_08_meta_unknown_keys_kept_and_authorization_flagged() {
         let req = call(
             "get_checkout_session",
-            &json!({"meta":{"api_version":"2026-04-17","Authorization":"Bearer x","x-trace":1},
+            &json!({"meta":{"api_version":"2026-01-30","Authorization":"Bearer x","x-trace":1},
                     "id":"cs_1"}),
         );
         let meta = &req.params.arguments.meta;
@@ -812,19 +812,19 @@ mod tests {
         assert_eq!(meta.extra.get("x-trace"), Some(&json!(1)));
         assert!(req.tool_call().is_ok());
         assert_eq!(
-            meta.negotiate_version(&[ApiVersion::V2026_04_17]).unwrap(),
-            ApiVersion::V2026_04_17
+            meta.negotiate_version(&[ApiVersion::V2026_01_30]).unwrap(),
+            ApiVersion::V2026_01_30
         );
         let old = Meta::new(&ApiVersion::V2025_09_29);
         let e = old
-            .negotiate_version(&[ApiVersion::V2026_04_17])
+            .negotiate_version(&[ApiVersion::V2026_01_30])
             .unwrap_err();
         assert_eq!(e.code(), "unsupported_api_version");
     }
 
     #[test]
     fn meta_typed_accessors() {
-        let mut meta = Meta::new(&ApiVersion::V2026_04_17);
+        let mut meta = Meta::new(&ApiVersion::V2026_01_30);
         assert_eq!(meta.idempotency_key().unwrap(), None);
         meta.idempotency_key = Some(String::new());
         assert_eq!(

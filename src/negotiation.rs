@@ -57,7 +57,7 @@ use std::collections::BTreeSet;
 use crate::extensions::ExtensionId;
 use crate::json_path::JsonPath;
 use crate::spec::common::Extensions;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutStatus, DisclosureContentType, Enforcement, ErrorCode,
     ExtensionDeclaration, InterventionCapabilities, InterventionType, Message, MessageError,
     Payment, PaymentHandler, RequiredIntervention,

@@ -1,7 +1,8 @@
 //! Every wire type by its official name, `<bundle>.<Name>`, for tools that
 //! pick a type at run time (the `acp validate` command, conformance tests).
 //!
-//! [`types`] and [`lookup`] serve the latest released version;
+//! [`types`] and [`lookup`] serve the working model's version
+//! ([`ApiVersion::LATEST`]);
 //! [`types_for`] and [`lookup_in`] serve any released version (the version an
 //! agent sent in `API-Version`). [`body_type`] names the type of an
 //! operation's request or response body in a version (VER-02: a merchant
@@ -126,13 +127,13 @@ impl TypeEntry {
     }
 }
 
-/// Every type of the latest released version (2026-04-17), sorted by
-/// qualified name.
+/// Every type of the working model's version ([`ApiVersion::LATEST`],
+/// [`crate::spec::latest`]), sorted by qualified name.
 pub fn types() -> &'static [TypeEntry] {
-    crate::spec::v2026_04_17::TYPES
+    crate::spec::latest::TYPES
 }
 
-/// Looks a type up by `<bundle>.<Name>` in the latest released version.
+/// Looks a type up by `<bundle>.<Name>` in the working model's version.
 pub fn lookup(qualified_name: &str) -> Option<&'static TypeEntry> {
     find(types(), qualified_name)
 }
@@ -140,15 +141,7 @@ pub fn lookup(qualified_name: &str) -> Option<&'static TypeEntry> {
 /// Every type of a released version, sorted by qualified name; `None` for a
 /// version this crate has no models for (an unreleased or unknown date).
 pub fn types_for(version: &ApiVersion) -> Option<&'static [TypeEntry]> {
-    use crate::spec;
-    Some(match version.as_str() {
-        "2025-09-29" => spec::v2025_09_29::TYPES,
-        "2025-12-12" => spec::v2025_12_12::TYPES,
-        "2026-01-16" => spec::v2026_01_16::TYPES,
-        "2026-01-30" => spec::v2026_01_30::TYPES,
-        "2026-04-17" => spec::v2026_04_17::TYPES,
-        _ => return None,
-    })
+    crate::spec::types_for(version.as_str())
 }
 
 /// Looks a type up by `<bundle>.<Name>` in a released version. `None` when the

@@ -61,7 +61,7 @@ pub mod params;
 pub mod totals;
 
 use crate::json_path::JsonPath;
-use crate::spec::v2026_04_17::agentic_checkout::CheckoutSession;
+use crate::spec::latest::agentic_checkout::CheckoutSession;
 
 pub use crate::finding::{Finding, Severity};
 

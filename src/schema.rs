@@ -87,7 +87,7 @@ pub struct StringShape {
     /// `maxLength`, in characters.
     pub max_length: Option<usize>,
     /// `pattern` (ECMA-262 syntax restricted to what the `regex` crate reads).
-    pub pattern: Option<&'static str>,
+    pub pattern: Option<&'static Pattern>,
     /// `format`.
     pub format: Option<Format>,
     /// `enum`: the closed list of allowed values.
@@ -98,6 +98,63 @@ pub struct StringShape {
     /// schema (for example three ASCII letters for a currency). A violation
     /// is reported like a pattern violation.
     pub representation: Option<Representation>,
+}
+
+impl StringShape {
+    /// Any string: every constraint `None`. Generated shapes name the
+    /// constraints they set and take the rest from here
+    /// (`StringShape { max_length: Some(64), ..StringShape::ANY }`).
+    pub const ANY: Self = Self {
+        min_length: None,
+        max_length: None,
+        pattern: None,
+        format: None,
+        values: None,
+        constant: None,
+        representation: None,
+    };
+}
+
+/// A JSON Schema `pattern`, compiled the first time a value is matched
+/// against it and kept from then on (one lazily initialised cell per
+/// pattern, no shared cache or lock on the validation path).
+pub struct Pattern {
+    source: &'static str,
+    compiled: std::sync::OnceLock<Option<regex::Regex>>,
+}
+
+impl Pattern {
+    /// A pattern from its ECMA-262 source; nothing is compiled yet.
+    pub const fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The pattern as the schema writes it.
+    pub fn as_str(&self) -> &'static str {
+        self.source
+    }
+
+    /// Whether `text` matches. A pattern the `regex` crate cannot read
+    /// matches nothing: an unreadable pattern must not let values through
+    /// silently (every compiled-in pattern is covered by tests).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.compiled
+            .get_or_init(|| {
+                // ECMA-262 `\d` is ASCII-only; the `regex` crate's is Unicode-aware.
+                regex::Regex::new(&self.source.replace("\\d", "[0-9]")).ok()
+            })
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
+    }
+}
+
+impl core::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
 }
 
 /// A constraint the crate's Rust type puts on a string.
@@ -216,5 +273,31 @@ impl Shape {
             }
         }
         shape
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pattern;
+
+    #[test]
+    fn a_pattern_compiles_once_on_first_use() {
+        static P: Pattern = Pattern::new("^[a-z]{3}$");
+        assert!(P.compiled.get().is_none());
+        assert!(P.is_match("usd"));
+        let first = P
+            .compiled
+            .get()
+            .and_then(Option::as_ref)
+            .map(core::ptr::from_ref);
+        assert!(first.is_some());
+        assert!(!P.is_match("USD"));
+        let second = P
+            .compiled
+            .get()
+            .and_then(Option::as_ref)
+            .map(core::ptr::from_ref);
+        assert_eq!(first, second);
+        assert_eq!(format!("{P:?}"), "Pattern(\"^[a-z]{3}$\")");
     }
 }

@@ -30,7 +30,6 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::macros::date;
 use time::{Date, Month};
 
 /// An ACP API version: a calendar date written `YYYY-MM-DD`.
@@ -42,8 +41,8 @@ use time::{Date, Month};
 /// ```
 /// use agentic_commerce::version::ApiVersion;
 ///
-/// let v: ApiVersion = "2026-04-17".parse().unwrap();
-/// assert_eq!(v, ApiVersion::V2026_04_17);
+/// let v: ApiVersion = "2025-09-29".parse().unwrap();
+/// assert_eq!(v, ApiVersion::V2025_09_29);
 /// assert!(v.is_released());
 ///
 /// let future: ApiVersion = "2027-02-28".parse().unwrap();
@@ -59,33 +58,19 @@ pub struct ApiVersion {
 }
 
 impl ApiVersion {
-    /// `2025-09-29`, the initial release.
-    pub const V2025_09_29: Self = Self::known(date!(2025 - 09 - 29), "2025-09-29");
-    /// `2025-12-12`.
-    pub const V2025_12_12: Self = Self::known(date!(2025 - 12 - 12), "2025-12-12");
-    /// `2026-01-16`.
-    pub const V2026_01_16: Self = Self::known(date!(2026 - 01 - 16), "2026-01-16");
-    /// `2026-01-30`.
-    pub const V2026_01_30: Self = Self::known(date!(2026 - 01 - 30), "2026-01-30");
-    /// `2026-04-17`.
-    pub const V2026_04_17: Self = Self::known(date!(2026 - 04 - 17), "2026-04-17");
-
-    /// Every released version, oldest first.
-    pub const RELEASED: &'static [Self] = &[
-        Self::V2025_09_29,
-        Self::V2025_12_12,
-        Self::V2026_01_16,
-        Self::V2026_01_30,
-        Self::V2026_04_17,
-    ];
-
-    /// The newest released version this crate knows (`2026-04-17`).
+    /// The version of the working model, [`crate::spec::latest`]: the version the crate's
+    /// hand-written logic (checkout, rules, errors, negotiation) is written against, and the one
+    /// [`crate::versioned`] converts to and from.
     ///
-    /// This constant moves forward when the crate learns a newer release; pin a specific
-    /// constant such as [`ApiVersion::V2026_04_17`] where that matters.
-    pub const LATEST: Self = Self::V2026_04_17;
+    /// It is chosen by hand and is not necessarily the newest of [`ApiVersion::RELEASED`]: a
+    /// release the generator discovered later parses, validates and negotiates, but `LATEST`
+    /// moves only when the working model does. Pin a specific constant where that matters.
+    pub const LATEST: Self = crate::spec::latest::VERSION;
 
-    const fn known(date: Date, text: &'static str) -> Self {
+    /// The released versions' constants (`ApiVersion::V2025_09_29`, …) and
+    /// [`ApiVersion::RELEASED`] are generated into `src/spec.rs`, one per `spec/<YYYY-MM-DD>/`
+    /// folder of the official spec.
+    pub(crate) const fn known(date: Date, text: &'static str) -> Self {
         Self {
             date,
             text: Cow::Borrowed(text),
@@ -359,12 +344,12 @@ pub(crate) fn trim_ows(value: &str) -> &str {
 /// ```
 /// use agentic_commerce::version::{negotiate, ApiVersion};
 ///
-/// let supported = [ApiVersion::V2026_01_30, ApiVersion::V2026_04_17];
-/// assert_eq!(negotiate(&supported, Some("2026-04-17")), Ok(ApiVersion::V2026_04_17));
+/// let supported = [ApiVersion::V2025_12_12, ApiVersion::V2026_01_30];
+/// assert_eq!(negotiate(&supported, Some("2026-01-30")), Ok(ApiVersion::V2026_01_30));
 ///
 /// let err = negotiate(&supported, Some("2025-09-29")).unwrap_err();
 /// assert_eq!(err.status(), 400);
-/// assert_eq!(err.to_acp_error_json()["supported_versions"][0], "2026-04-17");
+/// assert_eq!(err.to_acp_error_json()["supported_versions"][0], "2026-01-30");
 /// ```
 pub fn negotiate(
     supported: &[ApiVersion],

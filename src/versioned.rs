@@ -66,9 +66,7 @@ use crate::json_path::JsonPath;
 use crate::registry::{self, TypeEntry};
 use crate::schema::{Additional, Shape, Violation, ViolationKind, validate};
 use crate::spec;
-use crate::spec::v2026_04_17::{
-    agentic_checkout as latest, agentic_checkout_webhook as latest_webhook,
-};
+use crate::spec::latest::{agentic_checkout as latest, agentic_checkout_webhook as latest_webhook};
 use crate::version::ApiVersion;
 
 /// The checkout session statuses a released version defines, in schema order
@@ -77,14 +75,7 @@ use crate::version::ApiVersion;
 /// 2025-09-29 has five, 2025-12-12 and 2026-01-16 add `authentication_required`,
 /// 2026-01-30 and 2026-04-17 have eleven.
 pub fn statuses(version: &ApiVersion) -> Option<&'static [&'static str]> {
-    Some(match version.as_str() {
-        "2025-09-29" => spec::v2025_09_29::agentic_checkout::CheckoutStatus::KNOWN,
-        "2025-12-12" => spec::v2025_12_12::agentic_checkout::CheckoutStatus::KNOWN,
-        "2026-01-16" => spec::v2026_01_16::agentic_checkout::CheckoutStatus::KNOWN,
-        "2026-01-30" => spec::v2026_01_30::agentic_checkout::CheckoutStatus::KNOWN,
-        "2026-04-17" => spec::v2026_04_17::agentic_checkout::CheckoutStatus::KNOWN,
-        _ => return None,
-    })
+    spec::checkout_statuses(version.as_str())
 }
 
 /// A checkout document that can be converted between versions.
@@ -377,6 +368,14 @@ pub enum ConvertError {
     },
 }
 
+/// The index in [`ApiVersion::RELEASED`] of the working model's version.
+fn latest_index() -> usize {
+    ApiVersion::RELEASED
+        .iter()
+        .position(|v| *v == ApiVersion::LATEST)
+        .unwrap_or(ApiVersion::RELEASED.len() - 1)
+}
+
 fn version_index(version: &ApiVersion) -> Result<usize, ConvertError> {
     ApiVersion::RELEASED
         .iter()
@@ -588,10 +587,10 @@ fn upgrade_typed<T: serde::de::DeserializeOwned>(
     value: &Value,
     defaults: &UpgradeDefaults,
 ) -> Result<Converted<T>, ConvertError> {
-    let converted = convert_with(document, from, &ApiVersion::V2026_04_17, value, defaults)?;
+    let converted = convert_with(document, from, &ApiVersion::LATEST, value, defaults)?;
     let typed = serde_json::from_value(converted.value).map_err(|e| ConvertError::Incomplete {
         type_name: document.type_name(),
-        version: ApiVersion::V2026_04_17.to_string(),
+        version: ApiVersion::LATEST.to_string(),
         violations: vec![Violation {
             path: JsonPath::root(),
             kind: ViolationKind::Type,
@@ -613,14 +612,14 @@ fn downgrade_typed<T: serde::Serialize>(
 ) -> Result<Converted<Value>, ConvertError> {
     let json = serde_json::to_value(value).map_err(|e| ConvertError::Unparsable {
         type_name: document.type_name(),
-        version: ApiVersion::V2026_04_17.to_string(),
+        version: ApiVersion::LATEST.to_string(),
         violations: vec![Violation {
             path: JsonPath::root(),
             kind: ViolationKind::Type,
             message: e.to_string(),
         }],
     })?;
-    convert(document, &ApiVersion::V2026_04_17, to, &json)
+    convert(document, &ApiVersion::LATEST, to, &json)
 }
 
 /// An agent's create request in version `from`, as the 2026-04-17 type.
@@ -1616,7 +1615,7 @@ fn path_between(document: Document, at: usize, to: usize, path: &JsonPath) -> Js
 /// assert_eq!(old.to_string(), "$.fulfillment_address.country");
 /// ```
 pub fn path_in(version: &ApiVersion, document: Document, path: &JsonPath) -> JsonPath {
-    let latest = ApiVersion::RELEASED.len() - 1;
+    let latest = latest_index();
     match ApiVersion::RELEASED.iter().position(|v| v == version) {
         Some(index) => path_between(document, latest, index, path),
         None => path.clone(),
@@ -1643,7 +1642,7 @@ pub fn error_in(version: &ApiVersion, document: Document, error: &Value) -> Valu
     };
     if let Some(param) = map.get("param").and_then(Value::as_str) {
         if let Ok(path) = JsonPath::parse(param) {
-            let latest = ApiVersion::RELEASED.len() - 1;
+            let latest = latest_index();
             let mapped = path_between(document, latest, index, &path).to_string();
             map.insert("param".into(), Value::String(mapped));
         }

@@ -235,7 +235,7 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
     };
     let mut used_patterns = std::collections::BTreeSet::new();
     let mut unexpected = Vec::new();
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let api = api_version(version);
         let official = OfficialSchemas::load_version(&spec, version);
         let all = examples_in(&spec, version);
@@ -347,7 +347,7 @@ fn every_valid_official_example_round_trips_losslessly() {
     let Some(spec) = spec_dir("every_valid_official_example_round_trips_losslessly") else {
         return;
     };
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let api = api_version(version);
         let mut count = 0;
         let all = examples_in(&spec, version);

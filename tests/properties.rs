@@ -23,7 +23,7 @@ fn generated_values_match_the_official_schemas_and_round_trip() {
     let Some(spec) = spec_dir("generated_values_match_the_official_schemas_and_round_trip") else {
         return;
     };
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let cases = if *version == VERSION {
             CASES
         } else {

@@ -185,7 +185,7 @@ fn every_secret_member_of_every_version_is_redacted_in_debug() {
     let mut failures = Vec::new();
     let mut b = Builder::default();
     let mut types = 0;
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let entries = registry::types_for(&api_version(version)).unwrap();
         for entry in entries {
             check_entry(version, entry, &mut b, &mut failures);
@@ -268,7 +268,7 @@ fn official_examples_with_card_data_print_no_card_data() {
     let mut failures = Vec::new();
     let mut checked = Vec::new();
     let mut unparsed = Vec::new();
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         for example in examples_in(&spec, version) {
             let mut secrets = Vec::new();
             secrets_in(&example.value, false, &mut secrets);

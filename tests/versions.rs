@@ -83,7 +83,7 @@ fn older_versions_reject_newer_statuses_chk_05() {
     };
     let latest = versioned::statuses(&ApiVersion::LATEST).unwrap();
     let mut rejected = 0;
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let api = api_version(version);
         let own = versioned::statuses(&api).unwrap();
         let session = examples_in(&spec, version)
@@ -136,7 +136,7 @@ fn operation_bodies_per_version_ver_02() {
     let Some(spec) = spec_dir("operation_bodies_per_version_ver_02") else {
         return;
     };
-    for version in VERSIONS {
+    for version in VERSIONS.iter() {
         let api = api_version(version);
         for example in examples_in(&spec, version) {
             let (operation, body) = match example.id.split('#').nth(1).unwrap_or("") {

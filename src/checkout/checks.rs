@@ -15,7 +15,7 @@
 
 use crate::finding::Finding;
 use crate::json_path::JsonPath;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionUpdateRequest,
     CheckoutSessionWithOrder, CheckoutStatus, FulfillmentOption, Order, SelectedFulfillmentOption,
 };

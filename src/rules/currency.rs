@@ -3,7 +3,7 @@
 use super::Finding;
 use crate::json_path::JsonPath;
 use crate::primitives::Currency;
-use crate::spec::v2026_04_17::agentic_checkout::CheckoutSession;
+use crate::spec::latest::agentic_checkout::CheckoutSession;
 
 /// Runs the checks of this module.
 pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {

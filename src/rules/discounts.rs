@@ -5,7 +5,7 @@ use super::Finding;
 use crate::extensions::{check_declarations, rejection_warnings};
 use crate::json_path::JsonPath;
 use crate::spec::common::Extensions;
-use crate::spec::v2026_04_17::agentic_checkout::{CheckoutSession, Message};
+use crate::spec::latest::agentic_checkout::{CheckoutSession, Message};
 
 /// Runs the checks of this module.
 pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use super::Finding;
 use crate::json_path::JsonPath;
 use crate::primitives::Amount;
-use crate::spec::v2026_04_17::agentic_checkout::{
-    LineItemReference, Order, OrderLineItem, TotalType,
-};
+use crate::spec::latest::agentic_checkout::{LineItemReference, Order, OrderLineItem, TotalType};
 
 /// Checks `order`, reporting paths under `base` (`$.order` inside a
 /// session, `$` for a standalone order).

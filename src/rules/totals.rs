@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::Finding;
 use crate::json_path::JsonPath;
 use crate::primitives::Amount;
-use crate::spec::v2026_04_17::agentic_checkout::{
+use crate::spec::latest::agentic_checkout::{
     AppliedDiscount, CheckoutSession, FulfillmentOption, LineItem, Total, TotalType,
 };
 

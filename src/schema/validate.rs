@@ -1,6 +1,3 @@
-use std::sync::{Mutex, OnceLock};
-
-use regex::Regex;
 use serde_json::Value;
 
 use super::{
@@ -249,10 +246,10 @@ impl Walker {
             );
         }
         if let Some(pattern) = shape.pattern {
-            if !pattern_matches(pattern, text) {
+            if !pattern.is_match(text) {
                 self.report(
                     ViolationKind::Pattern,
-                    format!("{text:?} does not match {pattern}"),
+                    format!("{text:?} does not match {}", pattern.as_str()),
                 );
             }
         }
@@ -489,33 +486,6 @@ fn json_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn pattern_matches(pattern: &'static str, text: &str) -> bool {
-    static CACHE: OnceLock<Mutex<Vec<(&'static str, Regex)>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    let mut cache = match cache.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some((_, re)) = cache
-        .iter()
-        .find(|(p, _)| core::ptr::eq(*p, pattern) || *p == pattern)
-    {
-        return re.is_match(text);
-    }
-    // ECMA-262 `\d` is ASCII-only; the `regex` crate's is Unicode-aware.
-    let translated = pattern.replace("\\d", "[0-9]");
-    match Regex::new(&translated) {
-        Ok(re) => {
-            let matched = re.is_match(text);
-            cache.push((pattern, re));
-            matched
-        }
-        // Every pattern is compiled in and covered by tests; an unreadable
-        // one must not let values through silently.
-        Err(_) => false,
-    }
-}
-
 fn format_matches(format: Format, text: &str) -> bool {
     match format {
         Format::DateTime => crate::primitives::Timestamp::parse(text).is_ok(),
@@ -559,13 +529,8 @@ mod tests {
                 name: "id",
                 required: true,
                 shape: &Shape::String(StringShape {
-                    min_length: None,
                     max_length: Some(3),
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
             },
             FieldShape {
@@ -628,7 +593,11 @@ mod tests {
         assert!(format_matches(Format::Email, "a.b@example.co"));
         assert!(!format_matches(Format::Email, "a b@example.com"));
         assert!(!format_matches(Format::Email, "nobody"));
-        assert!(pattern_matches("^\\d{4}$", "2026"));
-        assert!(!pattern_matches("^\\d{4}$", "٢٠٢٦"));
+        let year = crate::schema::Pattern::new("^\\d{4}$");
+        assert!(year.is_match("2026"));
+        assert!(!year.is_match("٢٠٢٦"));
+        assert_eq!(year.as_str(), "^\\d{4}$");
+        // An unreadable pattern lets nothing through.
+        assert!(!crate::schema::Pattern::new("^(unclosed$").is_match("(unclosed"));
     }
 }

@@ -114,15 +114,7 @@ pub(crate) static OPEN_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape {
 });
 /// A string, number or boolean.
 pub(crate) static METADATA_VALUE_SHAPE: Shape = Shape::OneOf(&[
-    &Shape::String(StringShape {
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        format: None,
-        values: None,
-        constant: None,
-        representation: None,
-    }),
+    &Shape::String(StringShape::ANY),
     &Shape::Number(crate::schema::NumberShape {
         minimum: None,
         exclusive_minimum: None,
@@ -144,15 +136,7 @@ pub(crate) static METADATA_SHAPE: Shape = Shape::Object(ObjectShape {
 /// An array of strings (used by shapes of identifier lists).
 #[allow(dead_code)]
 pub(crate) static STRING_ARRAY_SHAPE: Shape = Shape::Array(ArrayShape {
-    items: &Shape::String(StringShape {
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        format: None,
-        values: None,
-        constant: None,
-        representation: None,
-    }),
+    items: &Shape::String(StringShape::ANY),
     min_items: None,
     max_items: None,
     unique: false,

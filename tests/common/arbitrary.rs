@@ -86,7 +86,7 @@ fn string(s: &'static StringShape) -> BoxedStrategy<String> {
             .boxed();
     }
     if s.representation.is_some() {
-        let pattern = s.pattern.unwrap_or("^[a-z]{3}$");
+        let pattern = s.pattern.map_or("^[a-z]{3}$", |p| p.as_str());
         return regex(pattern);
     }
     if let Some(format) = s.format {
@@ -109,7 +109,7 @@ fn string(s: &'static StringShape) -> BoxedStrategy<String> {
         };
     }
     if let Some(p) = s.pattern {
-        return regex(p);
+        return regex(p.as_str());
     }
     let min = s.min_length.unwrap_or(0);
     let max = s.max_length.unwrap_or(min.max(12)).max(min);

@@ -23,14 +23,15 @@ use serde_json::{Map, Value};
 
 pub const VERSION: &str = "2026-04-17";
 
-/// Every released version, oldest first.
-pub const VERSIONS: &[&str] = &[
-    "2025-09-29",
-    "2025-12-12",
-    "2026-01-16",
-    "2026-01-30",
-    "2026-04-17",
-];
+/// Every released version, oldest first: `ApiVersion::RELEASED`, which the generator builds from
+/// the spec folder's `spec/<YYYY-MM-DD>/` directories, so a new release is checked here (its
+/// examples, its errata) with no edit.
+pub static VERSIONS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    agentic_commerce::version::ApiVersion::RELEASED
+        .iter()
+        .map(agentic_commerce::version::ApiVersion::as_str)
+        .collect()
+});
 
 /// The `ApiVersion` for a released date.
 pub fn api_version(version: &str) -> agentic_commerce::version::ApiVersion {

@@ -80,93 +80,37 @@ pub(crate) static ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_one",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_two",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "city",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "state",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "country",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "postal_code",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -222,54 +166,25 @@ pub(crate) static BUYER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "first_name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "last_name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "email",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "phone_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -315,15 +230,7 @@ pub(crate) static ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "quantity",
@@ -360,13 +267,8 @@ impl WireType for PaymentProviderName {
 }
 
 pub(crate) static PAYMENT_PROVIDER_NAME_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(PaymentProviderName::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -387,13 +289,8 @@ impl WireType for PaymentMethodType {
 }
 
 pub(crate) static PAYMENT_METHOD_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(PaymentMethodType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -436,13 +333,8 @@ pub(crate) static PAYMENT_PROVIDER_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "provider",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PaymentProviderName::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -450,13 +342,8 @@ pub(crate) static PAYMENT_PROVIDER_SHAPE: Shape = Shape::Object(ObjectShape {
             required: true,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(PaymentMethodType::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -530,15 +417,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item",
@@ -625,13 +504,8 @@ impl WireType for TotalType {
 }
 
 pub(crate) static TOTAL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(TotalType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -674,27 +548,14 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(TotalType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_text",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "amount",
@@ -776,91 +637,44 @@ pub(crate) static FULFILLMENT_OPTION_SHIPPING_SHAPE: Shape = Shape::Object(Objec
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("shipping"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtitle",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "carrier",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "earliest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "latest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -950,53 +764,24 @@ pub(crate) static FULFILLMENT_OPTION_DIGITAL_SHAPE: Shape = Shape::Object(Object
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("digital"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtitle",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtotal",
@@ -1050,13 +835,8 @@ impl WireType for ContentType {
 }
 
 pub(crate) static CONTENT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ContentType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1099,53 +879,27 @@ pub(crate) static MESSAGE_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("info"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -1183,13 +937,8 @@ impl WireType for ErrorCode {
 }
 
 pub(crate) static ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1235,66 +984,35 @@ pub(crate) static MESSAGE_ERROR_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("error"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ErrorCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -1326,13 +1044,8 @@ impl WireType for LinkType {
 }
 
 pub(crate) static LINK_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(LinkType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1372,26 +1085,16 @@ pub(crate) static LINK_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(LinkType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -1441,27 +1144,14 @@ pub(crate) static PAYMENT_DATA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "token",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "provider",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PaymentProviderName::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1520,40 +1210,19 @@ pub(crate) static ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "checkout_session_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "permalink_url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -1590,13 +1259,8 @@ impl WireType for CheckoutStatus {
 }
 
 pub(crate) static CHECKOUT_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CheckoutStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_union! {
@@ -1729,15 +1393,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "buyer",
@@ -1753,26 +1409,16 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1803,15 +1449,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "fulfillment_option_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "totals",
@@ -1931,15 +1569,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "buyer",
@@ -1955,26 +1585,16 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2005,15 +1625,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "fulfillment_option_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "totals",
@@ -2190,15 +1802,7 @@ pub(crate) static CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "fulfillment_option_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -2283,13 +1887,8 @@ impl WireType for ErrorType {
 }
 
 pub(crate) static ERROR_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ErrorType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2335,53 +1934,24 @@ pub(crate) static ERROR_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ErrorType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "message",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,

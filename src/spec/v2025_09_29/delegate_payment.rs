@@ -81,66 +81,38 @@ pub(crate) static BILLING_ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "name",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(256),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "line_one",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "line_two",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "city",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(60),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "state",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "country",
@@ -148,24 +120,15 @@ pub(crate) static BILLING_ADDRESS_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::String(StringShape {
                 min_length: Some(2),
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "postal_code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(20),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -196,13 +159,8 @@ impl WireType for CardNumberType {
 }
 
 pub(crate) static CARD_NUMBER_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CardNumberType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -229,13 +187,8 @@ impl WireType for CardCheck {
 }
 
 pub(crate) static CARD_CHECK_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CardCheck::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -260,13 +213,8 @@ impl WireType for FundingType {
 }
 
 pub(crate) static FUNDING_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FundingType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -353,117 +301,63 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("card"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "card_number_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CardNumberType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "number",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "exp_month",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "exp_year",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "cvc",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "cryptogram",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "eci_value",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -471,13 +365,8 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(CardCheck::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -488,65 +377,34 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "iin",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(6),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_card_funding_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(FundingType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_wallet_type",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_brand",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_last4",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -555,15 +413,7 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -601,13 +451,8 @@ impl WireType for AllowanceReason {
 }
 
 pub(crate) static ALLOWANCE_REASON_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AllowanceReason::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -666,13 +511,8 @@ pub(crate) static ALLOWANCE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "reason",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AllowanceReason::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -687,52 +527,30 @@ pub(crate) static ALLOWANCE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^[a-z]{3}$"),
-                format: None,
-                values: None,
-                constant: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_570D013689),
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "checkout_session_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "merchant_id",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(256),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "expires_at",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -761,13 +579,8 @@ impl WireType for RiskSignalType {
 }
 
 pub(crate) static RISK_SIGNAL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(RiskSignalType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -792,13 +605,8 @@ impl WireType for RiskAction {
 }
 
 pub(crate) static RISK_ACTION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(RiskAction::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -841,13 +649,8 @@ pub(crate) static RISK_SIGNAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(RiskSignalType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -862,13 +665,8 @@ pub(crate) static RISK_SIGNAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "action",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(RiskAction::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -957,15 +755,7 @@ pub(crate) static DELEGATE_PAYMENT_REQUEST_SHAPE: Shape = Shape::Object(ObjectSh
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -1023,27 +813,14 @@ pub(crate) static DELEGATE_PAYMENT_RESPONSE_SHAPE: Shape = Shape::Object(ObjectS
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "created",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1052,15 +829,7 @@ pub(crate) static DELEGATE_PAYMENT_RESPONSE_SHAPE: Shape = Shape::Object(ObjectS
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -1099,13 +868,8 @@ impl WireType for DelegatePaymentErrorType {
 }
 
 pub(crate) static DELEGATE_PAYMENT_ERROR_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DelegatePaymentErrorType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -1132,13 +896,8 @@ impl WireType for DelegatePaymentErrorCode {
 }
 
 pub(crate) static DELEGATE_PAYMENT_ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DelegatePaymentErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1188,53 +947,27 @@ pub(crate) static DELEGATE_PAYMENT_ERROR_SHAPE: Shape = Shape::Object(ObjectShap
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DelegatePaymentErrorType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DelegatePaymentErrorCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "message",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,

@@ -60,13 +60,8 @@ impl WireType for AttributionSourceType {
 }
 
 pub(crate) static ATTRIBUTION_SOURCE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AttributionSourceType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -106,26 +101,16 @@ pub(crate) static AFFILIATE_ATTRIBUTION_SOURCE_SHAPE: Shape = Shape::Object(Obje
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AttributionSourceType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -156,13 +141,8 @@ impl WireType for Touchpoint {
 }
 
 pub(crate) static TOUCHPOINT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(Touchpoint::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -228,80 +208,32 @@ pub(crate) static AFFILIATE_ATTRIBUTION_SHAPE: Shape = Shape::Object(ObjectShape
         FieldShape {
             name: "provider",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "token",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "publisher_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "campaign_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "creative_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "sub_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "source",
@@ -312,26 +244,16 @@ pub(crate) static AFFILIATE_ATTRIBUTION_SHAPE: Shape = Shape::Object(ObjectShape
             name: "issued_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -343,13 +265,8 @@ pub(crate) static AFFILIATE_ATTRIBUTION_SHAPE: Shape = Shape::Object(ObjectShape
             name: "touchpoint",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(Touchpoint::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -408,40 +325,19 @@ pub(crate) static FULFILLMENT_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "phone_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "email",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -493,15 +389,7 @@ pub(crate) static ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "quantity",
@@ -537,13 +425,8 @@ impl WireType for DisclosureType {
 }
 
 pub(crate) static DISCLOSURE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DisclosureType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -590,40 +473,22 @@ pub(crate) static DISCLOSURE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisclosureType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisclosureContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -669,28 +534,12 @@ pub(crate) static CUSTOM_ATTRIBUTE_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "display_name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "value",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -732,15 +581,7 @@ pub(crate) static MARKETPLACE_SELLER_DETAILS_SHAPE: Shape = Shape::Object(Object
     fields: &[FieldShape {
         name: "name",
         required: true,
-        shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
-            values: None,
-            constant: None,
-            representation: None,
-        }),
+        shape: &Shape::String(StringShape::ANY),
     }],
     additional: Additional::Forbidden,
     any_of_required: &[],
@@ -773,13 +614,8 @@ impl WireType for CardNetwork {
 }
 
 pub(crate) static CARD_NETWORK_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CardNetwork::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -819,13 +655,8 @@ pub(crate) static PAYMENT_METHOD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PaymentMethodType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -833,13 +664,8 @@ pub(crate) static PAYMENT_METHOD_SHAPE: Shape = Shape::Object(ObjectShape {
             required: true,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(CardNetwork::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -894,13 +720,8 @@ pub(crate) static PAYMENT_PROVIDER_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "provider",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PaymentProviderName::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1001,15 +822,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item",
@@ -1059,41 +872,20 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "images",
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Some(Format::Uri),
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1184,27 +976,14 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(TotalType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_text",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "amount",
@@ -1217,15 +996,7 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -1293,91 +1064,44 @@ pub(crate) static FULFILLMENT_OPTION_SHIPPING_SHAPE: Shape = Shape::Object(Objec
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("shipping"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtitle",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "carrier",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "earliest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "latest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1461,53 +1185,24 @@ pub(crate) static FULFILLMENT_OPTION_DIGITAL_SHAPE: Shape = Shape::Object(Object
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("digital"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtitle",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "subtotal",
@@ -1577,29 +1272,13 @@ pub(crate) static SELECTED_SHIPPING_FULFILLMENT_OPTION_SHAPE: Shape = Shape::Obj
         FieldShape {
             name: "option_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item_ids",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -1633,13 +1312,8 @@ impl WireType for FulfillmentType {
 }
 
 pub(crate) static FULFILLMENT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FulfillmentType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1682,13 +1356,8 @@ pub(crate) static SELECTED_FULFILLMENT_OPTION_SHAPE: Shape = Shape::Object(Objec
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(FulfillmentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1742,13 +1411,8 @@ impl WireType for LinkType {
 }
 
 pub(crate) static LINK_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(LinkType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1788,26 +1452,16 @@ pub(crate) static LINK_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(LinkType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -1836,13 +1490,8 @@ impl WireType for AuthenticationChannelType {
 }
 
 pub(crate) static AUTHENTICATION_CHANNEL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AuthenticationChannelType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1909,27 +1558,14 @@ pub(crate) static BROWSER_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "accept_header",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "ip_address",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(45),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1941,27 +1577,14 @@ pub(crate) static BROWSER_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "language",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "user_agent",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "color_depth",
@@ -2053,13 +1676,8 @@ pub(crate) static AUTHENTICATION_CHANNEL_SHAPE: Shape = Shape::Object(ObjectShap
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AuthenticationChannelType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2124,13 +1742,8 @@ pub(crate) static ACQUIRER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "acquirer_bin",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(11),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2139,50 +1752,31 @@ pub(crate) static ACQUIRER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::String(StringShape {
                 min_length: Some(2),
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "acquirer_merchant_id",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "merchant_name",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(40),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "requestor_id",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(35),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -2215,13 +1809,8 @@ impl WireType for DirectoryServer {
 }
 
 pub(crate) static DIRECTORY_SERVER_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DirectoryServer::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -2244,13 +1833,8 @@ impl WireType for FlowType {
 }
 
 pub(crate) static FLOW_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FlowType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -2273,13 +1857,8 @@ impl WireType for ChallengeType {
 }
 
 pub(crate) static CHALLENGE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ChallengeType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2319,13 +1898,8 @@ pub(crate) static CHALLENGE_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape 
         name: "type",
         required: false,
         shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
             values: Some(ChallengeType::KNOWN),
-            constant: None,
-            representation: None,
+            ..StringShape::ANY
         }),
     }],
     additional: Additional::Forbidden,
@@ -2353,13 +1927,8 @@ impl WireType for FrictionlessType {
 }
 
 pub(crate) static FRICTIONLESS_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FrictionlessType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2399,13 +1968,8 @@ pub(crate) static FRICTIONLESS_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectSha
         name: "type",
         required: false,
         shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
             values: Some(FrictionlessType::KNOWN),
-            constant: None,
-            representation: None,
+            ..StringShape::ANY
         }),
     }],
     additional: Additional::Forbidden,
@@ -2453,13 +2017,8 @@ pub(crate) static AUTHENTICATION_FLOW_PREFERENCE_SHAPE: Shape = Shape::Object(Ob
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(FlowType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2537,13 +2096,8 @@ pub(crate) static AUTHENTICATION_METADATA_SHAPE: Shape = Shape::Object(ObjectSha
             name: "directory_server",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DirectoryServer::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2595,13 +2149,8 @@ impl WireType for AuthenticationOutcome {
 }
 
 pub(crate) static AUTHENTICATION_OUTCOME_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AuthenticationOutcome::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -2630,13 +2179,8 @@ impl WireType for ElectronicCommerceIndicator {
 }
 
 pub(crate) static ELECTRONIC_COMMERCE_INDICATOR_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ElectronicCommerceIndicator::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2686,54 +2230,25 @@ pub(crate) static AUTHENTICATION_OUTCOME_DETAILS_SHAPE: Shape = Shape::Object(Ob
         FieldShape {
             name: "three_ds_cryptogram",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "electronic_commerce_indicator",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ElectronicCommerceIndicator::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "transaction_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "version",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -2780,13 +2295,8 @@ pub(crate) static AUTHENTICATION_RESULT_SHAPE: Shape = Shape::Object(ObjectShape
             name: "outcome",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AuthenticationOutcome::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2838,13 +2348,8 @@ impl WireType for CheckoutStatus {
 }
 
 pub(crate) static CHECKOUT_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CheckoutStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_union! {
@@ -2956,15 +2461,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "buyer",
@@ -2980,26 +2477,16 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3168,15 +2655,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "buyer",
@@ -3192,26 +2671,16 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3555,13 +3024,8 @@ impl WireType for IntentReasonCode {
 }
 
 pub(crate) static INTENT_REASON_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(IntentReasonCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -3604,26 +3068,16 @@ pub(crate) static INTENT_TRACE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "reason_code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(IntentReasonCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "trace_summary",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(500),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {

@@ -121,117 +121,63 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("card"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "card_number_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CardNumberType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "number",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "exp_month",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "exp_year",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "cvc",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "cryptogram",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "eci_value",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -239,13 +185,8 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(CardCheck::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -256,65 +197,34 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "iin",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(8),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_card_funding_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(FundingType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_wallet_type",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_brand",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_last4",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -323,15 +233,7 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -429,15 +331,7 @@ pub(crate) static DELEGATE_PAYMENT_REQUEST_SHAPE: Shape = Shape::Object(ObjectSh
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],

@@ -93,28 +93,12 @@ pub(crate) static VARIANT_OPTION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "value",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -148,13 +132,8 @@ impl WireType for WeightUnit {
 }
 
 pub(crate) static WEIGHT_UNIT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(WeightUnit::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -203,13 +182,8 @@ pub(crate) static WEIGHT_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "unit",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(WeightUnit::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -240,13 +214,8 @@ impl WireType for DimensionUnit {
 }
 
 pub(crate) static DIMENSION_UNIT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DimensionUnit::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -324,13 +293,8 @@ pub(crate) static DIMENSIONS_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "unit",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DimensionUnit::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -365,13 +329,8 @@ impl WireType for DiscountDetailType {
 }
 
 pub(crate) static DISCOUNT_DETAIL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DiscountDetailType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -396,13 +355,8 @@ impl WireType for DiscountSource {
 }
 
 pub(crate) static DISCOUNT_SOURCE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DiscountSource::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -450,27 +404,14 @@ pub(crate) static DISCOUNT_DETAIL_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "code",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DiscountDetailType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -484,27 +425,14 @@ pub(crate) static DISCOUNT_DETAIL_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "source",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DiscountSource::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -557,54 +485,22 @@ pub(crate) static COMPANY_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "tax_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "department",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "cost_center",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -659,15 +555,7 @@ pub(crate) static LOYALTY_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "tier",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "points_balance",
@@ -681,13 +569,8 @@ pub(crate) static LOYALTY_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "member_since",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -720,13 +603,8 @@ impl WireType for CertificateType {
 }
 
 pub(crate) static CERTIFICATE_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CertificateType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -771,42 +649,21 @@ pub(crate) static TAX_EXEMPTION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "certificate_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "certificate_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CertificateType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "exempt_regions",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -816,13 +673,8 @@ pub(crate) static TAX_EXEMPTION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -855,13 +707,8 @@ impl WireType for AccountType {
 }
 
 pub(crate) static ACCOUNT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AccountType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -886,13 +733,8 @@ impl WireType for BuyerAuthenticationStatus {
 }
 
 pub(crate) static BUYER_AUTHENTICATION_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(BuyerAuthenticationStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -958,105 +800,50 @@ pub(crate) static BUYER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "first_name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "last_name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "full_name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "email",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "phone_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "customer_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "account_type",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AccountType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "authentication_status",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(BuyerAuthenticationStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1104,13 +891,8 @@ impl WireType for InterventionType {
 }
 
 pub(crate) static INTERVENTION_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(InterventionType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -1133,13 +915,8 @@ impl WireType for RequiredIntervention {
 }
 
 pub(crate) static REQUIRED_INTERVENTION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(RequiredIntervention::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -1164,13 +941,8 @@ impl WireType for Enforcement {
 }
 
 pub(crate) static ENFORCEMENT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(Enforcement::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -1197,13 +969,8 @@ impl WireType for DisplayContext {
 }
 
 pub(crate) static DISPLAY_CONTEXT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DisplayContext::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -1228,13 +995,8 @@ impl WireType for RedirectContext {
 }
 
 pub(crate) static REDIRECT_CONTEXT_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(RedirectContext::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1296,13 +1058,8 @@ pub(crate) static INTERVENTION_CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectS
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(InterventionType::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1314,13 +1071,8 @@ pub(crate) static INTERVENTION_CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectS
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(RequiredIntervention::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1331,39 +1083,24 @@ pub(crate) static INTERVENTION_CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectS
             name: "enforcement",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(Enforcement::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_context",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisplayContext::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "redirect_context",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(RedirectContext::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1462,53 +1199,27 @@ pub(crate) static PAYMENT_HANDLER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "version",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^\\d{4}-\\d{2}-\\d{2}$"),
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_DD5BDFFC27),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "spec",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1524,27 +1235,14 @@ pub(crate) static PAYMENT_HANDLER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "psp",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "config_schema",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1552,13 +1250,8 @@ pub(crate) static PAYMENT_HANDLER_SHAPE: Shape = Shape::Object(ObjectShape {
             required: true,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Some(Format::Uri),
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1667,15 +1360,8 @@ pub(crate) static EXTENSION_DECLARATION_SHAPE: Shape = Shape::Object(ObjectShape
             name: "name",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some(
-                    "^[a-z][a-z0-9_-]*(@\\d{4}-\\d{2}-\\d{2})?$|^[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9_-]*)+(@\\d{4}-\\d{2}-\\d{2})?$",
-                ),
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_0B1210344E),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1683,13 +1369,8 @@ pub(crate) static EXTENSION_DECLARATION_SHAPE: Shape = Shape::Object(ObjectShape
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: Some("^\\$\\.[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9_]*)*$"),
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    pattern: Some(&crate::spec::patterns::PATTERN_87906265B0),
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1700,26 +1381,16 @@ pub(crate) static EXTENSION_DECLARATION_SHAPE: Shape = Shape::Object(ObjectShape
             name: "schema",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "spec",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -1787,15 +1458,7 @@ pub(crate) static CAPABILITIES_SHAPE: Shape = Shape::Object(ObjectShape {
             required: false,
             shape: &Shape::OneOf(&[
                 &Shape::Array(ArrayShape {
-                    items: &Shape::String(StringShape {
-                        min_length: None,
-                        max_length: None,
-                        pattern: None,
-                        format: None,
-                        values: None,
-                        constant: None,
-                        representation: None,
-                    }),
+                    items: &Shape::String(StringShape::ANY),
                     min_items: None,
                     max_items: None,
                     unique: true,
@@ -1850,13 +1513,8 @@ impl WireType for CardBrand {
 }
 
 pub(crate) static CARD_BRAND_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CardBrand::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1901,28 +1559,15 @@ pub(crate) static PAYMENT_METHOD_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape
         FieldShape {
             name: "method",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "brands",
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(CardBrand::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1934,13 +1579,8 @@ pub(crate) static PAYMENT_METHOD_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(FundingType::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -1951,15 +1591,7 @@ pub(crate) static PAYMENT_METHOD_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape
             name: "providers",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -2012,28 +1644,12 @@ pub(crate) static ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "unit_amount",
@@ -2077,13 +1693,8 @@ impl WireType for AvailabilityStatus {
 }
 
 pub(crate) static AVAILABILITY_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AvailabilityStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_enum! {
@@ -2124,13 +1735,8 @@ impl WireType for TotalType {
 }
 
 pub(crate) static TOTAL_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(TotalType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2172,15 +1778,7 @@ pub(crate) static TAX_BREAKDOWN_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "jurisdiction",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "rate",
@@ -2256,27 +1854,14 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(TotalType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_text",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "amount",
@@ -2297,15 +1882,7 @@ pub(crate) static TOTAL_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "breakdown",
@@ -2436,15 +2013,7 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item",
@@ -2462,41 +2031,20 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "images",
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Some(Format::Uri),
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -2539,68 +2087,28 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "product_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "sku",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "variant_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "category",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "tags",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -2620,13 +2128,8 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "availability_status",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AvailabilityStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2649,13 +2152,8 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "fulfillable_on",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -2686,28 +2184,12 @@ pub(crate) static LINE_ITEM_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "tax_exemption_reason",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "parent_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "totals",
@@ -2767,15 +2249,7 @@ pub(crate) static PICKUP_LOCATION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "address",
@@ -2785,28 +2259,12 @@ pub(crate) static PICKUP_LOCATION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "phone",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "instructions",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Allowed,
@@ -2838,13 +2296,8 @@ impl WireType for PickupType {
 }
 
 pub(crate) static PICKUP_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(PickupType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -2907,53 +2360,24 @@ pub(crate) static FULFILLMENT_OPTION_PICKUP_SHAPE: Shape = Shape::Object(ObjectS
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("pickup"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "location",
@@ -2964,39 +2388,24 @@ pub(crate) static FULFILLMENT_OPTION_PICKUP_SHAPE: Shape = Shape::Object(ObjectS
             name: "pickup_type",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PickupType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "ready_by",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "pickup_by",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3052,26 +2461,16 @@ pub(crate) static DELIVERY_WINDOW_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "start",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "end",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -3131,15 +2530,7 @@ pub(crate) static SERVICE_AREA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "center_postal_code",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Allowed,
@@ -3202,53 +2593,24 @@ pub(crate) static FULFILLMENT_OPTION_LOCAL_DELIVERY_SHAPE: Shape = Shape::Object
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("local_delivery"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "delivery_window",
@@ -3334,91 +2696,44 @@ pub(crate) static FULFILLMENT_OPTION_SHIPPING_SHAPE: Shape = Shape::Object(Objec
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("shipping"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "carrier",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "earliest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "latest_delivery_time",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3486,53 +2801,24 @@ pub(crate) static FULFILLMENT_OPTION_DIGITAL_SHAPE: Shape = Shape::Object(Object
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("digital"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "title",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "totals",
@@ -3576,13 +2862,8 @@ impl WireType for FulfillmentType {
 }
 
 pub(crate) static FULFILLMENT_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FulfillmentType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -3629,41 +2910,20 @@ pub(crate) static SELECTED_FULFILLMENT_OPTION_SHAPE: Shape = Shape::Object(Objec
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(FulfillmentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "option_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item_ids",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3699,13 +2959,8 @@ impl WireType for GiftWrapStyle {
 }
 
 pub(crate) static GIFT_WRAP_STYLE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(GiftWrapStyle::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -3753,13 +3008,8 @@ pub(crate) static GIFT_WRAP_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "style",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(GiftWrapStyle::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3846,13 +3096,8 @@ impl WireType for DestinationType {
 }
 
 pub(crate) static DESTINATION_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DestinationType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -3907,29 +3152,13 @@ pub(crate) static FULFILLMENT_GROUP_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "item_ids",
             required: true,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -3939,13 +3168,8 @@ pub(crate) static FULFILLMENT_GROUP_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "destination_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DestinationType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -3956,28 +3180,12 @@ pub(crate) static FULFILLMENT_GROUP_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "location_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "instructions",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -4024,26 +3232,16 @@ pub(crate) static ESTIMATED_DELIVERY_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "earliest",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "latest",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -4102,15 +3300,7 @@ pub(crate) static ORDER_CONFIRMATION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "confirmation_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "confirmation_email_sent",
@@ -4121,27 +3311,14 @@ pub(crate) static ORDER_CONFIRMATION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "receipt_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "invoice_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -4200,52 +3377,26 @@ pub(crate) static SUPPORT_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "email",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "phone",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "hours",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "help_center_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -4282,13 +3433,8 @@ impl WireType for MessageSeverity {
 }
 
 pub(crate) static MESSAGE_SEVERITY_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(MessageSeverity::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -4334,66 +3480,35 @@ pub(crate) static MESSAGE_INFO_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("info"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "severity",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(MessageSeverity::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisclosureContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -4447,13 +3562,8 @@ impl WireType for WarningCode {
 }
 
 pub(crate) static WARNING_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(WarningCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -4506,79 +3616,43 @@ pub(crate) static MESSAGE_WARNING_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("warning"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(WarningCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "severity",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(MessageSeverity::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisclosureContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -4646,13 +3720,8 @@ impl WireType for ErrorCode {
 }
 
 pub(crate) static ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -4705,79 +3774,43 @@ pub(crate) static MESSAGE_ERROR_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("error"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ErrorCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "severity",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(MessageSeverity::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "content_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DisclosureContentType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "content",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -4819,13 +3852,8 @@ impl WireType for LinkType {
 }
 
 pub(crate) static LINK_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(LinkType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -4868,39 +3896,21 @@ pub(crate) static LINK_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(LinkType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "title",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -4945,28 +3955,12 @@ pub(crate) static PAYMENT_CREDENTIAL_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "type",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "token",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Allowed,
@@ -5010,15 +4004,7 @@ pub(crate) static PAYMENT_INSTRUMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "type",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "credential",
@@ -5059,13 +4045,8 @@ impl WireType for PaymentTerms {
 }
 
 pub(crate) static PAYMENT_TERMS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(PaymentTerms::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -5125,15 +4106,7 @@ pub(crate) static PAYMENT_DATA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "handler_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "instrument",
@@ -5148,40 +4121,22 @@ pub(crate) static PAYMENT_DATA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "purchase_order_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "payment_terms",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(PaymentTerms::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "due_date",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -5230,13 +4185,8 @@ pub(crate) static PROTOCOL_VERSION_SHAPE: Shape = Shape::Object(ObjectShape {
         name: "version",
         required: true,
         shape: &Shape::String(StringShape {
-            min_length: None,
-            max_length: None,
-            pattern: Some("^\\d{4}-\\d{2}-\\d{2}$"),
-            format: None,
-            values: None,
-            constant: None,
-            representation: None,
+            pattern: Some(&crate::spec::patterns::PATTERN_DD5BDFFC27),
+            ..StringShape::ANY
         }),
     }],
     additional: Additional::Forbidden,
@@ -5282,15 +4232,7 @@ pub(crate) static DISCOUNT_ALLOCATION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "path",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "amount",
@@ -5330,13 +4272,8 @@ impl WireType for CouponDuration {
 }
 
 pub(crate) static COUPON_DURATION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CouponDuration::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -5399,28 +4336,12 @@ pub(crate) static COUPON_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "percent_off",
@@ -5443,26 +4364,17 @@ pub(crate) static COUPON_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "currency",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^[a-z]{3}$"),
-                format: None,
-                values: None,
-                constant: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_570D013689),
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "duration",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CouponDuration::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -5495,15 +4407,7 @@ pub(crate) static COUPON_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -5538,13 +4442,8 @@ impl WireType for DiscountMethod {
 }
 
 pub(crate) static DISCOUNT_METHOD_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DiscountMethod::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -5607,28 +4506,12 @@ pub(crate) static APPLIED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "code",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "coupon",
@@ -5652,39 +4535,24 @@ pub(crate) static APPLIED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "start",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "end",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "method",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DiscountMethod::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -5745,13 +4613,8 @@ impl WireType for DiscountErrorCode {
 }
 
 pub(crate) static DISCOUNT_ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DiscountErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -5793,15 +4656,7 @@ pub(crate) static REJECTED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "code",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "reason",
@@ -5811,15 +4666,7 @@ pub(crate) static REJECTED_DISCOUNT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "message",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -5868,15 +4715,7 @@ pub(crate) static DISCOUNTS_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
         name: "codes",
         required: false,
         shape: &Shape::Array(ArrayShape {
-            items: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            items: &Shape::String(StringShape::ANY),
             min_items: None,
             max_items: None,
             unique: false,
@@ -5935,15 +4774,7 @@ pub(crate) static DISCOUNTS_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "codes",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -6022,15 +4853,7 @@ pub(crate) static PAYMENT_RESPONSE_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "provider",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "instruments",
@@ -6111,67 +4934,27 @@ pub(crate) static RISK_SIGNALS_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "ip_address",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "user_agent",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "accept_language",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "session_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "device_fingerprint",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -6205,13 +4988,8 @@ impl WireType for OrderStatus {
 }
 
 pub(crate) static ORDER_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(OrderStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -6272,66 +5050,32 @@ pub(crate) static ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "checkout_session_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "order_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "permalink_url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "status",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(OrderStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -6395,13 +5139,8 @@ impl WireType for CheckoutStatus {
 }
 
 pub(crate) static CHECKOUT_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(CheckoutStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_union! {
@@ -6595,15 +5334,7 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "protocol",
@@ -6624,39 +5355,24 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "presentment_currency",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -6672,40 +5388,19 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "exchange_rate_timestamp",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "locale",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "timezone",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_items",
@@ -6791,39 +5486,24 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "created_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "updated_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -6835,13 +5515,8 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "continue_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -6852,27 +5527,14 @@ pub(crate) static CHECKOUT_SESSION_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "quote_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "quote_expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7017,15 +5679,7 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "protocol",
@@ -7046,39 +5700,24 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CheckoutStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "presentment_currency",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7094,40 +5733,19 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "exchange_rate_timestamp",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "locale",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "timezone",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_items",
@@ -7213,39 +5831,24 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "created_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "updated_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7257,13 +5860,8 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
             name: "continue_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7274,27 +5872,14 @@ pub(crate) static CHECKOUT_SESSION_WITH_ORDER_SHAPE: Shape = Shape::Object(Objec
         FieldShape {
             name: "quote_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "quote_expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7395,13 +5980,8 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -7433,15 +6013,7 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
             name: "coupons",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,
@@ -7455,41 +6027,17 @@ pub(crate) static CHECKOUT_SESSION_CREATE_REQUEST_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "locale",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "timezone",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "quote_id",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "metadata",
@@ -7602,15 +6150,7 @@ pub(crate) static CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE: Shape = Shape::Object(O
             name: "coupons",
             required: false,
             shape: &Shape::Array(ArrayShape {
-                items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                items: &Shape::String(StringShape::ANY),
                 min_items: None,
                 max_items: None,
                 unique: false,

@@ -26,28 +26,16 @@ use crate::wire::{Extra, Patch, Sensitive, wire_enum, wire_object, wire_union};
 pub type ExtensionIdentifier = String;
 
 pub(crate) static EXTENSION_IDENTIFIER_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: Some(
-        "^[a-z][a-z0-9_-]*(@\\d{4}-\\d{2}-\\d{2})?$|^[a-z][a-z0-9]*(?:\\.[a-z][a-z0-9_-]*)+(@\\d{4}-\\d{2}-\\d{2})?$",
-    ),
-    format: None,
-    values: None,
-    constant: None,
-    representation: None,
+    pattern: Some(&crate::spec::patterns::PATTERN_0B1210344E),
+    ..StringShape::ANY
 });
 
 /// JSONPath expression identifying the schema field added by this extension. Format: $.\<SchemaName\>.\<fieldName\> (e.g., $.CheckoutSession.discounts).
 pub type ExtendsTarget = String;
 
 pub(crate) static EXTENDS_TARGET_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: Some("^\\$\\.[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9_]*)*$"),
-    format: None,
-    values: None,
-    constant: None,
-    representation: None,
+    pattern: Some(&crate::spec::patterns::PATTERN_87906265B0),
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -108,26 +96,16 @@ pub(crate) static EXTENSION_DECLARATION_ENTRY_SHAPE: Shape = Shape::Object(Objec
             name: "schema",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "spec",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -184,13 +162,8 @@ impl WireType for ExtensionStatus {
 }
 
 pub(crate) static EXTENSION_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ExtensionStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -252,28 +225,12 @@ pub(crate) static EXTENSION_METADATA_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "extends",
@@ -289,39 +246,24 @@ pub(crate) static EXTENSION_METADATA_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "spec",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "schema",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "status",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ExtensionStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -395,41 +337,26 @@ pub(crate) static DISCOUNT_EXTENSION_METADATA_SHAPE: Shape = Shape::Object(Objec
             name: "id",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("discount"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "name",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("Discount Extension"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "description",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some(
                     "Discount code support with rich applied discounts, allocation details, and rejection messaging.",
                 ),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -443,39 +370,24 @@ pub(crate) static DISCOUNT_EXTENSION_METADATA_SHAPE: Shape = Shape::Object(Objec
             name: "spec",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "schema",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "status",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ExtensionStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {

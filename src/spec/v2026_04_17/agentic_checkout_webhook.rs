@@ -97,41 +97,20 @@ pub(crate) static WEBHOOK_FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(super::agentic_checkout::FulfillmentMethod::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "status",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_items",
@@ -146,40 +125,19 @@ pub(crate) static WEBHOOK_FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "carrier",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "tracking_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "tracking_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -200,15 +158,7 @@ pub(crate) static WEBHOOK_FULFILLMENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "description",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "events",
@@ -301,79 +251,37 @@ pub(crate) static EVENT_DATA_ORDER_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("order"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "checkout_session_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "order_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "permalink_url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "status",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "estimated_delivery",
@@ -474,15 +382,7 @@ pub(crate) static WEBHOOK_EVENT_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "type",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "data",

@@ -81,15 +81,7 @@ pub(crate) static CART_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "line_items",
@@ -110,13 +102,8 @@ pub(crate) static CART_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -143,26 +130,16 @@ pub(crate) static CART_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "continue_url",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "expires_at",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::DateTime),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
     ],
@@ -227,15 +204,7 @@ pub(crate) static CART_CREATE_REQUEST_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "locale",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,

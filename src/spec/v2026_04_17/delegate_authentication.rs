@@ -81,66 +81,35 @@ pub(crate) static AUTHENTICATION_PAYMENT_METHOD_SHAPE: Shape = Shape::Object(Obj
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AuthenticationPaymentMethodType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "number",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "exp_month",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "exp_year",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "name",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -195,13 +164,9 @@ pub(crate) static AUTHENTICATION_AMOUNT_SHAPE: Shape = Shape::Object(ObjectShape
             name: "currency",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: Some("^[A-Z]{3}$"),
-                format: None,
-                values: None,
-                constant: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_43E30B3284),
                 representation: Some(Representation::Currency),
+                ..StringShape::ANY
             }),
         },
     ],
@@ -252,13 +217,8 @@ pub(crate) static FLOW_PREFERENCE_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(crate::spec::v2025_12_12::agentic_checkout::FlowType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -327,41 +287,20 @@ pub(crate) static SHOPPER_DETAILS_SHAPE: Shape = Shape::Object(ObjectShape {
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "email",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Email),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "phone_number",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "address",
@@ -413,27 +352,14 @@ pub(crate) static FINGERPRINT_ACTION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "three_ds_method_url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "three_ds_server_trans_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -491,53 +417,24 @@ pub(crate) static CHALLENGE_ACTION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "acs_url",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
                 format: Some(Format::Uri),
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "acs_trans_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "three_ds_server_trans_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "message_version",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -567,13 +464,8 @@ impl WireType for ActionType {
 }
 
 pub(crate) static ACTION_TYPE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(ActionType::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -616,13 +508,8 @@ pub(crate) static ACTION_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(ActionType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -716,119 +603,47 @@ pub(crate) static DELEGATE_AUTHENTICATION_RESULT_SHAPE: Shape = Shape::Object(Ob
         FieldShape {
             name: "trans_status",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "electronic_commerce_indicator",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "three_ds_cryptogram",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "transaction_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "three_ds_server_trans_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "version",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "authentication_value",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "trans_status_reason",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "cardholder_info",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,
@@ -900,15 +715,7 @@ pub(crate) static DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "merchant_id",
                 required: true,
-                shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                shape: &Shape::String(StringShape::ANY),
             },
             FieldShape {
                 name: "acquirer_details",
@@ -933,15 +740,7 @@ pub(crate) static DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "checkout_session_id",
                 required: false,
-                shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                shape: &Shape::String(StringShape::ANY),
             },
             FieldShape {
                 name: "flow_preference",
@@ -952,13 +751,8 @@ pub(crate) static DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE: Shape =
                 name: "challenge_notification_url",
                 required: false,
                 shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Some(Format::Uri),
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
             },
             FieldShape {
@@ -996,13 +790,8 @@ impl WireType for FingerprintCompletion {
 }
 
 pub(crate) static FINGERPRINT_COMPLETION_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(FingerprintCompletion::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1053,13 +842,8 @@ pub(crate) static DELEGATE_AUTHENTICATION_AUTHENTICATE_REQUEST_SHAPE: Shape =
                 name: "fingerprint_completion",
                 required: true,
                 shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(FingerprintCompletion::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
             },
             FieldShape {
@@ -1070,27 +854,14 @@ pub(crate) static DELEGATE_AUTHENTICATION_AUTHENTICATE_REQUEST_SHAPE: Shape =
             FieldShape {
                 name: "checkout_session_id",
                 required: false,
-                shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                shape: &Shape::String(StringShape::ANY),
             },
             FieldShape {
                 name: "challenge_notification_url",
                 required: false,
                 shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
                     format: Some(Format::Uri),
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
             },
             FieldShape {
@@ -1142,13 +913,8 @@ impl WireType for AuthenticationSessionStatus {
 }
 
 pub(crate) static AUTHENTICATION_SESSION_STATUS_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(AuthenticationSessionStatus::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1193,27 +959,14 @@ pub(crate) static DELEGATE_AUTHENTICATION_SESSION_SHAPE: Shape = Shape::Object(O
         FieldShape {
             name: "authentication_session_id",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "status",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(AuthenticationSessionStatus::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -1276,27 +1029,14 @@ pub(crate) static DELEGATE_AUTHENTICATION_SESSION_WITH_RESULT_SHAPE: Shape =
             FieldShape {
                 name: "authentication_session_id",
                 required: true,
-                shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                }),
+                shape: &Shape::String(StringShape::ANY),
             },
             FieldShape {
                 name: "status",
                 required: true,
                 shape: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(AuthenticationSessionStatus::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
             },
             FieldShape {
@@ -1339,13 +1079,8 @@ impl WireType for DelegateAuthenticationErrorCode {
 }
 
 pub(crate) static DELEGATE_AUTHENTICATION_ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DelegateAuthenticationErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -1395,55 +1130,29 @@ pub(crate) static DELEGATE_AUTHENTICATION_ERROR_SHAPE: Shape = Shape::Object(Obj
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(
                     crate::spec::v2025_09_29::delegate_payment::DelegatePaymentErrorType::KNOWN,
                 ),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DelegateAuthenticationErrorCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "message",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
     ],
     additional: Additional::Forbidden,

@@ -118,117 +118,63 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
                 constant: Some("card"),
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "card_number_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(CardNumberType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "number",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "exp_month",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "exp_year",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "name",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "cvc",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(4),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "cryptogram",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "eci_value",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(2),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -236,13 +182,8 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
                     values: Some(CardCheck::KNOWN),
-                    constant: None,
-                    representation: None,
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
@@ -253,53 +194,27 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             name: "iin",
             required: false,
             shape: &Shape::String(StringShape {
-                min_length: None,
                 max_length: Some(8),
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_card_funding_type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(crate::spec::v2025_09_29::delegate_payment::FundingType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "display_wallet_type",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_brand",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "display_last4",
@@ -307,11 +222,8 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::String(StringShape {
                 min_length: Some(4),
                 max_length: Some(4),
-                pattern: Some("^[0-9]{4}$"),
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
+                pattern: Some(&crate::spec::patterns::PATTERN_FC6FA2D994),
+                ..StringShape::ANY
             }),
         },
         FieldShape {
@@ -320,15 +232,7 @@ pub(crate) static PAYMENT_METHOD_CARD_SHAPE: Shape = Shape::Object(ObjectShape {
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -426,15 +330,7 @@ pub(crate) static DELEGATE_PAYMENT_REQUEST_SHAPE: Shape = Shape::Object(ObjectSh
             shape: &Shape::Object(ObjectShape {
                 name: "metadata",
                 fields: &[],
-                additional: Additional::Shape(&Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: None,
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
-                })),
+                additional: Additional::Shape(&Shape::String(StringShape::ANY)),
                 any_of_required: &[],
                 conditionals: &[],
                 forbidden: &[],
@@ -477,13 +373,8 @@ impl WireType for DelegatePaymentErrorCode {
 }
 
 pub(crate) static DELEGATE_PAYMENT_ERROR_CODE_SHAPE: Shape = Shape::String(StringShape {
-    min_length: None,
-    max_length: None,
-    pattern: None,
-    format: None,
     values: Some(DelegatePaymentErrorCode::KNOWN),
-    constant: None,
-    representation: None,
+    ..StringShape::ANY
 });
 
 wire_object! {
@@ -536,66 +427,35 @@ pub(crate) static DELEGATE_PAYMENT_ERROR_SHAPE: Shape = Shape::Object(ObjectShap
             name: "type",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DelegatePaymentErrorType::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "code",
             required: true,
             shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
                 values: Some(DelegatePaymentErrorCode::KNOWN),
-                constant: None,
-                representation: None,
+                ..StringShape::ANY
             }),
         },
         FieldShape {
             name: "message",
             required: true,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "param",
             required: false,
-            shape: &Shape::String(StringShape {
-                min_length: None,
-                max_length: None,
-                pattern: None,
-                format: None,
-                values: None,
-                constant: None,
-                representation: None,
-            }),
+            shape: &Shape::String(StringShape::ANY),
         },
         FieldShape {
             name: "supported_versions",
             required: false,
             shape: &Shape::Array(ArrayShape {
                 items: &Shape::String(StringShape {
-                    min_length: None,
-                    max_length: None,
-                    pattern: Some("^\\d{4}-\\d{2}-\\d{2}$"),
-                    format: None,
-                    values: None,
-                    constant: None,
-                    representation: None,
+                    pattern: Some(&crate::spec::patterns::PATTERN_DD5BDFFC27),
+                    ..StringShape::ANY
                 }),
                 min_items: None,
                 max_items: None,
