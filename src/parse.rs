@@ -4,13 +4,17 @@
 //!   values are kept; only values the Rust type cannot hold fail, with the
 //!   JSONPath of the failing value.
 //! - [`from_slice_strict`] / [`from_value_strict`]: first validate against the
-//!   official JSON Schema ([`crate::schema`]), reporting every violation, then
+//!   official JSON Schema ([`crate::parse::schema`]), reporting every violation, then
 //!   parse.
+
+pub mod json_path;
+pub mod registry;
+pub mod schema;
 
 use serde_json::Value;
 
-use crate::json_path::{JsonPath, Segment};
-use crate::schema::{Shape, Violation, ViolationKind, WireType, validate};
+use crate::parse::json_path::{JsonPath, Segment};
+use crate::parse::schema::{Shape, Violation, ViolationKind, WireType, validate};
 
 /// Why a payload could not be parsed into a wire type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,15 +1,15 @@
-//! Tests for `agentic_commerce::headers` (HDR-*, IDEM-01/02/04, SIG-03, VER-01).
+//! Tests for `agentic_commerce::protocol::headers` (HDR-*, IDEM-01/02/04, SIG-03, VER-01).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use agentic_commerce::headers::{
+use agentic_commerce::protocol::headers::{
     AcceptLanguage, AcpHeader, BearerToken, ContentType, HeaderProblemKind, HeaderValueError,
     IdempotencyKey, IdempotentReplayed, MerchantSignature, Method, OAS_DEVIATIONS, Operation,
     RequestHeaders, Requirement, RetryAfter, Signature, Timestamp,
 };
-use agentic_commerce::version::{ApiVersion, VersionError};
+use agentic_commerce::protocol::version::{ApiVersion, VersionError};
 use proptest::prelude::*;
 use serde_json::json;
 use time::macros::datetime;
@@ -241,7 +241,7 @@ fn hdr_every_operation_reports_each_missing_required_header() {
         let missing: BTreeSet<AcpHeader> = err
             .problems()
             .iter()
-            .map(agentic_commerce::headers::HeaderProblem::header)
+            .map(agentic_commerce::protocol::headers::HeaderProblem::header)
             .collect();
         assert_eq!(missing, required, "{op:?}");
         assert!(
@@ -653,7 +653,7 @@ fn hdr_unicode_and_extra_spaces_in_values() {
     let headers: Vec<_> = err
         .problems()
         .iter()
-        .map(agentic_commerce::headers::HeaderProblem::header)
+        .map(agentic_commerce::protocol::headers::HeaderProblem::header)
         .collect();
     assert_eq!(headers, [AcpHeader::Authorization, AcpHeader::ApiVersion]);
 }

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
-use agentic_commerce::idempotency::{
+use agentic_commerce::protocol::headers::{IdempotencyKey, RetryAfter};
+use agentic_commerce::trust::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyRejection, IdempotencyScope, IdempotencyStore as _, InMemoryIdempotencyStore,
     LeaseToken, RecordState, StoredResponse,

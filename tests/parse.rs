@@ -5,15 +5,15 @@
 
 mod common;
 
+use agentic_commerce::parse::schema::ViolationKind;
 use agentic_commerce::parse::{self, ParseErrorKind, StrictError};
-use agentic_commerce::schema::ViolationKind;
+use agentic_commerce::parse::{registry, schema::WireType};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus,
     FulfillmentOption,
 };
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
 use agentic_commerce::wire::Patch;
-use agentic_commerce::{registry, schema::WireType};
 use serde_json::{Value, json};
 
 fn session() -> Value {

@@ -1,7 +1,9 @@
-//! Tests for `agentic_commerce::version` (VER-01..05).
+//! Tests for `agentic_commerce::protocol::version` (VER-01..05).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-use agentic_commerce::version::{ApiVersion, ApiVersionParseError, VersionError, negotiate};
+use agentic_commerce::protocol::version::{
+    ApiVersion, ApiVersionParseError, VersionError, negotiate,
+};
 use proptest::prelude::*;
 use serde_json::json;
 

@@ -1,11 +1,11 @@
-//! Integration tests for `agentic_commerce::webhook` (WH-01 … WH-05).
+//! Integration tests for `agentic_commerce::trust::webhook` (WH-01 … WH-05).
 
 // Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
-use agentic_commerce::webhook::{
+use agentic_commerce::trust::webhook::{
     self, HEADER_NAME, MalformedReason, MerchantSignature, PolicyError, PreEpochTimestampError,
     VerificationPolicy, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
 };

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use agentic_commerce::version::{ApiVersion, negotiate};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 
 use crate::args::Args;
 

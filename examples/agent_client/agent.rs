@@ -9,10 +9,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce::protocol::version::{self, ApiVersion};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
-use agentic_commerce::version::{self, ApiVersion};
-use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -282,7 +282,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         }
     } else {
         // An older version's event (a standalone `EventDataOrder`): strictly that version's.
-        let entry = agentic_commerce::registry::lookup_in(
+        let entry = agentic_commerce::parse::registry::lookup_in(
             &version,
             "agentic_checkout_webhook.WebhookEvent",
         );

@@ -12,16 +12,16 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use agentic_commerce::allowance::{
+use agentic_commerce::parse;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::{BearerToken, IdempotencyKey, Operation};
+use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::trust::allowance::{
     self, AllowanceTerms, AllowanceViolation, AuthorizeError, ProposedCharge,
 };
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{BearerToken, IdempotencyKey, Operation};
-use agentic_commerce::idempotency::IdempotencyScope;
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::parse;
-use agentic_commerce::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
-use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::trust::idempotency::IdempotencyScope;
+use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -6,15 +6,15 @@
 
 use std::sync::Arc;
 
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{Operation, RequestHeaders};
-use agentic_commerce::idempotency::{
+use agentic_commerce::parse::StrictError;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::{Operation, RequestHeaders};
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::parse::StrictError;
-use agentic_commerce::signature::{SignedRequest, Verifier};
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::trust::signature::{SignedRequest, Verifier};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -223,7 +223,7 @@ pub(crate) fn check_request_in(
             body,
             signature: parsed
                 .signature()
-                .map(agentic_commerce::headers::Signature::as_str),
+                .map(agentic_commerce::protocol::headers::Signature::as_str),
             timestamp: header_str(headers, "timestamp"),
         };
         if let Err(e) = verifier.verify(&signed, now) {

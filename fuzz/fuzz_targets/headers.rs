@@ -2,8 +2,8 @@
 //! negotiation on the raw `API-Version` value: typed errors only, never a panic.
 #![no_main]
 
-use agentic_commerce::headers::{Operation, RequestHeaders};
-use agentic_commerce::version::{ApiVersion, negotiate};
+use agentic_commerce::protocol::headers::{Operation, RequestHeaders};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: &[&str] = &[

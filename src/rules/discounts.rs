@@ -2,8 +2,8 @@
 //! DSC-09) and the extension declarations (EXT-01 … EXT-04).
 
 use super::Finding;
-use crate::extensions::{check_declarations, rejection_warnings};
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::protocol::extensions::{check_declarations, rejection_warnings};
 use crate::spec::common::Extensions;
 use crate::spec::v2026_04_17::agentic_checkout::{CheckoutSession, Message};
 

@@ -33,7 +33,7 @@ pub const VERSIONS: &[&str] = &[
 ];
 
 /// The `ApiVersion` for a released date.
-pub fn api_version(version: &str) -> agentic_commerce::version::ApiVersion {
+pub fn api_version(version: &str) -> agentic_commerce::protocol::version::ApiVersion {
     version.parse().expect("a released version")
 }
 

@@ -40,7 +40,7 @@ use core::fmt;
 
 use time::{Date, Month};
 
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::rules::Finding;
 use crate::spec::v2026_04_17::agentic_checkout::{
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, DisclosureContentType,

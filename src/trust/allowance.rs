@@ -31,7 +31,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::allowance::{
+//! use agentic_commerce::trust::allowance::{
 //!     authorize_charge, AllowanceTerms, InMemoryTokenLedger, ProposedCharge,
 //! };
 //! use time::macros::datetime;

@@ -48,7 +48,7 @@
 //! only there get the same canonical bytes, hence the same signature and fingerprint, while a
 //! typed parse reads the exact `i64` from each. [`canonicalize_exact`],
 //! [`canonicalize_value_exact`] and [`canonicalize_serialize_exact`] (used by
-//! [`crate::signature`] and [`crate::idempotency::Fingerprint`]) therefore also reject, with
+//! [`crate::trust::signature`] and [`crate::trust::idempotency::Fingerprint`]) therefore also reject, with
 //! [`CanonicalJsonError::InexactNumber`], any number whose canonical form denotes a different
 //! decimal value than the number as written (I-JSON, RFC 7493 §2.2):
 //!
@@ -72,11 +72,11 @@
 //! members.
 //!
 //! ```
-//! use agentic_commerce::canonical::canonicalize;
+//! use agentic_commerce::trust::canonical::canonicalize;
 //!
 //! let canonical = canonicalize(br#" { "b": 1.0, "a": [true, null, "\u00e9"] } "#)?;
 //! assert_eq!(canonical, "{\"a\":[true,null,\"\u{e9}\"],\"b\":1}".as_bytes());
-//! # Ok::<(), agentic_commerce::canonical::CanonicalJsonError>(())
+//! # Ok::<(), agentic_commerce::trust::canonical::CanonicalJsonError>(())
 //! ```
 
 use std::borrow::Cow;
@@ -366,7 +366,7 @@ pub fn canonicalize_serialize_exact<T: serde::Serialize + ?Sized>(
 /// Returns `None` for NaN and the infinities, which JSON cannot represent.
 ///
 /// ```
-/// use agentic_commerce::canonical::number_to_string;
+/// use agentic_commerce::trust::canonical::number_to_string;
 ///
 /// assert_eq!(number_to_string(1e21).as_deref(), Some("1e+21"));
 /// assert_eq!(number_to_string(1e-7).as_deref(), Some("1e-7"));

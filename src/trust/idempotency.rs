@@ -20,8 +20,8 @@
 //! # Flow
 //!
 //! ```
-//! use agentic_commerce::headers::IdempotencyKey;
-//! use agentic_commerce::idempotency::{
+//! use agentic_commerce::protocol::headers::IdempotencyKey;
+//! use agentic_commerce::trust::idempotency::{
 //!     Fingerprint, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
 //!     InMemoryIdempotencyStore, StoredResponse,
 //! };
@@ -88,8 +88,8 @@ use std::sync::{Mutex, PoisonError};
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
-use crate::canonical::{self, CanonicalJsonError};
-use crate::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+use crate::protocol::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+use crate::trust::canonical::{self, CanonicalJsonError};
 
 // ---------------------------------------------------------------------------------------------
 // Fingerprint

@@ -7,7 +7,7 @@ use super::{
     Additional, ArrayShape, Constant, Format, ObjectShape, Representation, Shape, StringShape,
     TaggedShape,
 };
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 
 /// One way a value breaks its official schema.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -302,7 +302,7 @@ impl Walker {
             }
         }
         for (i, item) in items.iter().enumerate() {
-            self.path.push(crate::json_path::Segment::Index(i));
+            self.path.push(crate::parse::json_path::Segment::Index(i));
             self.check(shape.items, item);
             self.path.pop();
         }
@@ -368,7 +368,8 @@ impl Walker {
         }
         for (name, member) in map {
             let declared = shape.fields.iter().find(|f| f.name == name.as_str());
-            self.path.push(crate::json_path::Segment::Key(name.clone()));
+            self.path
+                .push(crate::parse::json_path::Segment::Key(name.clone()));
             match declared {
                 Some(field) => {
                     if shape.forbidden.contains(&name.as_str()) {
@@ -546,7 +547,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::schema::{ArrayShape, FieldShape, IntegerShape};
+    use crate::parse::schema::{ArrayShape, FieldShape, IntegerShape};
 
     static QTY: Shape = Shape::Integer(IntegerShape {
         minimum: Some(1),

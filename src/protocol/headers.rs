@@ -46,7 +46,7 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::version::{self, ApiVersion, VersionError};
+use crate::protocol::version::{self, ApiVersion, VersionError};
 
 // ---------------------------------------------------------------------------------------------
 // Header names
@@ -478,13 +478,13 @@ impl BearerToken {
     /// against a configured API key.
     ///
     /// ```
-    /// use agentic_commerce::headers::BearerToken;
+    /// use agentic_commerce::protocol::headers::BearerToken;
     ///
     /// let token = BearerToken::parse("Bearer sk_live_abc")?;
     /// assert!(token.matches("sk_live_abc"));
     /// assert!(!token.matches("sk_live_abd"));
     /// assert!(!token.matches(""));
-    /// # Ok::<(), agentic_commerce::headers::HeaderValueError>(())
+    /// # Ok::<(), agentic_commerce::protocol::headers::HeaderValueError>(())
     /// ```
     pub fn matches(&self, expected: &str) -> bool {
         use sha2::Digest as _;
@@ -977,7 +977,7 @@ const DELEGATE_AUTH_GET: &[(AcpHeader, Requirement)] = &[
 /// headers as data.
 ///
 /// ```
-/// use agentic_commerce::headers::{AcpHeader, Method, Operation, Requirement};
+/// use agentic_commerce::protocol::headers::{AcpHeader, Method, Operation, Requirement};
 ///
 /// let op = Operation::CreateCheckoutSession;
 /// assert_eq!(op.method(), Method::Post);
@@ -1562,7 +1562,7 @@ impl RequestHeaders {
     /// headers and malformed values (including a `Content-Type` other than `application/json`).
     ///
     /// ```
-    /// use agentic_commerce::headers::{AcpHeader, Operation, RequestHeaders};
+    /// use agentic_commerce::protocol::headers::{AcpHeader, Operation, RequestHeaders};
     ///
     /// let headers = RequestHeaders::parse(
     ///     Operation::CreateCheckoutSession,

@@ -62,18 +62,18 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::headers::{AcpHeader, HeaderErrors, RetryAfter};
-use crate::idempotency::IdempotencyRejection;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::parse::schema::{Violation, ViolationKind};
 use crate::parse::{ParseError, ParseErrorKind, StrictError};
-use crate::schema::{Violation, ViolationKind};
-use crate::signature::SignatureError;
+use crate::protocol::headers::{AcpHeader, HeaderErrors, RetryAfter};
+use crate::protocol::version::{ApiVersion, VersionError};
 use crate::spec::v2026_04_17::agentic_checkout::{CheckoutStatus, Error, ErrorType};
 use crate::spec::v2026_04_17::delegate_payment::{
     DelegatePaymentError, DelegatePaymentErrorCode, DelegatePaymentErrorType,
 };
-use crate::version::{ApiVersion, VersionError};
-use crate::webhook::WebhookError;
+use crate::trust::idempotency::IdempotencyRejection;
+use crate::trust::signature::SignatureError;
+use crate::trust::webhook::WebhookError;
 
 /// Well-known ACP error codes (the `code` member). The wire `code` is free-form; these constants
 /// name the values the spec and this crate use.
@@ -865,7 +865,7 @@ mod tests {
 
     #[test]
     fn header_errors_convert_with_supported_versions() {
-        use crate::headers::{Operation, RequestHeaders};
+        use crate::protocol::headers::{Operation, RequestHeaders};
         let errors = RequestHeaders::parse(
             Operation::CreateCheckoutSession,
             [

@@ -67,7 +67,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+//! use agentic_commerce::trust::webhook::{self, WebhookSecret, WebhookVerifier};
 //! use time::OffsetDateTime;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -96,7 +96,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-pub use crate::signature::{PolicyError, VerificationPolicy};
+pub use crate::trust::signature::{PolicyError, VerificationPolicy};
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -23,6 +23,8 @@
 //! the header. Whitespace *inside* the value (`"2026-04- 17"`) makes it malformed, and
 //! [`ApiVersion::from_str`](std::str::FromStr) itself accepts no surrounding whitespace at all.
 
+pub mod convert;
+
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
@@ -40,7 +42,7 @@ use time::{Date, Month};
 /// two apart. Versions order by date, display and serialize as the `YYYY-MM-DD` string.
 ///
 /// ```
-/// use agentic_commerce::version::ApiVersion;
+/// use agentic_commerce::protocol::version::ApiVersion;
 ///
 /// let v: ApiVersion = "2026-04-17".parse().unwrap();
 /// assert_eq!(v, ApiVersion::V2026_04_17);
@@ -349,7 +351,7 @@ pub(crate) fn trim_ows(value: &str) -> &str {
 ///   `supported` (a well-formed but unknown future date is unsupported, not malformed).
 ///
 /// ```
-/// use agentic_commerce::version::{negotiate, ApiVersion};
+/// use agentic_commerce::protocol::version::{negotiate, ApiVersion};
 ///
 /// let supported = [ApiVersion::V2026_01_30, ApiVersion::V2026_04_17];
 /// assert_eq!(negotiate(&supported, Some("2026-04-17")), Ok(ApiVersion::V2026_04_17));

@@ -10,7 +10,7 @@
 //! The protocol puts no algorithm name and no key id on the wire: both parties agree on them
 //! out of band (SIG-06). This module therefore:
 //!
-//! - canonicalizes the **received bytes** with [`crate::canonical`] (RFC 8785), never a
+//! - canonicalizes the **received bytes** with [`crate::trust::canonical`] (RFC 8785), never a
 //!   re-serialized typed struct, so members this crate does not model still verify;
 //! - signs and verifies only bodies whose numbers keep their value in canonical form
 //!   ([`canonical::canonicalize_exact`]): a body with `9007199254740993`, which RFC 8785
@@ -65,7 +65,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::signature::{
+//! use agentic_commerce::trust::signature::{
 //!     Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier,
 //! };
 //! use time::macros::datetime;
@@ -95,9 +95,9 @@
 //! [`Verified`] cannot be built outside this module:
 //!
 //! ```compile_fail
-//! let forged = agentic_commerce::signature::Verified {
+//! let forged = agentic_commerce::trust::signature::Verified {
 //!     key_id: "k".into(),
-//!     algorithm: agentic_commerce::signature::Algorithm::HS256,
+//!     algorithm: agentic_commerce::trust::signature::Algorithm::HS256,
 //!     timestamp: time::OffsetDateTime::UNIX_EPOCH,
 //! };
 //! ```
@@ -113,7 +113,7 @@ use hmac::Mac as _;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-use crate::canonical::{self, CanonicalJsonError};
+use crate::trust::canonical::{self, CanonicalJsonError};
 
 /// Name of the HTTP header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Signature";
@@ -285,7 +285,7 @@ pub struct Rejected;
 /// A key that checks signatures; implement it to plug in another algorithm.
 ///
 /// ```
-/// use agentic_commerce::signature::{Algorithm, Rejected, Verifier, VerifyingKey};
+/// use agentic_commerce::trust::signature::{Algorithm, Rejected, Verifier, VerifyingKey};
 ///
 /// /// Wraps some RSA library.
 /// struct MyRsaKey;
@@ -643,7 +643,7 @@ impl VerifyingKey for Es256VerifyingKey {
 
 /// How far the `Timestamp` may be from the verifier's clock (SIG-05), for request signatures
 /// ([`Verifier::with_policy`]) and webhook signatures
-/// ([`WebhookVerifier::with_policy`](crate::webhook::WebhookVerifier::with_policy), WH-04)
+/// ([`WebhookVerifier::with_policy`](crate::trust::webhook::WebhookVerifier::with_policy), WH-04)
 /// alike.
 ///
 /// Defaults: 300 seconds in the past (the tolerance ACP recommends for webhook signatures,
