@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use agentic_commerce::primitives::Timestamp;
 use agentic_commerce::protocol::headers::{
     AcceptLanguage, AcpHeader, BearerToken, ContentType, HeaderProblemKind, HeaderValueError,
-    IdempotencyKey, IdempotentReplayed, MerchantSignature, Method, OAS_DEVIATIONS, Operation,
-    RequestHeaders, Requirement, RetryAfter, Signature, Timestamp,
+    IdempotencyKey, IdempotentReplayed, Method, OAS_DEVIATIONS, Operation, RequestHeaders,
+    Requirement, RetryAfter, Signature, parse_timestamp,
 };
 use agentic_commerce::protocol::version::{ApiVersion, VersionError};
 use proptest::prelude::*;
@@ -489,7 +490,6 @@ fn hdr_webhook_requires_merchant_signature_and_maps_to_401_invalid_signature() {
     assert!(
         ok.merchant_signature()
             .unwrap()
-            .as_str()
             .starts_with("t=1709123456,v1=")
     );
     assert!(ok.authorization().is_none());
@@ -519,7 +519,7 @@ fn sig_03_delegate_payment_requires_signature_and_timestamp() {
     assert_eq!(err.primary().code(), "missing_header");
     let ok = RequestHeaders::parse(op, required_only(op)).unwrap();
     assert_eq!(
-        ok.timestamp().unwrap().at(),
+        ok.timestamp().unwrap().get(),
         datetime!(2026-04-17 10:30:00 UTC)
     );
     assert_eq!(ok.signature().unwrap().bytes(), b"eymessage");
@@ -745,12 +745,12 @@ fn sig_01_signature_is_base64url_with_optional_padding() {
 
 #[test]
 fn sig_03_timestamp_is_rfc3339() {
-    let t = Timestamp::parse("2026-04-17T12:30:00+02:00").unwrap();
-    assert_eq!(t.at(), datetime!(2026-04-17 10:30:00 UTC));
+    let t = parse_timestamp(" 2026-04-17T12:30:00+02:00 ").unwrap();
+    assert_eq!(t.get(), datetime!(2026-04-17 10:30:00 UTC));
     assert_eq!(
-        Timestamp::parse("2026-04-17T10:30:00.123Z")
+        parse_timestamp("2026-04-17T10:30:00.123Z")
             .unwrap()
-            .at()
+            .get()
             .millisecond(),
         123
     );
@@ -761,24 +761,29 @@ fn sig_03_timestamp_is_rfc3339() {
         "2026-04-17T10:30:00",
     ] {
         assert_eq!(
-            Timestamp::parse(bad),
+            parse_timestamp(bad),
             Err(HeaderValueError::InvalidTimestamp),
             "{bad:?}"
         );
     }
     assert_eq!(
-        Timestamp::new(datetime!(2026-04-17 10:30:00 UTC))
-            .to_header_value()
-            .as_deref(),
-        Some("2026-04-17T10:30:00Z")
+        Timestamp(datetime!(2026-04-17 10:30:00 UTC)).to_string(),
+        "2026-04-17T10:30:00Z"
     );
 }
 
 #[test]
 fn hdr_merchant_signature_is_kept_raw() {
-    let raw = "t=1,v1=zz";
-    assert_eq!(MerchantSignature::parse(raw).unwrap().as_str(), raw);
-    assert_eq!(MerchantSignature::parse(" "), Err(HeaderValueError::Empty));
+    let op = Operation::OrderEventsWebhook;
+    let mut headers = all_declared(op);
+    headers.retain(|(name, _)| *name != "Merchant-Signature");
+    let mut raw = headers.clone();
+    raw.push(("Merchant-Signature", " t=1,v1=zz "));
+    let parsed = RequestHeaders::parse(op, raw).unwrap();
+    assert_eq!(parsed.merchant_signature(), Some("t=1,v1=zz"));
+    headers.push(("Merchant-Signature", " "));
+    let err = RequestHeaders::parse(op, headers).unwrap_err();
+    assert_eq!(err.primary().header(), AcpHeader::MerchantSignature);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::Timestamp;
 use agentic_commerce::protocol::version::{self, ApiVersion};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
@@ -21,7 +22,6 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
 use super::http::{MAX_RESPONSE_BYTES, Reply, header_str, new_id, read_capped};
@@ -569,8 +569,8 @@ async fn delegate_card(
         &config.vault_api_key,
         Some(&config.vault_signing_secret),
     )?;
-    let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
-        .format(&Rfc3339)
+    let expires = Timestamp(OffsetDateTime::now_utc() + time::Duration::minutes(15))
+        .to_rfc3339()
         .map_err(|e| e.to_string())?;
     let delegate = delegate_request("4242424242424242", total, id, merchant_id, &expires);
     let issued = vault

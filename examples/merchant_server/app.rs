@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::Timestamp;
 use agentic_commerce::checkout::{Event, transition};
 use agentic_commerce::parse;
 use agentic_commerce::parse::registry::{self, Body, BodyError};
@@ -42,7 +43,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::backend::{Backend, BackendError, Document, Guard};
 use super::catalog::Catalog;
@@ -310,7 +310,7 @@ fn now() -> OffsetDateTime {
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    Timestamp(at).to_string()
 }
 
 /// The caller identity for idempotency scopes (IDEM-03): a digest of the bearer token.

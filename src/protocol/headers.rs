@@ -8,9 +8,10 @@
 //! `Merchant-Signature`); structured headers reject them because their grammar has none.
 //!
 //! - One typed value per header: [`ApiVersion`], [`IdempotencyKey`], [`RequestId`],
-//!   [`Signature`], [`Timestamp`], [`BearerToken`] (`Authorization`), [`MerchantSignature`],
+//!   [`Signature`], [`Timestamp`] ([`parse_timestamp`]), [`BearerToken`] (`Authorization`),
 //!   [`IdempotentReplayed`], [`RetryAfter`], [`AcceptLanguage`], [`ContentType`], plus the raw
-//!   `User-Agent`.
+//!   `User-Agent` and `Merchant-Signature` (parsed and verified by
+//!   [`crate::trust::webhook::MerchantSignature`]).
 //! - [`Operation`] lists every operation of the 2026-04-17 OAS files (and discovery) with its
 //!   method, path template, success status and which request headers it requires (see
 //!   [`Operation::header_requirements`] and [`OAS_DEVIATIONS`]).
@@ -43,9 +44,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::primitives::Timestamp;
 use crate::protocol::version::{self, ApiVersion, VersionError};
 
 // ---------------------------------------------------------------------------------------------
@@ -377,44 +377,14 @@ impl Signature {
     }
 }
 
-/// A `Timestamp` header: an RFC 3339 date-time (SIG-03).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
-
-impl Timestamp {
-    /// Parses a header value.
-    ///
-    /// # Errors
-    ///
-    /// [`HeaderValueError::InvalidTimestamp`] if the value is not RFC 3339 (and the usual
-    /// empty/control-character errors).
-    pub fn parse(value: &str) -> Result<Self, HeaderValueError> {
-        let v = clean_ascii(value)?;
-        // RFC 3339 §5.6 `date-time` separates date and time with `T` (or `t`); the `time`
-        // parser also accepts a space, which JSON Schema `format: date-time` does not.
-        if !matches!(v.as_bytes().get(10), Some(b'T' | b't')) {
-            return Err(HeaderValueError::InvalidTimestamp);
-        }
-        OffsetDateTime::parse(v, &Rfc3339)
-            .map(Self)
-            .map_err(|_| HeaderValueError::InvalidTimestamp)
-    }
-
-    /// Wraps a date-time.
-    pub fn new(at: OffsetDateTime) -> Self {
-        Self(at)
-    }
-
-    /// The date-time.
-    pub fn at(self) -> OffsetDateTime {
-        self.0
-    }
-
-    /// The RFC 3339 header value, or `None` for a date-time RFC 3339 cannot express (a year
-    /// outside 0000–9999 or an offset with seconds).
-    pub fn to_header_value(self) -> Option<String> {
-        self.0.format(&Rfc3339).ok()
-    }
+/// Parses a `Timestamp` header value (SIG-03) into the crate's one RFC 3339 type.
+///
+/// # Errors
+///
+/// [`HeaderValueError::InvalidTimestamp`] if the value is not RFC 3339 (and the usual
+/// empty/control-character errors).
+pub fn parse_timestamp(value: &str) -> Result<Timestamp, HeaderValueError> {
+    Timestamp::parse(clean_ascii(value)?).map_err(|_| HeaderValueError::InvalidTimestamp)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (HDR-01).
@@ -507,29 +477,6 @@ impl BearerToken {
 impl fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BearerToken([REDACTED])")
-    }
-}
-
-/// A `Merchant-Signature` webhook header, kept as the raw string.
-///
-/// Only emptiness and control characters are checked here; the `t=<unix>,v1=<hex>` format is
-/// parsed and verified by the webhook module.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MerchantSignature(String);
-
-impl MerchantSignature {
-    /// Wraps a header value (surrounding whitespace stripped).
-    ///
-    /// # Errors
-    ///
-    /// [`HeaderValueError::Empty`] or [`HeaderValueError::ControlCharacter`].
-    pub fn parse(value: &str) -> Result<Self, HeaderValueError> {
-        Ok(Self(clean(value)?.to_owned()))
-    }
-
-    /// The raw header value.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -1546,7 +1493,7 @@ pub struct RequestHeaders {
     request_id: Option<RequestId>,
     signature: Option<Signature>,
     timestamp: Option<Timestamp>,
-    merchant_signature: Option<MerchantSignature>,
+    merchant_signature: Option<String>,
     content_type: Option<ContentType>,
     accept_language: Option<AcceptLanguage>,
     user_agent: Option<String>,
@@ -1671,7 +1618,7 @@ impl RequestHeaders {
             AcpHeader::Authorization => self.authorization = Some(BearerToken::parse(value)?),
             AcpHeader::Signature => self.signature = Some(Signature::parse(value)?),
             AcpHeader::MerchantSignature => {
-                self.merchant_signature = Some(MerchantSignature::parse(value)?);
+                self.merchant_signature = Some(clean(value)?.to_owned());
             }
             AcpHeader::ApiVersion => self.api_version = Some(parse_api_version(value)?),
             AcpHeader::IdempotencyKey => {
@@ -1684,7 +1631,7 @@ impl RequestHeaders {
                 }
                 self.content_type = Some(ct);
             }
-            AcpHeader::Timestamp => self.timestamp = Some(Timestamp::parse(value)?),
+            AcpHeader::Timestamp => self.timestamp = Some(parse_timestamp(value)?),
             AcpHeader::RequestId => self.request_id = Some(RequestId::parse(value)?),
             AcpHeader::AcceptLanguage => {
                 self.accept_language = Some(AcceptLanguage::parse(value)?);
@@ -1731,9 +1678,10 @@ impl RequestHeaders {
         self.timestamp
     }
 
-    /// `Merchant-Signature` (webhook only).
-    pub fn merchant_signature(&self) -> Option<&MerchantSignature> {
-        self.merchant_signature.as_ref()
+    /// The raw `Merchant-Signature` value (webhook only), surrounding whitespace stripped; pass
+    /// it to [`crate::trust::webhook::WebhookVerifier::verify`].
+    pub fn merchant_signature(&self) -> Option<&str> {
+        self.merchant_signature.as_deref()
     }
 
     /// `Content-Type` (always `application/json` when present).

@@ -50,8 +50,9 @@ use serde_json::{Map, Value};
 use crate::parse::ParseError;
 use crate::parse::json_path::JsonPath;
 use crate::parse::schema::WireType;
+use crate::primitives::Timestamp;
 use crate::protocol::error::AcpError;
-use crate::protocol::headers::{HeaderValueError, IdempotencyKey, Timestamp};
+use crate::protocol::headers::{HeaderValueError, IdempotencyKey, parse_timestamp};
 use crate::protocol::version::{ApiVersion, negotiate};
 use crate::spec::v2026_04_17::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
@@ -195,7 +196,7 @@ impl Meta {
     pub fn timestamp(&self) -> Result<Option<Timestamp>, AcpError> {
         self.timestamp
             .as_deref()
-            .map(|t| Timestamp::parse(t).map_err(|e| meta_error("timestamp", &e)))
+            .map(|t| parse_timestamp(t).map_err(|e| meta_error("timestamp", &e)))
             .transpose()
     }
 

@@ -110,9 +110,9 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::Mac as _;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use crate::primitives::Timestamp;
 use crate::trust::canonical::{self, CanonicalJsonError};
 
 /// Name of the HTTP header carrying the signature.
@@ -893,7 +893,7 @@ fn signed_body(content: SignedContent, body: &[u8]) -> Result<Vec<u8>, Signature
 fn format_timestamp(timestamp: OffsetDateTime) -> Result<String, SignatureError> {
     OffsetDateTime::from_unix_timestamp(timestamp.unix_timestamp())
         .ok()
-        .and_then(|t| t.to_offset(UtcOffset::UTC).format(&Rfc3339).ok())
+        .and_then(|t| Timestamp(t.to_offset(UtcOffset::UTC)).to_rfc3339().ok())
         .ok_or(SignatureError::MalformedTimestamp)
 }
 
@@ -1081,13 +1081,11 @@ impl fmt::Debug for Verifier {
     }
 }
 
-/// Parses an RFC 3339 `date-time`. The `time` parser also takes a space between date and time
-/// (which RFC 3339 §5.6 only permits "by mutual agreement"); the ABNF's `T`/`t` is required.
+/// Parses an RFC 3339 `date-time` ([`Timestamp::parse`]: the ABNF's `T`/`t` is required).
 fn parse_timestamp(text: &str) -> Result<OffsetDateTime, SignatureError> {
-    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
-        return Err(SignatureError::MalformedTimestamp);
-    }
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| SignatureError::MalformedTimestamp)
+    Timestamp::parse(text)
+        .map(Timestamp::get)
+        .map_err(|_| SignatureError::MalformedTimestamp)
 }
 
 /// Trims HTTP optional whitespace; `None` when absent or empty.
