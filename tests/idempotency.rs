@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
 use agentic_commerce::protocol::headers::{IdempotencyKey, RetryAfter};
+use agentic_commerce::trust::PolicyError;
 use agentic_commerce::trust::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyRecord, IdempotencyRejection, IdempotencyScope, IdempotencyStore,
-    InMemoryIdempotencyStore, LeaseToken, PolicyError, RecordState, StoredResponse,
+    InMemoryIdempotencyStore, LeaseToken, RecordState, StoredResponse,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};

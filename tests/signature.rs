@@ -8,10 +8,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use agentic_commerce::trust::PolicyError;
 use agentic_commerce::trust::canonical::{CanonicalJsonError, canonicalize};
 use agentic_commerce::trust::signature::{
-    Algorithm, HmacSha256Key, KeyError, PolicyError, Rejected, RequestSigner, SignatureError,
-    SignedContent, SignedRequest, SigningKey, VerificationPolicy, Verifier, VerifyingKey,
+    Algorithm, HmacSha256Key, KeyError, Rejected, RequestSigner, SignatureError, SignedContent,
+    SignedRequest, SigningKey, VerificationPolicy, Verifier, VerifyingKey,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -387,11 +388,11 @@ fn sig_05_custom_policy_and_its_limits() {
 
     assert_eq!(
         VerificationPolicy::new().with_max_past(Duration::seconds(-1)),
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     );
     assert_eq!(
         VerificationPolicy::new().with_max_future(Duration::hours(1) + Duration::SECOND),
-        Err(PolicyError::TooLarge {
+        Err(PolicyError::ToleranceTooLarge {
             max: Duration::hours(1)
         })
     );

@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
+use agentic_commerce::trust::PolicyError;
 use agentic_commerce::trust::webhook::{
-    self, HEADER_NAME, MalformedReason, MerchantSignature, PolicyError, PreEpochTimestampError,
+    self, HEADER_NAME, MalformedReason, MerchantSignature, PreEpochTimestampError,
     VerificationPolicy, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
 };
 use proptest::prelude::*;
@@ -354,16 +355,16 @@ fn wh04_window_is_capped_and_larger_windows_are_a_typed_error() {
     for too_large in [max + Duration::seconds(1), Duration::MAX] {
         assert_eq!(
             VerificationPolicy::new().with_max_past(too_large),
-            Err(PolicyError::TooLarge { max })
+            Err(PolicyError::ToleranceTooLarge { max })
         );
         assert_eq!(
             VerificationPolicy::new().with_max_future(too_large),
-            Err(PolicyError::TooLarge { max })
+            Err(PolicyError::ToleranceTooLarge { max })
         );
     }
     assert_eq!(
         VerificationPolicy::new().with_max_past(Duration::seconds(-1)),
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     );
     // With the widest window, one hour is fresh and one hour and a second is stale.
     let (verifier, header) = signed_at(T);

@@ -89,6 +89,7 @@ use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::protocol::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+use crate::trust::PolicyError;
 use crate::trust::canonical::{self, CanonicalJsonError};
 
 // ---------------------------------------------------------------------------------------------
@@ -291,18 +292,6 @@ impl StoredResponse {
         ));
         out
     }
-}
-
-/// An [`IdempotencyPolicy`] that breaks a spec rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// Retention below the 24 hours IDEM-14 requires.
-    #[error("retention must be at least 24 hours (IDEM-14)")]
-    RetentionTooShort,
-    /// An in-flight lease that is not positive.
-    #[error("the in-flight lease must be positive")]
-    LeaseNotPositive,
 }
 
 /// How long keys are kept and how in-flight requests are handled.

@@ -113,6 +113,7 @@ use hmac::Mac as _;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::primitives::Timestamp;
+use crate::trust::PolicyError;
 use crate::trust::canonical::{self, CanonicalJsonError};
 
 /// Name of the HTTP header carrying the signature.
@@ -218,22 +219,6 @@ pub enum KeyError {
     InvalidKey {
         /// The algorithm the key was meant for.
         algorithm: Algorithm,
-    },
-}
-
-/// Why a [`VerificationPolicy`] tolerance was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// Tolerances cannot be negative.
-    #[error("clock-skew tolerance must not be negative")]
-    Negative,
-    /// Tolerances are capped at [`VerificationPolicy::MAX_TOLERANCE`] so that the check cannot
-    /// be switched off by a huge window.
-    #[error("clock-skew tolerance exceeds the maximum of {max}")]
-    TooLarge {
-        /// The cap.
-        max: Duration,
     },
 }
 
@@ -741,9 +726,9 @@ impl Default for VerificationPolicy {
 
 fn check_tolerance(tolerance: Duration) -> Result<Duration, PolicyError> {
     if tolerance.is_negative() {
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     } else if tolerance > VerificationPolicy::MAX_TOLERANCE {
-        Err(PolicyError::TooLarge {
+        Err(PolicyError::ToleranceTooLarge {
             max: VerificationPolicy::MAX_TOLERANCE,
         })
     } else {

@@ -50,7 +50,7 @@
 //! recommended 300 s) to `now + 60` (clock drift only: a sender cannot sign from the
 //! future); `t = now - 301` and `t = now + 61` are [`WebhookError::Stale`]. Tolerances are
 //! capped at [`VerificationPolicy::MAX_TOLERANCE`] (one hour), so the check cannot be switched
-//! off by a huge window; a larger one is a [`PolicyError`]. The difference is computed in
+//! off by a huge window; a larger one is a [`PolicyError`](crate::trust::PolicyError). The difference is computed in
 //! 128-bit arithmetic, so no timestamp can overflow.
 //!
 //! Signing and verifying both take the time as a [`time::OffsetDateTime`].
@@ -96,7 +96,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-pub use crate::trust::signature::{PolicyError, VerificationPolicy};
+pub use crate::trust::signature::VerificationPolicy;
 
 type HmacSha256 = Hmac<Sha256>;
 
