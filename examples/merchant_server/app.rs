@@ -317,7 +317,7 @@ fn rfc3339(at: OffsetDateTime) -> String {
 fn identity(headers: &RequestHeaders) -> String {
     use sha2::Digest as _;
     let token = headers.authorization().map_or("", |t| t.secret());
-    super::http::hex(&sha2::Sha256::digest(token.as_bytes())[..8])
+    hex::encode(&sha2::Sha256::digest(token.as_bytes())[..8])
 }
 
 async fn discovery(State(s): State<Arc<AppState>>) -> Response {
@@ -1135,7 +1135,7 @@ async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Re
     let key = {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(format!("{}\n{token}", session.id).as_bytes());
-        format!("charge-{}", super::http::hex(&digest[..16]))
+        format!("charge-{}", hex::encode(&digest[..16]))
     };
     let response = s
         .http

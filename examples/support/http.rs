@@ -534,13 +534,13 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 /// A fresh id with `prefix`: 128 bits from the OS CSPRNG, hex-encoded (`vt_…` tokens act as
 /// credentials, so every id is unguessable, not merely unique).
 pub(crate) fn new_id(prefix: &str) -> String {
-    format!("{prefix}{}", hex(&random_bytes::<16>()))
+    format!("{prefix}{}", hex::encode(random_bytes::<16>()))
 }
 
 /// A fresh secret for HMAC-SHA256: 32 bytes from the OS CSPRNG (the hash output length, as
 /// RFC 2104 §3 recommends), hex-encoded so it can be passed as a flag.
 pub(crate) fn new_secret() -> String {
-    hex(&random_bytes::<32>())
+    hex::encode(random_bytes::<32>())
 }
 
 /// The most a client reads of an HTTP response body (a merchant's session, a PSP answer).
@@ -574,15 +574,4 @@ pub(crate) async fn read_capped(
         out.extend_from_slice(&chunk);
     }
     Ok(out)
-}
-
-/// Lowercase hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }

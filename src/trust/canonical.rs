@@ -783,22 +783,20 @@ fn decode_escape(bytes: &[u8], pos: usize, out: &mut String) -> Result<usize, St
 
 /// Reads four hex digits at `pos`.
 fn hex4(bytes: &[u8], pos: usize) -> Result<u16, StringError> {
-    let mut value: u16 = 0;
-    for i in 0..4 {
-        let digit = match bytes.get(pos + i) {
-            Some(b @ b'0'..=b'9') => b - b'0',
-            Some(b @ b'a'..=b'f') => b - b'a' + 10,
-            Some(b @ b'A'..=b'F') => b - b'A' + 10,
-            _ => {
-                return Err(StringError::Syntax(
-                    pos + i,
-                    "expected four hex digits in \\u escape",
-                ));
-            }
-        };
-        value = (value << 4) | u16::from(digit);
+    let mut value = [0_u8; 2];
+    if let Some(digits) = bytes.get(pos..pos + 4) {
+        if hex::decode_to_slice(digits, &mut value).is_ok() {
+            return Ok(u16::from_be_bytes(value));
+        }
     }
-    Ok(value)
+    // The position of the first byte that is not a hex digit.
+    let bad = (0..4)
+        .find(|&i| !bytes.get(pos + i).is_some_and(u8::is_ascii_hexdigit))
+        .unwrap_or(0);
+    Err(StringError::Syntax(
+        pos + bad,
+        "expected four hex digits in \\u escape",
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -159,7 +159,9 @@ impl Fingerprint {
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        let mut digits = [0_u8; 64];
+        hex::encode_to_slice(self.0, &mut digits).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -179,24 +181,10 @@ impl FromStr for Fingerprint {
 
     /// Parses 64 hexadecimal digits (either case), for stores that persist fingerprints as text.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = s.as_bytes();
-        if bytes.len() != 64 {
-            return Err(FingerprintParseError);
-        }
         let mut out = [0_u8; 32];
-        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            let hi = hex_digit(pair[0]).ok_or(FingerprintParseError)?;
-            let lo = hex_digit(pair[1]).ok_or(FingerprintParseError)?;
-            *slot = hi << 4 | lo;
-        }
+        hex::decode_to_slice(s, &mut out).map_err(|_| FingerprintParseError)?;
         Ok(Self(out))
     }
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 // ---------------------------------------------------------------------------------------------
