@@ -39,9 +39,31 @@ pub enum ParseErrorKind {
         /// 1-based column of the error.
         column: usize,
     },
-    /// Valid JSON whose shape the type cannot hold (a missing required field,
-    /// a wrong type, an invalid timestamp ...).
-    Data,
+    /// Valid JSON without a member the type requires.
+    MissingField,
+    /// Valid JSON with a value of the wrong JSON type (a string for a number, …).
+    InvalidType,
+    /// Valid JSON with a value of the right JSON type that the type cannot hold (an invalid
+    /// timestamp, URI or currency, a wrong constant, …).
+    InvalidValue,
+}
+
+impl ParseErrorKind {
+    /// Whether the bytes were JSON but the value did not fit the type (every kind but
+    /// [`Syntax`](Self::Syntax)).
+    pub const fn is_data(self) -> bool {
+        !matches!(self, Self::Syntax { .. })
+    }
+
+    /// The kind of a lenient-parse failure that strict validation locates as a violation of
+    /// `kind`: the kind is taken from the schema, never from an error message's text.
+    const fn from_violation(kind: ViolationKind) -> Self {
+        match kind {
+            ViolationKind::Required => Self::MissingField,
+            ViolationKind::Type => Self::InvalidType,
+            _ => Self::InvalidValue,
+        }
+    }
 }
 
 /// Why strict parsing failed.
@@ -158,7 +180,7 @@ pub fn from_slice_with<T: serde::de::DeserializeOwned>(
             let precise = serde_json::from_slice::<Value>(bytes)
                 .ok()
                 .and_then(|value| locate(shape, &value));
-            Err(data_error(precise.unwrap_or(tracked), &message))
+            Err(data_error(precise, tracked, &message))
         }
     }
 }
@@ -178,7 +200,7 @@ pub fn from_value_with<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let tracked = convert_path(error.path());
         let message = error.inner().to_string();
-        data_error(locate(shape, value).unwrap_or(tracked), &message)
+        data_error(locate(shape, value), tracked, &message)
     })
 }
 
@@ -219,7 +241,16 @@ fn syntax_error(e: &serde_json::Error) -> ParseError {
     }
 }
 
-fn data_error(path: JsonPath, message: &str) -> ParseError {
+/// A data error at the located violation (its path and kind), or at the path serde tracked
+/// with [`ParseErrorKind::InvalidValue`] when validation finds nothing the parse also fails on.
+fn data_error(
+    located: Option<(JsonPath, ViolationKind)>,
+    tracked: JsonPath,
+    message: &str,
+) -> ParseError {
+    let (path, kind) = located.map_or((tracked, ParseErrorKind::InvalidValue), |(path, kind)| {
+        (path, ParseErrorKind::from_violation(kind))
+    });
     // The JSONPath locates the value; serde_json's byte position adds nothing.
     let message = match message.rsplit_once(" at line ") {
         Some((head, tail)) if tail.contains(" column ") => head,
@@ -227,13 +258,13 @@ fn data_error(path: JsonPath, message: &str) -> ParseError {
     };
     ParseError {
         path,
-        kind: ParseErrorKind::Data,
+        kind,
         message: message.to_owned(),
     }
 }
 
 /// The path of the first violation that a lenient parse also fails on.
-fn locate(shape: &Shape, value: &Value) -> Option<JsonPath> {
+fn locate(shape: &Shape, value: &Value) -> Option<(JsonPath, ViolationKind)> {
     validate(shape, value)
         .into_iter()
         .find(|v| {
@@ -246,7 +277,7 @@ fn locate(shape: &Shape, value: &Value) -> Option<JsonPath> {
                     | ViolationKind::Pattern
             )
         })
-        .map(|v| v.path)
+        .map(|v| (v.path, v.kind))
 }
 
 fn convert_path(path: &serde_path_to_error::Path) -> JsonPath {

@@ -37,7 +37,7 @@ fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(
     let typed: T = from_value_with(value, shape)?;
     serde_json::to_value(&typed).map_err(|e| ParseError {
         path: crate::parse::json_path::JsonPath::root(),
-        kind: crate::parse::ParseErrorKind::Data,
+        kind: crate::parse::ParseErrorKind::InvalidValue,
         message: e.to_string(),
     })
 }

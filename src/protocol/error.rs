@@ -593,16 +593,15 @@ impl From<&ParseError> for AcpError {
                 codes::INVALID_JSON,
                 format!("The request body is not valid JSON: {}", e.message),
             ),
-            // A lenient parse fails only on values the type cannot hold; the message says which.
-            ParseErrorKind::Data => {
-                let code = if e.message.starts_with("missing field") {
-                    codes::MISSING_REQUIRED_FIELD
-                } else if e.message.starts_with("invalid type") {
-                    codes::INVALID_TYPE
-                } else {
-                    codes::INVALID_VALUE
-                };
-                Self::invalid_request(code, e.message.clone(), &e.path)
+            // A lenient parse fails only on values the type cannot hold; the kind says which.
+            ParseErrorKind::MissingField => {
+                Self::invalid_request(codes::MISSING_REQUIRED_FIELD, e.message.clone(), &e.path)
+            }
+            ParseErrorKind::InvalidType => {
+                Self::invalid_request(codes::INVALID_TYPE, e.message.clone(), &e.path)
+            }
+            ParseErrorKind::InvalidValue => {
+                Self::invalid_request(codes::INVALID_VALUE, e.message.clone(), &e.path)
             }
         }
     }
