@@ -65,7 +65,10 @@ use crate::protocol::error::{AcpError, codes};
 use crate::spec::v2026_04_17::agentic_checkout::CheckoutStatus;
 
 /// Something that happens to a checkout session.
+///
+/// Non-exhaustive: a later spec version may add events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Event {
     /// `POST /checkout_sessions/{id}`: the merchant applied the update; `ready` says whether the
     /// session now has everything needed for payment.
@@ -100,7 +103,7 @@ pub enum Event {
 
 impl Event {
     /// Every event (both `Update` and both `Complete` variants), for exhaustive tests.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: &'static [Self] = &[
         Self::Update { ready: true },
         Self::Update { ready: false },
         Self::Complete {
@@ -665,7 +668,7 @@ mod tests {
     #[test]
     fn terminal_states_ignore_the_policy() {
         for s in [S::Completed, S::Canceled, S::Expired] {
-            for e in Event::ALL {
+            for &e in Event::ALL {
                 let r = transition_with(&Rogue, &s, e);
                 if e == Event::Retrieve {
                     assert_eq!(r, Ok(s.clone()));

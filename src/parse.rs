@@ -74,15 +74,71 @@ pub enum StrictError {
     #[error(transparent)]
     Parse(#[from] ParseError),
     /// The payload breaks the official schema; every violation is listed.
-    #[error("{} schema violation(s), first: {} at {}", .0.len(), .0[0].message, .0[0].path)]
-    Violations(Vec<Violation>),
+    #[error(
+        "{} schema violation(s), first: {} at {}",
+        .0.len(),
+        .0.first().message,
+        .0.first().path
+    )]
+    Violations(Violations),
+}
+
+/// Every schema violation of a payload, in document order; never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// The only constructor: `None` for an empty list, so a value always holds a violation.
+    fn new(violations: Vec<Violation>) -> Option<Self> {
+        (!violations.is_empty()).then_some(Self(violations))
+    }
+
+    /// The first violation.
+    pub fn first(&self) -> &Violation {
+        // Indexing cannot fail: the only constructor refuses an empty list.
+        &self.0[0]
+    }
+
+    /// The violations.
+    pub fn as_slice(&self) -> &[Violation] {
+        &self.0
+    }
+
+    /// Iterates over the violations.
+    pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
+        self.0.iter()
+    }
+
+    /// The number of violations (at least one).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false` (the only constructor refuses an empty list).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The violations as a vector.
+    pub fn into_vec(self) -> Vec<Violation> {
+        self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Violations {
+    type Item = &'a Violation;
+    type IntoIter = std::slice::Iter<'a, Violation>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 impl StrictError {
     /// Every problem as a violation list (a parse error becomes one entry).
     pub fn violations(&self) -> Vec<Violation> {
         match self {
-            Self::Violations(list) => list.clone(),
+            Self::Violations(list) => list.as_slice().to_vec(),
             Self::Parse(e) => vec![Violation {
                 path: e.path.clone(),
                 kind: ViolationKind::Type,
@@ -123,8 +179,7 @@ pub fn from_value<T: WireType>(value: &Value) -> Result<T, ParseError> {
 /// [`StrictError::Parse`] when the bytes are not JSON.
 pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
-    let violations = validate(T::shape(), &value);
-    if !violations.is_empty() {
+    if let Some(violations) = Violations::new(validate(T::shape(), &value)) {
         return Err(StrictError::Violations(violations));
     }
     // Parse the bytes, not `value`: building a `Value` keeps the last of two members with
@@ -139,8 +194,7 @@ pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
 /// passes the schema but that `T` cannot hold (for example an integer beyond
 /// `i64`) is a [`StrictError::Parse`].
 pub fn from_value_strict<T: WireType>(value: &Value) -> Result<T, StrictError> {
-    let violations = validate(T::shape(), value);
-    if !violations.is_empty() {
+    if let Some(violations) = Violations::new(validate(T::shape(), value)) {
         return Err(StrictError::Violations(violations));
     }
     Ok(from_value(value)?)

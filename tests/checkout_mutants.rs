@@ -25,7 +25,7 @@ fn event_names_and_display_are_the_documented_snake_case_names() {
         "expire",
         "retrieve",
     ];
-    for (event, name) in Event::ALL.into_iter().zip(expected) {
+    for (event, name) in Event::ALL.iter().copied().zip(expected) {
         assert_eq!(event.name(), name, "{event:?}");
         assert_eq!(event.to_string(), name, "{event:?}");
     }

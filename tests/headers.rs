@@ -147,7 +147,7 @@ fn hdr_operation_table_methods_paths_and_statuses() {
 
 #[test]
 fn idem_01_key_required_on_every_post_and_cart_put_but_not_on_gets_or_the_webhook() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = match op.method() {
             Method::Post => op != Operation::OrderEventsWebhook,
             Method::Put => true,
@@ -162,7 +162,7 @@ fn idem_01_key_required_on_every_post_and_cart_put_but_not_on_gets_or_the_webhoo
 
 #[test]
 fn hdr_01_authorization_on_all_but_webhook_and_discovery() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = !matches!(op, Operation::OrderEventsWebhook | Operation::Discovery);
         assert_eq!(
             op.requirement(AcpHeader::Authorization) == Some(Requirement::Required),
@@ -179,7 +179,7 @@ fn hdr_01_authorization_on_all_but_webhook_and_discovery() {
 
 #[test]
 fn hdr_02_content_type_required_exactly_on_operations_with_a_body() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = match op {
             Operation::CancelCheckoutSession | Operation::CancelCart => {
                 Some(Requirement::RequiredWithBody)
@@ -193,7 +193,7 @@ fn hdr_02_content_type_required_exactly_on_operations_with_a_body() {
 
 #[test]
 fn hdr_table_has_no_duplicate_headers() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let set: BTreeSet<_> = op.header_requirements().iter().map(|(h, _)| *h).collect();
         assert_eq!(set.len(), op.header_requirements().len(), "{op:?}");
     }
@@ -205,7 +205,7 @@ fn hdr_table_has_no_duplicate_headers() {
 
 #[test]
 fn hdr_every_operation_accepts_all_declared_headers_and_only_required_ones() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let full =
             RequestHeaders::parse(op, all_declared(op)).unwrap_or_else(|e| panic!("{op:?}: {e}"));
         let minimal =
@@ -231,7 +231,7 @@ fn hdr_every_operation_accepts_all_declared_headers_and_only_required_ones() {
 
 #[test]
 fn hdr_every_operation_reports_each_missing_required_header() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let required = required_set(op);
         let err = RequestHeaders::parse(op, []).map(|_| ()).err();
         if required.is_empty() {
@@ -1056,7 +1056,7 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
         "every OAS operation is modelled and vice versa"
     );
 
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let Some(id) = op.operation_id() else {
             continue;
         };
@@ -1081,7 +1081,7 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
                 "{id}: unknown OAS header {name}"
             );
         }
-        for h in AcpHeader::ALL {
+        for &h in AcpHeader::ALL {
             let oas_req = headers.get(h.as_str()).copied();
             let our_req = op.requirement(h);
             if let Some(d) = deviations.get(&h) {

@@ -311,7 +311,7 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
     let mut checked = 0;
     for pair in ApiVersion::RELEASED.windows(2) {
         let (older, newer) = (&pair[0], &pair[1]);
-        for document in Document::ALL {
+        for &document in Document::ALL {
             let entry = registry::lookup_in(newer, document.type_name()).unwrap();
             let mut runner = TestRunner::new(Config {
                 cases: 24,
@@ -775,7 +775,7 @@ fn round_trips_across_every_pair_of_versions() {
     let released = ApiVersion::RELEASED;
     for (i, older) in released.iter().enumerate() {
         for newer in &released[i + 1..] {
-            for document in Document::ALL {
+            for &document in Document::ALL {
                 let down = down_up(older, newer, document);
                 let up = up_down_up(older, newer, document);
                 checked += down + up;

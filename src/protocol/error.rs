@@ -618,8 +618,7 @@ impl From<&StrictError> for AcpError {
     fn from(e: &StrictError) -> Self {
         match e {
             StrictError::Parse(p) => Self::from(p),
-            StrictError::Violations(list) => Self::from_violations(list)
-                .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, "invalid request")),
+            StrictError::Violations(list) => Self::from(list.first()),
         }
     }
 }

@@ -87,7 +87,7 @@ pub enum AcpHeader {
 
 impl AcpHeader {
     /// Every ACP header, in reporting order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: &'static [Self] = &[
         Self::Authorization,
         Self::Signature,
         Self::MerchantSignature,
@@ -123,7 +123,8 @@ impl AcpHeader {
     /// The header named `name`, compared ASCII case-insensitively; `None` for other headers.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|h| h.as_str().eq_ignore_ascii_case(name))
     }
 
@@ -979,7 +980,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: &'static [Self] = &[
         Self::CreateCheckoutSession,
         Self::UpdateCheckoutSession,
         Self::RetrieveCheckoutSession,

@@ -221,13 +221,12 @@ pub fn check(
             at: terms.expires_at,
         });
     }
-    if violations.is_empty() {
-        Ok(AllowanceOk {
+    match AllowanceViolations::new(violations) {
+        Some(violations) => Err(violations),
+        None => Ok(AllowanceOk {
             amount: charge.amount,
             max_amount: terms.max_amount,
-        })
-    } else {
-        Err(AllowanceViolations(violations))
+        }),
     }
 }
 
@@ -439,6 +438,11 @@ impl Serialize for AllowanceViolation {
 pub struct AllowanceViolations(Vec<AllowanceViolation>);
 
 impl AllowanceViolations {
+    /// The only constructor: `None` for an empty list, so a value always holds a violation.
+    fn new(violations: Vec<AllowanceViolation>) -> Option<Self> {
+        (!violations.is_empty()).then_some(Self(violations))
+    }
+
     /// The violations, in the order of the rules table in the [module docs](self).
     pub fn as_slice(&self) -> &[AllowanceViolation] {
         &self.0
@@ -454,9 +458,10 @@ impl AllowanceViolations {
         self.0.len()
     }
 
-    /// Always `false`: a check that finds nothing returns [`AllowanceOk`] instead.
+    /// Always `false` (the only constructor refuses an empty list): a check that finds
+    /// nothing returns [`AllowanceOk`] instead.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        false
     }
 
     /// The violations as a vector.

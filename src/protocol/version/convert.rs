@@ -107,7 +107,7 @@ pub enum Document {
 
 impl Document {
     /// Every document.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: &'static [Self] = &[
         Self::CreateRequest,
         Self::UpdateRequest,
         Self::CompleteRequest,
