@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use agentic_commerce::AcpError;
 use agentic_commerce::parse::registry;
 use agentic_commerce::parse::schema::{WireType, validate};
 use agentic_commerce::parse::{self, ParseErrorKind, StrictError};
@@ -548,7 +549,7 @@ fn header_values_with_spaces_commas_and_unicode() {
         // Either a typed error naming a header, or a value that parsed; never a panic.
         if let Err(errors) = result {
             assert!(!errors.problems().is_empty());
-            let _ = errors.to_acp_error_json(&[ApiVersion::V2026_04_17]);
+            let _ = AcpError::from_header_errors(&errors, &[ApiVersion::V2026_04_17]).to_json();
         }
     }
     // Duplicate headers and many headers.

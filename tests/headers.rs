@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use agentic_commerce::AcpError;
 use agentic_commerce::primitives::Timestamp;
 use agentic_commerce::protocol::headers::{
     AcceptLanguage, AcpHeader, BearerToken, ContentType, HeaderProblemKind, HeaderValueError,
@@ -272,7 +273,7 @@ fn idem_04_missing_idempotency_key_is_400_idempotency_key_required() {
     let err = RequestHeaders::parse(Operation::CompleteCheckoutSession, pairs).unwrap_err();
     assert_eq!(err.status(), 400);
     assert_eq!(
-        err.to_acp_error_json(&[]),
+        AcpError::from_header_errors(&err, &[]).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_key_required",
@@ -291,7 +292,7 @@ fn ver_missing_and_malformed_api_version_map_to_version_codes_with_supported_ver
         .collect();
     let err = RequestHeaders::parse(op, without.clone()).unwrap_err();
     assert_eq!(
-        err.to_acp_error_json(&supported),
+        AcpError::from_header_errors(&err, &supported).to_json(),
         json!({
             "type": "invalid_request",
             "code": "missing_api_version",
@@ -305,7 +306,7 @@ fn ver_missing_and_malformed_api_version_map_to_version_codes_with_supported_ver
     assert_eq!(err.status(), 400);
     assert_eq!(err.primary().code(), "unsupported_api_version");
     assert_eq!(
-        err.to_acp_error_json(&supported)["supported_versions"],
+        AcpError::from_header_errors(&err, &supported).to_json()["supported_versions"],
         json!(["2026-04-17", "2026-01-30"])
     );
 }
@@ -370,7 +371,7 @@ fn hdr_every_problem_is_reported_at_once_in_header_order() {
         &HeaderProblemKind::Malformed(HeaderValueError::NotJson)
     );
     assert_eq!(
-        err.to_acp_error_json(&[]),
+        AcpError::from_header_errors(&err, &[]).to_json(),
         json!({
             "type": "invalid_request",
             "code": "unauthorized",
@@ -929,7 +930,7 @@ proptest! {
         let res = RequestHeaders::parse(op, all.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         if let Err(e) = res {
             prop_assert!(!e.problems().is_empty());
-            let json = e.to_acp_error_json(ApiVersion::RELEASED);
+            let json = AcpError::from_header_errors(&e, ApiVersion::RELEASED).to_json();
             prop_assert_eq!(&json["type"], "invalid_request");
             prop_assert!(e.problems().windows(2).all(|w| w[0].header() < w[1].header()));
         }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
+use agentic_commerce::AcpError;
 use agentic_commerce::protocol::headers::{IdempotencyKey, RetryAfter};
 use agentic_commerce::trust::PolicyError;
 use agentic_commerce::trust::idempotency::{
@@ -216,7 +217,7 @@ fn idem_11_same_key_different_body_is_422_conflict_even_in_flight() {
     let rejection = outcome.rejection().unwrap();
     assert_eq!(rejection.status(), 422);
     assert_eq!(
-        rejection.to_acp_error_json(),
+        AcpError::from(rejection).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_conflict",
@@ -246,7 +247,7 @@ fn idem_12_in_flight_is_409_with_retry_after() {
     let rejection = outcome.rejection().unwrap();
     assert_eq!(rejection.status(), 409);
     assert_eq!(
-        rejection.to_acp_error_json(),
+        AcpError::from(rejection).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_in_flight",

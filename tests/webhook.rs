@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use agentic_commerce::AcpError;
 use agentic_commerce::trust::PolicyError;
 use agentic_commerce::trust::webhook::{
     self, HEADER_NAME, MalformedReason, MerchantSignature, PreEpochTimestampError,
@@ -262,7 +263,7 @@ fn wh05_error_bodies_are_the_spec_401_examples() {
     ];
     for (name, error) in cases {
         let expected: serde_json::Value = serde_json::to_value(&examples[name]["value"]).unwrap();
-        assert_eq!(error.acp_error_json(), expected, "example {name}");
+        assert_eq!(AcpError::from(&error).to_json(), expected, "example {name}");
         assert_eq!(error.http_status(), 401);
     }
 }
@@ -684,7 +685,7 @@ fn wh05_errors_never_name_a_secret() {
     for text in [
         err.to_string(),
         format!("{err:?}"),
-        err.acp_error_json().to_string(),
+        AcpError::from(&err).to_json().to_string(),
         format!("{verifier:?}"),
         format!("{s:?}"),
     ] {

@@ -42,7 +42,7 @@ pub(crate) fn negotiate_version(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("{}", e.to_acp_error_json());
+            println!("{}", agentic_commerce::AcpError::from(&e).to_json());
             ExitCode::from(1)
         }
     }

@@ -9,11 +9,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::Timestamp;
 use agentic_commerce::protocol::version::{self, ApiVersion};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
+use agentic_commerce::{AcpError, Timestamp};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -260,7 +260,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         .verify_now(header_str(&headers, "merchant-signature"), &body)
     {
         Ok(v) => v,
-        Err(e) => return Reply::new(e.http_status(), e.acp_error_json()).into_response(),
+        Err(e) => return Reply::new(e.http_status(), AcpError::from(&e).to_json()).into_response(),
     };
     let raw: Value = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
     let version = header_str(&headers, "api-version")

@@ -65,7 +65,7 @@ use serde::{Deserialize, Serialize};
 use crate::parse::json_path::JsonPath;
 use crate::parse::schema::{Violation, ViolationKind};
 use crate::parse::{ParseError, ParseErrorKind, StrictError};
-use crate::protocol::headers::{AcpHeader, HeaderErrors, RetryAfter};
+use crate::protocol::headers::{AcpHeader, HeaderErrors, HeaderProblem, RetryAfter};
 use crate::protocol::version::{ApiVersion, VersionError};
 use crate::spec::v2026_04_17::agentic_checkout::{CheckoutStatus, Error, ErrorType};
 use crate::spec::v2026_04_17::delegate_payment::{
@@ -500,24 +500,38 @@ impl AcpError {
         Self::from_wire(wire)
     }
 
-    /// Builds from an ACP error JSON object produced by another module of this crate.
-    fn from_json(status: u16, value: &serde_json::Value) -> Self {
-        match crate::parse::from_value::<Error>(value) {
-            Ok(error) => Self {
-                status,
-                error: Box::new(error),
-                retry_after: None,
-            },
-            // Unreachable for the objects this crate builds; never panic regardless.
-            Err(_) => Self::processing_error("internal error while building an error response"),
-        }
+    /// Sets `supported_versions`, newest first and without duplicates (VER-03, VER-05).
+    fn with_supported_versions(mut self, supported: &[ApiVersion]) -> Self {
+        self.error.supported_versions = Some(
+            newest_first(supported)
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+        );
+        self
     }
 
     /// The error for header problems (the primary problem, see
     /// [`HeaderErrors::primary`]); `supported` fills `supported_versions` for `API-Version`
     /// problems. There is no `From` impl because the supported versions are the server's.
     pub fn from_header_errors(errors: &HeaderErrors, supported: &[ApiVersion]) -> Self {
-        Self::from_json(errors.status(), &errors.to_acp_error_json(supported))
+        Self::from_header_problem(errors.primary(), supported)
+    }
+
+    /// The error for one header problem; `supported` fills `supported_versions` for
+    /// `API-Version` problems (VER-03) and is ignored otherwise.
+    pub fn from_header_problem(problem: &HeaderProblem, supported: &[ApiVersion]) -> Self {
+        let out = Self::build(
+            problem.status(),
+            problem.error_type(),
+            problem.code(),
+            problem.message(),
+        );
+        if problem.header() == AcpHeader::ApiVersion {
+            out.with_supported_versions(supported)
+        } else {
+            out
+        }
     }
 
     /// The error for the first violation of a list (400 `invalid_request`, `param` = its
@@ -630,8 +644,10 @@ impl From<StrictError> for AcpError {
 }
 
 impl From<&VersionError> for AcpError {
+    /// `{"type","code","message","supported_versions"}` with [`VersionError::status`].
     fn from(e: &VersionError) -> Self {
-        Self::from_json(e.status(), &e.to_acp_error_json())
+        Self::build(e.status(), e.error_type(), e.code(), e.message())
+            .with_supported_versions(e.supported_versions())
     }
 }
 
@@ -641,9 +657,15 @@ impl From<VersionError> for AcpError {
     }
 }
 
+impl From<&IdempotencyRejection> for AcpError {
+    fn from(e: &IdempotencyRejection) -> Self {
+        Self::from(*e)
+    }
+}
+
 impl From<IdempotencyRejection> for AcpError {
     fn from(e: IdempotencyRejection) -> Self {
-        let mut out = Self::from_json(e.status(), &e.to_acp_error_json());
+        let mut out = Self::build(e.status(), e.error_type(), e.code(), e.message());
         if let IdempotencyRejection::InFlight { retry_after } = e {
             out.retry_after = Some(retry_after);
         }
@@ -652,8 +674,9 @@ impl From<IdempotencyRejection> for AcpError {
 }
 
 impl From<&WebhookError> for AcpError {
+    /// The 401 `{"type":"invalid_request","code":"invalid_signature","message":…}` (WH-05).
     fn from(e: &WebhookError) -> Self {
-        Self::from_json(e.http_status(), &e.acp_error_json())
+        Self::invalid(e.http_status(), codes::INVALID_SIGNATURE, e.acp_message())
     }
 }
 

@@ -37,7 +37,7 @@
 //! [`AcpHeader`] (authentication first) and [`HeaderErrors::primary`] is the one to send.
 //!
 //! Version problems carry `supported_versions` when the caller passes the server's list to
-//! [`HeaderProblem::to_acp_error_json`] (VER-03). A *well-formed* `API-Version` that the server
+//! [`AcpError::from_header_problem`](crate::protocol::error::AcpError::from_header_problem) (VER-03). A *well-formed* `API-Version` that the server
 //! does not support is not a header problem: check it with [`RequestHeaders::negotiate_version`].
 
 use std::fmt;
@@ -1419,26 +1419,6 @@ impl HeaderProblem {
             HeaderProblemKind::Malformed(e) => format!("{name} header is invalid: {e}"),
         }
     }
-
-    /// The exact ACP `Error` JSON object for this problem.
-    ///
-    /// For `API-Version` problems it includes `supported_versions` (newest first, VER-03/05)
-    /// built from `supported`; other problems ignore `supported`.
-    pub fn to_acp_error_json(&self, supported: &[ApiVersion]) -> serde_json::Value {
-        let mut obj = serde_json::Map::new();
-        obj.insert("type".into(), self.error_type().into());
-        obj.insert("code".into(), self.code().into());
-        obj.insert("message".into(), self.message().into());
-        if self.header == AcpHeader::ApiVersion {
-            let mut versions: Vec<&ApiVersion> = supported.iter().collect();
-            versions.sort_by(|a, b| b.cmp(a));
-            versions.dedup();
-            let versions: Vec<serde_json::Value> =
-                versions.into_iter().map(|v| v.as_str().into()).collect();
-            obj.insert("supported_versions".into(), versions.into());
-        }
-        serde_json::Value::Object(obj)
-    }
 }
 
 /// Every problem found in the headers of one request (never empty), in [`AcpHeader`] order.
@@ -1468,12 +1448,6 @@ impl HeaderErrors {
     /// The HTTP status of [`primary`](Self::primary).
     pub fn status(&self) -> u16 {
         self.primary().status()
-    }
-
-    /// The ACP error JSON of [`primary`](Self::primary); see
-    /// [`HeaderProblem::to_acp_error_json`].
-    pub fn to_acp_error_json(&self, supported: &[ApiVersion]) -> serde_json::Value {
-        self.primary().to_acp_error_json(supported)
     }
 }
 

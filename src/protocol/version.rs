@@ -309,22 +309,6 @@ impl VersionError {
             } => supported_versions,
         }
     }
-
-    /// The exact ACP `Error` JSON object to send with [`status`](Self::status):
-    /// `{"type","code","message","supported_versions"}`.
-    pub fn to_acp_error_json(&self) -> serde_json::Value {
-        let versions: Vec<serde_json::Value> = self
-            .supported_versions()
-            .iter()
-            .map(|v| serde_json::Value::String(v.as_str().to_owned()))
-            .collect();
-        serde_json::json!({
-            "type": self.error_type(),
-            "code": self.code(),
-            "message": self.message(),
-            "supported_versions": versions,
-        })
-    }
 }
 
 /// `supported`, deduplicated and ordered newest first.
@@ -358,7 +342,7 @@ pub(crate) fn trim_ows(value: &str) -> &str {
 ///
 /// let err = negotiate(&supported, Some("2025-09-29")).unwrap_err();
 /// assert_eq!(err.status(), 400);
-/// assert_eq!(err.to_acp_error_json()["supported_versions"][0], "2026-04-17");
+/// assert_eq!(agentic_commerce::AcpError::from(&err).to_json()["supported_versions"][0], "2026-04-17");
 /// ```
 pub fn negotiate(
     supported: &[ApiVersion],

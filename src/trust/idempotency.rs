@@ -57,7 +57,7 @@
 //! let outcome = store.begin(&scope, &other, now).unwrap();
 //! let rejection = outcome.rejection().unwrap();
 //! assert_eq!(rejection.status(), 422);
-//! assert_eq!(rejection.to_acp_error_json()["code"], "idempotency_conflict");
+//! assert_eq!(agentic_commerce::AcpError::from(rejection).to_json()["code"], "idempotency_conflict");
 //! ```
 //!
 //! # Policy decisions
@@ -541,15 +541,6 @@ impl IdempotencyRejection {
                 "A request with this Idempotency-Key is currently being processed"
             }
         }
-    }
-
-    /// The exact ACP `Error` JSON object: `{"type","code","message"}`.
-    pub fn to_acp_error_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": self.error_type(),
-            "code": self.code(),
-            "message": self.message(),
-        })
     }
 
     /// Headers to send with the error: `Retry-After` for in-flight rejections.

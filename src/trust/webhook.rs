@@ -18,7 +18,7 @@
 //!   [`VerifiedWebhook::parse`] turn the body into a typed event.
 //! - Every failure is a [`WebhookError`]. They all map to HTTP 401 with the ACP error body
 //!   `{"type":"invalid_request","code":"invalid_signature","message":…}` (WH-05), see
-//!   [`WebhookError::http_status`] and [`WebhookError::acp_error_json`].
+//!   [`WebhookError::http_status`] and `AcpError::from` ([`crate::protocol::error::AcpError`]).
 //!
 //! # Parsing rules
 //!
@@ -620,16 +620,6 @@ impl WebhookError {
             Self::Stale { .. } => "Timestamp outside allowed window.",
             Self::Mismatch => "Webhook signature verification failed.",
         }
-    }
-
-    /// The ACP error body for the 401 response (WH-05):
-    /// `{"type":"invalid_request","code":"invalid_signature","message":…}`.
-    pub fn acp_error_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": "invalid_request",
-            "code": "invalid_signature",
-            "message": self.acp_message(),
-        })
     }
 }
 
