@@ -63,14 +63,20 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::parse::json_path::JsonPath;
+use crate::parse::registry::BodyError;
 use crate::parse::schema::{Violation, ViolationKind};
 use crate::parse::{ParseError, ParseErrorKind, StrictError};
 use crate::protocol::headers::{AcpHeader, HeaderErrors, HeaderProblem, RetryAfter};
+use crate::protocol::version::convert::ConvertError;
 use crate::protocol::version::{ApiVersion, VersionError};
 use crate::spec::v2026_04_17::agentic_checkout::{CheckoutStatus, Error, ErrorType};
 use crate::spec::v2026_04_17::delegate_payment::{
     DelegatePaymentError, DelegatePaymentErrorCode, DelegatePaymentErrorType,
 };
+use crate::trust::allowance::{
+    AllowanceViolation, AllowanceViolations, AuthorizeError, LedgerError,
+};
+use crate::trust::canonical::CanonicalJsonError;
 use crate::trust::idempotency::IdempotencyRejection;
 use crate::trust::signature::SignatureError;
 use crate::trust::webhook::WebhookError;
@@ -686,6 +692,112 @@ impl From<WebhookError> for AcpError {
     }
 }
 
+impl From<&BodyError> for AcpError {
+    /// 400: the first violation for a body that does not match its type (with its `param`),
+    /// otherwise `invalid_value` with the error's text.
+    fn from(e: &BodyError) -> Self {
+        match e {
+            BodyError::Invalid { violations, .. } => Self::from_violations(violations)
+                .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, e.to_string())),
+            _ => Self::invalid(400, codes::INVALID_VALUE, e.to_string()),
+        }
+    }
+}
+
+impl From<BodyError> for AcpError {
+    fn from(e: BodyError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&ConvertError> for AcpError {
+    /// 400: the first violation of a request that cannot be carried to the version the logic
+    /// is written for (with its `param`), otherwise `invalid_value` with the error's text.
+    fn from(e: &ConvertError) -> Self {
+        let violations = match e {
+            ConvertError::Unparsable { violations, .. }
+            | ConvertError::Incomplete { violations, .. }
+            | ConvertError::Unrepresentable { violations, .. } => violations.as_slice(),
+            _ => &[],
+        };
+        Self::from_violations(violations)
+            .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, e.to_string()))
+    }
+}
+
+impl From<ConvertError> for AcpError {
+    fn from(e: ConvertError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&CanonicalJsonError> for AcpError {
+    /// 400 `invalid_json`: the body cannot be canonicalized (RFC 8785).
+    fn from(e: &CanonicalJsonError) -> Self {
+        Self::invalid(400, codes::INVALID_JSON, e.to_string())
+    }
+}
+
+impl From<CanonicalJsonError> for AcpError {
+    fn from(e: CanonicalJsonError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&AllowanceViolations> for AcpError {
+    /// 402 `invalid_request` with the first violation's code and the public message (no value
+    /// of the token's allowance).
+    fn from(e: &AllowanceViolations) -> Self {
+        let code = e.iter().next().map_or("declined", AllowanceViolation::code);
+        Self::build(402, types::INVALID_REQUEST, code, e.to_string())
+    }
+}
+
+impl From<AllowanceViolations> for AcpError {
+    fn from(e: AllowanceViolations) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&LedgerError> for AcpError {
+    /// 402 `already_used` (DP-11, `param` `$.token`), or 503 `ledger_unavailable`.
+    fn from(e: &LedgerError) -> Self {
+        match e {
+            LedgerError::AlreadyUsed => Self::build(
+                402,
+                types::INVALID_REQUEST,
+                e.code(),
+                "payment token has already been used (DP-11)",
+            )
+            .with_param(&JsonPath::root().key("token")),
+            LedgerError::Unavailable => {
+                Self::build(503, types::SERVICE_UNAVAILABLE, e.code(), e.to_string())
+            }
+        }
+    }
+}
+
+impl From<LedgerError> for AcpError {
+    fn from(e: LedgerError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&AuthorizeError> for AcpError {
+    fn from(e: &AuthorizeError) -> Self {
+        match e {
+            AuthorizeError::Allowance(v) => Self::from(v),
+            AuthorizeError::Ledger(l) => Self::from(l),
+        }
+    }
+}
+
+impl From<AuthorizeError> for AcpError {
+    fn from(e: AuthorizeError) -> Self {
+        Self::from(&e)
+    }
+}
+
 impl From<&SignatureError> for AcpError {
     /// Status and code from [`SignatureError::http_status`] / [`SignatureError::code`]; the
     /// `type` is `processing_error` for a 500 and `invalid_request` otherwise.
@@ -718,6 +830,43 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn trust_errors_convert_without_hand_built_json() {
+        use crate::trust::allowance::{AllowanceReason, AllowanceTerms, ProposedCharge, check};
+        use time::macros::datetime;
+        let now = datetime!(2026-04-17 12:00:00 UTC);
+        let terms = AllowanceTerms {
+            reason: AllowanceReason::one_time(),
+            max_amount: 100,
+            currency: "usd".into(),
+            checkout_session_id: "cs_1".into(),
+            merchant_id: "m_1".into(),
+            expires_at: now,
+        };
+        let charge = ProposedCharge {
+            amount: 500,
+            currency: "usd".into(),
+            checkout_session_id: "cs_1".into(),
+            merchant_id: "m_1".into(),
+        };
+        let violations = check(&terms, &charge, now - time::Duration::minutes(1)).unwrap_err();
+        let e = AcpError::from(&violations);
+        assert_eq!((e.status(), e.code()), (402, "amount_exceeded"));
+        assert!(!e.message().contains("100"), "{}", e.message());
+
+        let used = AcpError::from(LedgerError::AlreadyUsed);
+        assert_eq!(
+            (used.status(), used.code(), used.param()),
+            (402, "already_used", Some("$.token"))
+        );
+        let down = AcpError::from(AuthorizeError::Ledger(LedgerError::Unavailable));
+        assert_eq!((down.status(), down.code()), (503, "ledger_unavailable"));
+        assert_eq!(down.kind().as_str(), types::SERVICE_UNAVAILABLE);
+
+        let bad = crate::trust::canonical::canonicalize_exact(b"{").unwrap_err();
+        assert_eq!(AcpError::from(bad).code(), codes::INVALID_JSON);
+    }
 
     #[test]
     fn err_01_serializes_flat_without_optional_members() {
