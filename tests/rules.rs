@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use agentic_commerce::parse::json_path::JsonPath;
 use agentic_commerce::protocol::capabilities::{SellerOffer, negotiate};
-use agentic_commerce::protocol::extensions::rejection_warnings;
+use agentic_commerce::rules::discounts::rejection_warnings;
 use agentic_commerce::rules::{self, Finding, Severity};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, InterventionType, Message, Order, RequiredIntervention,
