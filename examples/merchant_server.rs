@@ -133,7 +133,8 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
             .map_err(|e| format!("--outbound-timeout-ms: {e}"))?;
         let timeout = Duration::from_millis(ms);
         // Below the idempotency lease, or a hung PSP outlives the reservation (issue 12).
-        let lease = agentic_commerce::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
+        let lease =
+            agentic_commerce::trust::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
         if ms == 0 || time::Duration::try_from(timeout).map_or(true, |t| t >= lease) {
             return Err(format!(
                 "--outbound-timeout-ms must be between 1 and {} (the idempotency lease)",

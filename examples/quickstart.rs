@@ -8,24 +8,26 @@
 
 use std::error::Error;
 
-use agentic_commerce::allowance::{self, AllowanceTerms, InMemoryTokenLedger, ProposedCharge};
-use agentic_commerce::headers::{IdempotencyKey, Operation, RequestHeaders};
-use agentic_commerce::idempotency::{
-    Fingerprint, IdempotencyOutcome, IdempotencyScope, IdempotencyStore, InMemoryIdempotencyStore,
-    StoredResponse,
-};
 use agentic_commerce::parse;
 use agentic_commerce::primitives::{Amount, Currency};
-use agentic_commerce::signature::{
-    Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier,
-};
+use agentic_commerce::protocol::headers::{IdempotencyKey, Operation, RequestHeaders};
+use agentic_commerce::protocol::version::{self, ApiVersion};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutSessionCreateRequest, CheckoutStatus, Item, LineItem,
     Link, LinkType, Total, TotalType,
 };
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
-use agentic_commerce::version::{self, ApiVersion};
-use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::allowance::{
+    self, AllowanceTerms, InMemoryTokenLedger, ProposedCharge,
+};
+use agentic_commerce::trust::idempotency::{
+    Fingerprint, IdempotencyOutcome, IdempotencyScope, IdempotencyStore, InMemoryIdempotencyStore,
+    StoredResponse,
+};
+use agentic_commerce::trust::signature::{
+    Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier,
+};
+use agentic_commerce::trust::webhook::{self, WebhookSecret, WebhookVerifier};
 use time::OffsetDateTime;
 
 fn step(n: u32, text: &str) {

@@ -1,5 +1,5 @@
-//! The checkout session state machine (CHK-05, CHK-12, CHK-15, CHK-16, CHK-17) and the
-//! session + request cross-checks ([`checks`]: CHK-06, CHK-11, CHK-13, CHK-21).
+//! The checkout session state machine (CHK-05, CHK-12, CHK-15, CHK-16, CHK-17). The session +
+//! request cross-checks (CHK-06, CHK-11, CHK-13, CHK-21) are in [`crate::rules::requests`].
 //!
 //! [`transition`] is a pure function over the current [`CheckoutStatus`] and an [`Event`]. It
 //! enforces what the spec states and asks a [`TransitionPolicy`] only where the spec is silent.
@@ -59,15 +59,16 @@
 //! assert_eq!(refused.to_acp_error().status(), 405);
 //! ```
 
-pub mod checks;
-
 use core::fmt;
 
-use crate::error::{AcpError, codes};
+use crate::protocol::error::{AcpError, codes};
 use crate::spec::latest::agentic_checkout::CheckoutStatus;
 
 /// Something that happens to a checkout session.
+///
+/// Non-exhaustive: a later spec version may add events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Event {
     /// `POST /checkout_sessions/{id}`: the merchant applied the update; `ready` says whether the
     /// session now has everything needed for payment.
@@ -102,7 +103,7 @@ pub enum Event {
 
 impl Event {
     /// Every event (both `Update` and both `Complete` variants), for exhaustive tests.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: &'static [Self] = &[
         Self::Update { ready: true },
         Self::Update { ready: false },
         Self::Complete {
@@ -191,7 +192,7 @@ pub enum TransitionError {
     PolicyReturnedUnknown(String),
     /// A status (the current one, or the one the transition leads to) that the
     /// API version the session is served in does not define (CHK-05: older
-    /// versions have fewer statuses, see [`crate::versioned::statuses`]).
+    /// versions have fewer statuses, see [`crate::protocol::version::convert::statuses`]).
     #[error("the status {status:?} does not exist in API version {version}")]
     NotInVersion {
         /// The status.
@@ -481,7 +482,7 @@ pub fn transition_with<P: TransitionPolicy + ?Sized>(
 }
 
 /// [`transition`] for a session served in API `version` (CHK-05: each
-/// version has its own status set, [`crate::versioned::statuses`]).
+/// version has its own status set, [`crate::protocol::version::convert::statuses`]).
 ///
 /// The default policy's processing status `complete_in_progress` is named
 /// `in_progress` in the versions before 2026-01-30, which have no
@@ -494,7 +495,7 @@ pub fn transition_with<P: TransitionPolicy + ?Sized>(
 /// ```
 /// use agentic_commerce::checkout::{transition_in, Event, TransitionError};
 /// use agentic_commerce::spec::latest::agentic_checkout::CheckoutStatus;
-/// use agentic_commerce::version::ApiVersion;
+/// use agentic_commerce::protocol::version::ApiVersion;
 ///
 /// let old = ApiVersion::V2025_09_29;
 /// let complete = Event::Complete { has_authentication_result: false };
@@ -513,7 +514,7 @@ pub fn transition_with<P: TransitionPolicy + ?Sized>(
 /// for a current or resulting status the version lacks, and every error of
 /// [`transition_with`].
 pub fn transition_in(
-    version: &crate::version::ApiVersion,
+    version: &crate::protocol::version::ApiVersion,
     from: &CheckoutStatus,
     event: Event,
 ) -> Result<CheckoutStatus, TransitionError> {
@@ -537,7 +538,7 @@ pub fn transition_in(
 /// # Errors
 /// As [`transition_in`].
 pub fn transition_in_with<P: TransitionPolicy + ?Sized>(
-    version: &crate::version::ApiVersion,
+    version: &crate::protocol::version::ApiVersion,
     policy: &P,
     from: &CheckoutStatus,
     event: Event,
@@ -550,14 +551,14 @@ pub fn transition_in_with<P: TransitionPolicy + ?Sized>(
 }
 
 fn version_statuses(
-    version: &crate::version::ApiVersion,
+    version: &crate::protocol::version::ApiVersion,
 ) -> Result<&'static [&'static str], TransitionError> {
-    crate::versioned::statuses(version)
+    crate::protocol::version::convert::statuses(version)
         .ok_or_else(|| TransitionError::UnsupportedVersion(version.to_string()))
 }
 
 fn in_version(
-    version: &crate::version::ApiVersion,
+    version: &crate::protocol::version::ApiVersion,
     known: &[&str],
     status: &CheckoutStatus,
 ) -> Result<(), TransitionError> {
@@ -667,7 +668,7 @@ mod tests {
     #[test]
     fn terminal_states_ignore_the_policy() {
         for s in [S::Completed, S::Canceled, S::Expired] {
-            for e in Event::ALL {
+            for &e in Event::ALL {
                 let r = transition_with(&Rogue, &s, e);
                 if e == Event::Retrieve {
                     assert_eq!(r, Ok(s.clone()));

@@ -24,30 +24,24 @@
 //!
 //! ## Map
 //!
-//! | concern | module |
-//! |---|---|
-//! | wire types of each released spec version, one module per schema bundle | [`spec`] ([`spec::latest`], [`spec::v2025_09_29`], …) |
-//! | per-version status sets, upgrade/downgrade with loss reports | [`versioned`] |
-//! | parse (lenient by default, strict on request) with JSONPath errors | [`parse`] |
-//! | the official schemas compiled in; strict validation | [`schema`] |
-//! | every type by its official `<bundle>.<Name>` | [`registry`] |
-//! | money, currency, timestamps, URIs (kept byte for byte), ids | [`primitives`] |
-//! | unknown fields, open enums, absent/null/value, redacted strings | [`wire`] |
-//! | RFC 8785 canonical JSON | [`canonical`] |
-//! | `Signature` / `Timestamp` request signatures | [`signature`] |
-//! | `Merchant-Signature` order webhooks | [`webhook`] |
-//! | delegated-payment token allowances, single use | [`allowance`] |
-//! | `Idempotency-Key` fingerprints, decisions, store | [`idempotency`] |
-//! | `API-Version` and negotiation | [`version`] |
-//! | typed headers, per-operation requirements | [`headers`] |
-//! | ACP `Error` with its HTTP status; conversions from every crate error | [`error`] |
-//! | checkout session state machine and session/request checks | [`checkout`] |
-//! | capability negotiation | [`negotiation`] |
-//! | discovery document (`/.well-known/acp.json`) | [`discovery`] |
-//! | extension identifiers, discount-extension rules | [`extensions`] |
-//! | business-rule validation of outgoing sessions | [`rules`], [`finding`] |
-//! | `delegate_payment` request validation (DP-12…18) | [`delegate_payment`] |
-//! | MCP (JSON-RPC) binding | [`mcp`] |
+//! The modules are layers; each depends only on the ones above it in this table (the wire types
+//! know no protocol logic, and the trust code works on bytes and JSON, never on the state
+//! machine).
+//!
+//! | layer | module | what is in it |
+//! |---|---|---|
+//! | wire types | [`spec`] | the types of each released spec version, one module per schema bundle ([`spec::v2025_09_29`], …, generated) and the working model [`spec::latest`] |
+//! | | [`wire`] | unknown fields, open enums, absent/null/value, redacted strings |
+//! | | [`primitives`] | money, currency, timestamps, URIs (kept byte for byte), ids |
+//! | models | [`parse`] | parsing (lenient by default, strict on request) with JSONPath errors ([`parse::json_path`]); the official schemas compiled in ([`parse::schema`]); every type by its official `<bundle>.<Name>` ([`parse::registry`]) |
+//! | protocol | [`protocol`] | `API-Version` and its negotiation ([`protocol::version`]), conversion between versions ([`protocol::version::convert`]), typed headers ([`protocol::headers`]), the ACP `Error` ([`protocol::error`]), capability negotiation ([`protocol::capabilities`]), discovery, extensions, the MCP binding |
+//! | state | [`checkout`] | the checkout session state machine |
+//! | rules | [`rules`] | every finding-producing check: [`rules::check_session`] for a session, [`rules::requests`] for a request against its session, [`rules::delegate_payment`] for `delegate_payment` requests, [`rules::discounts`] for the discount extension |
+//! | trust | [`trust`] | RFC 8785 canonical JSON ([`trust::canonical`]), request signatures ([`trust::signature`]), order webhooks ([`trust::webhook`]), allowances ([`trust::allowance`]), idempotency ([`trust::idempotency`]) |
+//!
+//! The types nearly every integrator touches are re-exported at the root: [`AcpError`],
+//! [`ApiVersion`], [`JsonPath`], [`ParseError`], [`StrictError`], [`Finding`], [`Severity`],
+//! [`Amount`], [`Currency`] and [`Timestamp`].
 //!
 //! ## Getting started: a merchant parsing a request
 //!
@@ -88,7 +82,7 @@
 //!
 //! ```
 //! use agentic_commerce::spec::latest::agentic_checkout_webhook::WebhookEvent;
-//! use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier, sign};
+//! use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier, sign};
 //! use time::macros::datetime;
 //!
 //! let secret = WebhookSecret::new(b"whsec_shared_with_the_agent".to_vec())?;
@@ -109,7 +103,7 @@
 //! ## Getting started: an agent signing a request
 //!
 //! ```
-//! use agentic_commerce::signature::{Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier};
+//! use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier};
 //! use time::macros::datetime;
 //!
 //! let body = br#"{"line_items":[{"id":"sku_1"}],"currency":"usd","capabilities":{}}"#;
@@ -143,7 +137,7 @@
 //!   bytes and request signatures over the RFC 8785 canonical form of the
 //!   received bytes, never over re-serialized typed values, so fields this
 //!   crate does not model cannot break verification. Parse only after
-//!   verification ([`webhook::VerifiedWebhook::parse`]).
+//!   verification ([`trust::webhook::VerifiedWebhook::parse`]).
 //! - **Constant time.** MACs are compared with `hmac::Mac::verify_slice` on
 //!   full-length decoded values; an empty or short signature never matches.
 //! - **Bounded clocks.** Timestamps are checked against explicit tolerances
@@ -158,7 +152,8 @@
 //!   units, checked arithmetic). Canonical JSON follows RFC 8785 and uses
 //!   IEEE-754 doubles; ACP amounts are integers below 2^53 and stay exact.
 //! - **Single use and idempotency need shared state.** The in-memory
-//!   [`allowance::InMemoryTokenLedger`] and [`idempotency::InMemoryIdempotencyStore`]
+//!   [`trust::allowance::InMemoryTokenLedger`] and
+//!   [`trust::idempotency::InMemoryIdempotencyStore`]
 //!   are correct within one process; several processes need a shared
 //!   implementation of the traits (store the key record and the business
 //!   effect in one transaction, IDEM-17).
@@ -169,8 +164,8 @@
 //! per `spec/<YYYY-MM-DD>/` folder of the official spec, which the generator
 //! discovers; a type unchanged between versions is one Rust type,
 //! re-exported. [`spec::latest`] is the working model, the version the
-//! hand-written logic is written against ([`version::ApiVersion::LATEST`]). [`registry::check_body`] parses a body in the version the peer
-//! sent, and [`versioned`] upgrades older requests to 2026-04-17 and downgrades
+//! hand-written logic is written against ([`ApiVersion::LATEST`]). [`parse::registry::check_body`] parses a body in the version the peer
+//! sent, and [`protocol::version::convert`] upgrades older requests to 2026-04-17 and downgrades
 //! responses, reporting every loss.
 //!
 //! ## Features
@@ -178,27 +173,18 @@
 //! - `ed25519` (default): Ed25519 request signatures.
 //! - `es256`: ES256 (ECDSA P-256) request signatures.
 
-pub mod allowance;
-pub mod canonical;
 pub mod checkout;
-pub mod delegate_payment;
-pub mod discovery;
-pub mod error;
-pub mod extensions;
-pub mod finding;
-pub mod headers;
-pub mod idempotency;
-pub mod json_path;
-pub mod mcp;
-pub mod negotiation;
 pub mod parse;
 pub mod primitives;
-pub mod registry;
+pub mod protocol;
 pub mod rules;
-pub mod schema;
-pub mod signature;
 pub mod spec;
-pub mod version;
-pub mod versioned;
-pub mod webhook;
+pub mod trust;
 pub mod wire;
+
+pub use parse::json_path::JsonPath;
+pub use parse::{ParseError, StrictError};
+pub use primitives::{Amount, Currency, Timestamp};
+pub use protocol::error::AcpError;
+pub use protocol::version::ApiVersion;
+pub use rules::finding::{Finding, Severity};

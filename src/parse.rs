@@ -4,13 +4,17 @@
 //!   values are kept; only values the Rust type cannot hold fail, with the
 //!   JSONPath of the failing value.
 //! - [`from_slice_strict`] / [`from_value_strict`]: first validate against the
-//!   official JSON Schema ([`crate::schema`]), reporting every violation, then
+//!   official JSON Schema ([`crate::parse::schema`]), reporting every violation, then
 //!   parse.
+
+pub mod json_path;
+pub mod registry;
+pub mod schema;
 
 use serde_json::Value;
 
-use crate::json_path::{JsonPath, Segment};
-use crate::schema::{Shape, Violation, ViolationKind, WireType, validate};
+use crate::parse::json_path::{JsonPath, Segment};
+use crate::parse::schema::{Shape, Violation, ViolationKind, WireType, validate};
 
 /// Why a payload could not be parsed into a wire type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,9 +39,31 @@ pub enum ParseErrorKind {
         /// 1-based column of the error.
         column: usize,
     },
-    /// Valid JSON whose shape the type cannot hold (a missing required field,
-    /// a wrong type, an invalid timestamp ...).
-    Data,
+    /// Valid JSON without a member the type requires.
+    MissingField,
+    /// Valid JSON with a value of the wrong JSON type (a string for a number, …).
+    InvalidType,
+    /// Valid JSON with a value of the right JSON type that the type cannot hold (an invalid
+    /// timestamp, URI or currency, a wrong constant, …).
+    InvalidValue,
+}
+
+impl ParseErrorKind {
+    /// Whether the bytes were JSON but the value did not fit the type (every kind but
+    /// [`Syntax`](Self::Syntax)).
+    pub const fn is_data(self) -> bool {
+        !matches!(self, Self::Syntax { .. })
+    }
+
+    /// The kind of a lenient-parse failure that strict validation locates as a violation of
+    /// `kind`: the kind is taken from the schema, never from an error message's text.
+    const fn from_violation(kind: ViolationKind) -> Self {
+        match kind {
+            ViolationKind::Required => Self::MissingField,
+            ViolationKind::Type => Self::InvalidType,
+            _ => Self::InvalidValue,
+        }
+    }
 }
 
 /// Why strict parsing failed.
@@ -48,15 +74,71 @@ pub enum StrictError {
     #[error(transparent)]
     Parse(#[from] ParseError),
     /// The payload breaks the official schema; every violation is listed.
-    #[error("{} schema violation(s), first: {} at {}", .0.len(), .0[0].message, .0[0].path)]
-    Violations(Vec<Violation>),
+    #[error(
+        "{} schema violation(s), first: {} at {}",
+        .0.len(),
+        .0.first().message,
+        .0.first().path
+    )]
+    Violations(Violations),
+}
+
+/// Every schema violation of a payload, in document order; never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// The only constructor: `None` for an empty list, so a value always holds a violation.
+    fn new(violations: Vec<Violation>) -> Option<Self> {
+        (!violations.is_empty()).then_some(Self(violations))
+    }
+
+    /// The first violation.
+    pub fn first(&self) -> &Violation {
+        // Indexing cannot fail: the only constructor refuses an empty list.
+        &self.0[0]
+    }
+
+    /// The violations.
+    pub fn as_slice(&self) -> &[Violation] {
+        &self.0
+    }
+
+    /// Iterates over the violations.
+    pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
+        self.0.iter()
+    }
+
+    /// The number of violations (at least one).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false` (the only constructor refuses an empty list).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The violations as a vector.
+    pub fn into_vec(self) -> Vec<Violation> {
+        self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Violations {
+    type Item = &'a Violation;
+    type IntoIter = std::slice::Iter<'a, Violation>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 impl StrictError {
     /// Every problem as a violation list (a parse error becomes one entry).
     pub fn violations(&self) -> Vec<Violation> {
         match self {
-            Self::Violations(list) => list.clone(),
+            Self::Violations(list) => list.as_slice().to_vec(),
             Self::Parse(e) => vec![Violation {
                 path: e.path.clone(),
                 kind: ViolationKind::Type,
@@ -97,8 +179,7 @@ pub fn from_value<T: WireType>(value: &Value) -> Result<T, ParseError> {
 /// [`StrictError::Parse`] when the bytes are not JSON.
 pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
-    let violations = validate(T::shape(), &value);
-    if !violations.is_empty() {
+    if let Some(violations) = Violations::new(validate(T::shape(), &value)) {
         return Err(StrictError::Violations(violations));
     }
     // Parse the bytes, not `value`: building a `Value` keeps the last of two members with
@@ -113,8 +194,7 @@ pub fn from_slice_strict<T: WireType>(bytes: &[u8]) -> Result<T, StrictError> {
 /// passes the schema but that `T` cannot hold (for example an integer beyond
 /// `i64`) is a [`StrictError::Parse`].
 pub fn from_value_strict<T: WireType>(value: &Value) -> Result<T, StrictError> {
-    let violations = validate(T::shape(), value);
-    if !violations.is_empty() {
+    if let Some(violations) = Violations::new(validate(T::shape(), value)) {
         return Err(StrictError::Violations(violations));
     }
     Ok(from_value(value)?)
@@ -154,7 +234,7 @@ pub fn from_slice_with<T: serde::de::DeserializeOwned>(
             let precise = serde_json::from_slice::<Value>(bytes)
                 .ok()
                 .and_then(|value| locate(shape, &value));
-            Err(data_error(precise.unwrap_or(tracked), &message))
+            Err(data_error(precise, tracked, &message))
         }
     }
 }
@@ -174,7 +254,7 @@ pub fn from_value_with<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
         let tracked = convert_path(error.path());
         let message = error.inner().to_string();
-        data_error(locate(shape, value).unwrap_or(tracked), &message)
+        data_error(locate(shape, value), tracked, &message)
     })
 }
 
@@ -215,7 +295,16 @@ fn syntax_error(e: &serde_json::Error) -> ParseError {
     }
 }
 
-fn data_error(path: JsonPath, message: &str) -> ParseError {
+/// A data error at the located violation (its path and kind), or at the path serde tracked
+/// with [`ParseErrorKind::InvalidValue`] when validation finds nothing the parse also fails on.
+fn data_error(
+    located: Option<(JsonPath, ViolationKind)>,
+    tracked: JsonPath,
+    message: &str,
+) -> ParseError {
+    let (path, kind) = located.map_or((tracked, ParseErrorKind::InvalidValue), |(path, kind)| {
+        (path, ParseErrorKind::from_violation(kind))
+    });
     // The JSONPath locates the value; serde_json's byte position adds nothing.
     let message = match message.rsplit_once(" at line ") {
         Some((head, tail)) if tail.contains(" column ") => head,
@@ -223,13 +312,13 @@ fn data_error(path: JsonPath, message: &str) -> ParseError {
     };
     ParseError {
         path,
-        kind: ParseErrorKind::Data,
+        kind,
         message: message.to_owned(),
     }
 }
 
 /// The path of the first violation that a lenient parse also fails on.
-fn locate(shape: &Shape, value: &Value) -> Option<JsonPath> {
+fn locate(shape: &Shape, value: &Value) -> Option<(JsonPath, ViolationKind)> {
     validate(shape, value)
         .into_iter()
         .find(|v| {
@@ -242,7 +331,7 @@ fn locate(shape: &Shape, value: &Value) -> Option<JsonPath> {
                     | ViolationKind::Pattern
             )
         })
-        .map(|v| v.path)
+        .map(|v| (v.path, v.kind))
 }
 
 fn convert_path(path: &serde_path_to_error::Path) -> JsonPath {

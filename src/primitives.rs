@@ -11,5 +11,6 @@ mod uri;
 
 pub use amount::Amount;
 pub use currency::{Currency, CurrencyError};
-pub use timestamp::Timestamp;
+pub(crate) use timestamp::rfc3339;
+pub use timestamp::{Timestamp, TimestampError};
 pub use uri::{InvalidUriError, Uri};

@@ -2,7 +2,7 @@
 //! is sent: the checks the JSON Schemas cannot express.
 //!
 //! [`check_session`] is the one entry point for a session: it runs every rule
-//! below, including the session rules of [`crate::checkout::checks`]
+//! below, including the session rules of [`crate::rules::requests`]
 //! (CHK-11, CHK-13). It returns every [`Finding`]; an empty list, or one with
 //! only [`Severity::Warning`]s, means the session may be sent. Each finding
 //! names the rule it enforces (an ID from `ACP-REQUIREMENTS.md`, or an
@@ -35,8 +35,8 @@
 //! | ORD-09 | error | fulfillment/adjustment line references name existing line items, quantity ≥ 1, and Σ fulfilled per line ≤ ordered | [`orders`] |
 //! | MD-02 | error | `markdown` messages and disclosures contain no raw HTML (`CommonMark` parse) | [`markdown`] |
 //! | CHK-09 | error | message `param`s parse as JSONPath and resolve inside the session | [`params`] |
-//! | CHK-11 | error | a `completed` session carries an `order` with a non-empty `id` and the session's id as `checkout_session_id` | [`crate::checkout::checks::completed_order`] |
-//! | CHK-13 | error | a session in `authentication_required` includes `authentication_metadata` (param `$.authentication_metadata`) | [`crate::checkout::checks::authentication_metadata`] |
+//! | CHK-11 | error | a `completed` session carries an `order` with a non-empty `id` and the session's id as `checkout_session_id` | [`crate::rules::requests::completed_order`] |
+//! | CHK-13 | error | a session in `authentication_required` includes `authentication_metadata` (param `$.authentication_metadata`) | [`crate::rules::requests::authentication_metadata`] |
 //!
 //! A finding's `param` is the offending value itself: MD-02 points at the
 //! `content` string (`$.messages[i].content`,
@@ -44,7 +44,7 @@
 //! point at the total that does not add up (`$.totals[k]`,
 //! `$.line_items[i].totals[k]`, the first total of its type), and at the
 //! `totals` array only when the sum overflows. CHK-06 on a session's own
-//! selection is [`totals`]' check; [`crate::checkout::checks::session_fulfillment_selection`]
+//! selection is [`totals`]' check; [`crate::rules::requests::session_fulfillment_selection`]
 //! is the same rule with an error `code` for the merchant's error response,
 //! so it is not run twice.
 //!
@@ -54,16 +54,19 @@
 //! entry for them.
 
 pub mod currency;
+pub mod delegate_payment;
 pub mod discounts;
+pub mod finding;
 pub mod markdown;
 pub mod orders;
 pub mod params;
+pub mod requests;
 pub mod totals;
 
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::spec::latest::agentic_checkout::CheckoutSession;
 
-pub use crate::finding::{Finding, Severity};
+pub use crate::rules::finding::{Finding, Severity};
 
 /// Whether any finding is an error.
 pub fn has_errors(findings: &[Finding]) -> bool {
@@ -71,11 +74,11 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 }
 
 /// Runs every session rule on `session`: this module's checks and the session
-/// checks of [`crate::checkout::checks`] (CHK-11 [`completed_order`], CHK-13
+/// checks of [`crate::rules::requests`] (CHK-11 [`completed_order`], CHK-13
 /// [`authentication_metadata`]); see the module docs for the list.
 ///
-/// [`completed_order`]: crate::checkout::checks::completed_order
-/// [`authentication_metadata`]: crate::checkout::checks::authentication_metadata
+/// [`completed_order`]: crate::rules::requests::completed_order
+/// [`authentication_metadata`]: crate::rules::requests::authentication_metadata
 pub fn check_session(session: &CheckoutSession) -> Vec<Finding> {
     let mut out = Vec::new();
     totals::check(session, &mut out);
@@ -86,8 +89,8 @@ pub fn check_session(session: &CheckoutSession) -> Vec<Finding> {
     }
     markdown::check(session, &mut out);
     params::check(session, &mut out);
-    out.extend(crate::checkout::checks::completed_order(session));
-    out.extend(crate::checkout::checks::authentication_metadata(session));
+    out.extend(requests::completed_order(session));
+    out.extend(requests::authentication_metadata(session));
     out
 }
 

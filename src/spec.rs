@@ -21,7 +21,7 @@ pub mod v2026_01_16;
 pub mod v2026_01_30;
 pub mod v2026_04_17;
 
-use crate::version::ApiVersion;
+use crate::protocol::version::ApiVersion;
 
 impl ApiVersion {
     /// `2025-09-29`, the initial release.
@@ -46,7 +46,7 @@ impl ApiVersion {
 }
 
 /// Every type of a released version (`YYYY-MM-DD`), sorted by qualified name.
-pub(crate) fn types_for(version: &str) -> Option<&'static [crate::registry::TypeEntry]> {
+pub(crate) fn types_for(version: &str) -> Option<&'static [crate::parse::registry::TypeEntry]> {
     Some(match version {
         "2025-09-29" => v2025_09_29::TYPES,
         "2025-12-12" => v2025_12_12::TYPES,

@@ -14,22 +14,23 @@
 
 use std::time::{Duration, Instant};
 
-use agentic_commerce::canonical::{self, CanonicalJsonError};
-use agentic_commerce::headers::{Operation, RequestHeaders};
-use agentic_commerce::idempotency::Fingerprint;
+use agentic_commerce::AcpError;
+use agentic_commerce::parse::registry;
+use agentic_commerce::parse::schema::{WireType, validate};
 use agentic_commerce::parse::{self, ParseErrorKind, StrictError};
 use agentic_commerce::primitives::Amount;
-use agentic_commerce::registry;
-use agentic_commerce::schema::{WireType, validate};
-use agentic_commerce::signature::{
-    Algorithm, HmacSha256Key, RequestSigner, SignatureError, SignedRequest, Verifier,
-};
+use agentic_commerce::protocol::headers::{Operation, RequestHeaders};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 use agentic_commerce::spec::v2026_04_17::{
     agentic_checkout as co, agentic_checkout_webhook as wh, delegate_authentication as da,
     delegate_payment as dp, feed,
 };
-use agentic_commerce::version::{ApiVersion, negotiate};
-use agentic_commerce::webhook::{self, WebhookError, WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::canonical::{self, CanonicalJsonError};
+use agentic_commerce::trust::idempotency::Fingerprint;
+use agentic_commerce::trust::signature::{
+    Algorithm, HmacSha256Key, RequestSigner, SignatureError, SignedRequest, Verifier,
+};
+use agentic_commerce::trust::webhook::{self, WebhookError, WebhookSecret, WebhookVerifier};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -373,7 +374,9 @@ fn amount_arithmetic_at_the_i64_edge_never_overflows() {
 
 #[test]
 fn allowance_at_the_i64_edge() {
-    use agentic_commerce::allowance::{AllowanceReason, AllowanceTerms, ProposedCharge, check};
+    use agentic_commerce::trust::allowance::{
+        AllowanceReason, AllowanceTerms, ProposedCharge, check,
+    };
     let now = OffsetDateTime::UNIX_EPOCH;
     let terms = AllowanceTerms {
         reason: AllowanceReason::one_time(),
@@ -546,7 +549,7 @@ fn header_values_with_spaces_commas_and_unicode() {
         // Either a typed error naming a header, or a value that parsed; never a panic.
         if let Err(errors) = result {
             assert!(!errors.problems().is_empty());
-            let _ = errors.to_acp_error_json(&[ApiVersion::V2026_04_17]);
+            let _ = AcpError::from_header_errors(&errors, &[ApiVersion::V2026_04_17]).to_json();
         }
     }
     // Duplicate headers and many headers.
@@ -838,7 +841,7 @@ fn header_and_signature_time_grows_linearly() {
         20_000,
         |h| {
             let h = std::str::from_utf8(h).unwrap();
-            let _ = agentic_commerce::headers::AcceptLanguage::parse(h);
+            let _ = agentic_commerce::protocol::headers::AcceptLanguage::parse(h);
         },
     );
 }

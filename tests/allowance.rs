@@ -1,4 +1,4 @@
-//! Integration tests for `agentic_commerce::allowance` (DP-03 … DP-11).
+//! Integration tests for `agentic_commerce::trust::allowance` (DP-03 … DP-11).
 
 // Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use agentic_commerce::allowance::{
+use agentic_commerce::trust::allowance::{
     AllowanceReason, AllowanceTerms, AllowanceViolation, AuthorizeError, InMemoryTokenLedger,
     LedgerError, ProposedCharge, TokenLedger, authorize_charge, check,
 };

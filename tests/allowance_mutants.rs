@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use agentic_commerce::allowance::{
+use agentic_commerce::trust::allowance::{
     AllowanceReason, AllowanceTerms, InMemoryTokenLedger, LedgerError, ProposedCharge,
     TokenLedger as _, check,
 };

@@ -13,7 +13,7 @@ use agentic_commerce::spec::v2026_04_17::{agentic_checkout as co, feed};
 include!("../benches/data/payloads.rs");
 include!("../benches/data/plain.rs");
 
-fn strict<T: agentic_commerce::schema::WireType>(value: &serde_json::Value) -> T {
+fn strict<T: parse::schema::WireType>(value: &serde_json::Value) -> T {
     parse::from_slice_strict::<T>(&to_bytes(value)).unwrap_or_else(|e| {
         panic!(
             "benchmark payload is not a valid {}: {e:?}",

@@ -1,7 +1,7 @@
 //! Tests that pin canonical-JSON (RFC 8785, `canonical`) details where mutation testing
 //! (`.ci/mutants canonical`, see `MUTANTS.md`) found no test.
 
-use agentic_commerce::canonical::canonicalize;
+use agentic_commerce::trust::canonical::canonicalize;
 
 /// The fast scan of a string without escapes must stop at a raw control character even when
 /// it is the string's first character, so that the character is rejected (RFC 8259 section 7:
@@ -34,7 +34,7 @@ fn a_raw_control_character_anywhere_in_a_string_is_rejected() {
 /// only reads a second `\uXXXX` when both the backslash and the `u` are there.
 #[test]
 fn a_high_surrogate_followed_by_another_kind_of_escape_is_a_lone_surrogate() {
-    use agentic_commerce::canonical::CanonicalJsonError;
+    use agentic_commerce::trust::canonical::CanonicalJsonError;
     for text in [r#"["\ud83d\n"]"#, r#"["\ud83d\\"]"#, r#"["\ud83d\"", "x"]"#] {
         assert_eq!(
             canonicalize(text.as_bytes()),
@@ -63,7 +63,7 @@ fn a_high_surrogate_followed_by_another_kind_of_escape_is_a_lone_surrogate() {
 /// these ties up; the crate's digit generation (ryu) must not.
 #[test]
 fn exact_ties_between_two_shortest_digit_strings_pick_the_even_one() {
-    use agentic_commerce::canonical::number_to_string;
+    use agentic_commerce::trust::canonical::number_to_string;
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..2_000 {
         // A 16-digit integer below 2^51 (xorshift steps, deterministic).

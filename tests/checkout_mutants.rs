@@ -5,8 +5,8 @@
 
 use agentic_commerce::checkout::{DefaultPolicy, TransitionPolicy};
 use agentic_commerce::checkout::{Event, TransitionError, transition_in, transition_in_with};
+use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus as S;
-use agentic_commerce::version::ApiVersion;
 
 #[test]
 fn event_names_and_display_are_the_documented_snake_case_names() {
@@ -25,7 +25,7 @@ fn event_names_and_display_are_the_documented_snake_case_names() {
         "expire",
         "retrieve",
     ];
-    for (event, name) in Event::ALL.into_iter().zip(expected) {
+    for (event, name) in Event::ALL.iter().copied().zip(expected) {
         assert_eq!(event.name(), name, "{event:?}");
         assert_eq!(event.to_string(), name, "{event:?}");
     }

@@ -14,8 +14,8 @@
 
 mod common;
 
-use agentic_commerce::registry;
-use agentic_commerce::schema::Violation;
+use agentic_commerce::parse::registry;
+use agentic_commerce::parse::schema::Violation;
 use common::{
     Example, OfficialSchemas, VERSION, VERSIONS, api_version, equivalent, examples_in, spec_dir,
 };
@@ -248,7 +248,7 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
         {
             let entry = registry::lookup_in(&api, type_name)
                 .unwrap_or_else(|| panic!("{version} {type_name} registered"));
-            let ours = agentic_commerce::schema::validate(entry.shape(), value);
+            let ours = agentic_commerce::parse::schema::validate(entry.shape(), value);
             let (bundle, name) = type_name.split_once('.').unwrap();
             let official_valid = official.validator(bundle, name).is_valid(value);
             assert_eq!(
@@ -312,7 +312,7 @@ fn every_official_example_is_valid_or_a_listed_erratum() {
 #[test]
 fn v2025_09_29_quantity_is_exclusive_minimum_zero() {
     let entry = registry::lookup_in(
-        &agentic_commerce::version::ApiVersion::V2025_09_29,
+        &agentic_commerce::protocol::version::ApiVersion::V2025_09_29,
         "agentic_checkout.Item",
     )
     .unwrap();
@@ -324,7 +324,7 @@ fn v2025_09_29_quantity_is_exclusive_minimum_zero() {
         (serde_json::json!(-1), false),
     ] {
         let value = serde_json::json!({"id": "item_1", "quantity": quantity});
-        let violations = agentic_commerce::schema::validate(entry.shape(), &value);
+        let violations = agentic_commerce::parse::schema::validate(entry.shape(), &value);
         assert_eq!(violations.is_empty(), valid, "{quantity}: {violations:?}");
         if !valid {
             assert_eq!(summary(&violations), ["exclusive_minimum $.quantity"]);
@@ -358,7 +358,7 @@ fn every_valid_official_example_round_trips_losslessly() {
         } in &all
         {
             let entry = registry::lookup_in(&api, type_name).unwrap();
-            let valid = agentic_commerce::schema::validate(entry.shape(), value).is_empty();
+            let valid = agentic_commerce::parse::schema::validate(entry.shape(), value).is_empty();
             match entry.roundtrip(value) {
                 Ok(out) => {
                     equivalent(value, &out, "$").unwrap_or_else(|e| panic!("{version} {id}: {e}"));
@@ -380,11 +380,11 @@ fn every_valid_official_example_round_trips_losslessly() {
 /// Adds an unknown member to every object and replaces every value of an open
 /// enum with a value no spec version defines.
 fn inject_unknowns(
-    shape: &agentic_commerce::schema::Shape,
+    shape: &agentic_commerce::parse::schema::Shape,
     value: &mut serde_json::Value,
     counter: &mut usize,
 ) {
-    use agentic_commerce::schema::Shape;
+    use agentic_commerce::parse::schema::Shape;
     match (shape.resolve(), value) {
         (Shape::Object(o), serde_json::Value::Object(map)) => {
             for field in o.fields {
@@ -392,7 +392,7 @@ fn inject_unknowns(
                     inject_unknowns(field.shape, member, counter);
                 }
             }
-            if let agentic_commerce::schema::Additional::Shape(values) = o.additional {
+            if let agentic_commerce::parse::schema::Additional::Shape(values) = o.additional {
                 let known: Vec<&str> = o.fields.iter().map(|f| f.name).collect();
                 for (k, member) in map.iter_mut() {
                     if !known.contains(&k.as_str()) {
@@ -400,7 +400,10 @@ fn inject_unknowns(
                     }
                 }
             }
-            if matches!(o.additional, agentic_commerce::schema::Additional::Shape(_)) {
+            if matches!(
+                o.additional,
+                agentic_commerce::parse::schema::Additional::Shape(_)
+            ) {
                 // A typed map: a new key must still have a value of the map's type.
                 return;
             }
@@ -447,7 +450,7 @@ fn unknown_fields_and_enum_values_survive_a_round_trip() {
         .flat_map(|v| examples_in(&spec, v).into_iter().map(move |e| (*v, e)))
     {
         let entry = registry::lookup_in(&api_version(version), type_name).unwrap();
-        if !agentic_commerce::schema::validate(entry.shape(), &value).is_empty() {
+        if !agentic_commerce::parse::schema::validate(entry.shape(), &value).is_empty() {
             continue;
         }
         let mut future = value.clone();

@@ -412,7 +412,7 @@ fn not_applicable(r: &Value) -> Vec<&str> {
 async fn conformance_every_released_version_passes_against_the_example_merchant() {
     // One merchant and vault; the checker at each version (VER-02: the merchant serves them all).
     let w = harness::world(None, Duration::ZERO).await;
-    for version in agentic_commerce::version::ApiVersion::RELEASED {
+    for version in agentic_commerce::protocol::version::ApiVersion::RELEASED {
         let mut args = merchant_args(&w);
         args.extend(strings(&[
             "--api-version",
@@ -481,7 +481,7 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         );
         assert_eq!(
             complete.contains("order ord_"),
-            *version != agentic_commerce::version::ApiVersion::V2025_09_29,
+            *version != agentic_commerce::protocol::version::ApiVersion::V2025_09_29,
             "{version}: {complete}"
         );
         assert!(

@@ -8,7 +8,7 @@ use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
 
 use agentic_commerce::primitives::Currency;
 use agentic_commerce::primitives::ids::{CheckoutSessionId, OrderId};
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::wire::{Extra, Patch, Sensitive};
 use serde_json::{Map, Value, json};
 

@@ -1,13 +1,15 @@
-//! Integration tests for `agentic_commerce::delegate_payment` (DP-03, DP-12 … DP-19) on the
+//! Integration tests for `agentic_commerce::rules::delegate_payment` (DP-03, DP-12 … DP-19) on the
 //! official `examples.delegate_payment.json`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use agentic_commerce::allowance::{AllowanceTerms, AllowanceViolation, ProposedCharge, check};
-use agentic_commerce::delegate_payment::{validate_request, validate_value};
+use agentic_commerce::rules::delegate_payment::{validate_request, validate_value};
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::trust::allowance::{
+    AllowanceTerms, AllowanceViolation, ProposedCharge, check,
+};
 use common::spec_dir;
 use serde_json::Value;
 use time::macros::datetime;

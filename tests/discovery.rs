@@ -3,9 +3,9 @@
 
 mod common;
 
-use agentic_commerce::discovery::{DiscoveryBuilder, validate};
+use agentic_commerce::protocol::discovery::{DiscoveryBuilder, validate};
+use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{DiscoveryResponse, DiscoveryService};
-use agentic_commerce::version::ApiVersion;
 use serde_json::{Value, json};
 
 fn official(key: &str) -> Option<Value> {

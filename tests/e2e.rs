@@ -10,7 +10,7 @@ use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, CheckoutSessionWithOrder, DiscoveryResponse, Error,
 };
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
-use agentic_commerce::webhook::{self, WebhookSecret};
+use agentic_commerce::trust::webhook::{self, WebhookSecret};
 use serde_json::{Value, json};
 
 #[path = "e2e_support/ex.rs"]
@@ -889,7 +889,7 @@ async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
         done.body
     );
     // The default is below the idempotency lease.
-    let lease = agentic_commerce::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
+    let lease = agentic_commerce::trust::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
     assert!(time::Duration::try_from(ex::app::DEFAULT_OUTBOUND_TIMEOUT).unwrap() < lease);
     assert!(time::Duration::try_from(agent::REQUEST_TIMEOUT).unwrap() < lease);
 }

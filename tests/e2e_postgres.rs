@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::headers::IdempotencyKey;
-use agentic_commerce::idempotency::{
+use agentic_commerce::protocol::headers::IdempotencyKey;
+use agentic_commerce::trust::idempotency::{
     CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyScope, IdempotencyStore, StoredResponse,
 };

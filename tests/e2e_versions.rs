@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use agentic_commerce::headers::Operation;
-use agentic_commerce::registry::{self, Body};
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::parse::registry::{self, Body};
+use agentic_commerce::protocol::headers::Operation;
+use agentic_commerce::protocol::version::ApiVersion;
 use serde_json::{Value, json};
 
 #[path = "e2e_support/ex.rs"]
@@ -88,7 +88,7 @@ fn assert_answered_in(
             .unwrap_or_else(|e| panic!("{version} {operation:?}: {e}\n{}", exchange.body));
     }
     // Statuses a version does not define never reach its agents (CHK-05).
-    let known = agentic_commerce::versioned::statuses(version).unwrap();
+    let known = agentic_commerce::protocol::version::convert::statuses(version).unwrap();
     let status = exchange.body["status"].as_str().unwrap();
     assert!(known.contains(&status), "{version}: {status}");
 }

@@ -1,13 +1,13 @@
-//! Integration tests for `agentic_commerce::error` (ERR-01 … ERR-06) against the official
+//! Integration tests for `agentic_commerce::protocol::error` (ERR-01 … ERR-06) against the official
 //! error examples and schemas.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::RetryAfter;
-use agentic_commerce::json_path::JsonPath;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::RetryAfter;
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentError;
 use common::{OfficialSchemas, spec_dir};
 use serde_json::Value;
@@ -115,7 +115,7 @@ fn err_02_constructors_validate_against_official_schemas() {
     };
     let official = OfficialSchemas::load(&spec);
     let checkout = official.validator("agentic_checkout", "Error");
-    let versions = [agentic_commerce::version::ApiVersion::V2026_04_17];
+    let versions = [agentic_commerce::protocol::version::ApiVersion::V2026_04_17];
     for e in [
         AcpError::idempotency_key_required(),
         AcpError::idempotency_conflict(),

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use agentic_commerce::canonical;
-use agentic_commerce::idempotency::Fingerprint;
+use agentic_commerce::trust::canonical;
+use agentic_commerce::trust::idempotency::Fingerprint;
 use serde_json::Value;
 
 /// Every regression input of `target`, with its file name.

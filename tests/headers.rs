@@ -1,15 +1,17 @@
-//! Tests for `agentic_commerce::headers` (HDR-*, IDEM-01/02/04, SIG-03, VER-01).
+//! Tests for `agentic_commerce::protocol::headers` (HDR-*, IDEM-01/02/04, SIG-03, VER-01).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use agentic_commerce::headers::{
+use agentic_commerce::AcpError;
+use agentic_commerce::primitives::Timestamp;
+use agentic_commerce::protocol::headers::{
     AcceptLanguage, AcpHeader, BearerToken, ContentType, HeaderProblemKind, HeaderValueError,
-    IdempotencyKey, IdempotentReplayed, MerchantSignature, Method, OAS_DEVIATIONS, Operation,
-    RequestHeaders, Requirement, RetryAfter, Signature, Timestamp,
+    IdempotencyKey, IdempotentReplayed, Method, OAS_DEVIATIONS, Operation, RequestHeaders,
+    Requirement, RetryAfter, Signature, parse_timestamp,
 };
-use agentic_commerce::version::{ApiVersion, VersionError};
+use agentic_commerce::protocol::version::{ApiVersion, VersionError};
 use proptest::prelude::*;
 use serde_json::json;
 use time::macros::datetime;
@@ -146,7 +148,7 @@ fn hdr_operation_table_methods_paths_and_statuses() {
 
 #[test]
 fn idem_01_key_required_on_every_post_and_cart_put_but_not_on_gets_or_the_webhook() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = match op.method() {
             Method::Post => op != Operation::OrderEventsWebhook,
             Method::Put => true,
@@ -161,7 +163,7 @@ fn idem_01_key_required_on_every_post_and_cart_put_but_not_on_gets_or_the_webhoo
 
 #[test]
 fn hdr_01_authorization_on_all_but_webhook_and_discovery() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = !matches!(op, Operation::OrderEventsWebhook | Operation::Discovery);
         assert_eq!(
             op.requirement(AcpHeader::Authorization) == Some(Requirement::Required),
@@ -178,7 +180,7 @@ fn hdr_01_authorization_on_all_but_webhook_and_discovery() {
 
 #[test]
 fn hdr_02_content_type_required_exactly_on_operations_with_a_body() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let expected = match op {
             Operation::CancelCheckoutSession | Operation::CancelCart => {
                 Some(Requirement::RequiredWithBody)
@@ -192,7 +194,7 @@ fn hdr_02_content_type_required_exactly_on_operations_with_a_body() {
 
 #[test]
 fn hdr_table_has_no_duplicate_headers() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let set: BTreeSet<_> = op.header_requirements().iter().map(|(h, _)| *h).collect();
         assert_eq!(set.len(), op.header_requirements().len(), "{op:?}");
     }
@@ -204,7 +206,7 @@ fn hdr_table_has_no_duplicate_headers() {
 
 #[test]
 fn hdr_every_operation_accepts_all_declared_headers_and_only_required_ones() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let full =
             RequestHeaders::parse(op, all_declared(op)).unwrap_or_else(|e| panic!("{op:?}: {e}"));
         let minimal =
@@ -230,7 +232,7 @@ fn hdr_every_operation_accepts_all_declared_headers_and_only_required_ones() {
 
 #[test]
 fn hdr_every_operation_reports_each_missing_required_header() {
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let required = required_set(op);
         let err = RequestHeaders::parse(op, []).map(|_| ()).err();
         if required.is_empty() {
@@ -241,7 +243,7 @@ fn hdr_every_operation_reports_each_missing_required_header() {
         let missing: BTreeSet<AcpHeader> = err
             .problems()
             .iter()
-            .map(agentic_commerce::headers::HeaderProblem::header)
+            .map(agentic_commerce::protocol::headers::HeaderProblem::header)
             .collect();
         assert_eq!(missing, required, "{op:?}");
         assert!(
@@ -271,7 +273,7 @@ fn idem_04_missing_idempotency_key_is_400_idempotency_key_required() {
     let err = RequestHeaders::parse(Operation::CompleteCheckoutSession, pairs).unwrap_err();
     assert_eq!(err.status(), 400);
     assert_eq!(
-        err.to_acp_error_json(&[]),
+        AcpError::from_header_errors(&err, &[]).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_key_required",
@@ -332,7 +334,7 @@ fn ver_missing_and_malformed_api_version_map_to_version_codes_with_supported_ver
         .collect();
     let err = RequestHeaders::parse(op, without.clone()).unwrap_err();
     assert_eq!(
-        err.to_acp_error_json(&supported),
+        AcpError::from_header_errors(&err, &supported).to_json(),
         json!({
             "type": "invalid_request",
             "code": "missing_api_version",
@@ -346,7 +348,7 @@ fn ver_missing_and_malformed_api_version_map_to_version_codes_with_supported_ver
     assert_eq!(err.status(), 400);
     assert_eq!(err.primary().code(), "unsupported_api_version");
     assert_eq!(
-        err.to_acp_error_json(&supported)["supported_versions"],
+        AcpError::from_header_errors(&err, &supported).to_json()["supported_versions"],
         json!(["2026-04-17", "2026-01-30"])
     );
 }
@@ -411,7 +413,7 @@ fn hdr_every_problem_is_reported_at_once_in_header_order() {
         &HeaderProblemKind::Malformed(HeaderValueError::NotJson)
     );
     assert_eq!(
-        err.to_acp_error_json(&[]),
+        AcpError::from_header_errors(&err, &[]).to_json(),
         json!({
             "type": "invalid_request",
             "code": "unauthorized",
@@ -531,7 +533,6 @@ fn hdr_webhook_requires_merchant_signature_and_maps_to_401_invalid_signature() {
     assert!(
         ok.merchant_signature()
             .unwrap()
-            .as_str()
             .starts_with("t=1709123456,v1=")
     );
     assert!(ok.authorization().is_none());
@@ -561,7 +562,7 @@ fn sig_03_delegate_payment_requires_signature_and_timestamp() {
     assert_eq!(err.primary().code(), "missing_header");
     let ok = RequestHeaders::parse(op, required_only(op)).unwrap();
     assert_eq!(
-        ok.timestamp().unwrap().at(),
+        ok.timestamp().unwrap().get(),
         datetime!(2026-04-17 10:30:00 UTC)
     );
     assert_eq!(ok.signature().unwrap().bytes(), b"eymessage");
@@ -695,7 +696,7 @@ fn hdr_unicode_and_extra_spaces_in_values() {
     let headers: Vec<_> = err
         .problems()
         .iter()
-        .map(agentic_commerce::headers::HeaderProblem::header)
+        .map(agentic_commerce::protocol::headers::HeaderProblem::header)
         .collect();
     assert_eq!(headers, [AcpHeader::Authorization, AcpHeader::ApiVersion]);
 }
@@ -787,12 +788,12 @@ fn sig_01_signature_is_base64url_with_optional_padding() {
 
 #[test]
 fn sig_03_timestamp_is_rfc3339() {
-    let t = Timestamp::parse("2026-04-17T12:30:00+02:00").unwrap();
-    assert_eq!(t.at(), datetime!(2026-04-17 10:30:00 UTC));
+    let t = parse_timestamp(" 2026-04-17T12:30:00+02:00 ").unwrap();
+    assert_eq!(t.get(), datetime!(2026-04-17 10:30:00 UTC));
     assert_eq!(
-        Timestamp::parse("2026-04-17T10:30:00.123Z")
+        parse_timestamp("2026-04-17T10:30:00.123Z")
             .unwrap()
-            .at()
+            .get()
             .millisecond(),
         123
     );
@@ -803,24 +804,29 @@ fn sig_03_timestamp_is_rfc3339() {
         "2026-04-17T10:30:00",
     ] {
         assert_eq!(
-            Timestamp::parse(bad),
+            parse_timestamp(bad),
             Err(HeaderValueError::InvalidTimestamp),
             "{bad:?}"
         );
     }
     assert_eq!(
-        Timestamp::new(datetime!(2026-04-17 10:30:00 UTC))
-            .to_header_value()
-            .as_deref(),
-        Some("2026-04-17T10:30:00Z")
+        Timestamp(datetime!(2026-04-17 10:30:00 UTC)).to_string(),
+        "2026-04-17T10:30:00Z"
     );
 }
 
 #[test]
 fn hdr_merchant_signature_is_kept_raw() {
-    let raw = "t=1,v1=zz";
-    assert_eq!(MerchantSignature::parse(raw).unwrap().as_str(), raw);
-    assert_eq!(MerchantSignature::parse(" "), Err(HeaderValueError::Empty));
+    let op = Operation::OrderEventsWebhook;
+    let mut headers = all_declared(op);
+    headers.retain(|(name, _)| *name != "Merchant-Signature");
+    let mut raw = headers.clone();
+    raw.push(("Merchant-Signature", " t=1,v1=zz "));
+    let parsed = RequestHeaders::parse(op, raw).unwrap();
+    assert_eq!(parsed.merchant_signature(), Some("t=1,v1=zz"));
+    headers.push(("Merchant-Signature", " "));
+    let err = RequestHeaders::parse(op, headers).unwrap_err();
+    assert_eq!(err.primary().header(), AcpHeader::MerchantSignature);
 }
 
 #[test]
@@ -966,7 +972,7 @@ proptest! {
         let res = RequestHeaders::parse(op, all.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         if let Err(e) = res {
             prop_assert!(!e.problems().is_empty());
-            let json = e.to_acp_error_json(ApiVersion::RELEASED);
+            let json = AcpError::from_header_errors(&e, ApiVersion::RELEASED).to_json();
             prop_assert_eq!(&json["type"], "invalid_request");
             prop_assert!(e.problems().windows(2).all(|w| w[0].header() < w[1].header()));
         }
@@ -1093,7 +1099,7 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
         "every OAS operation is modelled and vice versa"
     );
 
-    for op in Operation::ALL {
+    for &op in Operation::ALL {
         let Some(id) = op.operation_id() else {
             continue;
         };
@@ -1118,7 +1124,7 @@ fn hdr_operation_table_matches_the_oas_files_except_listed_deviations() {
                 "{id}: unknown OAS header {name}"
             );
         }
-        for h in AcpHeader::ALL {
+        for &h in AcpHeader::ALL {
             let oas_req = headers.get(h.as_str()).copied();
             let our_req = op.requirement(h);
             if let Some(d) = deviations.get(&h) {

@@ -1,4 +1,4 @@
-//! Tests for `agentic_commerce::idempotency` (IDEM-03..18).
+//! Tests for `agentic_commerce::trust::idempotency` (IDEM-03..18).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::collections::BTreeMap;
@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
-use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
-use agentic_commerce::idempotency::{
+use agentic_commerce::AcpError;
+use agentic_commerce::protocol::headers::{IdempotencyKey, RetryAfter};
+use agentic_commerce::trust::PolicyError;
+use agentic_commerce::trust::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyRecord, IdempotencyRejection, IdempotencyScope, IdempotencyStore,
-    InMemoryIdempotencyStore, LeaseToken, PolicyError, RecordState, StoredResponse,
+    InMemoryIdempotencyStore, LeaseToken, RecordState, StoredResponse,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -215,7 +217,7 @@ fn idem_11_same_key_different_body_is_422_conflict_even_in_flight() {
     let rejection = outcome.rejection().unwrap();
     assert_eq!(rejection.status(), 422);
     assert_eq!(
-        rejection.to_acp_error_json(),
+        AcpError::from(rejection).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_conflict",
@@ -245,7 +247,7 @@ fn idem_12_in_flight_is_409_with_retry_after() {
     let rejection = outcome.rejection().unwrap();
     assert_eq!(rejection.status(), 409);
     assert_eq!(
-        rejection.to_acp_error_json(),
+        AcpError::from(rejection).to_json(),
         json!({
             "type": "invalid_request",
             "code": "idempotency_in_flight",
@@ -913,7 +915,7 @@ proptest! {
 /// accepted (it is written as itself, and no other accepted body shares its form).
 #[test]
 fn idem_05_fingerprints_refuse_numbers_that_change_value_in_canonical_form() {
-    use agentic_commerce::canonical::CanonicalJsonError;
+    use agentic_commerce::trust::canonical::CanonicalJsonError;
     let exact = br#"{"amount":9007199254740992}"#;
     let above = br#"{"amount":9007199254740993}"#;
     let inexact = CanonicalJsonError::InexactNumber {

@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use agentic_commerce::headers::{IdempotencyKey, RetryAfter};
-use agentic_commerce::idempotency::{
+use agentic_commerce::AcpError;
+use agentic_commerce::protocol::headers::{IdempotencyKey, RetryAfter};
+use agentic_commerce::trust::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
     IdempotencyRejection, IdempotencyScope, IdempotencyStore as _, InMemoryIdempotencyStore,
     LeaseToken, RecordState, StoredResponse,
@@ -83,7 +84,7 @@ fn idem_11_12_rejection_error_bodies() {
         "Idempotency-Key has already been used with a different request body"
     );
     assert_eq!(
-        conflict.to_acp_error_json(),
+        AcpError::from(conflict).to_json(),
         json!({"type": "invalid_request", "code": "idempotency_conflict",
                "message": "Idempotency-Key has already been used with a different request body"})
     );

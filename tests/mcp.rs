@@ -1,11 +1,11 @@
-//! Integration tests for `agentic_commerce::mcp` (MCP-02 … MCP-07) against
+//! Integration tests for `agentic_commerce::protocol::mcp` (MCP-02 … MCP-07) against
 //! `examples.mcp.agentic_checkout.json`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use agentic_commerce::mcp::{ACP_ERROR, McpError, Message, ToolCall, ToolName};
+use agentic_commerce::protocol::mcp::{ACP_ERROR, McpError, Message, ToolCall, ToolName};
 use common::spec_dir;
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ fn examples(spec: &std::path::Path) -> serde_json::Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
-fn request(spec: &std::path::Path, key: &str) -> agentic_commerce::mcp::ToolCallRequest {
+fn request(spec: &std::path::Path, key: &str) -> agentic_commerce::protocol::mcp::ToolCallRequest {
     match serde_json::from_value::<Message>(examples(spec)[key].clone()).unwrap() {
         Message::Request(r) => r,
         Message::Response(_) => panic!("{key} is not a request"),
@@ -150,7 +150,8 @@ fn mcp_05_error_examples_carry_acp_error() {
         // Rebuilding the JSON-RPC error from the ACP error gives the official code and data
         // back (the JSON-RPC `message` is free text: ours repeats the ACP message).
         let rebuilt =
-            serde_json::to_value(agentic_commerce::mcp::RpcError::from_acp(&acp)).unwrap();
+            serde_json::to_value(agentic_commerce::protocol::mcp::RpcError::from_acp(&acp))
+                .unwrap();
         assert_eq!(rebuilt["code"], all[key]["error"]["code"], "{key}");
         assert_eq!(rebuilt["data"], all[key]["error"]["data"], "{key}");
         assert_eq!(
@@ -201,6 +202,7 @@ fn response_builders() {
         panic!()
     };
     let session = resp.session().unwrap().unwrap();
-    let rebuilt = agentic_commerce::mcp::Response::success(resp.id.clone(), &session).unwrap();
+    let rebuilt =
+        agentic_commerce::protocol::mcp::Response::success(resp.id.clone(), &session).unwrap();
     assert_eq!(rebuilt, resp);
 }

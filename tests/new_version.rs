@@ -26,7 +26,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::protocol::version::ApiVersion;
 use common::{examples_in, spec_dir};
 use serde_json::{Value, json};
 
@@ -83,7 +83,7 @@ fn profile_dir() -> PathBuf {
 
 const PROBE: &str = r#"//! Prints what the crate knows of one API version (built by tests/new_version.rs).
 
-use agentic_commerce::version::{ApiVersion, negotiate};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 
 fn main() {
     let arg = std::env::args().nth(1).unwrap_or_default();
@@ -99,7 +99,7 @@ fn main() {
         Err(e) => println!("negotiated=error {}", e.code()),
     }
     println!("latest={}", ApiVersion::LATEST);
-    let statuses = agentic_commerce::versioned::statuses(&version).map_or(0, <[_]>::len);
+    let statuses = agentic_commerce::protocol::version::convert::statuses(&version).map_or(0, <[_]>::len);
     println!("statuses={statuses}");
 }
 "#;

@@ -5,15 +5,15 @@
 
 mod common;
 
+use agentic_commerce::parse::schema::ViolationKind;
 use agentic_commerce::parse::{self, ParseErrorKind, StrictError};
-use agentic_commerce::schema::ViolationKind;
+use agentic_commerce::parse::{registry, schema::WireType};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus,
     FulfillmentOption,
 };
 use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
 use agentic_commerce::wire::Patch;
-use agentic_commerce::{registry, schema::WireType};
 use serde_json::{Value, json};
 
 fn session() -> Value {
@@ -93,7 +93,7 @@ fn data_errors_carry_the_path_of_the_failing_value() {
         let mut v = session();
         *v.pointer_mut(pointer).unwrap() = bad;
         let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
-        assert_eq!(e.kind, ParseErrorKind::Data);
+        assert!(e.kind.is_data(), "{e:?}");
         assert_eq!(e.path.to_string(), path, "{e}");
         assert!(!e.message.contains(" at line "), "{e}");
     }
@@ -105,6 +105,16 @@ fn data_errors_carry_the_path_of_the_failing_value() {
         .remove("title");
     let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
     assert_eq!(e.path.to_string(), "$.fulfillment_options[0].title");
+    assert_eq!(e.kind, ParseErrorKind::MissingField);
+    // The kind, not the message's text, chooses the ACP code.
+    let mut v = session();
+    v["line_items"][0]["quantity"] = json!("two");
+    let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::InvalidType);
+    let mut v = session();
+    v["links"][0]["url"] = json!("not a url");
+    let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::InvalidValue);
 }
 
 #[test]
@@ -152,7 +162,7 @@ fn a_uri_field_without_a_scheme_names_the_problem() {
         let mut v = session();
         v["links"][0]["url"] = json!(bad);
         let e = parse::from_slice::<CheckoutSession>(&bytes(&v)).unwrap_err();
-        assert_eq!(e.kind, ParseErrorKind::Data);
+        assert_eq!(e.kind, ParseErrorKind::InvalidValue);
         assert_eq!(e.path.to_string(), "$.links[0].url", "{e}");
         assert!(e.message.contains(why), "{bad:?}: {e}");
     }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use agentic_commerce::registry;
+use agentic_commerce::parse::registry;
 use common::{OfficialSchemas, VERSION, VERSIONS, api_version, equivalent, spec_dir};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -45,9 +45,9 @@ const UNSATISFIABLE: &[(&str, &str, &str)] = &[(
     "requires `order`, which its closed base CheckoutSessionBase does not declare (2025-12-12 added it)",
 )];
 
-fn unsatisfiable(shape: &agentic_commerce::schema::Shape) -> bool {
+fn unsatisfiable(shape: &agentic_commerce::parse::schema::Shape) -> bool {
     match shape.resolve() {
-        agentic_commerce::schema::Shape::Object(o) => o
+        agentic_commerce::parse::schema::Shape::Object(o) => o
             .fields
             .iter()
             .any(|f| f.required && o.forbidden.contains(&f.name)),
@@ -92,7 +92,7 @@ fn check_version(
                     "official schema rejects a generated value: {errors:?}\n{value}"
                 )));
             }
-            let ours = agentic_commerce::schema::validate(entry.shape(), &value);
+            let ours = agentic_commerce::parse::schema::validate(entry.shape(), &value);
             if !ours.is_empty() {
                 return Err(TestCaseError::fail(format!("strict validation: {ours:?}")));
             }

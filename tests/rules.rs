@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use agentic_commerce::extensions::rejection_warnings;
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::negotiation::{SellerOffer, negotiate};
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::capabilities::{SellerOffer, negotiate};
+use agentic_commerce::rules::discounts::rejection_warnings;
 use agentic_commerce::rules::{self, Finding, Severity};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CheckoutSession, InterventionType, Message, Order, RequiredIntervention,

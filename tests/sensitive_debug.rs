@@ -19,8 +19,8 @@
 
 mod common;
 
-use agentic_commerce::registry::{self, TypeEntry};
-use agentic_commerce::schema::{Additional, Format, Representation, Shape};
+use agentic_commerce::parse::registry::{self, TypeEntry};
+use agentic_commerce::parse::schema::{Additional, Format, Representation, Shape};
 use common::{VERSIONS, api_version, examples_in, spec_dir};
 use serde_json::{Map, Value};
 

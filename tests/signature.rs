@@ -8,10 +8,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use agentic_commerce::canonical::{CanonicalJsonError, canonicalize};
-use agentic_commerce::signature::{
-    Algorithm, HmacSha256Key, KeyError, PolicyError, Rejected, RequestSigner, SignatureError,
-    SignedContent, SignedRequest, SigningKey, VerificationPolicy, Verifier, VerifyingKey,
+use agentic_commerce::trust::PolicyError;
+use agentic_commerce::trust::canonical::{CanonicalJsonError, canonicalize};
+use agentic_commerce::trust::signature::{
+    Algorithm, HmacSha256Key, KeyError, Rejected, RequestSigner, SignatureError, SignedContent,
+    SignedRequest, SigningKey, VerificationPolicy, Verifier, VerifyingKey,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -138,7 +139,7 @@ fn sig_01_hmac_sha256_node_vectors() {
 #[cfg(feature = "ed25519")]
 #[test]
 fn sig_01_ed25519_node_vectors_and_rfc8032_test_1() {
-    use agentic_commerce::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
+    use agentic_commerce::trust::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
     let file = vectors("ed25519");
     let seed = hex(file["seed_hex"].as_str().unwrap());
     let key = Ed25519SigningKey::from_seed_slice(&seed).unwrap();
@@ -170,7 +171,7 @@ fn sig_01_ed25519_node_vectors_and_rfc8032_test_1() {
 #[cfg(feature = "es256")]
 #[test]
 fn sig_01_es256_node_vectors_and_rfc6979_sample() {
-    use agentic_commerce::signature::{Es256SigningKey, Es256VerifyingKey};
+    use agentic_commerce::trust::signature::{Es256SigningKey, Es256VerifyingKey};
     let file = vectors("es256");
     let scalar = hex(file["private_scalar_hex"].as_str().unwrap());
     let public = hex(file["public_key_sec1_hex"].as_str().unwrap());
@@ -253,7 +254,7 @@ fn sign_json_returns_the_canonical_body_it_signed() {
 #[cfg(feature = "ed25519")]
 #[test]
 fn ed25519_round_trip_both_contents() {
-    use agentic_commerce::signature::Ed25519SigningKey;
+    use agentic_commerce::trust::signature::Ed25519SigningKey;
     let key = Ed25519SigningKey::from_seed(&[7; 32]);
     for content in [
         SignedContent::CanonicalBody,
@@ -277,7 +278,7 @@ fn ed25519_round_trip_both_contents() {
 #[cfg(feature = "es256")]
 #[test]
 fn es256_round_trip_both_contents() {
-    use agentic_commerce::signature::Es256SigningKey;
+    use agentic_commerce::trust::signature::Es256SigningKey;
     let scalar = [0x42; 32];
     for content in [
         SignedContent::CanonicalBody,
@@ -387,11 +388,11 @@ fn sig_05_custom_policy_and_its_limits() {
 
     assert_eq!(
         VerificationPolicy::new().with_max_past(Duration::seconds(-1)),
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     );
     assert_eq!(
         VerificationPolicy::new().with_max_future(Duration::hours(1) + Duration::SECOND),
-        Err(PolicyError::TooLarge {
+        Err(PolicyError::ToleranceTooLarge {
             max: Duration::hours(1)
         })
     );
@@ -570,7 +571,7 @@ fn key_material_is_validated() {
     assert!(HmacSha256Key::new(&[0xff; 4096]).is_ok());
     #[cfg(feature = "ed25519")]
     {
-        use agentic_commerce::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
+        use agentic_commerce::trust::signature::{Ed25519SigningKey, Ed25519VerifyingKey};
         assert!(matches!(
             Ed25519SigningKey::from_seed_slice(&[0; 31]),
             Err(KeyError::InvalidKey { .. })
@@ -582,7 +583,7 @@ fn key_material_is_validated() {
     }
     #[cfg(feature = "es256")]
     {
-        use agentic_commerce::signature::{Es256SigningKey, Es256VerifyingKey};
+        use agentic_commerce::trust::signature::{Es256SigningKey, Es256VerifyingKey};
         assert!(matches!(
             Es256SigningKey::from_bytes(&[0; 32]),
             Err(KeyError::InvalidKey { .. })
@@ -606,12 +607,13 @@ fn secrets_are_redacted_in_debug() {
     );
     #[cfg(feature = "ed25519")]
     {
-        let key = agentic_commerce::signature::Ed25519SigningKey::from_seed(&[0xab; 32]);
+        let key = agentic_commerce::trust::signature::Ed25519SigningKey::from_seed(&[0xab; 32]);
         assert_eq!(format!("{key:?}"), "Ed25519SigningKey([REDACTED])");
     }
     #[cfg(feature = "es256")]
     {
-        let key = agentic_commerce::signature::Es256SigningKey::from_bytes(&[0x42; 32]).unwrap();
+        let key =
+            agentic_commerce::trust::signature::Es256SigningKey::from_bytes(&[0x42; 32]).unwrap();
         assert_eq!(format!("{key:?}"), "Es256SigningKey([REDACTED])");
     }
 }
@@ -863,7 +865,7 @@ fn all_verifiers(content: SignedContent) -> Vec<(Verifier, Box<dyn SigningKey>)>
     )];
     #[cfg(feature = "ed25519")]
     {
-        use agentic_commerce::signature::Ed25519SigningKey;
+        use agentic_commerce::trust::signature::Ed25519SigningKey;
         let key = Ed25519SigningKey::from_seed(&[9; 32]);
         out.push((
             Verifier::new([Algorithm::ED25519])
@@ -874,7 +876,7 @@ fn all_verifiers(content: SignedContent) -> Vec<(Verifier, Box<dyn SigningKey>)>
     }
     #[cfg(feature = "es256")]
     {
-        use agentic_commerce::signature::Es256SigningKey;
+        use agentic_commerce::trust::signature::Es256SigningKey;
         let key = Es256SigningKey::from_bytes(&[9; 32]).unwrap();
         out.push((
             Verifier::new([Algorithm::ES256])
@@ -989,7 +991,7 @@ proptest! {
 /// and by the signer; exactly 2^53 is written as itself and is signed and verified.
 #[test]
 fn sig_04_bodies_whose_numbers_change_value_in_canonical_form_are_refused() {
-    use agentic_commerce::canonical::CanonicalJsonError;
+    use agentic_commerce::trust::canonical::CanonicalJsonError;
     let exact = br#"{"amount":9007199254740992,"currency":"usd"}"#;
     let above = br#"{"amount":9007199254740993,"currency":"usd"}"#;
     let (sig, ts) = sign(exact, NOW);

@@ -3,7 +3,7 @@
 //! failure, the HMAC key's secret accessor, the fixed signature lengths of the Ed25519 and
 //! ES256 keys, the verifier's policy accessor and the signature header length cap.
 
-use agentic_commerce::signature::{
+use agentic_commerce::trust::signature::{
     Algorithm, HmacSha256Key, KeyError, SignatureError, VerifyingKey,
 };
 
@@ -42,10 +42,10 @@ fn hmac_key_returns_the_secret_it_was_built_from_and_rejects_a_short_one() {
 #[cfg(any(feature = "ed25519", feature = "es256"))]
 fn assert_short_signature_is_malformed<S, V>(signer: S, verifying: V, algorithm: Algorithm)
 where
-    S: agentic_commerce::signature::SigningKey,
+    S: agentic_commerce::trust::signature::SigningKey,
     V: VerifyingKey + 'static,
 {
-    use agentic_commerce::signature::{RequestSigner, SignedRequest, Verifier};
+    use agentic_commerce::trust::signature::{RequestSigner, SignedRequest, Verifier};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use time::macros::datetime;
@@ -84,7 +84,7 @@ where
 #[cfg(feature = "ed25519")]
 #[test]
 fn ed25519_signatures_of_the_wrong_length_are_malformed() {
-    use agentic_commerce::signature::Ed25519SigningKey;
+    use agentic_commerce::trust::signature::Ed25519SigningKey;
     let key = Ed25519SigningKey::from_seed(&[7; 32]);
     let verifying = key.verifying_key();
     assert_short_signature_is_malformed(key, verifying, Algorithm::ED25519);
@@ -93,7 +93,7 @@ fn ed25519_signatures_of_the_wrong_length_are_malformed() {
 #[cfg(feature = "es256")]
 #[test]
 fn es256_signatures_of_the_wrong_length_are_malformed() {
-    use agentic_commerce::signature::Es256SigningKey;
+    use agentic_commerce::trust::signature::Es256SigningKey;
     let Ok(key) = Es256SigningKey::from_bytes(&[0x42; 32]) else {
         panic!("0x42.. is a valid P-256 scalar");
     };
@@ -103,7 +103,7 @@ fn es256_signatures_of_the_wrong_length_are_malformed() {
 
 #[test]
 fn sig_05_verifier_reports_the_policy_it_was_given() {
-    use agentic_commerce::signature::{VerificationPolicy, Verifier};
+    use agentic_commerce::trust::signature::{VerificationPolicy, Verifier};
     let Ok(policy) = VerificationPolicy::new().with_max_past(time::Duration::seconds(10)) else {
         panic!("10 s is within the cap");
     };
@@ -128,14 +128,14 @@ impl VerifyingKey for AcceptsAnything {
         &self,
         _message: &[u8],
         _signature: &[u8],
-    ) -> Result<(), agentic_commerce::signature::Rejected> {
+    ) -> Result<(), agentic_commerce::trust::signature::Rejected> {
         Ok(())
     }
 }
 
 #[test]
 fn a_signature_header_longer_than_the_cap_is_malformed_before_any_key_sees_it() {
-    use agentic_commerce::signature::{MAX_SIGNATURE_HEADER_LEN, SignedRequest, Verifier};
+    use agentic_commerce::trust::signature::{MAX_SIGNATURE_HEADER_LEN, SignedRequest, Verifier};
     use time::macros::datetime;
 
     let now = datetime!(2026-01-30 12:00:00 UTC);

@@ -1,7 +1,10 @@
-//! Tests for `agentic_commerce::version` (VER-01..05).
+//! Tests for `agentic_commerce::protocol::version` (VER-01..05).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
-use agentic_commerce::version::{ApiVersion, ApiVersionParseError, VersionError, negotiate};
+use agentic_commerce::AcpError;
+use agentic_commerce::protocol::version::{
+    ApiVersion, ApiVersionParseError, VersionError, negotiate,
+};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -113,7 +116,7 @@ fn ver_03_04_missing_header_is_400_missing_api_version() {
     assert!(matches!(err, VersionError::Missing { .. }));
     assert_eq!(err.status(), 400);
     assert_eq!(
-        err.to_acp_error_json(),
+        AcpError::from(&err).to_json(),
         json!({
             "type": "invalid_request",
             "code": "missing_api_version",
@@ -144,7 +147,7 @@ fn ver_03_04_05_unsupported_is_400_with_versions_newest_first_deduplicated() {
         assert_eq!(err.status(), 400, "{requested:?}");
         assert_eq!(err.code(), "unsupported_api_version");
         assert_eq!(
-            err.to_acp_error_json(),
+            AcpError::from(&err).to_json(),
             json!({
                 "type": "invalid_request",
                 "code": "unsupported_api_version",
@@ -178,7 +181,10 @@ fn ver_surrounding_spaces_and_tabs_are_stripped() {
 #[test]
 fn ver_empty_supported_list_rejects_everything() {
     let err = negotiate(&[], Some("2026-04-17")).unwrap_err();
-    assert_eq!(err.to_acp_error_json()["supported_versions"], json!([]));
+    assert_eq!(
+        AcpError::from(&err).to_json()["supported_versions"],
+        json!([])
+    );
 }
 
 proptest! {

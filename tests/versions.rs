@@ -4,11 +4,11 @@
 
 mod common;
 
-use agentic_commerce::headers::Operation;
-use agentic_commerce::registry::{self, Body, BodyError};
-use agentic_commerce::schema::validate;
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::{self, ConvertError, Document};
+use agentic_commerce::parse::registry::{self, Body, BodyError};
+use agentic_commerce::parse::schema::validate;
+use agentic_commerce::protocol::headers::Operation;
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::{self, ConvertError, Document};
 use common::{OfficialSchemas, VERSIONS, api_version, equivalent, examples_in, spec_dir};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -81,11 +81,11 @@ fn older_versions_reject_newer_statuses_chk_05() {
     let Some(spec) = spec_dir("older_versions_reject_newer_statuses_chk_05") else {
         return;
     };
-    let latest = versioned::statuses(&ApiVersion::LATEST).unwrap();
+    let latest = convert::statuses(&ApiVersion::LATEST).unwrap();
     let mut rejected = 0;
     for version in VERSIONS.iter() {
         let api = api_version(version);
-        let own = versioned::statuses(&api).unwrap();
+        let own = convert::statuses(&api).unwrap();
         let session = examples_in(&spec, version)
             .into_iter()
             .find(|e| e.id.ends_with("#get_checkout_session_response"))
@@ -184,7 +184,7 @@ fn an_old_update_request_upgrades_to_the_latest_type() {
     // The official example carries only `fulfillment_option_id`: the option applies to every
     // item of the session, which the request does not name. Without the session it is refused
     // at that member, never converted into a selection of nothing (issue 19).
-    match versioned::upgrade_update_request(&ApiVersion::V2025_09_29, &old) {
+    match convert::upgrade_update_request(&ApiVersion::V2025_09_29, &old) {
         Err(ConvertError::Unrepresentable { violations, .. }) => {
             let paths: Vec<String> = violations.iter().map(|v| v.path.to_string()).collect();
             assert_eq!(paths, ["$.fulfillment_option_id"]);
@@ -194,7 +194,7 @@ fn an_old_update_request_upgrades_to_the_latest_type() {
     // With items, the option applies to them.
     let with_items = json!({"items": [{"id": "item_1", "quantity": 1}],
         "fulfillment_option_id": old["fulfillment_option_id"]});
-    match versioned::upgrade_update_request(&ApiVersion::V2025_09_29, &with_items) {
+    match convert::upgrade_update_request(&ApiVersion::V2025_09_29, &with_items) {
         Err(ConvertError::Unrepresentable { violations, .. }) => {
             // The option's type is the session's: still refused without it.
             assert_eq!(violations[0].path.to_string(), "$.fulfillment_option_id");
@@ -209,7 +209,7 @@ fn an_old_create_request_needs_currency_and_capabilities() {
         return;
     };
     let old = example(&spec, "2026-01-16", "create_checkout_session_request");
-    match versioned::upgrade_create_request(&ApiVersion::V2026_01_16, &old) {
+    match convert::upgrade_create_request(&ApiVersion::V2026_01_16, &old) {
         Err(ConvertError::Incomplete { violations, .. }) => {
             let mut paths: Vec<String> = violations.iter().map(|v| v.path.to_string()).collect();
             paths.sort();
@@ -219,7 +219,7 @@ fn an_old_create_request_needs_currency_and_capabilities() {
     }
     // 2026-01-30 -> 2026-04-17 is lossless for requests.
     let recent = example(&spec, "2026-01-30", "create_checkout_session_request");
-    let up = versioned::upgrade_create_request(&ApiVersion::V2026_01_30, &recent).unwrap();
+    let up = convert::upgrade_create_request(&ApiVersion::V2026_01_30, &recent).unwrap();
     assert!(up.is_lossless(), "{:?}", up.losses);
     equivalent(&recent, &serde_json::to_value(&up.value).unwrap(), "$").unwrap();
 }
@@ -232,7 +232,7 @@ fn latest_responses_downgrade_to_valid_older_documents() {
     let latest_session = example(&spec, "2026-04-17", "create_checkout_session_response");
     let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSession =
         serde_json::from_value(latest_session).unwrap();
-    let down = versioned::downgrade_checkout_session(&typed, &ApiVersion::V2026_01_30).unwrap();
+    let down = convert::downgrade_checkout_session(&typed, &ApiVersion::V2026_01_30).unwrap();
     let entry =
         registry::lookup_in(&ApiVersion::V2026_01_30, "agentic_checkout.CheckoutSession").unwrap();
     assert_eq!(validate(entry.shape(), &down.value), []);
@@ -258,7 +258,7 @@ fn latest_responses_downgrade_to_valid_older_documents() {
             }
         }))
         .unwrap();
-    let down = versioned::downgrade_webhook_event(&event, &ApiVersion::V2025_09_29).unwrap();
+    let down = convert::downgrade_webhook_event(&event, &ApiVersion::V2025_09_29).unwrap();
     assert_eq!(down.value["data"]["status"], "fulfilled");
     assert_eq!(
         down.value["data"]["refunds"],
@@ -279,7 +279,7 @@ fn a_status_an_old_version_lacks_is_mapped_and_reported_chk_05() {
     };
     let mut session = example(&spec, "2026-01-30", "get_checkout_session_response");
     session["status"] = json!("expired");
-    let losses = match versioned::convert(
+    let losses = match convert::convert(
         Document::CheckoutSession,
         &ApiVersion::V2026_01_30,
         &ApiVersion::V2026_01_16,
@@ -311,7 +311,7 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
     let mut checked = 0;
     for pair in ApiVersion::RELEASED.windows(2) {
         let (older, newer) = (&pair[0], &pair[1]);
-        for document in Document::ALL {
+        for &document in Document::ALL {
             let entry = registry::lookup_in(newer, document.type_name()).unwrap();
             let mut runner = TestRunner::new(Config {
                 cases: 24,
@@ -323,14 +323,14 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
                 let x = entry
                     .roundtrip(&x)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let Ok(down) = versioned::convert(document, newer, older, &x) else {
+                let Ok(down) = convert::convert(document, newer, older, &x) else {
                     return Ok(());
                 };
                 if !down.is_lossless() {
                     return Ok(());
                 }
                 lossless.set(lossless.get() + 1);
-                let up = versioned::convert(document, older, newer, &down.value)
+                let up = convert::convert(document, older, newer, &down.value)
                     .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
                 if !up.is_lossless() {
                     return Err(TestCaseError::fail(format!(
@@ -359,14 +359,14 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
                 let Ok(y) = old_entry.roundtrip(&y) else {
                     return Ok(());
                 };
-                let Ok(x) = versioned::convert(document, older, newer, &y) else {
+                let Ok(x) = convert::convert(document, older, newer, &y) else {
                     return Ok(());
                 };
                 if !x.is_lossless() {
                     return Ok(());
                 }
                 upgraded.set(upgraded.get() + 1);
-                let down = versioned::convert(document, newer, older, &x.value)
+                let down = convert::convert(document, newer, older, &x.value)
                     .map_err(|e| TestCaseError::fail(format!("downgrade failed: {e}")))?;
                 if !down.is_lossless() {
                     return Err(TestCaseError::fail(format!(
@@ -375,7 +375,7 @@ fn lossless_downgrades_upgrade_back_to_the_same_value() {
                     )));
                 }
                 equivalent(&y, &down.value, "$").map_err(TestCaseError::fail)?;
-                let again = versioned::convert(document, older, newer, &down.value)
+                let again = convert::convert(document, older, newer, &down.value)
                     .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
                 equivalent(&x.value, &again.value, "$").map_err(TestCaseError::fail)
             });
@@ -422,7 +422,7 @@ fn latest_sessions_downgrade_to_every_older_version_chk_05() {
         for (id, session) in &sessions {
             let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSession =
                 serde_json::from_value(session.clone()).unwrap();
-            let down = match versioned::downgrade_checkout_session(&typed, version) {
+            let down = match convert::downgrade_checkout_session(&typed, version) {
                 Ok(down) => down,
                 // 2025-09-29 options require `subtotal` and `tax`; an option
                 // with only a `total` cannot give them (not invented).
@@ -447,7 +447,7 @@ fn latest_sessions_downgrade_to_every_older_version_chk_05() {
                         ]);
                     }
                     let typed = serde_json::from_value(fuller).unwrap();
-                    versioned::downgrade_checkout_session(&typed, version)
+                    convert::downgrade_checkout_session(&typed, version)
                         .unwrap_or_else(|e| panic!("{id} -> {version}: {e}"))
                 }
                 Err(e) => panic!("{id} -> {version}: {e}"),
@@ -488,7 +488,7 @@ fn latest_sessions_downgrade_to_every_older_version_chk_05() {
     let typed: agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSessionWithOrder =
         serde_json::from_value(done.clone()).unwrap();
     for version in &ApiVersion::RELEASED[1..4] {
-        let down = versioned::downgrade_checkout_session_with_order(&typed, version)
+        let down = convert::downgrade_checkout_session_with_order(&typed, version)
             .unwrap_or_else(|e| panic!("{version}: {e:?}"));
         assert_eq!(down.value["order"]["id"], done["order"]["id"], "{version}");
         let entry =
@@ -513,7 +513,7 @@ fn line_item_amounts_are_derived_only_when_exact() {
         {"type": "total", "display_text": "Total", "amount": 330}
     ]);
     session["line_items"][0]["totals"] = totals.clone();
-    let down = versioned::convert(
+    let down = convert::convert(
         Document::CheckoutSession,
         &ApiVersion::V2026_01_30,
         &ApiVersion::V2026_01_16,
@@ -531,7 +531,7 @@ fn line_item_amounts_are_derived_only_when_exact() {
     );
     // Without a tax entry the old line item cannot be built.
     session["line_items"][0]["totals"] = json!([totals[0], totals[1], totals[3]]);
-    match versioned::convert(
+    match convert::convert(
         Document::CheckoutSession,
         &ApiVersion::V2026_01_30,
         &ApiVersion::V2026_01_16,
@@ -554,7 +554,7 @@ fn a_buyer_without_names_is_reported_not_invented() {
     };
     let mut session = example(&spec, "2026-01-30", "get_checkout_session_response");
     session["buyer"] = json!({"email": "a@example.com", "full_name": "Ada Lovelace"});
-    let down = versioned::convert(
+    let down = convert::convert(
         Document::CheckoutSession,
         &ApiVersion::V2026_01_30,
         &ApiVersion::V2026_01_16,
@@ -570,7 +570,7 @@ fn a_buyer_without_names_is_reported_not_invented() {
     // With both names the buyer is kept; full_name alone is reported.
     session["buyer"] = json!({"email": "a@example.com", "first_name": "Ada",
         "last_name": "Lovelace", "full_name": "Ada Lovelace"});
-    let down = versioned::convert(
+    let down = convert::convert(
         Document::CheckoutSession,
         &ApiVersion::V2026_01_30,
         &ApiVersion::V2026_01_16,
@@ -597,7 +597,7 @@ fn old_requests_upgrade_with_merchant_defaults() {
     let Some(spec) = spec_dir("old_requests_upgrade_with_merchant_defaults") else {
         return;
     };
-    let defaults = versioned::UpgradeDefaults::new()
+    let defaults = convert::UpgradeDefaults::new()
         .currency("usd")
         .capabilities(json!({"interventions": {"supported": ["3ds"]}}))
         .payment_handler("stripe", "card_tokenized", "card", "spt");
@@ -606,7 +606,7 @@ fn old_requests_upgrade_with_merchant_defaults() {
         if *version == ApiVersion::V2025_09_29 {
             // The example orders 2.5 units: a fraction cannot be ordered after 2025-09-29, so
             // it is refused at the quantity, never dropped (issue 19).
-            match versioned::upgrade_create_request_with(version, &old, &defaults) {
+            match convert::upgrade_create_request_with(version, &old, &defaults) {
                 Err(ConvertError::Unrepresentable { violations, .. }) => {
                     assert_eq!(violations[0].path.to_string(), "$.items[0].quantity");
                 }
@@ -614,7 +614,7 @@ fn old_requests_upgrade_with_merchant_defaults() {
             }
             old["items"][0]["quantity"] = json!(1);
         }
-        let up = versioned::upgrade_create_request_with(version, &old, &defaults)
+        let up = convert::upgrade_create_request_with(version, &old, &defaults)
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         let json = serde_json::to_value(&up.value).unwrap();
         assert_eq!(json["currency"], "usd");
@@ -623,11 +623,11 @@ fn old_requests_upgrade_with_merchant_defaults() {
         assert_eq!(supplied, ["$.currency", "$.capabilities"], "{version}");
         // Without defaults: still incomplete.
         assert!(matches!(
-            versioned::upgrade_create_request(version, &old),
+            convert::upgrade_create_request(version, &old),
             Err(ConvertError::Incomplete { .. })
         ));
         let complete = example(&spec, version.as_str(), "complete_checkout_session_request");
-        let up = versioned::upgrade_complete_request_with(version, &complete, &defaults)
+        let up = convert::upgrade_complete_request_with(version, &complete, &defaults)
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         let json = serde_json::to_value(&up.value).unwrap();
         assert_eq!(json["payment_data"]["handler_id"], "card_tokenized");
@@ -644,8 +644,8 @@ fn old_requests_upgrade_with_merchant_defaults() {
             up.losses
         );
         // A provider the merchant did not map cannot be carried: refused at the payment.
-        let other = versioned::UpgradeDefaults::new().payment_handler("adyen", "h", "card", "spt");
-        match versioned::upgrade_complete_request_with(version, &complete, &other) {
+        let other = convert::UpgradeDefaults::new().payment_handler("adyen", "h", "card", "spt");
+        match convert::upgrade_complete_request_with(version, &complete, &other) {
             Err(ConvertError::Unrepresentable { violations, .. }) => assert!(
                 violations
                     .iter()
@@ -657,10 +657,10 @@ fn old_requests_upgrade_with_merchant_defaults() {
     }
     // Defaults never override what the request carries.
     let recent = example(&spec, "2026-01-30", "create_checkout_session_request");
-    let up = versioned::upgrade_create_request_with(
+    let up = convert::upgrade_create_request_with(
         &ApiVersion::V2026_01_30,
         &recent,
-        &versioned::UpgradeDefaults::new().currency("zzz"),
+        &convert::UpgradeDefaults::new().currency("zzz"),
     )
     .unwrap();
     assert!(up.supplied.is_empty());
@@ -694,21 +694,21 @@ fn down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32 {
         let Ok(x) = entry.roundtrip(&x) else {
             return Ok(());
         };
-        let Ok(down) = versioned::convert(document, newer, older, &x) else {
+        let Ok(down) = convert::convert(document, newer, older, &x) else {
             return Ok(());
         };
         if down.losses.iter().any(|l| !refilled(&l.path.to_string())) {
             return Ok(());
         }
         count.set(count.get() + 1);
-        let mut defaults = versioned::UpgradeDefaults::new();
+        let mut defaults = convert::UpgradeDefaults::new();
         if let Some(c) = x.get("currency").and_then(Value::as_str) {
             defaults = defaults.currency(c);
         }
         if let Some(c) = x.get("capabilities") {
             defaults = defaults.capabilities(c.clone());
         }
-        let up = versioned::convert_with(document, older, newer, &down.value, &defaults)
+        let up = convert::convert_with(document, older, newer, &down.value, &defaults)
             .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
         if !up.is_lossless() {
             return Err(TestCaseError::fail(format!("{:?}", up.losses)));
@@ -729,21 +729,21 @@ fn up_down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32
     let count = std::cell::Cell::new(0u32);
     let entry = registry::lookup_in(older, document.type_name())
         .unwrap_or_else(|| panic!("{older} {document:?}"));
-    let defaults = versioned::UpgradeDefaults::new()
+    let defaults = convert::UpgradeDefaults::new()
         .currency("usd")
         .capabilities(json!({}));
     let result = runner().run(&common::arbitrary::value(entry.shape()), |y| {
         let Ok(y) = entry.roundtrip(&y) else {
             return Ok(());
         };
-        let Ok(x) = versioned::convert_with(document, older, newer, &y, &defaults) else {
+        let Ok(x) = convert::convert_with(document, older, newer, &y, &defaults) else {
             return Ok(());
         };
         if !x.is_lossless() {
             return Ok(());
         }
         count.set(count.get() + 1);
-        let down = versioned::convert(document, newer, older, &x.value)
+        let down = convert::convert(document, newer, older, &x.value)
             .map_err(|e| TestCaseError::fail(format!("downgrade failed: {e}")))?;
         let supplied: Vec<String> = x.supplied.iter().map(|s| s.path.to_string()).collect();
         if let Some(l) = down
@@ -754,7 +754,7 @@ fn up_down_up(older: &ApiVersion, newer: &ApiVersion, document: Document) -> u32
             return Err(TestCaseError::fail(format!("lost {l}\ny = {y}")));
         }
         equivalent(&y, &down.value, "$").map_err(TestCaseError::fail)?;
-        let again = versioned::convert_with(document, older, newer, &down.value, &defaults)
+        let again = convert::convert_with(document, older, newer, &down.value, &defaults)
             .map_err(|e| TestCaseError::fail(format!("upgrade failed: {e}")))?;
         equivalent(&x.value, &again.value, "$").map_err(TestCaseError::fail)
     });
@@ -775,7 +775,7 @@ fn round_trips_across_every_pair_of_versions() {
     let released = ApiVersion::RELEASED;
     for (i, older) in released.iter().enumerate() {
         for newer in &released[i + 1..] {
-            for document in Document::ALL {
+            for &document in Document::ALL {
                 let down = down_up(older, newer, document);
                 let up = up_down_up(older, newer, document);
                 checked += down + up;
@@ -799,14 +799,14 @@ fn official_2026_01_16_sessions_round_trip_through_2026_01_30() {
     let Some(spec) = spec_dir("official_2026_01_16_sessions_round_trip_through_2026_01_30") else {
         return;
     };
-    let defaults = versioned::UpgradeDefaults::new().capabilities(json!({}));
+    let defaults = convert::UpgradeDefaults::new().capabilities(json!({}));
     let mut checked = 0;
     for example in examples_in(&spec, "2026-01-16") {
         if !example.id.ends_with("_session_response") || example.id.contains("complete") {
             continue;
         }
         let y = example.value;
-        let up = versioned::convert_with(
+        let up = convert::convert_with(
             Document::CheckoutSession,
             &ApiVersion::V2026_01_16,
             &ApiVersion::V2026_01_30,
@@ -830,7 +830,7 @@ fn official_2026_01_16_sessions_round_trip_through_2026_01_30() {
             assert!(!key.contains(['.', '[']), "{}: {loss}", example.id);
             expected.as_object_mut().unwrap().remove(key);
         }
-        let down = versioned::convert(
+        let down = convert::convert(
             Document::CheckoutSession,
             &ApiVersion::V2026_01_30,
             &ApiVersion::V2026_01_16,
@@ -853,7 +853,7 @@ fn transitions_per_version_chk_05() {
         has_authentication_result: false,
     };
     for version in ApiVersion::RELEASED {
-        let known = versioned::statuses(version).unwrap();
+        let known = convert::statuses(version).unwrap();
         let processing = transition_in(version, &S::ReadyForPayment, complete).unwrap();
         assert!(
             known.contains(&processing.as_str()),
@@ -894,7 +894,9 @@ fn transitions_per_version_chk_05() {
 
 #[test]
 fn negotiation_exists_from_2026_01_30_neg_09() {
-    use agentic_commerce::negotiation::{NotNegotiable, SellerOffer, applies_to, negotiate_in};
+    use agentic_commerce::protocol::capabilities::{
+        NotNegotiable, SellerOffer, applies_to, negotiate_in,
+    };
     use agentic_commerce::spec::v2026_04_17::agentic_checkout::Capabilities;
     let agent = Capabilities::new();
     let seller = SellerOffer::default();

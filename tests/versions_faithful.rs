@@ -1,6 +1,6 @@
 //! An older agent's request reaches the 2026-04-17 logic with its meaning, or is refused
 //! (issue 19): for generated requests of every released version and every official request
-//! example, the effective order after `versioned::upgrade_*` (items and quantities, the
+//! example, the effective order after `convert::upgrade_*` (items and quantities, the
 //! selected options and the items they apply to, the address, the buyer) equals what the
 //! request asked for; a request that cannot be carried is `Unrepresentable` at a path that
 //! exists in the request as sent. Errors answered in an older version are valid for it.
@@ -9,11 +9,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::registry;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::parse::registry;
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::{self, ConvertError, Document, UpgradeDefaults};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSession;
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::{self, ConvertError, Document, UpgradeDefaults};
 use common::{examples_in, spec_dir};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -168,7 +168,7 @@ fn check(version: &ApiVersion, document: Document, request: &Value) -> Result<bo
         .map_or_else(|| "opt".to_owned(), id_of);
     let session = session_with(&session_items, Some(&option));
     let latest = ApiVersion::V2026_04_17;
-    match versioned::convert_with(
+    match convert::convert_with(
         document,
         version,
         &latest,
@@ -274,7 +274,7 @@ fn official_request_examples_keep_their_effective_order() {
 fn quantities_are_carried_or_refused_never_dropped() {
     let request = json!({"items": [{"id": "mug", "quantity": 3}, {"id": "tent", "quantity": 1}]});
     for version in &ApiVersion::RELEASED[..3] {
-        let up = versioned::upgrade_create_request_with(version, &request, &defaults(None))
+        let up = convert::upgrade_create_request_with(version, &request, &defaults(None))
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         let json = serde_json::to_value(&up.value).unwrap();
         let ids: Vec<&str> = json["line_items"]
@@ -285,7 +285,7 @@ fn quantities_are_carried_or_refused_never_dropped() {
             .collect();
         assert_eq!(ids, ["mug", "mug", "mug", "tent"], "{version}");
         // Without the merchant's convention, the quantity is refused where it was sent.
-        match versioned::upgrade_create_request_with(
+        match convert::upgrade_create_request_with(
             version,
             &request,
             &UpgradeDefaults::new()
@@ -300,13 +300,13 @@ fn quantities_are_carried_or_refused_never_dropped() {
         // Beyond the merchant's limit: refused too.
         let many = json!({"items": [{"id": "mug", "quantity": 1_000_000_000_u64}]});
         assert!(matches!(
-            versioned::upgrade_create_request_with(version, &many, &defaults(None)),
+            convert::upgrade_create_request_with(version, &many, &defaults(None)),
             Err(ConvertError::Unrepresentable { .. })
         ));
     }
     // 2025-09-29's decimal quantity: a fraction cannot be ordered.
     let half = json!({"items": [{"id": "mug", "quantity": 2.5}]});
-    match versioned::upgrade_create_request_with(&ApiVersion::V2025_09_29, &half, &defaults(None)) {
+    match convert::upgrade_create_request_with(&ApiVersion::V2025_09_29, &half, &defaults(None)) {
         Err(ConvertError::Unrepresentable { violations, .. }) => {
             assert_eq!(violations[0].path.to_string(), "$.items[0].quantity");
         }
@@ -322,8 +322,7 @@ fn a_lone_fulfillment_option_id_selects_for_the_sessions_items() {
     };
     let request = json!({"fulfillment_option_id": "ship"});
     let v = &ApiVersion::V2025_09_29;
-    let up =
-        versioned::upgrade_update_request_with(v, &request, &defaults(Some(&session))).unwrap();
+    let up = convert::upgrade_update_request_with(v, &request, &defaults(Some(&session))).unwrap();
     let json = serde_json::to_value(&up.value).unwrap();
     assert_eq!(
         json["selected_fulfillment_options"],
@@ -334,7 +333,7 @@ fn a_lone_fulfillment_option_id_selects_for_the_sessions_items() {
         defaults(None),
         defaults(session_with(&[], Some("other")).as_ref()),
     ] {
-        match versioned::upgrade_update_request_with(v, &request, &d) {
+        match convert::upgrade_update_request_with(v, &request, &d) {
             Err(ConvertError::Unrepresentable { violations, .. }) => {
                 assert_eq!(violations[0].path.to_string(), "$.fulfillment_option_id");
             }
@@ -349,7 +348,7 @@ fn errors_take_the_callers_version_shape() {
         "message": "API-Version \"2025-01-01\" is not supported",
         "supported_versions": ["2026-04-17", "2025-09-29"]});
     for version in ApiVersion::RELEASED {
-        let out = versioned::error_in(version, Document::CreateRequest, &error);
+        let out = convert::error_in(version, Document::CreateRequest, &error);
         registry::lookup_in(version, "agentic_checkout.Error")
             .unwrap()
             .roundtrip_strict(&out)
@@ -360,7 +359,7 @@ fn errors_take_the_callers_version_shape() {
         }
     }
     let param = |v: &ApiVersion, d: Document, p: &str| {
-        versioned::path_in(v, d, &JsonPath::parse(p).unwrap()).to_string()
+        convert::path_in(v, d, &JsonPath::parse(p).unwrap()).to_string()
     };
     let old = &ApiVersion::V2025_09_29;
     assert_eq!(
@@ -402,6 +401,6 @@ fn errors_take_the_callers_version_shape() {
     // A session's message about the address, downgraded to 2025-09-29.
     let error = json!({"type": "invalid_request", "code": "invalid", "message": "bad country",
         "param": "$.fulfillment_details.address.country"});
-    let out = versioned::error_in(old, Document::UpdateRequest, &error);
+    let out = convert::error_in(old, Document::UpdateRequest, &error);
     assert_eq!(out["param"], "$.fulfillment_address.country");
 }

@@ -1,12 +1,14 @@
-//! Integration tests for `agentic_commerce::webhook` (WH-01 … WH-05).
+//! Integration tests for `agentic_commerce::trust::webhook` (WH-01 … WH-05).
 
 // Helpers outside `#[test]` functions are test code too (clippy.toml only exempts test fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
-use agentic_commerce::webhook::{
-    self, HEADER_NAME, MalformedReason, MerchantSignature, PolicyError, PreEpochTimestampError,
+use agentic_commerce::AcpError;
+use agentic_commerce::trust::PolicyError;
+use agentic_commerce::trust::webhook::{
+    self, HEADER_NAME, MalformedReason, MerchantSignature, PreEpochTimestampError,
     VerificationPolicy, VerifiedWebhook, WebhookError, WebhookSecret, WebhookVerifier,
 };
 use proptest::prelude::*;
@@ -261,7 +263,7 @@ fn wh05_error_bodies_are_the_spec_401_examples() {
     ];
     for (name, error) in cases {
         let expected: serde_json::Value = serde_json::to_value(&examples[name]["value"]).unwrap();
-        assert_eq!(error.acp_error_json(), expected, "example {name}");
+        assert_eq!(AcpError::from(&error).to_json(), expected, "example {name}");
         assert_eq!(error.http_status(), 401);
     }
 }
@@ -354,16 +356,16 @@ fn wh04_window_is_capped_and_larger_windows_are_a_typed_error() {
     for too_large in [max + Duration::seconds(1), Duration::MAX] {
         assert_eq!(
             VerificationPolicy::new().with_max_past(too_large),
-            Err(PolicyError::TooLarge { max })
+            Err(PolicyError::ToleranceTooLarge { max })
         );
         assert_eq!(
             VerificationPolicy::new().with_max_future(too_large),
-            Err(PolicyError::TooLarge { max })
+            Err(PolicyError::ToleranceTooLarge { max })
         );
     }
     assert_eq!(
         VerificationPolicy::new().with_max_past(Duration::seconds(-1)),
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     );
     // With the widest window, one hour is fresh and one hour and a second is stale.
     let (verifier, header) = signed_at(T);
@@ -683,7 +685,7 @@ fn wh05_errors_never_name_a_secret() {
     for text in [
         err.to_string(),
         format!("{err:?}"),
-        err.acp_error_json().to_string(),
+        AcpError::from(&err).to_json().to_string(),
         format!("{verifier:?}"),
         format!("{s:?}"),
     ] {

@@ -38,12 +38,12 @@ fn case(
 fn cases() -> Vec<Case> {
     use std::hint::black_box;
 
-    use agentic_commerce::canonical;
-    use agentic_commerce::idempotency::Fingerprint;
+    use agentic_commerce::trust::canonical;
+    use agentic_commerce::trust::idempotency::Fingerprint;
     use agentic_commerce::parse;
     use agentic_commerce::spec::v2025_09_29;
     use agentic_commerce::spec::v2026_04_17::{agentic_checkout as co, feed};
-    use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+    use agentic_commerce::trust::webhook::{self, WebhookSecret, WebhookVerifier};
     use hmac::Mac as _;
     use sha2::Digest as _;
     use std::rc::Rc;

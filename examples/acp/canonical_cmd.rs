@@ -9,7 +9,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use agentic_commerce::canonical::{self, CanonicalJsonError};
+use agentic_commerce::trust::canonical::{self, CanonicalJsonError};
 
 use crate::args::{Args, read_stdin};
 

@@ -98,9 +98,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use agentic_commerce::parse;
-use agentic_commerce::signature::SignedContent;
+use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::trust::signature::SignedContent;
 
 use crate::args::Args;
 

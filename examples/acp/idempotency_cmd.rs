@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use agentic_commerce::idempotency::Fingerprint;
+use agentic_commerce::trust::idempotency::Fingerprint;
 
 pub(crate) fn fingerprint(args: &[String]) -> ExitCode {
     let input = match crate::canonical_cmd::stdin_without_flags(args) {

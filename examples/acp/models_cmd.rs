@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use agentic_commerce::registry;
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::parse::registry;
+use agentic_commerce::protocol::version::ApiVersion;
 use serde_json::{Value, json};
 
 use crate::args::{Args, read_stdin};

@@ -5,8 +5,8 @@
 
 use std::process::ExitCode;
 
-use agentic_commerce::allowance::{self, AllowanceTerms, ProposedCharge};
-use agentic_commerce::webhook::{self, VerificationPolicy, WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::allowance::{self, AllowanceTerms, ProposedCharge};
+use agentic_commerce::trust::webhook::{self, VerificationPolicy, WebhookSecret, WebhookVerifier};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use agentic_commerce::version::{ApiVersion, negotiate};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 
 use crate::args::Args;
 
@@ -42,7 +42,7 @@ pub(crate) fn negotiate_version(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("{}", e.to_acp_error_json());
+            println!("{}", agentic_commerce::AcpError::from(&e).to_json());
             ExitCode::from(1)
         }
     }

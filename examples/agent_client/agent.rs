@@ -9,10 +9,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce::protocol::version::{self, ApiVersion};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout_webhook::WebhookEvent;
-use agentic_commerce::version::{self, ApiVersion};
-use agentic_commerce::webhook::{WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
+use agentic_commerce::{AcpError, Timestamp};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,7 +22,6 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 
 use super::http::{MAX_RESPONSE_BYTES, Reply, header_str, new_id, read_capped};
@@ -277,7 +277,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         .verify_now(header_str(&headers, "merchant-signature"), &body)
     {
         Ok(v) => v,
-        Err(e) => return Reply::new(e.http_status(), e.acp_error_json()).into_response(),
+        Err(e) => return Reply::new(e.http_status(), AcpError::from(&e).to_json()).into_response(),
     };
     let raw: Value = serde_json::from_slice(verified.body()).unwrap_or(Value::Null);
     let version = header_str(&headers, "api-version")
@@ -299,7 +299,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
         }
     } else {
         // An older version's event (a standalone `EventDataOrder`): strictly that version's.
-        let entry = agentic_commerce::registry::lookup_in(
+        let entry = agentic_commerce::parse::registry::lookup_in(
             &version,
             "agentic_checkout_webhook.WebhookEvent",
         );
@@ -586,8 +586,8 @@ async fn delegate_card(
         &config.vault_api_key,
         Some(&config.vault_signing_secret),
     )?;
-    let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
-        .format(&Rfc3339)
+    let expires = Timestamp(OffsetDateTime::now_utc() + time::Duration::minutes(15))
+        .to_rfc3339()
         .map_err(|e| e.to_string())?;
     let delegate = delegate_request("4242424242424242", total, id, merchant_id, &expires);
     let issued = vault

@@ -8,30 +8,33 @@
 //!
 //! Every released API version is answered (VER-02) with one checkout logic written against
 //! 2026-04-17: an older agent's request is strictly checked against its own version's schema,
-//! upgraded with `versioned::upgrade_*_request_with` (the merchant's currency, empty capabilities
+//! upgraded with `convert::upgrade_*_request_with` (the merchant's currency, empty capabilities
 //! and its card handler for the old `stripe` provider as defaults), and every session and order
-//! webhook is downgraded to the request's version (`versioned::downgrade_*`) and answered with
+//! webhook is downgraded to the request's version (`convert::downgrade_*`) and answered with
 //! that `API-Version`. Each conversion loss is logged, never silent.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::Timestamp;
 use agentic_commerce::checkout::{Event, transition};
-use agentic_commerce::discovery;
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{Operation, RequestHeaders};
 use agentic_commerce::parse;
-use agentic_commerce::registry::{self, Body, BodyError};
-use agentic_commerce::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
+use agentic_commerce::parse::registry::{self, Body, BodyError};
+use agentic_commerce::protocol::discovery;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::{Operation, RequestHeaders};
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::{
+    self, ConvertError, Converted, UpgradeDefaults,
+};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutSessionWithOrder,
     CheckoutStatus,
 };
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::{self, ConvertError, Converted, UpgradeDefaults};
-use agentic_commerce::webhook::{self, WebhookSecret};
+use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
+use agentic_commerce::trust::webhook::{self, WebhookSecret};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -40,7 +43,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::backend::{Backend, BackendError, Document, Guard};
 use super::catalog::Catalog;
@@ -235,7 +237,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 
 /// Every error answered to an agent of an older released version is in that version's shape
 /// (CHK-09, VER-03): its `param` names the member the agent sent and its body is valid for the
-/// version's `Error` schema (`versioned::error_in`). Errors built from the agent's own request
+/// version's `Error` schema (`convert::error_in`). Errors built from the agent's own request
 /// are already in its shape; this maps the ones the 2026-04-17 logic and the header checks
 /// produce.
 async fn errors_in_caller_version(
@@ -250,13 +252,13 @@ async fn errors_in_caller_version(
         .filter(|v| *v != ApiVersion::LATEST && ApiVersion::RELEASED.contains(v));
     let path = request.uri().path();
     let document = if path == "/checkout_sessions" {
-        versioned::Document::CreateRequest
+        convert::Document::CreateRequest
     } else if path.ends_with("/complete") {
-        versioned::Document::CompleteRequest
+        convert::Document::CompleteRequest
     } else if request.method() == axum::http::Method::POST && !path.ends_with("/cancel") {
-        versioned::Document::UpdateRequest
+        convert::Document::UpdateRequest
     } else {
-        versioned::Document::CheckoutSession
+        convert::Document::CheckoutSession
     };
     let response = next.run(request).await;
     let Some(version) = version.filter(|_| response.status().as_u16() >= 400) else {
@@ -269,7 +271,7 @@ async fn errors_in_caller_version(
     let Ok(error) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
-    let error = versioned::error_in(&version, document, &error);
+    let error = convert::error_in(&version, document, &error);
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(error.to_string()))
 }
@@ -308,14 +310,14 @@ fn now() -> OffsetDateTime {
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    Timestamp(at).to_string()
 }
 
 /// The caller identity for idempotency scopes (IDEM-03): a digest of the bearer token.
 fn identity(headers: &RequestHeaders) -> String {
     use sha2::Digest as _;
     let token = headers.authorization().map_or("", |t| t.secret());
-    super::http::hex(&sha2::Sha256::digest(token.as_bytes())[..8])
+    hex::encode(&sha2::Sha256::digest(token.as_bytes())[..8])
 }
 
 async fn discovery(State(s): State<Arc<AppState>>) -> Response {
@@ -510,15 +512,15 @@ fn to_latest(
     match served.op {
         Operation::CreateCheckoutSession => upgraded(
             served,
-            versioned::upgrade_create_request_with(version, &value, &defaults),
+            convert::upgrade_create_request_with(version, &value, &defaults),
         ),
         Operation::UpdateCheckoutSession => upgraded(
             served,
-            versioned::upgrade_update_request_with(version, &value, &defaults),
+            convert::upgrade_update_request_with(version, &value, &defaults),
         ),
         Operation::CompleteCheckoutSession => upgraded(
             served,
-            versioned::upgrade_complete_request_with(version, &value, &defaults),
+            convert::upgrade_complete_request_with(version, &value, &defaults),
         ),
         // The cancel request (`intent_trace`) is one type in every version that has it.
         _ => Ok(body.to_vec()),
@@ -542,11 +544,11 @@ fn downgrade(served: &Served, body: Value, typed: &CheckoutSession) -> Result<Va
         parse::from_value::<CheckoutSessionWithOrder>(&body)
             .map_err(|e| Reply::internal(&format!("session with order: {e}")))
             .and_then(|with_order| {
-                versioned::downgrade_checkout_session_with_order(&with_order, &served.version)
+                convert::downgrade_checkout_session_with_order(&with_order, &served.version)
                     .map_err(|e| Reply::internal(&e.to_string()))
             })?
     } else {
-        versioned::downgrade_checkout_session(typed, &served.version)
+        convert::downgrade_checkout_session(typed, &served.version)
             .map_err(|e| Reply::internal(&e.to_string()))?
     };
     for loss in &converted.losses {
@@ -1133,7 +1135,7 @@ async fn charge(s: &AppState, token: &str, amount: i64, session: &Session) -> Re
     let key = {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(format!("{}\n{token}", session.id).as_bytes());
-        format!("charge-{}", super::http::hex(&digest[..16]))
+        format!("charge-{}", hex::encode(&digest[..16]))
     };
     let response = s
         .http
@@ -1185,7 +1187,7 @@ async fn send_webhook(s: &AppState, version: &ApiVersion, kind: &str, order: Val
         let converted = parse::from_value(&event)
             .map_err(|e| e.to_string())
             .and_then(|typed| {
-                versioned::downgrade_webhook_event(&typed, version).map_err(|e| e.to_string())
+                convert::downgrade_webhook_event(&typed, version).map_err(|e| e.to_string())
             });
         match converted {
             Ok(converted) => {

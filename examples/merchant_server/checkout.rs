@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use agentic_commerce::negotiation;
+use agentic_commerce::protocol::capabilities;
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::InterventionType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -106,7 +106,7 @@ pub(crate) struct Session {
 /// Interventions this merchant can ask for.
 pub(crate) const MERCHANT_INTERVENTIONS: &[&str] = &["3ds"];
 
-/// The capability intersection (the crate's `negotiation::intersect_interventions`):
+/// The capability intersection (the crate's `capabilities::intersect_interventions`):
 /// interventions the agent declared and the merchant supports, in the merchant's order.
 pub(crate) fn intersect_interventions(agent: &[String]) -> Vec<String> {
     let agent: Vec<InterventionType> = agent
@@ -117,7 +117,7 @@ pub(crate) fn intersect_interventions(agent: &[String]) -> Vec<String> {
         .iter()
         .map(|m| InterventionType::from(*m))
         .collect();
-    negotiation::intersect_interventions(&agent, &merchant)
+    capabilities::intersect_interventions(&agent, &merchant)
         .iter()
         .map(|i| i.as_str().to_owned())
         .collect()

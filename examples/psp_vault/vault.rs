@@ -12,16 +12,17 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use agentic_commerce::allowance::{
+use agentic_commerce::Timestamp;
+use agentic_commerce::parse;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::{BearerToken, IdempotencyKey, Operation};
+use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::trust::allowance::{
     self, AllowanceTerms, AllowanceViolation, AuthorizeError, ProposedCharge,
 };
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{BearerToken, IdempotencyKey, Operation};
-use agentic_commerce::idempotency::IdempotencyScope;
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::parse;
-use agentic_commerce::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
-use agentic_commerce::spec::v2026_04_17::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::trust::idempotency::IdempotencyScope;
+use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,7 +32,6 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::backend::{Backend, Document};
 use super::http::{
@@ -326,7 +326,7 @@ fn issue(body: &[u8], idempotency_key: &str, at: OffsetDateTime) -> (Reply, Vec<
     // DP-01, DP-02: 201 with id, created and correlation metadata.
     let reply = Reply::new(
         201,
-        json!({"id": id, "created": at.format(&Rfc3339).unwrap_or_default(),
+        json!({"id": id, "created": Timestamp(at).to_string(),
                "metadata": {"merchant_id": vaulted.terms.merchant_id, "idempotency_key": idempotency_key}}),
     );
     (

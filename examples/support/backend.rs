@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use agentic_commerce::allowance::{InMemoryTokenLedger, TokenLedger};
-use agentic_commerce::idempotency::{
+use agentic_commerce::trust::allowance::{InMemoryTokenLedger, TokenLedger};
+use agentic_commerce::trust::idempotency::{
     CompleteError, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
     IdempotencyStore, InMemoryIdempotencyStore, LeaseToken, StoredResponse,
 };

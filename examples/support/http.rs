@@ -6,18 +6,19 @@
 
 use std::sync::Arc;
 
-use agentic_commerce::error::AcpError;
-use agentic_commerce::headers::{IdempotencyKey, Operation, RequestHeaders};
-use agentic_commerce::idempotency::{
+use agentic_commerce::parse::StrictError;
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::AcpError;
+use agentic_commerce::protocol::headers::{IdempotencyKey, Operation, RequestHeaders};
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::spec::v2026_04_17::agentic_checkout::{Error, ErrorType};
+use agentic_commerce::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
-use agentic_commerce::json_path::JsonPath;
-use agentic_commerce::parse::StrictError;
-use agentic_commerce::signature::{SignedRequest, Verifier};
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::trust::signature::{SignedRequest, Verifier};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::backend::{Backend, BackendError, Document, Guard};
@@ -54,11 +55,13 @@ impl Reply {
         message: &str,
         param: Option<&str>,
     ) -> Self {
-        let mut body = json!({"type": kind, "code": code, "message": message});
-        if let Some(param) = param {
-            body["param"] = Value::from(param);
+        let mut error = Error::new(ErrorType::from(kind), code, message);
+        error.param = param.map(str::to_owned);
+        match AcpError::new(status, error) {
+            Ok(error) => Self::acp(&error),
+            // Only for a status outside 400..=599, which no caller passes.
+            Err(_) => Self::acp(&AcpError::processing_error(message)),
         }
-        Self::new(status, body)
     }
 
     /// The crate's ACP error, with its status and headers (`Retry-After`).
@@ -181,7 +184,10 @@ pub(crate) fn check_request_in(
     )
     .map_err(|errors| {
         let status = errors.primary().status();
-        Reply::new(status, errors.to_acp_error_json(supported))
+        Reply::new(
+            status,
+            AcpError::from_header_errors(&errors, supported).to_json(),
+        )
     })?;
     let authorized = parsed
         .authorization()
@@ -197,7 +203,7 @@ pub(crate) fn check_request_in(
     }
     let version = match parsed.negotiate_version(supported) {
         Ok(version) => version,
-        Err(e) => return Err(Reply::new(e.status(), e.to_acp_error_json())),
+        Err(e) => return Err(Reply::new(e.status(), AcpError::from(&e).to_json())),
     };
     let value = if body.is_empty() {
         None
@@ -223,7 +229,7 @@ pub(crate) fn check_request_in(
             body,
             signature: parsed
                 .signature()
-                .map(agentic_commerce::headers::Signature::as_str),
+                .map(agentic_commerce::protocol::headers::Signature::as_str),
             timestamp: header_str(headers, "timestamp"),
         };
         if let Err(e) = verifier.verify(&signed, now) {
@@ -353,7 +359,7 @@ pub(crate) async fn begin_scope(
         )),
         Ok(Ok(other)) => match other.rejection() {
             Some(rejection) => {
-                let mut reply = Reply::new(rejection.status(), rejection.to_acp_error_json());
+                let mut reply = Reply::new(rejection.status(), AcpError::from(rejection).to_json());
                 reply.headers = rejection
                     .response_headers()
                     .into_iter()
@@ -543,13 +549,13 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 /// A fresh id with `prefix`: 128 bits from the OS CSPRNG, hex-encoded (`vt_…` tokens act as
 /// credentials, so every id is unguessable, not merely unique).
 pub(crate) fn new_id(prefix: &str) -> String {
-    format!("{prefix}{}", hex(&random_bytes::<16>()))
+    format!("{prefix}{}", hex::encode(random_bytes::<16>()))
 }
 
 /// A fresh secret for HMAC-SHA256: 32 bytes from the OS CSPRNG (the hash output length, as
 /// RFC 2104 §3 recommends), hex-encoded so it can be passed as a flag.
 pub(crate) fn new_secret() -> String {
-    hex(&random_bytes::<32>())
+    hex::encode(random_bytes::<32>())
 }
 
 /// The most a client reads of an HTTP response body (a merchant's session, a PSP answer).
@@ -583,15 +589,4 @@ pub(crate) async fn read_capped(
         out.extend_from_slice(&chunk);
     }
     Ok(out)
-}
-
-/// Lowercase hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }

@@ -1,7 +1,7 @@
 //! PostgreSQL implementations of the crate's storage traits, for running several server
 //! processes against one database: [`PgIdempotencyStore`]
-//! ([`agentic_commerce::idempotency::IdempotencyStore`]) and [`PgTokenLedger`]
-//! ([`agentic_commerce::allowance::TokenLedger`]).
+//! ([`agentic_commerce::trust::idempotency::IdempotencyStore`]) and [`PgTokenLedger`]
+//! ([`agentic_commerce::trust::allowance::TokenLedger`]).
 //!
 //! The library itself has no database dependency: these live with the examples and the
 //! end-to-end tests. Both use the synchronous `postgres` client because the crate's traits are
@@ -21,8 +21,8 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-use agentic_commerce::allowance::{LedgerError, TokenLedger};
-use agentic_commerce::idempotency::{
+use agentic_commerce::trust::allowance::{LedgerError, TokenLedger};
+use agentic_commerce::trust::idempotency::{
     self, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyRecord,
     IdempotencyScope, IdempotencyStore, LeaseToken, RecordState, StoredResponse,
 };

@@ -2,7 +2,7 @@
 //! satisfies every rule (DP-03 … DP-10), and a failing one lists only rules it breaks.
 #![no_main]
 
-use agentic_commerce::allowance::{AllowanceReason, AllowanceTerms, ProposedCharge, check};
+use agentic_commerce::trust::allowance::{AllowanceReason, AllowanceTerms, ProposedCharge, check};
 use libfuzzer_sys::fuzz_target;
 use time::OffsetDateTime;
 

@@ -2,8 +2,9 @@
 //! negotiation on the raw `API-Version` value: typed errors only, never a panic.
 #![no_main]
 
-use agentic_commerce::headers::{Operation, RequestHeaders};
-use agentic_commerce::version::{ApiVersion, negotiate};
+use agentic_commerce::AcpError;
+use agentic_commerce::protocol::headers::{Operation, RequestHeaders};
+use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: &[&str] = &[
@@ -65,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(errors) => {
             assert!(!errors.problems().is_empty());
-            let _ = errors.to_acp_error_json(&supported);
+            let _ = AcpError::from_header_errors(&errors, &supported).to_json();
             let _ = errors.status();
         }
     }

@@ -17,8 +17,8 @@
 
 use std::collections::BTreeMap;
 
-use agentic_commerce::headers::IdempotencyKey;
-use agentic_commerce::idempotency::{
+use agentic_commerce::protocol::headers::IdempotencyKey;
+use agentic_commerce::trust::idempotency::{
     Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy, IdempotencyScope,
     IdempotencyStore, InMemoryIdempotencyStore, LeaseToken, StoredResponse,
 };
@@ -124,7 +124,11 @@ fuzz_target!(|data: &[u8]| {
                     now < m.expires_at && m.response.is_none() && m.lease == lease
                 });
                 if !reservable {
-                    assert_eq!(store.record(scope), before, "a refused complete changed the record");
+                    assert_eq!(
+                        store.record(scope),
+                        before,
+                        "a refused complete changed the record"
+                    );
                 }
                 match (result, reservable) {
                     (Ok(Completion::Release), true) => {
@@ -156,7 +160,11 @@ fuzz_target!(|data: &[u8]| {
                         previous.insert(s, old.lease);
                     }
                 } else {
-                    assert_eq!(store.record(scope), before, "a refused release changed the record");
+                    assert_eq!(
+                        store.record(scope),
+                        before,
+                        "a refused release changed the record"
+                    );
                 }
             }
             // Clock moves from a minute to about a day, so leases and retention both run out.

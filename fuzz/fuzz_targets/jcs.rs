@@ -8,7 +8,7 @@
 //!   numbers beyond f64, lone surrogates).
 #![no_main]
 
-use agentic_commerce::canonical;
+use agentic_commerce::trust::canonical;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

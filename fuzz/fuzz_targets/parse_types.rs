@@ -14,9 +14,9 @@
 //! `parse::from_slice{,_strict}` and must round-trip through `parse::to_vec`.
 #![no_main]
 
-use agentic_commerce::headers::Operation;
-use agentic_commerce::registry::{self, Body, TypeEntry};
-use agentic_commerce::version::ApiVersion;
+use agentic_commerce::parse::registry::{self, Body, TypeEntry};
+use agentic_commerce::protocol::headers::Operation;
+use agentic_commerce::protocol::version::ApiVersion;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

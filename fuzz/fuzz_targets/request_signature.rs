@@ -2,7 +2,7 @@
 //! never panics, only a body signed by the key verifies, and every error is a 4xx.
 #![no_main]
 
-use agentic_commerce::signature::{
+use agentic_commerce::trust::signature::{
     Algorithm, Ed25519SigningKey, HmacSha256Key, RequestSigner, SignedRequest, Verifier,
 };
 use libfuzzer_sys::fuzz_target;
@@ -48,7 +48,9 @@ fuzz_target!(|data: &[u8]| {
                     .verify(&request, now)
                     .expect("fresh signature verifies");
             }
-            Err(_) => assert!(agentic_commerce::canonical::canonicalize_exact(body).is_err()),
+            Err(_) => {
+                assert!(agentic_commerce::trust::canonical::canonicalize_exact(body).is_err())
+            }
         }
     }
 });

@@ -1,5 +1,5 @@
 //! The checkout state machine driven by arbitrary event sequences, from a start status taken
-//! from the status set of an arbitrary released version (`versioned::statuses`) or an unknown
+//! from the status set of an arbitrary released version (`convert::statuses`) or an unknown
 //! status, through `checkout::transition` (the default policy) and `checkout::transition_with`
 //! (a policy whose answers come from the input, including terminal and unknown statuses).
 //!
@@ -18,9 +18,9 @@
 use agentic_commerce::checkout::{
     Event, TransitionError, TransitionPolicy, is_terminal, transition, transition_with,
 };
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert;
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutStatus as S;
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned;
 use libfuzzer_sys::fuzz_target;
 
 /// A policy that answers with a status named by the input (including terminal and unknown
@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let version = &ApiVersion::RELEASED[usize::from(*version) % ApiVersion::RELEASED.len()];
-    let names = versioned::statuses(version).expect("a released version has statuses");
+    let names = convert::statuses(version).expect("a released version has statuses");
     let mut current = if *start == 0xff {
         S::from("fuzz_unknown")
     } else {

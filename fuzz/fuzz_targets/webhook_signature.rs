@@ -3,7 +3,7 @@
 //! verifies, and a fuzzed header verifies only if it carries the right HMAC.
 #![no_main]
 
-use agentic_commerce::webhook::{self, MerchantSignature, WebhookSecret, WebhookVerifier};
+use agentic_commerce::trust::webhook::{self, MerchantSignature, WebhookSecret, WebhookVerifier};
 use libfuzzer_sys::fuzz_target;
 use time::OffsetDateTime;
 

@@ -1,21 +1,32 @@
+use core::fmt;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// An RFC 3339 date-time (`2026-04-17T12:00:00Z`), as every ACP timestamp is.
+/// An RFC 3339 date-time (`2026-04-17T12:00:00Z`), as every ACP timestamp is: in JSON bodies,
+/// in the `Timestamp` request header (SIG-03) and in allowances.
 ///
 /// The instant and its UTC offset are kept; re-serialization writes the same
 /// instant in the same offset (fractional seconds without trailing zeros).
+/// This is the crate's one RFC 3339 path: parsing, `Display` and `Serialize` all go through it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub OffsetDateTime);
 
 impl Timestamp {
     /// Parses an RFC 3339 date-time.
     ///
+    /// RFC 3339 §5.6 `date-time` separates date and time with `T` (or `t`); the `time` parser
+    /// also accepts a space, which RFC 3339 only permits "by mutual agreement" and JSON Schema
+    /// `format: date-time` does not, so a space is rejected here.
+    ///
     /// # Errors
-    /// The `time` crate's parse error when `text` is not RFC 3339.
-    pub fn parse(text: &str) -> Result<Self, time::error::Parse> {
-        OffsetDateTime::parse(text, &Rfc3339).map(Self)
+    /// [`TimestampError`] when `text` is not RFC 3339.
+    pub fn parse(text: &str) -> Result<Self, TimestampError> {
+        if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+            return Err(TimestampError::Separator);
+        }
+        Ok(Self(OffsetDateTime::parse(text, &Rfc3339)?))
     }
 
     /// The wrapped date-time.
@@ -38,6 +49,18 @@ impl Timestamp {
     }
 }
 
+/// Why a text is not an RFC 3339 date-time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimestampError {
+    /// Date and time are not separated by `T` or `t` (RFC 3339 §5.6).
+    #[error("date and time must be separated by `T`")]
+    Separator,
+    /// The `time` crate's RFC 3339 parser rejected the text.
+    #[error(transparent)]
+    Parse(#[from] time::error::Parse),
+}
+
 impl From<OffsetDateTime> for Timestamp {
     fn from(value: OffsetDateTime) -> Self {
         Self(value)
@@ -47,25 +70,44 @@ impl From<OffsetDateTime> for Timestamp {
 /// The longest RFC 3339 text `time` writes: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+HH:MM`.
 const MAX_RFC3339_LEN: usize = 35;
 
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Timestamp {
+    /// Formats into `buffer` without allocating; `None` when the value is not representable as
+    /// RFC 3339 (a year outside 0..=9999, an offset with seconds).
+    fn format_on_stack(self, buffer: &mut [u8; MAX_RFC3339_LEN]) -> Option<&str> {
         // Formatted on the stack: a `String` per timestamp was a visible share of serializing
         // a checkout session. Same formatter, so the same text and the same errors.
         // The length written is taken from what is left of the buffer, not from the count
         // `format_into` returns: `time` 0.3.55 leaves the fractional digits out of that count
         // (found by the `parse_types` fuzz target: `…:50.52Z` came out as `…:50.5`).
-        let mut buffer = [0_u8; MAX_RFC3339_LEN];
         let left = {
-            let mut out: &mut [u8] = &mut buffer;
+            let mut out: &mut [u8] = buffer;
             self.0
                 .format_into(&mut out, &Rfc3339)
                 .ok()
                 .map(|_| out.len())
         };
-        let written = left.and_then(|left| MAX_RFC3339_LEN.checked_sub(left));
-        match written.and_then(|len| buffer.get(..len)) {
-            Some(bytes) => serializer
-                .serialize_str(std::str::from_utf8(bytes).map_err(serde::ser::Error::custom)?),
+        let written = left.and_then(|left| MAX_RFC3339_LEN.checked_sub(left))?;
+        std::str::from_utf8(buffer.get(..written)?).ok()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 when the value can be written so; otherwise `time`'s own `Display`
+    /// (`2026-04-17 12:00:00.0 +00:00:30`), so that messages never fail to format.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buffer = [0_u8; MAX_RFC3339_LEN];
+        match self.format_on_stack(&mut buffer) {
+            Some(text) => f.write_str(text),
+            None => fmt::Display::fmt(&self.0, f),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buffer = [0_u8; MAX_RFC3339_LEN];
+        match self.format_on_stack(&mut buffer) {
+            Some(text) => serializer.serialize_str(text),
             // Not representable (a year outside 0..=9999, an offset with seconds): the
             // allocating path reports `time`'s error.
             None => {
@@ -73,6 +115,28 @@ impl Serialize for Timestamp {
                 serializer.serialize_str(&text)
             }
         }
+    }
+}
+
+/// `#[serde(with = "…")]` for an [`OffsetDateTime`] field written as RFC 3339 through
+/// [`Timestamp`].
+pub(crate) mod rfc3339 {
+    use serde::{Deserialize as _, Deserializer, Serialize as _, Serializer};
+    use time::OffsetDateTime;
+
+    use super::Timestamp;
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &OffsetDateTime,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        Timestamp(*value).serialize(serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<OffsetDateTime, D::Error> {
+        Timestamp::deserialize(deserializer).map(Timestamp::get)
     }
 }
 
@@ -100,6 +164,17 @@ mod tests {
             "\"2026-04-17T10:30:00.5+02:00\""
         );
         assert!(serde_json::from_str::<Timestamp>("\"2026-04-17\"").is_err());
+    }
+
+    #[test]
+    fn requires_t_between_date_and_time_and_displays_as_rfc3339() {
+        assert!(Timestamp::parse("2026-04-17 10:30:00Z").is_err());
+        let t = Timestamp::parse("2026-04-17t10:30:00.25+02:00").unwrap();
+        assert_eq!(t.to_string(), "2026-04-17T10:30:00.25+02:00");
+        let odd = t
+            .get()
+            .replace_offset(time::UtcOffset::from_hms(0, 0, 30).unwrap());
+        assert_eq!(Timestamp(odd).to_string(), odd.to_string());
     }
 
     /// Regression (fuzz target `parse_types`, seed corpus): with `time` 0.3.55, whose

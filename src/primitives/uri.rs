@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// then `:`, and no ASCII control character or space anywhere. Non-ASCII is
 /// allowed, because IRIs (RFC 3987) occur in real payloads and were accepted
 /// before. The full RFC 3986 grammar is checked only by strict validation
-/// ([`crate::schema`], `Format::Uri`).
+/// ([`crate::parse::schema`], `Format::Uri`).
 ///
 /// Equality, ordering and hashing compare the text: `HTTPS://A.example` and
 /// `https://a.example` are different values, as they are different bytes.

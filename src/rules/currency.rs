@@ -1,7 +1,7 @@
 //! Currency consistency (CHK-08, and one currency per session).
 
 use super::Finding;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::primitives::Currency;
 use crate::spec::latest::agentic_checkout::CheckoutSession;
 

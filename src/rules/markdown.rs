@@ -8,7 +8,7 @@
 use pulldown_cmark::{Event, Options, Parser};
 
 use super::Finding;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::spec::latest::agentic_checkout::{CheckoutSession, DisclosureContentType, Message};
 
 /// The raw HTML fragments in a markdown string, in document order.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::Finding;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::primitives::Amount;
 use crate::spec::latest::agentic_checkout::{LineItemReference, Order, OrderLineItem, TotalType};
 

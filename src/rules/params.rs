@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::Finding;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::spec::latest::agentic_checkout::{CheckoutSession, Message};
 
 /// Runs the checks of this module.

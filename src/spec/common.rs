@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::schema::{Additional, ArrayShape, ObjectShape, Shape, StringShape};
+use crate::parse::schema::{Additional, ArrayShape, ObjectShape, Shape, StringShape};
 
 /// A flat metadata value: string, number or boolean (no arrays or objects),
 /// as affiliate-attribution and intent-trace metadata allow.
@@ -115,7 +115,7 @@ pub(crate) static OPEN_OBJECT_SHAPE: Shape = Shape::Object(ObjectShape {
 /// A string, number or boolean.
 pub(crate) static METADATA_VALUE_SHAPE: Shape = Shape::OneOf(&[
     &Shape::String(StringShape::ANY),
-    &Shape::Number(crate::schema::NumberShape {
+    &Shape::Number(crate::parse::schema::NumberShape {
         minimum: None,
         exclusive_minimum: None,
         maximum: None,

@@ -9,7 +9,7 @@
 //! negotiates at once, but the working model moves only when this file
 //! changes (see CONTRIBUTING.md, "Moving the working model").
 
-use crate::version::ApiVersion;
+use crate::protocol::version::ApiVersion;
 
 pub use super::v2026_04_17::*;
 

@@ -12,163 +12,163 @@ pub mod agentic_checkout_webhook;
 pub mod delegate_payment;
 
 /// Every `<bundle>.<Name>` this version defines, with its Rust type and shape.
-pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
-    crate::registry::TypeEntry::new::<agentic_checkout::Address>(
+pub(crate) static TYPES: &[crate::parse::registry::TypeEntry] = &[
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Address>(
         "agentic_checkout",
         "Address",
         &agentic_checkout::ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Buyer>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Buyer>(
         "agentic_checkout",
         "Buyer",
         &agentic_checkout::BUYER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSessionBase",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
         "agentic_checkout",
         "CheckoutSessionCompleteRequest",
         &agentic_checkout::CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
         "agentic_checkout",
         "CheckoutSessionCreateRequest",
         &agentic_checkout::CHECKOUT_SESSION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
         "agentic_checkout",
         "CheckoutSessionUpdateRequest",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
         "agentic_checkout",
         "CheckoutSessionWithOrder",
         &agentic_checkout::CHECKOUT_SESSION_WITH_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Error>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Error>(
         "agentic_checkout",
         "Error",
         &agentic_checkout::ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
         "agentic_checkout",
         "FulfillmentOptionDigital",
         &agentic_checkout::FULFILLMENT_OPTION_DIGITAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
         "agentic_checkout",
         "FulfillmentOptionShipping",
         &agentic_checkout::FULFILLMENT_OPTION_SHIPPING_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Item>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Item>(
         "agentic_checkout",
         "Item",
         &agentic_checkout::ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::LineItem>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::LineItem>(
         "agentic_checkout",
         "LineItem",
         &agentic_checkout::LINE_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Link>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Link>(
         "agentic_checkout",
         "Link",
         &agentic_checkout::LINK_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MessageError>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MessageError>(
         "agentic_checkout",
         "MessageError",
         &agentic_checkout::MESSAGE_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MessageInfo>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MessageInfo>(
         "agentic_checkout",
         "MessageInfo",
         &agentic_checkout::MESSAGE_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Order>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Order>(
         "agentic_checkout",
         "Order",
         &agentic_checkout::ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentData>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::PaymentData>(
         "agentic_checkout",
         "PaymentData",
         &agentic_checkout::PAYMENT_DATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentProvider>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::PaymentProvider>(
         "agentic_checkout",
         "PaymentProvider",
         &agentic_checkout::PAYMENT_PROVIDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Total>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Total>(
         "agentic_checkout",
         "Total",
         &agentic_checkout::TOTAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookError>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookError>(
         "agentic_checkout_webhook",
         "Error",
         &agentic_checkout_webhook::WEBHOOK_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::EventDataOrder>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::EventDataOrder>(
         "agentic_checkout_webhook",
         "EventDataOrder",
         &agentic_checkout_webhook::EVENT_DATA_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::OrderEventsResponse>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::OrderEventsResponse>(
         "agentic_checkout_webhook",
         "OrderEventsResponse",
         &agentic_checkout_webhook::ORDER_EVENTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::Refund>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::Refund>(
         "agentic_checkout_webhook",
         "Refund",
         &agentic_checkout_webhook::REFUND_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookEvent>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookEvent>(
         "agentic_checkout_webhook",
         "WebhookEvent",
         &agentic_checkout_webhook::WEBHOOK_EVENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::BillingAddress>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::BillingAddress>(
         "delegate_payment",
         "Address",
         &delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::Allowance>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::Allowance>(
         "delegate_payment",
         "Allowance",
         &delegate_payment::ALLOWANCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
         "delegate_payment",
         "DelegatePaymentRequest",
         &delegate_payment::DELEGATE_PAYMENT_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentResponse>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentResponse>(
         "delegate_payment",
         "DelegatePaymentResponse",
         &delegate_payment::DELEGATE_PAYMENT_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentError>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentError>(
         "delegate_payment",
         "Error",
         &delegate_payment::DELEGATE_PAYMENT_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
         "delegate_payment",
         "PaymentMethodCard",
         &delegate_payment::PAYMENT_METHOD_CARD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::RiskSignal>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::RiskSignal>(
         "delegate_payment",
         "RiskSignal",
         &delegate_payment::RISK_SIGNAL_SHAPE,

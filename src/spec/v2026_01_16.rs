@@ -12,273 +12,285 @@ pub mod agentic_checkout_webhook;
 pub mod delegate_payment;
 
 /// Every `<bundle>.<Name>` this version defines, with its Rust type and shape.
-pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Address>(
+pub(crate) static TYPES: &[crate::parse::registry::TypeEntry] = &[
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Address>(
         "agentic_checkout",
         "Address",
         &crate::spec::v2025_09_29::agentic_checkout::ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AffiliateAttribution,
     >(
         "agentic_checkout",
         "AffiliateAttribution",
         &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::common::Metadata>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::common::Metadata>(
         "agentic_checkout",
         "AffiliateAttributionMetadata",
         &crate::spec::common::METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AffiliateAttributionSource,
     >(
         "agentic_checkout",
         "AffiliateAttributionSource",
         &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SOURCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationMetadata>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::AuthenticationMetadata>(
         "agentic_checkout",
         "AuthenticationMetadata",
         &agentic_checkout::AUTHENTICATION_METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationProvider>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::AuthenticationProvider>(
         "agentic_checkout",
         "AuthenticationProvider",
         &agentic_checkout::AUTHENTICATION_PROVIDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationResult>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::AuthenticationResult>(
         "agentic_checkout",
         "AuthenticationResult",
         &agentic_checkout::AUTHENTICATION_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Buyer>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Buyer>(
         "agentic_checkout",
         "Buyer",
         &crate::spec::v2025_09_29::agentic_checkout::BUYER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::CancelSessionRequest,
     >(
         "agentic_checkout",
         "CancelSessionRequest",
         &crate::spec::v2025_12_12::agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSessionBase",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
         "agentic_checkout",
         "CheckoutSessionCompleteRequest",
         &agentic_checkout::CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::CheckoutSessionCreateRequest,
     >(
         "agentic_checkout",
         "CheckoutSessionCreateRequest",
         &crate::spec::v2025_12_12::agentic_checkout::CHECKOUT_SESSION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::CheckoutSessionUpdateRequest,
     >(
         "agentic_checkout",
         "CheckoutSessionUpdateRequest",
         &crate::spec::v2025_12_12::agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
         "agentic_checkout",
         "CheckoutSessionWithOrder",
         &agentic_checkout::CHECKOUT_SESSION_WITH_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::CustomAttribute>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::CustomAttribute,
+    >(
         "agentic_checkout",
         "CustomAttribute",
         &crate::spec::v2025_12_12::agentic_checkout::CUSTOM_ATTRIBUTE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Disclosure>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Disclosure>(
         "agentic_checkout",
         "Disclosure",
         &crate::spec::v2025_12_12::agentic_checkout::DISCLOSURE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Error>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Error>(
         "agentic_checkout",
         "Error",
         &crate::spec::v2025_09_29::agentic_checkout::ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::FulfillmentDetails>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::FulfillmentDetails,
+    >(
         "agentic_checkout",
         "FulfillmentDetails",
         &crate::spec::v2025_12_12::agentic_checkout::FULFILLMENT_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
         "agentic_checkout",
         "FulfillmentOptionDigital",
         &agentic_checkout::FULFILLMENT_OPTION_DIGITAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
         "agentic_checkout",
         "FulfillmentOptionShipping",
         &agentic_checkout::FULFILLMENT_OPTION_SHIPPING_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::IntentTrace>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::IntentTrace>(
         "agentic_checkout",
         "IntentTrace",
         &crate::spec::v2025_12_12::agentic_checkout::INTENT_TRACE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Item>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Item>(
         "agentic_checkout",
         "Item",
         &crate::spec::v2025_12_12::agentic_checkout::ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::LineItem>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::LineItem>(
         "agentic_checkout",
         "LineItem",
         &crate::spec::v2025_12_12::agentic_checkout::LINE_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Link>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Link>(
         "agentic_checkout",
         "Link",
         &crate::spec::v2025_12_12::agentic_checkout::LINK_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::MarketplaceSellerDetails,
     >(
         "agentic_checkout",
         "MarketplaceSellerDetails",
         &crate::spec::v2025_12_12::agentic_checkout::MARKETPLACE_SELLER_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::MessageError>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::agentic_checkout::MessageError,
+    >(
         "agentic_checkout",
         "MessageError",
         &crate::spec::v2025_09_29::agentic_checkout::MESSAGE_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::MessageInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::MessageInfo>(
         "agentic_checkout",
         "MessageInfo",
         &crate::spec::v2025_09_29::agentic_checkout::MESSAGE_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Order>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::Order>(
         "agentic_checkout",
         "Order",
         &crate::spec::v2025_09_29::agentic_checkout::ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::PaymentData>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout::PaymentData>(
         "agentic_checkout",
         "PaymentData",
         &crate::spec::v2025_09_29::agentic_checkout::PAYMENT_DATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::PaymentMethod>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::PaymentMethod,
+    >(
         "agentic_checkout",
         "PaymentMethod",
         &crate::spec::v2025_12_12::agentic_checkout::PAYMENT_METHOD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentProvider>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::PaymentProvider>(
         "agentic_checkout",
         "PaymentProvider",
         &agentic_checkout::PAYMENT_PROVIDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::SelectedShippingFulfillmentOption,
     >(
         "agentic_checkout",
         "SelectedDigitalFulfillmentOption",
         &crate::spec::v2025_12_12::agentic_checkout::SELECTED_SHIPPING_FULFILLMENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::SelectedFulfillmentOption,
     >(
         "agentic_checkout",
         "SelectedFulfillmentOption",
         &crate::spec::v2025_12_12::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::SelectedShippingFulfillmentOption,
     >(
         "agentic_checkout",
         "SelectedShippingFulfillmentOption",
         &crate::spec::v2025_12_12::agentic_checkout::SELECTED_SHIPPING_FULFILLMENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Total>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Total>(
         "agentic_checkout",
         "Total",
         &crate::spec::v2025_12_12::agentic_checkout::TOTAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::WebhookError,
     >(
         "agentic_checkout_webhook",
         "Error",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::WEBHOOK_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::EventDataOrder,
     >(
         "agentic_checkout_webhook",
         "EventDataOrder",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::EVENT_DATA_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::OrderEventsResponse,
     >(
         "agentic_checkout_webhook",
         "OrderEventsResponse",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::ORDER_EVENTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::agentic_checkout_webhook::Refund>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::agentic_checkout_webhook::Refund,
+    >(
         "agentic_checkout_webhook",
         "Refund",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::REFUND_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::WebhookEvent,
     >(
         "agentic_checkout_webhook",
         "WebhookEvent",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::WEBHOOK_EVENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::BillingAddress>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::delegate_payment::BillingAddress,
+    >(
         "delegate_payment",
         "Address",
         &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::Allowance>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::Allowance>(
         "delegate_payment",
         "Allowance",
         &crate::spec::v2025_09_29::delegate_payment::ALLOWANCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
         "delegate_payment",
         "DelegatePaymentRequest",
         &delegate_payment::DELEGATE_PAYMENT_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::delegate_payment::DelegatePaymentResponse,
     >(
         "delegate_payment",
         "DelegatePaymentResponse",
         &crate::spec::v2025_09_29::delegate_payment::DELEGATE_PAYMENT_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::delegate_payment::DelegatePaymentError,
     >(
         "delegate_payment",
         "Error",
         &crate::spec::v2025_09_29::delegate_payment::DELEGATE_PAYMENT_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
         "delegate_payment",
         "PaymentMethodCard",
         &delegate_payment::PAYMENT_METHOD_CARD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::RiskSignal>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::RiskSignal>(
         "delegate_payment",
         "RiskSignal",
         &crate::spec::v2025_09_29::delegate_payment::RISK_SIGNAL_SHAPE,

@@ -17,715 +17,799 @@ pub mod extension;
 pub mod feed;
 
 /// Every `<bundle>.<Name>` this version defines, with its Rust type and shape.
-pub(crate) static TYPES: &[crate::registry::TypeEntry] = &[
-    crate::registry::TypeEntry::new::<agentic_checkout::Address>(
+pub(crate) static TYPES: &[crate::parse::registry::TypeEntry] = &[
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Address>(
         "agentic_checkout",
         "Address",
         &agentic_checkout::ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Adjustment>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Adjustment>(
         "agentic_checkout",
         "Adjustment",
         &agentic_checkout::ADJUSTMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AffiliateAttribution,
     >(
         "agentic_checkout",
         "AffiliateAttribution",
         &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::common::Metadata>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::common::Metadata>(
         "agentic_checkout",
         "AffiliateAttributionMetadata",
         &crate::spec::common::METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AffiliateAttributionSource,
     >(
         "agentic_checkout",
         "AffiliateAttributionSource",
         &crate::spec::v2025_12_12::agentic_checkout::AFFILIATE_ATTRIBUTION_SOURCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount,
+    >(
         "agentic_checkout",
         "AppliedDiscount",
         &crate::spec::v2026_01_30::agentic_checkout::APPLIED_DISCOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::AuthenticationMetadata>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::AuthenticationMetadata>(
         "agentic_checkout",
         "AuthenticationMetadata",
         &agentic_checkout::AUTHENTICATION_METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AuthenticationResult,
     >(
         "agentic_checkout",
         "AuthenticationResult",
         &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Buyer>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Buyer>(
         "agentic_checkout",
         "Buyer",
         &crate::spec::v2026_01_30::agentic_checkout::BUYER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::CancelSessionRequest,
     >(
         "agentic_checkout",
         "CancelSessionRequest",
         &crate::spec::v2025_12_12::agentic_checkout::CANCEL_SESSION_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Capabilities>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Capabilities>(
         "agentic_checkout",
         "Capabilities",
         &agentic_checkout::CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSession",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "agentic_checkout",
         "CheckoutSessionBase",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCompleteRequest>(
         "agentic_checkout",
         "CheckoutSessionCompleteRequest",
         &agentic_checkout::CHECKOUT_SESSION_COMPLETE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
         "agentic_checkout",
         "CheckoutSessionCreateRequest",
         &agentic_checkout::CHECKOUT_SESSION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
         "agentic_checkout",
         "CheckoutSessionUpdateRequest",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionWithOrder>(
         "agentic_checkout",
         "CheckoutSessionWithOrder",
         &agentic_checkout::CHECKOUT_SESSION_WITH_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::CompanyInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::CompanyInfo>(
         "agentic_checkout",
         "CompanyInfo",
         &crate::spec::v2026_01_30::agentic_checkout::COMPANY_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
         "agentic_checkout",
         "Coupon",
         &crate::spec::v2026_01_30::agentic_checkout::COUPON_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::CustomAttribute>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_12_12::agentic_checkout::CustomAttribute,
+    >(
         "agentic_checkout",
         "CustomAttribute",
         &crate::spec::v2025_12_12::agentic_checkout::CUSTOM_ATTRIBUTE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DimensionsInfo>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DimensionsInfo,
+    >(
         "agentic_checkout",
         "DimensionsInfo",
         &crate::spec::v2026_01_30::agentic_checkout::DIMENSIONS_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Disclosure>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::Disclosure>(
         "agentic_checkout",
         "Disclosure",
         &crate::spec::v2025_12_12::agentic_checkout::DISCLOSURE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation,
+    >(
         "agentic_checkout",
         "DiscountAllocation",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountDetail>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountDetail,
+    >(
         "agentic_checkout",
         "DiscountDetail",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_DETAIL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode,
+    >(
         "agentic_checkout",
         "DiscountErrorCode",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest,
+    >(
         "agentic_checkout",
         "DiscountsRequest",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse,
+    >(
         "agentic_checkout",
         "DiscountsResponse",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscoveryCapabilities>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::DiscoveryCapabilities>(
         "agentic_checkout",
         "DiscoveryCapabilities",
         &agentic_checkout::DISCOVERY_CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscoveryExtension>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::DiscoveryExtension>(
         "agentic_checkout",
         "DiscoveryExtension",
         &agentic_checkout::DISCOVERY_EXTENSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscoveryProtocol>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::DiscoveryProtocol>(
         "agentic_checkout",
         "DiscoveryProtocol",
         &agentic_checkout::DISCOVERY_PROTOCOL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::DiscoveryResponse>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::DiscoveryResponse>(
         "agentic_checkout",
         "DiscoveryResponse",
         &agentic_checkout::DISCOVERY_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Error>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Error>(
         "agentic_checkout",
         "Error",
         &agentic_checkout::ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::EstimatedDelivery>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::EstimatedDelivery,
+    >(
         "agentic_checkout",
         "EstimatedDelivery",
         &crate::spec::v2026_01_30::agentic_checkout::ESTIMATED_DELIVERY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2026_01_30::agentic_checkout::ExtensionDeclaration,
     >(
         "agentic_checkout",
         "ExtensionDeclaration",
         &crate::spec::v2026_01_30::agentic_checkout::EXTENSION_DECLARATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Fulfillment>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Fulfillment>(
         "agentic_checkout",
         "Fulfillment",
         &agentic_checkout::FULFILLMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentDetails>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentDetails>(
         "agentic_checkout",
         "FulfillmentDetails",
         &agentic_checkout::FULFILLMENT_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentEvent>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentEvent>(
         "agentic_checkout",
         "FulfillmentEvent",
         &agentic_checkout::FULFILLMENT_EVENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentGroup>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentGroup>(
         "agentic_checkout",
         "FulfillmentGroup",
         &agentic_checkout::FULFILLMENT_GROUP_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionDigital>(
         "agentic_checkout",
         "FulfillmentOptionDigital",
         &agentic_checkout::FULFILLMENT_OPTION_DIGITAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionLocalDelivery>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionLocalDelivery>(
         "agentic_checkout",
         "FulfillmentOptionLocalDelivery",
         &agentic_checkout::FULFILLMENT_OPTION_LOCAL_DELIVERY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionPickup>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionPickup>(
         "agentic_checkout",
         "FulfillmentOptionPickup",
         &agentic_checkout::FULFILLMENT_OPTION_PICKUP_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::FulfillmentOptionShipping>(
         "agentic_checkout",
         "FulfillmentOptionShipping",
         &agentic_checkout::FULFILLMENT_OPTION_SHIPPING_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::GiftWrap>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::GiftWrap>(
         "agentic_checkout",
         "GiftWrap",
         &crate::spec::v2026_01_30::agentic_checkout::GIFT_WRAP_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::IntentTrace>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::IntentTrace>(
         "agentic_checkout",
         "IntentTrace",
         &crate::spec::v2025_12_12::agentic_checkout::INTENT_TRACE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2026_01_30::agentic_checkout::InterventionCapabilities,
     >(
         "agentic_checkout",
         "InterventionCapabilities",
         &crate::spec::v2026_01_30::agentic_checkout::INTERVENTION_CAPABILITIES_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Item>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Item>(
         "agentic_checkout",
         "Item",
         &crate::spec::v2026_01_30::agentic_checkout::ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::LineItem>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::LineItem>(
         "agentic_checkout",
         "LineItem",
         &agentic_checkout::LINE_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::LineItemReference>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::LineItemReference>(
         "agentic_checkout",
         "LineItemReference",
         &agentic_checkout::LINE_ITEM_REFERENCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Link>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Link>(
         "agentic_checkout",
         "Link",
         &crate::spec::v2026_01_30::agentic_checkout::LINK_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::LoyaltyInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::LoyaltyInfo>(
         "agentic_checkout",
         "LoyaltyInfo",
         &crate::spec::v2026_01_30::agentic_checkout::LOYALTY_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MarketingConsent>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MarketingConsent>(
         "agentic_checkout",
         "MarketingConsent",
         &agentic_checkout::MARKETING_CONSENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MarketingConsentOption>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MarketingConsentOption>(
         "agentic_checkout",
         "MarketingConsentOption",
         &agentic_checkout::MARKETING_CONSENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::MarketplaceSellerDetails,
     >(
         "agentic_checkout",
         "MarketplaceSellerDetails",
         &crate::spec::v2025_12_12::agentic_checkout::MARKETPLACE_SELLER_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MessageError>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MessageError>(
         "agentic_checkout",
         "MessageError",
         &agentic_checkout::MESSAGE_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MessageInfo>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MessageInfo>(
         "agentic_checkout",
         "MessageInfo",
         &agentic_checkout::MESSAGE_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::MessageWarning>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::MessageWarning>(
         "agentic_checkout",
         "MessageWarning",
         &agentic_checkout::MESSAGE_WARNING_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Order>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Order>(
         "agentic_checkout",
         "Order",
         &agentic_checkout::ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::OrderConfirmation>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::OrderConfirmation>(
         "agentic_checkout",
         "OrderConfirmation",
         &agentic_checkout::ORDER_CONFIRMATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::OrderLineItem>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::OrderLineItem>(
         "agentic_checkout",
         "OrderLineItem",
         &agentic_checkout::ORDER_LINE_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::OrderLineItemQuantity>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::OrderLineItemQuantity>(
         "agentic_checkout",
         "OrderLineItemQuantity",
         &agentic_checkout::ORDER_LINE_ITEM_QUANTITY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Payment>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Payment>(
         "agentic_checkout",
         "Payment",
         &agentic_checkout::PAYMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentData>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::PaymentData>(
         "agentic_checkout",
         "PaymentData",
         &agentic_checkout::PAYMENT_DATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::PaymentHandler>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::PaymentHandler>(
         "agentic_checkout",
         "PaymentHandler",
         &agentic_checkout::PAYMENT_HANDLER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2026_01_30::agentic_checkout::PaymentMethodObject,
     >(
         "agentic_checkout",
         "PaymentMethodObject",
         &crate::spec::v2026_01_30::agentic_checkout::PAYMENT_METHOD_OBJECT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::PaymentResponse>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::PaymentResponse,
+    >(
         "agentic_checkout",
         "PaymentResponse",
         &crate::spec::v2026_01_30::agentic_checkout::PAYMENT_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::ProtocolVersion>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::ProtocolVersion,
+    >(
         "agentic_checkout",
         "ProtocolVersion",
         &crate::spec::v2026_01_30::agentic_checkout::PROTOCOL_VERSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount,
+    >(
         "agentic_checkout",
         "RejectedDiscount",
         &crate::spec::v2026_01_30::agentic_checkout::REJECTED_DISCOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RiskSignals>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RiskSignals>(
         "agentic_checkout",
         "RiskSignals",
         &crate::spec::v2026_01_30::agentic_checkout::RISK_SIGNALS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2026_01_30::agentic_checkout::SelectedFulfillmentOption,
     >(
         "agentic_checkout",
         "SelectedFulfillmentOption",
         &crate::spec::v2026_01_30::agentic_checkout::SELECTED_FULFILLMENT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::SplitPayment>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::SplitPayment,
+    >(
         "agentic_checkout",
         "SplitPayment",
         &crate::spec::v2026_01_30::agentic_checkout::SPLIT_PAYMENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::SupportInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::SupportInfo>(
         "agentic_checkout",
         "SupportInfo",
         &crate::spec::v2026_01_30::agentic_checkout::SUPPORT_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::TaxBreakdownItem>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::TaxBreakdownItem,
+    >(
         "agentic_checkout",
         "TaxBreakdownItem",
         &crate::spec::v2026_01_30::agentic_checkout::TAX_BREAKDOWN_ITEM_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::TaxExemption>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::TaxExemption,
+    >(
         "agentic_checkout",
         "TaxExemption",
         &crate::spec::v2026_01_30::agentic_checkout::TAX_EXEMPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::Total>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::Total>(
         "agentic_checkout",
         "Total",
         &agentic_checkout::TOTAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::VariantOption>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::VariantOption,
+    >(
         "agentic_checkout",
         "VariantOption",
         &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::WeightInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::WeightInfo>(
         "agentic_checkout",
         "WeightInfo",
         &crate::spec::v2026_01_30::agentic_checkout::WEIGHT_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::WebhookError,
     >(
         "agentic_checkout_webhook",
         "Error",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::WEBHOOK_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::EventDataOrder>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::EventDataOrder>(
         "agentic_checkout_webhook",
         "EventDataOrder",
         &agentic_checkout_webhook::EVENT_DATA_ORDER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::agentic_checkout_webhook::OrderEventsResponse,
     >(
         "agentic_checkout_webhook",
         "OrderEventsResponse",
         &crate::spec::v2025_09_29::agentic_checkout_webhook::ORDER_EVENTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookEvent>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout_webhook::WebhookEvent>(
         "agentic_checkout_webhook",
         "WebhookEvent",
         &agentic_checkout_webhook::WEBHOOK_EVENT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<cart::Cart>("cart", "Cart", &cart::CART_SHAPE),
-    crate::registry::TypeEntry::new::<cart::CartCancelRequest>(
+    crate::parse::registry::TypeEntry::new::<cart::Cart>("cart", "Cart", &cart::CART_SHAPE),
+    crate::parse::registry::TypeEntry::new::<cart::CartCancelRequest>(
         "cart",
         "CartCancelRequest",
         &cart::CART_CANCEL_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<cart::CartCreateRequest>(
+    crate::parse::registry::TypeEntry::new::<cart::CartCreateRequest>(
         "cart",
         "CartCreateRequest",
         &cart::CART_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<cart::CartUpdateRequest>(
+    crate::parse::registry::TypeEntry::new::<cart::CartUpdateRequest>(
         "cart",
         "CartUpdateRequest",
         &cart::CART_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::Action>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::Action>(
         "delegate_authentication",
         "Action",
         &delegate_authentication::ACTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::BillingAddress>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::delegate_payment::BillingAddress,
+    >(
         "delegate_authentication",
         "Address",
         &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::AuthenticationAmount>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::AuthenticationAmount>(
         "delegate_authentication",
         "Amount",
         &delegate_authentication::AUTHENTICATION_AMOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationResult>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationResult>(
         "delegate_authentication",
         "AuthenticationResult",
         &delegate_authentication::DELEGATE_AUTHENTICATION_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::BrowserInfo>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_12_12::agentic_checkout::BrowserInfo>(
         "delegate_authentication",
         "BrowserInfo",
         &crate::spec::v2025_12_12::agentic_checkout::BROWSER_INFO_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::ChallengeAction>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::ChallengeAction>(
         "delegate_authentication",
         "ChallengeAction",
         &delegate_authentication::CHALLENGE_ACTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_12_12::agentic_checkout::AuthenticationChannel,
     >(
         "delegate_authentication",
         "Channel",
         &crate::spec::v2025_12_12::agentic_checkout::AUTHENTICATION_CHANNEL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         delegate_authentication::DelegateAuthenticationAuthenticateRequest,
     >(
         "delegate_authentication",
         "DelegateAuthenticationAuthenticateRequest",
         &delegate_authentication::DELEGATE_AUTHENTICATION_AUTHENTICATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationCreateRequest>(
+    crate::parse::registry::TypeEntry::new::<
+        delegate_authentication::DelegateAuthenticationCreateRequest,
+    >(
         "delegate_authentication",
         "DelegateAuthenticationCreateRequest",
         &delegate_authentication::DELEGATE_AUTHENTICATION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
         "delegate_authentication",
         "DelegateAuthenticationSession",
         &delegate_authentication::DELEGATE_AUTHENTICATION_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationSession>(
         "delegate_authentication",
         "DelegateAuthenticationSessionBase",
         &delegate_authentication::DELEGATE_AUTHENTICATION_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         delegate_authentication::DelegateAuthenticationSessionWithResult,
     >(
         "delegate_authentication",
         "DelegateAuthenticationSessionWithResult",
         &delegate_authentication::DELEGATE_AUTHENTICATION_SESSION_WITH_RESULT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationError>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::DelegateAuthenticationError>(
         "delegate_authentication",
         "Error",
         &delegate_authentication::DELEGATE_AUTHENTICATION_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::FingerprintAction>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::FingerprintAction>(
         "delegate_authentication",
         "FingerprintAction",
         &delegate_authentication::FINGERPRINT_ACTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::FlowPreference>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::FlowPreference>(
         "delegate_authentication",
         "FlowPreference",
         &delegate_authentication::FLOW_PREFERENCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::AuthenticationPaymentMethod>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::AuthenticationPaymentMethod>(
         "delegate_authentication",
         "PaymentMethod",
         &delegate_authentication::AUTHENTICATION_PAYMENT_METHOD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_authentication::ShopperDetails>(
+    crate::parse::registry::TypeEntry::new::<delegate_authentication::ShopperDetails>(
         "delegate_authentication",
         "ShopperDetails",
         &delegate_authentication::SHOPPER_DETAILS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::BillingAddress>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2025_09_29::delegate_payment::BillingAddress,
+    >(
         "delegate_payment",
         "Address",
         &crate::spec::v2025_09_29::delegate_payment::BILLING_ADDRESS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::Allowance>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::Allowance>(
         "delegate_payment",
         "Allowance",
         &crate::spec::v2025_09_29::delegate_payment::ALLOWANCE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentRequest>(
         "delegate_payment",
         "DelegatePaymentRequest",
         &delegate_payment::DELEGATE_PAYMENT_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<
+    crate::parse::registry::TypeEntry::new::<
         crate::spec::v2025_09_29::delegate_payment::DelegatePaymentResponse,
     >(
         "delegate_payment",
         "DelegatePaymentResponse",
         &crate::spec::v2025_09_29::delegate_payment::DELEGATE_PAYMENT_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::DelegatePaymentError>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::DelegatePaymentError>(
         "delegate_payment",
         "Error",
         &delegate_payment::DELEGATE_PAYMENT_ERROR_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
+    crate::parse::registry::TypeEntry::new::<delegate_payment::PaymentMethodCard>(
         "delegate_payment",
         "PaymentMethodCard",
         &delegate_payment::PAYMENT_METHOD_CARD_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::RiskSignal>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2025_09_29::delegate_payment::RiskSignal>(
         "delegate_payment",
         "RiskSignal",
         &crate::spec::v2025_09_29::delegate_payment::RISK_SIGNAL_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountAllocation,
+    >(
         "discount",
         "allocation",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ALLOCATION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::AppliedDiscount,
+    >(
         "discount",
         "applied_discount",
         &crate::spec::v2026_01_30::agentic_checkout::APPLIED_DISCOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionCreateRequest>(
         "discount",
         "checkout_create_request_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_CREATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSessionUpdateRequest>(
         "discount",
         "checkout_update_request_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_UPDATE_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
+    crate::parse::registry::TypeEntry::new::<agentic_checkout::CheckoutSession>(
         "discount",
         "checkout_with_discount",
         &agentic_checkout::CHECKOUT_SESSION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
+    crate::parse::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::Coupon>(
         "discount",
         "coupon",
         &crate::spec::v2026_01_30::agentic_checkout::COUPON_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountErrorCode,
+    >(
         "discount",
         "discount_error_codes",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNT_ERROR_CODE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountsRequest,
+    >(
         "discount",
         "discounts_request",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::DiscountsResponse,
+    >(
         "discount",
         "discounts_response",
         &crate::spec::v2026_01_30::agentic_checkout::DISCOUNTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount>(
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::RejectedDiscount,
+    >(
         "discount",
         "rejected_discount",
         &crate::spec::v2026_01_30::agentic_checkout::REJECTED_DISCOUNT_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::CoreExtensions>(
+    crate::parse::registry::TypeEntry::new::<extension::CoreExtensions>(
         "extension",
         "core_extensions",
         &extension::CORE_EXTENSIONS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::ExtendsTarget>(
+    crate::parse::registry::TypeEntry::new::<extension::ExtendsTarget>(
         "extension",
         "extends_target",
         &extension::EXTENDS_TARGET_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::ExtensionDeclarationEntry>(
+    crate::parse::registry::TypeEntry::new::<extension::ExtensionDeclarationEntry>(
         "extension",
         "extension_declaration",
         &extension::EXTENSION_DECLARATION_ENTRY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::ExtensionIdentifier>(
+    crate::parse::registry::TypeEntry::new::<extension::ExtensionIdentifier>(
         "extension",
         "extension_identifier",
         &extension::EXTENSION_IDENTIFIER_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::ExtensionMetadata>(
+    crate::parse::registry::TypeEntry::new::<extension::ExtensionMetadata>(
         "extension",
         "extension_metadata",
         &extension::EXTENSION_METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::RequestExtensions>(
+    crate::parse::registry::TypeEntry::new::<extension::RequestExtensions>(
         "extension",
         "request_extensions",
         &extension::REQUEST_EXTENSIONS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<extension::ResponseExtensions>(
+    crate::parse::registry::TypeEntry::new::<extension::ResponseExtensions>(
         "extension",
         "response_extensions",
         &extension::RESPONSE_EXTENSIONS_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::Availability>(
+    crate::parse::registry::TypeEntry::new::<feed::Availability>(
         "feed",
         "Availability",
         &feed::AVAILABILITY_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::Barcode>("feed", "Barcode", &feed::BARCODE_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Category>("feed", "Category", &feed::CATEGORY_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Condition>("feed", "Condition", &feed::CONDITION_SHAPE),
-    crate::registry::TypeEntry::new::<feed::CreateFeedRequest>(
+    crate::parse::registry::TypeEntry::new::<feed::Barcode>(
+        "feed",
+        "Barcode",
+        &feed::BARCODE_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::Category>(
+        "feed",
+        "Category",
+        &feed::CATEGORY_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::Condition>(
+        "feed",
+        "Condition",
+        &feed::CONDITION_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::CreateFeedRequest>(
         "feed",
         "CreateFeedRequest",
         &feed::CREATE_FEED_REQUEST_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::Description>(
+    crate::parse::registry::TypeEntry::new::<feed::Description>(
         "feed",
         "Description",
         &feed::DESCRIPTION_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::FeedError>("feed", "Error", &feed::FEED_ERROR_SHAPE),
-    crate::registry::TypeEntry::new::<feed::FeedMetadata>(
+    crate::parse::registry::TypeEntry::new::<feed::FeedError>(
+        "feed",
+        "Error",
+        &feed::FEED_ERROR_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::FeedMetadata>(
         "feed",
         "FeedMetadata",
         &feed::FEED_METADATA_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::FeedLink>("feed", "Link", &feed::FEED_LINK_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Measure>("feed", "Measure", &feed::MEASURE_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Media>("feed", "Media", &feed::MEDIA_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Price>("feed", "Price", &feed::PRICE_SHAPE),
-    crate::registry::TypeEntry::new::<feed::Product>("feed", "Product", &feed::PRODUCT_SHAPE),
-    crate::registry::TypeEntry::new::<feed::ProductsResponse>(
+    crate::parse::registry::TypeEntry::new::<feed::FeedLink>(
+        "feed",
+        "Link",
+        &feed::FEED_LINK_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::Measure>(
+        "feed",
+        "Measure",
+        &feed::MEASURE_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::Media>("feed", "Media", &feed::MEDIA_SHAPE),
+    crate::parse::registry::TypeEntry::new::<feed::Price>("feed", "Price", &feed::PRICE_SHAPE),
+    crate::parse::registry::TypeEntry::new::<feed::Product>(
+        "feed",
+        "Product",
+        &feed::PRODUCT_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<feed::ProductsResponse>(
         "feed",
         "ProductsResponse",
         &feed::PRODUCTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::ReferenceMeasure>(
+    crate::parse::registry::TypeEntry::new::<feed::ReferenceMeasure>(
         "feed",
         "ReferenceMeasure",
         &feed::REFERENCE_MEASURE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::Seller>("feed", "Seller", &feed::SELLER_SHAPE),
-    crate::registry::TypeEntry::new::<feed::UnitPrice>(
+    crate::parse::registry::TypeEntry::new::<feed::Seller>("feed", "Seller", &feed::SELLER_SHAPE),
+    crate::parse::registry::TypeEntry::new::<feed::UnitPrice>(
         "feed",
         "UnitPrice",
         &feed::UNIT_PRICE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::ProductsResponse>(
+    crate::parse::registry::TypeEntry::new::<feed::ProductsResponse>(
         "feed",
         "UpsertProductsRequest",
         &feed::PRODUCTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::UpsertProductsResponse>(
+    crate::parse::registry::TypeEntry::new::<feed::UpsertProductsResponse>(
         "feed",
         "UpsertProductsResponse",
         &feed::UPSERT_PRODUCTS_RESPONSE_SHAPE,
     ),
-    crate::registry::TypeEntry::new::<feed::Variant>("feed", "Variant", &feed::VARIANT_SHAPE),
-    crate::registry::TypeEntry::new::<crate::spec::v2026_01_30::agentic_checkout::VariantOption>(
+    crate::parse::registry::TypeEntry::new::<feed::Variant>(
+        "feed",
+        "Variant",
+        &feed::VARIANT_SHAPE,
+    ),
+    crate::parse::registry::TypeEntry::new::<
+        crate::spec::v2026_01_30::agentic_checkout::VariantOption,
+    >(
         "feed",
         "VariantOption",
         &crate::spec::v2026_01_30::agentic_checkout::VARIANT_OPTION_SHAPE,

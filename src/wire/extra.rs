@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 /// Parsing puts every unknown key here (a field from a newer spec version, an
 /// extension's field, or a `null` sent for an optional field); serializing
 /// writes them back, so a round trip loses nothing. Business logic should not
-/// depend on them; [strict validation](crate::schema) reports them where the
+/// depend on them; [strict validation](crate::parse::schema) reports them where the
 /// official schema forbids additional properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extra(Map<String, Value>);

@@ -2,7 +2,7 @@
 //! Shapes mirror the official schemas, so the property tests check the
 //! generated values against the official validator, closing the loop.
 
-use agentic_commerce::schema::{
+use agentic_commerce::parse::schema::{
     Additional, ArrayShape, Format, ObjectShape, Shape, StringShape, TaggedShape,
 };
 use proptest::prelude::*;
@@ -59,7 +59,7 @@ fn value_at(shape: &'static Shape, depth: u32) -> BoxedStrategy<Value> {
                 .prop_filter("exactly one oneOf branch", move |v| {
                     branches
                         .iter()
-                        .filter(|b| agentic_commerce::schema::validate(b, v).is_empty())
+                        .filter(|b| agentic_commerce::parse::schema::validate(b, v).is_empty())
                         .count()
                         == 1
                 })

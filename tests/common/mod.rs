@@ -27,14 +27,14 @@ pub const VERSION: &str = "2026-04-17";
 /// the spec folder's `spec/<YYYY-MM-DD>/` directories, so a new release is checked here (its
 /// examples, its errata) with no edit.
 pub static VERSIONS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-    agentic_commerce::version::ApiVersion::RELEASED
+    agentic_commerce::protocol::version::ApiVersion::RELEASED
         .iter()
-        .map(agentic_commerce::version::ApiVersion::as_str)
+        .map(agentic_commerce::protocol::version::ApiVersion::as_str)
         .collect()
 });
 
 /// The `ApiVersion` for a released date.
-pub fn api_version(version: &str) -> agentic_commerce::version::ApiVersion {
+pub fn api_version(version: &str) -> agentic_commerce::protocol::version::ApiVersion {
     version.parse().expect("a released version")
 }
 

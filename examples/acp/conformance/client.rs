@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use agentic_commerce::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use serde_json::Value;
 use time::OffsetDateTime;
 

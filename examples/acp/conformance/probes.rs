@@ -14,9 +14,9 @@ use super::client::{Client, Exchange, Post, Version, fresh_id};
 use super::report::{Level, Report};
 use super::shapes;
 use super::validate::{self, status};
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::Document;
 use agentic_commerce::rules::Finding;
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::Document;
 
 /// An API version no merchant supports (well-formed, so only "unsupported" applies).
 pub(crate) const UNSUPPORTED_VERSION: &str = "2000-01-01";
@@ -1127,7 +1127,7 @@ async fn cancel_completed(merchant: &Client, version: &ApiVersion, id: &str, rep
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentic_commerce::json_path::JsonPath;
+    use agentic_commerce::parse::json_path::JsonPath;
 
     fn exchange(status: u16, body: &Value) -> Result<Exchange, String> {
         Ok(Exchange {

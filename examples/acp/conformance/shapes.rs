@@ -13,9 +13,9 @@
 //! Probes of features a version does not have are reported as not applicable, with the
 //! reason ([`not_applicable`]).
 
-use agentic_commerce::registry;
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::{self, Document};
+use agentic_commerce::parse::registry;
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::{self as versioned, Document};
 use serde_json::{Value, json};
 
 /// Whether `version` is `first` or later.

@@ -5,17 +5,17 @@
 //! `agentic_checkout.DiscoveryResponse`.
 
 use agentic_commerce::parse;
-use agentic_commerce::registry;
+use agentic_commerce::parse::registry;
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert::{self as versioned, Document, UpgradeDefaults};
 use agentic_commerce::rules::{self, Finding};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::{CheckoutSession, DiscoveryResponse};
-use agentic_commerce::version::ApiVersion;
-use agentic_commerce::versioned::{self, Document, UpgradeDefaults};
 use serde_json::{Value, json};
 
 use super::client::Exchange;
 
 /// The first few violations as one line (`$.capabilities: missing required member; …`).
-fn violations(list: &[agentic_commerce::schema::Violation]) -> String {
+fn violations(list: &[parse::schema::Violation]) -> String {
     let mut parts: Vec<String> = list
         .iter()
         .take(3)
@@ -186,7 +186,7 @@ pub(crate) fn only_later(version: &ApiVersion, finding: &Finding) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentic_commerce::json_path::JsonPath;
+    use agentic_commerce::parse::json_path::JsonPath;
 
     fn answer(body: &Value) -> Exchange {
         Exchange {

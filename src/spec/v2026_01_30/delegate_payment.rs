@@ -9,14 +9,14 @@
 use std::collections::BTreeMap;
 
 #[allow(unused_imports)]
-use crate::primitives::ids::*;
-#[allow(unused_imports)]
-use crate::primitives::{Amount, Currency, Timestamp, Uri};
-#[allow(unused_imports)]
-use crate::schema::{
+use crate::parse::schema::{
     Additional, ArrayShape, Conditional, Constant, FieldShape, Format, IntegerShape, NumberShape,
     ObjectShape, Representation, Shape, StringShape, TaggedShape, WireType,
 };
+#[allow(unused_imports)]
+use crate::primitives::ids::*;
+#[allow(unused_imports)]
+use crate::primitives::{Amount, Currency, Timestamp, Uri};
 #[allow(unused_imports)]
 use crate::spec::common::{ANY_SHAPE, BOOL_SHAPE, OPEN_OBJECT_SHAPE};
 #[allow(unused_imports)]

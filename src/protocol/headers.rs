@@ -8,9 +8,10 @@
 //! `Merchant-Signature`); structured headers reject them because their grammar has none.
 //!
 //! - One typed value per header: [`ApiVersion`], [`IdempotencyKey`], [`RequestId`],
-//!   [`Signature`], [`Timestamp`], [`BearerToken`] (`Authorization`), [`MerchantSignature`],
+//!   [`Signature`], [`Timestamp`] ([`parse_timestamp`]), [`BearerToken`] (`Authorization`),
 //!   [`IdempotentReplayed`], [`RetryAfter`], [`AcceptLanguage`], [`ContentType`], plus the raw
-//!   `User-Agent`.
+//!   `User-Agent` and `Merchant-Signature` (parsed and verified by
+//!   [`crate::trust::webhook::MerchantSignature`]).
 //! - [`Operation`] lists every operation of the 2026-04-17 OAS files (and discovery) with its
 //!   method, path template, success status and which request headers it requires (see
 //!   [`Operation::header_requirements`] and [`OAS_DEVIATIONS`]).
@@ -36,17 +37,16 @@
 //! [`AcpHeader`] (authentication first) and [`HeaderErrors::primary`] is the one to send.
 //!
 //! Version problems carry `supported_versions` when the caller passes the server's list to
-//! [`HeaderProblem::to_acp_error_json`] (VER-03). A *well-formed* `API-Version` that the server
+//! [`AcpError::from_header_problem`](crate::protocol::error::AcpError::from_header_problem) (VER-03). A *well-formed* `API-Version` that the server
 //! does not support is not a header problem: check it with [`RequestHeaders::negotiate_version`].
 
 use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::version::{self, ApiVersion, VersionError};
+use crate::primitives::Timestamp;
+use crate::protocol::version::{self, ApiVersion, VersionError};
 
 // ---------------------------------------------------------------------------------------------
 // Header names
@@ -87,7 +87,7 @@ pub enum AcpHeader {
 
 impl AcpHeader {
     /// Every ACP header, in reporting order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: &'static [Self] = &[
         Self::Authorization,
         Self::Signature,
         Self::MerchantSignature,
@@ -123,7 +123,8 @@ impl AcpHeader {
     /// The header named `name`, compared ASCII case-insensitively; `None` for other headers.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|h| h.as_str().eq_ignore_ascii_case(name))
     }
 
@@ -377,44 +378,14 @@ impl Signature {
     }
 }
 
-/// A `Timestamp` header: an RFC 3339 date-time (SIG-03).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
-
-impl Timestamp {
-    /// Parses a header value.
-    ///
-    /// # Errors
-    ///
-    /// [`HeaderValueError::InvalidTimestamp`] if the value is not RFC 3339 (and the usual
-    /// empty/control-character errors).
-    pub fn parse(value: &str) -> Result<Self, HeaderValueError> {
-        let v = clean_ascii(value)?;
-        // RFC 3339 §5.6 `date-time` separates date and time with `T` (or `t`); the `time`
-        // parser also accepts a space, which JSON Schema `format: date-time` does not.
-        if !matches!(v.as_bytes().get(10), Some(b'T' | b't')) {
-            return Err(HeaderValueError::InvalidTimestamp);
-        }
-        OffsetDateTime::parse(v, &Rfc3339)
-            .map(Self)
-            .map_err(|_| HeaderValueError::InvalidTimestamp)
-    }
-
-    /// Wraps a date-time.
-    pub fn new(at: OffsetDateTime) -> Self {
-        Self(at)
-    }
-
-    /// The date-time.
-    pub fn at(self) -> OffsetDateTime {
-        self.0
-    }
-
-    /// The RFC 3339 header value, or `None` for a date-time RFC 3339 cannot express (a year
-    /// outside 0000–9999 or an offset with seconds).
-    pub fn to_header_value(self) -> Option<String> {
-        self.0.format(&Rfc3339).ok()
-    }
+/// Parses a `Timestamp` header value (SIG-03) into the crate's one RFC 3339 type.
+///
+/// # Errors
+///
+/// [`HeaderValueError::InvalidTimestamp`] if the value is not RFC 3339 (and the usual
+/// empty/control-character errors).
+pub fn parse_timestamp(value: &str) -> Result<Timestamp, HeaderValueError> {
+    Timestamp::parse(clean_ascii(value)?).map_err(|_| HeaderValueError::InvalidTimestamp)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (HDR-01).
@@ -478,13 +449,13 @@ impl BearerToken {
     /// against a configured API key.
     ///
     /// ```
-    /// use agentic_commerce::headers::BearerToken;
+    /// use agentic_commerce::protocol::headers::BearerToken;
     ///
     /// let token = BearerToken::parse("Bearer sk_live_abc")?;
     /// assert!(token.matches("sk_live_abc"));
     /// assert!(!token.matches("sk_live_abd"));
     /// assert!(!token.matches(""));
-    /// # Ok::<(), agentic_commerce::headers::HeaderValueError>(())
+    /// # Ok::<(), agentic_commerce::protocol::headers::HeaderValueError>(())
     /// ```
     pub fn matches(&self, expected: &str) -> bool {
         use sha2::Digest as _;
@@ -507,29 +478,6 @@ impl BearerToken {
 impl fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BearerToken([REDACTED])")
-    }
-}
-
-/// A `Merchant-Signature` webhook header, kept as the raw string.
-///
-/// Only emptiness and control characters are checked here; the `t=<unix>,v1=<hex>` format is
-/// parsed and verified by the webhook module.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MerchantSignature(String);
-
-impl MerchantSignature {
-    /// Wraps a header value (surrounding whitespace stripped).
-    ///
-    /// # Errors
-    ///
-    /// [`HeaderValueError::Empty`] or [`HeaderValueError::ControlCharacter`].
-    pub fn parse(value: &str) -> Result<Self, HeaderValueError> {
-        Ok(Self(clean(value)?.to_owned()))
-    }
-
-    /// The raw header value.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -977,7 +925,7 @@ const DELEGATE_AUTH_GET: &[(AcpHeader, Requirement)] = &[
 /// headers as data.
 ///
 /// ```
-/// use agentic_commerce::headers::{AcpHeader, Method, Operation, Requirement};
+/// use agentic_commerce::protocol::headers::{AcpHeader, Method, Operation, Requirement};
 ///
 /// let op = Operation::CreateCheckoutSession;
 /// assert_eq!(op.method(), Method::Post);
@@ -1032,7 +980,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: &'static [Self] = &[
         Self::CreateCheckoutSession,
         Self::UpdateCheckoutSession,
         Self::RetrieveCheckoutSession,
@@ -1471,26 +1419,6 @@ impl HeaderProblem {
             HeaderProblemKind::Malformed(e) => format!("{name} header is invalid: {e}"),
         }
     }
-
-    /// The exact ACP `Error` JSON object for this problem.
-    ///
-    /// For `API-Version` problems it includes `supported_versions` (newest first, VER-03/05)
-    /// built from `supported`; other problems ignore `supported`.
-    pub fn to_acp_error_json(&self, supported: &[ApiVersion]) -> serde_json::Value {
-        let mut obj = serde_json::Map::new();
-        obj.insert("type".into(), self.error_type().into());
-        obj.insert("code".into(), self.code().into());
-        obj.insert("message".into(), self.message().into());
-        if self.header == AcpHeader::ApiVersion {
-            let mut versions: Vec<&ApiVersion> = supported.iter().collect();
-            versions.sort_by(|a, b| b.cmp(a));
-            versions.dedup();
-            let versions: Vec<serde_json::Value> =
-                versions.into_iter().map(|v| v.as_str().into()).collect();
-            obj.insert("supported_versions".into(), versions.into());
-        }
-        serde_json::Value::Object(obj)
-    }
 }
 
 /// Every problem found in the headers of one request (never empty), in [`AcpHeader`] order.
@@ -1521,12 +1449,6 @@ impl HeaderErrors {
     pub fn status(&self) -> u16 {
         self.primary().status()
     }
-
-    /// The ACP error JSON of [`primary`](Self::primary); see
-    /// [`HeaderProblem::to_acp_error_json`].
-    pub fn to_acp_error_json(&self, supported: &[ApiVersion]) -> serde_json::Value {
-        self.primary().to_acp_error_json(supported)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1546,7 +1468,7 @@ pub struct RequestHeaders {
     request_id: Option<RequestId>,
     signature: Option<Signature>,
     timestamp: Option<Timestamp>,
-    merchant_signature: Option<MerchantSignature>,
+    merchant_signature: Option<String>,
     content_type: Option<ContentType>,
     accept_language: Option<AcceptLanguage>,
     user_agent: Option<String>,
@@ -1556,7 +1478,7 @@ impl RequestHeaders {
     /// Validates the headers of a request for `op`, treating
     /// [`Requirement::RequiredWithBody`] headers as optional. `Idempotency-Key` is optional when
     /// `API-Version` names a version before 2026-04-17, which did not require it
-    /// ([`ApiVersion::requires_idempotency_key`](crate::version::ApiVersion::requires_idempotency_key)).
+    /// ([`ApiVersion::requires_idempotency_key`](crate::protocol::version::ApiVersion::requires_idempotency_key)).
     ///
     /// # Errors
     ///
@@ -1564,7 +1486,7 @@ impl RequestHeaders {
     /// headers and malformed values (including a `Content-Type` other than `application/json`).
     ///
     /// ```
-    /// use agentic_commerce::headers::{AcpHeader, Operation, RequestHeaders};
+    /// use agentic_commerce::protocol::headers::{AcpHeader, Operation, RequestHeaders};
     ///
     /// let headers = RequestHeaders::parse(
     ///     Operation::CreateCheckoutSession,
@@ -1680,7 +1602,7 @@ impl RequestHeaders {
             AcpHeader::Authorization => self.authorization = Some(BearerToken::parse(value)?),
             AcpHeader::Signature => self.signature = Some(Signature::parse(value)?),
             AcpHeader::MerchantSignature => {
-                self.merchant_signature = Some(MerchantSignature::parse(value)?);
+                self.merchant_signature = Some(clean(value)?.to_owned());
             }
             AcpHeader::ApiVersion => self.api_version = Some(parse_api_version(value)?),
             AcpHeader::IdempotencyKey => {
@@ -1693,7 +1615,7 @@ impl RequestHeaders {
                 }
                 self.content_type = Some(ct);
             }
-            AcpHeader::Timestamp => self.timestamp = Some(Timestamp::parse(value)?),
+            AcpHeader::Timestamp => self.timestamp = Some(parse_timestamp(value)?),
             AcpHeader::RequestId => self.request_id = Some(RequestId::parse(value)?),
             AcpHeader::AcceptLanguage => {
                 self.accept_language = Some(AcceptLanguage::parse(value)?);
@@ -1740,9 +1662,10 @@ impl RequestHeaders {
         self.timestamp
     }
 
-    /// `Merchant-Signature` (webhook only).
-    pub fn merchant_signature(&self) -> Option<&MerchantSignature> {
-        self.merchant_signature.as_ref()
+    /// The raw `Merchant-Signature` value (webhook only), surrounding whitespace stripped; pass
+    /// it to [`crate::trust::webhook::WebhookVerifier::verify`].
+    pub fn merchant_signature(&self) -> Option<&str> {
+        self.merchant_signature.as_deref()
     }
 
     /// `Content-Type` (always `application/json` when present).

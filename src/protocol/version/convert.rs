@@ -62,12 +62,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_path::JsonPath;
-use crate::registry::{self, TypeEntry};
-use crate::schema::{Additional, Shape, Violation, ViolationKind, validate};
+use crate::parse::json_path::JsonPath;
+use crate::parse::registry::{self, TypeEntry};
+use crate::parse::schema::{Additional, Shape, Violation, ViolationKind, validate};
+use crate::protocol::version::ApiVersion;
 use crate::spec;
 use crate::spec::latest::{agentic_checkout as latest, agentic_checkout_webhook as latest_webhook};
-use crate::version::ApiVersion;
 
 /// The checkout session statuses a released version defines, in schema order
 /// (CHK-05); `None` for a version this crate has no models for.
@@ -98,7 +98,7 @@ pub enum Document {
 
 impl Document {
     /// Every document.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: &'static [Self] = &[
         Self::CreateRequest,
         Self::UpdateRequest,
         Self::CompleteRequest,
@@ -199,7 +199,7 @@ pub struct LegacyPayment {
 /// [`Converted::supplied`].
 ///
 /// ```
-/// use agentic_commerce::versioned::UpgradeDefaults;
+/// use agentic_commerce::protocol::version::convert::UpgradeDefaults;
 /// let defaults = UpgradeDefaults::new()
 ///     .currency("usd")
 ///     .capabilities(serde_json::json!({"payment": {"handlers": []}}))
@@ -1547,7 +1547,7 @@ const LINE_TOTALS: [(&str, &str, &str); 5] = [
 /// handler ↔ the provider and token); a flattened selection entry maps to
 /// the nested entry.
 fn path_between(document: Document, at: usize, to: usize, path: &JsonPath) -> JsonPath {
-    use crate::json_path::Segment;
+    use crate::parse::json_path::Segment;
     let key = |name: &str| Segment::Key(name.to_owned());
     let mut segments: Vec<Segment> = path.segments().to_vec();
     if at >= 3 && to <= 2 {
@@ -1607,9 +1607,9 @@ fn path_between(document: Document, at: usize, to: usize, path: &JsonPath) -> Js
 /// shares is unchanged.
 ///
 /// ```
-/// use agentic_commerce::json_path::JsonPath;
-/// use agentic_commerce::version::ApiVersion;
-/// use agentic_commerce::versioned::{Document, path_in};
+/// use agentic_commerce::parse::json_path::JsonPath;
+/// use agentic_commerce::protocol::version::ApiVersion;
+/// use agentic_commerce::protocol::version::convert::{Document, path_in};
 /// let path = JsonPath::parse("$.fulfillment_details.address.country").unwrap();
 /// let old = path_in(&ApiVersion::V2025_09_29, Document::UpdateRequest, &path);
 /// assert_eq!(old.to_string(), "$.fulfillment_address.country");
@@ -1836,7 +1836,7 @@ mod tests {
             serde_json::json!({"type": "terms_of_use", "url": "https://a.example/t"}),
             serde_json::json!({"type": "return_policy", "url": "https://a.example/r"}),
         ]);
-        let list = Shape::Array(crate::schema::ArrayShape {
+        let list = Shape::Array(crate::parse::schema::ArrayShape {
             items: shape,
             min_items: None,
             max_items: None,

@@ -1,5 +1,5 @@
 //! Delegate payment request validation beyond the JSON Schema (DP-05, DP-10, DP-12 … DP-18),
-//! and the bridge from the typed `Allowance` to [`crate::allowance::AllowanceTerms`].
+//! and the bridge from the typed `Allowance` to [`crate::trust::allowance::AllowanceTerms`].
 //!
 //! [`validate_request`] checks a parsed [`DelegatePaymentRequest`]; [`validate_value`] first
 //! checks the raw JSON for what a typed parse cannot report as a rule (DP-12 credential type,
@@ -33,21 +33,21 @@
 //! Left to the integrator: card expiry against a clock, BIN/brand tables, DP-19/DP-20 (PCI
 //! handling; this crate's card fields are [`Sensitive`](crate::wire::Sensitive) and redacted in
 //! `Debug`), and DP-03/04/09/11 which need the charge, a clock and a ledger
-//! ([`crate::allowance`]).
+//! ([`crate::trust::allowance`]).
 
 use serde_json::Value;
 
-use crate::allowance::{AllowanceReason, AllowanceTerms};
-use crate::error::codes::INVALID_CARD;
-use crate::finding::Finding;
-use crate::json_path::JsonPath;
 use crate::parse::ParseError;
+use crate::parse::json_path::JsonPath;
+use crate::protocol::error::codes::INVALID_CARD;
+use crate::rules::finding::Finding;
 use crate::spec::latest::delegate_payment::{
     Allowance, BillingAddress, CardNumberType, DelegatePaymentRequest, PaymentMethodCard,
 };
+use crate::trust::allowance::{AllowanceReason, AllowanceTerms};
 
 impl From<&Allowance> for AllowanceTerms {
-    /// The typed allowance as the input of [`crate::allowance::check`]. The `reason` is kept as
+    /// The typed allowance as the input of [`crate::trust::allowance::check`]. The `reason` is kept as
     /// received so that `check` can report a non-`one_time` value (DP-05).
     fn from(a: &Allowance) -> Self {
         Self {
@@ -345,7 +345,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::finding::Severity;
+    use crate::rules::finding::Severity;
     use serde_json::json;
 
     fn example() -> Value {
@@ -616,7 +616,7 @@ mod tests {
 
     #[test]
     fn dp_03_allowance_terms_from_typed_model() {
-        use crate::allowance::{ProposedCharge, check};
+        use crate::trust::allowance::{ProposedCharge, check};
         use time::macros::datetime;
         let request: DelegatePaymentRequest = crate::parse::from_value(&example()).unwrap();
         let terms = AllowanceTerms::from(&request.allowance);

@@ -11,10 +11,10 @@
 //!
 //! CHK-21's other half (a handler with `requires_delegate_payment: true` needs a token obtained
 //! from delegate payment before complete) needs the PSP's token records; it is left to the
-//! integrator (see [`crate::allowance`] for checking the token once found).
+//! integrator (see [`crate::trust::allowance`] for checking the token once found).
 
-use crate::finding::Finding;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::rules::finding::Finding;
 use crate::spec::latest::agentic_checkout::{
     CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionUpdateRequest,
     CheckoutSessionWithOrder, CheckoutStatus, FulfillmentOption, Order, SelectedFulfillmentOption,

@@ -4,7 +4,7 @@ use super::{
     Additional, ArrayShape, Constant, Format, ObjectShape, Representation, Shape, StringShape,
     TaggedShape,
 };
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 
 /// One way a value breaks its official schema.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -299,7 +299,7 @@ impl Walker {
             }
         }
         for (i, item) in items.iter().enumerate() {
-            self.path.push(crate::json_path::Segment::Index(i));
+            self.path.push(crate::parse::json_path::Segment::Index(i));
             self.check(shape.items, item);
             self.path.pop();
         }
@@ -365,7 +365,8 @@ impl Walker {
         }
         for (name, member) in map {
             let declared = shape.fields.iter().find(|f| f.name == name.as_str());
-            self.path.push(crate::json_path::Segment::Key(name.clone()));
+            self.path
+                .push(crate::parse::json_path::Segment::Key(name.clone()));
             match declared {
                 Some(field) => {
                     if shape.forbidden.contains(&name.as_str()) {
@@ -516,7 +517,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::schema::{ArrayShape, FieldShape, IntegerShape};
+    use crate::parse::schema::{ArrayShape, FieldShape, IntegerShape};
 
     static QTY: Shape = Shape::Integer(IntegerShape {
         minimum: Some(1),
@@ -593,11 +594,11 @@ mod tests {
         assert!(format_matches(Format::Email, "a.b@example.co"));
         assert!(!format_matches(Format::Email, "a b@example.com"));
         assert!(!format_matches(Format::Email, "nobody"));
-        let year = crate::schema::Pattern::new("^\\d{4}$");
+        let year = crate::parse::schema::Pattern::new("^\\d{4}$");
         assert!(year.is_match("2026"));
         assert!(!year.is_match("٢٠٢٦"));
         assert_eq!(year.as_str(), "^\\d{4}$");
         // An unreadable pattern lets nothing through.
-        assert!(!crate::schema::Pattern::new("^(unclosed$").is_match("(unclosed"));
+        assert!(!crate::parse::schema::Pattern::new("^(unclosed$").is_match("(unclosed"));
     }
 }

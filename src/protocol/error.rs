@@ -62,18 +62,24 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::headers::{AcpHeader, HeaderErrors, RetryAfter};
-use crate::idempotency::IdempotencyRejection;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::parse::registry::BodyError;
+use crate::parse::schema::{Violation, ViolationKind};
 use crate::parse::{ParseError, ParseErrorKind, StrictError};
-use crate::schema::{Violation, ViolationKind};
-use crate::signature::SignatureError;
+use crate::protocol::headers::{AcpHeader, HeaderErrors, HeaderProblem, RetryAfter};
+use crate::protocol::version::convert::ConvertError;
+use crate::protocol::version::{ApiVersion, VersionError};
 use crate::spec::latest::agentic_checkout::{CheckoutStatus, Error, ErrorType};
 use crate::spec::latest::delegate_payment::{
     DelegatePaymentError, DelegatePaymentErrorCode, DelegatePaymentErrorType,
 };
-use crate::version::{ApiVersion, VersionError};
-use crate::webhook::WebhookError;
+use crate::trust::allowance::{
+    AllowanceViolation, AllowanceViolations, AuthorizeError, LedgerError,
+};
+use crate::trust::canonical::CanonicalJsonError;
+use crate::trust::idempotency::IdempotencyRejection;
+use crate::trust::signature::SignatureError;
+use crate::trust::webhook::WebhookError;
 
 /// Well-known ACP error codes (the `code` member). The wire `code` is free-form; these constants
 /// name the values the spec and this crate use.
@@ -500,24 +506,38 @@ impl AcpError {
         Self::from_wire(wire)
     }
 
-    /// Builds from an ACP error JSON object produced by another module of this crate.
-    fn from_json(status: u16, value: &serde_json::Value) -> Self {
-        match crate::parse::from_value::<Error>(value) {
-            Ok(error) => Self {
-                status,
-                error: Box::new(error),
-                retry_after: None,
-            },
-            // Unreachable for the objects this crate builds; never panic regardless.
-            Err(_) => Self::processing_error("internal error while building an error response"),
-        }
+    /// Sets `supported_versions`, newest first and without duplicates (VER-03, VER-05).
+    fn with_supported_versions(mut self, supported: &[ApiVersion]) -> Self {
+        self.error.supported_versions = Some(
+            newest_first(supported)
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+        );
+        self
     }
 
     /// The error for header problems (the primary problem, see
     /// [`HeaderErrors::primary`]); `supported` fills `supported_versions` for `API-Version`
     /// problems. There is no `From` impl because the supported versions are the server's.
     pub fn from_header_errors(errors: &HeaderErrors, supported: &[ApiVersion]) -> Self {
-        Self::from_json(errors.status(), &errors.to_acp_error_json(supported))
+        Self::from_header_problem(errors.primary(), supported)
+    }
+
+    /// The error for one header problem; `supported` fills `supported_versions` for
+    /// `API-Version` problems (VER-03) and is ignored otherwise.
+    pub fn from_header_problem(problem: &HeaderProblem, supported: &[ApiVersion]) -> Self {
+        let out = Self::build(
+            problem.status(),
+            problem.error_type(),
+            problem.code(),
+            problem.message(),
+        );
+        if problem.header() == AcpHeader::ApiVersion {
+            out.with_supported_versions(supported)
+        } else {
+            out
+        }
     }
 
     /// The error for the first violation of a list (400 `invalid_request`, `param` = its
@@ -593,16 +613,15 @@ impl From<&ParseError> for AcpError {
                 codes::INVALID_JSON,
                 format!("The request body is not valid JSON: {}", e.message),
             ),
-            // A lenient parse fails only on values the type cannot hold; the message says which.
-            ParseErrorKind::Data => {
-                let code = if e.message.starts_with("missing field") {
-                    codes::MISSING_REQUIRED_FIELD
-                } else if e.message.starts_with("invalid type") {
-                    codes::INVALID_TYPE
-                } else {
-                    codes::INVALID_VALUE
-                };
-                Self::invalid_request(code, e.message.clone(), &e.path)
+            // A lenient parse fails only on values the type cannot hold; the kind says which.
+            ParseErrorKind::MissingField => {
+                Self::invalid_request(codes::MISSING_REQUIRED_FIELD, e.message.clone(), &e.path)
+            }
+            ParseErrorKind::InvalidType => {
+                Self::invalid_request(codes::INVALID_TYPE, e.message.clone(), &e.path)
+            }
+            ParseErrorKind::InvalidValue => {
+                Self::invalid_request(codes::INVALID_VALUE, e.message.clone(), &e.path)
             }
         }
     }
@@ -619,8 +638,7 @@ impl From<&StrictError> for AcpError {
     fn from(e: &StrictError) -> Self {
         match e {
             StrictError::Parse(p) => Self::from(p),
-            StrictError::Violations(list) => Self::from_violations(list)
-                .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, "invalid request")),
+            StrictError::Violations(list) => Self::from(list.first()),
         }
     }
 }
@@ -632,8 +650,10 @@ impl From<StrictError> for AcpError {
 }
 
 impl From<&VersionError> for AcpError {
+    /// `{"type","code","message","supported_versions"}` with [`VersionError::status`].
     fn from(e: &VersionError) -> Self {
-        Self::from_json(e.status(), &e.to_acp_error_json())
+        Self::build(e.status(), e.error_type(), e.code(), e.message())
+            .with_supported_versions(e.supported_versions())
     }
 }
 
@@ -643,9 +663,15 @@ impl From<VersionError> for AcpError {
     }
 }
 
+impl From<&IdempotencyRejection> for AcpError {
+    fn from(e: &IdempotencyRejection) -> Self {
+        Self::from(*e)
+    }
+}
+
 impl From<IdempotencyRejection> for AcpError {
     fn from(e: IdempotencyRejection) -> Self {
-        let mut out = Self::from_json(e.status(), &e.to_acp_error_json());
+        let mut out = Self::build(e.status(), e.error_type(), e.code(), e.message());
         if let IdempotencyRejection::InFlight { retry_after } = e {
             out.retry_after = Some(retry_after);
         }
@@ -654,13 +680,120 @@ impl From<IdempotencyRejection> for AcpError {
 }
 
 impl From<&WebhookError> for AcpError {
+    /// The 401 `{"type":"invalid_request","code":"invalid_signature","message":…}` (WH-05).
     fn from(e: &WebhookError) -> Self {
-        Self::from_json(e.http_status(), &e.acp_error_json())
+        Self::invalid(e.http_status(), codes::INVALID_SIGNATURE, e.acp_message())
     }
 }
 
 impl From<WebhookError> for AcpError {
     fn from(e: WebhookError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&BodyError> for AcpError {
+    /// 400: the first violation for a body that does not match its type (with its `param`),
+    /// otherwise `invalid_value` with the error's text.
+    fn from(e: &BodyError) -> Self {
+        match e {
+            BodyError::Invalid { violations, .. } => Self::from_violations(violations)
+                .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, e.to_string())),
+            _ => Self::invalid(400, codes::INVALID_VALUE, e.to_string()),
+        }
+    }
+}
+
+impl From<BodyError> for AcpError {
+    fn from(e: BodyError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&ConvertError> for AcpError {
+    /// 400: the first violation of a request that cannot be carried to the version the logic
+    /// is written for (with its `param`), otherwise `invalid_value` with the error's text.
+    fn from(e: &ConvertError) -> Self {
+        let violations = match e {
+            ConvertError::Unparsable { violations, .. }
+            | ConvertError::Incomplete { violations, .. }
+            | ConvertError::Unrepresentable { violations, .. } => violations.as_slice(),
+            _ => &[],
+        };
+        Self::from_violations(violations)
+            .unwrap_or_else(|| Self::invalid(400, codes::INVALID_VALUE, e.to_string()))
+    }
+}
+
+impl From<ConvertError> for AcpError {
+    fn from(e: ConvertError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&CanonicalJsonError> for AcpError {
+    /// 400 `invalid_json`: the body cannot be canonicalized (RFC 8785).
+    fn from(e: &CanonicalJsonError) -> Self {
+        Self::invalid(400, codes::INVALID_JSON, e.to_string())
+    }
+}
+
+impl From<CanonicalJsonError> for AcpError {
+    fn from(e: CanonicalJsonError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&AllowanceViolations> for AcpError {
+    /// 402 `invalid_request` with the first violation's code and the public message (no value
+    /// of the token's allowance).
+    fn from(e: &AllowanceViolations) -> Self {
+        let code = e.iter().next().map_or("declined", AllowanceViolation::code);
+        Self::build(402, types::INVALID_REQUEST, code, e.to_string())
+    }
+}
+
+impl From<AllowanceViolations> for AcpError {
+    fn from(e: AllowanceViolations) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&LedgerError> for AcpError {
+    /// 402 `already_used` (DP-11, `param` `$.token`), or 503 `ledger_unavailable`.
+    fn from(e: &LedgerError) -> Self {
+        match e {
+            LedgerError::AlreadyUsed => Self::build(
+                402,
+                types::INVALID_REQUEST,
+                e.code(),
+                "payment token has already been used (DP-11)",
+            )
+            .with_param(&JsonPath::root().key("token")),
+            LedgerError::Unavailable => {
+                Self::build(503, types::SERVICE_UNAVAILABLE, e.code(), e.to_string())
+            }
+        }
+    }
+}
+
+impl From<LedgerError> for AcpError {
+    fn from(e: LedgerError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&AuthorizeError> for AcpError {
+    fn from(e: &AuthorizeError) -> Self {
+        match e {
+            AuthorizeError::Allowance(v) => Self::from(v),
+            AuthorizeError::Ledger(l) => Self::from(l),
+        }
+    }
+}
+
+impl From<AuthorizeError> for AcpError {
+    fn from(e: AuthorizeError) -> Self {
         Self::from(&e)
     }
 }
@@ -697,6 +830,43 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn trust_errors_convert_without_hand_built_json() {
+        use crate::trust::allowance::{AllowanceReason, AllowanceTerms, ProposedCharge, check};
+        use time::macros::datetime;
+        let now = datetime!(2026-04-17 12:00:00 UTC);
+        let terms = AllowanceTerms {
+            reason: AllowanceReason::one_time(),
+            max_amount: 100,
+            currency: "usd".into(),
+            checkout_session_id: "cs_1".into(),
+            merchant_id: "m_1".into(),
+            expires_at: now,
+        };
+        let charge = ProposedCharge {
+            amount: 500,
+            currency: "usd".into(),
+            checkout_session_id: "cs_1".into(),
+            merchant_id: "m_1".into(),
+        };
+        let violations = check(&terms, &charge, now - time::Duration::minutes(1)).unwrap_err();
+        let e = AcpError::from(&violations);
+        assert_eq!((e.status(), e.code()), (402, "amount_exceeded"));
+        assert!(!e.message().contains("100"), "{}", e.message());
+
+        let used = AcpError::from(LedgerError::AlreadyUsed);
+        assert_eq!(
+            (used.status(), used.code(), used.param()),
+            (402, "already_used", Some("$.token"))
+        );
+        let down = AcpError::from(AuthorizeError::Ledger(LedgerError::Unavailable));
+        assert_eq!((down.status(), down.code()), (503, "ledger_unavailable"));
+        assert_eq!(down.kind().as_str(), types::SERVICE_UNAVAILABLE);
+
+        let bad = crate::trust::canonical::canonicalize_exact(b"{").unwrap_err();
+        assert_eq!(AcpError::from(bad).code(), codes::INVALID_JSON);
+    }
 
     #[test]
     fn err_01_serializes_flat_without_optional_members() {
@@ -865,7 +1035,7 @@ mod tests {
 
     #[test]
     fn header_errors_convert_with_supported_versions() {
-        use crate::headers::{Operation, RequestHeaders};
+        use crate::protocol::headers::{Operation, RequestHeaders};
         let errors = RequestHeaders::parse(
             Operation::CreateCheckoutSession,
             [

@@ -48,7 +48,7 @@
 //! only there get the same canonical bytes, hence the same signature and fingerprint, while a
 //! typed parse reads the exact `i64` from each. [`canonicalize_exact`],
 //! [`canonicalize_value_exact`] and [`canonicalize_serialize_exact`] (used by
-//! [`crate::signature`] and [`crate::idempotency::Fingerprint`]) therefore also reject, with
+//! [`crate::trust::signature`] and [`crate::trust::idempotency::Fingerprint`]) therefore also reject, with
 //! [`CanonicalJsonError::InexactNumber`], any number whose canonical form denotes a different
 //! decimal value than the number as written (I-JSON, RFC 7493 §2.2):
 //!
@@ -72,11 +72,11 @@
 //! members.
 //!
 //! ```
-//! use agentic_commerce::canonical::canonicalize;
+//! use agentic_commerce::trust::canonical::canonicalize;
 //!
 //! let canonical = canonicalize(br#" { "b": 1.0, "a": [true, null, "\u00e9"] } "#)?;
 //! assert_eq!(canonical, "{\"a\":[true,null,\"\u{e9}\"],\"b\":1}".as_bytes());
-//! # Ok::<(), agentic_commerce::canonical::CanonicalJsonError>(())
+//! # Ok::<(), agentic_commerce::trust::canonical::CanonicalJsonError>(())
 //! ```
 
 use std::borrow::Cow;
@@ -366,7 +366,7 @@ pub fn canonicalize_serialize_exact<T: serde::Serialize + ?Sized>(
 /// Returns `None` for NaN and the infinities, which JSON cannot represent.
 ///
 /// ```
-/// use agentic_commerce::canonical::number_to_string;
+/// use agentic_commerce::trust::canonical::number_to_string;
 ///
 /// assert_eq!(number_to_string(1e21).as_deref(), Some("1e+21"));
 /// assert_eq!(number_to_string(1e-7).as_deref(), Some("1e-7"));
@@ -783,22 +783,20 @@ fn decode_escape(bytes: &[u8], pos: usize, out: &mut String) -> Result<usize, St
 
 /// Reads four hex digits at `pos`.
 fn hex4(bytes: &[u8], pos: usize) -> Result<u16, StringError> {
-    let mut value: u16 = 0;
-    for i in 0..4 {
-        let digit = match bytes.get(pos + i) {
-            Some(b @ b'0'..=b'9') => b - b'0',
-            Some(b @ b'a'..=b'f') => b - b'a' + 10,
-            Some(b @ b'A'..=b'F') => b - b'A' + 10,
-            _ => {
-                return Err(StringError::Syntax(
-                    pos + i,
-                    "expected four hex digits in \\u escape",
-                ));
-            }
-        };
-        value = (value << 4) | u16::from(digit);
+    let mut value = [0_u8; 2];
+    if let Some(digits) = bytes.get(pos..pos + 4) {
+        if hex::decode_to_slice(digits, &mut value).is_ok() {
+            return Ok(u16::from_be_bytes(value));
+        }
     }
-    Ok(value)
+    // The position of the first byte that is not a hex digit.
+    let bad = (0..4)
+        .find(|&i| !bytes.get(pos + i).is_some_and(u8::is_ascii_hexdigit))
+        .unwrap_or(0);
+    Err(StringError::Syntax(
+        pos + bad,
+        "expected four hex digits in \\u escape",
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -70,11 +70,11 @@ impl JsonPath {
     /// `['name']` (single or double quotes, with `\\` escapes) and `[index]`.
     ///
     /// # Errors
-    /// A message naming the byte offset where parsing stopped.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// [`JsonPathError`] with what was expected and the byte offset where parsing stopped.
+    pub fn parse(text: &str) -> Result<Self, JsonPathError> {
         let bytes = text.as_bytes();
         if bytes.first() != Some(&b'$') {
-            return Err("a JSONPath starts with `$`".to_owned());
+            return Err(JsonPathError::new(JsonPathErrorKind::MissingRoot, 0));
         }
         let mut segments = Vec::new();
         let mut i = 1;
@@ -87,7 +87,7 @@ impl JsonPath {
                         end += 1;
                     }
                     if end == start {
-                        return Err(format!("expected a member name at offset {start}"));
+                        return Err(JsonPathError::new(JsonPathErrorKind::ExpectedName, start));
                     }
                     segments.push(Segment::Key(text[start..end].to_owned()));
                     i = end;
@@ -97,18 +97,63 @@ impl JsonPath {
                     segments.push(segment);
                     i = next;
                 }
-                _ => return Err(format!("unexpected character at offset {i}")),
+                _ => {
+                    return Err(JsonPathError::new(
+                        JsonPathErrorKind::UnexpectedCharacter,
+                        i,
+                    ));
+                }
             }
         }
         Ok(Self(segments))
     }
 }
 
+/// Why a text is not a JSONPath this crate reads ([`JsonPath::parse`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at offset {offset}")]
+pub struct JsonPathError {
+    /// What was expected.
+    pub kind: JsonPathErrorKind,
+    /// The byte offset where parsing stopped.
+    pub offset: usize,
+}
+
+impl JsonPathError {
+    const fn new(kind: JsonPathErrorKind, offset: usize) -> Self {
+        Self { kind, offset }
+    }
+}
+
+/// The kind of a [`JsonPathError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonPathErrorKind {
+    /// The text does not start with `$`.
+    #[error("a JSONPath starts with `$`")]
+    MissingRoot,
+    /// `.` not followed by a member name.
+    #[error("expected a member name")]
+    ExpectedName,
+    /// A character that starts no segment.
+    #[error("unexpected character")]
+    UnexpectedCharacter,
+    /// A bracketed segment without its closing `]`.
+    #[error("expected `]`")]
+    ExpectedCloseBracket,
+    /// A quoted name without its closing quote.
+    #[error("unterminated name")]
+    UnterminatedName,
+    /// `[…]` holding neither a quoted name nor a non-negative integer.
+    #[error("expected an index")]
+    ExpectedIndex,
+}
+
 fn is_name_byte(b: u8, first: bool) -> bool {
     b == b'_' || b.is_ascii_alphabetic() || (!first && b.is_ascii_digit())
 }
 
-fn parse_bracket(text: &str, start: usize) -> Result<(Segment, usize), String> {
+fn parse_bracket(text: &str, start: usize) -> Result<(Segment, usize), JsonPathError> {
     let bytes = text.as_bytes();
     match bytes.get(start) {
         Some(&quote @ (b'\'' | b'"')) => {
@@ -123,23 +168,32 @@ fn parse_bracket(text: &str, start: usize) -> Result<(Segment, usize), String> {
                     c if c as u32 == u32::from(quote) => {
                         let close = start + 1 + offset + 1;
                         if bytes.get(close) != Some(&b']') {
-                            return Err(format!("expected `]` at offset {close}"));
+                            return Err(JsonPathError::new(
+                                JsonPathErrorKind::ExpectedCloseBracket,
+                                close,
+                            ));
                         }
                         return Ok((Segment::Key(name), close + 1));
                     }
                     c => name.push(c),
                 }
             }
-            Err(format!("unterminated name starting at offset {start}"))
+            Err(JsonPathError::new(
+                JsonPathErrorKind::UnterminatedName,
+                start,
+            ))
         }
         _ => {
             let end = text[start..]
                 .find(']')
                 .map(|n| start + n)
-                .ok_or_else(|| format!("expected `]` after offset {start}"))?;
+                .ok_or(JsonPathError::new(
+                    JsonPathErrorKind::ExpectedCloseBracket,
+                    start,
+                ))?;
             let index = text[start..end]
                 .parse::<usize>()
-                .map_err(|_| format!("expected an index at offset {start}"))?;
+                .map_err(|_| JsonPathError::new(JsonPathErrorKind::ExpectedIndex, start))?;
             Ok((Segment::Index(index), end + 1))
         }
     }
@@ -185,7 +239,7 @@ impl serde::Serialize for JsonPath {
 
 #[cfg(test)]
 mod tests {
-    use super::JsonPath;
+    use super::{JsonPath, JsonPathErrorKind};
 
     #[test]
     fn writes_dot_and_bracket_notation() {
@@ -205,9 +259,20 @@ mod tests {
         ] {
             assert_eq!(JsonPath::parse(text).unwrap().to_string(), text);
         }
-        assert!(JsonPath::parse("line_items").is_err());
-        assert!(JsonPath::parse("$.").is_err());
-        assert!(JsonPath::parse("$[x]").is_err());
+        let kind = |text| JsonPath::parse(text).map_err(|e| (e.kind, e.offset));
+        assert_eq!(kind("line_items"), Err((JsonPathErrorKind::MissingRoot, 0)));
+        assert_eq!(kind("$."), Err((JsonPathErrorKind::ExpectedName, 2)));
+        assert_eq!(kind("$[x]"), Err((JsonPathErrorKind::ExpectedIndex, 2)));
+        assert_eq!(
+            kind("$['a'x"),
+            Err((JsonPathErrorKind::ExpectedCloseBracket, 5))
+        );
+        assert_eq!(kind("$['a"), Err((JsonPathErrorKind::UnterminatedName, 2)));
+        assert_eq!(kind("$a"), Err((JsonPathErrorKind::UnexpectedCharacter, 1)));
+        assert_eq!(
+            JsonPath::parse("$.").unwrap_err().to_string(),
+            "expected a member name at offset 2"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@
 //! # Flow
 //!
 //! ```
-//! use agentic_commerce::headers::IdempotencyKey;
-//! use agentic_commerce::idempotency::{
+//! use agentic_commerce::protocol::headers::IdempotencyKey;
+//! use agentic_commerce::trust::idempotency::{
 //!     Fingerprint, IdempotencyOutcome, IdempotencyScope, IdempotencyStore,
 //!     InMemoryIdempotencyStore, StoredResponse,
 //! };
@@ -57,7 +57,7 @@
 //! let outcome = store.begin(&scope, &other, now).unwrap();
 //! let rejection = outcome.rejection().unwrap();
 //! assert_eq!(rejection.status(), 422);
-//! assert_eq!(rejection.to_acp_error_json()["code"], "idempotency_conflict");
+//! assert_eq!(agentic_commerce::AcpError::from(rejection).to_json()["code"], "idempotency_conflict");
 //! ```
 //!
 //! # Policy decisions
@@ -88,8 +88,9 @@ use std::sync::{Mutex, PoisonError};
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
-use crate::canonical::{self, CanonicalJsonError};
-use crate::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+use crate::protocol::headers::{AcpHeader, IdempotencyKey, IdempotentReplayed, RetryAfter};
+use crate::trust::PolicyError;
+use crate::trust::canonical::{self, CanonicalJsonError};
 
 // ---------------------------------------------------------------------------------------------
 // Fingerprint
@@ -158,7 +159,9 @@ impl Fingerprint {
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        let mut digits = [0_u8; 64];
+        hex::encode_to_slice(self.0, &mut digits).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -178,24 +181,10 @@ impl FromStr for Fingerprint {
 
     /// Parses 64 hexadecimal digits (either case), for stores that persist fingerprints as text.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = s.as_bytes();
-        if bytes.len() != 64 {
-            return Err(FingerprintParseError);
-        }
         let mut out = [0_u8; 32];
-        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            let hi = hex_digit(pair[0]).ok_or(FingerprintParseError)?;
-            let lo = hex_digit(pair[1]).ok_or(FingerprintParseError)?;
-            *slot = hi << 4 | lo;
-        }
+        hex::decode_to_slice(s, &mut out).map_err(|_| FingerprintParseError)?;
         Ok(Self(out))
     }
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,18 +280,6 @@ impl StoredResponse {
         ));
         out
     }
-}
-
-/// An [`IdempotencyPolicy`] that breaks a spec rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// Retention below the 24 hours IDEM-14 requires.
-    #[error("retention must be at least 24 hours (IDEM-14)")]
-    RetentionTooShort,
-    /// An in-flight lease that is not positive.
-    #[error("the in-flight lease must be positive")]
-    LeaseNotPositive,
 }
 
 /// How long keys are kept and how in-flight requests are handled.
@@ -564,15 +541,6 @@ impl IdempotencyRejection {
                 "A request with this Idempotency-Key is currently being processed"
             }
         }
-    }
-
-    /// The exact ACP `Error` JSON object: `{"type","code","message"}`.
-    pub fn to_acp_error_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": self.error_type(),
-            "code": self.code(),
-            "message": self.message(),
-        })
     }
 
     /// Headers to send with the error: `Retry-After` for in-flight rejections.

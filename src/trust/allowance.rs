@@ -31,7 +31,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::allowance::{
+//! use agentic_commerce::trust::allowance::{
 //!     authorize_charge, AllowanceTerms, InMemoryTokenLedger, ProposedCharge,
 //! };
 //! use time::macros::datetime;
@@ -65,7 +65,8 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+
+use crate::primitives::Timestamp;
 
 /// The allowance `reason` of a delegated payment token (DP-05).
 ///
@@ -126,7 +127,7 @@ pub struct AllowanceTerms {
     /// The merchant allowed to charge the token (DP-10).
     pub merchant_id: String,
     /// The instant from which the token is invalid (DP-04, DP-08).
-    #[serde(with = "rfc3339")]
+    #[serde(with = "crate::primitives::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
 
@@ -220,13 +221,12 @@ pub fn check(
             at: terms.expires_at,
         });
     }
-    if violations.is_empty() {
-        Ok(AllowanceOk {
+    match AllowanceViolations::new(violations) {
+        Some(violations) => Err(violations),
+        None => Ok(AllowanceOk {
             amount: charge.amount,
             max_amount: terms.max_amount,
-        })
-    } else {
-        Err(AllowanceViolations(violations))
+        }),
     }
 }
 
@@ -348,7 +348,7 @@ impl fmt::Display for DetailedViolation<'_> {
                 write!(f, "token is scoped to merchant `{expected}`, not `{found}`")
             }
             AllowanceViolation::Expired { at } => {
-                write!(f, "allowance expired at {}", Rfc3339Display(at))
+                write!(f, "allowance expired at {}", Timestamp(*at))
             }
         }
     }
@@ -438,6 +438,11 @@ impl Serialize for AllowanceViolation {
 pub struct AllowanceViolations(Vec<AllowanceViolation>);
 
 impl AllowanceViolations {
+    /// The only constructor: `None` for an empty list, so a value always holds a violation.
+    fn new(violations: Vec<AllowanceViolation>) -> Option<Self> {
+        (!violations.is_empty()).then_some(Self(violations))
+    }
+
     /// The violations, in the order of the rules table in the [module docs](self).
     pub fn as_slice(&self) -> &[AllowanceViolation] {
         &self.0
@@ -453,9 +458,10 @@ impl AllowanceViolations {
         self.0.len()
     }
 
-    /// Always `false`: a check that finds nothing returns [`AllowanceOk`] instead.
+    /// Always `false` (the only constructor refuses an empty list): a check that finds
+    /// nothing returns [`AllowanceOk`] instead.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        false
     }
 
     /// The violations as a vector.
@@ -659,38 +665,4 @@ pub fn authorize_charge<L: TokenLedger + ?Sized>(
     let ok = check(terms, charge, now)?;
     ledger.consume(token_id, now)?;
     Ok(ok)
-}
-
-/// Displays an instant as RFC 3339 when it can be (years 0–9999, whole-minute offsets).
-struct Rfc3339Display<'a>(&'a OffsetDateTime);
-
-impl fmt::Display for Rfc3339Display<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.format(&Rfc3339) {
-            Ok(text) => f.write_str(&text),
-            Err(_) => write!(f, "{}", self.0),
-        }
-    }
-}
-
-/// Serde helpers for RFC 3339 timestamps (the `time` crate's `serde` feature is not enabled).
-mod rfc3339 {
-    use serde::{Deserialize as _, Deserializer, Serializer, de::Error as _, ser::Error as _};
-    use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &OffsetDateTime,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let text = value.format(&Rfc3339).map_err(S::Error::custom)?;
-        serializer.serialize_str(&text)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<OffsetDateTime, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        OffsetDateTime::parse(&text, &Rfc3339).map_err(D::Error::custom)
-    }
 }

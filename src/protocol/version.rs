@@ -23,6 +23,8 @@
 //! the header. Whitespace *inside* the value (`"2026-04- 17"`) makes it malformed, and
 //! [`ApiVersion::from_str`](std::str::FromStr) itself accepts no surrounding whitespace at all.
 
+pub mod convert;
+
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
@@ -39,7 +41,7 @@ use time::{Date, Month};
 /// two apart. Versions order by date, display and serialize as the `YYYY-MM-DD` string.
 ///
 /// ```
-/// use agentic_commerce::version::ApiVersion;
+/// use agentic_commerce::protocol::version::ApiVersion;
 ///
 /// let v: ApiVersion = "2025-09-29".parse().unwrap();
 /// assert_eq!(v, ApiVersion::V2025_09_29);
@@ -60,7 +62,7 @@ pub struct ApiVersion {
 impl ApiVersion {
     /// The version of the working model, [`crate::spec::latest`]: the version the crate's
     /// hand-written logic (checkout, rules, errors, negotiation) is written against, and the one
-    /// [`crate::versioned`] converts to and from.
+    /// [`crate::protocol::version::convert`] converts to and from.
     ///
     /// It is chosen by hand and is not necessarily the newest of [`ApiVersion::RELEASED`]: a
     /// release the generator discovered later parses, validates and negotiates, but `LATEST`
@@ -300,22 +302,6 @@ impl VersionError {
             } => supported_versions,
         }
     }
-
-    /// The exact ACP `Error` JSON object to send with [`status`](Self::status):
-    /// `{"type","code","message","supported_versions"}`.
-    pub fn to_acp_error_json(&self) -> serde_json::Value {
-        let versions: Vec<serde_json::Value> = self
-            .supported_versions()
-            .iter()
-            .map(|v| serde_json::Value::String(v.as_str().to_owned()))
-            .collect();
-        serde_json::json!({
-            "type": self.error_type(),
-            "code": self.code(),
-            "message": self.message(),
-            "supported_versions": versions,
-        })
-    }
 }
 
 /// `supported`, deduplicated and ordered newest first.
@@ -342,14 +328,14 @@ pub(crate) fn trim_ows(value: &str) -> &str {
 ///   `supported` (a well-formed but unknown future date is unsupported, not malformed).
 ///
 /// ```
-/// use agentic_commerce::version::{negotiate, ApiVersion};
+/// use agentic_commerce::protocol::version::{negotiate, ApiVersion};
 ///
 /// let supported = [ApiVersion::V2025_12_12, ApiVersion::V2026_01_30];
 /// assert_eq!(negotiate(&supported, Some("2026-01-30")), Ok(ApiVersion::V2026_01_30));
 ///
 /// let err = negotiate(&supported, Some("2025-09-29")).unwrap_err();
 /// assert_eq!(err.status(), 400);
-/// assert_eq!(err.to_acp_error_json()["supported_versions"][0], "2026-01-30");
+/// assert_eq!(agentic_commerce::AcpError::from(&err).to_json()["supported_versions"][0], "2026-01-30");
 /// ```
 pub fn negotiate(
     supported: &[ApiVersion],

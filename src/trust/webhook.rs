@@ -18,7 +18,7 @@
 //!   [`VerifiedWebhook::parse`] turn the body into a typed event.
 //! - Every failure is a [`WebhookError`]. They all map to HTTP 401 with the ACP error body
 //!   `{"type":"invalid_request","code":"invalid_signature","message":…}` (WH-05), see
-//!   [`WebhookError::http_status`] and [`WebhookError::acp_error_json`].
+//!   [`WebhookError::http_status`] and `AcpError::from` ([`crate::protocol::error::AcpError`]).
 //!
 //! # Parsing rules
 //!
@@ -50,7 +50,7 @@
 //! recommended 300 s) to `now + 60` (clock drift only: a sender cannot sign from the
 //! future); `t = now - 301` and `t = now + 61` are [`WebhookError::Stale`]. Tolerances are
 //! capped at [`VerificationPolicy::MAX_TOLERANCE`] (one hour), so the check cannot be switched
-//! off by a huge window; a larger one is a [`PolicyError`]. The difference is computed in
+//! off by a huge window; a larger one is a [`PolicyError`](crate::trust::PolicyError). The difference is computed in
 //! 128-bit arithmetic, so no timestamp can overflow.
 //!
 //! Signing and verifying both take the time as a [`time::OffsetDateTime`].
@@ -67,7 +67,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::webhook::{self, WebhookSecret, WebhookVerifier};
+//! use agentic_commerce::trust::webhook::{self, WebhookSecret, WebhookVerifier};
 //! use time::OffsetDateTime;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -96,7 +96,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-pub use crate::signature::{PolicyError, VerificationPolicy};
+pub use crate::trust::signature::VerificationPolicy;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -291,9 +291,9 @@ impl fmt::Display for MerchantSignature {
         write!(f, "t={}", self.timestamp_digits)?;
         for signature in &self.signatures {
             f.write_str(",v1=")?;
-            for byte in signature {
-                write!(f, "{byte:02x}")?;
-            }
+            let mut digits = [0_u8; 2 * SIGNATURE_LEN];
+            hex::encode_to_slice(signature, &mut digits).map_err(|_| fmt::Error)?;
+            f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)?;
         }
         Ok(())
     }
@@ -382,25 +382,9 @@ fn decode_signature(hex: &str) -> Result<[u8; SIGNATURE_LEN], WebhookError> {
         return Err(malformed(MalformedReason::InvalidSignatureLength));
     }
     let mut out = [0_u8; SIGNATURE_LEN];
-    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let &[high, low] = pair else {
-            return Err(malformed(MalformedReason::InvalidSignatureLength));
-        };
-        match (hex_value(high), hex_value(low)) {
-            (Some(high), Some(low)) => *slot = (high << 4) | low,
-            _ => return Err(malformed(MalformedReason::InvalidSignatureHex)),
-        }
-    }
+    hex::decode_to_slice(bytes, &mut out)
+        .map_err(|_| malformed(MalformedReason::InvalidSignatureHex))?;
     Ok(out)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// How many `v1` signatures [`WebhookVerifier::verify`] keeps on the stack.
@@ -637,16 +621,6 @@ impl WebhookError {
             Self::Mismatch => "Webhook signature verification failed.",
         }
     }
-
-    /// The ACP error body for the 401 response (WH-05):
-    /// `{"type":"invalid_request","code":"invalid_signature","message":…}`.
-    pub fn acp_error_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": "invalid_request",
-            "code": "invalid_signature",
-            "message": self.acp_message(),
-        })
-    }
 }
 
 /// The specific shape problem behind [`WebhookError::Malformed`].
@@ -715,13 +689,19 @@ mod tests {
     }
 
     #[test]
-    fn hex_value_covers_all_cases() {
-        for (i, c) in (b'0'..=b'9').enumerate() {
-            assert_eq!(hex_value(c), u8::try_from(i).ok());
+    fn signature_hex_takes_either_case_and_nothing_else() {
+        let lower = "0123456789abcdef".repeat(4);
+        let decoded = decode_signature(&lower).unwrap();
+        assert_eq!(
+            decoded[..8],
+            [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]
+        );
+        assert_eq!(decode_signature(&lower.to_uppercase()).unwrap(), decoded);
+        for bad in ['g', 'G', ' ', '+'] {
+            let mut text = lower.clone();
+            text.replace_range(5..6, &bad.to_string());
+            assert!(decode_signature(&text).is_err(), "{bad:?}");
         }
-        assert_eq!(hex_value(b'a'), Some(10));
-        assert_eq!(hex_value(b'F'), Some(15));
-        assert_eq!(hex_value(b'g'), None);
-        assert_eq!(hex_value(b'G'), None);
+        assert!(decode_signature(&lower[..62]).is_err());
     }
 }

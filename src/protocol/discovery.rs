@@ -23,15 +23,15 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::extensions::ExtensionId;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
 use crate::primitives::Uri;
+use crate::protocol::extensions::ExtensionId;
+use crate::protocol::version::ApiVersion;
 use crate::rules::Finding;
 use crate::spec::latest::agentic_checkout::{
     DiscoveryCapabilities, DiscoveryExtension, DiscoveryProtocol, DiscoveryResponse,
     DiscoveryService, InterventionType, Transport,
 };
-use crate::version::ApiVersion;
 
 /// The well-known path of the discovery document (DIS-01).
 pub const WELL_KNOWN_PATH: &str = "/.well-known/acp.json";

@@ -10,10 +10,10 @@
 
 use serde_json::Value;
 
-use crate::headers::Operation;
+use crate::parse::schema::{Shape, Violation, validate};
 use crate::parse::{ParseError, from_value_with};
-use crate::schema::{Shape, Violation, validate};
-use crate::version::ApiVersion;
+use crate::protocol::headers::Operation;
+use crate::protocol::version::ApiVersion;
 
 /// One official wire type: its name, its shape, and a lossless round trip
 /// through its Rust type.
@@ -37,8 +37,8 @@ fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(
 ) -> Result<Value, ParseError> {
     let typed: T = from_value_with(value, shape)?;
     serde_json::to_value(&typed).map_err(|e| ParseError {
-        path: crate::json_path::JsonPath::root(),
-        kind: crate::parse::ParseErrorKind::Data,
+        path: crate::parse::json_path::JsonPath::root(),
+        kind: crate::parse::ParseErrorKind::InvalidValue,
         message: e.to_string(),
     })
 }
@@ -120,7 +120,7 @@ impl TypeEntry {
         self.roundtrip(value).map_err(|e| {
             vec![Violation {
                 path: e.path,
-                kind: crate::schema::ViolationKind::Type,
+                kind: crate::parse::schema::ViolationKind::Type,
                 message: e.message,
             }]
         })
@@ -279,7 +279,7 @@ pub fn body_entry(
 ///
 /// Use it to check what an agent sent (or what you are about to answer) in the
 /// agent's version; to run one business logic for every version, convert with
-/// [`crate::versioned`] instead.
+/// [`crate::protocol::version::convert`] instead.
 ///
 /// # Errors
 /// [`BodyError`]: an unsupported version, an operation without that body, or
@@ -299,7 +299,7 @@ pub fn check_body(
         entry.roundtrip(value).map_err(|e| {
             vec![Violation {
                 path: e.path,
-                kind: crate::schema::ViolationKind::Type,
+                kind: crate::parse::schema::ViolationKind::Type,
                 message: e.message,
             }]
         })

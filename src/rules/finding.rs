@@ -1,14 +1,14 @@
-//! Typed findings of every check beyond the schema ([`crate::checkout::checks`],
-//! [`crate::delegate_payment`], [`crate::rules`], [`crate::discovery`],
-//! [`crate::extensions`]): which rule, how severe, where (an RFC 9535 JSONPath) and why.
+//! Typed findings of every check beyond the schema ([`crate::rules::requests`],
+//! [`crate::rules::delegate_payment`], [`crate::rules`], [`crate::protocol::discovery`],
+//! [`crate::protocol::extensions`]): which rule, how severe, where (an RFC 9535 JSONPath) and why.
 //!
 //! A finding serializes as `{"rule", "severity", "param", "message"}`, plus `"code"` when it
 //! names the ACP error code a server would send for it.
 
 use core::fmt;
 
-use crate::error::AcpError;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::protocol::error::AcpError;
 
 /// How serious a [`Finding`] is (ordered: a warning is less severe than an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

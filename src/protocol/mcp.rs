@@ -21,7 +21,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::mcp::{Response, RpcError, ToolCall, ToolCallRequest};
+//! use agentic_commerce::protocol::mcp::{Response, RpcError, ToolCall, ToolCallRequest};
 //!
 //! let request = ToolCallRequest::from_value(&serde_json::json!({
 //!     "jsonrpc": "2.0", "id": 2, "method": "tools/call",
@@ -42,21 +42,22 @@
 //!
 //! Left to the integrator: the MCP transport and tool listing (MCP-01), bundling `$ref`s of the
 //! served tool schemas (MCP-09), and applying `meta` (version negotiation with
-//! [`Meta::negotiate_version`], idempotency with [`crate::idempotency`]).
+//! [`Meta::negotiate_version`], idempotency with [`crate::trust::idempotency`]).
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::AcpError;
-use crate::headers::{HeaderValueError, IdempotencyKey, Timestamp};
-use crate::json_path::JsonPath;
 use crate::parse::ParseError;
-use crate::schema::WireType;
+use crate::parse::json_path::JsonPath;
+use crate::parse::schema::WireType;
+use crate::primitives::Timestamp;
+use crate::protocol::error::AcpError;
+use crate::protocol::headers::{HeaderValueError, IdempotencyKey, parse_timestamp};
+use crate::protocol::version::{ApiVersion, negotiate};
 use crate::spec::latest::agentic_checkout::{
     CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
     CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutSessionWithOrder, Error,
 };
-use crate::version::{ApiVersion, negotiate};
 use crate::wire::wire_enum;
 
 /// The only JSON-RPC version: `"2.0"`.
@@ -195,7 +196,7 @@ impl Meta {
     pub fn timestamp(&self) -> Result<Option<Timestamp>, AcpError> {
         self.timestamp
             .as_deref()
-            .map(|t| Timestamp::parse(t).map_err(|e| meta_error("timestamp", &e)))
+            .map(|t| parse_timestamp(t).map_err(|e| meta_error("timestamp", &e)))
             .transpose()
     }
 
@@ -210,7 +211,7 @@ impl Meta {
 
 fn meta_error(field: &str, e: &HeaderValueError) -> AcpError {
     AcpError::invalid_request(
-        crate::error::codes::INVALID_VALUE,
+        crate::protocol::error::codes::INVALID_VALUE,
         format!("meta.{field} is invalid: {e}"),
         &JsonPath::root().key("meta").key(field),
     )
@@ -323,7 +324,7 @@ pub enum McpError {
         /// The ACP error for the first problem.
         error: AcpError,
         /// Every problem (strict validation), paths relative to `arguments`.
-        violations: Vec<crate::schema::Violation>,
+        violations: Vec<crate::parse::schema::Violation>,
     },
 }
 
@@ -433,11 +434,11 @@ impl ToolCallRequest {
             for segment in e.path() {
                 match segment {
                     serde_path_to_error::Segment::Seq { index } => {
-                        path.push(crate::json_path::Segment::Index(*index));
+                        path.push(crate::parse::json_path::Segment::Index(*index));
                     }
                     serde_path_to_error::Segment::Map { key }
                     | serde_path_to_error::Segment::Enum { variant: key } => {
-                        path.push(crate::json_path::Segment::Key(key.clone()));
+                        path.push(crate::parse::json_path::Segment::Key(key.clone()));
                     }
                     serde_path_to_error::Segment::Unknown => {}
                 }

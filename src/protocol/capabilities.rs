@@ -42,7 +42,7 @@
 //! |---|---|
 //! | 2025-09-29, 2025-12-12, 2026-01-16 | none: no `capabilities`; the seller's payment provider (`payment_provider`) is fixed, there is nothing to intersect |
 //! | 2026-01-30 | everything above; `not_ready_for_payment` exists (the status NEG-10 sets); extension declarations as in 2026-01-30 |
-//! | 2026-04-17 | everything above (the Rust types are 2026-04-17's; convert the session with [`crate::versioned`] to answer 2026-01-30) |
+//! | 2026-04-17 | everything above (the Rust types are 2026-04-17's; convert the session with [`crate::protocol::version::convert`] to answer 2026-01-30) |
 //!
 //! # Enforcement
 //!
@@ -54,8 +54,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::extensions::ExtensionId;
-use crate::json_path::JsonPath;
+use crate::parse::json_path::JsonPath;
+use crate::protocol::extensions::ExtensionId;
 use crate::spec::common::Extensions;
 use crate::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutStatus, DisclosureContentType, Enforcement, ErrorCode,
@@ -333,8 +333,8 @@ pub fn negotiate(agent: &Capabilities, seller: &SellerOffer) -> Negotiation {
 
 /// Whether capability negotiation exists in API `version` (2026-01-30 and
 /// later: the versions whose session has `capabilities`).
-pub fn applies_to(version: &crate::version::ApiVersion) -> bool {
-    crate::registry::lookup_in(version, "agentic_checkout.Capabilities").is_some()
+pub fn applies_to(version: &crate::protocol::version::ApiVersion) -> bool {
+    crate::parse::registry::lookup_in(version, "agentic_checkout.Capabilities").is_some()
 }
 
 /// Why [`negotiate_in`] cannot negotiate.
@@ -357,11 +357,11 @@ pub enum NotNegotiable {
 /// # Errors
 /// [`NotNegotiable`].
 pub fn negotiate_in(
-    version: &crate::version::ApiVersion,
+    version: &crate::protocol::version::ApiVersion,
     agent: &Capabilities,
     seller: &SellerOffer,
 ) -> Result<Negotiation, NotNegotiable> {
-    let statuses = crate::versioned::statuses(version)
+    let statuses = crate::protocol::version::convert::statuses(version)
         .ok_or_else(|| NotNegotiable::UnsupportedVersion(version.to_string()))?;
     if !applies_to(version) {
         return Err(NotNegotiable::NoCapabilities(version.to_string()));

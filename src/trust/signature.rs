@@ -10,7 +10,7 @@
 //! The protocol puts no algorithm name and no key id on the wire: both parties agree on them
 //! out of band (SIG-06). This module therefore:
 //!
-//! - canonicalizes the **received bytes** with [`crate::canonical`] (RFC 8785), never a
+//! - canonicalizes the **received bytes** with [`crate::trust::canonical`] (RFC 8785), never a
 //!   re-serialized typed struct, so members this crate does not model still verify;
 //! - signs and verifies only bodies whose numbers keep their value in canonical form
 //!   ([`canonical::canonicalize_exact`]): a body with `9007199254740993`, which RFC 8785
@@ -65,7 +65,7 @@
 //! # Example
 //!
 //! ```
-//! use agentic_commerce::signature::{
+//! use agentic_commerce::trust::signature::{
 //!     Algorithm, HmacSha256Key, RequestSigner, SignedRequest, Verifier,
 //! };
 //! use time::macros::datetime;
@@ -95,9 +95,9 @@
 //! [`Verified`] cannot be built outside this module:
 //!
 //! ```compile_fail
-//! let forged = agentic_commerce::signature::Verified {
+//! let forged = agentic_commerce::trust::signature::Verified {
 //!     key_id: "k".into(),
-//!     algorithm: agentic_commerce::signature::Algorithm::HS256,
+//!     algorithm: agentic_commerce::trust::signature::Algorithm::HS256,
 //!     timestamp: time::OffsetDateTime::UNIX_EPOCH,
 //! };
 //! ```
@@ -110,10 +110,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::Mac as _;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-use crate::canonical::{self, CanonicalJsonError};
+use crate::primitives::Timestamp;
+use crate::trust::PolicyError;
+use crate::trust::canonical::{self, CanonicalJsonError};
 
 /// Name of the HTTP header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Signature";
@@ -221,22 +222,6 @@ pub enum KeyError {
     },
 }
 
-/// Why a [`VerificationPolicy`] tolerance was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PolicyError {
-    /// Tolerances cannot be negative.
-    #[error("clock-skew tolerance must not be negative")]
-    Negative,
-    /// Tolerances are capped at [`VerificationPolicy::MAX_TOLERANCE`] so that the check cannot
-    /// be switched off by a huge window.
-    #[error("clock-skew tolerance exceeds the maximum of {max}")]
-    TooLarge {
-        /// The cap.
-        max: Duration,
-    },
-}
-
 // ---------------------------------------------------------------------------------------------
 // Algorithms and key traits
 
@@ -285,7 +270,7 @@ pub struct Rejected;
 /// A key that checks signatures; implement it to plug in another algorithm.
 ///
 /// ```
-/// use agentic_commerce::signature::{Algorithm, Rejected, Verifier, VerifyingKey};
+/// use agentic_commerce::trust::signature::{Algorithm, Rejected, Verifier, VerifyingKey};
 ///
 /// /// Wraps some RSA library.
 /// struct MyRsaKey;
@@ -643,7 +628,7 @@ impl VerifyingKey for Es256VerifyingKey {
 
 /// How far the `Timestamp` may be from the verifier's clock (SIG-05), for request signatures
 /// ([`Verifier::with_policy`]) and webhook signatures
-/// ([`WebhookVerifier::with_policy`](crate::webhook::WebhookVerifier::with_policy), WH-04)
+/// ([`WebhookVerifier::with_policy`](crate::trust::webhook::WebhookVerifier::with_policy), WH-04)
 /// alike.
 ///
 /// Defaults: 300 seconds in the past (the tolerance ACP recommends for webhook signatures,
@@ -741,9 +726,9 @@ impl Default for VerificationPolicy {
 
 fn check_tolerance(tolerance: Duration) -> Result<Duration, PolicyError> {
     if tolerance.is_negative() {
-        Err(PolicyError::Negative)
+        Err(PolicyError::NegativeTolerance)
     } else if tolerance > VerificationPolicy::MAX_TOLERANCE {
-        Err(PolicyError::TooLarge {
+        Err(PolicyError::ToleranceTooLarge {
             max: VerificationPolicy::MAX_TOLERANCE,
         })
     } else {
@@ -893,7 +878,7 @@ fn signed_body(content: SignedContent, body: &[u8]) -> Result<Vec<u8>, Signature
 fn format_timestamp(timestamp: OffsetDateTime) -> Result<String, SignatureError> {
     OffsetDateTime::from_unix_timestamp(timestamp.unix_timestamp())
         .ok()
-        .and_then(|t| t.to_offset(UtcOffset::UTC).format(&Rfc3339).ok())
+        .and_then(|t| Timestamp(t.to_offset(UtcOffset::UTC)).to_rfc3339().ok())
         .ok_or(SignatureError::MalformedTimestamp)
 }
 
@@ -1081,13 +1066,11 @@ impl fmt::Debug for Verifier {
     }
 }
 
-/// Parses an RFC 3339 `date-time`. The `time` parser also takes a space between date and time
-/// (which RFC 3339 §5.6 only permits "by mutual agreement"); the ABNF's `T`/`t` is required.
+/// Parses an RFC 3339 `date-time` ([`Timestamp::parse`]: the ABNF's `T`/`t` is required).
 fn parse_timestamp(text: &str) -> Result<OffsetDateTime, SignatureError> {
-    if !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
-        return Err(SignatureError::MalformedTimestamp);
-    }
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| SignatureError::MalformedTimestamp)
+    Timestamp::parse(text)
+        .map(Timestamp::get)
+        .map_err(|_| SignatureError::MalformedTimestamp)
 }
 
 /// Trims HTTP optional whitespace; `None` when absent or empty.
