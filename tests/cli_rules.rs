@@ -8,12 +8,11 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-/// Runs `acp check-session <args>` through `cargo run` with `stdin`.
+/// Runs `acp check-session <args>` with `stdin`.
 fn check_session(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "acp", "--", "check-session"])
+    let mut child = Command::new(common::cli::acp_binary())
+        .arg("check-session")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
