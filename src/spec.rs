@@ -1,9 +1,9 @@
 //! The wire types of each released ACP spec version, one module per version
 //! date (`v2026_04_17`), each with one module per official schema bundle.
 //!
-//! Types are generated from the official JSON Schemas by `codegen/models.py`
-//! (see the README) and checked against them by the conformance and property
-//! tests.
+//! Types are generated from the official JSON Schemas by the repository's
+//! code generator (see the README) and checked against them by the
+//! conformance and property tests.
 
 pub mod common;
 pub mod v2025_09_29;
