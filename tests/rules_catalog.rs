@@ -1,6 +1,7 @@
 //! The rules catalog (`rules::catalog::RULES`) covers every rule ID the crate reports, and
 //! `RULES.md` is its rendering. Regenerate `RULES.md` with `ACP_BLESS=1 cargo test --test
 //! rules_catalog`.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -53,12 +54,17 @@ fn rule_ids_in_src() -> BTreeSet<String> {
 fn every_rule_id_in_src_is_in_the_catalog_and_every_entry_is_used() {
     let used = rule_ids_in_src();
     // The scan sees the IDs of each family the crate reports.
-    for id in ["CHK-06", "DP-03", "DP-11", "DIS-05", "EXT-04", "MD-02", "ORD-09", "ARITH-10"] {
+    for id in [
+        "CHK-06", "DP-03", "DP-11", "DIS-05", "EXT-04", "MD-02", "ORD-09", "ARITH-10",
+    ] {
         assert!(used.contains(id), "{id} not found in src: {used:?}");
     }
     let catalog: BTreeSet<String> = RULES.iter().map(|r| r.id.to_owned()).collect();
     let missing: Vec<_> = used.difference(&catalog).collect();
-    assert!(missing.is_empty(), "rule IDs used in src but not in RULES: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rule IDs used in src but not in RULES: {missing:?}"
+    );
     let stale: Vec<_> = catalog.difference(&used).collect();
     assert!(stale.is_empty(), "RULES entries no code reports: {stale:?}");
 }
@@ -74,7 +80,11 @@ fn every_entry_has_text_and_a_source() {
             let cited = catalog::SOURCES
                 .iter()
                 .any(|(abbreviation, _)| rule.source.starts_with(abbreviation));
-            assert!(cited, "{}: source {:?} names no known document", rule.id, rule.source);
+            assert!(
+                cited,
+                "{}: source {:?} names no known document",
+                rule.id, rule.source
+            );
         }
     }
 }
@@ -87,7 +97,11 @@ fn findings_resolve_to_their_catalog_entry() {
     assert_eq!(rule.level, Level::Must);
     assert!(rule.text.contains("authentication_metadata"));
     // A caller's own rule ID (the CLI's `SCHEMA`) has no entry.
-    assert!(Finding::error("SCHEMA", JsonPath::root(), "x").catalog_entry().is_none());
+    assert!(
+        Finding::error("SCHEMA", JsonPath::root(), "x")
+            .catalog_entry()
+            .is_none()
+    );
 }
 
 #[test]

@@ -84,7 +84,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("DIS", "rfc.discovery.md"),
     ("DA", "rfc.delegate_authentication.md"),
     ("ORD", "rfc.orders.md"),
-    ("JS", "the JSON Schemas of spec/2026-04-17/json-schema/"),
+    ("JS", "the JSON Schemas of `spec/2026-04-17/json-schema/`"),
 ];
 
 /// Every rule ID the crate reports, sorted by ID.
@@ -128,7 +128,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "CHK-11",
         level: Level::Must,
-        text: "Successful complete response has `status: completed` and `order{id, checkout_session_id, permalink_url}` (validates as CheckoutSessionWithOrder)",
+        text: "Successful complete response has `status: completed` and `order{id, checkout_session_id, permalink_url}` (validates as `CheckoutSessionWithOrder`)",
         source: "AC §4.4; JS",
     },
     Rule {
@@ -188,13 +188,13 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "DP-03",
         level: Level::Must,
-        text: "Token is usable only within its allowance (reason, max_amount, currency, expiry): charge ≤ max_amount, same currency",
+        text: "Token is usable only within its allowance (reason, `max_amount`, currency, expiry): charge ≤ `max_amount`, same currency",
         source: "DP §2.5, §9",
     },
     Rule {
         id: "DP-04",
         level: Level::Must,
-        text: "Token becomes invalid at or after `allowance.expires_at` (valid iff now < expires_at)",
+        text: "Token becomes invalid at or after `allowance.expires_at` (valid iff now < `expires_at`)",
         source: "DP §2.5",
     },
     Rule {
@@ -230,7 +230,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "DP-13",
         level: Level::Must,
-        text: "`card_number_type` ∈ fpan|network_token; `number` present; `virtual` boolean present (RFC; schema optional)",
+        text: "`card_number_type` ∈ `fpan|network_token`; `number` present; `virtual` boolean present (RFC; schema optional)",
         source: "DP §3.3, §7",
     },
     Rule {
@@ -248,19 +248,19 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "DP-16",
         level: Level::Schema,
-        text: "`metadata` (map string→string) required on request and on payment_method",
+        text: "`metadata` (map string→string) required on request and on `payment_method`",
         source: "DP §3.2, §3.3, §3.7",
     },
     Rule {
         id: "DP-17",
         level: Level::Must,
-        text: "Risk signals: `type` = card_testing, integer `score`, `action` ∈ blocked|manual_review|authorized; RFC requires ≥1 item (schema allows 0 since 2026-04-17)",
+        text: "Risk signals: `type` = `card_testing`, integer `score`, `action` ∈ `blocked|manual_review|authorized`; RFC requires ≥1 item (schema allows 0 since 2026-04-17)",
         source: "DP §3.6, §7",
     },
     Rule {
         id: "DP-18",
         level: Level::Schema,
-        text: "`billing_address`: name ≤256, line_one/line_two/city ≤60, country 2 chars (ISO 3166-1 alpha-2), postal_code ≤20",
+        text: "`billing_address`: name ≤256, `line_one`/`line_two`/`city` ≤60, country 2 chars (ISO 3166-1 alpha-2), `postal_code` ≤20",
         source: "DP §3.4; JS",
     },
     Rule {
@@ -309,12 +309,12 @@ pub static RULES: &[Rule] = &[
         id: "EXT-02",
         level: Level::Implied,
         text: "Identifier: lowercase simple or reverse-DNS name with optional `@YYYY-MM-DD`; no version = latest stable",
-        source: "EXT §3.6, §6.2; JS ExtensionDeclaration",
+        source: "EXT §3.6, §6.2; JS `ExtensionDeclaration`",
     },
     Rule {
         id: "EXT-03",
         level: Level::Schema,
-        text: "`extends` entries are `$.<SchemaName>.<field>` JSONPaths",
+        text: "`extends` entries are `$.<SchemaName>.<field>` JSONPath expressions",
         source: "EXT §3.4.1",
     },
     Rule {
@@ -357,7 +357,7 @@ pub static RULES: &[Rule] = &[
         id: "ORD-09",
         level: Level::Schema,
         text: "`LineItemReference.quantity` ≥1 and references an existing line item id",
-        source: "JS LineItemReference; ORD §4.3",
+        source: "JS `LineItemReference`; ORD §4.3",
     },
 ];
 
@@ -402,7 +402,14 @@ pub fn markdown() -> String {
         out.push_str(if abbreviation == &"AC" { " " } else { ", " });
         out.push_str(abbreviation);
         out.push_str(" = ");
-        out.push_str(document);
+        // Every source but the schemas (already a sentence) is a file name.
+        if abbreviation == &"JS" {
+            out.push_str(document);
+        } else {
+            out.push('`');
+            out.push_str(document);
+            out.push('`');
+        }
     }
     out.push_str(".\n");
     out
@@ -430,10 +437,12 @@ mod tests {
     #[test]
     fn markdown_has_one_row_per_rule_and_escapes_pipes() {
         let text = markdown();
-        let rows = text.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| rule"));
+        let rows = text
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| rule"));
         assert_eq!(rows.count(), RULES.len());
         assert!(text.contains("| DP-13 | MUST |"));
-        assert!(text.contains("fpan\\|network_token"));
-        assert!(text.contains("AC = rfc.agentic_checkout.md, DP = "));
+        assert!(text.contains("`fpan\\|network_token`"));
+        assert!(text.contains("AC = `rfc.agentic_checkout.md`, DP = "));
     }
 }
