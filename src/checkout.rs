@@ -20,7 +20,7 @@
 //! them, and a policy answer that is itself unknown is rejected
 //! ([`TransitionError::PolicyReturnedUnknown`]).
 //!
-//! # The default policy ([`DefaultPolicy`]; AC is silent, see ACP-DIGEST §4)
+//! # The default policy ([`DefaultPolicy`]; the checkout RFC is silent on it)
 //!
 //! `Update { ready }` means "the merchant applied the update and the session is (not) ready for
 //! payment". The payment outcomes are the merchant's (or its PSP's) answers after a complete.

@@ -5,8 +5,9 @@
 //! below, including the session rules of [`crate::rules::requests`]
 //! (CHK-11, CHK-13). It returns every [`Finding`]; an empty list, or one with
 //! only [`Severity::Warning`]s, means the session may be sent. Each finding
-//! names the rule it enforces (an ID from `ACP-REQUIREMENTS.md`, or an
-//! `ARITH-*` ID for the advisory arithmetic below), the JSONPath of the
+//! names the rule it enforces (an ID of the [rules catalog](catalog), which
+//! gives each rule's level, text and spec source; `ARITH-*` for the advisory
+//! arithmetic below), the JSONPath of the
 //! offending value inside the session, and a message. It serializes as
 //! `{"rule","severity","param","message"}` with severity `"error"` or
 //! `"warning"`.
@@ -21,8 +22,8 @@
 //! | DSC-06 | warning | Σ session `items_discount` totals == Σ line-item `items_discount`/`discount` totals (the official `stacked-discounts` example breaks it: 42460 vs 42500) | [`totals`] |
 //! | DSC-07 | error | discount amounts (applied, allocations, `discount`/`items_discount` totals) are ≥ 0 | [`totals`] |
 //! | DSC-08 | error | a coupon has exactly one of `percent_off`/`amount_off`, and `currency` with `amount_off` | [`totals`] |
-//! | ARITH-09 | warning | line item: base = unit × quantity, subtotal = base − discount, total = subtotal + tax (digest §11.9; official examples disagree) | [`totals`] |
-//! | ARITH-10 | warning | session `total` = subtotal + fulfillment + tax + fee + `gift_wrap` + tip − discount − `store_credit` (digest §11.10) | [`totals`] |
+//! | ARITH-09 | warning | line item: base = unit × quantity, subtotal = base − discount, total = subtotal + tax (official examples disagree) | [`totals`] |
+//! | ARITH-10 | warning | session `total` = subtotal + fulfillment + tax + fee + `gift_wrap` + tip − discount − `store_credit` | [`totals`] |
 //! | DSC-04 | warning | every `discounts.rejected` code also has a `warning` message with its code and `param` | [`discounts`] |
 //! | DSC-09 | warning | an automatic discount has no `code` | [`discounts`] |
 //! | EXT-01 … EXT-04 | error | response extension declarations: identifier names, unique, `extends` targets are JSONPath, https `schema` | [`discounts`] |
@@ -53,6 +54,7 @@
 //! `CUR-01` and `ARITH-*` are IDs of this crate: the requirements list has no
 //! entry for them.
 
+pub mod catalog;
 pub mod currency;
 pub mod delegate_payment;
 pub mod discounts;

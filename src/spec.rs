@@ -2,8 +2,8 @@
 //! The wire types of each released ACP spec version, one module per version
 //! date (`v2026_04_17`), each with one module per official schema bundle.
 //!
-//! Types are generated from the official JSON Schemas by `codegen/models.py`
-//! (see CONTRIBUTING.md) and checked against them by the conformance and property
+//! Types are generated from the official JSON Schemas by the repository's code
+//! generator and checked against them by the conformance and property
 //! tests. The generator discovers the versions from the spec folder, so this
 //! file (the module list, [`ApiVersion::RELEASED`] and the per-version tables) is
 //! generated too.

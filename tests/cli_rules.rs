@@ -3,24 +3,16 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
-/// Runs `acp check-session <args>` through `cargo run` with `stdin`.
+/// Runs `acp check-session <args>` with `stdin` (a process that rejects its arguments may exit
+/// before reading it: `run_acp` ignores that broken pipe).
 fn check_session(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "acp", "--", "check-session"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo run");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    let mut all = vec!["check-session"];
+    all.extend_from_slice(args);
+    common::cli::run_acp(&all, stdin)
 }
 
 fn findings(o: &Output) -> Vec<Value> {

@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Output;
 
-/// Runs `cargo run --example acp -- <args>` with `stdin` and returns its output.
+/// Runs `acp <args>` with `stdin` and returns its output.
 fn acp(args: &[&str], stdin: &[u8]) -> Output {
     common::cli::run_acp(args, stdin)
 }

@@ -4,7 +4,7 @@
 //! The test builds a synthetic next version: a copy of the newest released folder under a later
 //! date, with one optional property (`synthetic_note`, a string of at most 64 characters) added to
 //! `CheckoutSessionCreateRequest`. In a scratch copy of the crate it runs the generator over the
-//! official spec plus that folder and builds the `acp` tool (renamed `acp_next`, so the crate's
+//! official spec plus that folder and builds the `acp` tool (renamed `acp_next`, so the workspace's
 //! own `acp` binary in the shared target directory is left alone) and a small probe, reusing this
 //! test's target directory for the dependencies. Then:
 //!
@@ -137,10 +137,16 @@ fn a_synthetic_next_version_is_parsed_validated_and_negotiable_with_no_hand_edit
     let krate = scratch.join("crate");
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     copy_dir(manifest, &krate, &["target", ".git", "fuzz"]);
-    // The `acp` example under another name, so the shared target's `examples/acp` stays ours.
-    std::fs::rename(
-        krate.join("examples").join("acp"),
-        krate.join("examples").join("acp_next"),
+    // The `acp` binary under another name, so the shared target's `acp` stays ours.
+    let cli_manifest = krate.join("crates").join("acp-cli").join("Cargo.toml");
+    let cli = std::fs::read_to_string(&cli_manifest).unwrap();
+    assert!(cli.contains("[[bin]]\nname = \"acp\"\n"), "{cli}");
+    std::fs::write(
+        &cli_manifest,
+        cli.replace(
+            "[[bin]]\nname = \"acp\"\n",
+            "[[bin]]\nname = \"acp_next\"\n",
+        ),
     )
     .unwrap();
     std::fs::write(krate.join("examples").join("new_version_probe.rs"), PROBE).unwrap();
@@ -197,34 +203,48 @@ fn a_synthetic_next_version_is_parsed_validated_and_negotiable_with_no_hand_edit
     if cfg!(feature = "es256") {
         features.push("es256");
     }
-    let mut build = Command::new(env!("CARGO"));
-    build
-        .args(["build", "--quiet", "--example", "acp_next", "--example"])
+    let profile_args: Vec<String> = match profile.file_name().unwrap().to_str().unwrap() {
+        "debug" => Vec::new(),
+        "release" => vec!["--release".to_owned()],
+        custom => vec!["--profile".to_owned(), custom.to_owned()],
+    };
+    // The probe (a root-package example) and the renamed CLI binary of the scratch workspace.
+    let mut probe_build = Command::new(env!("CARGO"));
+    probe_build
+        .args(["build", "--quiet", "-p", "agentic-commerce", "--example"])
         .arg("new_version_probe")
         .arg("--no-default-features")
+        .args(&profile_args)
         .arg("--manifest-path")
         .arg(krate.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", target);
     if !features.is_empty() {
-        build.args(["--features", &features.join(",")]);
+        probe_build.args(["--features", &features.join(",")]);
     }
-    match profile.file_name().unwrap().to_str().unwrap() {
-        "debug" => {}
-        "release" => {
-            build.arg("--release");
-        }
-        custom => {
-            build.args(["--profile", custom]);
-        }
+    let mut cli_build = Command::new(env!("CARGO"));
+    cli_build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "agentic-commerce-cli",
+            "--bin",
+            "acp_next",
+        ])
+        .args(&profile_args)
+        .arg("--manifest-path")
+        .arg(krate.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target);
+    for mut build in [probe_build, cli_build] {
+        let compiled = build.output().unwrap();
+        assert!(
+            compiled.status.success(),
+            "cargo build of the crate with the synthetic version {next} failed:\n{}",
+            String::from_utf8_lossy(&compiled.stderr)
+        );
     }
-    let compiled = build.output().unwrap();
-    assert!(
-        compiled.status.success(),
-        "cargo build of the crate with the synthetic version {next} failed:\n{}",
-        String::from_utf8_lossy(&compiled.stderr)
-    );
     let examples = profile.join("examples");
-    let acp = examples.join(format!("acp_next{}", std::env::consts::EXE_SUFFIX));
+    let acp = profile.join(format!("acp_next{}", std::env::consts::EXE_SUFFIX));
     let probe = examples.join(format!("new_version_probe{}", std::env::consts::EXE_SUFFIX));
 
     // ApiVersion, negotiation and the status table know the new version; the working model

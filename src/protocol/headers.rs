@@ -1168,7 +1168,7 @@ const DP_TS: &str = "SIG-03: RFC delegate_payment §2.2 says the client MUST inc
 
 /// Every place where [`Operation::header_requirements`] deliberately differs from the
 /// 2026-04-17 OAS files, with the reason. Anything not listed here matches the OAS
-/// (checked by `tests/headers.rs` against the OAS files).
+/// (the crate's header tests check it against the OAS files).
 pub const OAS_DEVIATIONS: &[OasDeviation] = &[
     dev(
         Operation::UpdateCheckoutSession,

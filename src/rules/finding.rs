@@ -33,7 +33,8 @@ impl Severity {
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
-    /// The rule ID of `ACP-REQUIREMENTS.md`, e.g. `CHK-06` or `DP-14`.
+    /// The rule ID, e.g. `CHK-06` or `DP-14`: every ID the crate reports is in the
+    /// [rules catalog](crate::rules::catalog) (`RULES.md`).
     pub rule: &'static str,
     /// How serious.
     pub severity: Severity,
@@ -94,6 +95,12 @@ impl Finding {
             code: Some(code),
             ..Self::warning(rule, param, message)
         }
+    }
+
+    /// The rule's entry in the [rules catalog](crate::rules::catalog) (level, text, spec
+    /// source); `None` for a rule ID the crate itself never reports.
+    pub fn catalog_entry(&self) -> Option<&'static crate::rules::catalog::Rule> {
+        crate::rules::catalog::lookup(self.rule)
     }
 
     /// Whether this finding should reject the request.

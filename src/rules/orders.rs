@@ -1,4 +1,4 @@
-//! Order consistency (RFC orders §4; digest §10, §11.7): quantities,
+//! Order consistency (RFC orders §4): quantities,
 //! references, refunds.
 
 use std::collections::BTreeMap;

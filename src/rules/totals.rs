@@ -1,4 +1,4 @@
-//! Totals, fulfillment selection and discount consistency (digest §11,
+//! Totals, fulfillment selection and discount consistency (the rules
 //! CHK-06, CHK-07, DSC-05 … DSC-08, advisory ARITH-09/ARITH-10).
 
 use std::collections::BTreeMap;

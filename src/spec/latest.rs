@@ -7,7 +7,7 @@
 //! [`VERSION`] (also [`ApiVersion::LATEST`]), never by its date. It is chosen
 //! by hand: a version the generator discovers later parses, validates and
 //! negotiates at once, but the working model moves only when this file
-//! changes (see CONTRIBUTING.md, "Moving the working model").
+//! changes, together with the conversion pair for its neighbour versions.
 
 use crate::protocol::version::ApiVersion;
 

@@ -1,10 +1,11 @@
-//! Runs the `acp` example binary for end-to-end CLI tests.
+//! Runs the `acp` binary (the workspace member `crates/acp-cli`) for end-to-end CLI tests.
 //!
-//! Cargo builds no `CARGO_BIN_EXE_*` for examples, so the helper builds the example itself with
-//! the same cargo (`env!("CARGO")`), the same target directory, profile and features as the
-//! running test binary (all derived from where the test executable lives and from
-//! `cfg!(feature)`), then runs `<target>/<profile>/examples/acp`. When `cargo test` has already
-//! built the example, that build is a no-op.
+//! Cargo sets `CARGO_BIN_EXE_*` only for binaries of the package under test, and `acp` lives
+//! in another workspace member, so the helper builds it with the same cargo
+//! (`env!("CARGO")`), the same target directory and profile as the running test binary (derived
+//! from where the test executable lives): `cargo build -p agentic-commerce-cli --bin acp`, then
+//! runs `<target>/<profile>/acp`. When `cargo test --workspace` has already built it, that
+//! build is (nearly) a no-op.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -23,28 +24,19 @@ pub fn acp_binary() -> &'static PathBuf {
             .to_path_buf();
         let target_dir = profile_dir.parent().unwrap();
         let profile = profile_dir.file_name().unwrap().to_str().unwrap();
-        let mut features = Vec::new();
-        if cfg!(feature = "ed25519") {
-            features.push("ed25519");
-        }
-        if cfg!(feature = "es256") {
-            features.push("es256");
-        }
         let mut build = Command::new(env!("CARGO"));
         build
             .args([
                 "build",
                 "--quiet",
-                "--example",
+                "--package",
+                "agentic-commerce-cli",
+                "--bin",
                 "acp",
-                "--no-default-features",
             ])
             .arg("--manifest-path")
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
             .env("CARGO_TARGET_DIR", target_dir);
-        if !features.is_empty() {
-            build.args(["--features", &features.join(",")]);
-        }
         match profile {
             "debug" => {}
             "release" => {
@@ -55,10 +47,8 @@ pub fn acp_binary() -> &'static PathBuf {
             }
         }
         let status = build.status().unwrap();
-        assert!(status.success(), "building the acp example failed");
-        profile_dir
-            .join("examples")
-            .join(format!("acp{}", std::env::consts::EXE_SUFFIX))
+        assert!(status.success(), "building the acp binary failed");
+        profile_dir.join(format!("acp{}", std::env::consts::EXE_SUFFIX))
     })
 }
 

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 
 use agentic_commerce::trust::idempotency::Fingerprint;
 
-pub(crate) fn fingerprint(args: &[String]) -> ExitCode {
-    let input = match crate::canonical_cmd::stdin_without_flags(args) {
+/// `acp fingerprint`.
+pub(crate) fn fingerprint() -> ExitCode {
+    let input = match crate::canonical_cmd::stdin_without_flags() {
         Ok(input) => input,
         Err(code) => return code,
     };

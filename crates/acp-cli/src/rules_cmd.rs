@@ -17,16 +17,10 @@ use agentic_commerce::parse;
 use agentic_commerce::rules::{self, Finding};
 use agentic_commerce::spec::v2026_04_17::agentic_checkout::CheckoutSession;
 
-use crate::args::{Args, read_stdin};
+use crate::args::read_stdin;
 
-pub(crate) fn check_session(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &[]) {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    if let Err(e) = parsed.only(&[]) {
-        return crate::usage_error(&e);
-    }
+/// `acp check-session`.
+pub(crate) fn check_session() -> ExitCode {
     let body = match read_stdin() {
         Ok(b) => b,
         Err(e) => return crate::usage_error(&e),

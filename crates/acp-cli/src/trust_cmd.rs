@@ -10,11 +10,63 @@ use agentic_commerce::trust::webhook::{self, VerificationPolicy, WebhookSecret, 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::args::{Args, read_stdin};
+use crate::args::read_stdin;
+
+/// Flags of `acp webhook-sign`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SignArgs {
+    /// The webhook signing secret.
+    #[arg(long, value_name = "S")]
+    secret: String,
+    /// The signature's timestamp, unix seconds.
+    #[arg(long, value_name = "T")]
+    timestamp: String,
+}
+
+/// Flags of `acp webhook-verify`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// A webhook signing secret; repeat to accept several (rotation).
+    #[arg(long = "secret", value_name = "S", required = true)]
+    secrets: Vec<String>,
+    /// The `Merchant-Signature` header value.
+    #[arg(long, value_name = "H")]
+    header: String,
+    /// The current time: unix seconds or RFC 3339.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    now: String,
+    /// Accepted clock skew in seconds, past and future (default 300 s past, 60 s future; at
+    /// most 3600).
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    tolerance: Option<String>,
+}
+
+/// Flags of `acp allowance-check`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AllowanceArgs {
+    /// A JSON file holding the delegated token's `Allowance`.
+    #[arg(long, value_name = "FILE")]
+    allowance: String,
+    /// The checkout session the charge is for.
+    #[arg(long, value_name = "ID")]
+    session_id: String,
+    /// The merchant asking for the charge.
+    #[arg(long, value_name = "ID")]
+    merchant_id: String,
+    /// The charge amount in minor units.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    amount: String,
+    /// The charge currency (ISO 4217).
+    #[arg(long, value_name = "CUR")]
+    currency: String,
+    /// The current time: unix seconds or RFC 3339.
+    #[arg(long, value_name = "RFC3339", allow_hyphen_values = true)]
+    now: String,
+}
 
 /// `webhook-sign --secret S --timestamp T`: prints the `Merchant-Signature` header value for
 /// the body on stdin.
-pub(crate) fn webhook_sign(args: &[String]) -> ExitCode {
+pub(crate) fn webhook_sign(args: &SignArgs) -> ExitCode {
     match sign(args) {
         Ok(header) => {
             println!("{header}");
@@ -24,11 +76,9 @@ pub(crate) fn webhook_sign(args: &[String]) -> ExitCode {
     }
 }
 
-fn sign(args: &[String]) -> Result<String, String> {
-    let args = Args::parse(args, &[])?;
-    args.only(&["secret", "timestamp"])?;
-    let secret = parse_secret(args.req("secret")?)?;
-    let timestamp = args.req("timestamp")?;
+fn sign(args: &SignArgs) -> Result<String, String> {
+    let secret = parse_secret(&args.secret)?;
+    let timestamp = &args.timestamp;
     let timestamp = timestamp
         .parse::<u64>()
         .ok()
@@ -43,7 +93,7 @@ fn sign(args: &[String]) -> Result<String, String> {
 
 /// `webhook-verify --secret S [--secret S2 …] --header H --now T [--tolerance SECS]`: verifies
 /// the body on stdin; prints `ok` (exit 0) or the error kind (exit 1).
-pub(crate) fn webhook_verify(args: &[String]) -> ExitCode {
+pub(crate) fn webhook_verify(args: &VerifyArgs) -> ExitCode {
     let (verifier, header, now) = match verify_setup(args) {
         Ok(setup) => setup,
         Err(message) => return crate::usage_error(&message),
@@ -65,16 +115,14 @@ pub(crate) fn webhook_verify(args: &[String]) -> ExitCode {
     }
 }
 
-fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateTime), String> {
-    let args = Args::parse(args, &[])?;
-    args.only(&["secret", "header", "now", "tolerance"])?;
-    let mut secrets = args.all("secret").iter();
+fn verify_setup(args: &VerifyArgs) -> Result<(WebhookVerifier, String, OffsetDateTime), String> {
+    let mut secrets = args.secrets.iter();
     let first = secrets.next().ok_or("missing required `--secret`")?;
     let mut verifier = WebhookVerifier::new(parse_secret(first)?);
     for secret in secrets {
         verifier = verifier.with_secret(parse_secret(secret)?);
     }
-    if let Some(tolerance) = args.opt("tolerance")? {
+    if let Some(tolerance) = &args.tolerance {
         let secs: i64 = tolerance
             .parse()
             .map_err(|_| format!("`--tolerance` must be whole seconds, got `{tolerance}`"))?;
@@ -85,15 +133,15 @@ fn verify_setup(args: &[String]) -> Result<(WebhookVerifier, String, OffsetDateT
             .map_err(|e| format!("`--tolerance`: {e}"))?;
         verifier = verifier.with_policy(policy);
     }
-    let header = args.req("header")?.to_owned();
-    let now = parse_now(args.req("now")?)?;
+    let header = args.header.clone();
+    let now = parse_now(&args.now)?;
     Ok((verifier, header, now))
 }
 
 /// `allowance-check --allowance FILE --session-id ID --merchant-id ID --amount N --currency CUR
 /// --now RFC3339`: prints `ok` (exit 0) or the JSON array of violations (exit 1), in their
 /// detailed form (the user holds both the allowance and the charge).
-pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
+pub(crate) fn allowance_check(args: &AllowanceArgs) -> ExitCode {
     let (terms, charge, now) = match allowance_setup(args) {
         Ok(setup) => setup,
         Err(message) => return crate::usage_error(&message),
@@ -114,32 +162,23 @@ pub(crate) fn allowance_check(args: &[String]) -> ExitCode {
 }
 
 fn allowance_setup(
-    args: &[String],
+    args: &AllowanceArgs,
 ) -> Result<(AllowanceTerms, ProposedCharge, OffsetDateTime), String> {
-    let args = Args::parse(args, &[])?;
-    args.only(&[
-        "allowance",
-        "session-id",
-        "merchant-id",
-        "amount",
-        "currency",
-        "now",
-    ])?;
-    let path = args.req("allowance")?;
+    let path = &args.allowance;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
     let terms: AllowanceTerms =
         serde_json::from_str(&text).map_err(|e| format!("`{path}` is not an Allowance: {e}"))?;
-    let amount = args.req("amount")?;
+    let amount = &args.amount;
     let amount: i64 = amount
         .parse()
         .map_err(|_| format!("`--amount` must be an integer in minor units, got `{amount}`"))?;
     let charge = ProposedCharge {
         amount,
-        currency: args.req("currency")?.to_owned(),
-        checkout_session_id: args.req("session-id")?.to_owned(),
-        merchant_id: args.req("merchant-id")?.to_owned(),
+        currency: args.currency.clone(),
+        checkout_session_id: args.session_id.clone(),
+        merchant_id: args.merchant_id.clone(),
     };
-    let now = parse_now(args.req("now")?)?;
+    let now = parse_now(&args.now)?;
     Ok((terms, charge, now))
 }
 

@@ -6,21 +6,34 @@ use agentic_commerce::parse::registry;
 use agentic_commerce::protocol::version::ApiVersion;
 use serde_json::{Value, json};
 
-use crate::args::{Args, read_stdin};
+use crate::args::read_stdin;
+
+/// Flags of `acp validate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    /// The wire type, `<bundle>.<Name>` (`acp types` lists them).
+    #[arg(long = "type", value_name = "BUNDLE.NAME")]
+    type_name: String,
+    /// Strict validation: every violation of the official schema, each with its JSONPath.
+    #[arg(long)]
+    strict: bool,
+    /// A released API version (default: the latest).
+    #[arg(long, value_name = "DATE")]
+    api_version: Option<String>,
+}
+
+/// Flags of `acp types`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TypesArgs {
+    /// A released API version (default: the latest).
+    #[arg(long, value_name = "DATE")]
+    api_version: Option<String>,
+}
 
 /// `acp validate --type <bundle>.<Name> [--api-version <date>] [--strict]`.
-pub(crate) fn validate(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["strict"])
-        .and_then(|a| a.only(&["type", "strict", "api-version"]).map(|()| a))
-    {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let name = match parsed.req("type") {
-        Ok(n) => n,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let version = match api_version(&parsed) {
+pub(crate) fn validate(parsed: &ValidateArgs) -> ExitCode {
+    let name = parsed.type_name.as_str();
+    let version = match api_version(parsed.api_version.as_deref()) {
         Ok(v) => v,
         Err(e) => return crate::usage_error(&e),
     };
@@ -41,7 +54,7 @@ pub(crate) fn validate(args: &[String]) -> ExitCode {
             "$",
         )],
         Ok(value) => {
-            let result = if parsed.has("strict") {
+            let result = if parsed.strict {
                 entry.roundtrip_strict(&value).map_err(|violations| {
                     violations
                         .iter()
@@ -76,8 +89,8 @@ fn acp_error(code: &str, message: &str, param: &str) -> Value {
 }
 
 /// `--api-version <date>`, a released version (default: the latest).
-fn api_version(parsed: &Args) -> Result<ApiVersion, String> {
-    let Some(text) = parsed.opt("api-version")? else {
+fn api_version(text: Option<&str>) -> Result<ApiVersion, String> {
+    let Some(text) = text else {
         return Ok(ApiVersion::LATEST);
     };
     let version: ApiVersion = text
@@ -97,12 +110,8 @@ fn api_version(parsed: &Args) -> Result<ApiVersion, String> {
 }
 
 /// `acp types [--api-version <date>]`.
-pub(crate) fn types(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &[]).and_then(|a| a.only(&["api-version"]).map(|()| a)) {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let version = match api_version(&parsed) {
+pub(crate) fn types(parsed: &TypesArgs) -> ExitCode {
+    let version = match api_version(parsed.api_version.as_deref()) {
         Ok(v) => v,
         Err(e) => return crate::usage_error(&e),
     };

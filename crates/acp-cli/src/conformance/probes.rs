@@ -1129,6 +1129,7 @@ mod tests {
     use super::*;
     use agentic_commerce::parse::json_path::JsonPath;
 
+    #[allow(clippy::unnecessary_wraps)] // what `send` hands to `judge_complete`
     fn exchange(status: u16, body: &Value) -> Result<Exchange, String> {
         Ok(Exchange {
             status,

@@ -10,7 +10,7 @@
 //!   `/checkout_sessions` … and `/.well-known/acp.json`).
 //! - `--api-version`: the version checked, one of the released versions (default
 //!   `2026-04-17`). It is sent as `API-Version`, every request is written in that version's
-//!   shapes (`conformance/shapes.rs`: 2025-09-29 `items` with `quantity`,
+//!   shapes (`shapes.rs`: 2025-09-29 `items` with `quantity`,
 //!   `fulfillment_address`, a lone `fulfillment_option_id`, `payment_data {token, provider}`;
 //!   2026-01-30 on `line_items`, `currency`, `capabilities`, payment handlers) and every answer
 //!   is validated strictly against that version's schemas. Probes of what the version does not
@@ -19,7 +19,8 @@
 //!   the reason.
 //! - `--bearer`: the merchant's API key, sent as `Authorization: Bearer` (HDR-01).
 //! - `--item`: a variant id the merchant sells (repeatable). Default: every variant id of
-//!   `examples/catalog.json`, the example merchant's default catalog, in file order. The first
+//!   the repository's `examples/catalog.json`, the example merchant's default catalog, in file
+//!   order. The first
 //!   item is the one bought by the `complete` probe: put a cheap, in-stock item first. Every
 //!   item goes into one `create.all_items` session.
 //! - `--signing-secret`: signs every JSON request body with HMAC-SHA256 (`Signature` +
@@ -76,9 +77,8 @@
 //! Exit status: 0 when no MUST check failed (SHOULD failures are reported and counted), 1 when
 //! one did, 2 on usage errors or when the merchant is unreachable.
 //!
-//! Transport: plain `http://` only. The example build of `reqwest` has no TLS stack; checking
-//! an `https://` merchant needs reqwest's `rustls-tls` feature in `Cargo.toml`, and the checker
-//! says so instead of trying.
+//! Transport: `https://` URLs are checked over TLS (reqwest with rustls and the webpki root
+//! certificates); plain `http://` is for test merchants on loopback.
 //!
 //! The probes write: they create three sessions, cancel one and buy one unit of the first
 //! item (with `--psp-url`). Point the checker at a test merchant, not at production.
@@ -102,24 +102,53 @@ use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
 use agentic_commerce::trust::signature::SignedContent;
 
-use crate::args::Args;
-
 /// The example merchant's default catalog (its `--item` ids are the default).
-const EXAMPLE_CATALOG: &str = include_str!("../catalog.json");
+const EXAMPLE_CATALOG: &str = include_str!("../../../examples/catalog.json");
 
-const VALUED: &[&str] = &[
-    "base-url",
-    "api-version",
-    "bearer",
-    "item",
-    "signing-secret",
-    "psp-url",
-    "psp-bearer",
-    "psp-signing-secret",
-    "currency",
-    "timeout",
-    "merchant-id",
-];
+/// Flags of `acp conformance`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConformanceArgs {
+    /// The merchant's ACP base URL (`http://127.0.0.1:8080`; `https://` over TLS).
+    #[arg(long, value_name = "URL")]
+    base_url: String,
+    /// The API version checked, a released version (default: the latest).
+    #[arg(long, value_name = "V")]
+    api_version: Option<String>,
+    /// The merchant's API key, sent as `Authorization: Bearer`.
+    #[arg(long, value_name = "TOKEN")]
+    bearer: Option<String>,
+    /// A variant id the merchant sells (repeatable; the first is bought). Default: the example
+    /// merchant's catalog.
+    #[arg(long, value_name = "ID")]
+    item: Vec<String>,
+    /// Signs every JSON request body with HMAC-SHA256 (`Signature` + `Timestamp`).
+    #[arg(long, value_name = "S")]
+    signing_secret: Option<String>,
+    /// Signs `timestamp + "." + canonical body` instead of the body alone.
+    #[arg(long)]
+    sign_timestamp: bool,
+    /// A PSP with `POST /agentic_commerce/delegate_payment`, for a real delegated token.
+    #[arg(long, value_name = "URL")]
+    psp_url: Option<String>,
+    /// The PSP's API key.
+    #[arg(long, value_name = "TOKEN")]
+    psp_bearer: Option<String>,
+    /// The PSP's request signing secret (default: `--signing-secret`).
+    #[arg(long, value_name = "S")]
+    psp_signing_secret: Option<String>,
+    /// The allowance's merchant id when the session names none (before 2026-01-30).
+    #[arg(long, value_name = "ID")]
+    merchant_id: Option<String>,
+    /// Session currency (default `usd`).
+    #[arg(long, value_name = "C")]
+    currency: Option<String>,
+    /// Seconds per request, 1..=600 (default 10).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
 /// Every variant id of the example catalog, in file order.
 fn example_items() -> Result<Vec<String>, String> {
@@ -132,16 +161,13 @@ fn example_items() -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// A `http://host[:port][/prefix]` base URL.
+/// A `http(s)://host[:port][/prefix]` base URL.
 fn base_url(raw: &str, flag: &str) -> Result<String, String> {
     let url = url::Url::parse(raw).map_err(|e| format!("`--{flag}` {raw:?}: {e}"))?;
     match url.scheme() {
-        "http" => Ok(raw.trim_end_matches('/').to_owned()),
-        "https" => Err(format!(
-            "`--{flag}` {raw:?}: https needs reqwest's `rustls-tls` feature, which this build does not enable"
-        )),
+        "http" | "https" => Ok(raw.trim_end_matches('/').to_owned()),
         other => Err(format!(
-            "`--{flag}` {raw:?}: unsupported scheme {other:?} (http only)"
+            "`--{flag}` {raw:?}: unsupported scheme {other:?} (https, or http on loopback)"
         )),
     }
 }
@@ -162,13 +188,10 @@ struct Options {
     json: bool,
 }
 
-fn options(args: &[String]) -> Result<Options, String> {
-    let parsed = Args::parse(args, &["json", "sign-timestamp"])?;
-    let mut known = VALUED.to_vec();
-    known.extend(["json", "sign-timestamp"]);
-    parsed.only(&known)?;
+fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
     let api_version = parsed
-        .opt("api-version")?
+        .api_version
+        .as_deref()
         .unwrap_or(ApiVersion::LATEST.as_str())
         .to_owned();
     let version = api_version
@@ -184,10 +207,10 @@ fn options(args: &[String]) -> Result<Options, String> {
                 .join(", ")
         ));
     }
-    let items = if parsed.all("item").is_empty() {
+    let items = if parsed.item.is_empty() {
         example_items()?
     } else {
-        parsed.all("item").to_vec()
+        parsed.item.clone()
     };
     if let Some(empty) = items.iter().find(|i| i.trim().is_empty()) {
         return Err(format!("`--item` {empty:?} is empty"));
@@ -195,37 +218,37 @@ fn options(args: &[String]) -> Result<Options, String> {
     if items.is_empty() {
         return Err("no items to buy: pass `--item ID`".to_owned());
     }
-    let currency = parsed.opt("currency")?.unwrap_or("usd").to_owned();
+    let currency = parsed.currency.as_deref().unwrap_or("usd").to_owned();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
         return Err(format!(
             "`--currency` {currency:?} must be a lowercase ISO 4217 code"
         ));
     }
-    let timeout = match parsed.opt("timeout")? {
+    let timeout = match parsed.timeout.as_deref() {
         None => Duration::from_secs(10),
         Some(t) => match t.parse::<u64>() {
             Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
             _ => return Err(format!("`--timeout` {t:?} must be 1..=600 seconds")),
         },
     };
-    let psp = match (parsed.opt("psp-url")?, parsed.opt("psp-bearer")?) {
+    let psp = match (parsed.psp_url.as_deref(), parsed.psp_bearer.as_deref()) {
         (Some(url), bearer) => Some((base_url(url, "psp-url")?, bearer.map(str::to_owned))),
         (None, Some(_)) => return Err("`--psp-bearer` needs `--psp-url`".to_owned()),
         (None, None) => None,
     };
-    let signing_secret = parsed.opt("signing-secret")?.map(str::to_owned);
+    let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());
     }
     Ok(Options {
-        base_url: base_url(parsed.req("base-url")?, "base-url")?,
+        base_url: base_url(&parsed.base_url, "base-url")?,
         api_version,
         version,
-        merchant_id: parsed.opt("merchant-id")?.map(str::to_owned),
-        bearer: parsed.opt("bearer")?.map(str::to_owned),
+        merchant_id: parsed.merchant_id.clone(),
+        bearer: parsed.bearer.clone(),
         signing_secret,
-        psp_signing_secret: parsed.opt("psp-signing-secret")?.map(str::to_owned),
-        signed_content: if parsed.has("sign-timestamp") {
+        psp_signing_secret: parsed.psp_signing_secret.clone(),
+        signed_content: if parsed.sign_timestamp {
             SignedContent::TimestampAndBody
         } else {
             SignedContent::CanonicalBody
@@ -234,11 +257,12 @@ fn options(args: &[String]) -> Result<Options, String> {
         settings_items: items,
         currency,
         timeout,
-        json: parsed.has("json"),
+        json: parsed.json,
     })
 }
 
-pub(crate) fn conformance(args: &[String]) -> ExitCode {
+/// `acp conformance`.
+pub(crate) fn conformance(args: &ConformanceArgs) -> ExitCode {
     let options = match options(args) {
         Ok(o) => o,
         Err(e) => return crate::usage_error(&e),
@@ -334,13 +358,16 @@ mod tests {
     }
 
     #[test]
-    fn https_and_other_schemes_are_usage_errors() {
-        assert!(
-            base_url("https://m.example", "base-url")
-                .unwrap_err()
-                .contains("rustls-tls")
+    fn http_and_https_are_accepted_other_schemes_are_usage_errors() {
+        assert_eq!(
+            base_url("https://m.example/acp/", "base-url").unwrap(),
+            "https://m.example/acp"
         );
-        assert!(base_url("ftp://m.example", "base-url").is_err());
+        assert!(
+            base_url("ftp://m.example", "base-url")
+                .unwrap_err()
+                .contains("unsupported scheme")
+        );
         assert_eq!(
             base_url("http://127.0.0.1:8080/", "base-url").unwrap(),
             "http://127.0.0.1:8080"

@@ -7,24 +7,21 @@ use std::process::ExitCode;
 
 use agentic_commerce::protocol::version::{ApiVersion, negotiate};
 
-use crate::args::Args;
+/// Flags of `acp negotiate-version`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct NegotiateArgs {
+    /// The versions the server supports, comma-separated (`2026-01-30,2026-04-17`).
+    #[arg(long, value_name = "V,..")]
+    supported: String,
+    /// The client's `API-Version` header value (absent: the header is missing).
+    #[arg(long, value_name = "V")]
+    requested: Option<String>,
+}
 
-pub(crate) fn negotiate_version(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &[]) {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    if let Err(e) = parsed.only(&["supported", "requested"]) {
-        return crate::usage_error(&e);
-    }
-    let supported_raw = match parsed.req("supported") {
-        Ok(s) => s,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let requested = match parsed.opt("requested") {
-        Ok(r) => r,
-        Err(e) => return crate::usage_error(&e),
-    };
+/// `acp negotiate-version`.
+pub(crate) fn negotiate_version(parsed: &NegotiateArgs) -> ExitCode {
+    let supported_raw = parsed.supported.as_str();
+    let requested = parsed.requested.as_deref();
     let mut supported = Vec::new();
     for item in supported_raw.split(',') {
         match item.trim().parse::<ApiVersion>() {

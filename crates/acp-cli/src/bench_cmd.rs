@@ -8,20 +8,20 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::args::Args;
+include!("../../../benches/data/payloads.rs");
+include!("../../../benches/data/cases.rs");
 
-include!("../../benches/data/payloads.rs");
-include!("../../benches/data/cases.rs");
+/// Flags of `acp bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Print `{case: {ours_ns, baseline_ns, ratio}}` for the headline cases instead of the table.
+    #[arg(long)]
+    json: bool,
+}
 
-pub(crate) fn bench(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["json"]) {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    if let Err(e) = parsed.only(&["json"]) {
-        return crate::usage_error(&e);
-    }
-    let json = parsed.has("json");
+/// `acp bench`.
+pub(crate) fn bench(parsed: &BenchArgs) -> ExitCode {
+    let json = parsed.json;
     let mut rows = Vec::new();
     for mut case in cases() {
         if json && !case.headline {

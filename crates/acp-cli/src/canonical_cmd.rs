@@ -11,10 +11,11 @@ use std::process::ExitCode;
 
 use agentic_commerce::trust::canonical::{self, CanonicalJsonError};
 
-use crate::args::{Args, read_stdin};
+use crate::args::read_stdin;
 
-pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
-    let input = match stdin_without_flags(args) {
+/// `acp canonicalize`.
+pub(crate) fn canonicalize() -> ExitCode {
+    let input = match stdin_without_flags() {
         Ok(input) => input,
         Err(code) => return code,
     };
@@ -37,12 +38,9 @@ pub(crate) fn canonicalize(args: &[String]) -> ExitCode {
     }
 }
 
-/// Standard input of a command that takes no flags; the exit code to return
-/// when there are flags (2) or stdin cannot be read (1).
-pub(crate) fn stdin_without_flags(args: &[String]) -> Result<Vec<u8>, ExitCode> {
-    if let Err(message) = Args::parse(args, &[]).and_then(|parsed| parsed.only(&[])) {
-        return Err(crate::usage_error(&message));
-    }
+/// Standard input of a command that takes no flags (clap has rejected any); the exit code to
+/// return when stdin cannot be read (1).
+pub(crate) fn stdin_without_flags() -> Result<Vec<u8>, ExitCode> {
     read_stdin().map_err(|message| {
         eprintln!("acp: {message}");
         ExitCode::FAILURE
