@@ -1,0 +1,8 @@
+//! The `acp` command-line tool, run as a process, and the conformance checker against the example merchant.
+
+mod canonical;
+mod conformance_checker;
+mod models;
+mod protocol;
+mod rules;
+mod trust;

@@ -1,0 +1,5 @@
+//! End to end over real HTTP: the example merchant, PSP vault and agent, in memory, on PostgreSQL and at every released version.
+
+mod postgres;
+mod servers;
+mod versions;

@@ -1,0 +1,13 @@
+//! Parsing, strict validation and the models of every released version: the official examples, unions, properties, errors, card data in `Debug`, version conversion, the synthetic next version.
+
+mod bench_payloads;
+mod conformance;
+mod errors;
+mod new_version;
+mod parse;
+mod primitives;
+mod properties;
+mod sensitive_debug;
+mod unions;
+mod versions;
+mod versions_faithful;

@@ -1,0 +1,5 @@
+//! Business rules and the rules catalog.
+
+mod catalog;
+mod delegate_payment;
+mod session;
