@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use agentic_commerce::parse::registry;
 use agentic_commerce::protocol::version::ApiVersion;
-use serde_json::{Value, json};
+use agentic_commerce::{AcpError, JsonPath};
+use serde_json::Value;
 
 use crate::args::read_stdin;
 
@@ -51,20 +52,20 @@ pub(crate) fn validate(parsed: &ValidateArgs) -> ExitCode {
         Err(e) => vec![acp_error(
             "invalid_json",
             &format!("request body is not valid JSON: {e}"),
-            "$",
+            &JsonPath::root(),
         )],
         Ok(value) => {
             let result = if parsed.strict {
                 entry.roundtrip_strict(&value).map_err(|violations| {
                     violations
                         .iter()
-                        .map(|v| acp_error(v.kind.as_str(), &v.message, &v.path.to_string()))
+                        .map(|v| acp_error(v.kind.as_str(), &v.message, &v.path))
                         .collect()
                 })
             } else {
                 entry
                     .roundtrip(&value)
-                    .map_err(|e| vec![acp_error("invalid", &e.message, &e.path.to_string())])
+                    .map_err(|e| vec![acp_error("invalid", &e.message, &e.path)])
             };
             match result {
                 Ok(out) => {
@@ -79,13 +80,10 @@ pub(crate) fn validate(parsed: &ValidateArgs) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn acp_error(code: &str, message: &str, param: &str) -> Value {
-    json!({
-        "type": "invalid_request",
-        "code": code,
-        "message": message,
-        "param": param,
-    })
+/// One ACP `Error` object (`invalid_request` with `code`, `message` and `param`), built by the
+/// library's `AcpError` like every other ACP error.
+fn acp_error(code: &str, message: &str, param: &JsonPath) -> Value {
+    AcpError::invalid_request(code, message, param).to_json()
 }
 
 /// `--api-version <date>`, a released version (default: the latest).
