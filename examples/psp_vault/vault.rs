@@ -461,15 +461,13 @@ fn authorize(s: &VaultState, merchant_id: &str, request: &ChargeRequest) -> Repl
             // The response gets the public form only (no value of the token's allowance); the
             // detailed form, with the expected merchant, session and maximum, goes to the log.
             eprintln!("charge refused: {}", violations.detailed());
-            let first = violations.iter().next();
             let rules: Vec<&str> = violations.iter().map(AllowanceViolation::code).collect();
-            // Codes only: a violation's text would name the merchant the token belongs to.
-            Reply::new(
-                402,
-                json!({"type": "invalid_request", "code": first.map_or("declined", |v| v.code()),
-                       "message": format!("charge outside the token's allowance ({})", rules.join(", ")),
-                       "violations": rules}),
-            )
+            // The library's ACP error (402, the first violation's code, the public message),
+            // plus every violated rule's code for the merchant's logs.
+            let error = AcpError::from(&violations);
+            let mut body = error.to_json();
+            body["violations"] = json!(rules);
+            Reply::new(error.status(), body)
         }
         Err(AuthorizeError::Ledger(e)) if e.code() == "already_used" => Reply::error(
             402,
