@@ -34,7 +34,7 @@
 //! | | [`wire`] | unknown fields, open enums, absent/null/value, redacted strings |
 //! | | [`primitives`] | money, currency, timestamps, URIs (kept byte for byte), ids |
 //! | models | [`parse`] | parsing (lenient by default, strict on request) with JSONPath errors ([`parse::json_path`]); the official schemas compiled in ([`parse::schema`]); every type by its official `<bundle>.<Name>` ([`parse::registry`]) |
-//! | protocol | [`protocol`] | `API-Version` and its negotiation ([`protocol::version`]), conversion between versions ([`protocol::version::convert`]), typed headers ([`protocol::headers`]), the ACP `Error` ([`protocol::error`]), capability negotiation ([`protocol::capabilities`]), discovery, extensions, the MCP binding |
+//! | protocol | [`protocol`] | the [`Finding`] every check reports ([`protocol::finding`]); `API-Version` and its negotiation ([`protocol::version`]), conversion between versions ([`protocol::version::convert`]), typed headers ([`protocol::headers`]), the ACP `Error` ([`protocol::error`]), capability negotiation ([`protocol::capabilities`]), discovery, extensions, the MCP binding |
 //! | state | [`checkout`] | the checkout session state machine |
 //! | rules | [`rules`] | every finding-producing check: [`rules::check_session`] for a session, [`rules::requests`] for a request against its session, [`rules::delegate_payment`] for `delegate_payment` requests, [`rules::discounts`] for the discount extension |
 //! | trust | [`trust`] | RFC 8785 canonical JSON ([`trust::canonical`]), request signatures ([`trust::signature`]), order webhooks ([`trust::webhook`]), allowances ([`trust::allowance`]), idempotency ([`trust::idempotency`]) |
@@ -186,5 +186,5 @@ pub use parse::json_path::JsonPath;
 pub use parse::{ParseError, StrictError};
 pub use primitives::{Amount, Currency, Timestamp};
 pub use protocol::error::AcpError;
+pub use protocol::finding::{Finding, Severity};
 pub use protocol::version::ApiVersion;
-pub use rules::finding::{Finding, Severity};

@@ -17,6 +17,7 @@ pub mod capabilities;
 pub mod discovery;
 pub mod error;
 pub mod extensions;
+pub mod finding;
 pub mod headers;
 pub mod mcp;
 pub mod version;

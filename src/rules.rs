@@ -58,7 +58,6 @@ pub mod catalog;
 pub mod currency;
 pub mod delegate_payment;
 pub mod discounts;
-pub mod finding;
 pub mod markdown;
 pub mod orders;
 pub mod params;
@@ -68,7 +67,7 @@ pub mod totals;
 use crate::parse::json_path::JsonPath;
 use crate::spec::latest::agentic_checkout::CheckoutSession;
 
-pub use crate::rules::finding::{Finding, Severity};
+pub use crate::protocol::finding::{Finding, Severity};
 
 /// Whether any finding is an error.
 pub fn has_errors(findings: &[Finding]) -> bool {

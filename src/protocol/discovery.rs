@@ -26,8 +26,8 @@ use serde_json::Value;
 use crate::parse::json_path::JsonPath;
 use crate::primitives::Uri;
 use crate::protocol::extensions::ExtensionId;
+use crate::protocol::finding::Finding;
 use crate::protocol::version::ApiVersion;
-use crate::rules::Finding;
 use crate::spec::latest::agentic_checkout::{
     DiscoveryCapabilities, DiscoveryExtension, DiscoveryProtocol, DiscoveryResponse,
     DiscoveryService, InterventionType, Transport,

@@ -7,7 +7,7 @@
 //! paraphrased from the ACP RFCs and schemas; `ARITH-*` and `CUR-*` are IDs of this crate
 //! (its own advisory or stricter checks, which the requirements list has no entry for).
 //!
-//! [`Finding::rule`]: crate::rules::finding::Finding::rule
+//! [`Finding::rule`]: crate::protocol::finding::Finding::rule
 //!
 #![doc = include_str!("../../RULES.md")]
 
@@ -63,7 +63,7 @@ impl fmt::Display for Level {
 /// One rule of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
-    /// The rule ID a [`Finding`](crate::rules::finding::Finding) carries, e.g. `CHK-06`.
+    /// The rule ID a [`Finding`](crate::protocol::finding::Finding) carries, e.g. `CHK-06`.
     pub id: &'static str,
     /// How binding the rule is.
     pub level: Level,
@@ -418,6 +418,16 @@ pub fn markdown() -> String {
 /// A table cell: `|` escaped so that it does not end the cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
+}
+
+// Defined here, beside the table, so that the finding type (in the protocol layer) does not
+// depend on the rules layer.
+impl crate::protocol::finding::Finding {
+    /// The rule's entry in the [rules catalog](crate::rules::catalog) (level, text, spec
+    /// source); `None` for a rule ID the crate itself never reports.
+    pub fn catalog_entry(&self) -> Option<&'static Rule> {
+        lookup(self.rule)
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use serde_json::Value;
 use crate::parse::ParseError;
 use crate::parse::json_path::JsonPath;
 use crate::protocol::error::codes::INVALID_CARD;
-use crate::rules::finding::Finding;
+use crate::protocol::finding::Finding;
 use crate::spec::latest::delegate_payment::{
     Allowance, BillingAddress, CardNumberType, DelegatePaymentRequest, PaymentMethodCard,
 };
@@ -345,7 +345,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::rules::finding::Severity;
+    use crate::protocol::finding::Severity;
     use serde_json::json;
 
     fn example() -> Value {

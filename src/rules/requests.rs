@@ -14,7 +14,7 @@
 //! integrator (see [`crate::trust::allowance`] for checking the token once found).
 
 use crate::parse::json_path::JsonPath;
-use crate::rules::finding::Finding;
+use crate::protocol::finding::Finding;
 use crate::spec::latest::agentic_checkout::{
     CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionUpdateRequest,
     CheckoutSessionWithOrder, CheckoutStatus, FulfillmentOption, Order, SelectedFulfillmentOption,

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::finding::Finding;
 use agentic_commerce::rules::catalog::{self, Level, RULES};
-use agentic_commerce::rules::finding::Finding;
 
 /// Every `.rs` file under `dir`, recursively.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -97,12 +97,6 @@ impl Finding {
         }
     }
 
-    /// The rule's entry in the [rules catalog](crate::rules::catalog) (level, text, spec
-    /// source); `None` for a rule ID the crate itself never reports.
-    pub fn catalog_entry(&self) -> Option<&'static crate::rules::catalog::Rule> {
-        crate::rules::catalog::lookup(self.rule)
-    }
-
     /// Whether this finding should reject the request.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
