@@ -174,6 +174,7 @@
 //! - `es256`: ES256 (ECDSA P-256) request signatures.
 
 pub mod checkout;
+pub mod engine;
 pub mod parse;
 pub mod primitives;
 pub mod protocol;

@@ -1,0 +1,1 @@
+//! The merchant engine (in progress).
