@@ -12,7 +12,7 @@
 //! Implement them over your database (the `agentic-commerce-postgres` crate does for
 //! PostgreSQL), or use [`InMemoryStore`] and [`InMemoryTokenLedger`] for one process.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -202,7 +202,7 @@ pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 #[derive(Debug, Default)]
 struct State {
     records: BTreeMap<IdempotencyScope, IdempotencyRecord>,
-    documents: HashMap<(ResourceKind, String), Versioned>,
+    documents: BTreeMap<(ResourceKind, String), Versioned>,
     last_lease: u64,
 }
 
@@ -425,7 +425,7 @@ impl InMemoryStore {
 /// would allow a second use).
 #[derive(Debug)]
 pub struct InMemoryTokenLedger {
-    used: Mutex<HashMap<String, OffsetDateTime>>,
+    used: Mutex<BTreeMap<String, OffsetDateTime>>,
     max_tokens: usize,
 }
 
@@ -439,7 +439,7 @@ impl InMemoryTokenLedger {
     /// A ledger remembering at most `max_tokens` used tokens.
     pub fn new(max_tokens: usize) -> Self {
         Self {
-            used: Mutex::new(HashMap::new()),
+            used: Mutex::new(BTreeMap::new()),
             max_tokens,
         }
     }
