@@ -95,6 +95,32 @@ pub fn check_session(session: &CheckoutSession) -> Vec<Finding> {
     out
 }
 
+/// Runs the session rules that apply to a cart (ACP 2026-04-17 carts share the session's line
+/// items and totals): line and total arithmetic, currency, markdown. Paths are the cart's own
+/// (`$.line_items[0].totals[1]`, `$.totals[2]`, `$.messages[0].content`).
+pub fn check_cart(cart: &crate::spec::latest::cart::Cart) -> Vec<Finding> {
+    use crate::spec::latest::agentic_checkout::{Capabilities, CheckoutStatus};
+    // A session with the cart's items, totals and messages and nothing else: the rules about
+    // what a cart does not have (fulfillment, links, payment) find nothing to check.
+    let mut projected = CheckoutSession::new(
+        cart.id.as_str(),
+        Capabilities::new(),
+        CheckoutStatus::NotReadyForPayment,
+        cart.currency.clone(),
+        cart.line_items.clone(),
+        Vec::new(),
+        cart.totals.clone(),
+        cart.messages.clone().unwrap_or_default(),
+        Vec::new(),
+    );
+    projected.buyer.clone_from(&cart.buyer);
+    let mut out = Vec::new();
+    totals::check(&projected, &mut out);
+    currency::check(&projected, &mut out);
+    markdown::check(&projected, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,648 @@
-//! The merchant engine (in progress).
+//! The merchant engine: every ACP operation a merchant serves, from one typed trait.
+//!
+//! A merchant implements [`Merchant`]: one method per operation, each given the 2026-04-17
+//! request (whatever version the agent speaks) and a [`Context`], each returning the typed
+//! resource or an [`AcpError`]. [`MerchantEngine`] does everything else, in this order:
+//!
+//! 1. routing (`404`, `405` with `Allow`), a body-size cap (`413`);
+//! 2. typed headers (HDR-01..), authentication through an [`Authenticator`] that names the
+//!    caller's [`Identity`] (`401`);
+//! 3. `API-Version` negotiation over the configured versions (VER-01..05);
+//! 4. request signature verification (SIG-01..04) when a [`Verifier`] is configured;
+//! 5. idempotency scoped by identity, path and key, with fenced leases (IDEM-03..17); the
+//!    version is part of the fingerprint (IDEM-11);
+//! 6. parsing in the caller's version, lenient or strict ([`EngineBuilder::strict`]), and the
+//!    upgrade to 2026-04-17 with the merchant's [`UpgradeDefaults`] (a request is refused, never
+//!    altered, when it cannot be carried);
+//! 7. the checkout state machine ([`crate::checkout`]): an event the session's status does not
+//!    accept is refused before the business method runs, and a status the business method
+//!    returns that the operation cannot lead to is never sent (a `500`, logged by the caller's
+//!    [`EngineEvents`]); a complete first claims the session (`complete_in_progress`, a
+//!    compare-and-swap write), so two completes can never both charge;
+//! 8. capability negotiation on create (NEG-01..11), written into the session;
+//! 9. the business-rule check of every outgoing session and cart ([`crate::rules`]): a MUST
+//!    violation is never sent;
+//! 10. the downgrade of the response to the caller's version;
+//! 11. ACP errors with their status and `param` (in the caller's version's paths), and the
+//!     response headers `API-Version`, `Idempotent-Replayed`, `Request-Id`, `Idempotency-Key`.
+//!
+//! Sessions and carts are stored by the engine in a [`ResourceStore`] (optimistic concurrency,
+//! committed with the idempotency record), owned by the identity that created them: another
+//! caller gets `404`.
+//!
+//! The same pipeline serves the MCP binding (JSON-RPC `tools/call` on one endpoint, see
+//! [`crate::protocol::mcp`]): `meta` carries the version, idempotency key, signature and
+//! timestamp, the `Authorization` header the caller.
+//!
+//! # Example
+//!
+//! ```
+//! use agentic_commerce::engine::merchant::{
+//!     BearerKeys, Context, Identity, Merchant, MerchantEngine,
+//! };
+//! use agentic_commerce::engine::store::InMemoryStore;
+//! use agentic_commerce::spec::latest::agentic_checkout::{
+//!     CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
+//!     CheckoutSessionUpdateRequest, CheckoutStatus,
+//! };
+//! use agentic_commerce::AcpError;
+//!
+//! struct Shop;
+//!
+//! impl Merchant for Shop {
+//!     async fn create_checkout(
+//!         &self,
+//!         _ctx: &Context,
+//!         request: CheckoutSessionCreateRequest,
+//!     ) -> Result<CheckoutSession, AcpError> {
+//!         // Price the items, build the session …
+//!         Err(AcpError::processing_error("not implemented in this example"))
+//!     }
+//!     async fn update_checkout(
+//!         &self,
+//!         _ctx: &Context,
+//!         session: CheckoutSession,
+//!         _request: CheckoutSessionUpdateRequest,
+//!     ) -> Result<CheckoutSession, AcpError> {
+//!         Ok(session)
+//!     }
+//!     async fn complete_checkout(
+//!         &self,
+//!         _ctx: &Context,
+//!         mut session: CheckoutSession,
+//!         _request: CheckoutSessionCompleteRequest,
+//!     ) -> Result<CheckoutSession, AcpError> {
+//!         // Charge the delegated token, create the order …
+//!         session.status = CheckoutStatus::Completed;
+//!         Ok(session)
+//!     }
+//! }
+//!
+//! let engine = MerchantEngine::builder(
+//!     Shop,
+//!     InMemoryStore::default(),
+//!     BearerKeys::new().key("a-long-api-key-for-the-agent", Identity::new("agent")),
+//! )
+//! .api_base_url("https://shop.example/".parse().unwrap())
+//! .build()
+//! .unwrap();
+//! # let _ = engine;
+//! ```
+
+mod lifecycle;
+mod mcp;
+mod pipeline;
+
+use std::future::Future;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::protocol::capabilities::SellerOffer;
+use crate::protocol::discovery::DiscoveryBuilder;
+use crate::protocol::error::AcpError;
+use crate::protocol::headers::{BearerToken, IdempotencyKey, RequestId};
+use crate::protocol::version::ApiVersion;
+use crate::protocol::version::convert::UpgradeDefaults;
+use crate::spec::latest::agentic_checkout::{
+    CancelSessionRequest, Capabilities, CheckoutSession, CheckoutSessionCompleteRequest,
+    CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus, DiscoveryResponse,
+    DiscoveryService,
+};
+use crate::spec::latest::cart::{Cart, CartCancelRequest, CartCreateRequest, CartUpdateRequest};
+use crate::trust::signature::Verifier;
+
+use super::store::ResourceStore;
+
+pub use pipeline::Binding;
+
+/// The caller, as the [`Authenticator`] names it: the scope of its idempotency keys and the
+/// owner of the sessions and carts it creates.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identity(String);
+
+impl Identity {
+    /// An identity (an agent platform's account id, for example).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Identity({:?})", self.0)
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Authenticates a request from its bearer token (HDR-01).
+pub trait Authenticator: Send + Sync {
+    /// The caller's identity, or `None` to answer `401`.
+    fn authenticate(&self, token: Option<&BearerToken>) -> Option<Identity>;
+}
+
+/// An [`Authenticator`] over a fixed set of API keys, each naming an identity. Every key is
+/// compared in constant time ([`BearerToken::matches`]), all of them on every request.
+#[derive(Clone, Default)]
+pub struct BearerKeys {
+    keys: Vec<(String, Identity)>,
+}
+
+impl std::fmt::Debug for BearerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerKeys")
+            .field(
+                "identities",
+                &self.keys.iter().map(|(_, i)| i).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl BearerKeys {
+    /// No keys (every request is `401`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts `key` as `identity`.
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>, identity: Identity) -> Self {
+        self.keys.push((key.into(), identity));
+        self
+    }
+}
+
+impl Authenticator for BearerKeys {
+    fn authenticate(&self, token: Option<&BearerToken>) -> Option<Identity> {
+        let token = token?;
+        // No early exit: the time taken does not tell which key (if any) matched.
+        let mut found = None;
+        for (key, identity) in &self.keys {
+            if token.matches(key) && found.is_none() {
+                found = Some(identity.clone());
+            }
+        }
+        found
+    }
+}
+
+/// What a business method knows about the request it serves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Context {
+    /// The authenticated caller.
+    pub identity: Identity,
+    /// The negotiated API version (the request arrived, and the response leaves, in it; the
+    /// business method always sees 2026-04-17).
+    pub version: ApiVersion,
+    /// The caller's `Request-Id`, if sent.
+    pub request_id: Option<RequestId>,
+    /// The idempotency key of a write (a fresh one for an older agent that sent none).
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// The session's capabilities: on create, the negotiated intersection of the agent's and
+    /// the seller's ([`EngineBuilder::seller_offer`]); afterwards, the stored session's.
+    pub capabilities: Option<Capabilities>,
+    /// `Accept-Language`, as sent.
+    pub accept_language: Option<String>,
+    /// When the engine received the request.
+    pub now: OffsetDateTime,
+    /// REST or MCP.
+    pub binding: Binding,
+}
+
+/// A merchant's business logic: one typed method per ACP operation. The engine calls them with
+/// checked, upgraded requests and stores and sends what they return after checking it.
+///
+/// Implement the checkout methods; the cart methods answer `404` until
+/// [`SERVES_CARTS`](Self::SERVES_CARTS) is `true` and they are implemented.
+pub trait Merchant: Send + Sync {
+    /// Whether the merchant serves carts (the discovery document lists the `carts` service).
+    const SERVES_CARTS: bool = false;
+
+    /// `POST /checkout_sessions`: a new session, with a fresh id. Its status must be one a
+    /// session can start in (`incomplete`, `not_ready_for_payment`, `ready_for_payment`, or
+    /// one a merchant-side event leads to from there).
+    fn create_checkout(
+        &self,
+        ctx: &Context,
+        request: CheckoutSessionCreateRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send;
+
+    /// `POST /checkout_sessions/{id}`: `session` with the update applied.
+    fn update_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+        request: CheckoutSessionUpdateRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send;
+
+    /// `GET /checkout_sessions/{id}`: the stored session, refreshed if the merchant wishes (its
+    /// status cannot change here).
+    fn retrieve_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        let _ = ctx;
+        async move { Ok(session) }
+    }
+
+    /// `POST /checkout_sessions/{id}/complete`. `session` is already claimed by this request
+    /// (`complete_in_progress`, stored), so no other complete runs for it concurrently. Charge
+    /// the payment and return the outcome: `completed` with the order, `ready_for_payment` after
+    /// a decline (with a message), `authentication_required`, `pending_approval`, or still
+    /// `complete_in_progress`. An `Err` puts the session back as it was before the claim: return
+    /// one only when nothing was charged.
+    fn complete_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+        request: CheckoutSessionCompleteRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send;
+
+    /// `POST /checkout_sessions/{id}/cancel`: the canceled session. The default sets the
+    /// status to `canceled`.
+    fn cancel_checkout(
+        &self,
+        ctx: &Context,
+        mut session: CheckoutSession,
+        request: Option<CancelSessionRequest>,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        let _ = (ctx, request);
+        session.status = CheckoutStatus::Canceled;
+        async move { Ok(session) }
+    }
+
+    /// `POST /carts`: a new cart with a fresh id.
+    fn create_cart(
+        &self,
+        ctx: &Context,
+        request: CartCreateRequest,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        let _ = (ctx, request);
+        async move { Err(AcpError::not_found("cart")) }
+    }
+
+    /// `GET /carts/{id}`: the stored cart, refreshed if the merchant wishes.
+    fn retrieve_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        let _ = ctx;
+        async move { Ok(cart) }
+    }
+
+    /// `PUT /carts/{id}`: the cart with its items replaced by the request's.
+    fn update_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+        request: CartUpdateRequest,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        let _ = (ctx, cart, request);
+        async move { Err(AcpError::not_found("cart")) }
+    }
+
+    /// `POST /carts/{id}/cancel`: the cart's final state (afterwards it is gone: `404`).
+    fn cancel_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+        request: Option<CartCancelRequest>,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        let _ = (ctx, request);
+        async move { Ok(cart) }
+    }
+
+    /// The discovery document (`GET /.well-known/acp.json`), from the engine's configuration
+    /// (base URL, versions, services, MCP); add currencies, locales, extensions here.
+    fn discovery(&self, builder: DiscoveryBuilder) -> DiscoveryBuilder {
+        builder
+    }
+}
+
+/// What the engine reports for the operator (never sent to the caller): outgoing resources
+/// refused by the rules or the state machine, conversion losses, storage failures.
+pub trait EngineEvents: Send + Sync {
+    /// Something the operator should see. The default writes nothing.
+    fn report(&self, event: &EngineEvent<'_>) {
+        let _ = event;
+    }
+}
+
+/// One operator-facing event; see [`EngineEvents`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EngineEvent<'a> {
+    /// A resource the business method returned was not sent (a `500` went out instead).
+    Refused {
+        /// The resource id.
+        id: &'a str,
+        /// Why.
+        reason: &'a str,
+    },
+    /// A storage operation failed.
+    Storage {
+        /// The error.
+        error: &'a (dyn std::error::Error + Send + Sync),
+    },
+    /// Information the caller's version could not carry (a downgrade or upgrade loss).
+    Loss {
+        /// The version.
+        version: &'a ApiVersion,
+        /// What was lost.
+        detail: String,
+    },
+}
+
+/// [`EngineEvents`] that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl EngineEvents for Silent {}
+
+/// [`EngineEvents`] that prints every event to standard error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stderr;
+
+impl EngineEvents for Stderr {
+    fn report(&self, event: &EngineEvent<'_>) {
+        match event {
+            EngineEvent::Refused { id, reason } => eprintln!("acp engine: refused {id}: {reason}"),
+            EngineEvent::Storage { error } => eprintln!("acp engine: storage: {error}"),
+            EngineEvent::Loss { version, detail } => {
+                eprintln!("acp engine: {version} lost {detail}");
+            }
+        }
+    }
+}
+
+/// The default cap on a request body: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Why [`EngineBuilder::build`] failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No API base URL was configured (the discovery document needs it).
+    #[error("the engine needs an API base URL (EngineBuilder::api_base_url)")]
+    MissingBaseUrl,
+    /// No version, or a version this crate does not model.
+    #[error("unsupported API versions: {0}")]
+    Versions(String),
+    /// The discovery document does not validate.
+    #[error("invalid discovery document: {0}")]
+    Discovery(String),
+}
+
+/// Configures a [`MerchantEngine`].
+pub struct EngineBuilder<M, S, A> {
+    merchant: M,
+    store: S,
+    authenticator: A,
+    versions: Vec<ApiVersion>,
+    verifier: Option<Verifier>,
+    strict: bool,
+    defaults: UpgradeDefaults,
+    offer: SellerOffer,
+    api_base_url: Option<url::Url>,
+    mcp_path: Option<String>,
+    max_body_bytes: usize,
+    events: Box<dyn EngineEvents>,
+}
+
+impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
+    /// Serves these versions (default: every released one).
+    #[must_use]
+    pub fn versions(mut self, versions: &[ApiVersion]) -> Self {
+        self.versions = versions.to_vec();
+        self
+    }
+
+    /// Verifies request signatures with `verifier` (SIG-01..04): every request with a body and
+    /// every write must be signed. Without one, signatures are not checked.
+    #[must_use]
+    pub fn verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Requests must also satisfy their version's official schema (unknown members, unknown
+    /// enum values and closed-object violations are `400`). Default: lenient (forward
+    /// compatible: what a newer agent adds is kept and ignored).
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// What an older agent's request cannot carry (see [`UpgradeDefaults`]).
+    #[must_use]
+    pub fn upgrade_defaults(mut self, defaults: UpgradeDefaults) -> Self {
+        self.defaults = defaults;
+        self
+    }
+
+    /// The seller's side of capability negotiation (interventions, payment handlers,
+    /// extensions).
+    #[must_use]
+    pub fn seller_offer(mut self, offer: SellerOffer) -> Self {
+        self.offer = offer;
+        self
+    }
+
+    /// The API base URL (https) advertised by the discovery document.
+    #[must_use]
+    pub fn api_base_url(mut self, url: url::Url) -> Self {
+        self.api_base_url = Some(url);
+        self
+    }
+
+    /// Serves the MCP binding at `path` (default `/mcp`); `None` turns it off.
+    #[must_use]
+    pub fn mcp_path(mut self, path: Option<&str>) -> Self {
+        self.mcp_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Bodies over `bytes` are refused with `413` (default [`DEFAULT_MAX_BODY_BYTES`]).
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Where operator events go (default: [`Stderr`]).
+    #[must_use]
+    pub fn events(mut self, events: impl EngineEvents + 'static) -> Self {
+        self.events = Box::new(events);
+        self
+    }
+
+    /// The engine.
+    ///
+    /// # Errors
+    /// [`EngineError`]: no base URL, no or unknown versions, an invalid discovery document.
+    pub fn build(self) -> Result<MerchantEngine<M, S, A>, EngineError> {
+        let mut versions = self.versions;
+        versions.sort();
+        versions.dedup();
+        if versions.is_empty() {
+            return Err(EngineError::Versions("none configured".to_owned()));
+        }
+        if let Some(unknown) = versions.iter().find(|v| !ApiVersion::RELEASED.contains(v)) {
+            return Err(EngineError::Versions(unknown.to_string()));
+        }
+        let base = self.api_base_url.ok_or(EngineError::MissingBaseUrl)?;
+        let mut builder = DiscoveryBuilder::new(base, &versions)
+            .mcp(self.mcp_path.is_some())
+            .service(DiscoveryService::Checkout);
+        if M::SERVES_CARTS {
+            builder = builder.service(DiscoveryService::Carts);
+        }
+        let discovery = self
+            .merchant
+            .discovery(builder)
+            .build()
+            .map_err(|findings| {
+                EngineError::Discovery(
+                    findings
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
+        let discovery_body =
+            serde_json::to_vec(&discovery).map_err(|e| EngineError::Discovery(e.to_string()))?;
+        Ok(MerchantEngine {
+            merchant: self.merchant,
+            store: self.store,
+            authenticator: self.authenticator,
+            versions,
+            verifier: self.verifier,
+            strict: self.strict,
+            defaults: self.defaults,
+            offer: self.offer,
+            mcp_path: self.mcp_path,
+            max_body_bytes: self.max_body_bytes,
+            events: self.events,
+            discovery,
+            discovery_body,
+        })
+    }
+}
+
+/// Serves ACP for a [`Merchant`]: give it each HTTP request's parts and body, send what it
+/// returns. See the [module docs](self) for what it does.
+pub struct MerchantEngine<M, S, A> {
+    merchant: M,
+    store: S,
+    authenticator: A,
+    versions: Vec<ApiVersion>,
+    verifier: Option<Verifier>,
+    strict: bool,
+    defaults: UpgradeDefaults,
+    offer: SellerOffer,
+    mcp_path: Option<String>,
+    max_body_bytes: usize,
+    events: Box<dyn EngineEvents>,
+    discovery: DiscoveryResponse,
+    discovery_body: Vec<u8>,
+}
+
+impl<M, S, A> std::fmt::Debug for MerchantEngine<M, S, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerchantEngine")
+            .field("versions", &self.versions)
+            .field("signatures", &self.verifier.is_some())
+            .field("strict", &self.strict)
+            .field("mcp_path", &self.mcp_path)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
+    /// Starts configuring an engine for `merchant`, storing in `store`, authenticating with
+    /// `authenticator`.
+    pub fn builder(merchant: M, store: S, authenticator: A) -> EngineBuilder<M, S, A> {
+        EngineBuilder {
+            merchant,
+            store,
+            authenticator,
+            versions: ApiVersion::RELEASED.to_vec(),
+            verifier: None,
+            strict: false,
+            defaults: UpgradeDefaults::new(),
+            offer: SellerOffer::default(),
+            api_base_url: None,
+            mcp_path: Some("/mcp".to_owned()),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            events: Box::new(Stderr),
+        }
+    }
+
+    /// The merchant.
+    pub fn merchant(&self) -> &M {
+        &self.merchant
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The discovery document served at `/.well-known/acp.json`.
+    pub fn discovery(&self) -> &DiscoveryResponse {
+        &self.discovery
+    }
+
+    /// The served versions, oldest first.
+    pub fn versions(&self) -> &[ApiVersion] {
+        &self.versions
+    }
+
+    /// The body-size cap; an adapter should refuse larger bodies before buffering them.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Serves one request at the current time.
+    pub async fn handle(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> http::Response<Vec<u8>> {
+        self.handle_at(parts, body, OffsetDateTime::now_utc()).await
+    }
+
+    /// Serves one request as if received at `now` (tests, replays).
+    pub async fn handle_at(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> http::Response<Vec<u8>> {
+        pipeline::handle(self, parts, body, now).await
+    }
+}
+
+/// A stored resource's envelope: the owner and the 2026-04-17 JSON (`null` once gone, for a
+/// canceled cart).
+#[allow(clippy::needless_pass_by_value)] // every caller hands over a value it no longer needs
+fn envelope(owner: &Identity, resource: Value) -> Value {
+    serde_json::json!({ "owner": owner.as_str(), "resource": resource })
+}

@@ -84,7 +84,9 @@ pub struct Commit {
     /// The lease that owns it.
     pub lease: LeaseToken,
     /// The response to record for replay (a 5xx releases the reservation instead, IDEM-13).
-    pub response: StoredResponse,
+    /// `None`: only the writes are applied and the reservation stays in flight (a step inside
+    /// a request, such as claiming a session before charging it).
+    pub response: Option<StoredResponse>,
     /// The document writes (possibly none).
     pub writes: Vec<Write>,
 }
@@ -169,8 +171,8 @@ pub trait ResourceStore: AsyncIdempotencyStore {
     ) -> impl Future<Output = Result<Option<Versioned>, Self::Error>> + Send;
 
     /// Atomically: checks that `commit.lease` still owns `commit.scope` and that every write's
-    /// guard holds; then applies the writes and records the response. Either all of it happens
-    /// or none.
+    /// guard holds; then applies the writes and records the response (when there is one).
+    /// Either all of it happens or none.
     ///
     /// # Errors
     /// Storage failures (then nothing was applied, or the outcome is unknown for a remote
@@ -378,7 +380,11 @@ impl ResourceStore for InMemoryStore {
 }
 
 impl InMemoryStore {
-    fn commit_sync(&self, commit: Commit, now: OffsetDateTime) -> Result<CommitOutcome, StoreError> {
+    fn commit_sync(
+        &self,
+        commit: Commit,
+        now: OffsetDateTime,
+    ) -> Result<CommitOutcome, StoreError> {
         let mut state = self.lock();
         // Fencing first: a worker whose lease was taken over must not write anything.
         let owned = matches!(
@@ -405,7 +411,9 @@ impl InMemoryStore {
         if state.documents.len() + new_documents > self.max_entries {
             return Err(StoreError::Full(self.max_entries));
         }
-        self.complete_locked(&mut state, &commit.scope, commit.lease, commit.response, now)?;
+        if let Some(response) = commit.response {
+            self.complete_locked(&mut state, &commit.scope, commit.lease, response, now)?;
+        }
         for write in commit.writes {
             let version = write.expected_version.map_or(1, |v| v + 1);
             state.documents.insert(

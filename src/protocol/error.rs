@@ -94,6 +94,12 @@ pub mod codes {
     pub const REQUIRES_3DS: &str = "requires_3ds";
     /// 401: a request or webhook signature is missing or wrong.
     pub const INVALID_SIGNATURE: &str = "invalid_signature";
+    /// 401: missing or unknown bearer token.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// 413: the request body is over the server's cap.
+    pub const REQUEST_TOO_LARGE: &str = "request_too_large";
+    /// 409: a concurrent request changed the resource first.
+    pub const CONCURRENT_MODIFICATION: &str = "concurrent_modification";
     /// 400: no `API-Version` header (VER-04).
     pub const MISSING_API_VERSION: &str = "missing_api_version";
     /// 400: an `API-Version` the server does not accept (VER-04).
@@ -315,6 +321,32 @@ impl AcpError {
     /// validation).
     pub fn unprocessable(code: &str, message: impl Into<String>) -> Self {
         Self::invalid(422, code, message)
+    }
+
+    /// 401 `unauthorized`: the bearer token is missing or unknown (HDR-01).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::invalid(401, codes::UNAUTHORIZED, message)
+    }
+
+    /// 413 `request_too_large`: the body exceeds the server's cap of `limit` bytes.
+    pub fn request_too_large(limit: usize) -> Self {
+        Self::invalid(
+            413,
+            codes::REQUEST_TOO_LARGE,
+            format!("the request body exceeds {limit} bytes"),
+        )
+    }
+
+    /// 409 `concurrent_modification` with `Retry-After`: a concurrent request changed the
+    /// resource (`what`) between this request's read and its write; nothing was applied and the
+    /// same request may be retried (its idempotency key was released).
+    pub fn concurrent_modification(what: &str, retry_after: RetryAfter) -> Self {
+        Self::invalid(
+            409,
+            codes::CONCURRENT_MODIFICATION,
+            format!("the {what} was changed by a concurrent request; retry"),
+        )
+        .with_retry_after(retry_after)
     }
 
     /// 401 `invalid_signature`.
