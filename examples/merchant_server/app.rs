@@ -255,7 +255,7 @@ async fn errors_in_caller_version(
         convert::Document::CreateRequest
     } else if path.ends_with("/complete") {
         convert::Document::CompleteRequest
-    } else if request.method() == axum::http::Method::POST && !path.ends_with("/cancel") {
+    } else if request.method() == http::Method::POST && !path.ends_with("/cancel") {
         convert::Document::UpdateRequest
     } else {
         convert::Document::CheckoutSession
@@ -272,7 +272,7 @@ async fn errors_in_caller_version(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     let error = convert::error_in(&version, document, &error);
-    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(http::header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(error.to_string()))
 }
 

@@ -333,6 +333,93 @@ pub trait Merchant: Send + Sync {
     }
 }
 
+/// A shared merchant serves like the merchant itself (keep an `Arc` to it elsewhere, for
+/// example for admin endpoints).
+impl<M: Merchant + ?Sized> Merchant for std::sync::Arc<M> {
+    const SERVES_CARTS: bool = M::SERVES_CARTS;
+
+    fn create_checkout(
+        &self,
+        ctx: &Context,
+        request: CheckoutSessionCreateRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        (**self).create_checkout(ctx, request)
+    }
+
+    fn update_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+        request: CheckoutSessionUpdateRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        (**self).update_checkout(ctx, session, request)
+    }
+
+    fn retrieve_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        (**self).retrieve_checkout(ctx, session)
+    }
+
+    fn complete_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+        request: CheckoutSessionCompleteRequest,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        (**self).complete_checkout(ctx, session, request)
+    }
+
+    fn cancel_checkout(
+        &self,
+        ctx: &Context,
+        session: CheckoutSession,
+        request: Option<CancelSessionRequest>,
+    ) -> impl Future<Output = Result<CheckoutSession, AcpError>> + Send {
+        (**self).cancel_checkout(ctx, session, request)
+    }
+
+    fn create_cart(
+        &self,
+        ctx: &Context,
+        request: CartCreateRequest,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        (**self).create_cart(ctx, request)
+    }
+
+    fn retrieve_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        (**self).retrieve_cart(ctx, cart)
+    }
+
+    fn update_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+        request: CartUpdateRequest,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        (**self).update_cart(ctx, cart, request)
+    }
+
+    fn cancel_cart(
+        &self,
+        ctx: &Context,
+        cart: Cart,
+        request: Option<CartCancelRequest>,
+    ) -> impl Future<Output = Result<Cart, AcpError>> + Send {
+        (**self).cancel_cart(ctx, cart, request)
+    }
+
+    fn discovery(&self, builder: DiscoveryBuilder) -> DiscoveryBuilder {
+        (**self).discovery(builder)
+    }
+}
+
 /// What the engine reports for the operator (never sent to the caller): outgoing resources
 /// refused by the rules or the state machine, conversion losses, storage failures.
 pub trait EngineEvents: Send + Sync {

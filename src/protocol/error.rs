@@ -230,8 +230,11 @@ impl AcpError {
     pub fn default_status(kind: &str, code: &str) -> u16 {
         match code {
             codes::IDEMPOTENCY_CONFLICT | codes::INVALID_STATE => 422,
-            codes::IDEMPOTENCY_IN_FLIGHT | codes::DUPLICATE_REQUEST => 409,
-            codes::INVALID_SIGNATURE => 401,
+            codes::IDEMPOTENCY_IN_FLIGHT
+            | codes::DUPLICATE_REQUEST
+            | codes::CONCURRENT_MODIFICATION => 409,
+            codes::INVALID_SIGNATURE | codes::UNAUTHORIZED => 401,
+            codes::REQUEST_TOO_LARGE => 413,
             codes::NOT_FOUND => 404,
             codes::METHOD_NOT_ALLOWED => 405,
             codes::TOO_MANY_REQUESTS => 429,

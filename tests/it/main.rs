@@ -13,6 +13,7 @@ mod harness;
 mod checkout;
 mod cli;
 mod e2e;
+mod engine;
 mod models;
 mod protocol;
 mod rules;

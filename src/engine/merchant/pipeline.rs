@@ -9,7 +9,7 @@ use crate::engine::store::{Commit, CommitOutcome, ResourceKind, ResourceStore, W
 use crate::parse::json_path::JsonPath;
 use crate::parse::registry::{self, Body, BodyError};
 use crate::protocol::error::{AcpError, codes};
-use crate::protocol::headers::{IdempotencyKey, Operation, RequestHeaders, RetryAfter};
+use crate::protocol::headers::{AcpHeader, IdempotencyKey, Operation, RequestHeaders, RetryAfter};
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, ConvertError, Document};
 use crate::trust::idempotency::{
@@ -319,9 +319,11 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
         return Err(Reply::error(&AcpError::not_found("cart")));
     }
     // SIG-01/SIG-04: every request with a body and every write (a bodiless cancel is signed
-    // over the empty content) must be signed; reads rest on the API key alone.
+    // over the empty content) must be signed; reads rest on the API key alone. Operations whose
+    // specification has no `Signature` header (the cart API) are not signed.
     if let Some(verifier) = &engine.verifier {
-        if !body.is_empty() || op.requires_idempotency_key() {
+        let signed_op = op.requirement(AcpHeader::Signature).is_some();
+        if signed_op && (!body.is_empty() || op.requires_idempotency_key()) {
             let signed = SignedRequest {
                 body,
                 signature: headers
