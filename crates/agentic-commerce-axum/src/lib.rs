@@ -1,0 +1,168 @@
+//! Serve an [`agentic_commerce`] merchant engine with [axum].
+//!
+//! [`router`] turns a [`MerchantEngine`] into an [`axum::Router`] that answers every ACP route
+//! (checkout, carts, the MCP endpoint, `/.well-known/acp.json`): each request body is read up
+//! to the engine's cap ([`MerchantEngine::max_body_bytes`], `413` beyond it, before buffering
+//! more), handed to the engine, and answered within a timeout (`503` with `Retry-After` when it
+//! runs out). Nest it under a prefix or merge it with your own routes; it is also a tower
+//! `Service` through axum's `Router`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! # use agentic_commerce::engine::merchant::{Context, Merchant, MerchantEngine, BearerKeys, Identity};
+//! # use agentic_commerce::engine::store::InMemoryStore;
+//! # use agentic_commerce::spec::latest::agentic_checkout::*;
+//! # use agentic_commerce::AcpError;
+//! # struct Shop;
+//! # impl Merchant for Shop {
+//! #     async fn create_checkout(&self, _: &Context, _: CheckoutSessionCreateRequest) -> Result<CheckoutSession, AcpError> { unimplemented!() }
+//! #     async fn update_checkout(&self, _: &Context, s: CheckoutSession, _: CheckoutSessionUpdateRequest) -> Result<CheckoutSession, AcpError> { Ok(s) }
+//! #     async fn complete_checkout(&self, _: &Context, s: CheckoutSession, _: CheckoutSessionCompleteRequest) -> Result<CheckoutSession, AcpError> { Ok(s) }
+//! # }
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = MerchantEngine::builder(
+//!     Shop,
+//!     InMemoryStore::default(),
+//!     BearerKeys::new().key("a-long-api-key-for-the-agent", Identity::new("agent")),
+//! )
+//! .api_base_url("https://shop.example/".parse().unwrap())
+//! .build()
+//! .unwrap();
+//! let app = agentic_commerce_axum::router(Arc::new(engine))
+//!     .with_timeout(Duration::from_secs(30))
+//!     .into_router();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentic_commerce::AcpError;
+use agentic_commerce::engine::merchant::{Authenticator, Merchant, MerchantEngine};
+use agentic_commerce::engine::store::ResourceStore;
+use agentic_commerce::protocol::headers::RetryAfter;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+/// The default time a request may take: 30 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An engine being mounted; finish with [`into_router`](Self::into_router).
+#[derive(Debug)]
+pub struct Mount<M, S, A> {
+    engine: Arc<MerchantEngine<M, S, A>>,
+    timeout: Duration,
+}
+
+/// Mounts `engine` (see the [crate docs](crate)).
+pub fn router<M, S, A>(engine: Arc<MerchantEngine<M, S, A>>) -> Mount<M, S, A> {
+    Mount {
+        engine,
+        timeout: DEFAULT_TIMEOUT,
+    }
+}
+
+impl<M, S, A> Mount<M, S, A>
+where
+    M: Merchant + 'static,
+    S: ResourceStore + 'static,
+    A: Authenticator + 'static,
+{
+    /// How long a request may run before it is answered `503` (default [`DEFAULT_TIMEOUT`]).
+    ///
+    /// A request cut off by the timeout keeps its idempotency key reserved until the store's
+    /// in-flight lease ends; the agent's retry with the same key is then answered `409` until
+    /// that moment, and never runs twice at once.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The router: every path goes to the engine, which answers `404` for what ACP does not
+    /// define.
+    pub fn into_router(self) -> Router {
+        let engine = self.engine;
+        let timeout = self.timeout;
+        Router::new().fallback(move |request: Request| {
+            let engine = Arc::clone(&engine);
+            async move { serve(&engine, request, timeout).await }
+        })
+    }
+}
+
+/// Serves one axum request with `engine`: the body capped at the engine's limit, the whole
+/// exchange bounded by `timeout`.
+pub async fn serve<M, S, A>(
+    engine: &MerchantEngine<M, S, A>,
+    request: Request,
+    timeout: Duration,
+) -> Response
+where
+    M: Merchant,
+    S: ResourceStore,
+    A: Authenticator,
+{
+    let (parts, body) = request.into_parts();
+    let limit = engine.max_body_bytes();
+    let declared_too_large = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX));
+    if declared_too_large {
+        return acp_error(&AcpError::request_too_large(limit));
+    }
+    let work = async {
+        // One byte over the cap is enough to know the body is too large.
+        let bytes = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
+            Ok(bytes) if bytes.len() <= limit => bytes,
+            Ok(_) => return acp_error(&AcpError::request_too_large(limit)),
+            Err(_) => {
+                return acp_error(&AcpError::invalid_request(
+                    "invalid_body",
+                    "the request body could not be read",
+                    &agentic_commerce::JsonPath::root(),
+                ));
+            }
+        };
+        let response = engine.handle(&parts, &bytes).await;
+        let (parts, body) = response.into_parts();
+        Response::from_parts(parts, Body::from(body))
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(response) => response,
+        Err(_) => acp_error(&AcpError::service_unavailable(
+            "the request took too long; retry with the same Idempotency-Key",
+            Some(RetryAfter::from_secs(1)),
+        )),
+    }
+}
+
+fn acp_error(error: &AcpError) -> Response {
+    let body = serde_json_body(error);
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in error.response_headers() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn serde_json_body(error: &AcpError) -> Vec<u8> {
+    error.to_json().to_string().into_bytes()
+}
