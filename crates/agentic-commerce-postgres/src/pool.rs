@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::{Client, NoTls};
 
+use crate::store::Statements;
 use crate::{PgConfig, PgError};
 
 pub(crate) struct Pool {
@@ -26,7 +27,7 @@ pub(crate) struct Pool {
     /// `SET …` run on every new connection.
     session_setup: String,
     permits: Semaphore,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Session>>,
     max_connections: usize,
     acquire_timeout: Duration,
 }
@@ -69,7 +70,7 @@ impl Pool {
         })
     }
 
-    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
         // Every mutation is a single push, pop or retain: the list is consistent even if a
         // thread panicked while holding the lock.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
@@ -101,12 +102,12 @@ impl Pool {
             .await
             .map_err(|_| PgError::Config("the pool is closed".to_owned()))?;
         loop {
-            let client = self.idle_list().pop();
-            match client {
-                Some(client) if client.is_closed() => {}
-                Some(client) => {
+            let session = self.idle_list().pop();
+            match session {
+                Some(session) if session.client.is_closed() => {}
+                Some(session) => {
                     return Ok(Conn {
-                        client: Some(client),
+                        session: Some(session),
                         pool: self,
                         _permit: permit,
                     });
@@ -121,35 +122,69 @@ impl Pool {
         });
         client.batch_execute(&self.session_setup).await?;
         Ok(Conn {
-            client: Some(client),
+            session: Some(Session {
+                client,
+                statements: None,
+            }),
             pool: self,
             _permit: permit,
         })
     }
 }
 
+/// An open connection and the store's statements prepared on it (on first use: the
+/// migrations run before the tables they name exist).
+pub(crate) struct Session {
+    client: Client,
+    statements: Option<Statements>,
+}
+
 /// A pooled connection; goes back to the idle list on drop unless it is closed.
 pub(crate) struct Conn<'a> {
-    client: Option<Client>,
+    session: Option<Session>,
     pool: &'a Pool,
     _permit: SemaphorePermit<'a>,
+}
+
+impl Conn<'_> {
+    fn session(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+
+    /// The client and its prepared statements (prepared now if this is their first use on
+    /// the connection: one round trip each, once per connection).
+    pub(crate) async fn prepared(&mut self) -> Result<(&mut Client, &Statements), PgError> {
+        let session = self.session();
+        if session.statements.is_none() {
+            session.statements = Some(Statements::prepare(&session.client).await?);
+        }
+        match session {
+            Session {
+                client,
+                statements: Some(statements),
+            } => Ok((client, statements)),
+            Session { .. } => unreachable!("prepared above"),
+        }
+    }
 }
 
 impl Deref for Conn<'_> {
     type Target = Client;
 
     fn deref(&self) -> &Client {
-        self.client
+        &self
+            .session
             .as_ref()
             .unwrap_or_else(|| unreachable!("taken only in drop"))
+            .client
     }
 }
 
 impl DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("taken only in drop"))
+        &mut self.session().client
     }
 }
 
@@ -157,9 +192,9 @@ impl Drop for Conn<'_> {
     fn drop(&mut self) {
         // A transaction dropped unfinished (a cancelled task) has queued its ROLLBACK on the
         // connection, ahead of anything the next user sends.
-        if let Some(client) = self.client.take() {
-            if !client.is_closed() {
-                self.pool.idle_list().push(client);
+        if let Some(session) = self.session.take() {
+            if !session.client.is_closed() {
+                self.pool.idle_list().push(session);
             }
         }
         // The permit is released after the push (fields drop after this body).

@@ -13,9 +13,16 @@ use agentic_commerce::trust::idempotency::{
     IdempotencyScope, LeaseToken, RecordState, StoredResponse,
 };
 use time::OffsetDateTime;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{Client, Row, Statement, Transaction};
 
 use crate::pool::Pool;
+
+/// The parameters `$1, $2, $3` of a scope (identity, path, key).
+macro_rules! scope_params {
+    ($scope:expr) => {
+        &[&$scope.identity(), &$scope.path(), &$scope.key().as_str()]
+    };
+}
 use crate::{PgConfig, PgError, schema};
 
 /// A PostgreSQL [`ResourceStore`] (and so [`AsyncIdempotencyStore`]) and
@@ -132,12 +139,10 @@ impl PgStore {
         &self,
         scope: &IdempotencyScope,
     ) -> Result<Option<IdempotencyRecord>, PgError> {
-        let conn = self.inner.pool.get().await?;
-        let row = conn
-            .query_opt(
-                &format!("SELECT {RECORD_COLUMNS} FROM acp_idempotency_records {BY_SCOPE}"),
-                &[&scope.identity(), &scope.path(), &scope.key().as_str()],
-            )
+        let mut conn = self.inner.pool.get().await?;
+        let (client, st) = conn.prepared().await?;
+        let row = client
+            .query_opt(&st.load_record, scope_params!(scope))
             .await?;
         row.map(|row| decode_record(&row)).transpose()
     }
@@ -198,7 +203,7 @@ impl PgStore {
 
     /// Counts a write; every `purge_every`th one deletes a batch of expired records (best
     /// effort: a failure only postpones it).
-    async fn after_write(&self, conn: &tokio_postgres::Client, now: OffsetDateTime) {
+    async fn after_write(&self, client: &Client, st: &Statements, now: OffsetDateTime) {
         let every = self.inner.config.purge_every();
         let n = self.inner.writes.fetch_add(1, Ordering::Relaxed) + 1;
         if every == 0 || n % every != 0 {
@@ -206,13 +211,9 @@ impl PgStore {
         }
         // The outer predicate is checked again on the row it deletes: a record re-reserved
         // meanwhile (a concurrent `begin`) is not expired any more and stays.
-        let _ = conn
+        let _ = client
             .execute(
-                "DELETE FROM acp_idempotency_records r
-                  USING (SELECT identity, path, key FROM acp_idempotency_records
-                          WHERE expires_us <= $1 LIMIT $2) old
-                  WHERE r.identity = old.identity AND r.path = old.path AND r.key = old.key
-                    AND r.expires_us <= $1",
+                &st.purge_batch,
                 &[&to_us(now), &self.inner.config.purge_batch()],
             )
             .await;
@@ -225,20 +226,11 @@ impl PgStore {
         now: OffsetDateTime,
     ) -> Result<IdempotencyOutcome, PgError> {
         let mut conn = self.inner.pool.get().await?;
-        let tx = conn.transaction().await?;
-        lock_scope(&tx, scope).await?;
+        let (client, st) = conn.prepared().await?;
+        let tx = client.transaction().await?;
+        lock_scope(&tx, st, scope).await?;
         // The record (if any) and a fresh lease token in one round trip.
-        let row = tx
-            .query_one(
-                &format!(
-                    "SELECT {RECORD_COLUMNS}, nextval('acp_idempotency_lease_seq')
-                       FROM (VALUES (1)) AS one (x)
-                       LEFT JOIN acp_idempotency_records
-                         ON identity = $1 AND path = $2 AND key = $3"
-                ),
-                &[&scope.identity(), &scope.path(), &scope.key().as_str()],
-            )
-            .await?;
+        let row = tx.query_one(&st.begin_load, scope_params!(scope)).await?;
         let existing = if row.try_get::<_, Option<String>>(0)?.is_some() {
             Some(decode_record(&row)?)
         } else {
@@ -252,11 +244,11 @@ impl PgStore {
             idempotency::begin(existing.as_ref(), fingerprint, lease, now, self.policy());
         let wrote = decision.write.is_some();
         if let Some(record) = &decision.write {
-            save_record(&tx, scope, record).await?;
+            save_record(&tx, st, scope, record).await?;
         }
         tx.commit().await?;
         if wrote {
-            self.after_write(&conn, now).await;
+            self.after_write(client, st, now).await;
         }
         Ok(decision.outcome)
     }
@@ -269,9 +261,10 @@ impl PgStore {
         now: OffsetDateTime,
     ) -> Result<Completion, PgError> {
         let mut conn = self.inner.pool.get().await?;
-        let tx = conn.transaction().await?;
-        lock_scope(&tx, scope).await?;
-        let existing = load_record(&tx, scope).await?;
+        let (client, st) = conn.prepared().await?;
+        let tx = client.transaction().await?;
+        lock_scope(&tx, st, scope).await?;
+        let existing = load_record(&tx, st, scope).await?;
         let completion =
             match idempotency::complete(existing.as_ref(), lease, response, now, self.policy()) {
                 Ok(completion) => completion,
@@ -281,9 +274,9 @@ impl PgStore {
                 }
             };
         match &completion {
-            Completion::Store(record) => save_record(&tx, scope, record).await?,
+            Completion::Store(record) => save_record(&tx, st, scope, record).await?,
             // A 5xx: the key is released, a retry runs fresh (IDEM-13).
-            _ => delete_record(&tx, scope).await?,
+            _ => delete_record(&tx, st, scope).await?,
         }
         tx.commit().await?;
         Ok(completion)
@@ -295,25 +288,24 @@ impl PgStore {
         lease: LeaseToken,
     ) -> Result<(), PgError> {
         let mut conn = self.inner.pool.get().await?;
-        let tx = conn.transaction().await?;
-        lock_scope(&tx, scope).await?;
-        let existing = load_record(&tx, scope).await?;
+        let (client, st) = conn.prepared().await?;
+        let tx = client.transaction().await?;
+        lock_scope(&tx, st, scope).await?;
+        let existing = load_record(&tx, st, scope).await?;
         if let Err(e) = idempotency::release(existing.as_ref(), lease) {
             tx.rollback().await?;
             return Err(e.into());
         }
-        delete_record(&tx, scope).await?;
+        delete_record(&tx, st, scope).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn load_inner(&self, kind: ResourceKind, id: &str) -> Result<Option<Versioned>, PgError> {
-        let conn = self.inner.pool.get().await?;
-        let Some(row) = conn
-            .query_opt(
-                "SELECT document, version FROM acp_resources WHERE kind = $1 AND id = $2",
-                &[&kind.as_str(), &id],
-            )
+        let mut conn = self.inner.pool.get().await?;
+        let (client, st) = conn.prepared().await?;
+        let Some(row) = client
+            .query_opt(&st.load_document, &[&kind.as_str(), &id])
             .await?
         else {
             return Ok(None);
@@ -337,9 +329,10 @@ impl PgStore {
             mut writes,
         } = commit;
         let mut conn = self.inner.pool.get().await?;
-        let tx = conn.transaction().await?;
-        lock_scope(&tx, &scope).await?;
-        let existing = load_record(&tx, &scope).await?;
+        let (client, st) = conn.prepared().await?;
+        let tx = client.transaction().await?;
+        lock_scope(&tx, st, &scope).await?;
+        let existing = load_record(&tx, st, &scope).await?;
         // Fencing first: a worker whose lease was taken over must not write anything.
         let owned = matches!(
             existing.as_ref().map(|r| (r.state(), now < r.expires_at())),
@@ -353,28 +346,25 @@ impl PgStore {
         // deadlock.
         writes.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
         for write in &writes {
-            if !write_document(&tx, write, now).await? {
+            if !write_document(&tx, st, write, now).await? {
                 tx.rollback().await?;
                 return Ok(CommitOutcome::Conflict);
             }
         }
         match idempotency::complete(existing.as_ref(), lease, response, now, self.policy())? {
-            Completion::Store(record) => save_record(&tx, &scope, &record).await?,
-            _ => delete_record(&tx, &scope).await?,
+            Completion::Store(record) => save_record(&tx, st, &scope, &record).await?,
+            _ => delete_record(&tx, st, &scope).await?,
         }
         tx.commit().await?;
-        self.after_write(&conn, now).await;
+        self.after_write(client, st, now).await;
         Ok(CommitOutcome::Committed)
     }
 
     async fn consume_inner(&self, token_id: &str, now: OffsetDateTime) -> Result<bool, PgError> {
-        let conn = self.inner.pool.get().await?;
-        let inserted = conn
-            .execute(
-                "INSERT INTO acp_consumed_tokens (token_id, consumed_us) VALUES ($1, $2)
-                 ON CONFLICT (token_id) DO NOTHING",
-                &[&token_id, &to_us(now)],
-            )
+        let mut conn = self.inner.pool.get().await?;
+        let (client, st) = conn.prepared().await?;
+        let inserted = client
+            .execute(&st.consume_token, &[&token_id, &to_us(now)])
             .await?;
         Ok(inserted == 1)
     }
@@ -432,10 +422,113 @@ impl AsyncTokenLedger for PgStore {
 // Rows
 // ---------------------------------------------------------------------------------------------
 
-const RECORD_COLUMNS: &str =
-    "fingerprint, lease, lease_expires_us, status, body, headers, expires_us";
+/// The columns [`decode_record`] reads, in order.
+macro_rules! record_columns {
+    () => {
+        "fingerprint, lease, lease_expires_us, status, body, headers, expires_us"
+    };
+}
 const RECORD_COLUMN_COUNT: usize = 7;
-const BY_SCOPE: &str = "WHERE identity = $1 AND path = $2 AND key = $3";
+
+/// The statements of the hot paths, prepared once per connection.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    lock_scope: Statement,
+    load_record: Statement,
+    begin_load: Statement,
+    save_record: Statement,
+    delete_record: Statement,
+    load_document: Statement,
+    insert_document: Statement,
+    update_document: Statement,
+    consume_token: Statement,
+    purge_batch: Statement,
+}
+
+impl Statements {
+    pub(crate) async fn prepare(client: &Client) -> Result<Self, PgError> {
+        Ok(Self {
+            lock_scope: client
+                .prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .await?,
+            load_record: client
+                .prepare(concat!(
+                    "SELECT ",
+                    record_columns!(),
+                    " FROM acp_idempotency_records
+                       WHERE identity = $1 AND path = $2 AND key = $3"
+                ))
+                .await?,
+            begin_load: client
+                .prepare(concat!(
+                    "SELECT ",
+                    record_columns!(),
+                    ", nextval('acp_idempotency_lease_seq')
+                       FROM (VALUES (1)) AS one (x)
+                       LEFT JOIN acp_idempotency_records
+                         ON identity = $1 AND path = $2 AND key = $3"
+                ))
+                .await?,
+            save_record: client
+                .prepare(
+                    "INSERT INTO acp_idempotency_records
+                         (identity, path, key, fingerprint, lease, lease_expires_us, status,
+                          body, headers, expires_us)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (identity, path, key) DO UPDATE SET
+                         fingerprint = EXCLUDED.fingerprint, lease = EXCLUDED.lease,
+                         lease_expires_us = EXCLUDED.lease_expires_us,
+                         status = EXCLUDED.status, body = EXCLUDED.body,
+                         headers = EXCLUDED.headers, expires_us = EXCLUDED.expires_us",
+                )
+                .await?,
+            delete_record: client
+                .prepare(
+                    "DELETE FROM acp_idempotency_records
+                      WHERE identity = $1 AND path = $2 AND key = $3",
+                )
+                .await?,
+            load_document: client
+                .prepare("SELECT document, version FROM acp_resources WHERE kind = $1 AND id = $2")
+                .await?,
+            // A concurrent create of the same id waits for ours (or we for it) on the primary
+            // key; the loser inserts nothing.
+            insert_document: client
+                .prepare(
+                    "INSERT INTO acp_resources (kind, id, document, version, updated_us)
+                     VALUES ($1, $2, $3, 1, $4)
+                     ON CONFLICT (kind, id) DO NOTHING RETURNING version",
+                )
+                .await?,
+            // Under READ COMMITTED a concurrent writer of the row makes this wait, then
+            // re-check `version` on the row it committed: the loser updates nothing.
+            update_document: client
+                .prepare(
+                    "UPDATE acp_resources
+                        SET document = $3, version = version + 1, updated_us = $5
+                      WHERE kind = $1 AND id = $2 AND version = $4 RETURNING version",
+                )
+                .await?,
+            consume_token: client
+                .prepare(
+                    "INSERT INTO acp_consumed_tokens (token_id, consumed_us) VALUES ($1, $2)
+                     ON CONFLICT (token_id) DO NOTHING",
+                )
+                .await?,
+            // The outer predicate is checked again on the row it deletes: a record re-reserved
+            // meanwhile (a concurrent `begin`) is not expired any more and stays.
+            purge_batch: client
+                .prepare(
+                    "DELETE FROM acp_idempotency_records r
+                      USING (SELECT identity, path, key FROM acp_idempotency_records
+                              WHERE expires_us <= $1 LIMIT $2) old
+                      WHERE r.identity = old.identity AND r.path = old.path
+                        AND r.key = old.key AND r.expires_us <= $1",
+                )
+                .await?,
+        })
+    }
+}
 
 /// Microseconds since the Unix epoch, rounded down.
 fn to_us(at: OffsetDateTime) -> i64 {
@@ -450,7 +543,11 @@ fn from_us(us: i64) -> Result<OffsetDateTime, PgError> {
 
 /// Serializes every transaction on one scope, across processes, until it ends (also when the
 /// scope has no row yet, which `SELECT … FOR UPDATE` could not lock).
-async fn lock_scope(tx: &Transaction<'_>, scope: &IdempotencyScope) -> Result<(), PgError> {
+async fn lock_scope(
+    tx: &Transaction<'_>,
+    st: &Statements,
+    scope: &IdempotencyScope,
+) -> Result<(), PgError> {
     // Length prefixes make the encoding unambiguous (identity and path may contain anything).
     let lock_key = format!(
         "{}:{}\n{}:{}\n{}",
@@ -460,28 +557,20 @@ async fn lock_scope(tx: &Transaction<'_>, scope: &IdempotencyScope) -> Result<()
         scope.path(),
         scope.key().as_str()
     );
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        &[&lock_key],
-    )
-    .await?;
+    tx.execute(&st.lock_scope, &[&lock_key]).await?;
     Ok(())
 }
 
 async fn load_record(
     tx: &Transaction<'_>,
+    st: &Statements,
     scope: &IdempotencyScope,
 ) -> Result<Option<IdempotencyRecord>, PgError> {
-    let row = tx
-        .query_opt(
-            &format!("SELECT {RECORD_COLUMNS} FROM acp_idempotency_records {BY_SCOPE}"),
-            &[&scope.identity(), &scope.path(), &scope.key().as_str()],
-        )
-        .await?;
+    let row = tx.query_opt(&st.load_record, scope_params!(scope)).await?;
     row.map(|row| decode_record(&row)).transpose()
 }
 
-/// A record from the first [`RECORD_COLUMNS`] of `row`.
+/// A record from the first [`RECORD_COLUMN_COUNT`] columns of `row` (`record_columns!`).
 fn decode_record(row: &Row) -> Result<IdempotencyRecord, PgError> {
     let fingerprint: Fingerprint = row
         .try_get::<_, &str>(0)?
@@ -512,6 +601,7 @@ fn decode_record(row: &Row) -> Result<IdempotencyRecord, PgError> {
 
 async fn save_record(
     tx: &Transaction<'_>,
+    st: &Statements,
     scope: &IdempotencyScope,
     record: &IdempotencyRecord,
 ) -> Result<(), PgError> {
@@ -539,14 +629,7 @@ async fn save_record(
         _ => return Err(PgError::Corrupt("unknown record state")),
     };
     tx.execute(
-        "INSERT INTO acp_idempotency_records
-             (identity, path, key, fingerprint, lease, lease_expires_us, status, body, headers,
-              expires_us)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (identity, path, key) DO UPDATE SET
-             fingerprint = EXCLUDED.fingerprint, lease = EXCLUDED.lease,
-             lease_expires_us = EXCLUDED.lease_expires_us, status = EXCLUDED.status,
-             body = EXCLUDED.body, headers = EXCLUDED.headers, expires_us = EXCLUDED.expires_us",
+        &st.save_record,
         &[
             &scope.identity(),
             &scope.path(),
@@ -564,12 +647,12 @@ async fn save_record(
     Ok(())
 }
 
-async fn delete_record(tx: &Transaction<'_>, scope: &IdempotencyScope) -> Result<(), PgError> {
-    tx.execute(
-        &format!("DELETE FROM acp_idempotency_records {BY_SCOPE}"),
-        &[&scope.identity(), &scope.path(), &scope.key().as_str()],
-    )
-    .await?;
+async fn delete_record(
+    tx: &Transaction<'_>,
+    st: &Statements,
+    scope: &IdempotencyScope,
+) -> Result<(), PgError> {
+    tx.execute(&st.delete_record, scope_params!(scope)).await?;
     Ok(())
 }
 
@@ -577,6 +660,7 @@ async fn delete_record(tx: &Transaction<'_>, scope: &IdempotencyScope) -> Result
 /// failed (nothing written by this statement).
 async fn write_document(
     tx: &Transaction<'_>,
+    st: &Statements,
     write: &Write,
     now: OffsetDateTime,
 ) -> Result<bool, PgError> {
@@ -584,13 +668,9 @@ async fn write_document(
         serde_json::to_string(&write.document).map_err(|_| PgError::Corrupt("document"))?;
     let kind = write.kind.as_str();
     let written = match write.expected_version {
-        // A concurrent create of the same id waits for ours (or we for it) on the primary
-        // key; the loser inserts nothing.
         None => {
             tx.query_opt(
-                "INSERT INTO acp_resources (kind, id, document, version, updated_us)
-                 VALUES ($1, $2, $3, 1, $4)
-                 ON CONFLICT (kind, id) DO NOTHING RETURNING version",
+                &st.insert_document,
                 &[&kind, &write.id, &document, &to_us(now)],
             )
             .await?
@@ -600,11 +680,8 @@ async fn write_document(
             let Ok(expected) = i64::try_from(expected) else {
                 return Ok(false);
             };
-            // Under READ COMMITTED a concurrent writer of the row makes this wait, then
-            // re-check `version` on the row it committed: the loser updates nothing.
             tx.query_opt(
-                "UPDATE acp_resources SET document = $3, version = version + 1, updated_us = $5
-                  WHERE kind = $1 AND id = $2 AND version = $4 RETURNING version",
+                &st.update_document,
                 &[&kind, &write.id, &document, &expected, &to_us(now)],
             )
             .await?
