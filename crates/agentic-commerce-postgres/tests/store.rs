@@ -52,7 +52,9 @@ fn database_url(test: &str) -> Option<String> {
             );
             // Straight to stderr: the test harness captures `eprintln!` of passing tests.
             // One write per line, so parallel tests do not interleave.
-            let line = format!("{test}: skipped, DATABASE_URL is not set (see .ci/postgres)\n");
+            let line = format!(
+                "SKIPPED {test}: DATABASE_URL is not set (`source .ci/postgres` starts a server)\n"
+            );
             let _ = std::io::stderr().write_all(line.as_bytes());
             None
         }
@@ -509,7 +511,8 @@ async fn pg_store_passes_the_same_checks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_begins_from_two_stores_let_exactly_one_proceed() {
-    let Some(url) = database_url("concurrent_begins") else {
+    let Some(url) = database_url("concurrent_begins_from_two_stores_let_exactly_one_proceed")
+    else {
         return;
     };
     let schema = fresh_schema(&url, "begins").await;
@@ -546,7 +549,8 @@ async fn concurrent_begins_from_two_stores_let_exactly_one_proceed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_commits_to_one_document_from_two_stores_commit_once() {
-    let Some(url) = database_url("concurrent_commits") else {
+    let Some(url) = database_url("concurrent_commits_to_one_document_from_two_stores_commit_once")
+    else {
         return;
     };
     let schema = fresh_schema(&url, "commits").await;
@@ -630,7 +634,7 @@ async fn concurrent_commits_to_one_document_from_two_stores_commit_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn token_ledger_is_single_use_across_two_stores() {
-    let Some(url) = database_url("token_ledger") else {
+    let Some(url) = database_url("token_ledger_is_single_use_across_two_stores") else {
         return;
     };
     let schema = fresh_schema(&url, "ledger").await;
@@ -663,7 +667,7 @@ async fn token_ledger_is_single_use_across_two_stores() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrations_run_concurrently_from_several_stores() {
-    let Some(url) = database_url("migrations") else {
+    let Some(url) = database_url("migrations_run_concurrently_from_several_stores") else {
         return;
     };
     for round in 0..MIGRATION_ROUNDS {
@@ -715,7 +719,7 @@ async fn migrations_run_concurrently_from_several_stores() {
 
 #[tokio::test]
 async fn purges_bound_records_documents_and_tokens() {
-    let Some(url) = database_url("purge") else {
+    let Some(url) = database_url("purges_bound_records_documents_and_tokens") else {
         return;
     };
     let schema = fresh_schema(&url, "purge").await;
@@ -830,7 +834,7 @@ async fn purges_bound_records_documents_and_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_acquire_and_statements_are_bounded_in_time() {
-    let Some(url) = database_url("timeouts") else {
+    let Some(url) = database_url("pool_acquire_and_statements_are_bounded_in_time") else {
         return;
     };
     let schema = fresh_schema(&url, "timeouts").await;
@@ -895,7 +899,7 @@ async fn pool_acquire_and_statements_are_bounded_in_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_connections_are_replaced() {
-    let Some(url) = database_url("broken") else {
+    let Some(url) = database_url("broken_connections_are_replaced") else {
         return;
     };
     let schema = fresh_schema(&url, "broken").await;
