@@ -58,6 +58,20 @@ fn error(rule: &'static str, param: JsonPath, message: String) -> Finding {
     Finding::error(rule, param, message)
 }
 
+/// Whether `url` is `http` on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`).
+fn is_loopback_http(url: &Uri) -> bool {
+    let Ok(url) = url::Url::parse(url.as_str()) else {
+        return false;
+    };
+    url.scheme().eq_ignore_ascii_case("http")
+        && match url.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+}
+
 /// Checks a discovery document against the discovery rules (see the module
 /// docs). An empty result means the document is valid.
 pub fn validate(doc: &DiscoveryResponse) -> Vec<Finding> {
@@ -66,14 +80,21 @@ pub fn validate(doc: &DiscoveryResponse) -> Vec<Finding> {
     check_protocol(&doc.protocol, &root.key("protocol"), &mut out);
 
     if !doc.api_base_url.scheme().eq_ignore_ascii_case("https") {
-        out.push(error(
-            "HDR-06",
-            root.key("api_base_url"),
-            format!(
-                "api_base_url must use https, found `{}`",
-                doc.api_base_url.scheme()
-            ),
-        ));
+        let message = format!(
+            "api_base_url must use https, found `{}`",
+            doc.api_base_url.scheme()
+        );
+        // Plain http on loopback is a local development server, not a deployment: reported,
+        // but not an error.
+        if is_loopback_http(&doc.api_base_url) {
+            out.push(Finding::warning(
+                "HDR-06",
+                root.key("api_base_url"),
+                format!("{message} (allowed on loopback for development only)"),
+            ));
+        } else {
+            out.push(error("HDR-06", root.key("api_base_url"), message));
+        }
     }
 
     let transports = root.key("transports");
@@ -360,7 +381,8 @@ impl DiscoveryBuilder {
     ///
     /// # Errors
     /// The findings of [`validate`] when the inputs make an invalid document
-    /// (no version, no service, an `http` base URL, a bad extension name…).
+    /// (no version, no service, an `http` base URL other than loopback, a bad extension
+    /// name…); warnings do not fail the build.
     pub fn build(self) -> Result<DiscoveryResponse, Vec<Finding>> {
         let mut versions = self.versions;
         versions.sort();
@@ -394,7 +416,7 @@ impl DiscoveryBuilder {
         caps.supported_currencies = (!self.currencies.is_empty()).then_some(self.currencies);
         caps.supported_locales = (!self.locales.is_empty()).then_some(self.locales);
         let doc = DiscoveryResponse::new(protocol, Uri::from(self.api_base_url), transports, caps);
-        pre.extend(validate(&doc));
+        pre.extend(validate(&doc).into_iter().filter(Finding::is_error));
         if pre.is_empty() { Ok(doc) } else { Err(pre) }
     }
 }
@@ -563,5 +585,30 @@ mod tests {
         let err = DiscoveryBuilder::new(url, &[]).build().unwrap_err();
         let rules: Vec<_> = err.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["DIS-03", "DIS-04", "DIS-05", "HDR-06"]);
+    }
+
+    #[test]
+    fn hdr06_plain_http_is_a_warning_on_loopback_only() {
+        for base in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+            "http://[::1]:9/",
+        ] {
+            let doc =
+                DiscoveryBuilder::new(url::Url::parse(base).unwrap(), &[ApiVersion::V2026_04_17])
+                    .service(DiscoveryService::Checkout)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{base}: {e:?}"));
+            let findings = validate(&doc);
+            assert_eq!(findings.len(), 1, "{base}");
+            assert!(!findings[0].is_error(), "{base}");
+        }
+        for base in ["http://10.0.0.1/", "http://localhost.example/"] {
+            let built =
+                DiscoveryBuilder::new(url::Url::parse(base).unwrap(), &[ApiVersion::V2026_04_17])
+                    .service(DiscoveryService::Checkout)
+                    .build();
+            assert!(built.is_err(), "{base}");
+        }
     }
 }
