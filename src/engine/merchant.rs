@@ -93,6 +93,25 @@ mod lifecycle;
 mod mcp;
 mod pipeline;
 
+/// What a merchant implementation needs, in one import: `use
+/// agentic_commerce::engine::merchant::prelude::*;`.
+pub mod prelude {
+    pub use super::{
+        Authenticator, BearerKeys, Context, EngineBuilder, Identity, Merchant, MerchantEngine,
+    };
+    pub use crate::engine::store::InMemoryStore;
+    pub use crate::protocol::capabilities::{SellerOffer, tokenized_card_handler};
+    pub use crate::protocol::error::AcpError;
+    pub use crate::protocol::version::ApiVersion;
+    pub use crate::spec::latest::agentic_checkout::{
+        CancelSessionRequest, CheckoutSession, CheckoutSessionCompleteRequest,
+        CheckoutSessionCreateRequest, CheckoutSessionUpdateRequest, CheckoutStatus, Item,
+    };
+    pub use crate::spec::latest::cart::{
+        Cart, CartCancelRequest, CartCreateRequest, CartUpdateRequest,
+    };
+}
+
 use std::future::Future;
 
 use serde_json::Value;
@@ -547,6 +566,18 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
     #[must_use]
     pub fn seller_offer(mut self, offer: SellerOffer) -> Self {
         self.offer = offer;
+        self
+    }
+
+    /// Accepts payments through `handler` (added to the seller offer's payment handlers, which
+    /// capability negotiation writes into every session, NEG-04). See
+    /// [`tokenized_card_handler`](crate::protocol::capabilities::tokenized_card_handler).
+    #[must_use]
+    pub fn payment_handler(
+        mut self,
+        handler: crate::spec::latest::agentic_checkout::PaymentHandler,
+    ) -> Self {
+        self.offer.payment_handlers.push(handler);
         self
     }
 

@@ -196,6 +196,30 @@ impl Negotiation {
     }
 }
 
+/// The tokenized-card payment handler (`dev.acp.tokenized.card`, version 2026-01-22): cards the
+/// agent delegates to the seller's PSP (`psp`) as a scoped token (`requires_delegate_payment`),
+/// with `config.merchant_id` naming the merchant the tokens are bound to (DP-10). Add
+/// `display_name`, accepted brands and the like to the result as needed.
+pub fn tokenized_card_handler(id: &str, psp: &str, merchant_id: &str) -> PaymentHandler {
+    const BASE: &str = "https://acp.dev/schemas/handlers/tokenized.card";
+    let uri = |text: &str| crate::primitives::Uri::from_trusted(text.to_owned());
+    let mut config = serde_json::Map::new();
+    config.insert("merchant_id".to_owned(), merchant_id.into());
+    config.insert("psp".to_owned(), psp.into());
+    PaymentHandler::new(
+        id,
+        "dev.acp.tokenized.card",
+        "2026-01-22",
+        uri("https://acp.dev/handlers/tokenized.card"),
+        true,
+        false,
+        psp,
+        uri(&format!("{BASE}/config.json")),
+        vec![uri(&format!("{BASE}/instrument.json"))],
+        config,
+    )
+}
+
 /// Agent ∩ seller interventions in the seller's order, compared by wire
 /// string, without duplicates (NEG-03, NEG-05).
 pub fn intersect_interventions(
@@ -697,6 +721,18 @@ mod tests {
             let expected = set(&r).is_subset(&shared) && depth <= max.unwrap_or(1);
             prop_assert_eq!(n.is_compatible(), expected);
             prop_assert_eq!(n.messages().len(), n.incompatibilities.len());
+        }
+    }
+
+    #[test]
+    fn the_tokenized_card_handler_is_a_valid_2026_04_17_handler() {
+        let handler = super::tokenized_card_handler("card", "stripe", "acct_1");
+        let value = serde_json::to_value(&handler).unwrap();
+        crate::parse::from_value_strict::<PaymentHandler>(&value).unwrap();
+        assert_eq!(value["config"]["merchant_id"], "acct_1");
+        assert_eq!(value["requires_delegate_payment"], true);
+        for uri in [&handler.spec, &handler.config_schema] {
+            crate::primitives::Uri::parse(uri.as_str()).unwrap();
         }
     }
 }
