@@ -3,6 +3,7 @@
 // with a baseline measured in the same run on the same bytes.
 
 include!("plain.rs");
+include!("pipeline.rs");
 
 /// One comparison: our operation and its baseline, each run once per call.
 struct Case {
@@ -241,6 +242,7 @@ fn cases() -> Vec<Case> {
             );
         },
     ));
+    out.extend(pipeline_case());
     out
 }
 

@@ -754,7 +754,9 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
         body: &[u8],
         now: OffsetDateTime,
     ) -> http::Response<Vec<u8>> {
-        pipeline::handle(self, parts, body, now).await
+        // Boxed: the pipeline's state machine is large (it holds the parsed request, the
+        // session and the response at once); callers then hold only a pointer across awaits.
+        Box::pin(pipeline::handle(self, parts, body, now)).await
     }
 }
 

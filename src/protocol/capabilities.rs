@@ -726,7 +726,7 @@ mod tests {
 
     #[test]
     fn the_tokenized_card_handler_is_a_valid_2026_04_17_handler() {
-        let handler = super::tokenized_card_handler("card", "stripe", "acct_1");
+        let handler = tokenized_card_handler("card", "stripe", "acct_1");
         let value = serde_json::to_value(&handler).unwrap();
         crate::parse::from_value_strict::<PaymentHandler>(&value).unwrap();
         assert_eq!(value["config"]["merchant_id"], "acct_1");

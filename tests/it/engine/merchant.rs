@@ -1,5 +1,7 @@
 //! The merchant engine, one request at a time: the protocol steps it owns.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use agentic_commerce::parse::registry::{self, Body};

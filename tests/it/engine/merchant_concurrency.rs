@@ -1,5 +1,7 @@
 //! The merchant engine under real concurrency: racing requests, duplicates in flight.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! The MCP binding: JSON-RPC `tools/call` through the same engine, checks and trait.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use agentic_commerce::protocol::mcp::{self, Meta, ToolArguments, ToolCallRequest, ToolName};
 use agentic_commerce::protocol::version::ApiVersion;
 use http::Method;

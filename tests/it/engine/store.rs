@@ -1,5 +1,7 @@
 //! The in-memory engine store: fencing, guards, bounds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use agentic_commerce::engine::store::{
     AsyncIdempotencyStore, AsyncTokenLedger, Commit, CommitOutcome, InMemoryStore,
     InMemoryTokenLedger, ResourceKind, ResourceStore, Write,
