@@ -83,12 +83,18 @@
 //! The probes write: they create three sessions, cancel one and buy one unit of the first
 //! item (with `--psp-url`). Point the checker at a test merchant, not at production.
 
+#[path = "conformance/carts.rs"]
+mod carts;
 #[path = "conformance/client.rs"]
 mod client;
+#[path = "conformance/mcp.rs"]
+mod mcp;
 #[path = "conformance/probes.rs"]
 mod probes;
 #[path = "conformance/report.rs"]
 mod report;
+#[path = "conformance/security.rs"]
+mod security;
 #[path = "conformance/shapes.rs"]
 mod shapes;
 #[path = "conformance/validate.rs"]
@@ -145,10 +151,21 @@ pub(crate) struct ConformanceArgs {
     /// Seconds per request, 1..=600 (default 10).
     #[arg(long, value_name = "SECS")]
     timeout: Option<String>,
+    /// The merchant's MCP endpoint (JSON-RPC `tools/call`). Default: `{base-url}/mcp` when the
+    /// discovery document lists the `mcp` transport (else the MCP probes are skipped).
+    #[arg(long, value_name = "URL")]
+    mcp_url: Option<String>,
+    /// Size in bytes of the oversized create request that must be answered 413 (default
+    /// 3145728, 3 MiB: above the 1 MiB limit merchants are expected to apply).
+    #[arg(long, value_name = "N")]
+    oversize_bytes: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
+
+/// The largest `--oversize-bytes` (64 MiB): the body is built in memory.
+const MAX_OVERSIZE_BYTES: usize = 64 << 20;
 
 /// Every variant id of the example catalog, in file order.
 fn example_items() -> Result<Vec<String>, String> {
@@ -185,6 +202,8 @@ struct Options {
     settings_items: Vec<String>,
     currency: String,
     timeout: Duration,
+    mcp_url: Option<String>,
+    oversize_bytes: usize,
     json: bool,
 }
 
@@ -236,6 +255,21 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         (None, Some(_)) => return Err("`--psp-bearer` needs `--psp-url`".to_owned()),
         (None, None) => None,
     };
+    let mcp_url = match parsed.mcp_url.as_deref() {
+        Some(url) => Some(base_url(url, "mcp-url")?),
+        None => None,
+    };
+    let oversize_bytes = match parsed.oversize_bytes.as_deref() {
+        None => security::DEFAULT_OVERSIZE_BYTES,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if (1..=MAX_OVERSIZE_BYTES).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "`--oversize-bytes` {n:?} must be 1..={MAX_OVERSIZE_BYTES}"
+                ));
+            }
+        },
+    };
     let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());
@@ -257,6 +291,8 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         settings_items: items,
         currency,
         timeout,
+        mcp_url,
+        oversize_bytes,
         json: parsed.json,
     })
 }
@@ -314,6 +350,8 @@ async fn run(options: Options) -> ExitCode {
         psp,
         version: options.version,
         merchant_id: options.merchant_id,
+        mcp_url: options.mcp_url,
+        oversize_bytes: options.oversize_bytes,
     };
     let mut report = report::Report {
         base_url: options.base_url.clone(),
