@@ -269,14 +269,14 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
     const RULES: &[&str] = &["IDEM-12", "ERR-01", "ERR-02"];
     let v = &settings.version;
     if !applies(v, report, "idempotency.in_flight") {
-        applies(v, report, "idempotency.in_flight.retry_after");
+        applies(v, report, "idempotency.retry_after");
         return;
     }
     let body = match create_body(settings) {
         Ok(b) => to_bytes(&b),
         Err(e) => {
             report.skip("idempotency.in_flight", e.clone());
-            report.skip("idempotency.in_flight.retry_after", e);
+            report.skip("idempotency.retry_after", e);
             return;
         }
     };
@@ -298,7 +298,7 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
             Overlap::Broken(why) => {
                 report.record("idempotency.in_flight", RULES, Level::Must, Err(why));
                 report.skip(
-                    "idempotency.in_flight.retry_after",
+                    "idempotency.retry_after",
                     "no 409 in-flight answer to inspect",
                 );
                 return;
@@ -323,7 +323,7 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
                 let headers: Result<Vec<String>, String> =
                     conflicts.iter().map(retry_after).collect();
                 report.record(
-                    "idempotency.in_flight.retry_after",
+                    "idempotency.retry_after",
                     &["IDEM-12"],
                     Level::Should,
                     headers.map(|h| h.join(", ")),
@@ -343,7 +343,7 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
         )),
     );
     report.skip(
-        "idempotency.in_flight.retry_after",
+        "idempotency.retry_after",
         "no 409 in-flight answer to inspect",
     );
 }

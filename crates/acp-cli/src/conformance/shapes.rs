@@ -46,7 +46,7 @@ pub(crate) fn not_applicable(version: &ApiVersion, probe: &str) -> Option<&'stat
         "version.missing.details" | "version.unsupported.details" if !latest => Some(
             "`Error.supported_versions` and the codes `missing_api_version` / `unsupported_api_version` are defined from 2026-04-17",
         ),
-        "idempotency.in_flight" | "idempotency.in_flight.retry_after" if !latest => Some(
+        "idempotency.in_flight" | "idempotency.retry_after" if !latest => Some(
             "409 `idempotency_in_flight` with `Retry-After` is defined from 2026-04-17 (SEP #120)",
         ),
         probe if probe.starts_with("cart.") && !latest => {
