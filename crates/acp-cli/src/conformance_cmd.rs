@@ -4,6 +4,7 @@
 //! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
 //!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
 //!     [--psp-signing-secret S]] [--merchant-id ID] [--currency C] [--timeout SECS]
+//!     [--mcp-url URL] [--oversize-bytes N]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
@@ -39,6 +40,12 @@
 //!   `payment_provider.merchant_id` is used when present).
 //! - `--currency`: session currency (default `usd`). `--timeout`: seconds per request
 //!   (default 10).
+//! - `--mcp-url`: the merchant's MCP endpoint (JSON-RPC `tools/call`). Default:
+//!   `{base-url}/mcp` when the discovery document's `transports` lists `mcp`; otherwise the
+//!   MCP probes are skipped with the reason.
+//! - `--oversize-bytes`: size of the padded create request that must be refused with 413
+//!   (default 3 MiB; merchants are assumed to cap bodies at 1 MiB, the crate's axum adapter's
+//!   default, and 3 MiB is also above axum's own 2 MB `DefaultBodyLimit`).
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
 //!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
 //!   "passed", "failed"}` instead of the readable report.
@@ -60,7 +67,16 @@
 //! - complete gives 200 `completed` with an `order` whose `checkout_session_id` is the
 //!   session, or `authentication_required` with `authentication_metadata`;
 //! - cancel of a fresh session gives 200 `canceled`; cancel of a canceled or completed one
-//!   gives 405.
+//!   gives 405;
+//! - a wrong bearer token gives 401 (MUST); a bad signature and a stale (one hour old,
+//!   correctly signed) timestamp give 401 (SHOULD, only with `--signing-secret`); an
+//!   oversized body gives 413 (SHOULD); identical concurrent creates give one result and 409
+//!   `idempotency_in_flight` with `Retry-After` for the others (2026-04-17; retried up to three
+//!   rounds when no overlap is seen) (`security.rs`);
+//! - carts (2026-04-17, when offered): create 201, retrieve 200, PUT replacement 200, cancel
+//!   200, then 404 for the canceled and for an unknown cart (`carts.rs`);
+//! - the MCP binding (2026-04-17, when offered): `create_checkout_session` (and its replay),
+//!   `get_checkout_session`, and the JSON-RPC error of an unknown id (`mcp.rs`).
 //!
 //! Every response body is validated strictly against the official schemas; every ACP error
 //! body as `agentic_checkout.Error`.
@@ -80,8 +96,9 @@
 //! Transport: `https://` URLs are checked over TLS (reqwest with rustls and the webpki root
 //! certificates); plain `http://` is for test merchants on loopback.
 //!
-//! The probes write: they create three sessions, cancel one and buy one unit of the first
-//! item (with `--psp-url`). Point the checker at a test merchant, not at production.
+//! The probes write: they create sessions (three, plus one per in-flight round and per refused
+//! request a non-conforming merchant accepts, plus one over MCP), a cart, cancel some and buy
+//! one unit of the first item (with `--psp-url`). Point the checker at a test merchant, not at production.
 
 #[path = "conformance/carts.rs"]
 mod carts;
