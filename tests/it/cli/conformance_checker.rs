@@ -217,8 +217,14 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
     assert_eq!(check(&r, "auth.wrong_bearer")["level"], "MUST");
     for (id, needle) in [
         ("auth.wrong_bearer", "HTTP 401"),
-        ("signature.invalid", "HTTP 401 invalid_request invalid_signature"),
-        ("signature.stale", "HTTP 401 invalid_request invalid_signature"),
+        (
+            "signature.invalid",
+            "HTTP 401 invalid_request invalid_signature",
+        ),
+        (
+            "signature.stale",
+            "HTTP 401 invalid_request invalid_signature",
+        ),
         ("body.oversize", "HTTP 413 for a 3145728-byte body"),
         ("idempotency.in_flight", "HTTP 409 idempotency_in_flight"),
         ("idempotency.retry_after", "Retry-After: "),
@@ -516,7 +522,11 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         // Carts and MCP are probed in the 2026-04-17 run only, and skipped there (the example
         // merchant offers neither); earlier versions do not define them.
         let latest = *version == agentic_commerce::protocol::version::ApiVersion::LATEST;
-        let want_skipped = if latest { optional_skipped() } else { Vec::new() };
+        let want_skipped = if latest {
+            optional_skipped()
+        } else {
+            Vec::new()
+        };
         assert_eq!(skipped(&r), want_skipped, "{version}: {r:#}");
         // Every check either ran and passed or does not exist in this version.
         let mut ids: Vec<&str> = r["checks"]

@@ -249,7 +249,10 @@ impl Client {
         let signed = match tweak.signing {
             Signing::Now => self.sign(post.body, OffsetDateTime::now_utc()),
             Signing::At(at) => self.sign(post.body, at),
-            Signing::OtherBody => self.sign(b"{\"conformance\":\"another body\"}", OffsetDateTime::now_utc()),
+            Signing::OtherBody => self.sign(
+                b"{\"conformance\":\"another body\"}",
+                OffsetDateTime::now_utc(),
+            ),
         };
         if let Some((signature, timestamp)) = signed {
             request = request

@@ -1,5 +1,5 @@
 //! The MCP binding probes (docs/mcp-binding.md, `openrpc.agentic_checkout.json`, 2026-04-17):
-//! JSON-RPC 2.0 `tools/call` requests POSTed to the merchant's MCP endpoint (`--mcp-url`,
+//! JSON-RPC 2.0 `tools/call` requests sent with POST to the merchant's MCP endpoint (`--mcp-url`,
 //! default `{base_url}/mcp`), written with the crate's `protocol::mcp` types.
 //!
 //! `create_checkout_session` (then the same call again: the same `meta.idempotency_key` and
@@ -14,6 +14,8 @@
 //!
 //! MCP is optional: the probes run when `--mcp-url` is given or the discovery document's
 //! `transports` lists `mcp`, and are skipped (with the reason) otherwise.
+
+use std::cell::Cell;
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -206,7 +208,11 @@ pub(crate) fn judge_error(response: &Response) -> Result<String, String> {
 }
 
 /// Sends one tool call to `url` and reads its JSON-RPC response.
-async fn exchange(merchant: &Client, url: &str, request: &ToolCallRequest) -> Result<Response, String> {
+async fn exchange(
+    merchant: &Client,
+    url: &str,
+    request: &ToolCallRequest,
+) -> Result<Response, String> {
     let id = request.id.as_u64().unwrap_or_default();
     let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
     let answer = merchant
@@ -224,7 +230,9 @@ pub(crate) async fn run(
     report: &mut Report,
 ) {
     let v = &settings.version;
-    if !CHECKS.iter().fold(true, |all, id| applies(v, report, id) && all) {
+    // Every id is recorded as not applicable, so no short-circuit.
+    let applicable: Vec<bool> = CHECKS.iter().map(|id| applies(v, report, id)).collect();
+    if applicable.contains(&false) {
         return;
     }
     let url = match endpoint(settings.mcp_url.as_deref(), merchant.base(), discovery) {
@@ -236,7 +244,6 @@ pub(crate) async fn run(
             return;
         }
     };
-    let mut rpc_id = 0_u64;
     let payload = match shapes::create(&MCP_VERSION, &settings.items[..1], &settings.currency) {
         Ok(r) => r.body,
         Err(e) => {
@@ -246,20 +253,21 @@ pub(crate) async fn run(
             return;
         }
     };
-    let key = fresh_id("conformance-mcp-");
-    let mut next = || {
-        rpc_id += 1;
-        rpc_id
-    };
-    let create = call(
+    let endpoint = Endpoint {
         merchant,
-        next(),
-        ToolName::CreateCheckoutSession,
-        None,
-        Some(&payload),
-        Some(&key),
-    );
-    let first = exchange(merchant, &url, &create).await.and_then(|r| judge_session(&r, None));
+        url,
+        last_id: Cell::new(0),
+    };
+    let key = fresh_id("conformance-mcp-");
+    let first = endpoint
+        .call(
+            ToolName::CreateCheckoutSession,
+            None,
+            Some(&payload),
+            Some(&key),
+        )
+        .await
+        .and_then(|r| judge_session(&r, None));
     report.record(
         "mcp.create",
         if merchant.signs() {
@@ -280,56 +288,7 @@ pub(crate) async fn run(
             .map_err(Clone::clone),
     );
     match &first {
-        Ok(session) => {
-            let id = session["id"].as_str().unwrap_or_default().to_owned();
-            let again = call(
-                merchant,
-                next(),
-                ToolName::CreateCheckoutSession,
-                None,
-                Some(&payload),
-                Some(&key),
-            );
-            let replay = exchange(merchant, &url, &again).await.and_then(|r| {
-                let s = judge_session(&r, None)?;
-                if s == *session {
-                    Ok(format!("the same session {id} again (no second session)"))
-                } else if s["id"] == id {
-                    Err(format!("session {id} again, but the result differs from the original (IDEM-08)"))
-                } else {
-                    Err(format!(
-                        "the same meta.idempotency_key and payload created another session {} (IDEM-08, IDEM-10)",
-                        s["id"]
-                    ))
-                }
-            });
-            report.record(
-                "mcp.idempotency.replay",
-                &["MCP-02", "IDEM-08", "IDEM-10"],
-                Level::Must,
-                replay,
-            );
-            let get = call(
-                merchant,
-                next(),
-                ToolName::GetCheckoutSession,
-                Some(&id),
-                None,
-                None,
-            );
-            let got = exchange(merchant, &url, &get).await.and_then(|r| judge_session(&r, Some(&id)));
-            report.record(
-                "mcp.get",
-                &["MCP-01", "MCP-05"],
-                Level::Must,
-                got.map(|s| {
-                    format!(
-                        "JSON-RPC result, valid 2026-04-17 CheckoutSession {id} ({})",
-                        validate::status(&s)
-                    )
-                }),
-            );
-        }
+        Ok(session) => replay_and_get(&endpoint, &payload, &key, session, report).await,
         Err(_) => {
             for id in ["mcp.idempotency.replay", "mcp.get"] {
                 report.skip(id, "needs the session from `mcp.create`, which failed");
@@ -337,19 +296,87 @@ pub(crate) async fn run(
         }
     }
     let unknown = fresh_id("cs_conformance_unknown_");
-    let get = call(
-        merchant,
-        next(),
-        ToolName::GetCheckoutSession,
-        Some(&unknown),
-        None,
-        None,
-    );
     report.record(
         "mcp.error",
         &["MCP-05", "MCP-06", "ERR-01"],
         Level::Must,
-        exchange(merchant, &url, &get).await.and_then(|r| judge_error(&r)),
+        endpoint
+            .call(ToolName::GetCheckoutSession, Some(&unknown), None, None)
+            .await
+            .and_then(|r| judge_error(&r)),
+    );
+}
+
+/// The MCP endpoint and the last JSON-RPC id used.
+struct Endpoint<'a> {
+    merchant: &'a Client,
+    url: String,
+    last_id: Cell<u64>,
+}
+
+impl Endpoint<'_> {
+    /// One tool call with a fresh JSON-RPC id; its response.
+    async fn call(
+        &self,
+        tool: ToolName,
+        id: Option<&str>,
+        payload: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<Response, String> {
+        self.last_id.set(self.last_id.get() + 1);
+        let request = call(self.merchant, self.last_id.get(), tool, id, payload, key);
+        exchange(self.merchant, &self.url, &request).await
+    }
+}
+
+/// The create again with the same key and payload (the same session, IDEM-08), then a get of
+/// the session.
+async fn replay_and_get(
+    endpoint: &Endpoint<'_>,
+    payload: &Value,
+    key: &str,
+    session: &Value,
+    report: &mut Report,
+) {
+    let id = session["id"].as_str().unwrap_or_default().to_owned();
+    let replay = endpoint
+        .call(ToolName::CreateCheckoutSession, None, Some(payload), Some(key))
+        .await
+        .and_then(|r| {
+            let s = judge_session(&r, None)?;
+            if s == *session {
+                Ok(format!("the same session {id} again (no second session)"))
+            } else if s["id"] == id {
+                Err(format!(
+                    "session {id} again, but the result differs from the original (IDEM-08)"
+                ))
+            } else {
+                Err(format!(
+                    "the same meta.idempotency_key and payload created another session {} (IDEM-08, IDEM-10)",
+                    s["id"]
+                ))
+            }
+        });
+    report.record(
+        "mcp.idempotency.replay",
+        &["MCP-02", "IDEM-08", "IDEM-10"],
+        Level::Must,
+        replay,
+    );
+    let got = endpoint
+        .call(ToolName::GetCheckoutSession, Some(&id), None, None)
+        .await
+        .and_then(|r| judge_session(&r, Some(&id)));
+    report.record(
+        "mcp.get",
+        &["MCP-01", "MCP-05"],
+        Level::Must,
+        got.map(|s| {
+            format!(
+                "JSON-RPC result, valid 2026-04-17 CheckoutSession {id} ({})",
+                validate::status(&s)
+            )
+        }),
     );
 }
 
@@ -360,8 +387,14 @@ mod tests {
     use std::time::Duration;
 
     fn client(secret: Option<&[u8]>) -> Client {
-        Client::new("http://127.0.0.1:9", Some("k"), "2026-04-17", secret, Duration::from_secs(1))
-            .unwrap()
+        Client::new(
+            "http://127.0.0.1:9",
+            Some("k"),
+            "2026-04-17",
+            secret,
+            Duration::from_secs(1),
+        )
+        .unwrap()
     }
 
     fn answer(status: u16, headers: &[(&str, &str)], raw: &[u8]) -> Exchange {
@@ -394,7 +427,11 @@ mod tests {
                 .unwrap_err()
                 .contains("do not offer \"mcp\"")
         );
-        assert!(endpoint(None, base, None).unwrap_err().contains("--mcp-url"));
+        assert!(
+            endpoint(None, base, None)
+                .unwrap_err()
+                .contains("--mcp-url")
+        );
     }
 
     #[test]
@@ -434,7 +471,14 @@ mod tests {
         let back = ToolCallRequest::from_value(&v).unwrap();
         back.tool_call().unwrap();
         // Unsigned checker, or no payload (get): no signature in meta.
-        let get = call(&client(None), 8, ToolName::GetCheckoutSession, Some("cs_1"), None, None);
+        let get = call(
+            &client(None),
+            8,
+            ToolName::GetCheckoutSession,
+            Some("cs_1"),
+            None,
+            None,
+        );
         let v = serde_json::to_value(&get).unwrap();
         assert!(v["params"]["arguments"]["meta"].get("signature").is_none());
         assert_eq!(v["params"]["arguments"]["id"], "cs_1");
@@ -473,18 +517,30 @@ mod tests {
     #[test]
     fn mcp_05_06_errors_need_code_32000_and_an_acp_error_in_data() {
         let rpc = |v: Value| serde_json::from_value::<Response>(v).unwrap();
-        let wrong_code = rpc(json!({"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x",
-            "data":{"type":"invalid_request","code":"not_found","message":"x"}}}));
+        let wrong_code = rpc(
+            json!({"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x",
+            "data":{"type":"invalid_request","code":"not_found","message":"x"}}}),
+        );
         assert!(judge_error(&wrong_code).unwrap_err().contains("MCP-05"));
         let no_data = rpc(json!({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"x"}}));
         assert!(judge_error(&no_data).unwrap_err().contains("absent"));
-        let wrapped = rpc(json!({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"x",
-            "data":{"error":{"type":"invalid_request","code":"not_found","message":"x"}}}}));
+        let wrapped = rpc(
+            json!({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"x",
+            "data":{"error":{"type":"invalid_request","code":"not_found","message":"x"}}}}),
+        );
         assert!(judge_error(&wrapped).is_err());
         let result = rpc(json!({"jsonrpc":"2.0","id":1,"result":{"id":"cs_1"}}));
-        assert!(judge_error(&result).unwrap_err().contains("expected a JSON-RPC error"));
+        assert!(
+            judge_error(&result)
+                .unwrap_err()
+                .contains("expected a JSON-RPC error")
+        );
         // A result that is not a full session fails judge_session, naming the problem.
         assert!(judge_session(&result, None).is_err());
-        assert!(judge_session(&wrong_code, None).unwrap_err().contains("-32602"));
+        assert!(
+            judge_session(&wrong_code, None)
+                .unwrap_err()
+                .contains("-32602")
+        );
     }
 }

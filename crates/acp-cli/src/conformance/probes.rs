@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::client::{Client, Exchange, Post, Version, fresh_id};
-use super::{carts, mcp, security};
 use super::report::{Level, Report};
 use super::shapes;
 use super::validate::{self, status};
+use super::{carts, mcp, security};
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::protocol::version::convert::Document;
 use agentic_commerce::rules::Finding;

@@ -106,7 +106,11 @@ async fn signatures(merchant: &Client, settings: &Settings, report: &mut Report)
     };
     let stale = OffsetDateTime::now_utc() - STALE_BY;
     let cases: [(&'static str, &'static [&'static str], Signing); 2] = [
-        ("signature.invalid", &["SIG-04", "ERR-01"], Signing::OtherBody),
+        (
+            "signature.invalid",
+            &["SIG-04", "ERR-01"],
+            Signing::OtherBody,
+        ),
         ("signature.stale", &["SIG-05", "ERR-01"], Signing::At(stale)),
     ];
     for (id, rules, signing) in cases {
@@ -352,6 +356,7 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
 mod tests {
     use super::*;
 
+    #[allow(clippy::unnecessary_wraps)] // what `send` hands to the judges
     fn answer(status: u16, headers: &[(&str, &str)], body: &Value) -> Result<Exchange, String> {
         Ok(Exchange {
             status,
@@ -387,7 +392,8 @@ mod tests {
     #[test]
     fn an_oversized_body_passes_only_with_413() {
         let v = ApiVersion::LATEST;
-        let error = json!({"type": "invalid_request", "code": "request_too_large", "message": "big"});
+        let error =
+            json!({"type": "invalid_request", "code": "request_too_large", "message": "big"});
         assert_eq!(
             judge_oversize(&v, answer(413, &[], &error), 10).unwrap(),
             "HTTP 413 for a 10-byte body (ACP error request_too_large)"
