@@ -4,6 +4,7 @@
 //! acp conformance --base-url URL [--api-version V] [--bearer TOKEN] [--item ID ...] [--json]
 //!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
 //!     [--psp-signing-secret S]] [--merchant-id ID] [--currency C] [--timeout SECS]
+//!     [--mcp-url URL] [--oversize-bytes N]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
@@ -39,6 +40,12 @@
 //!   `payment_provider.merchant_id` is used when present).
 //! - `--currency`: session currency (default `usd`). `--timeout`: seconds per request
 //!   (default 10).
+//! - `--mcp-url`: the merchant's MCP endpoint (JSON-RPC `tools/call`). Default:
+//!   `{base-url}/mcp` when the discovery document's `transports` lists `mcp`; otherwise the
+//!   MCP probes are skipped with the reason.
+//! - `--oversize-bytes`: size of the padded create request that must be refused with 413
+//!   (default 3 MiB; merchants are assumed to cap bodies at 1 MiB, the crate's axum adapter's
+//!   default, and 3 MiB is also above axum's own 2 MB `DefaultBodyLimit`).
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
 //!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
 //!   "passed", "failed"}` instead of the readable report.
@@ -60,7 +67,16 @@
 //! - complete gives 200 `completed` with an `order` whose `checkout_session_id` is the
 //!   session, or `authentication_required` with `authentication_metadata`;
 //! - cancel of a fresh session gives 200 `canceled`; cancel of a canceled or completed one
-//!   gives 405.
+//!   gives 405;
+//! - a wrong bearer token gives 401 (MUST); a bad signature and a stale (one hour old,
+//!   correctly signed) timestamp give 401 (SHOULD, only with `--signing-secret`); an
+//!   oversized body gives 413 (SHOULD); identical concurrent creates give one result and 409
+//!   `idempotency_in_flight` with `Retry-After` for the others (2026-04-17; retried up to three
+//!   rounds when no overlap is seen) (`security.rs`);
+//! - carts (2026-04-17, when offered): create 201, retrieve 200, PUT replacement 200, cancel
+//!   200, then 404 for the canceled and for an unknown cart (`carts.rs`);
+//! - the MCP binding (2026-04-17, when offered): `create_checkout_session` (and its replay),
+//!   `get_checkout_session`, and the JSON-RPC error of an unknown id (`mcp.rs`).
 //!
 //! Every response body is validated strictly against the official schemas; every ACP error
 //! body as `agentic_checkout.Error`.
@@ -80,15 +96,22 @@
 //! Transport: `https://` URLs are checked over TLS (reqwest with rustls and the webpki root
 //! certificates); plain `http://` is for test merchants on loopback.
 //!
-//! The probes write: they create three sessions, cancel one and buy one unit of the first
-//! item (with `--psp-url`). Point the checker at a test merchant, not at production.
+//! The probes write: they create sessions (three, plus one per in-flight round and per refused
+//! request a non-conforming merchant accepts, plus one over MCP), a cart, cancel some and buy
+//! one unit of the first item (with `--psp-url`). Point the checker at a test merchant, not at production.
 
+#[path = "conformance/carts.rs"]
+mod carts;
 #[path = "conformance/client.rs"]
 mod client;
+#[path = "conformance/mcp.rs"]
+mod mcp;
 #[path = "conformance/probes.rs"]
 mod probes;
 #[path = "conformance/report.rs"]
 mod report;
+#[path = "conformance/security.rs"]
+mod security;
 #[path = "conformance/shapes.rs"]
 mod shapes;
 #[path = "conformance/validate.rs"]
@@ -145,10 +168,21 @@ pub(crate) struct ConformanceArgs {
     /// Seconds per request, 1..=600 (default 10).
     #[arg(long, value_name = "SECS")]
     timeout: Option<String>,
+    /// The merchant's MCP endpoint (JSON-RPC `tools/call`). Default: `{base-url}/mcp` when the
+    /// discovery document lists the `mcp` transport (else the MCP probes are skipped).
+    #[arg(long, value_name = "URL")]
+    mcp_url: Option<String>,
+    /// Size in bytes of the oversized create request that must be answered 413 (default
+    /// 3145728, 3 MiB: above the 1 MiB limit merchants are expected to apply).
+    #[arg(long, value_name = "N")]
+    oversize_bytes: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
+
+/// The largest `--oversize-bytes` (64 MiB): the body is built in memory.
+const MAX_OVERSIZE_BYTES: usize = 64 << 20;
 
 /// Every variant id of the example catalog, in file order.
 fn example_items() -> Result<Vec<String>, String> {
@@ -185,6 +219,8 @@ struct Options {
     settings_items: Vec<String>,
     currency: String,
     timeout: Duration,
+    mcp_url: Option<String>,
+    oversize_bytes: usize,
     json: bool,
 }
 
@@ -236,6 +272,21 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         (None, Some(_)) => return Err("`--psp-bearer` needs `--psp-url`".to_owned()),
         (None, None) => None,
     };
+    let mcp_url = match parsed.mcp_url.as_deref() {
+        Some(url) => Some(base_url(url, "mcp-url")?),
+        None => None,
+    };
+    let oversize_bytes = match parsed.oversize_bytes.as_deref() {
+        None => security::DEFAULT_OVERSIZE_BYTES,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if (1..=MAX_OVERSIZE_BYTES).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "`--oversize-bytes` {n:?} must be 1..={MAX_OVERSIZE_BYTES}"
+                ));
+            }
+        },
+    };
     let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());
@@ -257,6 +308,8 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         settings_items: items,
         currency,
         timeout,
+        mcp_url,
+        oversize_bytes,
         json: parsed.json,
     })
 }
@@ -314,6 +367,8 @@ async fn run(options: Options) -> ExitCode {
         psp,
         version: options.version,
         merchant_id: options.merchant_id,
+        mcp_url: options.mcp_url,
+        oversize_bytes: options.oversize_bytes,
     };
     let mut report = report::Report {
         base_url: options.base_url.clone(),

@@ -97,13 +97,56 @@ const EVERY_CHECK: &[&str] = &[
     "cancel",
     "cancel.canceled",
     "cancel.completed",
+    "auth.wrong_bearer",
+    "signature.invalid",
+    "signature.stale",
+    "body.oversize",
+    "idempotency.in_flight",
+    "idempotency.retry_after",
     "session.rules",
     "session.rules.should",
 ];
 
+/// The probes of optional services, skipped against the example merchant: its discovery
+/// document lists neither the `carts` service nor the `mcp` transport.
+const OPTIONAL_SKIPPED: &[&str] = &[
+    "cart.create",
+    "cart.retrieve",
+    "cart.update",
+    "cart.cancel",
+    "cart.retrieve.canceled",
+    "cart.retrieve.unknown",
+    "mcp.create",
+    "mcp.idempotency.replay",
+    "mcp.get",
+    "mcp.error",
+];
+
+/// The example merchant's simulated processing time for the runs that must pass: long enough
+/// for `idempotency.in_flight` to see its concurrent copies collide (IDEM-12).
+const LATENCY: Duration = Duration::from_millis(100);
+
+/// Sorted ids of a report's `skipped` list.
+fn skipped(r: &Value) -> Vec<&str> {
+    let mut ids: Vec<&str> = r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn optional_skipped() -> Vec<&'static str> {
+    let mut ids = OPTIONAL_SKIPPED.to_vec();
+    ids.sort_unstable();
+    ids
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_example_merchant_with_vault_passes_every_check() {
-    let w = harness::world(None, Duration::ZERO).await;
+    let w = harness::world(None, LATENCY).await;
     let mut args = merchant_args(&w);
     args.extend(strings(&[
         "--psp-signing-secret",
@@ -118,7 +161,14 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r:#}");
     assert_eq!(r["failed"], 0, "{r:#}");
-    assert_eq!(r["skipped"], json!([]), "{r:#}");
+    assert_eq!(skipped(&r), optional_skipped(), "{r:#}");
+    assert!(
+        r["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("do not include \"carts\""),
+        "{r:#}"
+    );
     assert_eq!(r["base_url"], w.merchant.as_str());
     assert_eq!(r["api_version"], "2026-04-17");
     let ids: Vec<&str> = r["checks"]
@@ -163,11 +213,30 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
         check(&r, "version.missing.details")["rules"],
         json!(["VER-03", "VER-04", "VER-05"])
     );
+    // The refusals (401, 413, 409 in flight) of the probes added for issue 14.
+    assert_eq!(check(&r, "auth.wrong_bearer")["level"], "MUST");
+    for (id, needle) in [
+        ("auth.wrong_bearer", "HTTP 401"),
+        (
+            "signature.invalid",
+            "HTTP 401 invalid_request invalid_signature",
+        ),
+        (
+            "signature.stale",
+            "HTTP 401 invalid_request invalid_signature",
+        ),
+        ("body.oversize", "HTTP 413 for a 3145728-byte body"),
+        ("idempotency.in_flight", "HTTP 409 idempotency_in_flight"),
+        ("idempotency.retry_after", "Retry-After: "),
+    ] {
+        let detail = check(&r, id)["detail"].as_str().unwrap();
+        assert!(detail.contains(needle), "{id}: {detail}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_without_psp_accepts_the_test_token_answer_and_prints_a_summary() {
-    let w = harness::world(None, Duration::ZERO).await;
+    let w = harness::world(None, LATENCY).await;
     let out = checker(merchant_args(&w)).await;
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -304,7 +373,26 @@ async fn conformance_broken_merchant_fails_the_specific_checks_and_exits_1() {
         skipped.contains(&"update") && skipped.contains(&"complete"),
         "{skipped:?}"
     );
-    assert!(r["failed"].as_u64().unwrap() >= 11);
+    // No discovery document and no /carts route: no carts, no MCP (skipped, with the reason).
+    assert!(skipped.contains(&"cart.create") && skipped.contains(&"mcp.create"));
+    let reason = |id: &str| {
+        r["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(reason("cart.create").contains("POST /carts answered 404"));
+    assert!(reason("mcp.create").contains("--mcp-url"));
+    // It takes any token, any size, and runs every duplicate.
+    assert!(failed("auth.wrong_bearer").contains("expected HTTP 401, got HTTP 200"));
+    assert!(failed("body.oversize").contains("413"));
+    assert!(failed("idempotency.in_flight").contains("IDEM-10"));
+    assert!(r["failed"].as_u64().unwrap() >= 14);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,7 +498,7 @@ fn not_applicable(r: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_every_released_version_passes_against_the_example_merchant() {
     // One merchant and vault; the checker at each version (VER-02: the merchant serves them all).
-    let w = harness::world(None, Duration::ZERO).await;
+    let w = harness::world(None, LATENCY).await;
     for version in agentic_commerce::protocol::version::ApiVersion::RELEASED {
         let mut args = merchant_args(&w);
         args.extend(strings(&[
@@ -431,7 +519,15 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         assert_eq!(out.status.code(), Some(0), "{version}: {r:#}");
         assert_eq!(r["api_version"], version.as_str());
         assert_eq!(r["failed"], 0, "{version}: {r:#}");
-        assert_eq!(r["skipped"], json!([]), "{version}: {r:#}");
+        // Carts and MCP are probed in the 2026-04-17 run only, and skipped there (the example
+        // merchant offers neither); earlier versions do not define them.
+        let latest = *version == agentic_commerce::protocol::version::ApiVersion::LATEST;
+        let want_skipped = if latest {
+            optional_skipped()
+        } else {
+            Vec::new()
+        };
+        assert_eq!(skipped(&r), want_skipped, "{version}: {r:#}");
         // Every check either ran and passed or does not exist in this version.
         let mut ids: Vec<&str> = r["checks"]
             .as_array()
@@ -443,11 +539,26 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         ids.extend(&absent);
         ids.sort_unstable();
         let mut expected = EVERY_CHECK.to_vec();
+        if !latest {
+            expected.extend(OPTIONAL_SKIPPED);
+        }
         expected.sort_unstable();
         assert_eq!(ids, expected, "{version}");
         let expected_absent: &[&str] = match version.as_str() {
             "2026-04-17" => &[],
             "2026-01-30" => &[
+                "idempotency.in_flight",
+                "idempotency.retry_after",
+                "cart.create",
+                "cart.retrieve",
+                "cart.update",
+                "cart.cancel",
+                "cart.retrieve.canceled",
+                "cart.retrieve.unknown",
+                "mcp.create",
+                "mcp.idempotency.replay",
+                "mcp.get",
+                "mcp.error",
                 "discovery",
                 "idempotency.key_required",
                 "idempotency.replayed_header",
@@ -457,6 +568,18 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
                 "version.unsupported.details",
             ],
             _ => &[
+                "idempotency.in_flight",
+                "idempotency.retry_after",
+                "cart.create",
+                "cart.retrieve",
+                "cart.update",
+                "cart.cancel",
+                "cart.retrieve.canceled",
+                "cart.retrieve.unknown",
+                "mcp.create",
+                "mcp.idempotency.replay",
+                "mcp.get",
+                "mcp.error",
                 "discovery",
                 "negotiation",
                 "idempotency.key_required",
@@ -613,7 +736,7 @@ async fn conformance_business_rule_errors_fail_session_rules_chk_06() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_three_ds_session_is_authenticated_and_completed_chk_12_13_14() {
     // The tent's total crosses the example merchant's 3-D Secure threshold.
-    let w = harness::world(None, Duration::ZERO).await;
+    let w = harness::world(None, LATENCY).await;
     let mut args = merchant_args(&w);
     args.extend(strings(&[
         "--psp-signing-secret",

@@ -198,22 +198,162 @@ impl Client {
     ///
     /// Transport failures.
     pub(crate) async fn post(&self, post: Post<'_>) -> Result<Exchange, String> {
+        self.send_with(reqwest::Method::POST, post, Tweak::default())
+            .await
+    }
+
+    /// A PUT of `post.body` (cart full replacement), signed like a POST.
+    ///
+    /// # Errors
+    ///
+    /// Transport failures.
+    pub(crate) async fn put(&self, post: Post<'_>) -> Result<Exchange, String> {
+        self.send_with(reqwest::Method::PUT, post, Tweak::default())
+            .await
+    }
+
+    /// A request with a JSON body as `tweak` alters it (another bearer token, a wrong or stale
+    /// signature): the negative probes.
+    ///
+    /// # Errors
+    ///
+    /// Transport failures.
+    pub(crate) async fn send_with(
+        &self,
+        method: reqwest::Method,
+        post: Post<'_>,
+        tweak: Tweak<'_>,
+    ) -> Result<Exchange, String> {
+        let name = method.to_string();
+        let answer = send(self.builder(method, post, tweak)).await;
+        self.remember(&name, post.path, &answer)
+    }
+
+    /// The request [`send_with`](Self::send_with) sends, ready to go.
+    fn builder(
+        &self,
+        method: reqwest::Method,
+        post: Post<'_>,
+        tweak: Tweak<'_>,
+    ) -> reqwest::RequestBuilder {
         let mut request = self
-            .request(reqwest::Method::POST, post.path, Version::Default)
+            .request(method, post.path, Version::Default)
             .header("content-type", "application/json");
+        if let Some(token) = tweak.bearer {
+            // Replaces the configured token (reqwest keeps the last `Authorization`).
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
         if let Some(key) = post.key {
             request = request.header("idempotency-key", key);
         }
-        if let Some(signer) = &self.signer {
-            if let Ok(signed) = signer.sign(post.body, OffsetDateTime::now_utc()) {
-                request = request
-                    .header("signature", signed.signature)
-                    .header("timestamp", signed.timestamp);
-            }
+        let signed = match tweak.signing {
+            Signing::Now => self.sign(post.body, OffsetDateTime::now_utc()),
+            Signing::At(at) => self.sign(post.body, at),
+            Signing::OtherBody => self.sign(
+                b"{\"conformance\":\"another body\"}",
+                OffsetDateTime::now_utc(),
+            ),
+        };
+        if let Some((signature, timestamp)) = signed {
+            request = request
+                .header("signature", signature)
+                .header("timestamp", timestamp);
         }
-        let answer = send(request.body(post.body.to_vec())).await;
-        self.remember("POST", post.path, &answer)
+        request.body(post.body.to_vec())
     }
+
+    /// The base URL (no trailing slash).
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether requests are signed (`--signing-secret`).
+    pub(crate) fn signs(&self) -> bool {
+        self.signer.is_some()
+    }
+
+    /// `(Signature, Timestamp)` for `body` signed at `at`, the way every request body is
+    /// signed (also MCP `meta.signature` / `meta.timestamp`, SIG-07); `None` without a
+    /// signing secret or for a body that cannot be canonicalized.
+    pub(crate) fn sign(&self, body: &[u8], at: OffsetDateTime) -> Option<(String, String)> {
+        let signer = self.signer.as_ref()?;
+        signer
+            .sign(body, at)
+            .ok()
+            .map(|s| (s.signature, s.timestamp))
+    }
+
+    /// `copies` identical POSTs of `post` (same key, same body), each signed when built and
+    /// started `stagger` after the previous one, all in flight together; the answers in the
+    /// order sent.
+    pub(crate) async fn post_concurrently(
+        &self,
+        post: Post<'_>,
+        copies: u32,
+        stagger: Duration,
+    ) -> Vec<Result<Exchange, String>> {
+        let handles: Vec<_> = (0..copies)
+            .map(|i| {
+                let request = self.builder(reqwest::Method::POST, post, Tweak::default());
+                let delay = stagger * i;
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    send(request).await
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for handle in handles {
+            let answer = handle
+                .await
+                .map_err(|e| format!("request task failed: {e}"))
+                .and_then(|a| a);
+            out.push(self.remember("POST", post.path, &answer));
+        }
+        out
+    }
+
+    /// A JSON-RPC POST to `url` (the MCP endpoint): `Authorization` (connection-level auth,
+    /// MCP-08), `Content-Type: application/json`, and `Accept` for both a JSON and an event
+    /// stream answer (MCP Streamable HTTP). Not signed at the HTTP level: the signature travels
+    /// in `meta`.
+    ///
+    /// # Errors
+    ///
+    /// Transport failures.
+    pub(crate) async fn post_rpc(&self, url: &str, body: &[u8]) -> Result<Exchange, String> {
+        let mut request = self
+            .http
+            .post(url)
+            .header("user-agent", "acp-conformance/0.1")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        send(request.body(body.to_vec())).await
+    }
+}
+
+/// How a request is signed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) enum Signing {
+    /// Correctly, now.
+    #[default]
+    Now,
+    /// Correctly, stamped `at` (a stale timestamp).
+    At(OffsetDateTime),
+    /// A well-formed signature of another body, stamped now (a bad signature).
+    OtherBody,
+}
+
+/// What a negative probe changes in an otherwise correct request.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tweak<'a> {
+    /// Another bearer token instead of `--bearer`.
+    pub(crate) bearer: Option<&'a str>,
+    /// How the body is signed (when a signing secret is configured).
+    pub(crate) signing: Signing,
 }
 
 /// Sends a request and records the exchange.

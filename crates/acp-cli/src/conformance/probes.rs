@@ -14,6 +14,7 @@ use super::client::{Client, Exchange, Post, Version, fresh_id};
 use super::report::{Level, Report};
 use super::shapes;
 use super::validate::{self, status};
+use super::{carts, mcp, security};
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::protocol::version::convert::Document;
 use agentic_commerce::rules::Finding;
@@ -37,11 +38,15 @@ pub(crate) struct Settings {
     /// The merchant id for a delegated token's allowance when the session does not say it
     /// (`--merchant-id`; sessions before 2026-01-16 carry none).
     pub(crate) merchant_id: Option<String>,
+    /// The MCP endpoint (`--mcp-url`); without it `{base_url}/mcp` when discovery offers MCP.
+    pub(crate) mcp_url: Option<String>,
+    /// Size of the `body.oversize` request (`--oversize-bytes`).
+    pub(crate) oversize_bytes: usize,
 }
 
 /// Whether the probe `id` applies to the version under test; records it as not applicable
 /// (with the reason) when it does not.
-fn applies(version: &ApiVersion, report: &mut Report, id: &'static str) -> bool {
+pub(crate) fn applies(version: &ApiVersion, report: &mut Report, id: &'static str) -> bool {
     match shapes::not_applicable(version, id) {
         Some(reason) => {
             report.not_applicable(id, reason);
@@ -66,7 +71,7 @@ pub(crate) async fn run(
     report: &mut Report,
 ) -> Result<(), Unreachable> {
     let v = &settings.version;
-    discovery(merchant, v, report).await?;
+    let discovered = discovery(merchant, v, report).await?;
     let created = create(merchant, settings, report).await;
     negotiation(v, created.as_ref(), report);
     create_all_items(merchant, settings, report).await;
@@ -94,6 +99,9 @@ pub(crate) async fn run(
         }
         cancel(merchant, settings, report).await;
     }
+    security::run(merchant, settings, report).await;
+    carts::run(merchant, settings, discovered.as_ref(), report).await;
+    mcp::run(merchant, settings, discovered.as_ref(), report).await;
     business_rules(merchant, v, report);
     Ok(())
 }
@@ -198,17 +206,22 @@ fn business_rules(merchant: &Client, version: &ApiVersion, report: &mut Report) 
 
 /// `GET /.well-known/acp.json`: 200 with a strict `DiscoveryResponse`, or 404 (not published).
 /// Sent in every version (an unreachable merchant stops the run), judged from 2026-04-17 on.
+/// Returns the document (a 200 JSON object) for the probes of optional services (carts, MCP).
 async fn discovery(
     merchant: &Client,
     version: &ApiVersion,
     report: &mut Report,
-) -> Result<(), Unreachable> {
+) -> Result<Option<Value>, Unreachable> {
     let answer = merchant
         .get_public("/.well-known/acp.json")
         .await
         .map_err(Unreachable)?;
+    let document = answer
+        .json
+        .clone()
+        .filter(|d| answer.status == 200 && d.is_object());
     if !applies(version, report, "discovery") {
-        return Ok(());
+        return Ok(document);
     }
     let result = match answer.status {
         404 => Ok("HTTP 404: no discovery document published (allowed, DIS-09)".to_owned()),
@@ -235,10 +248,11 @@ async fn discovery(
         Level::Must,
         result,
     );
-    Ok(())
+    Ok(document)
 }
 
-fn to_bytes(value: &Value) -> Vec<u8> {
+/// A JSON value as request body bytes.
+pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 

@@ -46,6 +46,15 @@ pub(crate) fn not_applicable(version: &ApiVersion, probe: &str) -> Option<&'stat
         "version.missing.details" | "version.unsupported.details" if !latest => Some(
             "`Error.supported_versions` and the codes `missing_api_version` / `unsupported_api_version` are defined from 2026-04-17",
         ),
+        "idempotency.in_flight" | "idempotency.retry_after" if !latest => Some(
+            "409 `idempotency_in_flight` with `Retry-After` is defined from 2026-04-17 (SEP #120)",
+        ),
+        probe if probe.starts_with("cart.") && !latest => {
+            Some("the cart endpoints (/carts, rfc.cart) are defined from 2026-04-17")
+        }
+        probe if probe.starts_with("mcp.") && !latest => Some(
+            "the MCP binding (openrpc.agentic_checkout.json, JSON-RPC `tools/call`) is defined from 2026-04-17",
+        ),
         _ => None,
     }
 }
