@@ -6,17 +6,21 @@
 //! delegated-payment allowances, idempotency, and version negotiation.
 //!
 //! The crate is pure and framework-agnostic: bytes and header strings in, typed
-//! values and typed errors out. It does no HTTP, no storage and reads no clock
-//! unless asked (every time-dependent check takes `now`; `*_now` wrappers read
-//! the system clock).
+//! values and typed errors out. It does no HTTP I/O, needs no async runtime and
+//! reads no clock unless asked (every time-dependent check takes `now`; `*_now`
+//! wrappers read the system clock). The role engines ([`engine`]) take request
+//! parts (the `http` crate's types) and return responses; the workspace crates
+//! `agentic-commerce-axum` and `agentic-commerce-postgres` mount them on axum
+//! and store their state in PostgreSQL.
 //!
 //! [Agentic Commerce Protocol]: https://github.com/agentic-commerce-protocol/agentic-commerce-protocol
 //!
 //! ## Who embeds it
 //!
-//! - **Merchants** (the system of record): parse and validate agent requests,
-//!   negotiate `API-Version`, verify request signatures, make POSTs idempotent,
-//!   sign order webhooks.
+//! - **Merchants** (the system of record): implement
+//!   [`engine::merchant::Merchant`] and let the engine serve ACP; or use the
+//!   parts: parse and validate agent requests, negotiate `API-Version`, verify
+//!   request signatures, make POSTs idempotent, sign order webhooks.
 //! - **Agent platforms**: build requests with typed models, sign them, verify
 //!   the merchant's order webhooks.
 //! - **Payment providers (PSPs)**: validate `delegate_payment` requests, check
@@ -38,6 +42,7 @@
 //! | state | [`checkout`] | the checkout session state machine |
 //! | rules | [`rules`] | every finding-producing check: [`rules::check_session`] for a session, [`rules::requests`] for a request against its session, [`rules::delegate_payment`] for `delegate_payment` requests, [`rules::discounts`] for the discount extension |
 //! | trust | [`trust`] | RFC 8785 canonical JSON ([`trust::canonical`]), request signatures ([`trust::signature`]), order webhooks ([`trust::webhook`]), allowances ([`trust::allowance`]), idempotency ([`trust::idempotency`]) |
+//! | role engines | [`engine`] | a party's whole protocol side over the layers above: the merchant engine ([`engine::merchant`]: implement one [`Merchant`](engine::merchant::Merchant) trait, the engine serves every checkout and cart operation, MCP and discovery) and the asynchronous stores it uses ([`engine::store`]) |
 //!
 //! The types nearly every integrator touches are re-exported at the root: [`AcpError`],
 //! [`ApiVersion`], [`JsonPath`], [`ParseError`], [`StrictError`], [`Finding`], [`Severity`],

@@ -445,6 +445,48 @@ where
             .expect("commit"),
         CommitOutcome::LeaseLost
     );
+
+    // A claim (a commit without a response) writes and keeps the reservation in flight; the
+    // final commit then completes it.
+    let s = scope(tag, 10);
+    let doc_e = format!("{tag}_doc_e");
+    let lease = proceed(store.begin(&s, &body, t0).await.expect("begin"));
+    let mut claim = commit(
+        &s,
+        lease,
+        vec![create(&doc_e, json!({"status": "claimed"}))],
+    );
+    claim.response = None;
+    assert_eq!(
+        store.commit(claim, t0).await.expect("claim"),
+        CommitOutcome::Committed
+    );
+    assert!(matches!(
+        store.begin(&s, &body, t0).await.expect("begin"),
+        IdempotencyOutcome::InFlight { .. }
+    ));
+    let done = commit(
+        &s,
+        lease,
+        vec![update(&doc_e, json!({"status": "done"}), 1)],
+    );
+    assert_eq!(
+        store.commit(done, t0).await.expect("commit"),
+        CommitOutcome::Committed
+    );
+    let stored = store
+        .load(ResourceKind::CheckoutSession, &doc_e)
+        .await
+        .expect("load")
+        .expect("stored");
+    assert_eq!(
+        (stored.version, stored.document["status"].clone()),
+        (2, json!("done"))
+    );
+    assert!(matches!(
+        store.begin(&s, &body, t0).await.expect("begin"),
+        IdempotencyOutcome::Replay(_)
+    ));
 }
 
 /// Single use of tokens.
