@@ -125,6 +125,9 @@ where
         let bytes = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
             Ok(bytes) if bytes.len() <= limit => bytes,
             Ok(_) => return acp_error(&AcpError::request_too_large(limit)),
+            Err(e) if is_length_limit(&e) => {
+                return acp_error(&AcpError::request_too_large(limit));
+            }
             Err(_) => {
                 return acp_error(&AcpError::invalid_request(
                     "invalid_body",
@@ -144,6 +147,18 @@ where
             Some(RetryAfter::from_secs(1)),
         )),
     }
+}
+
+/// Whether reading the body stopped at the size cap (rather than on a broken connection).
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn acp_error(error: &AcpError) -> Response {
