@@ -90,7 +90,7 @@ mod probes;
 #[path = "conformance/report.rs"]
 mod report;
 #[path = "conformance/shapes.rs"]
-mod shapes;
+pub(crate) mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
 
