@@ -29,7 +29,8 @@
 //! `--signing-secret` (the checker's HMAC-SHA256 signer, `--sign-timestamp` as there).
 //!
 //! A failed step ends its flow (the worker starts the next one) and counts as an error,
-//! keyed `step: HTTP 503`, `step: timeout`, `step: connect`, `step: transport`,
+//! keyed `step: HTTP 503` (followed by the ACP error's `code` and `param` when the body has
+//! them, e.g. `update: HTTP 400 invalid at $.buyer`), `step: timeout`, `step: connect`, `step: transport`,
 //! `create: no id`, `delegate: no token id` or `complete: status S`. Latencies are recorded
 //! for every answered request (any status) in a bounded log-linear histogram
 //! (`load/histogram.rs`, within 0.8 %). Requests started during `--warmup` are not counted;
@@ -53,7 +54,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use agentic_commerce::protocol::version::ApiVersion;
@@ -177,6 +178,9 @@ struct Plan {
     /// One create body per item.
     creates: Vec<Vec<u8>>,
     next_item: AtomicU64,
+    /// Whether `item_ids` of a fulfillment selection are the items' catalog ids (what a
+    /// merchant that answered 400 to line-item ids wants; learned once per run).
+    catalog_item_ids: AtomicBool,
     run: String,
     counter: AtomicU64,
     measure_from: Instant,
@@ -235,6 +239,8 @@ enum Stop {
     Deadline,
     /// The step failed (already counted).
     Failed,
+    /// A 400 the caller retries in another form (not counted as an error).
+    Retry,
 }
 
 /// A `http(s)://` base URL without its trailing slash.
@@ -341,6 +347,7 @@ fn plan(args: &LoadArgs, now: Instant) -> Result<Plan, String> {
         currency: args.currency.clone(),
         creates,
         next_item: AtomicU64::new(0),
+        catalog_item_ids: AtomicBool::new(false),
         run: format!(
             "{:x}{:x}",
             OffsetDateTime::now_utc().unix_timestamp_nanos(),
@@ -443,21 +450,38 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         Step::Create,
         "/checkout_sessions".to_owned(),
         &plan.creates[which],
+        false,
     )
     .await?;
     let Some(id) = created["id"].as_str().map(str::to_owned) else {
         stats.error(true, "create: no id".to_owned());
         return Err(Stop::Failed);
     };
-    let update = update_body(&created);
-    let updated = post(
+    // `item_ids` as line-item ids (the schema's reading) first; a merchant that answers 400
+    // gets the items' catalog ids, as the conformance checker does, from then on.
+    let path = format!("/checkout_sessions/{id}");
+    let catalog = plan.catalog_item_ids.load(Ordering::Relaxed);
+    let offers = created["fulfillment_options"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty());
+    let first = to_bytes(&update_body(&created, catalog));
+    let updated = match post(
         plan,
         stats,
         Step::Update,
-        format!("/checkout_sessions/{id}"),
-        &to_bytes(&update),
+        path.clone(),
+        &first,
+        offers && !catalog,
     )
-    .await?;
+    .await
+    {
+        Err(Stop::Retry) => {
+            plan.catalog_item_ids.store(true, Ordering::Relaxed);
+            let again = to_bytes(&update_body(&created, true));
+            post(plan, stats, Step::Update, path, &again, false).await?
+        }
+        other => other?,
+    };
     if !plan.complete {
         return Ok(());
     }
@@ -489,6 +513,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         Step::Complete,
         format!("/checkout_sessions/{id}/complete"),
         &to_bytes(&body),
+        false,
     )
     .await?;
     match completed.get("status").map(|s| s.as_str().unwrap_or("?")) {
@@ -506,8 +531,9 @@ fn to_bytes(value: &Value) -> Vec<u8> {
 }
 
 /// Buyer, address and the first offered fulfillment option for every line item (the
-/// conformance checker's update).
-fn update_body(created: &Value) -> Value {
+/// conformance checker's update); `item_ids` are the line items' ids, or with `catalog_ids`
+/// their items' ids.
+fn update_body(created: &Value, catalog_ids: bool) -> Value {
     let mut body = json!({
         "buyer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
         "fulfillment_details": {"name": "Ada Lovelace", "email": "ada@example.com", "address": {
@@ -522,7 +548,13 @@ fn update_body(created: &Value) -> Value {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|l| l["id"].as_str())
+            .filter_map(|l| {
+                if catalog_ids {
+                    l.pointer("/item/id").and_then(Value::as_str)
+                } else {
+                    l["id"].as_str()
+                }
+            })
             .collect();
         body["selected_fulfillment_options"] =
             json!([{"type": option["type"], "option_id": option["id"], "item_ids": item_ids}]);
@@ -558,6 +590,7 @@ async fn delegate(
         url: format!("{psp}/agentic_commerce/delegate_payment"),
         key,
         signer,
+        retry_400: false,
     };
     let issued = send(plan, stats, Step::Delegate, &target, &to_bytes(&body)).await?;
     match issued["id"].as_str() {
@@ -575,6 +608,8 @@ struct Target<'a> {
     url: String,
     key: &'a str,
     signer: Option<&'a RequestSigner<HmacSha256Key>>,
+    /// A 400 is [`Stop::Retry`], not an error.
+    retry_400: bool,
 }
 
 /// A POST to the merchant.
@@ -584,11 +619,13 @@ async fn post(
     step: Step,
     path: String,
     body: &[u8],
+    retry_400: bool,
 ) -> Result<Value, Stop> {
     let target = Target {
         url: format!("{}{path}", plan.base),
         key: &plan.api_key,
         signer: plan.signer.as_ref(),
+        retry_400,
     };
     send(plan, stats, step, &target, body).await
 }
@@ -651,8 +688,22 @@ async fn send(
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.steps[step as usize].record(micros);
     }
+    if code == 400 && target.retry_400 {
+        return Err(Stop::Retry);
+    }
     if !(200..300).contains(&code) {
-        stats.error(counted, format!("{}: HTTP {code}", step.name()));
+        // An ACP error's `code` (ERR-01) says why: `create: HTTP 400 missing`.
+        let why = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                let code = v["code"].as_str()?;
+                Some(match v["param"].as_str() {
+                    Some(param) => format!(" {code} at {param}"),
+                    None => format!(" {code}"),
+                })
+            })
+            .unwrap_or_default();
+        stats.error(counted, format!("{}: HTTP {code}{why}", step.name()));
         return Err(Stop::Failed);
     }
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -784,7 +835,7 @@ fn text(report: &Value) -> String {
     );
     if let Some(kinds) = report["errors_by_kind"].as_object() {
         for (kind, count) in kinds {
-            let _ = writeln!(out, "  {count:>8}  {kind}");
+            let _ = writeln!(out, "  {:>8}  {kind}", count.to_string());
         }
     }
     out
@@ -796,15 +847,20 @@ mod tests {
 
     #[test]
     fn update_selects_the_first_offered_option_for_every_line_item() {
-        let created = json!({"id": "cs_1", "line_items": [{"id": "li_1"}, {"id": "li_2"}],
+        let created = json!({"id": "cs_1", "line_items": [{"id": "li_1", "item": {"id": "var_a"}},
+            {"id": "li_2", "item": {"id": "var_b"}}],
             "fulfillment_options": [{"type": "shipping", "id": "ship_std"}, {"type": "shipping", "id": "ship_x"}]});
-        let body = update_body(&created);
+        let body = update_body(&created, false);
         assert_eq!(
             body["selected_fulfillment_options"],
             json!([{"type": "shipping", "option_id": "ship_std", "item_ids": ["li_1", "li_2"]}])
         );
+        assert_eq!(
+            update_body(&created, true)["selected_fulfillment_options"][0]["item_ids"],
+            json!(["var_a", "var_b"])
+        );
         // An echo of the create request offers nothing: details only.
-        let bare = update_body(&json!({"id": "cs_echo"}));
+        let bare = update_body(&json!({"id": "cs_echo"}), false);
         assert!(bare.get("selected_fulfillment_options").is_none());
         assert_eq!(bare["fulfillment_details"]["address"]["city"], "Portland");
     }
