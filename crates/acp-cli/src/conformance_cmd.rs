@@ -113,7 +113,7 @@ mod report;
 #[path = "conformance/security.rs"]
 mod security;
 #[path = "conformance/shapes.rs"]
-mod shapes;
+pub(crate) mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
 

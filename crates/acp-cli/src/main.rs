@@ -10,6 +10,7 @@ mod bench_cmd;
 mod canonical_cmd;
 mod conformance_cmd;
 mod idempotency_cmd;
+mod load_cmd;
 mod models_cmd;
 mod rules_cmd;
 mod trust_cmd;
@@ -60,6 +61,10 @@ enum Command {
     /// Quick speed comparison against baselines measured in the same run (build with
     /// `--release`).
     Bench(bench_cmd::BenchArgs),
+    /// Load test: N concurrent workers drive create, update and complete flows against a
+    /// merchant for S seconds; prints throughput, p50/p99 latency and errors (exit 0 even
+    /// with errors; 2: usage error or unreachable).
+    Load(Box<load_cmd::LoadArgs>),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::CheckSession => rules_cmd::check_session(),
         Command::Conformance(args) => conformance_cmd::conformance(args),
         Command::Bench(args) => bench_cmd::bench(args),
+        Command::Load(args) => load_cmd::load(args),
     }
 }
 
@@ -114,7 +120,8 @@ mod tests {
                 "negotiate-version",
                 "check-session",
                 "conformance",
-                "bench"
+                "bench",
+                "load"
             ]
         );
         for command in cli.get_subcommands() {

@@ -865,12 +865,6 @@ async fn delegate(
     report: &mut Report,
 ) -> Option<String> {
     let currency = settings.currency.as_str();
-    let id = session["id"].as_str().unwrap_or_default();
-    let total = session["totals"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["type"] == "total"))
-        .and_then(|t| t["amount"].as_i64())
-        .unwrap_or(0);
     let Some(merchant_id) = shapes::merchant_id(session).or_else(|| settings.merchant_id.clone())
     else {
         report.record(
@@ -887,15 +881,7 @@ async fn delegate(
     let expires = (OffsetDateTime::now_utc() + time::Duration::minutes(15))
         .format(&Rfc3339)
         .unwrap_or_default();
-    let body = json!({
-        "payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": "4242424242424242",
-            "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
-            "display_card_funding_type": "credit", "display_brand": "visa", "display_last4": "4242", "metadata": {}},
-        "allowance": {"reason": "one_time", "max_amount": total, "currency": currency,
-            "checkout_session_id": id, "merchant_id": merchant_id, "expires_at": expires},
-        "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
-        "metadata": {"source": "acp-conformance"}
-    });
+    let body = shapes::delegate(session, currency, &merchant_id, &expires, "acp-conformance");
     let answer = psp
         .post(Post {
             path: "/agentic_commerce/delegate_payment",

@@ -163,6 +163,37 @@ pub(crate) fn merchant_id(session: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The session's `total` amount (minor units; 0 when it states none).
+pub(crate) fn total(session: &Value) -> i64 {
+    session["totals"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["type"] == "total"))
+        .and_then(|t| t["amount"].as_i64())
+        .unwrap_or(0)
+}
+
+/// The 2026-04-17 `delegate_payment` request (DP-01, DP-09, DP-10) for `session`: a test
+/// card with a one-time allowance of the session's total in `currency`, bound to
+/// `merchant_id`, expiring at `expires_at` (RFC 3339); `source` goes into the metadata.
+pub(crate) fn delegate(
+    session: &Value,
+    currency: &str,
+    merchant_id: &str,
+    expires_at: &str,
+    source: &str,
+) -> Value {
+    let id = session["id"].as_str().unwrap_or_default();
+    json!({
+        "payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": "4242424242424242",
+            "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
+            "display_card_funding_type": "credit", "display_brand": "visa", "display_last4": "4242", "metadata": {}},
+        "allowance": {"reason": "one_time", "max_amount": total(session), "currency": currency,
+            "checkout_session_id": id, "merchant_id": merchant_id, "expires_at": expires_at},
+        "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
+        "metadata": {"source": source}
+    })
+}
+
 /// The one `PaymentData.provider` value versions before 2026-01-30 define (an enum of one).
 const LEGACY_PROVIDER: &str = "stripe";
 
