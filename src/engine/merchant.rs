@@ -114,7 +114,6 @@ pub mod prelude {
 
 use std::future::Future;
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::protocol::capabilities::SellerOffer;
@@ -760,9 +759,19 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
     }
 }
 
-/// A stored resource's envelope: the owner and the 2026-04-17 JSON (`null` once gone, for a
-/// canceled cart).
-#[allow(clippy::needless_pass_by_value)] // every caller hands over a value it no longer needs
-fn envelope(owner: &Identity, resource: Value) -> Value {
-    serde_json::json!({ "owner": owner.as_str(), "resource": resource })
+/// A stored resource's envelope: the owner and the 2026-04-17 JSON text (`None`: gone, as a
+/// canceled cart), written as JSON text without building a tree.
+fn envelope(owner: &Identity, resource: Option<&[u8]>) -> String {
+    let owner = serde_json::to_string(owner.as_str()).unwrap_or_else(|_| "\"\"".to_owned());
+    let resource = resource.map_or("null", |json| std::str::from_utf8(json).unwrap_or("null"));
+    format!("{{\"owner\":{owner},\"resource\":{resource}}}")
+}
+
+/// A stored envelope, read without copying the resource text.
+#[derive(serde::Deserialize)]
+struct StoredEnvelope<'a> {
+    #[serde(borrow)]
+    owner: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    resource: &'a serde_json::value::RawValue,
 }

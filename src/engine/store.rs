@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::trust::allowance::LedgerError;
@@ -54,30 +53,31 @@ impl ResourceKind {
 }
 
 /// A stored document and its version (starts at 1, +1 per write).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned {
-    /// The document (the 2026-04-17 JSON of the resource).
-    pub document: Value,
+    /// The document: JSON text, stored and returned byte for byte (no re-serialization, so
+    /// nothing is normalized or lost, and no JSON tree is built to store it).
+    pub document: String,
     /// Its version, for the guard of the next write.
     pub version: u64,
 }
 
 /// One document write of a [`Commit`], guarded by the version it was computed from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
     /// The kind.
     pub kind: ResourceKind,
     /// The id.
     pub id: String,
-    /// The new document.
-    pub document: Value,
+    /// The new document (JSON text).
+    pub document: String,
     /// `None`: the document must not exist yet (a create). `Some(v)`: it must still be at
     /// version `v` (nobody wrote it since it was read).
     pub expected_version: Option<u64>,
 }
 
 /// What a request leaves behind, applied atomically by [`ResourceStore::commit`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
     /// The request's idempotency reservation.
     pub scope: IdempotencyScope,

@@ -59,7 +59,7 @@
 //!         writes: vec![Write {
 //!             kind: ResourceKind::CheckoutSession,
 //!             id: "cs_1".to_owned(),
-//!             document: session,
+//!             document: session.to_string(),
 //!             expected_version: None,
 //!         }],
 //!     };

@@ -310,8 +310,7 @@ impl PgStore {
         else {
             return Ok(None);
         };
-        let document = serde_json::from_str(row.try_get::<_, &str>(0)?)
-            .map_err(|_| PgError::Corrupt("document"))?;
+        let document: String = row.try_get(0)?;
         let version = u64::try_from(row.try_get::<_, i64>(1)?)
             .map_err(|_| PgError::Corrupt("document version"))?;
         Ok(Some(Versioned { document, version }))
@@ -667,14 +666,13 @@ async fn write_document(
     write: &Write,
     now: OffsetDateTime,
 ) -> Result<bool, PgError> {
-    let document =
-        serde_json::to_string(&write.document).map_err(|_| PgError::Corrupt("document"))?;
+    let document = &write.document;
     let kind = write.kind.as_str();
     let written = match write.expected_version {
         None => {
             tx.query_opt(
                 &st.insert_document,
-                &[&kind, &write.id, &document, &to_us(now)],
+                &[&kind, &write.id, document, &to_us(now)],
             )
             .await?
         }
@@ -685,7 +683,7 @@ async fn write_document(
             };
             tx.query_opt(
                 &st.update_document,
-                &[&kind, &write.id, &document, &expected, &to_us(now)],
+                &[&kind, &write.id, document, &expected, &to_us(now)],
             )
             .await?
         }

@@ -32,10 +32,10 @@ pub(super) enum Resource {
 }
 
 impl Resource {
-    pub(super) fn from_stored(kind: ResourceKind, value: &Value) -> Result<Self, ParseError> {
+    pub(super) fn from_stored(kind: ResourceKind, json: &str) -> Result<Self, ParseError> {
         Ok(match kind {
-            ResourceKind::Cart => Self::Cart(Box::new(parse::from_value(value)?)),
-            _ => Self::Session(Box::new(parse::from_value(value)?)),
+            ResourceKind::Cart => Self::Cart(Box::new(parse::from_str(json)?)),
+            _ => Self::Session(Box::new(parse::from_str(json)?)),
         })
     }
 
@@ -46,10 +46,11 @@ impl Resource {
         }
     }
 
-    pub(super) fn to_value(&self) -> Result<Value, serde_json::Error> {
+    /// The 2026-04-17 JSON text (what is stored, and the wire form in 2026-04-17).
+    pub(super) fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         match self {
-            Self::Session(s) => serde_json::to_value(s),
-            Self::Cart(c) => serde_json::to_value(c),
+            Self::Session(s) => serde_json::to_vec(s),
+            Self::Cart(c) => serde_json::to_vec(c),
         }
     }
 
@@ -69,20 +70,13 @@ impl Resource {
         &self,
         version: &ApiVersion,
         op: Operation,
-    ) -> Result<(Value, Vec<String>), String> {
+        latest: &[u8],
+    ) -> Result<(Vec<u8>, Vec<String>), String> {
         let session = match self {
-            Self::Cart(cart) => {
-                return serde_json::to_value(cart)
-                    .map(|v| (v, Vec::new()))
-                    .map_err(|e| e.to_string());
-            }
-            Self::Session(session) => session,
+            Self::Session(session) if *version != ApiVersion::LATEST => session,
+            // Carts exist only in 2026-04-17; a 2026-04-17 answer is the stored form.
+            _ => return Ok((latest.to_vec(), Vec::new())),
         };
-        if *version == ApiVersion::LATEST {
-            return serde_json::to_value(session)
-                .map(|v| (v, Vec::new()))
-                .map_err(|e| e.to_string());
-        }
         let with_order = op == Operation::CompleteCheckoutSession
             && session.order.is_some()
             && *version != ApiVersion::V2025_09_29;
@@ -96,7 +90,8 @@ impl Resource {
         }
         .map_err(|e| format!("cannot be answered in {version}: {e}"))?;
         let losses = converted.losses.iter().map(ToString::to_string).collect();
-        Ok((converted.value, losses))
+        let body = serde_json::to_vec(&converted.value).map_err(|e| e.to_string())?;
+        Ok((body, losses))
     }
 }
 
@@ -394,11 +389,11 @@ fn write_of(
     expected: Option<u64>,
 ) -> Result<Write, Failure> {
     let document =
-        serde_json::to_value(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
+        serde_json::to_vec(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
     Ok(Write {
         kind: ResourceKind::CheckoutSession,
         id: session.id.as_str().to_owned(),
-        document: envelope(&ctx.identity, document),
+        document: envelope(&ctx.identity, Some(&document)),
         expected_version: expected,
     })
 }

@@ -404,7 +404,7 @@ async fn read<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
     };
     match result {
-        Ok(resource) => respond(engine, &ctx, admitted.route.op, 200, &resource),
+        Ok(resource) => respond(engine, &ctx, admitted.route.op, 200, &resource).0,
         Err(outcome) => lifecycle_failure(engine, &ctx, admitted.route.op, &outcome),
     }
 }
@@ -431,15 +431,21 @@ async fn load<M: Merchant, S: ResourceStore, A: Authenticator>(
         Ok(None) => return Err(Reply::error(&AcpError::not_found(what))),
         Err(e) => return Err(storage_failure(engine, &e)),
     };
-    // Another caller's resource does not exist for this one.
-    if versioned.document.get("owner").and_then(Value::as_str) != Some(ctx.identity.as_str()) {
+    let envelope: super::StoredEnvelope<'_> = match serde_json::from_str(&versioned.document) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            return Err(refused(
+                engine,
+                id,
+                &format!("stored document does not parse: {e}"),
+            ));
+        }
+    };
+    // Another caller's resource does not exist for this one; a gone one (`null`) for nobody.
+    if envelope.owner != ctx.identity.as_str() || envelope.resource.get() == "null" {
         return Err(Reply::error(&AcpError::not_found(what)));
     }
-    let resource = versioned.document.get("resource").unwrap_or(&Value::Null);
-    if resource.is_null() {
-        return Err(Reply::error(&AcpError::not_found(what)));
-    }
-    match Resource::from_stored(kind, resource) {
+    match Resource::from_stored(kind, envelope.resource.get()) {
         Ok(resource) => Ok(Stored {
             resource,
             version: versioned.version,
@@ -679,26 +685,16 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
     match outcome {
         Ok(done) => {
             let status = op.success_status();
-            let reply = respond(engine, ctx, op, status, &done.resource);
-            if reply.status >= 500 {
+            let (reply, json) = respond(engine, ctx, op, status, &done.resource);
+            let Some(json) = json.filter(|_| reply.status < 500) else {
                 // Nothing the business method produced is stored when it cannot be sent;
                 // a claimed session goes back to what it was.
                 return (reply, done.rollback);
-            }
-            let document = match done.resource.to_value() {
-                Ok(value) => value,
-                Err(e) => {
-                    return (
-                        refused(engine, done.resource.id(), &e.to_string()),
-                        done.rollback,
-                    );
-                }
             };
-            let stored_document = if done.gone { Value::Null } else { document };
             let writes = vec![Write {
                 kind: kind_of(op),
                 id: done.resource.id().to_owned(),
-                document: envelope(&ctx.identity, stored_document),
+                document: envelope(&ctx.identity, (!done.gone).then_some(json.as_slice())),
                 expected_version: done.expected_version,
             }];
             (reply, writes)
@@ -853,19 +849,25 @@ fn lifecycle_failure<M, S, A>(
     }
 }
 
-/// Checks an outgoing resource with the rules and downgrades it to the caller's version.
+/// Checks an outgoing resource with the rules and downgrades it to the caller's version; also
+/// returns its 2026-04-17 JSON (what is stored) when it may be sent.
 fn respond<M, S, A>(
     engine: &MerchantEngine<M, S, A>,
     ctx: &Context,
     op: Operation,
     status: u16,
     resource: &Resource,
-) -> Reply {
+) -> (Reply, Option<Vec<u8>>) {
     let findings = resource.findings();
     if let Some(error) = findings.iter().find(|f| f.is_error()) {
-        return refused(engine, resource.id(), &format!("breaks a MUST: {error}"));
+        let reason = format!("breaks a MUST: {error}");
+        return (refused(engine, resource.id(), &reason), None);
     }
-    let body = match resource.to_wire(&ctx.version, op) {
+    let latest = match resource.to_json() {
+        Ok(json) => json,
+        Err(e) => return (refused(engine, resource.id(), &e.to_string()), None),
+    };
+    let body = match resource.to_wire(&ctx.version, op, &latest) {
         Ok((body, losses)) => {
             for detail in losses {
                 engine.events.report(&EngineEvent::Loss {
@@ -875,13 +877,14 @@ fn respond<M, S, A>(
             }
             body
         }
-        Err(reason) => return refused(engine, resource.id(), &reason),
+        Err(reason) => return (refused(engine, resource.id(), &reason), None),
     };
-    let mut reply = Reply::json(status, &body);
-    reply
-        .headers
-        .push(("API-Version".to_owned(), ctx.version.to_string()));
-    reply
+    let reply = Reply {
+        status,
+        body,
+        headers: vec![("API-Version".to_owned(), ctx.version.to_string())],
+    };
+    (reply, Some(latest))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ fn write(id: &str, expected: Option<u64>) -> Write {
     Write {
         kind: ResourceKind::CheckoutSession,
         id: id.to_owned(),
-        document: json!({"id": id}),
+        document: json!({"id": id}).to_string(),
         expected_version: expected,
     }
 }
