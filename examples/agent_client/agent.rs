@@ -161,7 +161,12 @@ impl AcpClient {
             .await
     }
 
-    async fn post_bytes(
+    /// A signed POST of raw `bytes`, with `idempotency_key` when given.
+    ///
+    /// # Errors
+    ///
+    /// Transport or signing failures.
+    pub(crate) async fn post_bytes(
         &self,
         path: &str,
         bytes: Vec<u8>,

@@ -12,6 +12,7 @@ use crate::protocol::error::{AcpError, codes};
 use crate::protocol::headers::{AcpHeader, IdempotencyKey, Operation, RequestHeaders, RetryAfter};
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, ConvertError, Document};
+use crate::spec::latest::agentic_checkout::CheckoutSession;
 use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
@@ -613,6 +614,16 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     {
         stored_headers.push(("API-Version".to_owned(), ctx.version.to_string()));
     }
+    // The sessions a successful write stores, for `Merchant::checkout_committed`.
+    let sessions: Vec<CheckoutSession> = if (200..300).contains(&reply.status) {
+        writes
+            .iter()
+            .filter(|w| w.kind == ResourceKind::CheckoutSession)
+            .filter_map(|w| crate::parse::from_value(w.document.get("resource")?).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let commit = Commit {
         scope: reservation.scope.clone(),
         lease: reservation.lease,
@@ -624,7 +635,12 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
         writes,
     };
     match engine.store.commit(commit, now).await {
-        Ok(CommitOutcome::Committed) => reply,
+        Ok(CommitOutcome::Committed) => {
+            for session in &sessions {
+                engine.merchant.checkout_committed(ctx, op, session);
+            }
+            reply
+        }
         Ok(CommitOutcome::Conflict) => {
             let _ = engine
                 .store
