@@ -161,12 +161,7 @@ impl AcpClient {
             .await
     }
 
-    /// A signed POST of raw `bytes`, with `idempotency_key` when given.
-    ///
-    /// # Errors
-    ///
-    /// Transport or signing failures.
-    pub(crate) async fn post_bytes(
+    async fn post_bytes(
         &self,
         path: &str,
         bytes: Vec<u8>,

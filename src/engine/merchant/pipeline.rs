@@ -282,7 +282,7 @@ pub(super) async fn serve<M: Merchant, S: ResourceStore, A: Authenticator>(
     reply
 }
 
-/// Headers, authentication, version, operation availability, signature, JSON.
+/// Headers, authentication, version, operation availability, JSON syntax, signature.
 fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
     incoming: &Incoming<'_>,
@@ -319,6 +319,19 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
     if is_cart && (!M::SERVES_CARTS || version < ApiVersion::V2026_04_17) {
         return Err(Reply::error(&AcpError::not_found("cart")));
     }
+    // JSON syntax before the signature: a malformed body cannot be canonicalized, so no agent
+    // can sign it; it is a 400 (HDR-05), not a 401.
+    let value = if body.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_slice::<Value>(body).map_err(|e| {
+            Reply::error(&AcpError::invalid_request(
+                codes::INVALID_JSON,
+                format!("the request body is not valid JSON: {e}"),
+                &JsonPath::root(),
+            ))
+        })?)
+    };
     // SIG-01/SIG-04: every request with a body and every write (a bodiless cancel is signed
     // over the empty content) must be signed; reads rest on the API key alone. Operations whose
     // specification has no `Signature` header (the cart API) are not signed.
@@ -346,17 +359,6 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
             }
         }
     }
-    let value = if body.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_slice::<Value>(body).map_err(|e| {
-            Reply::error(&AcpError::invalid_request(
-                codes::INVALID_JSON,
-                format!("the request body is not valid JSON: {e}"),
-                &JsonPath::root(),
-            ))
-        })?)
-    };
     let ctx = Context {
         identity,
         version,

@@ -462,3 +462,15 @@ async fn checkout_committed_runs_after_each_committed_write_and_never_for_replay
         ]
     );
 }
+
+#[tokio::test]
+async fn hdr_05_a_malformed_body_is_400_before_the_signature_is_checked() {
+    // A body that is not JSON cannot be canonicalized, so no agent can sign it: 400, not 401.
+    let (_, engine) = engine();
+    let mut call = Call::post("/checkout_sessions", &create_body()).without("Signature");
+    call.body = b"{\"currency\": \"usd\", ".to_vec();
+    let answer = call.send(&engine).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.code(), "invalid_json");
+    assert_eq!(answer.body["param"], "$");
+}
