@@ -813,7 +813,7 @@ impl Shop {
         if claimed.authentication_metadata.is_some() && outcome != Some("authenticated") {
             return self.declined(session, "issuer authentication was not successful");
         }
-        let token = self.payment_token(claimed, request)?;
+        let token = Self::payment_token(claimed, request)?;
         if let Some(buyer) = raw.get("buyer") {
             session.buyer = Some(buyer.clone());
         }
@@ -864,7 +864,6 @@ impl Shop {
 
     /// The delegated token of a complete paid with a handler the session declared (CHK-21).
     fn payment_token(
-        &self,
         session: &CheckoutSession,
         request: &CheckoutSessionCompleteRequest,
     ) -> Result<String, AcpError> {
@@ -963,7 +962,7 @@ impl Shop {
     ) -> Result<CheckoutSession, AcpError> {
         self.pause().await;
         let mut session = Session::from_wire(stored);
-        session.status = CheckoutStatus::Canceled.as_str().to_owned();
+        CheckoutStatus::Canceled.as_str().clone_into(&mut session.status);
         session.updated_at = rfc3339(at);
         self.wire(&session)
     }

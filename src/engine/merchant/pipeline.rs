@@ -616,16 +616,7 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     {
         stored_headers.push(("API-Version".to_owned(), ctx.version.to_string()));
     }
-    // The sessions a successful write stores, for `Merchant::checkout_committed`.
-    let sessions: Vec<CheckoutSession> = if (200..300).contains(&reply.status) {
-        writes
-            .iter()
-            .filter(|w| w.kind == ResourceKind::CheckoutSession)
-            .filter_map(|w| crate::parse::from_value(w.document.get("resource")?).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let sessions = committed_sessions(&reply, &writes);
     let commit = Commit {
         scope: reservation.scope.clone(),
         lease: reservation.lease,
@@ -662,6 +653,19 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
             storage_failure(engine, &e)
         }
     }
+}
+
+/// The sessions a successful write stores, for `Merchant::checkout_committed` (a plain
+/// function: the parsed sessions stay out of the request's future).
+fn committed_sessions(reply: &Reply, writes: &[Write]) -> Vec<CheckoutSession> {
+    if !(200..300).contains(&reply.status) {
+        return Vec::new();
+    }
+    writes
+        .iter()
+        .filter(|w| w.kind == ResourceKind::CheckoutSession)
+        .filter_map(|w| crate::parse::from_value(w.document.get("resource")?).ok())
+        .collect()
 }
 
 pub(super) fn concurrent_change(op: Operation) -> AcpError {
