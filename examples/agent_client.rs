@@ -31,6 +31,8 @@ mod app;
 mod catalog;
 #[path = "merchant_server/checkout.rs"]
 mod checkout;
+#[path = "merchant_server/config.rs"]
+mod config;
 #[path = "psp_vault/vault.rs"]
 mod vault;
 
@@ -95,13 +97,13 @@ async fn spawn_servers(
         ..vault::VaultConfig::default()
     };
     let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
-    let merchant_config = app::Config {
+    let merchant_config = config::Config {
         webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
         webhook_secret: secrets.webhook.into_bytes(),
         signing_secret: Some(secrets.signing.into_bytes()),
         psp_url: format!("http://{vault_addr}"),
         database_url: database_url.clone(),
-        ..app::Config::default()
+        ..config::Config::default()
     };
     let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
     println!(
@@ -134,7 +136,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     let signing_secret = secret(
         "signing-secret",
         "ACP_SIGNING_SECRET",
-        app::DEV_SIGNING_SECRET,
+        config::DEV_SIGNING_SECRET,
     );
     let vault_signing_secret = secret(
         "vault-signing-secret",
@@ -144,7 +146,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     let webhook_secret = secret(
         "webhook-secret",
         "ACP_WEBHOOK_SECRET",
-        app::DEV_WEBHOOK_SECRET,
+        config::DEV_WEBHOOK_SECRET,
     );
     let webhook_addr: SocketAddr = if flags.has("spawn") {
         "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?
@@ -165,7 +167,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
         merchant_api_key: flags
             .get("api-key", "ACP_API_KEY")
-            .unwrap_or_else(|| app::DEV_API_KEY.to_owned()),
+            .unwrap_or_else(|| config::DEV_API_KEY.to_owned()),
         vault_url: flags
             .get("vault-url", "ACP_VAULT_URL")
             .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned()),

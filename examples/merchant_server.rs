@@ -1,4 +1,5 @@
-//! An ACP merchant: every checkout operation of 2026-04-17, discovery, signed order webhooks.
+//! An ACP merchant on the crate's merchant engine: every checkout and cart operation of every
+//! released API version, the MCP binding (`/mcp`), discovery, signed order webhooks.
 //!
 //! ```text
 //! cargo run --example merchant_server -- [--addr 127.0.0.1:8080] [--api-key KEY]
@@ -13,14 +14,8 @@
 //! local use only: on a non-loopback address the server refuses to start with them. Prints
 //! `listening on http://HOST:PORT` once it accepts connections.
 
-#[path = "support/backend.rs"]
-mod backend;
 #[path = "support/flags.rs"]
 mod flags;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/postgres.rs"]
-mod postgres;
 
 #[path = "merchant_server/app.rs"]
 mod app;
@@ -28,13 +23,15 @@ mod app;
 mod catalog;
 #[path = "merchant_server/checkout.rs"]
 mod checkout;
+#[path = "merchant_server/config.rs"]
+mod config;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "\
-merchant_server: an ACP merchant (every checkout operation, discovery, signed order webhooks).
+merchant_server: an ACP merchant (checkout, carts, MCP, discovery, signed order webhooks).
 
 Usage: merchant_server [FLAGS]
 
@@ -83,8 +80,8 @@ const VALUED: &[&str] = &[
     "outbound-timeout-ms",
 ];
 
-fn config(flags: &flags::Flags) -> Result<(SocketAddr, app::Config), String> {
-    let mut config = app::Config::default();
+fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String> {
+    let mut config = config::Config::default();
     let addr: SocketAddr = flags
         .get("addr", "ACP_ADDR")
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
@@ -163,7 +160,7 @@ async fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let (addr, config) = match config(&flags) {
+    let (addr, config) = match settings(&flags) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("merchant_server: {e}");
@@ -171,9 +168,12 @@ async fn main() -> ExitCode {
         }
     };
     match app::spawn(config, addr).await {
-        Ok((local, handle)) => {
+        Ok((local, server)) => {
             println!("listening on http://{local}");
-            let _ = handle.await;
+            if let Ok(Err(e)) = server.await {
+                eprintln!("merchant_server: {e}");
+                return ExitCode::FAILURE;
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,20 +1,34 @@
-//! The merchant's checkout logic: session state, pricing, fulfillment options, messages and
-//! the status transition.
+//! The merchant's business: session state, pricing, fulfillment options, messages, the status
+//! a changed session is in, charging the delegated token at the PSP, and carts.
 //!
-//! Which transitions are allowed at all (terminal states, cancel → 405, complete without
-//! `authentication_result` → `requires_3ds`, payment outcomes) is the crate's state machine,
-//! `agentic_commerce::checkout::transition`, called by the handlers. What stays here is the
-//! merchant's own business: [`next_status`] decides *which* open status a changed session is in
-//! (missing data, stock, the 3-D Secure threshold), and pricing.
+//! The engine (`agentic_commerce::engine::merchant`, wired in `app.rs`) owns the protocol: it
+//! stores each session as its 2026-04-17 `CheckoutSession`, runs the state machine (terminal
+//! states, cancel → 405, complete without `authentication_result` → `requires_3ds`, the claim
+//! before a complete) and negotiates capabilities. Each operation here reads what it needs back
+//! from the stored session ([`Session::from_wire`]), applies the request and renders the session
+//! again ([`render`]): [`next_status`] decides *which* open status a changed session is in
+//! (missing data, stock, the 3-D Secure threshold).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use agentic_commerce::protocol::capabilities;
-use agentic_commerce::spec::v2026_04_17::agentic_checkout::InterventionType;
-use serde::{Deserialize, Serialize};
+use agentic_commerce::checkout::{Event, transition};
+use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::protocol::error::{AcpError, codes};
+use agentic_commerce::protocol::version::ApiVersion;
+use agentic_commerce::protocol::version::convert;
+use agentic_commerce::spec::latest::agentic_checkout::{
+    Capabilities, CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
+    CheckoutSessionUpdateRequest, CheckoutStatus, Order,
+};
+use agentic_commerce::spec::latest::cart::Cart;
+use agentic_commerce::trust::webhook::{self, WebhookSecret};
+use agentic_commerce::{Timestamp, parse};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use super::catalog::Catalog;
+use super::config::Config;
 
 /// Most units of one variant in one session (keeps every total far from overflow).
 pub(crate) const MAX_QUANTITY: i64 = 99;
@@ -61,7 +75,7 @@ pub(crate) fn is_country_code(code: &str) -> bool {
 }
 
 /// One line of a session.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Line {
     /// `line_item.id`.
     pub(crate) id: String,
@@ -71,8 +85,9 @@ pub(crate) struct Line {
     pub(crate) quantity: i64,
 }
 
-/// A checkout session as the merchant stores it; [`render`] turns it into the wire object.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the merchant reads from a stored session ([`Session::from_wire`]); [`render`] turns it
+/// back into the wire object.
+#[derive(Debug, Clone)]
 pub(crate) struct Session {
     /// `cs_…`.
     pub(crate) id: String,
@@ -88,14 +103,13 @@ pub(crate) struct Session {
     pub(crate) fulfillment_details: Option<Value>,
     /// Selected option id per item id.
     pub(crate) selected: BTreeMap<String, String>,
-    /// Coupon codes as sent.
+    /// Coupon codes as sent (kept in the session's `metadata.coupons`).
     pub(crate) coupons: Vec<String>,
-    /// Interventions both sides support (capability intersection).
-    pub(crate) interventions: Vec<String>,
+    /// The negotiated capabilities (the engine's intersection of the agent's and the merchant's).
+    pub(crate) capabilities: Value,
     /// The order, once completed.
     pub(crate) order: Option<Value>,
     /// Why the last payment attempt failed (a `payment_declined` message until the next try).
-    #[serde(default)]
     pub(crate) declined: Option<String>,
     /// RFC 3339 creation time.
     pub(crate) created_at: String,
@@ -103,23 +117,77 @@ pub(crate) struct Session {
     pub(crate) updated_at: String,
 }
 
-/// Interventions this merchant can ask for.
-pub(crate) const MERCHANT_INTERVENTIONS: &[&str] = &["3ds"];
+impl Session {
+    /// The merchant's view of a stored (or claimed) session.
+    pub(crate) fn from_wire(wire: &CheckoutSession) -> Self {
+        let v = serde_json::to_value(wire).unwrap_or(Value::Null);
+        let text = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let list = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut selected = BTreeMap::new();
+        for sel in list("/selected_fulfillment_options") {
+            for item in sel["item_ids"].as_array().into_iter().flatten() {
+                let option = sel["option_id"].as_str().unwrap_or_default();
+                selected.insert(
+                    item.as_str().unwrap_or_default().to_owned(),
+                    option.to_owned(),
+                );
+            }
+        }
+        let declined = list("/messages")
+            .iter()
+            .find(|m| m["code"] == "payment_declined")
+            .and_then(|m| m["content"].as_str().map(str::to_owned));
+        Self {
+            id: text("/id"),
+            status: text("/status"),
+            currency: text("/currency").to_lowercase(),
+            lines: list("/line_items")
+                .iter()
+                .map(|l| Line {
+                    id: l["id"].as_str().unwrap_or_default().to_owned(),
+                    item_id: l["item"]["id"].as_str().unwrap_or_default().to_owned(),
+                    quantity: l["quantity"].as_i64().unwrap_or(1),
+                })
+                .collect(),
+            buyer: v.get("buyer").cloned(),
+            fulfillment_details: v.get("fulfillment_details").cloned(),
+            selected,
+            coupons: strings(&Value::Array(list("/metadata/coupons"))),
+            capabilities: v["capabilities"].clone(),
+            order: v.get("order").cloned(),
+            declined,
+            created_at: text("/created_at"),
+            updated_at: text("/updated_at"),
+        }
+    }
 
-/// The capability intersection (the crate's `capabilities::intersect_interventions`):
-/// interventions the agent declared and the merchant supports, in the merchant's order.
-pub(crate) fn intersect_interventions(agent: &[String]) -> Vec<String> {
-    let agent: Vec<InterventionType> = agent
-        .iter()
-        .map(|a| InterventionType::from(a.as_str()))
-        .collect();
-    let merchant: Vec<InterventionType> = MERCHANT_INTERVENTIONS
-        .iter()
-        .map(|m| InterventionType::from(*m))
-        .collect();
-    capabilities::intersect_interventions(&agent, &merchant)
-        .iter()
-        .map(|i| i.as_str().to_owned())
+    /// Whether the agent can run 3-D Secure (negotiated).
+    fn three_ds(&self) -> bool {
+        self.capabilities
+            .pointer("/interventions/supported")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|i| i == "3ds"))
+    }
+}
+
+/// The strings of a JSON array (anything else: none).
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
         .collect()
 }
 
@@ -322,7 +390,7 @@ pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
     } else if !problems.is_empty() {
         "incomplete"
     } else if price(session, catalog).total >= THREE_DS_THRESHOLD {
-        if session.interventions.iter().any(|i| i == "3ds") {
+        if session.three_ds() {
             "authentication_required"
         } else {
             "requires_escalation"
@@ -528,10 +596,7 @@ pub(crate) fn render(
     let mut out = json!({
         "id": session.id,
         "protocol": {"version": "2026-04-17"},
-        "capabilities": {
-            "payment": {"handlers": [payment_handler(merchant_id)]},
-            "interventions": {"supported": session.interventions, "required": [], "enforcement": "conditional"}
-        },
+        "capabilities": session.capabilities,
         "status": session.status,
         "currency": session.currency,
         "line_items": line_items,
@@ -561,7 +626,496 @@ pub(crate) fn render(
     if let Some(order) = &session.order {
         out["order"] = order.clone();
     }
+    if !session.coupons.is_empty() {
+        out["metadata"] = json!({"coupons": session.coupons});
+    }
     out
+}
+
+/// The example merchant: its catalog, its account at the PSP vault and where order webhooks go.
+pub(crate) struct Shop {
+    /// The products and their stock.
+    pub(crate) catalog: Catalog,
+    /// The merchant id delegated tokens are bound to (DP-10).
+    pub(crate) merchant_id: String,
+    /// The URL clients reach this merchant at (links, order permalinks).
+    pub(crate) base_url: String,
+    /// The PSP vault's base URL and this merchant's key there.
+    psp: (String, String),
+    /// The HTTP client of every PSP call and webhook delivery (its timeout bounds each).
+    pub(crate) http: reqwest::Client,
+    /// Where order webhooks go (none: not sent) and their `Merchant-Signature` secret.
+    pub(crate) webhook: (Option<String>, WebhookSecret),
+    /// Simulated processing time of every write.
+    pub(crate) latency: Duration,
+}
+
+/// The most this merchant reads of a PSP answer.
+const MAX_PSP_ANSWER: usize = 1 << 20;
+
+impl Shop {
+    /// The shop `config` describes, listening on `local` (reached there unless
+    /// `config.public_url` says otherwise).
+    ///
+    /// # Errors
+    ///
+    /// A bad catalog or webhook secret, or an HTTP client that cannot be built.
+    pub(crate) fn new(config: &Config, local: std::net::SocketAddr) -> Result<Self, String> {
+        let base_url = (config.public_url.clone()).unwrap_or_else(|| format!("http://{local}"));
+        Ok(Self {
+            catalog: Catalog::from_feed_json(&config.catalog_json)
+                .map_err(|e| format!("catalog: {e}"))?,
+            merchant_id: config.merchant_id.clone(),
+            base_url,
+            psp: (config.psp_url.clone(), config.psp_api_key.clone()),
+            http: reqwest::Client::builder()
+                .connect_timeout(config.psp_timeout)
+                .timeout(config.psp_timeout)
+                .build()
+                .map_err(|e| format!("HTTP client: {e}"))?,
+            webhook: (
+                config.webhook_url.clone(),
+                WebhookSecret::new(config.webhook_secret.clone())
+                    .map_err(|e| format!("webhook secret: {e}"))?,
+            ),
+            latency: config.latency,
+        })
+    }
+
+    /// `session` as the wire object.
+    fn wire(&self, session: &Session) -> Result<CheckoutSession, AcpError> {
+        let rendered = render(session, &self.catalog, &self.merchant_id, &self.base_url);
+        parse::from_value(&rendered).map_err(|e| {
+            eprintln!("merchant: session {} does not parse: {e}", session.id);
+            AcpError::processing_error("the merchant produced an invalid session")
+        })
+    }
+
+    /// The `--latency-ms` simulation (shows IDEM-12's in-flight answer): every write takes at
+    /// least this long.
+    async fn pause(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+
+    /// A new session for `request`; `capabilities` are the negotiated ones.
+    ///
+    /// # Errors
+    ///
+    /// 400 for a country that is not an ISO 3166-1 alpha-2 code.
+    pub(crate) async fn create(
+        &self,
+        capabilities: Option<&Capabilities>,
+        request: &CheckoutSessionCreateRequest,
+        at: OffsetDateTime,
+    ) -> Result<CheckoutSession, AcpError> {
+        self.pause().await;
+        let raw = serde_json::to_value(request).unwrap_or(Value::Null);
+        check_country(&raw, "/fulfillment_details/address/country")?;
+        let ids: Vec<String> = request
+            .line_items
+            .iter()
+            .map(|i| i.id.as_str().to_owned())
+            .collect();
+        let mut session = Session {
+            id: new_id("cs_"),
+            status: "incomplete".to_owned(),
+            currency: request.currency.to_lowercase().as_str().to_owned(),
+            lines: lines_from_items(&ids),
+            buyer: raw.get("buyer").cloned(),
+            fulfillment_details: raw.get("fulfillment_details").cloned(),
+            selected: BTreeMap::new(),
+            coupons: strings(&raw["coupons"]),
+            capabilities: serde_json::to_value(capabilities).unwrap_or(Value::Null),
+            order: None,
+            declined: None,
+            created_at: rfc3339(at),
+            updated_at: rfc3339(at),
+        };
+        default_selection(&mut session, &self.catalog);
+        session.status = next_status(&session, &self.catalog);
+        self.wire(&session)
+    }
+
+    /// `stored` with `request` applied (patch semantics: absent leaves a field unchanged, `null`
+    /// clears it).
+    ///
+    /// # Errors
+    ///
+    /// 400 for a bad country or fulfillment selection (CHK-06).
+    pub(crate) async fn update(
+        &self,
+        stored: &CheckoutSession,
+        request: &CheckoutSessionUpdateRequest,
+        at: OffsetDateTime,
+    ) -> Result<CheckoutSession, AcpError> {
+        self.pause().await;
+        let mut session = Session::from_wire(stored);
+        let raw = serde_json::to_value(request).unwrap_or(Value::Null);
+        if let Some(buyer) = raw.get("buyer") {
+            session.buyer = Some(buyer.clone()).filter(|b| !b.is_null());
+        }
+        if let Some(details) = raw.get("fulfillment_details") {
+            check_country(&raw, "/fulfillment_details/address/country")?;
+            session.fulfillment_details = Some(details.clone()).filter(|d| !d.is_null());
+        }
+        if let Some(items) = raw.get("line_items").and_then(Value::as_array) {
+            let ids: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.get("id").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect();
+            session.lines = lines_from_items(&ids);
+            session.selected.retain(|item, _| ids.contains(item));
+        }
+        if let Some(coupons) = raw.get("coupons") {
+            session.coupons = strings(coupons);
+        }
+        if let Some(selections) = raw.get("selected_fulfillment_options") {
+            let list = selections.as_array().cloned().unwrap_or_default();
+            select_fulfillment(&mut session, &self.catalog, &list)
+                .map_err(|(param, message)| invalid(&param, message))?;
+        }
+        default_selection(&mut session, &self.catalog);
+        session.status = next_status(&session, &self.catalog);
+        session.updated_at = rfc3339(at);
+        self.wire(&session)
+    }
+
+    /// Pays the `claimed` session (`complete_in_progress`, stored by the engine, so no other
+    /// complete runs for it): takes the stock, charges the delegated token at the PSP and
+    /// creates the order. A decline (by the PSP or a failed issuer authentication) is a 200
+    /// session, payable again, with a `payment_declined` message (CHK-19).
+    ///
+    /// # Errors
+    ///
+    /// Only when nothing was charged (the engine then puts the session back): 400 for a bad
+    /// billing country or payment handler (CHK-21), 422 when the stock ran out, 503 when the
+    /// PSP cannot be reached or answers 5xx.
+    pub(crate) async fn complete(
+        &self,
+        claimed: &CheckoutSession,
+        request: &CheckoutSessionCompleteRequest,
+        at: OffsetDateTime,
+    ) -> Result<CheckoutSession, AcpError> {
+        self.pause().await;
+        let raw = serde_json::to_value(request).unwrap_or(Value::Null);
+        check_country(&raw, "/payment_data/billing_address/country")?;
+        let mut session = Session::from_wire(claimed);
+        session.updated_at = rfc3339(at);
+        // A session that asked for issuer authentication (it carries its metadata, CHK-13)
+        // is paid only after a successful one (CHK-14); the engine already refused a complete
+        // without `authentication_result` (CHK-15).
+        let outcome = raw
+            .pointer("/authentication_result/outcome")
+            .and_then(Value::as_str);
+        if claimed.authentication_metadata.is_some() && outcome != Some("authenticated") {
+            return self.declined(session, "issuer authentication was not successful");
+        }
+        let token = Self::payment_token(claimed, request)?;
+        if let Some(buyer) = raw.get("buyer") {
+            session.buyer = Some(buyer.clone());
+        }
+        let wanted: Vec<(String, i64)> = session
+            .lines
+            .iter()
+            .map(|l| (l.item_id.clone(), l.quantity))
+            .collect();
+        if let Err(item) = self.catalog.reserve(&wanted) {
+            return Err(AcpError::unprocessable(
+                "out_of_stock",
+                format!("{item} is out of stock"),
+            ));
+        }
+        let total = price(&session, &self.catalog).total;
+        match self.charge(&token, total, &session).await {
+            Ok(()) => {}
+            Err(Charge::Declined(reason)) => {
+                self.catalog.release(&wanted);
+                return self.declined(session, &reason);
+            }
+            Err(Charge::Unavailable) => {
+                self.catalog.release(&wanted);
+                let reason = "the payment provider is unavailable; retry later";
+                return Err(AcpError::service_unavailable(reason, None));
+            }
+        }
+        session.status = step(&session.status, Event::PaymentAuthorized)?;
+        session.declined = None;
+        let order_id = new_id("ord_");
+        let rendered = render(&session, &self.catalog, &self.merchant_id, &self.base_url);
+        session.order = Some(json!({
+            "id": order_id,
+            "checkout_session_id": session.id,
+            "permalink_url": format!("{}/orders/{order_id}", self.base_url),
+            "status": "created",
+            "totals": rendered["totals"],
+        }));
+        self.wire(&session)
+    }
+
+    /// `session` after a declined payment.
+    fn declined(&self, mut session: Session, reason: &str) -> Result<CheckoutSession, AcpError> {
+        session.status = step(&session.status, Event::PaymentDeclined)?;
+        session.declined = Some(reason.to_owned());
+        self.wire(&session)
+    }
+
+    /// The delegated token of a complete paid with a handler the session declared (CHK-21).
+    fn payment_token(
+        session: &CheckoutSession,
+        request: &CheckoutSessionCompleteRequest,
+    ) -> Result<String, AcpError> {
+        let declared = serde_json::to_value(&session.capabilities).unwrap_or(Value::Null);
+        let handler = request
+            .payment_data
+            .handler_id
+            .as_ref()
+            .map(|h| h.as_str().to_owned());
+        let known = declared
+            .pointer("/payment/handlers")
+            .and_then(Value::as_array)
+            .is_some_and(|handlers| {
+                handlers
+                    .iter()
+                    .any(|h| h["id"].as_str() == handler.as_deref())
+            });
+        if !known {
+            return Err(invalid(
+                "$.payment_data.handler_id",
+                "unknown payment handler".to_owned(),
+            ));
+        }
+        request
+            .payment_data
+            .instrument
+            .as_ref()
+            .map(|i| i.credential.token.expose().to_owned())
+            .ok_or_else(|| {
+                AcpError::invalid_request(
+                    codes::MISSING_REQUIRED_FIELD,
+                    "a delegated payment token is required",
+                    &path("$.payment_data.instrument"),
+                )
+            })
+    }
+
+    /// Charges the delegated token at the PSP, which enforces the allowance (DP-03..11).
+    async fn charge(&self, token: &str, amount: i64, session: &Session) -> Result<(), Charge> {
+        // The PSP knows the merchant from its API key (DP-10). One Idempotency-Key per session
+        // and token: a retried complete that reaches the PSP again gets the first answer back.
+        let body = json!({"token": token, "amount": amount, "currency": session.currency,
+            "checkout_session_id": session.id});
+        let key = {
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(format!("{}\n{token}", session.id).as_bytes());
+            format!("charge-{}", hex::encode(&digest[..16]))
+        };
+        let sent = self
+            .http
+            .post(format!("{}/charges", self.psp.0))
+            .bearer_auth(&self.psp.1)
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(body.to_string())
+            .send()
+            .await;
+        let mut response = sent.map_err(|e| {
+            // The detail (with the PSP's URL) goes to the log, never to the agent.
+            eprintln!("merchant: charge for {}: PSP unreachable: {e}", session.id);
+            Charge::Unavailable
+        })?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if bytes.len() + chunk.len() > MAX_PSP_ANSWER {
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        match status {
+            200..=299 => Ok(()),
+            400..=499 => Err(Charge::Declined(
+                answer["message"]
+                    .as_str()
+                    .unwrap_or("payment declined")
+                    .to_owned(),
+            )),
+            _ => {
+                eprintln!("merchant: charge for {}: PSP answered {status}", session.id);
+                Err(Charge::Unavailable)
+            }
+        }
+    }
+
+    /// `stored` canceled (its messages cleared).
+    ///
+    /// # Errors
+    ///
+    /// Only if the session cannot be rendered.
+    pub(crate) async fn cancel(
+        &self,
+        stored: &CheckoutSession,
+        at: OffsetDateTime,
+    ) -> Result<CheckoutSession, AcpError> {
+        self.pause().await;
+        let mut session = Session::from_wire(stored);
+        CheckoutStatus::Canceled.as_str().clone_into(&mut session.status);
+        session.updated_at = rfc3339(at);
+        self.wire(&session)
+    }
+
+    /// A cart (`id`, or a new one) of `items`, priced from the catalog in its currency: the
+    /// same lines, totals and item messages as a session, without fulfillment.
+    ///
+    /// # Errors
+    ///
+    /// Only if the cart cannot be rendered.
+    pub(crate) async fn cart<I: serde::Serialize + Sync>(
+        &self,
+        id: Option<&str>,
+        items: &[I],
+    ) -> Result<Cart, AcpError> {
+        self.pause().await;
+        let items = serde_json::to_value(items).unwrap_or(Value::Null);
+        let session = Session {
+            id: id.map_or_else(|| new_id("cart_"), str::to_owned),
+            status: "incomplete".to_owned(),
+            currency: self.catalog.currency().unwrap_or("usd").to_owned(),
+            lines: lines_from_items(&strings(&Value::Array(
+                items
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| i["id"].clone())
+                    .collect(),
+            ))),
+            buyer: None,
+            fulfillment_details: None,
+            selected: BTreeMap::new(),
+            coupons: Vec::new(),
+            capabilities: Value::Null,
+            order: None,
+            declined: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let rendered = render(&session, &self.catalog, &self.merchant_id, &self.base_url);
+        let p = price(&session, &self.catalog);
+        let messages: Vec<Value> = problems(&session, &self.catalog)
+            .into_iter()
+            .filter(|(blocking, _)| *blocking)
+            .map(|(_, m)| m)
+            .collect();
+        parse::from_value(&json!({
+            "id": session.id, "currency": session.currency,
+            "line_items": rendered["line_items"], "messages": messages,
+            "totals": totals(p.items_base, p.discount, p.subtotal, None, p.tax, p.subtotal + p.tax),
+        }))
+        .map_err(|e| {
+            eprintln!("merchant: cart {} does not parse: {e}", session.id);
+            AcpError::processing_error("the merchant produced an invalid cart")
+        })
+    }
+
+    /// WH-09: tells the agent platform about a new order (`order_create`), signed (WH-01) and
+    /// in the version it checked out in, retrying transport failures; in the background.
+    pub(crate) fn order_created(&self, version: &ApiVersion, order: &Order) {
+        let Some(url) = self.webhook.0.clone() else {
+            return;
+        };
+        let mut data = serde_json::to_value(order).unwrap_or(Value::Null);
+        data["type"] = json!("order");
+        let event = json!({"type": "order_create", "data": data});
+        let converted = parse::from_value(&event)
+            .map_err(|e| e.to_string())
+            .and_then(|typed| {
+                convert::downgrade_webhook_event(&typed, version).map_err(|e| e.to_string())
+            });
+        let body = match converted {
+            Ok(converted) => {
+                for loss in &converted.losses {
+                    eprintln!("merchant: {version} webhook lost {loss}");
+                }
+                converted.value.to_string().into_bytes()
+            }
+            Err(e) => return eprintln!("merchant: order webhook cannot be sent in {version}: {e}"),
+        };
+        let (http, secret, version) = (self.http.clone(), self.webhook.1.clone(), version.clone());
+        tokio::spawn(async move {
+            for attempt in 1..=3_u64 {
+                let Ok(signature) = webhook::sign(&secret, OffsetDateTime::now_utc(), &body) else {
+                    return eprintln!("merchant: the clock is before 1970; webhook not sent");
+                };
+                let sent = http
+                    .post(&url)
+                    .header(webhook::HEADER_NAME, signature)
+                    .header("content-type", "application/json")
+                    .header("api-version", version.as_str())
+                    .header("request-id", new_id("req_"))
+                    .body(body.clone())
+                    .send()
+                    .await;
+                if sent.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            eprintln!("merchant: order webhook to {url} failed after 3 attempts");
+        });
+    }
+}
+
+/// Why a charge failed.
+enum Charge {
+    /// The PSP refused it (a business outcome: the session stays payable).
+    Declined(String),
+    /// The PSP could not be reached or failed; nothing was charged.
+    Unavailable,
+}
+
+/// A merchant-side event through the crate's state machine.
+fn step(status: &str, event: Event) -> Result<String, AcpError> {
+    transition(&CheckoutStatus::from(status), event)
+        .map(|next| next.as_str().to_owned())
+        .map_err(|e| e.to_acp_error())
+}
+
+fn path(text: &str) -> JsonPath {
+    JsonPath::parse(text).unwrap_or_else(|_| JsonPath::root())
+}
+
+/// 400 `invalid_value` at `param`.
+fn invalid(param: &str, message: String) -> AcpError {
+    AcpError::invalid_request(codes::INVALID_VALUE, message, &path(param))
+}
+
+/// 400 when the country at `pointer` in `request` is not an ISO 3166-1 alpha-2 code.
+fn check_country(request: &Value, pointer: &str) -> Result<(), AcpError> {
+    match request.pointer(pointer) {
+        Some(country) if !is_country_code(country.as_str().unwrap_or_default()) => Err(invalid(
+            &format!("${}", pointer.replace('/', ".")),
+            "country must be an ISO 3166-1 alpha-2 code (two capital letters, e.g. \"US\")"
+                .to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A fresh id with `prefix`: 128 bits from the OS CSPRNG, hex-encoded.
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut bytes = [0_u8; 16];
+    if let Err(e) = getrandom::fill(&mut bytes) {
+        eprintln!("fatal: the operating system's random number generator failed: {e}");
+        std::process::abort();
+    }
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    Timestamp(at).to_string()
 }
 
 #[cfg(test)]
@@ -571,9 +1125,7 @@ mod tests {
     use serde_json::json;
 
     use super::super::catalog::{Catalog, DEFAULT_CATALOG};
-    use super::{
-        Session, intersect_interventions, lines_from_items, next_status, price, select_fulfillment,
-    };
+    use super::{Session, lines_from_items, next_status, price, select_fulfillment};
 
     fn session(items: &[&str]) -> Session {
         let ids: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
@@ -586,7 +1138,7 @@ mod tests {
             fulfillment_details: None,
             selected: BTreeMap::new(),
             coupons: Vec::new(),
-            interventions: vec!["3ds".to_owned()],
+            capabilities: json!({"interventions": {"supported": ["3ds"]}}),
             order: None,
             declined: None,
             created_at: String::new(),
@@ -670,7 +1222,7 @@ mod tests {
         s.selected
             .insert("var_tent_2p".to_owned(), "ship_standard".to_owned());
         assert_eq!(next_status(&s, &c), "authentication_required");
-        s.interventions.clear();
+        s.capabilities = json!({});
         assert_eq!(
             next_status(&s, &c),
             "requires_escalation",
@@ -680,12 +1232,5 @@ mod tests {
         assert_eq!(next_status(&out, &c), "not_ready_for_payment");
         s.status = "completed".to_owned();
         assert_eq!(next_status(&s, &c), "completed", "terminal states stay");
-    }
-
-    #[test]
-    fn capability_intersection_keeps_only_what_both_sides_support() {
-        let agent = vec!["address_verification".to_owned(), "3ds".to_owned()];
-        assert_eq!(intersect_interventions(&agent), ["3ds"]);
-        assert!(intersect_interventions(&[]).is_empty());
     }
 }

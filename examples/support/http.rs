@@ -1,6 +1,8 @@
-//! HTTP glue shared by the example servers: turning axum requests into the crate's inputs
-//! (header pairs, body bytes) and the crate's outputs (ACP error JSON, stored responses) into
-//! axum responses. Everything protocol-specific is the crate's; this is only plumbing.
+//! HTTP glue shared by the PSP vault and the agent examples (the merchant is served by the
+//! crate's engine): turning axum requests into the crate's inputs (header pairs, body bytes)
+//! and the crate's outputs (ACP error JSON, stored responses) into axum responses, ids and
+//! secrets from the OS CSPRNG, and a capped response reader. Everything protocol-specific is
+//! the crate's; this is only plumbing.
 
 #![allow(dead_code)] // Each binary that includes this module uses a different part of it.
 
@@ -21,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::backend::{Backend, BackendError, Document, Guard};
+use super::backend::{Backend, Document};
 
 /// The API versions the example servers accept (VER-02).
 pub(crate) const SUPPORTED_VERSIONS: &[ApiVersion] = &[ApiVersion::V2026_04_17];
@@ -149,33 +151,6 @@ pub(crate) fn check_request(
     verifier: Option<&Verifier>,
     now: OffsetDateTime,
 ) -> Result<(RequestHeaders, Option<Value>), Reply> {
-    check_request_in(
-        SUPPORTED_VERSIONS,
-        op,
-        headers,
-        body,
-        api_key,
-        verifier,
-        now,
-    )
-    .map(|(parsed, value, _)| (parsed, value))
-}
-
-/// [`check_request`] for a server that answers the `supported` versions; also returns the
-/// negotiated version (VER-02).
-///
-/// # Errors
-///
-/// The ACP error reply to send.
-pub(crate) fn check_request_in(
-    supported: &[ApiVersion],
-    op: Operation,
-    headers: &HeaderMap,
-    body: &[u8],
-    api_key: &str,
-    verifier: Option<&Verifier>,
-    now: OffsetDateTime,
-) -> Result<(RequestHeaders, Option<Value>, ApiVersion), Reply> {
     let pairs = header_pairs(headers);
     let parsed = RequestHeaders::parse_with_body(
         op,
@@ -186,7 +161,7 @@ pub(crate) fn check_request_in(
         let status = errors.primary().status();
         Reply::new(
             status,
-            AcpError::from_header_errors(&errors, supported).to_json(),
+            AcpError::from_header_errors(&errors, SUPPORTED_VERSIONS).to_json(),
         )
     })?;
     let authorized = parsed
@@ -201,10 +176,9 @@ pub(crate) fn check_request_in(
             None,
         ));
     }
-    let version = match parsed.negotiate_version(supported) {
-        Ok(version) => version,
-        Err(e) => return Err(Reply::new(e.status(), AcpError::from(&e).to_json())),
-    };
+    if let Err(e) = parsed.negotiate_version(SUPPORTED_VERSIONS) {
+        return Err(Reply::new(e.status(), AcpError::from(&e).to_json()));
+    }
     let value = if body.is_empty() {
         None
     } else {
@@ -242,7 +216,7 @@ pub(crate) fn check_request_in(
             ));
         }
     }
-    Ok((parsed, value, version))
+    Ok((parsed, value))
 }
 
 /// A header value as text, if present and UTF-8.
@@ -395,34 +369,7 @@ pub(crate) async fn finish(
     docs: Vec<Document>,
     now: OffsetDateTime,
 ) -> Response {
-    finish_guarded(backend, reservation, headers, reply, docs, Vec::new(), now)
-        .await
-        .0
-}
-
-/// Like [`finish`], writing each doc with a matching [`Guard`] only if it is still at the
-/// version the request read (compare-and-swap). Returns the response and whether `docs` were
-/// committed. When a guard fails (a concurrent request changed the document), nothing is
-/// written and the request is answered, and recorded under its key, as 422 `invalid_state`.
-pub(crate) async fn finish_guarded(
-    backend: &Arc<Backend>,
-    reservation: Reservation,
-    headers: &RequestHeaders,
-    reply: Reply,
-    docs: Vec<Document>,
-    guards: Vec<Guard>,
-    now: OffsetDateTime,
-) -> (Response, bool) {
-    finish_with(
-        backend,
-        reservation,
-        echo(headers),
-        reply,
-        docs,
-        guards,
-        now,
-    )
-    .await
+    finish_scope(backend, reservation, echo(headers), reply, docs, now).await
 }
 
 /// [`finish`] with the echo headers given by the caller (see [`begin_scope`]).
@@ -434,17 +381,7 @@ pub(crate) async fn finish_scope(
     docs: Vec<Document>,
     now: OffsetDateTime,
 ) -> Response {
-    finish_with(
-        backend,
-        reservation,
-        echo_headers,
-        reply,
-        docs,
-        Vec::new(),
-        now,
-    )
-    .await
-    .0
+    finish_with(backend, reservation, echo_headers, reply, docs, now).await
 }
 
 async fn finish_with(
@@ -453,58 +390,26 @@ async fn finish_with(
     echo_headers: Vec<(String, String)>,
     mut reply: Reply,
     docs: Vec<Document>,
-    guards: Vec<Guard>,
     now: OffsetDateTime,
-) -> (Response, bool) {
-    reply.headers.extend(echo_headers.iter().cloned());
+) -> Response {
+    reply.headers.extend(echo_headers);
     let stored = stored_response(&reply);
     let store = Arc::clone(backend);
-    let task_reservation = reservation.clone();
     let result = tokio::task::spawn_blocking(move || {
         store.finish(
-            &task_reservation.scope,
-            task_reservation.lease,
+            &reservation.scope,
+            reservation.lease,
             stored,
             &docs,
-            &guards,
+            &[],
             now,
         )
     })
     .await;
     match result {
-        Ok(Ok(())) => (
-            raw_response(reply.status, stored_body(&reply), &reply.headers),
-            true,
-        ),
-        Ok(Err(BackendError::Stale)) => {
-            let mut lost = Reply::acp(&AcpError::unprocessable(
-                "invalid_state",
-                "The checkout session was changed by a concurrent request",
-            ));
-            lost.headers.extend(echo_headers);
-            let stored = stored_response(&lost);
-            let store = Arc::clone(backend);
-            let recorded = tokio::task::spawn_blocking(move || {
-                store.finish(&reservation.scope, reservation.lease, stored, &[], &[], now)
-            })
-            .await;
-            match recorded {
-                Ok(Ok(())) => (
-                    raw_response(lost.status, stored_body(&lost), &lost.headers),
-                    false,
-                ),
-                Ok(Err(e)) => (Reply::internal(&e.to_string()).into_response(), false),
-                Err(_) => (
-                    Reply::internal("storage task failed").into_response(),
-                    false,
-                ),
-            }
-        }
-        Ok(Err(e)) => (Reply::internal(&e.to_string()).into_response(), false),
-        Err(_) => (
-            Reply::internal("storage task failed").into_response(),
-            false,
-        ),
+        Ok(Ok(())) => raw_response(reply.status, stored_body(&reply), &reply.headers),
+        Ok(Err(e)) => Reply::internal(&e.to_string()).into_response(),
+        Err(_) => Reply::internal("storage task failed").into_response(),
     }
 }
 
@@ -521,15 +426,6 @@ fn stored_response(reply: &Reply) -> StoredResponse {
         .cloned()
         .collect();
     StoredResponse::new(reply.status, stored_body(reply), stored_headers)
-}
-
-/// Releases a reservation when the handler failed before any side effect.
-pub(crate) async fn release(backend: &Arc<Backend>, reservation: Reservation) {
-    let store = Arc::clone(backend);
-    let _ = tokio::task::spawn_blocking(move || {
-        store.release(&reservation.scope, reservation.lease);
-    })
-    .await;
 }
 
 /// `N` bytes from the operating system's CSPRNG.

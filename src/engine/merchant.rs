@@ -119,7 +119,7 @@ use time::OffsetDateTime;
 use crate::protocol::capabilities::SellerOffer;
 use crate::protocol::discovery::DiscoveryBuilder;
 use crate::protocol::error::AcpError;
-use crate::protocol::headers::{BearerToken, IdempotencyKey, RequestId};
+use crate::protocol::headers::{BearerToken, IdempotencyKey, Operation, RequestId};
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::UpgradeDefaults;
 use crate::spec::latest::agentic_checkout::{
@@ -349,6 +349,15 @@ pub trait Merchant: Send + Sync {
     fn discovery(&self, builder: DiscoveryBuilder) -> DiscoveryBuilder {
         builder
     }
+
+    /// Called once a successful write on a checkout session (`operation`) is committed with
+    /// its response, before the response is sent; `session` is what was stored. Not called
+    /// for a replay, an error or a write that was not committed. The place for side effects
+    /// that must follow the commit, such as the order webhook after a complete; it must not
+    /// block (spawn the work). The default does nothing.
+    fn checkout_committed(&self, ctx: &Context, operation: Operation, session: &CheckoutSession) {
+        let _ = (ctx, operation, session);
+    }
 }
 
 /// A shared merchant serves like the merchant itself (keep an `Arc` to it elsewhere, for
@@ -435,6 +444,10 @@ impl<M: Merchant + ?Sized> Merchant for std::sync::Arc<M> {
 
     fn discovery(&self, builder: DiscoveryBuilder) -> DiscoveryBuilder {
         (**self).discovery(builder)
+    }
+
+    fn checkout_committed(&self, ctx: &Context, operation: Operation, session: &CheckoutSession) {
+        (**self).checkout_committed(ctx, operation, session);
     }
 }
 

@@ -11,6 +11,8 @@ pub(crate) mod backend;
 pub(crate) mod catalog;
 #[path = "../../examples/merchant_server/checkout.rs"]
 pub(crate) mod checkout;
+#[path = "../../examples/merchant_server/config.rs"]
+pub(crate) mod config;
 #[path = "../../examples/echo_server/echo.rs"]
 pub(crate) mod echo;
 #[path = "../../examples/support/http.rs"]

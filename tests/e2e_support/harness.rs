@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::ex::agent::{self, AcpClient, Exchange, ReceivedWebhook};
-use super::ex::{app, vault};
+use super::ex::{app, config, vault};
 
 /// Shared secrets of one test world (the merchant's; the vault has its own, as the example
 /// servers do).
@@ -42,20 +42,20 @@ pub(crate) fn merchant_config(
     hook_url: &str,
     database_url: Option<String>,
     latency: Duration,
-) -> app::Config {
-    app::Config {
+) -> config::Config {
+    config::Config {
         webhook_url: Some(hook_url.to_owned()),
         webhook_secret: WEBHOOK_SECRET.to_vec(),
         signing_secret: Some(SIGNING_SECRET.to_vec()),
         psp_url: vault.to_owned(),
         database_url,
         latency,
-        ..app::Config::default()
+        ..config::Config::default()
     }
 }
 
 /// Starts one more merchant instance.
-pub(crate) async fn start_merchant(config: app::Config) -> String {
+pub(crate) async fn start_merchant(config: config::Config) -> String {
     let (addr, _handle) = app::spawn(config, loopback())
         .await
         .expect("merchant starts");
@@ -116,7 +116,7 @@ impl World {
     pub(crate) fn purchase(&self, items: &[&str], coupon: Option<&str>) -> agent::PurchaseConfig {
         agent::PurchaseConfig {
             merchant_url: self.merchant.clone(),
-            merchant_api_key: app::DEV_API_KEY.to_owned(),
+            merchant_api_key: config::DEV_API_KEY.to_owned(),
             vault_url: self.vault.clone(),
             vault_api_key: vault::DEV_AGENT_KEY.to_owned(),
             signing_secret: SIGNING_SECRET.to_vec(),
@@ -129,7 +129,7 @@ impl World {
 
 /// A signing client for a merchant URL.
 pub(crate) fn client(merchant: &str) -> AcpClient {
-    AcpClient::new(merchant, app::DEV_API_KEY, Some(SIGNING_SECRET)).unwrap()
+    AcpClient::new(merchant, config::DEV_API_KEY, Some(SIGNING_SECRET)).unwrap()
 }
 
 /// A unique idempotency key.
@@ -219,7 +219,7 @@ pub(crate) async fn token_unused(world: &World, token: &str, session: &str, amou
     let charged = agent::send(
         reqwest::Client::new()
             .post(format!("{}/charges", world.vault))
-            .bearer_auth(app::DEV_PSP_KEY)
+            .bearer_auth(config::DEV_PSP_KEY)
             .header("Idempotency-Key", format!("probe_{token}"))
             .body(body.to_string()),
     )

@@ -16,6 +16,7 @@ use agentic_commerce::AcpError;
 use agentic_commerce::engine::merchant::{BearerKeys, Context, Identity, Merchant, MerchantEngine};
 use agentic_commerce::engine::store::InMemoryStore;
 use agentic_commerce::parse;
+use agentic_commerce::protocol::headers::Operation;
 use agentic_commerce::spec::latest::agentic_checkout::{
     CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
     CheckoutSessionUpdateRequest, CheckoutStatus,
@@ -50,6 +51,8 @@ pub(crate) struct Shop {
     pub(crate) charges: AtomicUsize,
     pub(crate) complete_delay: Mutex<Duration>,
     pub(crate) faults: Mutex<Faults>,
+    /// Every `checkout_committed` call: the operation and the committed status.
+    pub(crate) committed: Mutex<Vec<(Operation, CheckoutStatus)>>,
 }
 
 impl Shop {
@@ -168,6 +171,13 @@ impl Merchant for Shop {
             .unwrap(),
         );
         Ok(session)
+    }
+
+    fn checkout_committed(&self, _ctx: &Context, operation: Operation, session: &CheckoutSession) {
+        self.committed
+            .lock()
+            .unwrap()
+            .push((operation, session.status.clone()));
     }
 
     async fn create_cart(

@@ -12,6 +12,7 @@ use crate::protocol::error::{AcpError, codes};
 use crate::protocol::headers::{AcpHeader, IdempotencyKey, Operation, RequestHeaders, RetryAfter};
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, ConvertError, Document};
+use crate::spec::latest::agentic_checkout::CheckoutSession;
 use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
@@ -281,7 +282,7 @@ pub(super) async fn serve<M: Merchant, S: ResourceStore, A: Authenticator>(
     reply
 }
 
-/// Headers, authentication, version, operation availability, signature, JSON.
+/// Headers, authentication, version, operation availability, JSON syntax, signature.
 fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
     incoming: &Incoming<'_>,
@@ -318,6 +319,19 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
     if is_cart && (!M::SERVES_CARTS || version < ApiVersion::V2026_04_17) {
         return Err(Reply::error(&AcpError::not_found("cart")));
     }
+    // JSON syntax before the signature: a malformed body cannot be canonicalized, so no agent
+    // can sign it; it is a 400 (HDR-05), not a 401.
+    let value = if body.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_slice::<Value>(body).map_err(|e| {
+            Reply::error(&AcpError::invalid_request(
+                codes::INVALID_JSON,
+                format!("the request body is not valid JSON: {e}"),
+                &JsonPath::root(),
+            ))
+        })?)
+    };
     // SIG-01/SIG-04: every request with a body and every write (a bodiless cancel is signed
     // over the empty content) must be signed; reads rest on the API key alone. Operations whose
     // specification has no `Signature` header (the cart API) are not signed.
@@ -345,17 +359,6 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
             }
         }
     }
-    let value = if body.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_slice::<Value>(body).map_err(|e| {
-            Reply::error(&AcpError::invalid_request(
-                codes::INVALID_JSON,
-                format!("the request body is not valid JSON: {e}"),
-                &JsonPath::root(),
-            ))
-        })?)
-    };
     let ctx = Context {
         identity,
         version,
@@ -619,6 +622,7 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     {
         stored_headers.push(("API-Version".to_owned(), ctx.version.to_string()));
     }
+    let sessions = committed_sessions(&reply, &writes);
     let commit = Commit {
         scope: reservation.scope.clone(),
         lease: reservation.lease,
@@ -630,7 +634,12 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
         writes,
     };
     match engine.store.commit(commit, now).await {
-        Ok(CommitOutcome::Committed) => reply,
+        Ok(CommitOutcome::Committed) => {
+            for session in &sessions {
+                engine.merchant.checkout_committed(ctx, op, session);
+            }
+            reply
+        }
         Ok(CommitOutcome::Conflict) => {
             let _ = engine
                 .store
@@ -650,6 +659,19 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
             storage_failure(engine, &e)
         }
     }
+}
+
+/// The sessions a successful write stores, for `Merchant::checkout_committed` (a plain
+/// function: the parsed sessions stay out of the request's future).
+fn committed_sessions(reply: &Reply, writes: &[Write]) -> Vec<CheckoutSession> {
+    if !(200..300).contains(&reply.status) {
+        return Vec::new();
+    }
+    writes
+        .iter()
+        .filter(|w| w.kind == ResourceKind::CheckoutSession)
+        .filter_map(|w| crate::parse::from_value(w.document.get("resource")?).ok())
+        .collect()
 }
 
 pub(super) fn concurrent_change(op: Operation) -> AcpError {

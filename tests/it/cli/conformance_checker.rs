@@ -53,7 +53,7 @@ fn merchant_args(w: &harness::World) -> Vec<String> {
         "--base-url",
         &w.merchant,
         "--bearer",
-        ex::app::DEV_API_KEY,
+        ex::config::DEV_API_KEY,
         "--signing-secret",
         std::str::from_utf8(harness::SIGNING_SECRET).unwrap(),
         // The example merchant and vault verify the timestamp with the body.
@@ -264,7 +264,7 @@ async fn conformance_wrong_signing_secret_fails_musts_with_reasons() {
         "--base-url",
         &w.merchant,
         "--bearer",
-        ex::app::DEV_API_KEY,
+        ex::config::DEV_API_KEY,
         "--signing-secret",
         "a-wrong-signing-secret",
         "--json",

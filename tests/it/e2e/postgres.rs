@@ -21,7 +21,7 @@ use crate::ex;
 use crate::harness;
 
 use ex::postgres::{PgIdempotencyStore, PgPool, PgStoreError, describe, load_document};
-use ex::{agent, app};
+use ex::{agent, config};
 use harness::{
     client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world,
 };
@@ -158,7 +158,7 @@ async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
             .unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
     let vault = start_vault(Some(url.clone())).await;
-    let instance = || app::Config {
+    let instance = || config::Config {
         public_url: public.clone(),
         ..merchant_config(&vault, &hook_url, Some(url.clone()), Duration::ZERO)
     };

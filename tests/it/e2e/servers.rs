@@ -288,7 +288,7 @@ async fn ver_01_03_05_missing_or_unsupported_api_version_is_400_with_supported_v
     let w = world(None, no_latency()).await;
     let http = reqwest::Client::new();
     let url = format!("{}/checkout_sessions/cs_x", w.merchant);
-    let missing = agent::send(http.get(&url).bearer_auth(ex::app::DEV_API_KEY))
+    let missing = agent::send(http.get(&url).bearer_auth(ex::config::DEV_API_KEY))
         .await
         .unwrap();
     assert_error(&missing, 400, "missing_api_version");
@@ -303,7 +303,7 @@ async fn ver_01_03_05_missing_or_unsupported_api_version_is_400_with_supported_v
     assert_eq!(missing.body["supported_versions"], all);
     let unsupported = agent::send(
         http.get(&url)
-            .bearer_auth(ex::app::DEV_API_KEY)
+            .bearer_auth(ex::config::DEV_API_KEY)
             .header("api-version", "2025-01-01"),
     )
     .await
@@ -319,7 +319,7 @@ async fn sig_04_bad_or_missing_signature_is_401() {
     // Signed with another secret.
     let wrong = agent::AcpClient::new(
         &w.merchant,
-        ex::app::DEV_API_KEY,
+        ex::config::DEV_API_KEY,
         Some(b"not-the-secret-0123"),
     )
     .unwrap();
@@ -329,7 +329,7 @@ async fn sig_04_bad_or_missing_signature_is_401() {
         .unwrap();
     assert_error(&answer, 401, "invalid_signature");
     // Not signed at all.
-    let unsigned = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
+    let unsigned = agent::AcpClient::new(&w.merchant, ex::config::DEV_API_KEY, None).unwrap();
     let answer = unsigned
         .post("/checkout_sessions", &body, &key("sig"))
         .await
@@ -417,7 +417,7 @@ async fn chk_09_malformed_json_and_bad_fields_are_400_with_a_jsonpath_param() {
         .post("/checkout_sessions", &body, &key("bad"))
         .await
         .unwrap();
-    assert_error(&answer, 400, "invalid");
+    assert_error(&answer, 400, "invalid_type");
     assert_eq!(answer.body["param"], "$.line_items[0].id");
 }
 
@@ -435,7 +435,7 @@ async fn chk_06_unknown_fulfillment_option_is_400_with_param() {
         )
         .await
         .unwrap();
-    assert_error(&answer, 400, "invalid");
+    assert_error(&answer, 400, "invalid_value");
     assert_eq!(
         answer.body["param"],
         "$.selected_fulfillment_options[0].option_id"
@@ -642,7 +642,9 @@ async fn discovery_document_is_served() {
             "2026-04-17"
         ])
     );
-    assert_eq!(doc.body["api_base_url"], w.merchant.as_str());
+    // The engine's discovery builder writes the base URL as a URL (a trailing `/` on a bare
+    // host).
+    assert_eq!(doc.body["api_base_url"], format!("{}/", w.merchant));
     parse::from_value_strict::<DiscoveryResponse>(&doc.body).unwrap();
 }
 
@@ -852,7 +854,7 @@ async fn silent_psp() -> String {
 async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
     let psp = silent_psp().await;
     let w = world(None, no_latency()).await;
-    let merchant = harness::start_merchant(ex::app::Config {
+    let merchant = harness::start_merchant(ex::config::Config {
         psp_timeout: Duration::from_millis(500),
         ..harness::merchant_config(&psp, &w.hook_url, None, no_latency())
     })
@@ -888,7 +890,7 @@ async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
     );
     // The default is below the idempotency lease.
     let lease = agentic_commerce::trust::idempotency::IdempotencyPolicy::DEFAULT_IN_FLIGHT_LEASE;
-    assert!(time::Duration::try_from(ex::app::DEFAULT_OUTBOUND_TIMEOUT).unwrap() < lease);
+    assert!(time::Duration::try_from(ex::config::DEFAULT_OUTBOUND_TIMEOUT).unwrap() < lease);
     assert!(time::Duration::try_from(agent::REQUEST_TIMEOUT).unwrap() < lease);
 }
 
@@ -958,13 +960,13 @@ async fn sig_04_a_body_less_cancel_must_be_signed_when_signatures_are_required()
     let id = open.body["id"].as_str().unwrap();
     let path = format!("/checkout_sessions/{id}/cancel");
     // No body, no signature: refused, the session stays open.
-    let unsigned = agent::AcpClient::new(&w.merchant, ex::app::DEV_API_KEY, None).unwrap();
+    let unsigned = agent::AcpClient::new(&w.merchant, ex::config::DEV_API_KEY, None).unwrap();
     let refused = unsigned.post_empty(&path, &key("x")).await.unwrap();
     assert_error(&refused, 401, "invalid_signature");
     // Signed with another secret: refused too.
     let wrong = agent::AcpClient::new(
         &w.merchant,
-        ex::app::DEV_API_KEY,
+        ex::config::DEV_API_KEY,
         Some(b"not-the-merchant-secret"),
     )
     .unwrap();
@@ -981,13 +983,13 @@ async fn sig_04_a_body_less_cancel_must_be_signed_when_signatures_are_required()
 #[test]
 fn every_config_debug_redacts_its_keys() {
     let secret = "s3cr3t-do-not-print";
-    let merchant = ex::app::Config {
+    let merchant = ex::config::Config {
         api_key: format!("{secret}-api"),
         webhook_secret: format!("{secret}-hook").into_bytes(),
         signing_secret: Some(format!("{secret}-sign").into_bytes()),
         psp_api_key: format!("{secret}-psp"),
         database_url: Some(format!("postgres://u:{secret}@db/acp")),
-        ..ex::app::Config::default()
+        ..ex::config::Config::default()
     };
     let vault = ex::vault::VaultConfig {
         agent_api_key: format!("{secret}-agent"),

@@ -310,7 +310,8 @@ async fn idem_11_a_replay_under_another_version_is_a_conflict() {
     let other = client.post("/checkout_sessions", &body, &k).await.unwrap();
     assert_eq!(other.status, 422, "{}", other.body);
     assert_eq!(other.body["code"], "idempotency_conflict");
-    assert_eq!(other.header("api-version"), None);
+    // Answered in the request's own version, never with the stored response's.
+    assert_eq!(other.header("api-version"), Some("2026-04-17"));
 }
 
 /// Issue 19, IDEM-01: before 2026-04-17 `Idempotency-Key` was optional, so an older agent's

@@ -422,3 +422,57 @@ async fn carts_are_created_read_replaced_and_canceled() {
         .await;
     assert_eq!(old.status, 404, "{}", old.body);
 }
+
+#[tokio::test]
+async fn checkout_committed_runs_after_each_committed_write_and_never_for_replays_or_errors() {
+    let (shop, engine) = engine();
+    let create = Call::post("/checkout_sessions", &create_body());
+    let created = create.send(&engine).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    // A replay commits nothing new.
+    let replayed = create.send(&engine).await;
+    assert_eq!(replayed.header("Idempotent-Replayed"), Some("true"));
+    let id = created.id();
+    let update = Call::post(
+        &format!("/checkout_sessions/{id}"),
+        &json!({"fulfillment_details": address()}),
+    )
+    .send(&engine)
+    .await;
+    assert_eq!(update.status, 200, "{}", update.body);
+    let path = format!("/checkout_sessions/{id}/complete");
+    let done = Call::post(&path, &complete_body()).send(&engine).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    // A refused write (the session is completed) and a read: no call.
+    let again = Call::post(&path, &complete_body()).send(&engine).await;
+    assert_eq!(again.status, 405, "{}", again.body);
+    Call::get(&format!("/checkout_sessions/{id}"))
+        .send(&engine)
+        .await;
+    assert_eq!(
+        *shop.committed.lock().unwrap(),
+        [
+            (
+                Operation::CreateCheckoutSession,
+                CheckoutStatus::NotReadyForPayment
+            ),
+            (
+                Operation::UpdateCheckoutSession,
+                CheckoutStatus::ReadyForPayment
+            ),
+            (Operation::CompleteCheckoutSession, CheckoutStatus::Completed),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn hdr_05_a_malformed_body_is_400_before_the_signature_is_checked() {
+    // A body that is not JSON cannot be canonicalized, so no agent can sign it: 400, not 401.
+    let (_, engine) = engine();
+    let mut call = Call::post("/checkout_sessions", &create_body()).without("Signature");
+    call.body = b"{\"currency\": \"usd\", ".to_vec();
+    let answer = call.send(&engine).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.code(), "invalid_json");
+    assert_eq!(answer.body["param"], "$");
+}

@@ -37,7 +37,8 @@ async fn two_completes_with_different_keys_charge_once() {
             let answer = task.await.unwrap();
             match answer.status {
                 200 => ok += 1,
-                409 | 422 => {}
+                // A racer that reads the session after the winner committed finds it completed.
+                405 | 409 | 422 => {}
                 other => panic!("unexpected {other}: {}", answer.body),
             }
         }
