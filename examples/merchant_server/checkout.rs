@@ -962,7 +962,9 @@ impl Shop {
     ) -> Result<CheckoutSession, AcpError> {
         self.pause().await;
         let mut session = Session::from_wire(stored);
-        CheckoutStatus::Canceled.as_str().clone_into(&mut session.status);
+        CheckoutStatus::Canceled
+            .as_str()
+            .clone_into(&mut session.status);
         session.updated_at = rfc3339(at);
         self.wire(&session)
     }

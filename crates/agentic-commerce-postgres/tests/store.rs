@@ -119,6 +119,7 @@ fn response(status: u16, body: &str) -> StoredResponse {
     )
 }
 
+#[allow(clippy::needless_pass_by_value)] // callers build the document inline
 fn create(id: &str, doc: serde_json::Value) -> Write {
     Write {
         kind: ResourceKind::CheckoutSession,

@@ -575,17 +575,13 @@ async fn write<M: Merchant, S: ResourceStore, A: Authenticator>(
     let mut ctx = admitted.ctx.clone();
     ctx.idempotency_key = Some(key);
     let reservation = Reservation { scope, lease };
-    let (reply, writes) = operate(engine, &admitted, &mut ctx, &reservation, now).await;
-    finish(
-        engine,
-        &ctx,
-        admitted.route.op,
-        reservation,
+    let (reply, writes, committed) = operate(engine, &admitted, &mut ctx, &reservation, now).await;
+    let done = Outcome {
         reply,
         writes,
-        now,
-    )
-    .await
+        committed,
+    };
+    finish(engine, &ctx, admitted.route.op, reservation, done, now).await
 }
 
 /// The reserved key of a write.
@@ -604,6 +600,14 @@ fn fresh_key() -> String {
     format!("unkeyed_{}", hex::encode(bytes))
 }
 
+/// What a write produced: the reply, the documents to commit with it, and the checkout
+/// session written (for [`Merchant::checkout_committed`]).
+struct Outcome {
+    reply: Reply,
+    writes: Vec<Write>,
+    committed: Option<Box<CheckoutSession>>,
+}
+
 /// Commits the writes with the reply; on a guard failure answers `409` and releases the key,
 /// so the caller's retry (same key) runs again against the new state.
 async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
@@ -611,10 +615,14 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     ctx: &Context,
     op: Operation,
     reservation: Reservation,
-    reply: Reply,
-    writes: Vec<Write>,
+    outcome: Outcome,
     now: OffsetDateTime,
 ) -> Reply {
+    let Outcome {
+        reply,
+        writes,
+        committed,
+    } = outcome;
     let mut stored_headers = reply.headers.clone();
     if !stored_headers
         .iter()
@@ -622,7 +630,7 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     {
         stored_headers.push(("API-Version".to_owned(), ctx.version.to_string()));
     }
-    let sessions = committed_sessions(&reply, &writes);
+    let committed = committed.filter(|_| (200..300).contains(&reply.status));
     let commit = Commit {
         scope: reservation.scope.clone(),
         lease: reservation.lease,
@@ -635,7 +643,7 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     };
     match engine.store.commit(commit, now).await {
         Ok(CommitOutcome::Committed) => {
-            for session in &sessions {
+            if let Some(session) = &committed {
                 engine.merchant.checkout_committed(ctx, op, session);
             }
             reply
@@ -661,19 +669,6 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     }
 }
 
-/// The sessions a successful write stores, for `Merchant::checkout_committed` (a plain
-/// function: the parsed sessions stay out of the request's future).
-fn committed_sessions(reply: &Reply, writes: &[Write]) -> Vec<CheckoutSession> {
-    if !(200..300).contains(&reply.status) {
-        return Vec::new();
-    }
-    writes
-        .iter()
-        .filter(|w| w.kind == ResourceKind::CheckoutSession)
-        .filter_map(|w| crate::parse::from_value(w.document.get("resource")?).ok())
-        .collect()
-}
-
 pub(super) fn concurrent_change(op: Operation) -> AcpError {
     let what = if kind_of(op) == ResourceKind::Cart {
         "cart"
@@ -690,18 +685,18 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
     ctx: &mut Context,
     reservation: &Reservation,
     now: OffsetDateTime,
-) -> (Reply, Vec<Write>) {
+) -> (Reply, Vec<Write>, Option<Box<CheckoutSession>>) {
     let op = admitted.route.op;
     let stored = match admitted.route.id.as_deref() {
         Some(id) => match load(engine, kind_of(op), id, ctx).await {
             Ok(stored) => Some(stored),
-            Err(reply) => return (reply, Vec::new()),
+            Err(reply) => return (reply, Vec::new(), None),
         },
         None => None,
     };
     let request = match request_in_latest(engine, admitted, stored.as_ref()) {
         Ok(request) => request,
-        Err(reply) => return (reply, Vec::new()),
+        Err(reply) => return (reply, Vec::new(), None),
     };
     let outcome = lifecycle::run(engine, ctx, op, stored, request, reservation, now).await;
     match outcome {
@@ -711,7 +706,7 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
             let Some(json) = json.filter(|_| reply.status < 500) else {
                 // Nothing the business method produced is stored when it cannot be sent;
                 // a claimed session goes back to what it was.
-                return (reply, done.rollback);
+                return (reply, done.rollback, None);
             };
             let writes = vec![Write {
                 kind: kind_of(op),
@@ -719,11 +714,15 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
                 document: envelope(&ctx.identity, (!done.gone).then_some(json.as_slice())),
                 expected_version: done.expected_version,
             }];
-            (reply, writes)
+            let committed = match done.resource {
+                Resource::Session(session) => Some(session),
+                Resource::Cart(_) => None,
+            };
+            (reply, writes, committed)
         }
         Err(failure) => {
             let rollback = failure.rollback.clone();
-            (lifecycle_failure(engine, ctx, op, &failure), rollback)
+            (lifecycle_failure(engine, ctx, op, &failure), rollback, None)
         }
     }
 }

@@ -496,6 +496,7 @@ fn not_applicable(r: &Value) -> Vec<&str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one run per version and store, each with its expectations
 async fn conformance_every_released_version_passes_against_the_example_merchant() {
     // One merchant and vault; the checker at each version (VER-02: the merchant serves them all).
     let w = harness::world(None, LATENCY).await;

@@ -149,7 +149,7 @@ async fn load_against_the_example_merchant_and_vault_completes_flows_without_err
         "--psp-api-key",
         ex::vault::DEV_AGENT_KEY,
         "--api-key",
-        ex::app::DEV_API_KEY,
+        ex::config::DEV_API_KEY,
         "--signing-secret",
         std::str::from_utf8(harness::SIGNING_SECRET).unwrap(),
         "--psp-signing-secret",

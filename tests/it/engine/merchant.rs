@@ -460,7 +460,10 @@ async fn checkout_committed_runs_after_each_committed_write_and_never_for_replay
                 Operation::UpdateCheckoutSession,
                 CheckoutStatus::ReadyForPayment
             ),
-            (Operation::CompleteCheckoutSession, CheckoutStatus::Completed),
+            (
+                Operation::CompleteCheckoutSession,
+                CheckoutStatus::Completed
+            ),
         ]
     );
 }

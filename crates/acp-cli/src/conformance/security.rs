@@ -341,7 +341,7 @@ async fn in_flight(merchant: &Client, settings: &Settings, report: &mut Report) 
     // behaviour was never exercised.
     report.skip(
         "idempotency.in_flight",
-        &format!(
+        format!(
             "inconclusive: no overlap observed in {IN_FLIGHT_ATTEMPTS} rounds of {IN_FLIGHT_COPIES} concurrent copies ({}); a merchant that finishes a create within {} ms cannot be probed: give it simulated latency (the example merchant's --latency-ms)",
             misses.join("; "),
             IN_FLIGHT_STAGGER.as_millis()
