@@ -150,7 +150,10 @@ impl ClientBuilder {
     /// Signs every request with a body (`Signature`, `Timestamp`; SIG-01..03) over the exact
     /// bytes sent. A retry is signed again with a fresh timestamp, over the same bytes.
     #[must_use]
-    pub fn signer<K: SigningKey + Send + Sync + 'static>(mut self, signer: RequestSigner<K>) -> Self {
+    pub fn signer<K: SigningKey + Send + Sync + 'static>(
+        mut self,
+        signer: RequestSigner<K>,
+    ) -> Self {
         self.signer = Some(Arc::new(signer));
         self
     }
@@ -393,13 +396,20 @@ impl AcpClient {
     /// `GET /.well-known/acp.json` at the origin of the base URL (DIS-01), without
     /// `Authorization` (DIS-02).
     pub fn discover(&self) -> Call<'_, DiscoveryResponse> {
-        self.call(Spec::get(Kind::Discovery, "/.well-known/acp.json".to_owned(), None))
+        self.call(Spec::get(
+            Kind::Discovery,
+            "/.well-known/acp.json".to_owned(),
+            None,
+        ))
     }
 
     // --- checkout (merchant) ---------------------------------------------------------------
 
     /// `POST /checkout_sessions` (201 `CheckoutSession`; CHK-01).
-    pub fn create_checkout(&self, request: &CheckoutSessionCreateRequest) -> Call<'_, CheckoutSession> {
+    pub fn create_checkout(
+        &self,
+        request: &CheckoutSessionCreateRequest,
+    ) -> Call<'_, CheckoutSession> {
         self.call(Spec::write(
             reqwest::Method::POST,
             "checkout_sessions".to_owned(),
@@ -450,7 +460,11 @@ impl AcpClient {
 
     /// `POST /checkout_sessions/{id}/cancel` (200 `CheckoutSession`, status `canceled`;
     /// CHK-16). Send `CancelSessionRequest::new()` for a cancel without `intent_trace`.
-    pub fn cancel_checkout(&self, id: &str, request: &CancelSessionRequest) -> Call<'_, CheckoutSession> {
+    pub fn cancel_checkout(
+        &self,
+        id: &str,
+        request: &CancelSessionRequest,
+    ) -> Call<'_, CheckoutSession> {
         self.call(Spec::write(
             reqwest::Method::POST,
             format!("checkout_sessions/{}/cancel", segment(id)),
@@ -464,7 +478,13 @@ impl AcpClient {
 
     /// `POST /carts` (201 `Cart`; CART-01).
     pub fn create_cart(&self, request: &CartCreateRequest) -> Call<'_, Cart> {
-        self.call(Spec::write(reqwest::Method::POST, "carts".to_owned(), request, None, None))
+        self.call(Spec::write(
+            reqwest::Method::POST,
+            "carts".to_owned(),
+            request,
+            None,
+            None,
+        ))
     }
 
     /// `GET /carts/{id}` (200 `Cart`).
@@ -498,7 +518,10 @@ impl AcpClient {
 
     /// `POST /agentic_commerce/delegate_payment` at a PSP (201 `DelegatePaymentResponse`;
     /// DP-01).
-    pub fn delegate_payment(&self, request: &DelegatePaymentRequest) -> Call<'_, DelegatePaymentResponse> {
+    pub fn delegate_payment(
+        &self,
+        request: &DelegatePaymentRequest,
+    ) -> Call<'_, DelegatePaymentResponse> {
         self.call(Spec::write(
             reqwest::Method::POST,
             "agentic_commerce/delegate_payment".to_owned(),
@@ -549,7 +572,10 @@ impl AcpClient {
     ) -> Call<'_, DelegateAuthenticationSessionWithResult> {
         self.call(Spec::get(
             Kind::Acp,
-            format!("delegate_authentication/{}", segment(authentication_session_id)),
+            format!(
+                "delegate_authentication/{}",
+                segment(authentication_session_id)
+            ),
             None,
         ))
     }

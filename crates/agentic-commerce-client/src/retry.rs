@@ -35,11 +35,10 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// use agentic_commerce_client::RetryPolicy;
 ///
-/// let policy = RetryPolicy {
-///     max_attempts: 3,
-///     deadline: Duration::from_secs(10),
-///     ..RetryPolicy::default()
-/// };
+/// let policy = RetryPolicy::default()
+///     .with_max_attempts(3)
+///     .with_deadline(Duration::from_secs(10));
+/// assert_eq!(policy.max_attempts, 3);
 /// assert_eq!(policy.initial_backoff, Duration::from_millis(200));
 /// assert_eq!(RetryPolicy::none().max_attempts, 1);
 /// ```
@@ -80,6 +79,48 @@ impl RetryPolicy {
             max_attempts: 1,
             ..Self::default()
         }
+    }
+
+    /// With [`max_attempts`](Self::max_attempts) set.
+    #[must_use]
+    pub fn with_max_attempts(self, max_attempts: u32) -> Self {
+        Self {
+            max_attempts,
+            ..self
+        }
+    }
+
+    /// With [`initial_backoff`](Self::initial_backoff) set.
+    #[must_use]
+    pub fn with_initial_backoff(self, initial_backoff: Duration) -> Self {
+        Self {
+            initial_backoff,
+            ..self
+        }
+    }
+
+    /// With [`max_backoff`](Self::max_backoff) set.
+    #[must_use]
+    pub fn with_max_backoff(self, max_backoff: Duration) -> Self {
+        Self {
+            max_backoff,
+            ..self
+        }
+    }
+
+    /// With [`max_retry_after`](Self::max_retry_after) set.
+    #[must_use]
+    pub fn with_max_retry_after(self, max_retry_after: Duration) -> Self {
+        Self {
+            max_retry_after,
+            ..self
+        }
+    }
+
+    /// With [`deadline`](Self::deadline) set.
+    #[must_use]
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
     }
 
     /// The backoff ceiling before retry `retry` (1-based): `min(max_backoff,

@@ -84,9 +84,9 @@ fn body_bytes(spec: &Spec, version: Option<&ApiVersion>) -> Result<Option<Vec<u8
     let Some(body) = &spec.body else {
         return Ok(None);
     };
-    let value = body.as_ref().map_err(|e| {
-        Error::Serialize(serde::ser::Error::custom(e.clone()))
-    })?;
+    let value = body
+        .as_ref()
+        .map_err(|e| Error::Serialize(serde::ser::Error::custom(e.clone())))?;
     let value = match (version, spec.request_document) {
         (Some(version), Some(document)) if converts(version) => {
             let converted = convert::convert(document, &ApiVersion::LATEST, version, value)
@@ -106,7 +106,9 @@ fn body_bytes(spec: &Spec, version: Option<&ApiVersion>) -> Result<Option<Vec<u8
         }
         _ => value.clone(),
     };
-    serde_json::to_vec(&value).map(Some).map_err(Error::Serialize)
+    serde_json::to_vec(&value)
+        .map(Some)
+        .map_err(Error::Serialize)
 }
 
 /// 128 random bits as 32 lowercase hex digits.
@@ -183,10 +185,13 @@ pub(crate) async fn execute<T: WireType>(
         .then(|| idempotency_key.unwrap_or_else(new_idempotency_key));
     let request_id = request_id.unwrap_or_else(new_request_id);
     // Operation paths are relative to the base URL; discovery's is absolute (the origin root).
-    let url = inner.base.join(&spec.path).map_err(|e| Error::Undecodable {
-        status: 0,
-        reason: format!("path {}: {e}", spec.path),
-    })?;
+    let url = inner
+        .base
+        .join(&spec.path)
+        .map_err(|e| Error::Undecodable {
+            status: 0,
+            reason: format!("path {}: {e}", spec.path),
+        })?;
 
     let mut attempts: u32 = 0;
     loop {
@@ -212,7 +217,8 @@ pub(crate) async fn execute<T: WireType>(
         let outcome = tokio::time::timeout(
             budget,
             attempt(&inner.http, request, inner.max_response_bytes),
-        ).await;
+        )
+        .await;
         let (failure, retry_after) = match outcome {
             Err(_) if budget < inner.attempt_timeout => {
                 // The deadline, not the attempt timeout, cut this attempt short.
@@ -345,10 +351,7 @@ async fn attempt(
 
 /// Reads a body of at most `max` bytes, chunk by chunk: an oversized or endless body is
 /// refused at the cap, never buffered whole.
-async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, AttemptError> {
+async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, AttemptError> {
     if response
         .content_length()
         .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max))
@@ -417,8 +420,8 @@ fn decode<T: WireType>(
                 &inner.upgrade_defaults,
             )
             .map_err(|e| undecodable(e.to_string()))?;
-            let value = parse::from_value::<T>(&converted.value)
-                .map_err(|e| undecodable(e.to_string()))?;
+            let value =
+                parse::from_value::<T>(&converted.value).map_err(|e| undecodable(e.to_string()))?;
             (value, converted.losses)
         }
         _ => (
