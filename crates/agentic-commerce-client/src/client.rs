@@ -1,6 +1,7 @@
 //! The client, its builder, one call and its response.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -191,7 +192,7 @@ impl ClientBuilder {
     /// The `User-Agent` (default [`DEFAULT_USER_AGENT`]).
     #[must_use]
     pub fn user_agent(mut self, user_agent: &str) -> Self {
-        self.user_agent = user_agent.to_owned();
+        user_agent.clone_into(&mut self.user_agent);
         self
     }
 
@@ -589,7 +590,7 @@ fn segment(id: &str) -> String {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out

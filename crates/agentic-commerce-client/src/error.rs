@@ -82,7 +82,7 @@ pub enum Error {
         /// What could not be carried (empty when the conversion failed outright, see `reason`).
         losses: Vec<LossReport>,
         /// The conversion error, when there is one.
-        reason: Option<ConvertError>,
+        reason: Option<Box<ConvertError>>,
     },
     /// The request body could not be serialized.
     Serialize(serde_json::Error),
@@ -243,7 +243,7 @@ impl std::error::Error for Error {
             Self::Downgrade {
                 reason: Some(reason),
                 ..
-            } => Some(reason),
+            } => Some(reason.as_ref()),
             Self::Serialize(e) => Some(e),
             Self::Signing(e) => Some(e),
             _ => None,

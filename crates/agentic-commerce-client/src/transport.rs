@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::client::{Inner, Response, to_value};
 use crate::error::{Error, IN_FLIGHT};
+use crate::retry::RetryPolicy;
 
 /// Which rules a request follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +94,7 @@ fn body_bytes(spec: &Spec, version: Option<&ApiVersion>) -> Result<Option<Vec<u8
                 .map_err(|e| Error::Downgrade {
                     version: version.clone(),
                     losses: Vec::new(),
-                    reason: Some(e),
+                    reason: Some(Box::new(e)),
                 })?;
             if !converted.losses.is_empty() {
                 return Err(Error::Downgrade {
@@ -244,7 +245,7 @@ pub(crate) async fn execute<T: WireType>(
                 (Error::Transport { source, attempts }, None)
             }
             Ok(Ok(raw)) if (200..300).contains(&raw.status) => {
-                return decode(inner, &spec, raw, version, key, request_id, attempts);
+                return decode(inner, &spec, &raw, version, key, request_id, attempts);
             }
             Ok(Ok(raw)) => {
                 let retry_after = raw
@@ -260,25 +261,38 @@ pub(crate) async fn execute<T: WireType>(
                 (failure, retry_after)
             }
         };
-        if attempts >= policy.attempts() {
-            return Err(failure);
-        }
-        let server_wait = retry_after.map(|r| Duration::from_secs(r.secs()));
-        if server_wait.is_some_and(|w| w > policy.max_retry_after) {
-            return Err(failure);
-        }
-        let wait = policy
-            .jittered_backoff(attempts)
-            .max(server_wait.unwrap_or(Duration::ZERO));
-        if Instant::now() + wait >= deadline_at {
-            return Err(Error::DeadlineExceeded {
-                deadline: policy.deadline,
-                attempts,
-                last: Some(Box::new(failure)),
-            });
-        }
+        let wait = next_wait(&policy, attempts, retry_after, deadline_at, failure)?;
         tokio::time::sleep(wait).await;
     }
+}
+
+/// How long to wait before the next attempt, or the error that ends the call: no attempt
+/// left, a `Retry-After` above the policy's cap, or a wait that would end past the deadline.
+fn next_wait(
+    policy: &RetryPolicy,
+    attempts: u32,
+    retry_after: Option<RetryAfter>,
+    deadline_at: Instant,
+    failure: Error,
+) -> Result<Duration, Error> {
+    if attempts >= policy.attempts() {
+        return Err(failure);
+    }
+    let server_wait = retry_after.map(|r| Duration::from_secs(r.secs()));
+    if server_wait.is_some_and(|w| w > policy.max_retry_after) {
+        return Err(failure);
+    }
+    let wait = policy
+        .jittered_backoff(attempts)
+        .max(server_wait.unwrap_or(Duration::ZERO));
+    if Instant::now() + wait >= deadline_at {
+        return Err(Error::DeadlineExceeded {
+            deadline: policy.deadline,
+            attempts,
+            last: Some(Box::new(failure)),
+        });
+    }
+    Ok(wait)
 }
 
 /// The request of one attempt: every header, signed now over the exact body bytes.
@@ -395,7 +409,7 @@ fn error_answer(raw: &Raw, retry_after: Option<RetryAfter>, attempts: u32) -> Er
 fn decode<T: WireType>(
     inner: &Inner,
     spec: &Spec,
-    raw: Raw,
+    raw: &Raw,
     version: Option<ApiVersion>,
     idempotency_key: Option<IdempotencyKey>,
     request_id: RequestId,
