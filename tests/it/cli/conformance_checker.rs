@@ -107,9 +107,9 @@ const EVERY_CHECK: &[&str] = &[
     "session.rules.should",
 ];
 
-/// The probes of optional services, skipped against the example merchant: its discovery
-/// document lists neither the `carts` service nor the `mcp` transport.
-const OPTIONAL_SKIPPED: &[&str] = &[
+/// The probes of optional services (the `carts` service, the `mcp` transport): the example
+/// merchant offers both, so they run (and must pass) at 2026-04-17.
+const OPTIONAL_SERVICES: &[&str] = &[
     "cart.create",
     "cart.retrieve",
     "cart.update",
@@ -138,12 +138,6 @@ fn skipped(r: &Value) -> Vec<&str> {
     ids
 }
 
-fn optional_skipped() -> Vec<&'static str> {
-    let mut ids = OPTIONAL_SKIPPED.to_vec();
-    ids.sort_unstable();
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_example_merchant_with_vault_passes_every_check() {
     let w = harness::world(None, LATENCY).await;
@@ -161,14 +155,7 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r:#}");
     assert_eq!(r["failed"], 0, "{r:#}");
-    assert_eq!(skipped(&r), optional_skipped(), "{r:#}");
-    assert!(
-        r["skipped"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("do not include \"carts\""),
-        "{r:#}"
-    );
+    assert_eq!(skipped(&r), Vec::<&str>::new(), "{r:#}");
     assert_eq!(r["base_url"], w.merchant.as_str());
     assert_eq!(r["api_version"], "2026-04-17");
     let ids: Vec<&str> = r["checks"]
@@ -178,11 +165,12 @@ async fn conformance_example_merchant_with_vault_passes_every_check() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     let mut expected = EVERY_CHECK.to_vec();
+    expected.extend(OPTIONAL_SERVICES);
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     expected.sort_unstable();
     assert_eq!(sorted, expected);
-    assert_eq!(r["passed"], EVERY_CHECK.len());
+    assert_eq!(r["passed"], EVERY_CHECK.len() + OPTIONAL_SERVICES.len());
     // The purchase really happened: an order for the session, then 405 on cancel (CHK-11, CHK-17).
     assert!(
         check(&r, "complete")["detail"]
@@ -252,7 +240,8 @@ async fn conformance_without_psp_accepts_the_test_token_answer_and_prints_a_summ
             .any(|l| l.starts_with("SKIP") && l.contains("cancel.completed")),
         "{text}"
     );
-    let n = EVERY_CHECK.len() - 2; // no psp.delegate_payment, no cancel.completed
+    // No psp.delegate_payment, no cancel.completed; carts and MCP run.
+    let n = EVERY_CHECK.len() + OPTIONAL_SERVICES.len() - 2;
     assert!(text.ends_with(&format!("{n} passed, 0 failed\n")), "{text}");
     assert!(text.contains("[IDEM-01, IDEM-04, ERR-01]"), "{text}");
 }
@@ -520,15 +509,9 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         assert_eq!(out.status.code(), Some(0), "{version}: {r:#}");
         assert_eq!(r["api_version"], version.as_str());
         assert_eq!(r["failed"], 0, "{version}: {r:#}");
-        // Carts and MCP are probed in the 2026-04-17 run only, and skipped there (the example
-        // merchant offers neither); earlier versions do not define them.
-        let latest = *version == agentic_commerce::protocol::version::ApiVersion::LATEST;
-        let want_skipped = if latest {
-            optional_skipped()
-        } else {
-            Vec::new()
-        };
-        assert_eq!(skipped(&r), want_skipped, "{version}: {r:#}");
+        // Carts and MCP are probed in the 2026-04-17 run (the example merchant offers both);
+        // earlier versions do not define them. Nothing is skipped.
+        assert_eq!(skipped(&r), Vec::<&str>::new(), "{version}: {r:#}");
         // Every check either ran and passed or does not exist in this version.
         let mut ids: Vec<&str> = r["checks"]
             .as_array()
@@ -540,9 +523,7 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
         ids.extend(&absent);
         ids.sort_unstable();
         let mut expected = EVERY_CHECK.to_vec();
-        if !latest {
-            expected.extend(OPTIONAL_SKIPPED);
-        }
+        expected.extend(OPTIONAL_SERVICES);
         expected.sort_unstable();
         assert_eq!(ids, expected, "{version}");
         let expected_absent: &[&str] = match version.as_str() {
