@@ -154,12 +154,13 @@ pub(crate) async fn router(config: VaultConfig) -> Result<axum::Router, String> 
         });
     macro_rules! mount {
         ($store:expr, $ledger:expr) => {{
-            let engine = PspEngine::builder(ExampleVault, SimulatedThreeDs::default(), $store, $ledger)
-                .agents(agents)
-                .merchants(merchants)
-                .verifier(verifier)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let engine =
+                PspEngine::builder(ExampleVault, SimulatedThreeDs::default(), $store, $ledger)
+                    .agents(agents)
+                    .merchants(merchants)
+                    .verifier(verifier)
+                    .build()
+                    .map_err(|e| e.to_string())?;
             Ok(agentic_commerce_axum::router(Arc::new(engine)).into_router())
         }};
     }

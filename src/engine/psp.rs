@@ -12,7 +12,7 @@
 //! | `POST /delegate_authentication/{id}/authenticate` | the agent | the state rules below, [`ThreeDsProvider::authenticate`]; `200` session |
 //! | `GET /delegate_authentication/{id}` | the agent | [`ThreeDsProvider::refresh`] while a challenge is out; `200` session with its `authentication_result` |
 //!
-//! # delegate_authentication state rules
+//! # `delegate_authentication` state rules
 //!
 //! | Rule | Check |
 //! |---|---|
@@ -76,9 +76,9 @@ use crate::spec::latest::delegate_authentication::{
     DelegateAuthenticationResult, FingerprintAction,
 };
 use crate::spec::latest::delegate_payment::{DelegatePaymentRequest, PaymentMethodCard};
-use crate::trust::allowance::{AllowanceTerms, DetailedViolations, ProposedCharge};
 #[cfg(doc)]
 use crate::trust::allowance;
+use crate::trust::allowance::{AllowanceTerms, DetailedViolations, ProposedCharge};
 use crate::trust::signature::Verifier;
 use crate::wire::Sensitive;
 
@@ -94,7 +94,7 @@ pub const CHARGE_PATH: &str = "/charges";
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PspContext {
-    /// The authenticated caller: the agent (delegate_payment, delegate_authentication) or the
+    /// The authenticated caller: the agent (`delegate_payment`, `delegate_authentication`) or the
     /// merchant (a charge; its name is the `merchant_id`, DP-10).
     pub identity: Identity,
     /// The negotiated API version (`None` for a charge: the PSP's own API has none).
@@ -456,12 +456,8 @@ impl SimulatedThreeDs {
     }
 
     fn result(status: &str, trans: &str) -> DelegateAuthenticationResult {
-        let mut result = DelegateAuthenticationResult::new(
-            status,
-            new_id("ds_"),
-            trans.to_owned(),
-            "2.2.0",
-        );
+        let mut result =
+            DelegateAuthenticationResult::new(status, new_id("ds_"), trans.to_owned(), "2.2.0");
         result.electronic_commerce_indicator =
             Some(if status == "Y" { "05" } else { "06" }.to_owned());
         result.three_ds_cryptogram = Some(Sensitive::new("AQIDBAUGBwgJCgsMDQ4PEBESExQ="));
@@ -490,9 +486,8 @@ impl ThreeDsProvider for SimulatedThreeDs {
         let data = serde_json::json!({"trans": trans, "challenge": wants_challenge});
         let step = match self.create_status {
             AuthenticationSessionStatus::ActionRequired => {
-                simulated_uri("https://acs.example/3dsmethod").map(|url| {
-                    ThreeDsStep::fingerprint(FingerprintAction::new(url, trans))
-                })
+                simulated_uri("https://acs.example/3dsmethod")
+                    .map(|url| ThreeDsStep::fingerprint(FingerprintAction::new(url, trans)))
             }
             ref other => Ok(ThreeDsStep::new(other.clone())),
         };

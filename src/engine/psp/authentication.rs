@@ -38,7 +38,12 @@ fn check_step(op: Step, step: &ThreeDsStep) -> Result<(), String> {
             action_kind == Some(&ActionType::Fingerprint)
                 && action.is_some_and(|a| a.fingerprint.is_some())
         }
-        (Status::Pending | Status::NotSupported, Step::Create) => action.is_none(),
+        (Status::Pending | Status::NotSupported, Step::Create)
+        | (
+            Status::NotAuthenticated | Status::Rejected | Status::Unavailable | Status::Expired,
+            Step::Authenticate | Step::Refresh,
+        )
+        | (Status::ChallengeAbandoned, Step::Refresh) => action.is_none(),
         // DA-04: authenticate may ask for a challenge.
         (Status::ActionRequired, Step::Authenticate) => {
             action_kind == Some(&ActionType::Challenge)
@@ -48,11 +53,6 @@ fn check_step(op: Step, step: &ThreeDsStep) -> Result<(), String> {
         (Status::Authenticated | Status::Attempted, Step::Authenticate | Step::Refresh) => {
             action.is_none() && step.result.is_some()
         }
-        (
-            Status::NotAuthenticated | Status::Rejected | Status::Unavailable | Status::Expired,
-            Step::Authenticate | Step::Refresh,
-        ) => action.is_none(),
-        (Status::ChallengeAbandoned, Step::Refresh) => action.is_none(),
         _ => false,
     };
     if allowed {
@@ -84,8 +84,7 @@ fn apply(state: &mut AuthenticationState, step: ThreeDsStep) {
 }
 
 fn session_body(state: &AuthenticationState) -> Value {
-    let mut session =
-        DelegateAuthenticationSession::new(state.id.as_str(), state.status.clone());
+    let mut session = DelegateAuthenticationSession::new(state.id.as_str(), state.status.clone());
     session.action.clone_from(&state.action);
     serde_json::to_value(&session).unwrap_or(Value::Null)
 }
@@ -109,15 +108,14 @@ fn document(owner: &str, state: &AuthenticationState) -> Result<Value, AcpError>
 
 fn body_error(error: &BodyError) -> AcpError {
     match error {
-        BodyError::Invalid { violations, .. } => {
-            AcpError::from_violations(violations).unwrap_or_else(|| {
+        BodyError::Invalid { violations, .. } => AcpError::from_violations(violations)
+            .unwrap_or_else(|| {
                 AcpError::invalid_request(
                     codes::INVALID_VALUE,
                     error.to_string(),
                     &JsonPath::root(),
                 )
-            })
-        }
+            }),
         other => {
             AcpError::invalid_request(codes::INVALID_VALUE, other.to_string(), &JsonPath::root())
         }
@@ -144,9 +142,8 @@ fn typed<T: crate::parse::schema::WireType, V, D, S, L>(
         engine.strict,
     )
     .map_err(|e| body_error(&e))?;
-    crate::parse::from_value(value).map_err(|e| {
-        AcpError::invalid_request(codes::INVALID_VALUE, e.message.clone(), &e.path)
-    })
+    crate::parse::from_value(value)
+        .map_err(|e| AcpError::invalid_request(codes::INVALID_VALUE, e.message.clone(), &e.path))
 }
 
 /// A stored session of the caller (another agent's does not exist for it, DA-01).
@@ -435,7 +432,8 @@ async fn store_refresh<V, D, S: ResourceStore, L>(
     now: OffsetDateTime,
 ) -> Result<(), Reply> {
     let op = Some(admitted.op);
-    let document = document(admitted.ctx.identity.as_str(), state).map_err(|e| Reply::error(&e, op))?;
+    let document =
+        document(admitted.ctx.identity.as_str(), state).map_err(|e| Reply::error(&e, op))?;
     let reservation = begin(
         engine,
         op,
@@ -466,10 +464,7 @@ async fn store_refresh<V, D, S: ResourceStore, L>(
     match outcome {
         Ok(CommitOutcome::Committed) => Ok(()),
         Ok(_) => Err(Reply::error(
-            &AcpError::concurrent_modification(
-                "authentication session",
-                RetryAfter::from_secs(1),
-            ),
+            &AcpError::concurrent_modification("authentication session", RetryAfter::from_secs(1)),
             op,
         )),
         Err(e) => Err(storage_failure(engine, &e, op)),

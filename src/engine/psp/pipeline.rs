@@ -124,7 +124,9 @@ impl Reply {
     }
 
     fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     fn into_http(self) -> http::Response<Vec<u8>> {
@@ -173,7 +175,9 @@ where
             reply.headers.push(("Allow".to_owned(), allow.to_owned()));
             return reply.into_http();
         }
-        Routed::NotFound => return Reply::error(&AcpError::not_found("resource"), None).into_http(),
+        Routed::NotFound => {
+            return Reply::error(&AcpError::not_found("resource"), None).into_http();
+        }
     };
     let pairs: Vec<(String, String)> = parts
         .headers
@@ -182,9 +186,7 @@ where
         .collect();
     match route {
         Route::Charge => charge(engine, &pairs, body, now).await.into_http(),
-        Route::Acp(op, id) => serve(engine, op, id, &pairs, body, now)
-            .await
-            .into_http(),
+        Route::Acp(op, id) => serve(engine, op, id, &pairs, body, now).await.into_http(),
     }
 }
 
@@ -339,6 +341,7 @@ pub(super) struct Reservation {
 
 /// Reserves the request's key (IDEM-03..12): a reservation, or the reply to send (a replay,
 /// a conflict, a request in flight, a storage failure).
+#[allow(clippy::too_many_arguments)] // the scope's parts, the fingerprint's and the clock
 pub(super) async fn begin<V, D, S: ResourceStore, L>(
     engine: &PspEngine<V, D, S, L>,
     op: Option<Operation>,
@@ -352,9 +355,8 @@ pub(super) async fn begin<V, D, S: ResourceStore, L>(
     // A caller that may omit the key runs under a fresh key of its own, never replayed.
     let key = match key {
         Some(key) => key,
-        None => IdempotencyKey::parse(&new_id("unkeyed_")).map_err(|_| {
-            Reply::error(&AcpError::processing_error("cannot make a key"), op)
-        })?,
+        None => IdempotencyKey::parse(&new_id("unkeyed_"))
+            .map_err(|_| Reply::error(&AcpError::processing_error("cannot make a key"), op))?,
     };
     let scope = IdempotencyScope::new(identity.as_str(), path, key.clone());
     let fingerprint = match Fingerprint::of_body(body) {
@@ -424,7 +426,11 @@ pub(super) async fn finish<V, D, S: ResourceStore, L>(
             reply.body.clone(),
             reply.headers.clone(),
         )),
-        writes: if reply.status >= 400 { Vec::new() } else { writes },
+        writes: if reply.status >= 400 {
+            Vec::new()
+        } else {
+            writes
+        },
     };
     match engine.store.commit(commit, now).await {
         Ok(CommitOutcome::Committed) => reply,
@@ -600,7 +606,10 @@ async fn issue<V: Vault, D, S, L>(
     };
     // DP-02: correlation metadata (the merchant and the idempotency key).
     let mut metadata = std::collections::BTreeMap::new();
-    metadata.insert("merchant_id".to_owned(), token.allowance.merchant_id.clone());
+    metadata.insert(
+        "merchant_id".to_owned(),
+        token.allowance.merchant_id.clone(),
+    );
     if let Some(key) = &ctx.idempotency_key {
         metadata.insert("idempotency_key".to_owned(), key.as_str().to_owned());
     }

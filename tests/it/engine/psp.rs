@@ -1,5 +1,5 @@
-//! The PSP engine: delegate_payment (DP-01..18), charges (DP-03..11, IDEM-03), and
-//! delegate_authentication with its state rules (DA-01..13).
+//! The PSP engine: `delegate_payment` (DP-01..18), charges (DP-03..11, IDEM-03), and
+//! `delegate_authentication` with its state rules (DA-01..13).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use agentic_commerce::engine::psp::{
     BearerKeys, Identity, InMemoryVault, PspEngine, PspEvent, PspEvents, SimulatedThreeDs,
 };
-use agentic_commerce::engine::store::{
-    InMemoryStore, InMemoryTokenLedger, ResourceKind,
-};
+use agentic_commerce::engine::store::{InMemoryStore, InMemoryTokenLedger, ResourceKind};
 use agentic_commerce::parse;
 use agentic_commerce::spec::latest::delegate_authentication::{
     AuthenticationSessionStatus, DelegateAuthenticationSession,
@@ -28,6 +26,9 @@ use super::{AGENT_KEY, Answer, Call, OTHER_KEY, SIGNING_SECRET, now};
 const SHOP_KEY: &str = "shop-key-0123456789abcdef";
 const OTHER_SHOP_KEY: &str = "other-shop-key-0123456789";
 const CARD: &str = "4242424242424242";
+
+/// A change to a valid request body.
+type Change = Box<dyn Fn(&mut Value)>;
 
 type Psp = PspEngine<InMemoryVault, SimulatedThreeDs, InMemoryStore, InMemoryTokenLedger>;
 
@@ -82,7 +83,10 @@ fn psp_with(three_ds: SimulatedThreeDs, events: Recorder) -> Psp {
 
 fn psp() -> (Psp, Recorder) {
     let events = Recorder::default();
-    (psp_with(SimulatedThreeDs::default(), events.clone()), events)
+    (
+        psp_with(SimulatedThreeDs::default(), events.clone()),
+        events,
+    )
 }
 
 async fn send(call: &Call, engine: &Psp) -> Answer {
@@ -95,7 +99,7 @@ fn in_minutes(minutes: i64) -> String {
         .unwrap()
 }
 
-/// A valid delegate_payment request (the official example's shape).
+/// A valid `delegate_payment` request (the official example's shape).
 fn dp_body(max: i64) -> Value {
     json!({
         "payment_method": {
@@ -166,10 +170,7 @@ async fn dp_01_02_issues_a_token_bound_to_its_allowance_without_the_card() {
     assert_eq!(answer.header("api-version"), Some("2026-04-17"));
     // The vault keeps the card; the engine the allowance, bound to the token.
     assert!(engine.vault().contains(&id));
-    let stored = engine
-        .store()
-        .get(ResourceKind::PaymentToken, &id)
-        .unwrap();
+    let stored = engine.store().get(ResourceKind::PaymentToken, &id).unwrap();
     assert_eq!(stored.document["allowance"]["max_amount"], 2000);
     assert_eq!(stored.document["last4"], "4242");
     assert!(!stored.document.to_string().contains(CARD));
@@ -178,7 +179,7 @@ async fn dp_01_02_issues_a_token_bound_to_its_allowance_without_the_card() {
 #[tokio::test]
 async fn dp_rules_refuse_with_invalid_card_and_the_param() {
     let (engine, _) = psp();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(&str, Change, &str)> = vec![
         (
             "DP-12",
             Box::new(|b| b["payment_method"]["type"] = json!("bank")),
@@ -304,7 +305,11 @@ async fn dp_03_11_a_charge_within_the_allowance_succeeds_once() {
     // Unknown tokens, missing keys, bad credentials.
     let unknown = send(&charge(SHOP_KEY, "vt_nope", 1, "ch-3"), &engine).await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
-    let no_key = send(&charge(SHOP_KEY, &token, 1, "x").without("Idempotency-Key"), &engine).await;
+    let no_key = send(
+        &charge(SHOP_KEY, &token, 1, "x").without("Idempotency-Key"),
+        &engine,
+    )
+    .await;
     assert_eq!(no_key.status, 400, "{}", no_key.body);
     assert_eq!(no_key.code(), "idempotency_key_required");
     // An agent's key is not a merchant's.
@@ -324,8 +329,15 @@ async fn dp_10_a_token_bound_to_one_merchant_is_refused_to_another_whatever_the_
     let answer = send(&stolen, &engine).await;
     assert_eq!(answer.status, 402, "{}", answer.body);
     assert_eq!(answer.code(), "merchant_mismatch");
-    assert!(!answer.body.to_string().contains("shop_1"), "{}", answer.body);
-    assert!(events.all().contains("shop_1"), "the operator sees the detail");
+    assert!(
+        !answer.body.to_string().contains("shop_1"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        events.all().contains("shop_1"),
+        "the operator sees the detail"
+    );
     // Still unused: its merchant charges it.
     let owner = send(&charge(SHOP_KEY, &token, 1000, "ch-2"), &engine).await;
     assert_eq!(owner.status, 201, "{}", owner.body);
@@ -389,7 +401,10 @@ async fn idem_03_08_charges_replay_per_merchant() {
     assert_eq!(first.status, 201, "{}", first.body);
     let retry = send(&call, &engine).await;
     assert_eq!(retry.status, 201, "{}", retry.body);
-    assert_eq!(retry.body["id"], first.body["id"], "the same charge, not a second");
+    assert_eq!(
+        retry.body["id"], first.body["id"],
+        "the same charge, not a second"
+    );
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     // Another amount under the key: a conflict, not a replay.
     let changed = send(&charge(SHOP_KEY, &token, 999, "same-key"), &engine).await;
@@ -444,7 +459,10 @@ fn authenticate(id: &str, completion: &str) -> Call {
 async fn da_01_02_06_create_authenticate_retrieve_frictionless() {
     let (engine, _) = psp();
     let created = da_session(&engine, &da_create(false, true)).await;
-    let id = created.body["authentication_session_id"].as_str().unwrap().to_owned();
+    let id = created.body["authentication_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(created.body["status"], "action_required");
     assert_eq!(created.body["action"]["type"], "fingerprint");
     assert!(created.body["action"]["fingerprint"]["three_ds_method_url"].is_string());
@@ -453,9 +471,17 @@ async fn da_01_02_06_create_authenticate_retrieve_frictionless() {
     let done = send(&authenticate(&id, "Y"), &engine).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(done.body["status"], "authenticated");
-    assert!(done.body.get("authentication_result").is_none(), "{}", done.body);
+    assert!(
+        done.body.get("authentication_result").is_none(),
+        "{}",
+        done.body
+    );
 
-    let got = send(&Call::get(&format!("/delegate_authentication/{id}")), &engine).await;
+    let got = send(
+        &Call::get(&format!("/delegate_authentication/{id}")),
+        &engine,
+    )
+    .await;
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.body["status"], "authenticated");
     assert_eq!(got.body["authentication_result"]["trans_status"], "Y");
@@ -471,7 +497,10 @@ async fn da_01_02_06_create_authenticate_retrieve_frictionless() {
 async fn da_04_a_challenge_is_concluded_by_retrieve_not_by_authenticate() {
     let (engine, _) = psp();
     let created = da_session(&engine, &da_create(true, true)).await;
-    let id = created.body["authentication_session_id"].as_str().unwrap().to_owned();
+    let id = created.body["authentication_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let challenged = send(&authenticate(&id, "Y"), &engine).await;
     assert_eq!(challenged.status, 200, "{}", challenged.body);
     assert_eq!(challenged.body["status"], "action_required");
@@ -479,7 +508,11 @@ async fn da_04_a_challenge_is_concluded_by_retrieve_not_by_authenticate() {
     assert!(challenged.body["action"]["challenge"]["acs_url"].is_string());
     let twice = send(&authenticate(&id, "Y"), &engine).await;
     assert_eq!(twice.status, 422, "{}", twice.body);
-    let got = send(&Call::get(&format!("/delegate_authentication/{id}")), &engine).await;
+    let got = send(
+        &Call::get(&format!("/delegate_authentication/{id}")),
+        &engine,
+    )
+    .await;
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.body["status"], "authenticated");
     assert!(got.body["authentication_result"].is_object());
@@ -500,7 +533,10 @@ async fn da_02_pending_needs_u_and_not_supported_cannot_be_authenticated() {
     );
     let created = da_session(&pending, &da_create(false, true)).await;
     assert_eq!(created.body["status"], "pending");
-    let id = created.body["authentication_session_id"].as_str().unwrap().to_owned();
+    let id = created.body["authentication_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let y = send(&authenticate(&id, "Y"), &pending).await;
     assert_eq!(y.status, 400, "{}", y.body);
     assert_eq!(y.body["param"], "$.fingerprint_completion");
@@ -523,7 +559,10 @@ async fn da_02_pending_needs_u_and_not_supported_cannot_be_authenticated() {
 async fn da_12_channel_and_notification_url_on_create_or_authenticate() {
     let (engine, _) = psp();
     let created = da_session(&engine, &da_create(false, false)).await;
-    let id = created.body["authentication_session_id"].as_str().unwrap().to_owned();
+    let id = created.body["authentication_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let missing = send(&authenticate(&id, "Y"), &engine).await;
     assert_eq!(missing.status, 400, "{}", missing.body);
     assert_eq!(missing.body["param"], "$.channel");
@@ -541,7 +580,10 @@ async fn da_12_channel_and_notification_url_on_create_or_authenticate() {
 async fn da_01_07_08_sessions_are_the_creators_and_bodies_are_checked() {
     let (engine, _) = psp();
     let created = da_session(&engine, &da_create(false, true)).await;
-    let id = created.body["authentication_session_id"].as_str().unwrap().to_owned();
+    let id = created.body["authentication_session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let theirs = Call::get(&format!("/delegate_authentication/{id}"))
         .header("Authorization", &format!("Bearer {OTHER_KEY}"));
     assert_eq!(send(&theirs, &engine).await.status, 404);
