@@ -9,14 +9,8 @@
 //! Run with `--help` for every flag and its environment variable. Prints
 //! `listening on http://HOST:PORT`.
 
-#[path = "support/backend.rs"]
-mod backend;
 #[path = "support/flags.rs"]
 mod flags;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/postgres.rs"]
-mod postgres;
 #[path = "psp_vault/vault.rs"]
 mod vault;
 

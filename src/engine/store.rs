@@ -4,7 +4,8 @@
 //! - [`AsyncIdempotencyStore`]: idempotency records with fenced leases (IDEM-03..13), the
 //!   asynchronous form of [`trust::idempotency::IdempotencyStore`](crate::trust::idempotency::IdempotencyStore),
 //!   with the same pure decision functions inside.
-//! - [`ResourceStore`]: versioned JSON documents (checkout sessions, carts) with optimistic
+//! - [`ResourceStore`]: versioned JSON documents (checkout sessions, carts, delegated tokens,
+//!   authentication sessions) with optimistic
 //!   concurrency, committed **together with** the idempotency record of the request that wrote
 //!   them (IDEM-17): a request either leaves its effect and its stored response, or neither.
 //! - [`AsyncTokenLedger`]: single use of delegated payment tokens (DP-11).
@@ -32,17 +33,30 @@ pub enum ResourceKind {
     CheckoutSession,
     /// A cart.
     Cart,
+    /// A delegated payment token (`vt_…`) of the PSP engine: its allowance and display data,
+    /// never the card (which the PSP's [`Vault`](crate::engine::psp::Vault) keeps).
+    PaymentToken,
+    /// A delegated 3-D Secure authentication session of the PSP engine.
+    AuthenticationSession,
 }
 
 impl ResourceKind {
     /// Every kind.
-    pub const ALL: &'static [Self] = &[Self::CheckoutSession, Self::Cart];
+    pub const ALL: &'static [Self] = &[
+        Self::CheckoutSession,
+        Self::Cart,
+        Self::PaymentToken,
+        Self::AuthenticationSession,
+    ];
 
-    /// A stable name for storage: `checkout_session` or `cart`.
+    /// A stable name for storage: `checkout_session`, `cart`, `payment_token` or
+    /// `authentication_session`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::CheckoutSession => "checkout_session",
             Self::Cart => "cart",
+            Self::PaymentToken => "payment_token",
+            Self::AuthenticationSession => "authentication_session",
         }
     }
 

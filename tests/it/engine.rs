@@ -5,6 +5,7 @@
 mod merchant;
 mod merchant_concurrency;
 mod merchant_mcp;
+mod psp;
 mod store;
 
 use std::sync::Arc;

@@ -1,8 +1,10 @@
-//! Serve an [`agentic_commerce`] merchant engine with [axum].
+//! Serve an [`agentic_commerce`] role engine with [axum].
 //!
-//! [`router`] turns a [`MerchantEngine`] into an [`axum::Router`] that answers every ACP route
-//! (checkout, carts, the MCP endpoint, `/.well-known/acp.json`): each request body is read up
-//! to the engine's cap ([`MerchantEngine::max_body_bytes`], `413` beyond it, before buffering
+//! [`router`] turns any [`HttpEngine`] into an [`axum::Router`]: a [`MerchantEngine`] answers
+//! every ACP merchant route (checkout, carts, the MCP endpoint, `/.well-known/acp.json`), a
+//! [`PspEngine`] the PSP's (`delegate_payment`, charges, `delegate_authentication`). Each
+//! request body is read up to the engine's cap ([`HttpEngine::max_body_bytes`], `413` beyond
+//! it, before buffering
 //! more), handed to the engine, and answered within a timeout (`503` with `Retry-After` when it
 //! runs out). Nest it under a prefix or merge it with your own routes; it is also a tower
 //! `Service` through axum's `Router`.
@@ -41,8 +43,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_commerce::AcpError;
-use agentic_commerce::engine::merchant::{Authenticator, Merchant, MerchantEngine};
-use agentic_commerce::engine::store::ResourceStore;
+use agentic_commerce::engine::HttpEngine;
+#[cfg(doc)]
+use agentic_commerce::engine::{merchant::MerchantEngine, psp::PspEngine};
 use agentic_commerce::protocol::headers::RetryAfter;
 use axum::Router;
 use axum::body::Body;
@@ -55,25 +58,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An engine being mounted; finish with [`into_router`](Self::into_router).
 #[derive(Debug)]
-pub struct Mount<M, S, A> {
-    engine: Arc<MerchantEngine<M, S, A>>,
+pub struct Mount<E> {
+    engine: Arc<E>,
     timeout: Duration,
 }
 
 /// Mounts `engine` (see the [crate docs](crate)).
-pub fn router<M, S, A>(engine: Arc<MerchantEngine<M, S, A>>) -> Mount<M, S, A> {
+pub fn router<E: HttpEngine + 'static>(engine: Arc<E>) -> Mount<E> {
     Mount {
         engine,
         timeout: DEFAULT_TIMEOUT,
     }
 }
 
-impl<M, S, A> Mount<M, S, A>
-where
-    M: Merchant + 'static,
-    S: ResourceStore + 'static,
-    A: Authenticator + 'static,
-{
+impl<E: HttpEngine + 'static> Mount<E> {
     /// How long a request may run before it is answered `503` (default [`DEFAULT_TIMEOUT`]).
     ///
     /// A request cut off by the timeout keeps its idempotency key reserved until the store's
@@ -85,30 +83,21 @@ where
         self
     }
 
-    /// The router: every path goes to the engine, which answers `404` for what ACP does not
-    /// define.
+    /// The router: every path goes to the engine, which answers `404` for what it does not
+    /// serve.
     pub fn into_router(self) -> Router {
         let engine = self.engine;
         let timeout = self.timeout;
         Router::new().fallback(move |request: Request| {
             let engine = Arc::clone(&engine);
-            async move { serve(&engine, request, timeout).await }
+            async move { serve(&*engine, request, timeout).await }
         })
     }
 }
 
 /// Serves one axum request with `engine`: the body capped at the engine's limit, the whole
 /// exchange bounded by `timeout`.
-pub async fn serve<M, S, A>(
-    engine: &MerchantEngine<M, S, A>,
-    request: Request,
-    timeout: Duration,
-) -> Response
-where
-    M: Merchant,
-    S: ResourceStore,
-    A: Authenticator,
-{
+pub async fn serve<E: HttpEngine>(engine: &E, request: Request, timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
     let limit = engine.max_body_bytes();
     let declared_too_large = parts
@@ -136,7 +125,7 @@ where
                 ));
             }
         };
-        let response = engine.handle(&parts, &bytes).await;
+        let response = engine.handle_request(&parts, &bytes).await;
         let (parts, body) = response.into_parts();
         Response::from_parts(parts, Body::from(body))
     };

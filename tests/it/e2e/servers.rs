@@ -548,7 +548,7 @@ async fn dp_04_expired_token_is_rejected() {
         .post("/agentic_commerce/delegate_payment", &body, &key("dp"))
         .await
         .unwrap();
-    assert_error(&refused, 400, "invalid");
+    assert_error(&refused, 400, "invalid_card");
     assert_eq!(refused.body["param"], "$.allowance.expires_at");
     // Expires between issue and charge.
     let token = delegate(&w, &id, amount, &in_seconds(1)).await;
