@@ -95,35 +95,21 @@ impl<E: HttpEngine + 'static> Mount<E> {
     }
 }
 
-/// Serves one axum request with `engine`: the body capped at the engine's limit, the whole
-/// exchange bounded by `timeout`.
+/// Serves one axum request with `engine`: the body capped at the engine's limit (413 beyond
+/// it, never buffered past it), the whole exchange bounded by `timeout`.
 pub async fn serve<E: HttpEngine>(engine: &E, request: Request, timeout: Duration) -> Response {
     let (parts, body) = request.into_parts();
     let limit = engine.max_body_bytes();
-    let declared_too_large = parts
+    let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX));
-    if declared_too_large {
-        return acp_error(&AcpError::request_too_large(limit));
-    }
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
     let work = async {
-        // One byte over the cap is enough to know the body is too large.
-        let bytes = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
-            Ok(bytes) if bytes.len() <= limit => bytes,
-            Ok(_) => return acp_error(&AcpError::request_too_large(limit)),
-            Err(e) if is_length_limit(&e) => {
-                return acp_error(&AcpError::request_too_large(limit));
-            }
-            Err(_) => {
-                return acp_error(&AcpError::invalid_request(
-                    "invalid_body",
-                    "the request body could not be read",
-                    &agentic_commerce::JsonPath::root(),
-                ));
-            }
+        let bytes = match read_capped(body, limit, declared).await {
+            Ok(bytes) => bytes,
+            Err(response) => return response,
         };
         let response = engine.handle_request(&parts, &bytes).await;
         let (parts, body) = response.into_parts();
@@ -138,16 +124,40 @@ pub async fn serve<E: HttpEngine>(engine: &E, request: Request, timeout: Duratio
     }
 }
 
-/// Whether reading the body stopped at the size cap (rather than on a broken connection).
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
+/// How much of an oversized body is read and discarded (never kept) before the 413 goes out,
+/// so that a client still sending gets the answer instead of a reset connection.
+pub const DRAIN_BYTES: usize = 8 << 20;
+
+/// The body, or the response to send: 413 once it exceeds `limit` bytes (then up to
+/// [`DRAIN_BYTES`] more are read and dropped), 400 when it cannot be read. Memory stays
+/// bounded by `limit`, whatever the client declares (`declared`, its `Content-Length`) or sends.
+async fn read_capped(mut body: Body, limit: usize, declared: usize) -> Result<Vec<u8>, Response> {
+    use http_body_util::BodyExt as _;
+    let mut kept = Vec::with_capacity(declared.min(limit));
+    let mut seen: usize = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(acp_error(&AcpError::invalid_request(
+                "invalid_body",
+                "the request body could not be read",
+                &agentic_commerce::JsonPath::root(),
+            )));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > limit.saturating_add(DRAIN_BYTES) {
+            break;
         }
-        source = e.source();
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        }
     }
-    false
+    if seen > limit {
+        return Err(acp_error(&AcpError::request_too_large(limit)));
+    }
+    Ok(kept)
 }
 
 fn acp_error(error: &AcpError) -> Response {
