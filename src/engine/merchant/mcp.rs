@@ -89,27 +89,28 @@ pub(super) async fn handle<M: Merchant, S: ResourceStore, A: Authenticator>(
         Some(payload) => serde_json::to_vec(payload).unwrap_or_default(),
     };
     let meta = &arguments.meta;
-    let mut header_pairs: Vec<(String, String)> = [
-        ("API-Version", Some(meta.api_version.clone())),
-        ("Idempotency-Key", meta.idempotency_key.clone()),
-        ("Request-Id", meta.request_id.clone()),
-        ("User-Agent", meta.user_agent.clone()),
-        ("Accept-Language", meta.accept_language.clone()),
-        ("Signature", meta.signature.clone()),
-        ("Timestamp", meta.timestamp.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name.to_owned(), value?)))
-    .collect();
+    let meta_headers = [
+        ("API-Version", Some(meta.api_version.as_str())),
+        ("Idempotency-Key", meta.idempotency_key.as_deref()),
+        ("Request-Id", meta.request_id.as_deref()),
+        ("User-Agent", meta.user_agent.as_deref()),
+        ("Accept-Language", meta.accept_language.as_deref()),
+        ("Signature", meta.signature.as_deref()),
+        ("Timestamp", meta.timestamp.as_deref()),
+    ];
+    let mut header_pairs: Vec<(&str, &str)> = meta_headers
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
     if let Some(authorization) = parts
         .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        header_pairs.push(("Authorization".to_owned(), authorization.to_owned()));
+        header_pairs.push(("Authorization", authorization));
     }
     if !payload.is_empty() {
-        header_pairs.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        header_pairs.push(("Content-Type", "application/json"));
     }
     let incoming = Incoming {
         route: Route { op, id: route_id },

@@ -179,7 +179,7 @@ pub(super) struct Admitted {
 /// The request's transport-independent parts: what the MCP binding builds from `meta`.
 pub(super) struct Incoming<'a> {
     pub(super) route: Route,
-    pub(super) header_pairs: Vec<(String, String)>,
+    pub(super) header_pairs: Vec<(&'a str, &'a str)>,
     pub(super) body: &'a [u8],
     pub(super) binding: Binding,
 }
@@ -221,10 +221,11 @@ pub(super) async fn handle<M: Merchant, S: ResourceStore, A: Authenticator>(
         reply.headers.shrink_to_fit();
         return reply.into_http();
     }
+    // Borrowed, not copied: the engine reads each header once.
     let header_pairs = parts
         .headers
         .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
         .collect();
     let incoming = Incoming {
         route,
@@ -295,7 +296,7 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
         incoming
             .header_pairs
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
+            .copied(),
         !body.is_empty(),
     )
     .map_err(|errors| {
@@ -347,7 +348,7 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
                     .header_pairs
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case("timestamp"))
-                    .map(|(_, v)| v.as_str()),
+                    .map(|(_, v)| *v),
             };
             if let Err(e) = verifier.verify(&signed, now) {
                 let error = if e.http_status() == 401 {
