@@ -160,20 +160,23 @@ fn with_outcomes(from: &CheckoutStatus, events: &[Event], out: &mut Vec<Checkout
 }
 
 /// The statuses a created session may have (CHK-01).
-pub(super) fn creatable() -> Vec<CheckoutStatus> {
-    let mut out = Vec::new();
-    for start in [
-        CheckoutStatus::Incomplete,
-        CheckoutStatus::NotReadyForPayment,
-        CheckoutStatus::ReadyForPayment,
-    ] {
-        with_outcomes(
-            &start,
-            &[Event::AuthenticationRequired, Event::Escalated],
-            &mut out,
-        );
-    }
-    out
+pub(super) fn creatable() -> &'static [CheckoutStatus] {
+    static CREATABLE: std::sync::OnceLock<Vec<CheckoutStatus>> = std::sync::OnceLock::new();
+    CREATABLE.get_or_init(|| {
+        let mut out = Vec::new();
+        for start in [
+            CheckoutStatus::Incomplete,
+            CheckoutStatus::NotReadyForPayment,
+            CheckoutStatus::ReadyForPayment,
+        ] {
+            with_outcomes(
+                &start,
+                &[Event::AuthenticationRequired, Event::Escalated],
+                &mut out,
+            );
+        }
+        out
+    })
 }
 
 /// The statuses an update of a `from` session may leave.
@@ -294,7 +297,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let mut session = merchant.create_checkout(ctx, request).await?;
             negotiation.apply_to(&mut session);
             let id = session.id.as_str().to_owned();
-            check_status(&session, &id, &creatable(), "create")?;
+            check_status(&session, &id, creatable(), "create")?;
             Ok(done(Resource::Session(Box::new(session)), None))
         }
         (Operation::UpdateCheckoutSession, Some(Resource::Session(session))) => {

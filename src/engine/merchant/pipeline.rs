@@ -293,10 +293,7 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
     let body = incoming.body;
     let headers = RequestHeaders::parse_with_body(
         op,
-        incoming
-            .header_pairs
-            .iter()
-            .copied(),
+        incoming.header_pairs.iter().copied(),
         !body.is_empty(),
     )
     .map_err(|errors| {
