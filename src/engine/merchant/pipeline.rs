@@ -213,12 +213,15 @@ pub(super) async fn handle<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
     };
     if route.op == Operation::Discovery {
-        let mut reply = Reply {
+        // The digest's SHOULD: discovery is cacheable for an hour.
+        let reply = Reply {
             status: 200,
             body: engine.discovery_body.clone(),
-            headers: vec![("Cache-Control".to_owned(), "public, max-age=300".to_owned())],
+            headers: vec![(
+                "Cache-Control".to_owned(),
+                "public, max-age=3600".to_owned(),
+            )],
         };
-        reply.headers.shrink_to_fit();
         return reply.into_http();
     }
     // Borrowed, not copied: the engine reads each header once.

@@ -130,6 +130,7 @@ async fn discovery_is_built_from_the_configuration() {
         .await;
     assert_eq!(doc.status, 200, "{}", doc.body);
     assert_eq!(doc.body["api_base_url"], "https://shop.example/");
+    assert_eq!(doc.header("Cache-Control"), Some("public, max-age=3600"));
     let services = doc.body["capabilities"]["services"].to_string();
     assert!(
         services.contains("checkout") && services.contains("carts"),
