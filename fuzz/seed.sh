@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 spec="${1:-../../shared/acp-spec}"
 case "$spec" in /*) ;; *) spec="$PWD/../$spec" ;; esac
 rm -rf seeds
-mkdir -p seeds/{parse_types,headers,webhook_signature,request_signature,jcs,allowance,idempotency,state_machine}
+mkdir -p seeds/{parse_types,headers,webhook_signature,request_signature,jcs,allowance,idempotency,state_machine,merchant_engine}
 python3 - "$spec" <<'PY'
 import json, os, sys, hashlib, glob
 spec = sys.argv[1]
@@ -56,4 +56,14 @@ for version in range(5):
     put("state_machine", bytes([version, 0]) + bytes(range(26)))
 put("state_machine", bytes([4, 4, 3, 0, 5, 0, 12, 0, 4, 0]))
 put("state_machine", bytes([4, 0xff, 0, 0, 0x80, 7, 0x84, 0xff]))
+# merchant_engine: <selector: route index, 0x80 = authorized><header lines>0x00<body>; every
+# route authorized with a fresh key and, for writes, the official 2026-04-17 request bodies.
+bodies = [b"{}"] + [json.dumps(d).encode() for d in docs[:40]]
+for route in range(16):
+    for body in bodies[:6]:
+        put("merchant_engine", bytes([0x80 | route]) + b"Idempotency-Key: k%d\nContent-Type: application/json\x00" % route + body)
+mcp = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "create_checkout_session",
+       "arguments": {"meta": {"api_version": "2026-04-17", "idempotency_key": "m1"},
+                     "payload": {"currency": "usd", "line_items": [{"id": "a"}], "capabilities": {}}}}}
+put("merchant_engine", bytes([0x80 | 10]) + b"Content-Type: application/json\x00" + json.dumps(mcp).encode())
 PY
