@@ -93,8 +93,10 @@
 //! Exit status: 0 when no MUST check failed (SHOULD failures are reported and counted), 1 when
 //! one did, 2 on usage errors or when the merchant is unreachable.
 //!
-//! Transport: `https://` URLs are checked over TLS (reqwest with rustls and the webpki root
-//! certificates); plain `http://` is for test merchants on loopback.
+//! Transport: every request is a raw request of the `agentic-commerce-client` crate
+//! (`AcpClient::raw`: its TLS, timeouts and 1 MiB response cap, no retries). `https://` URLs
+//! are checked over TLS (rustls with the webpki root certificates); plain `http://` is for
+//! test merchants (on loopback, or a private test network).
 //!
 //! The probes write: they create sessions (three, plus one per in-flight round and per refused
 //! request a non-conforming merchant accepts, plus one over MCP), a cart, cancel some and buy
@@ -339,7 +341,10 @@ async fn run(options: Options) -> ExitCode {
         secret,
         options.timeout,
     ) {
-        Ok(c) => c.with_signed_content(options.signed_content),
+        Ok(c) => match c.with_signed_content(options.signed_content) {
+            Ok(c) => c,
+            Err(e) => return crate::usage_error(&e),
+        },
         Err(e) => return crate::usage_error(&e),
     };
     let psp_secret = options
@@ -356,7 +361,10 @@ async fn run(options: Options) -> ExitCode {
             psp_secret,
             options.timeout,
         ) {
-            Ok(c) => Some(c.with_signed_content(options.signed_content)),
+            Ok(c) => match c.with_signed_content(options.signed_content) {
+                Ok(c) => Some(c),
+                Err(e) => return crate::usage_error(&e),
+            },
             Err(e) => return crate::usage_error(&e),
         },
         None => None,

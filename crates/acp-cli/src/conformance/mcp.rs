@@ -439,9 +439,11 @@ mod tests {
         let payload = shapes::create(&MCP_VERSION, &["var_1".to_owned()], "usd")
             .unwrap()
             .body;
-        let signed = client(Some(b"conformance-test-secret")).with_signed_content(
-            agentic_commerce::trust::signature::SignedContent::TimestampAndBody,
-        );
+        let signed = client(Some(b"conformance-test-secret"))
+            .with_signed_content(
+                agentic_commerce::trust::signature::SignedContent::TimestampAndBody,
+            )
+            .unwrap();
         let request = call(
             &signed,
             7,
