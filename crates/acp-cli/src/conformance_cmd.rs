@@ -333,18 +333,16 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> ExitCode {
 }
 
 async fn run(options: Options) -> ExitCode {
+    let content = options.signed_content;
     let secret = options.signing_secret.as_deref().map(str::as_bytes);
     let merchant = match client::Client::new(
         &options.base_url,
         options.bearer.as_deref(),
         &options.api_version,
-        secret,
+        secret.map(|s| (s, content)),
         options.timeout,
     ) {
-        Ok(c) => match c.with_signed_content(options.signed_content) {
-            Ok(c) => c,
-            Err(e) => return crate::usage_error(&e),
-        },
+        Ok(c) => c,
         Err(e) => return crate::usage_error(&e),
     };
     let psp_secret = options
@@ -358,13 +356,10 @@ async fn run(options: Options) -> ExitCode {
             url,
             bearer.as_deref(),
             ApiVersion::LATEST.as_str(),
-            psp_secret,
+            psp_secret.map(|s| (s, content)),
             options.timeout,
         ) {
-            Ok(c) => match c.with_signed_content(options.signed_content) {
-                Ok(c) => Some(c),
-                Err(e) => return crate::usage_error(&e),
-            },
+            Ok(c) => Some(c),
             Err(e) => return crate::usage_error(&e),
         },
         None => None,

@@ -26,7 +26,10 @@
 //! merchant, and the bare echo server `examples/echo_server.rs`, can be driven.
 //! Every request carries a fresh `Idempotency-Key` and `Request-Id`, `API-Version:
 //! 2026-04-17`, `Authorization: Bearer`, and `Signature` + `Timestamp` with
-//! `--signing-secret` (the checker's HMAC-SHA256 signer, `--sign-timestamp` as there).
+//! `--signing-secret` (the checker's HMAC-SHA256 signer, `--sign-timestamp` as there). The
+//! requests are raw requests of the `agentic-commerce-client` crate (`AcpClient::raw`, one
+//! client for the merchant and one for the PSP): never retried, each bounded by
+//! `--timeout-ms` (connect included), answers read up to the client's 1 MiB cap.
 //!
 //! A failed step ends its flow (the worker starts the next one) and counts as an error,
 //! keyed `step: HTTP 503` (followed by the ACP error's `code` and `param` when the body has

@@ -103,45 +103,17 @@ pub(crate) struct Post<'a> {
     pub(crate) key: Option<&'a str>,
 }
 
-/// What a [`Client`] is built from (kept to rebuild it with other signed content).
-struct Config {
-    base: String,
-    bearer: Option<String>,
-    version: ApiVersion,
-    secret: Option<Vec<u8>>,
-    timeout: Duration,
-}
-
-impl Config {
-    fn build(&self, content: SignedContent) -> Result<AcpClient, String> {
-        let mut builder = AcpClient::builder(&self.base)
-            .api_version(self.version.clone())
-            .user_agent("acp-conformance/0.1")
-            .attempt_timeout(self.timeout)
-            .connect_timeout(self.timeout)
-            // Test merchants may sit on a private network without TLS.
-            .allow_plain_http();
-        if let Some(token) = &self.bearer {
-            builder = builder.bearer_token(token);
-        }
-        if let Some(secret) = &self.secret {
-            let key = HmacSha256Key::new(secret).map_err(|e| format!("--signing-secret: {e}"))?;
-            builder = builder.signer(RequestSigner::new(key).with_signed_content(content));
-        }
-        builder.build().map_err(|e| format!("HTTP client: {e}"))
-    }
-}
-
 /// The client every probe uses.
 pub(crate) struct Client {
-    config: Config,
     http: AcpClient,
+    base: String,
     /// Every answer, as `("METHOD /path", exchange)`, for checks over all responses.
     log: Mutex<Vec<(String, Exchange)>>,
 }
 
 impl Client {
-    /// A client for `base` (no trailing slash needed).
+    /// A client for `base` (no trailing slash needed), signing with `signing_secret` over
+    /// `content` (`--sign-timestamp`: the timestamp and the body).
     ///
     /// # Errors
     ///
@@ -151,34 +123,31 @@ impl Client {
         base: &str,
         bearer: Option<&str>,
         api_version: &str,
-        signing_secret: Option<&[u8]>,
+        signing: Option<(&[u8], SignedContent)>,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let config = Config {
-            base: base.trim_end_matches('/').to_owned(),
-            bearer: bearer.map(str::to_owned),
-            version: api_version
-                .parse()
-                .map_err(|e| format!("API version {api_version:?}: {e}"))?,
-            secret: signing_secret.map(<[u8]>::to_vec),
-            timeout,
-        };
-        let http = config.build(SignedContent::CanonicalBody)?;
+        let version: ApiVersion = api_version
+            .parse()
+            .map_err(|e| format!("API version {api_version:?}: {e}"))?;
+        let mut builder = AcpClient::builder(base)
+            .api_version(version)
+            .user_agent("acp-conformance/0.1")
+            .attempt_timeout(timeout)
+            .connect_timeout(timeout)
+            // Test merchants may sit on a private network without TLS.
+            .allow_plain_http();
+        if let Some(token) = bearer {
+            builder = builder.bearer_token(token);
+        }
+        if let Some((secret, content)) = signing {
+            let key = HmacSha256Key::new(secret).map_err(|e| format!("--signing-secret: {e}"))?;
+            builder = builder.signer(RequestSigner::new(key).with_signed_content(content));
+        }
         Ok(Self {
-            config,
-            http,
+            http: builder.build().map_err(|e| format!("HTTP client: {e}"))?,
+            base: base.trim_end_matches('/').to_owned(),
             log: Mutex::new(Vec::new()),
         })
-    }
-
-    /// Chooses what the signatures cover (`--sign-timestamp`: the timestamp and the body).
-    ///
-    /// # Errors
-    ///
-    /// As [`new`](Self::new).
-    pub(crate) fn with_signed_content(mut self, content: SignedContent) -> Result<Self, String> {
-        self.http = self.config.build(content)?;
-        Ok(self)
     }
 
     /// A raw request to `path` with the standard headers and `version`.
@@ -304,7 +273,7 @@ impl Client {
 
     /// The base URL (no trailing slash).
     pub(crate) fn base(&self) -> &str {
-        &self.config.base
+        &self.base
     }
 
     /// Whether requests are signed (`--signing-secret`).
