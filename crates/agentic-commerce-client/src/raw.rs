@@ -170,14 +170,9 @@ impl RawRequest {
         self
     }
 
-    /// The value this request will send for `name`, after the overrides: `Some(None)` when
-    /// it is removed, `None` when untouched.
-    fn overridden(&self, name: &str) -> Option<Option<&str>> {
-        self.overrides
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_deref())
+    /// Whether the caller sets or leaves out `name` (lowercase).
+    fn overrides(&self, name: &str) -> bool {
+        self.overrides.iter().any(|(n, _)| n == name)
     }
 
     fn url(&self) -> Result<reqwest::Url, Error> {
@@ -213,7 +208,7 @@ impl RawRequest {
             pairs.push(("authorization".to_owned(), token.to_header_value()));
         }
         // The version is only looked up (and negotiated, for a negotiating client) when sent.
-        if self.overridden("api-version").is_none() {
+        if !self.overrides("api-version") {
             let version = self.client.api_version().await?;
             pairs.push(("api-version".to_owned(), version.as_str().to_owned()));
         }
