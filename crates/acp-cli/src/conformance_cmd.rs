@@ -93,8 +93,10 @@
 //! Exit status: 0 when no MUST check failed (SHOULD failures are reported and counted), 1 when
 //! one did, 2 on usage errors or when the merchant is unreachable.
 //!
-//! Transport: `https://` URLs are checked over TLS (reqwest with rustls and the webpki root
-//! certificates); plain `http://` is for test merchants on loopback.
+//! Transport: every request is a raw request of the `agentic-commerce-client` crate
+//! (`AcpClient::raw`: its TLS, timeouts and 1 MiB response cap, no retries). `https://` URLs
+//! are checked over TLS (rustls with the webpki root certificates); plain `http://` is for
+//! test merchants (on loopback, or a private test network).
 //!
 //! The probes write: they create sessions (three, plus one per in-flight round and per refused
 //! request a non-conforming merchant accepts, plus one over MCP), a cart, cancel some and buy
@@ -331,15 +333,16 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> ExitCode {
 }
 
 async fn run(options: Options) -> ExitCode {
+    let content = options.signed_content;
     let secret = options.signing_secret.as_deref().map(str::as_bytes);
     let merchant = match client::Client::new(
         &options.base_url,
         options.bearer.as_deref(),
         &options.api_version,
-        secret,
+        secret.map(|s| (s, content)),
         options.timeout,
     ) {
-        Ok(c) => c.with_signed_content(options.signed_content),
+        Ok(c) => c,
         Err(e) => return crate::usage_error(&e),
     };
     let psp_secret = options
@@ -353,10 +356,10 @@ async fn run(options: Options) -> ExitCode {
             url,
             bearer.as_deref(),
             ApiVersion::LATEST.as_str(),
-            psp_secret,
+            psp_secret.map(|s| (s, content)),
             options.timeout,
         ) {
-            Ok(c) => Some(c.with_signed_content(options.signed_content)),
+            Ok(c) => Some(c),
             Err(e) => return crate::usage_error(&e),
         },
         None => None,

@@ -26,7 +26,10 @@
 //! merchant, and the bare echo server `examples/echo_server.rs`, can be driven.
 //! Every request carries a fresh `Idempotency-Key` and `Request-Id`, `API-Version:
 //! 2026-04-17`, `Authorization: Bearer`, and `Signature` + `Timestamp` with
-//! `--signing-secret` (the checker's HMAC-SHA256 signer, `--sign-timestamp` as there).
+//! `--signing-secret` (the checker's HMAC-SHA256 signer, `--sign-timestamp` as there). The
+//! requests are raw requests of the `agentic-commerce-client` crate (`AcpClient::raw`, one
+//! client for the merchant and one for the PSP): never retried, each bounded by
+//! `--timeout-ms` (connect included), answers read up to the client's 1 MiB cap.
 //!
 //! A failed step ends its flow (the worker starts the next one) and counts as an error,
 //! keyed `step: HTTP 503` (followed by the ACP error's `code` and `param` when the body has
@@ -59,6 +62,7 @@ use std::time::{Duration, Instant};
 
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce_client::{AcpClient, BuildError, Error, Method, RetryPolicy};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -166,11 +170,11 @@ impl Step {
 
 /// What every worker shares.
 struct Plan {
-    http: reqwest::Client,
+    /// The merchant: bearer, signer, `API-Version: 2026-04-17`, timeouts.
+    merchant: AcpClient,
     base: String,
-    api_key: String,
-    signer: Option<RequestSigner<HmacSha256Key>>,
-    psp: Option<(String, String, Option<RequestSigner<HmacSha256Key>>)>,
+    /// The PSP, likewise.
+    psp: Option<AcpClient>,
     merchant_id: Option<String>,
     token: String,
     complete: bool,
@@ -285,7 +289,34 @@ fn signer(
     }
 }
 
+/// A client for `base` (already checked by [`base_url`]): raw requests, never retried.
+fn client(
+    base: &str,
+    key: &str,
+    signer: Option<RequestSigner<HmacSha256Key>>,
+    timeout: Duration,
+    flags: [&str; 2],
+) -> Result<AcpClient, String> {
+    let mut builder = AcpClient::builder(base)
+        .bearer_token(key)
+        .api_version(ApiVersion::LATEST)
+        .user_agent("acp-load/0.1")
+        .attempt_timeout(timeout)
+        .connect_timeout(timeout)
+        .retry_policy(RetryPolicy::none())
+        // Plain HTTP off loopback is warned about (`base_url`), not refused.
+        .allow_plain_http();
+    if let Some(signer) = signer {
+        builder = builder.signer(signer);
+    }
+    builder.build().map_err(|e| match e {
+        BuildError::InvalidBearerToken => format!("`--{}`: {e}", flags[1]),
+        other => format!("`--{}` {base:?}: {other}", flags[0]),
+    })
+}
+
 fn plan(args: &LoadArgs, now: Instant) -> Result<Plan, String> {
+    let timeout = Duration::from_millis(args.timeout_ms);
     let content = if args.sign_timestamp {
         SignedContent::TimestampAndBody
     } else {
@@ -293,9 +324,9 @@ fn plan(args: &LoadArgs, now: Instant) -> Result<Plan, String> {
     };
     let signing = signer(args.signing_secret.as_deref(), content, "signing-secret")?;
     let psp = match &args.psp_url {
-        Some(url) => Some((
-            base_url(url, "psp-url")?,
-            args.psp_api_key.clone(),
+        Some(url) => Some(client(
+            &base_url(url, "psp-url")?,
+            &args.psp_api_key,
             signer(
                 args.psp_signing_secret
                     .as_deref()
@@ -303,7 +334,9 @@ fn plan(args: &LoadArgs, now: Instant) -> Result<Plan, String> {
                 content,
                 "psp-signing-secret",
             )?,
-        )),
+            timeout,
+            ["psp-url", "psp-api-key"],
+        )?),
         None => None,
     };
     if args.currency.len() != 3 || !args.currency.bytes().all(|b| b.is_ascii_lowercase()) {
@@ -329,17 +362,18 @@ fn plan(args: &LoadArgs, now: Instant) -> Result<Plan, String> {
         )?;
         creates.push(serde_json::to_vec(&request.body).map_err(|e| e.to_string())?);
     }
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(args.timeout_ms))
-        .user_agent("acp-load/0.1")
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
+    let base = base_url(&args.base_url, "base-url")?;
+    let merchant = client(
+        &base,
+        &args.api_key,
+        signing,
+        timeout,
+        ["base-url", "api-key"],
+    )?;
     let measure_from = now + Duration::from_secs(args.warmup);
     Ok(Plan {
-        http,
-        base: base_url(&args.base_url, "base-url")?,
-        api_key: args.api_key.clone(),
-        signer: signing,
+        merchant,
+        base,
         psp,
         merchant_id: args.merchant_id.clone(),
         token: args.payment_token.clone(),
@@ -395,20 +429,13 @@ pub(crate) fn load(args: &LoadArgs) -> ExitCode {
 /// One GET before the clock starts: a transport failure means the run cannot start (any
 /// status means the server answers).
 async fn reachable(plan: &Plan) -> Result<(), String> {
-    let url = format!(
-        "{}/checkout_sessions/{}",
-        plan.base,
-        plan.fresh("cs_load_probe_")
-    );
-    plan.http
-        .get(url)
-        .bearer_auth(&plan.api_key)
-        .header("api-version", ApiVersion::LATEST.as_str())
-        .header("request-id", plan.fresh("req_"))
+    let path = format!("checkout_sessions/{}", plan.fresh("cs_load_probe_"));
+    plan.merchant
+        .raw(Method::GET, &path)
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| describe(&e))
+        .map_err(|e| e.to_string())
 }
 
 async fn run(plan: &Arc<Plan>, concurrency: u32) -> Stats {
@@ -501,9 +528,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
     }
     session["id"] = Value::from(id.as_str());
     let token = match &plan.psp {
-        Some((psp, key, signer)) => {
-            delegate(plan, stats, &session, psp, key, signer.as_ref()).await?
-        }
+        Some(psp) => delegate(plan, stats, &session, psp).await?,
         None => plan.token.clone(),
     };
     let body = complete_body(&session, &token);
@@ -575,9 +600,7 @@ async fn delegate(
     plan: &Plan,
     stats: &mut Stats,
     session: &Value,
-    psp: &str,
-    key: &str,
-    signer: Option<&RequestSigner<HmacSha256Key>>,
+    psp: &AcpClient,
 ) -> Result<String, Stop> {
     let merchant_id = shapes::merchant_id(session)
         .or_else(|| plan.merchant_id.clone())
@@ -587,9 +610,8 @@ async fn delegate(
         .unwrap_or_default();
     let body = shapes::delegate(session, &plan.currency, &merchant_id, &expires, "acp-load");
     let target = Target {
-        url: format!("{psp}/agentic_commerce/delegate_payment"),
-        key,
-        signer,
+        client: psp,
+        path: "agentic_commerce/delegate_payment".to_owned(),
         retry_400: false,
     };
     let issued = send(plan, stats, Step::Delegate, &target, &to_bytes(&body)).await?;
@@ -605,9 +627,10 @@ async fn delegate(
 
 /// Where a request goes and how it is authorized.
 struct Target<'a> {
-    url: String,
-    key: &'a str,
-    signer: Option<&'a RequestSigner<HmacSha256Key>>,
+    /// The merchant's or the PSP's client (bearer, signer).
+    client: &'a AcpClient,
+    /// Below its base URL.
+    path: String,
     /// A 400 is [`Stop::Retry`], not an error.
     retry_400: bool,
 }
@@ -622,9 +645,8 @@ async fn post(
     retry_400: bool,
 ) -> Result<Value, Stop> {
     let target = Target {
-        url: format!("{}{path}", plan.base),
-        key: &plan.api_key,
-        signer: plan.signer.as_ref(),
+        client: &plan.merchant,
+        path,
         retry_400,
     };
     send(plan, stats, step, &target, body).await
@@ -644,41 +666,25 @@ async fn send(
         return Err(Stop::Deadline);
     }
     let counted = started >= plan.measure_from;
-    let mut request = plan
-        .http
-        .post(&target.url)
-        .bearer_auth(target.key)
-        .header("api-version", ApiVersion::LATEST.as_str())
-        .header("idempotency-key", plan.fresh("load-"))
-        .header("request-id", plan.fresh("req_"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json");
-    if let Some(signer) = target.signer {
-        if let Ok(signed) = signer.sign(body, OffsetDateTime::now_utc()) {
-            request = request
-                .header("signature", signed.signature)
-                .header("timestamp", signed.timestamp);
-        }
-    }
-    let answer = match request.body(body.to_vec()).send().await {
-        Ok(response) => {
-            let code = response.status().as_u16();
-            response.bytes().await.map(|b| (code, b))
-        }
-        Err(e) => Err(e),
-    };
+    // Signed (when a secret is set) as each request goes; a fresh key, never retried.
+    let answer = target
+        .client
+        .raw(Method::POST, &target.path)
+        .idempotency_key(&plan.fresh("load-"))
+        .body(body)
+        .send()
+        .await;
     if counted {
         stats.requests += 1;
     }
     let (code, bytes) = match answer {
-        Ok(a) => a,
+        Ok(a) => (a.status, a.body),
         Err(e) => {
-            let kind = if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connect"
-            } else {
-                "transport"
+            let kind = match &e {
+                Error::Timeout { .. } => "timeout",
+                Error::Transport { source, .. } if source.is_timeout() => "timeout",
+                Error::Transport { source, .. } if source.is_connect() => "connect",
+                _ => "transport",
             };
             stats.error(counted, format!("{}: {kind}", step.name()));
             return Err(Stop::Failed);
@@ -707,18 +713,6 @@ async fn send(
         return Err(Stop::Failed);
     }
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-/// reqwest's error with its sources.
-fn describe(error: &reqwest::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
 }
 
 /// Milliseconds (three decimals: microsecond resolution).

@@ -78,6 +78,7 @@ pub struct ClientBuilder {
     user_agent: String,
     accept_language: Option<String>,
     upgrade_defaults: UpgradeDefaults,
+    plain_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -93,6 +94,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
+            .field("plain_http", &self.plain_http)
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +114,7 @@ impl ClientBuilder {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             accept_language: None,
             upgrade_defaults: UpgradeDefaults::new(),
+            plain_http: false,
         }
     }
 
@@ -211,6 +214,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Accepts plain `http://` to any host, not only loopback ones: for test tools (a
+    /// conformance checker, a load generator) pointed at a test server on a private network.
+    /// The bearer token and signed bodies then travel in clear text (HDR-06): never for
+    /// production hosts.
+    #[must_use]
+    pub fn allow_plain_http(mut self) -> Self {
+        self.plain_http = true;
+        self
+    }
+
     /// The client.
     ///
     /// # Errors
@@ -222,7 +235,7 @@ impl ClientBuilder {
             .map_err(|e| BuildError::InvalidBaseUrl(e.to_string()))?;
         match base.scheme() {
             "https" => {}
-            "http" if is_loopback(&base) => {}
+            "http" if self.plain_http || is_loopback(&base) => {}
             "http" => {
                 return Err(BuildError::InsecureBaseUrl(
                     base.host_str().unwrap_or_default().to_owned(),
@@ -270,8 +283,19 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 accept_language: self.accept_language,
                 upgrade_defaults: self.upgrade_defaults,
+                plain_http: self.plain_http,
             }),
         })
+    }
+}
+
+/// Whether requests may go to `url`: `https://`, or `http://` to a loopback host (to any host
+/// with `plain_http`).
+pub(crate) fn allowed_url(url: &reqwest::Url, plain_http: bool) -> bool {
+    match url.scheme() {
+        "https" => url.host_str().is_some(),
+        "http" => url.host_str().is_some() && (plain_http || is_loopback(url)),
+        _ => false,
     }
 }
 
@@ -300,6 +324,7 @@ pub(crate) struct Inner {
     pub(crate) max_response_bytes: usize,
     pub(crate) accept_language: Option<String>,
     pub(crate) upgrade_defaults: UpgradeDefaults,
+    pub(crate) plain_http: bool,
 }
 
 /// A typed, async ACP client for one host: a merchant (checkout, carts, discovery) or a PSP
@@ -336,6 +361,29 @@ impl AcpClient {
     /// The base URL every operation path is relative to (with a trailing `/`).
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()
+    }
+
+    /// Whether the client signs request bodies ([`ClientBuilder::signer`]).
+    pub fn has_signer(&self) -> bool {
+        self.inner.signer.is_some()
+    }
+
+    /// `Signature` and `Timestamp` for `body` stamped `at`, as the client signs every body it
+    /// sends (for a signature carried elsewhere, such as MCP `meta`, or a hand-made raw
+    /// request); `Ok(None)` when the client has no signer.
+    ///
+    /// # Errors
+    ///
+    /// A body the signer cannot sign (not canonicalizable JSON for a canonical signer).
+    pub fn sign_body(
+        &self,
+        body: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<Option<SignatureHeaders>, SignatureError> {
+        match &self.inner.signer {
+            Some(signer) => signer.sign(body, at).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The `API-Version` this client sends: the configured one, or the one negotiated from

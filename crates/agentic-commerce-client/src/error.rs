@@ -88,6 +88,10 @@ pub enum Error {
     Serialize(serde_json::Error),
     /// The request body could not be signed (not canonicalizable JSON, a failing key).
     Signing(SignatureError),
+    /// A [raw request](crate::RawRequest) that cannot be sent as built: a header name or
+    /// value HTTP cannot carry, a path or URL that does not parse, a URL that is neither
+    /// `https://` nor allowed plain `http://`. Nothing was sent.
+    InvalidRequest(String),
     /// The discovery document names no API version this client supports (VER-02).
     NoCommonVersion {
         /// The versions the client supports.
@@ -221,6 +225,7 @@ impl fmt::Display for Error {
             }
             Self::Serialize(e) => write!(f, "request body: {e}"),
             Self::Signing(e) => write!(f, "request signature: {e}"),
+            Self::InvalidRequest(why) => write!(f, "invalid request: {why}"),
             Self::NoCommonVersion { ours, theirs } => {
                 let ours: Vec<&str> = ours.iter().map(ApiVersion::as_str).collect();
                 write!(

@@ -49,6 +49,36 @@
 //! - **Secrets**: `Debug` of the client and its builder never shows the bearer token or the
 //!   signing key.
 //!
+//! ## Raw requests
+//!
+//! [`AcpClient::raw`] (a path below the base URL) and [`AcpClient::raw_url`] (an absolute URL)
+//! send what a typed call never would, for conformance checkers, load generators and tests:
+//! any method, any body bytes (JSON or not), headers set, replaced or left out, an
+//! `Idempotency-Key` of the caller's choosing, a signature stamped at another time or none
+//! ([`RawSigning`]). The answer is a [`RawResponse`] whatever its status: status, headers and
+//! the body up to the response cap (`truncated` says when it was longer). Raw requests use the
+//! client's connection pool, TLS, timeouts and cap, and are not retried unless
+//! [`RawRequest::retry`] asks for it.
+//!
+//! ```no_run
+//! use agentic_commerce_client::{AcpClient, Method};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let merchant = AcpClient::builder("http://127.0.0.1:8080/")
+//!     .bearer_token("merchant-api-key")
+//!     .build()?;
+//! // A create without `API-Version`: the merchant must answer 400 `missing_api_version`.
+//! let answer = merchant
+//!     .raw(Method::POST, "checkout_sessions")
+//!     .without_header("api-version")
+//!     .idempotency_key("probe-1")
+//!     .body(br#"{"line_items":[{"id":"sku_1"}]}"#.to_vec())
+//!     .await?;
+//! println!("{} {}", answer.status, String::from_utf8_lossy(&answer.body));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Plain `http://` is accepted only for loopback hosts (tests, local development); everything
 //! else must be `https://` (HDR-06).
 //!
@@ -88,6 +118,7 @@
 
 mod client;
 mod error;
+mod raw;
 mod retry;
 mod transport;
 
@@ -96,4 +127,8 @@ pub use client::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT, Response,
 };
 pub use error::{BuildError, Error};
+pub use raw::{RawRequest, RawResponse, RawSigning};
+/// The HTTP method and header map of [`AcpClient::raw`] requests and [`RawResponse`]s (the
+/// `http` crate's types, as re-exported by `reqwest`).
+pub use reqwest::{Method, header::HeaderMap};
 pub use retry::RetryPolicy;

@@ -142,7 +142,7 @@ pub(crate) fn new_idempotency_key() -> IdempotencyKey {
 }
 
 /// A fresh `Request-Id`.
-fn new_request_id() -> RequestId {
+pub(crate) fn new_request_id() -> RequestId {
     loop {
         if let Ok(id) = RequestId::parse(&format!("req_{}", random_hex())) {
             return id;
@@ -268,7 +268,7 @@ pub(crate) async fn execute<T: WireType>(
 
 /// How long to wait before the next attempt, or the error that ends the call: no attempt
 /// left, a `Retry-After` above the policy's cap, or a wait that would end past the deadline.
-fn next_wait(
+pub(crate) fn next_wait(
     policy: &RetryPolicy,
     attempts: u32,
     retry_after: Option<RetryAfter>,

@@ -21,7 +21,7 @@ use agentic_commerce::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse,
 };
 use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, RequestSigner, Verifier};
-use agentic_commerce_client::{AcpClient, Error, RetryPolicy};
+use agentic_commerce_client::{AcpClient, Error, Method, RawSigning, RetryPolicy};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -869,4 +869,231 @@ async fn path_ids_are_encoded() {
     let err = client.retrieve_checkout("a/b?c").await.unwrap_err();
     assert_eq!(err.status(), Some(404));
     assert_eq!(script.hits(), 1, "the id stayed one path segment");
+}
+
+// ------------------------------------------------------------------------------------------
+// Raw requests
+
+/// A server answering every request on `/echo/{*rest}` with its method, path, headers and
+/// body (as text), with the status the `x-status` header asks for (default 418).
+async fn echo() -> String {
+    async fn handler(
+        method: Method,
+        uri: axum::http::Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let status = headers
+            .get("x-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(418);
+        let shown: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    Value::from(v.to_str().unwrap_or_default()),
+                )
+            })
+            .collect();
+        let answer = json!({"method": method.as_str(), "path": uri.to_string(),
+            "headers": shown, "body": String::from_utf8_lossy(&body)});
+        json_response(status, serde_json::to_vec(&answer).unwrap(), &[])
+    }
+    let app = Router::new().route("/echo/{*rest}", axum::routing::any(handler));
+    format!("http://{}/", serve(app).await)
+}
+
+#[tokio::test]
+async fn raw_requests_carry_the_defaults_the_callers_changes_and_the_exact_bytes() {
+    let url = echo().await;
+    let client = AcpClient::builder(&format!("{url}echo/"))
+        .bearer_token(MERCHANT_KEY)
+        .signer(RequestSigner::new(
+            HmacSha256Key::new(SIGNING_SECRET).unwrap(),
+        ))
+        .user_agent("raw-test/1")
+        .build()
+        .unwrap();
+    assert!(client.has_signer());
+
+    // A body that is not JSON: sent as is, unsigned, every other default header present.
+    let answer = client
+        .raw(Method::POST, "/checkout_sessions")
+        .body(&b"{not json"[..])
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 418, "any status is an answer");
+    assert_eq!(answer.attempts, 1);
+    assert!(!answer.truncated);
+    let seen: Value = answer.json().unwrap();
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["path"], "/echo/checkout_sessions");
+    assert_eq!(seen["body"], "{not json");
+    let headers = &seen["headers"];
+    assert_eq!(headers["authorization"], format!("Bearer {MERCHANT_KEY}"));
+    assert_eq!(headers["api-version"], "2026-04-17");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["accept"], "application/json");
+    assert_eq!(headers["user-agent"], "raw-test/1");
+    assert!(headers["request-id"].as_str().unwrap().starts_with("req_"));
+    assert!(
+        headers.get("idempotency-key").is_none(),
+        "no key unless set"
+    );
+    assert!(headers.get("signature").is_none(), "not JSON: unsigned");
+
+    // A JSON body with a key, another bearer, no API-Version, a stale signature.
+    let at = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let body = br#"{"b":1,"a":2}"#;
+    let answer = client
+        .raw(Method::PUT, "carts/c_1?x=1")
+        .body(&body[..])
+        .idempotency_key("key-1")
+        .header("Authorization", "Bearer wrong")
+        .without_header("api-version")
+        .header("x-status", "401")
+        .signing(RawSigning::At(at))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 401);
+    let seen: Value = answer.json().unwrap();
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["path"], "/echo/carts/c_1?x=1");
+    assert_eq!(seen["body"], r#"{"b":1,"a":2}"#);
+    let headers = &seen["headers"];
+    assert_eq!(headers["authorization"], "Bearer wrong");
+    assert_eq!(headers["idempotency-key"], "key-1");
+    assert!(headers.get("api-version").is_none());
+    let expected = client.sign_body(body, at).unwrap().unwrap();
+    assert_eq!(headers["signature"], expected.signature.as_str());
+    assert_eq!(headers["timestamp"], expected.timestamp.as_str());
+
+    // Signing off, and a GET without a body has no Content-Type.
+    let answer = client
+        .raw(Method::POST, "x")
+        .body(&body[..])
+        .signing(RawSigning::Off)
+        .await
+        .unwrap();
+    assert!(
+        answer.json::<Value>().unwrap()["headers"]
+            .get("signature")
+            .is_none()
+    );
+    let answer = client.raw(Method::GET, "x").await.unwrap();
+    let seen: Value = answer.json().unwrap();
+    assert!(seen["headers"].get("content-type").is_none());
+    assert_eq!(answer.header("Content-Type"), Some("application/json"));
+
+    // An absolute URL: loopback http is fine, other plain http is refused before sending.
+    let answer = client
+        .raw_url(Method::POST, &format!("{url}echo/mcp"))
+        .body(&b"{}"[..])
+        .without_header("request-id")
+        .await
+        .unwrap();
+    let seen: Value = answer.json().unwrap();
+    assert_eq!(seen["path"], "/echo/mcp");
+    assert!(seen["headers"].get("request-id").is_none());
+    let err = client
+        .raw_url(Method::GET, "http://shop.example/mcp")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    let err = client
+        .raw(Method::GET, "x")
+        .header("bad header", "v")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+}
+
+#[tokio::test]
+async fn raw_requests_are_retried_only_when_asked() {
+    let (script, url) = scripted("/agentic_commerce/delegate_payment", |n| {
+        if n < 3 {
+            json_response(503, b"busy".to_vec(), &[])
+        } else {
+            json_response(201, token_body(), &[])
+        }
+    })
+    .await;
+    let client = psp_client(&url);
+    let answer = client
+        .raw(Method::POST, "agentic_commerce/delegate_payment")
+        .body(&b"{}"[..])
+        .idempotency_key("once")
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.attempts), (503, 1));
+    assert_eq!(script.hits(), 1);
+
+    let answer = client
+        .raw(Method::POST, "agentic_commerce/delegate_payment")
+        .body(&b"{}"[..])
+        .idempotency_key("again")
+        .retry(quick())
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.attempts), (201, 2));
+    assert_eq!(script.hits(), 3);
+    let keys = script.keys.lock().unwrap().clone();
+    assert_eq!(keys[1..], ["again", "again"]);
+
+    // No retry left: the last answer is the result.
+    let (_, url) = scripted("/agentic_commerce/delegate_payment", |_| {
+        json_response(500, b"down".to_vec(), &[])
+    })
+    .await;
+    let answer = psp_client(&url)
+        .raw(Method::POST, "agentic_commerce/delegate_payment")
+        .body(&b"{}"[..])
+        .retry(quick().with_max_attempts(2))
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.attempts), (500, 2));
+    assert_eq!(answer.body, b"down");
+
+    // Nothing listening: a transport error, after one attempt.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let err = psp_client(&format!("http://{addr}/"))
+        .raw(Method::GET, "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { attempts: 1, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_raw_answer_over_the_cap_is_truncated_with_its_status() {
+    let (_, url) = scripted("/big", |_| json_response(201, vec![b'x'; 100_000], &[])).await;
+    let client = AcpClient::builder(&url)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    let answer = client.raw(Method::GET, "/big").await.unwrap();
+    assert_eq!(answer.status, 201);
+    assert!(answer.truncated);
+    assert_eq!(answer.body.len(), 64 * 1024);
+}
+
+#[test]
+fn plain_http_off_loopback_is_an_explicit_choice() {
+    assert!(AcpClient::builder("http://shop.example/").build().is_err());
+    let client = AcpClient::builder("http://shop.example/")
+        .allow_plain_http()
+        .build()
+        .unwrap();
+    assert_eq!(client.base_url(), "http://shop.example/");
+    assert!(!client.has_signer());
+    assert!(
+        client
+            .sign_body(b"{}", OffsetDateTime::now_utc())
+            .unwrap()
+            .is_none()
+    );
 }

@@ -1,15 +1,20 @@
-//! The checker's HTTP client: the ACP request headers (`Authorization`, `API-Version`,
+//! The checker's requests, on the `agentic-commerce-client` crate's raw requests
+//! ([`AcpClient::raw`]): the ACP request headers (`Authorization`, `API-Version`,
 //! `Idempotency-Key`, `Request-Id`, `Content-Type`), optional HS256 request signatures
-//! (SIG-01..03) and a plain record of every answer.
+//! (SIG-01..03), the client's TLS, timeouts and 1 MiB response cap, and a plain record of
+//! every answer.
 //!
-//! Unlike an agent SDK it lets a probe leave any header out or send a body that is not JSON:
-//! the negative probes need exactly that.
+//! Unlike a typed call, a raw request lets a probe leave any header out or send a body that is
+//! not JSON, and returns every answer whatever its status: the negative probes need exactly
+//! that. Nothing is retried.
 
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
+use agentic_commerce_client::{AcpClient, Method, RawRequest, RawResponse, RawSigning};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -27,6 +32,31 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
+    /// The exchange a raw answer is (a truncated body is not JSON).
+    fn from_raw(answer: RawResponse) -> Self {
+        let headers = answer
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let json = if answer.truncated {
+            None
+        } else {
+            serde_json::from_slice(&answer.body).ok()
+        };
+        Self {
+            status: answer.status,
+            headers,
+            raw: answer.body,
+            json,
+        }
+    }
+
     /// A response header, by case-insensitive name.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -75,73 +105,57 @@ pub(crate) struct Post<'a> {
 
 /// The client every probe uses.
 pub(crate) struct Client {
-    http: reqwest::Client,
+    http: AcpClient,
     base: String,
-    bearer: Option<String>,
-    api_version: String,
-    signer: Option<RequestSigner<HmacSha256Key>>,
     /// Every answer, as `("METHOD /path", exchange)`, for checks over all responses.
     log: Mutex<Vec<(String, Exchange)>>,
 }
 
 impl Client {
-    /// A client for `base` (no trailing slash needed).
+    /// A client for `base` (no trailing slash needed), signing with `signing_secret` over
+    /// `content` (`--sign-timestamp`: the timestamp and the body).
     ///
     /// # Errors
     ///
-    /// An empty signing secret or a client that cannot be built.
+    /// An empty signing secret, a version or bearer token that is not one, or a client that
+    /// cannot be built.
     pub(crate) fn new(
         base: &str,
         bearer: Option<&str>,
         api_version: &str,
-        signing_secret: Option<&[u8]>,
+        signing: Option<(&[u8], SignedContent)>,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let signer = match signing_secret {
-            Some(secret) => Some(RequestSigner::new(
-                HmacSha256Key::new(secret).map_err(|e| format!("--signing-secret: {e}"))?,
-            )),
-            None => None,
-        };
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+        let version: ApiVersion = api_version
+            .parse()
+            .map_err(|e| format!("API version {api_version:?}: {e}"))?;
+        let mut builder = AcpClient::builder(base)
+            .api_version(version)
+            .user_agent("acp-conformance/0.1")
+            .attempt_timeout(timeout)
+            .connect_timeout(timeout)
+            // Test merchants may sit on a private network without TLS.
+            .allow_plain_http();
+        if let Some(token) = bearer {
+            builder = builder.bearer_token(token);
+        }
+        if let Some((secret, content)) = signing {
+            let key = HmacSha256Key::new(secret).map_err(|e| format!("--signing-secret: {e}"))?;
+            builder = builder.signer(RequestSigner::new(key).with_signed_content(content));
+        }
         Ok(Self {
-            http,
+            http: builder.build().map_err(|e| format!("HTTP client: {e}"))?,
             base: base.trim_end_matches('/').to_owned(),
-            bearer: bearer.map(str::to_owned),
-            api_version: api_version.to_owned(),
-            signer,
             log: Mutex::new(Vec::new()),
         })
     }
 
-    /// Chooses what the signatures cover (`--sign-timestamp`: the timestamp and the body).
-    #[must_use]
-    pub(crate) fn with_signed_content(mut self, content: SignedContent) -> Self {
-        self.signer = self.signer.map(|s| s.with_signed_content(content));
-        self
-    }
-
-    fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        version: Version<'_>,
-    ) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("request-id", fresh_id("req_"))
-            .header("user-agent", "acp-conformance/0.1")
-            .header("accept", "application/json");
-        if let Some(token) = &self.bearer {
-            request = request.bearer_auth(token);
-        }
+    /// A raw request to `path` with the standard headers and `version`.
+    fn request(&self, method: Method, path: &str, version: Version<'_>) -> RawRequest {
+        let request = self.http.raw(method, path);
         match version {
-            Version::Default => request.header("api-version", self.api_version.as_str()),
-            Version::Omit => request,
+            Version::Default => request,
+            Version::Omit => request.without_header("api-version"),
             Version::Value(v) => request.header("api-version", v),
         }
     }
@@ -152,7 +166,7 @@ impl Client {
     ///
     /// Transport failures (connection refused, timeout, broken body).
     pub(crate) async fn get(&self, path: &str, version: Version<'_>) -> Result<Exchange, String> {
-        let answer = send(self.request(reqwest::Method::GET, path, version)).await;
+        let answer = send(self.request(Method::GET, path, version)).await;
         self.remember("GET", path, &answer)
     }
 
@@ -177,16 +191,17 @@ impl Client {
             .clone()
     }
 
-    /// A GET without `Authorization` or `API-Version` (discovery is public, DIS-02).
+    /// A GET without `Authorization`, `API-Version` or `Request-Id` (discovery is public,
+    /// DIS-02).
     ///
     /// # Errors
     ///
     /// Transport failures.
     pub(crate) async fn get_public(&self, path: &str) -> Result<Exchange, String> {
         send(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .header("accept", "application/json"),
+            self.request(Method::GET, path, Version::Omit)
+                .without_header("authorization")
+                .without_header("request-id"),
         )
         .await
     }
@@ -198,8 +213,7 @@ impl Client {
     ///
     /// Transport failures.
     pub(crate) async fn post(&self, post: Post<'_>) -> Result<Exchange, String> {
-        self.send_with(reqwest::Method::POST, post, Tweak::default())
-            .await
+        self.send_with(Method::POST, post, Tweak::default()).await
     }
 
     /// A PUT of `post.body` (cart full replacement), signed like a POST.
@@ -208,8 +222,7 @@ impl Client {
     ///
     /// Transport failures.
     pub(crate) async fn put(&self, post: Post<'_>) -> Result<Exchange, String> {
-        self.send_with(reqwest::Method::PUT, post, Tweak::default())
-            .await
+        self.send_with(Method::PUT, post, Tweak::default()).await
     }
 
     /// A request with a JSON body as `tweak` alters it (another bearer token, a wrong or stale
@@ -220,7 +233,7 @@ impl Client {
     /// Transport failures.
     pub(crate) async fn send_with(
         &self,
-        method: reqwest::Method,
+        method: Method,
         post: Post<'_>,
         tweak: Tweak<'_>,
     ) -> Result<Exchange, String> {
@@ -230,36 +243,32 @@ impl Client {
     }
 
     /// The request [`send_with`](Self::send_with) sends, ready to go.
-    fn builder(
-        &self,
-        method: reqwest::Method,
-        post: Post<'_>,
-        tweak: Tweak<'_>,
-    ) -> reqwest::RequestBuilder {
+    fn builder(&self, method: Method, post: Post<'_>, tweak: Tweak<'_>) -> RawRequest {
         let mut request = self
             .request(method, post.path, Version::Default)
-            .header("content-type", "application/json");
+            .body(post.body);
         if let Some(token) = tweak.bearer {
-            // Replaces the configured token (reqwest keeps the last `Authorization`).
-            request = request.header("authorization", format!("Bearer {token}"));
+            request = request.header("authorization", &format!("Bearer {token}"));
         }
         if let Some(key) = post.key {
-            request = request.header("idempotency-key", key);
+            request = request.idempotency_key(key);
         }
-        let signed = match tweak.signing {
-            Signing::Now => self.sign(post.body, OffsetDateTime::now_utc()),
-            Signing::At(at) => self.sign(post.body, at),
-            Signing::OtherBody => self.sign(
-                b"{\"conformance\":\"another body\"}",
-                OffsetDateTime::now_utc(),
-            ),
-        };
-        if let Some((signature, timestamp)) = signed {
-            request = request
-                .header("signature", signature)
-                .header("timestamp", timestamp);
+        match tweak.signing {
+            Signing::Now => request,
+            Signing::At(at) => request.signing(RawSigning::At(at)),
+            Signing::OtherBody => {
+                let other = self.sign(
+                    b"{\"conformance\":\"another body\"}",
+                    OffsetDateTime::now_utc(),
+                );
+                match other {
+                    Some((signature, timestamp)) => request
+                        .header("signature", &signature)
+                        .header("timestamp", &timestamp),
+                    None => request,
+                }
+            }
         }
-        request.body(post.body.to_vec())
     }
 
     /// The base URL (no trailing slash).
@@ -269,23 +278,23 @@ impl Client {
 
     /// Whether requests are signed (`--signing-secret`).
     pub(crate) fn signs(&self) -> bool {
-        self.signer.is_some()
+        self.http.has_signer()
     }
 
     /// `(Signature, Timestamp)` for `body` signed at `at`, the way every request body is
     /// signed (also MCP `meta.signature` / `meta.timestamp`, SIG-07); `None` without a
     /// signing secret or for a body that cannot be canonicalized.
     pub(crate) fn sign(&self, body: &[u8], at: OffsetDateTime) -> Option<(String, String)> {
-        let signer = self.signer.as_ref()?;
-        signer
-            .sign(body, at)
+        self.http
+            .sign_body(body, at)
             .ok()
+            .flatten()
             .map(|s| (s.signature, s.timestamp))
     }
 
-    /// `copies` identical POSTs of `post` (same key, same body), each signed when built and
-    /// started `stagger` after the previous one, all in flight together; the answers in the
-    /// order sent.
+    /// `copies` identical POSTs of `post` (same key, same body), each started `stagger` after
+    /// the previous one (and signed then), all in flight together; the answers in the order
+    /// sent.
     pub(crate) async fn post_concurrently(
         &self,
         post: Post<'_>,
@@ -294,7 +303,7 @@ impl Client {
     ) -> Vec<Result<Exchange, String>> {
         let handles: Vec<_> = (0..copies)
             .map(|i| {
-                let request = self.builder(reqwest::Method::POST, post, Tweak::default());
+                let request = self.builder(Method::POST, post, Tweak::default());
                 let delay = stagger * i;
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -315,23 +324,23 @@ impl Client {
 
     /// A JSON-RPC POST to `url` (the MCP endpoint): `Authorization` (connection-level auth,
     /// MCP-08), `Content-Type: application/json`, and `Accept` for both a JSON and an event
-    /// stream answer (MCP Streamable HTTP). Not signed at the HTTP level: the signature travels
-    /// in `meta`.
+    /// stream answer (MCP Streamable HTTP). No `API-Version`, `Request-Id` or HTTP signature:
+    /// those travel in `meta`.
     ///
     /// # Errors
     ///
     /// Transport failures.
     pub(crate) async fn post_rpc(&self, url: &str, body: &[u8]) -> Result<Exchange, String> {
-        let mut request = self
-            .http
-            .post(url)
-            .header("user-agent", "acp-conformance/0.1")
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream");
-        if let Some(token) = &self.bearer {
-            request = request.bearer_auth(token);
-        }
-        send(request.body(body.to_vec())).await
+        send(
+            self.http
+                .raw_url(Method::POST, url)
+                .without_header("api-version")
+                .without_header("request-id")
+                .header("accept", "application/json, text/event-stream")
+                .signing(RawSigning::Off)
+                .body(body),
+        )
+        .await
     }
 }
 
@@ -356,44 +365,17 @@ pub(crate) struct Tweak<'a> {
     pub(crate) signing: Signing,
 }
 
-/// Sends a request and records the exchange.
+/// Sends a raw request; the answer as an exchange.
 ///
 /// # Errors
 ///
-/// Transport failures, with reqwest's reason chain.
-pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<Exchange, String> {
-    let response = request.send().await.map_err(|e| describe(&e))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let raw = response.bytes().await.map_err(|e| describe(&e))?.to_vec();
-    let json = serde_json::from_slice(&raw).ok();
-    Ok(Exchange {
-        status,
-        headers,
-        raw,
-        json,
-    })
-}
-
-/// reqwest's error with its sources (the top level alone says only "error sending request").
-fn describe(error: &reqwest::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
+/// No answer (transport failure, timeout), with the reasons' chain.
+async fn send(request: RawRequest) -> Result<Exchange, String> {
+    request
+        .send()
+        .await
+        .map(Exchange::from_raw)
+        .map_err(|e| e.to_string())
 }
 
 /// A fresh id with `prefix`, unique per process run (time + counter), for idempotency keys,

@@ -383,15 +383,20 @@ async fn replay_and_get(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentic_commerce::trust::signature::SignedContent;
     use serde_json::json;
     use std::time::Duration;
 
     fn client(secret: Option<&[u8]>) -> Client {
+        signed_client(secret, SignedContent::CanonicalBody)
+    }
+
+    fn signed_client(secret: Option<&[u8]>, content: SignedContent) -> Client {
         Client::new(
             "http://127.0.0.1:9",
             Some("k"),
             "2026-04-17",
-            secret,
+            secret.map(|s| (s, content)),
             Duration::from_secs(1),
         )
         .unwrap()
@@ -439,8 +444,9 @@ mod tests {
         let payload = shapes::create(&MCP_VERSION, &["var_1".to_owned()], "usd")
             .unwrap()
             .body;
-        let signed = client(Some(b"conformance-test-secret")).with_signed_content(
-            agentic_commerce::trust::signature::SignedContent::TimestampAndBody,
+        let signed = signed_client(
+            Some(b"conformance-test-secret"),
+            SignedContent::TimestampAndBody,
         );
         let request = call(
             &signed,

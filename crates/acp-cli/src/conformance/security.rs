@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use agentic_commerce_client::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -53,7 +54,7 @@ async fn wrong_bearer(merchant: &Client, settings: &Settings, report: &mut Repor
     let key = fresh_id("conformance-auth-");
     let answer = merchant
         .send_with(
-            reqwest::Method::POST,
+            Method::POST,
             Post {
                 path: "/checkout_sessions",
                 body: &to_bytes(&body),
@@ -117,7 +118,7 @@ async fn signatures(merchant: &Client, settings: &Settings, report: &mut Report)
         let key = fresh_id("conformance-sig-");
         let answer = merchant
             .send_with(
-                reqwest::Method::POST,
+                Method::POST,
                 Post {
                     path: "/checkout_sessions",
                     body: &body,
