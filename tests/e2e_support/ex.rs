@@ -1,8 +1,10 @@
 //! The example code under test (`examples/`), compiled into the test crate so the servers
 //! run in-process.
 
-#[path = "../../examples/agent_client/agent.rs"]
+#[path = "raw_agent.rs"]
 pub(crate) mod agent;
+#[path = "../../examples/agent_client/agent.rs"]
+pub(crate) mod client_agent;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
 #[path = "../../examples/support/backend.rs"]
