@@ -808,8 +808,9 @@ impl Shop {
         // is paid only after a successful one (CHK-14), checked against the PSP's record of
         // the `delegate_authentication` session; the engine already refused a complete
         // without `authentication_result` (CHK-15).
-        if claimed.authentication_metadata.is_some() {
-            let total = price(&session, &self.catalog).total;
+        // Decided from the session (its total), not only from what the stored copy carries.
+        let total = price(&session, &self.catalog).total;
+        if claimed.authentication_metadata.is_some() || total >= THREE_DS_THRESHOLD {
             if let Err(reason) = self.verify_authentication(&raw, &session, total).await? {
                 eprintln!("merchant: 3DS for {} refused: {reason}", session.id);
                 return self.declined(session, "issuer authentication was not successful");
@@ -860,6 +861,10 @@ impl Shop {
     /// `session` after a declined payment.
     fn declined(&self, mut session: Session, reason: &str) -> Result<CheckoutSession, AcpError> {
         session.status = step(&session.status, Event::PaymentDeclined)?;
+        // A session that needs issuer authentication asks for it again (with its metadata).
+        if session.status == "ready_for_payment" {
+            session.status = next_status(&session, &self.catalog);
+        }
         session.declined = Some(reason.to_owned());
         self.wire(&session)
     }
