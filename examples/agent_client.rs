@@ -191,7 +191,11 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         let secrets = Secrets {
             signing: signing_secret,
             vault_signing: vault_signing_secret,
-            webhook: webhook_secret.split(',').next().unwrap_or_default().to_owned(),
+            webhook: webhook_secret
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         };
         let database_url = flags.get("database-url", "DATABASE_URL");
         let (merchant, vault) = spawn_servers(secrets, hook_addr, database_url).await?;
@@ -200,7 +204,11 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
     let wait = tokio::time::timeout(Duration::from_secs(10), webhooks.recv());
-    let hook = wait.await.ok().flatten().ok_or("no order webhook arrived in time")?;
+    let hook = wait
+        .await
+        .ok()
+        .flatten()
+        .ok_or("no order webhook arrived in time")?;
     let order = hook.order_id().unwrap_or_default().to_owned();
     println!(
         "webhook: {} for order {order} ({}), Merchant-Signature verified, sent in {}",
@@ -209,7 +217,10 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         hook.version
     );
     let timeline = receiver.timeline(&order).await.map_err(|e| e.to_string())?;
-    println!("order timeline: {:?}", timeline.map(|t| t.statuses().join(" -> ")));
+    println!(
+        "order timeline: {:?}",
+        timeline.map(|t| t.statuses().join(" -> "))
+    );
     println!("statuses: {}", purchase.statuses.join(" -> "));
     Ok(())
 }

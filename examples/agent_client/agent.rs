@@ -73,17 +73,27 @@ pub(crate) async fn spawn_receiver(
     let secret = |s: &&[u8]| WebhookSecret::new(*s).map_err(|e| format!("webhook secret: {e}"));
     let mut secrets = secrets.iter().map(secret);
     let first = secrets.next().ok_or("no webhook secret")??;
-    let verifier = secrets.try_fold(WebhookVerifier::new(first), |v, s| Ok::<_, String>(v.with_secret(s?)))?;
+    let verifier = secrets.try_fold(WebhookVerifier::new(first), |v, s| {
+        Ok::<_, String>(v.with_secret(s?))
+    })?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let receiver = Arc::new(Receiver::builder(verifier, Forward(tx), InMemoryStore::default()).build());
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("{addr}: {e}"))?;
+    let receiver =
+        Arc::new(Receiver::builder(verifier, Forward(tx), InMemoryStore::default()).build());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("{addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let app = agentic_commerce_axum::router(Arc::clone(&receiver)).into_router();
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((local, receiver, rx))
 }
 
-pub(crate) fn client(url: &str, key: &str, secret: &[u8], version: Option<ApiVersion>) -> Result<AcpClient, String> {
+pub(crate) fn client(
+    url: &str,
+    key: &str,
+    secret: &[u8],
+    version: Option<ApiVersion>,
+) -> Result<AcpClient, String> {
     let key_ = HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?;
     let signer = RequestSigner::new(key_).with_signed_content(SignedContent::TimestampAndBody);
     let builder = AcpClient::builder(url).bearer_token(key).signer(signer);
@@ -103,6 +113,7 @@ fn wire<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+#[allow(clippy::needless_pass_by_value)] // a `map_err` adapter
 fn fail(e: agentic_commerce_client::Error) -> String {
     e.to_string()
 }
@@ -112,43 +123,101 @@ fn fail(e: agentic_commerce_client::Error) -> String {
 /// # Errors
 ///
 /// The first call that fails, or a session that cannot be paid.
-pub(crate) async fn run_purchase(c: &PurchaseConfig, say: &mut dyn FnMut(String)) -> Result<Purchase, String> {
-    let merchant = client(&c.merchant_url, &c.merchant_api_key, &c.signing_secret, None)?;
-    let vault = client(&c.vault_url, &c.vault_api_key, &c.vault_signing_secret, Some(ApiVersion::V2026_04_17))?;
+pub(crate) async fn run_purchase(
+    c: &PurchaseConfig,
+    say: &mut dyn FnMut(String),
+) -> Result<Purchase, String> {
+    let merchant = client(
+        &c.merchant_url,
+        &c.merchant_api_key,
+        &c.signing_secret,
+        None,
+    )?;
+    let vault = client(
+        &c.vault_url,
+        &c.vault_api_key,
+        &c.vault_signing_secret,
+        Some(ApiVersion::V2026_04_17),
+    )?;
     let discovery = merchant.discover().await.map_err(fail)?.value;
-    say(format!("discovery: {} speaks ACP {}", c.merchant_url, discovery.protocol.version));
+    say(format!(
+        "discovery: {} speaks ACP {}",
+        c.merchant_url, discovery.protocol.version
+    ));
     let lines: Vec<Value> = c.items.iter().map(|id| json!({"id": id})).collect();
     let create = json!({"currency": "usd", "line_items": lines,
         "capabilities": {"interventions": {"supported": ["3ds"]}}}); // the agent can run 3DS
-    let created = wire(&merchant.create_checkout(&typed(&create)?).await.map_err(fail)?.value);
+    let created = wire(
+        &merchant
+            .create_checkout(&typed(&create)?)
+            .await
+            .map_err(fail)?
+            .value,
+    );
     let id = created["id"].as_str().unwrap_or_default().to_owned();
-    say(format!("create: {id} {}, total {}", status_of(&created), total_of(&created)));
+    say(format!(
+        "create: {id} {}, total {}",
+        status_of(&created),
+        total_of(&created)
+    ));
     let (update, shipping) = update_body(&created, c.coupon.as_deref());
-    let updated = wire(&merchant.update_checkout(&id, &typed(&update)?).await.map_err(fail)?.value);
+    let updated = wire(
+        &merchant
+            .update_checkout(&id, &typed(&update)?)
+            .await
+            .map_err(fail)?
+            .value,
+    );
     let (status, total) = (status_of(&updated), total_of(&updated));
-    say(format!("update: buyer, address, {} -> {status}, total {total}", shipping.as_deref().unwrap_or("digital only")));
-    let mut out = Purchase { statuses: vec![status_of(&created), status.clone()], ..Purchase::default() };
+    say(format!(
+        "update: buyer, address, {} -> {status}, total {total}",
+        shipping.as_deref().unwrap_or("digital only")
+    ));
+    let mut out = Purchase {
+        statuses: vec![status_of(&created), status.clone()],
+        ..Purchase::default()
+    };
     if status != "ready_for_payment" && status != "authentication_required" {
         return Err(format!("session is {status}: {}", updated["messages"]));
     }
     // Delegate the card with an allowance of exactly this session, total and merchant (DP-03..10).
     let handler = &updated["capabilities"]["payment"]["handlers"][0];
-    let merchant_id = handler["config"]["merchant_id"].as_str().unwrap_or_default();
+    let merchant_id = handler["config"]["merchant_id"]
+        .as_str()
+        .unwrap_or_default();
     let expires = Timestamp(time::OffsetDateTime::now_utc() + time::Duration::minutes(15));
     let expires = expires.to_rfc3339().map_err(|e| e.to_string())?;
     let delegate = delegate_request(CARD, total, &id, merchant_id, &expires);
-    let token = vault.delegate_payment(&typed(&delegate)?).await.map_err(fail)?.value.id;
-    say(format!("delegate_payment: vault issued {token} (max {total}, bound to {id} at {merchant_id})"));
+    let token = vault
+        .delegate_payment(&typed(&delegate)?)
+        .await
+        .map_err(fail)?
+        .value
+        .id;
+    say(format!(
+        "delegate_payment: vault issued {token} (max {total}, bound to {id} at {merchant_id})"
+    ));
     let mut complete = json!({"payment_data": {"handler_id": handler["id"], "instrument": {
         "type": "card", "credential": {"type": "spt", "token": token}}}});
     if status == "authentication_required" {
         let (session, result) = three_ds(&vault, &updated, total, say).await?;
-        complete["payment_data"]["instrument"]["credential"]["authentication_session_id"] = json!(session);
+        complete["payment_data"]["instrument"]["credential"]["authentication_session_id"] =
+            json!(session);
         complete["authentication_result"] = result;
         out.authentication_session = Some(session);
     }
-    let done = wire(&merchant.complete_checkout(&id, &typed(&complete)?).await.map_err(fail)?.value);
-    say(format!("complete: {}, order {}", status_of(&done), done["order"]["id"].as_str().unwrap_or("-")));
+    let done = wire(
+        &merchant
+            .complete_checkout(&id, &typed(&complete)?)
+            .await
+            .map_err(fail)?
+            .value,
+    );
+    say(format!(
+        "complete: {}, order {}",
+        status_of(&done),
+        done["order"]["id"].as_str().unwrap_or("-")
+    ));
     out.statuses.push(status_of(&done));
     out.completed = done;
     Ok(out)
@@ -157,7 +226,12 @@ pub(crate) async fn run_purchase(c: &PurchaseConfig, say: &mut dyn FnMut(String)
 /// 3-D Secure at the vault for the session's `authentication_metadata` (CHK-13): create,
 /// authenticate, and retrieve the result (DA-01..06). Returns the session id and the
 /// checkout's `authentication_result`.
-pub(crate) async fn three_ds(vault: &AcpClient, session: &Value, total: i64, say: &mut dyn FnMut(String)) -> Result<(String, Value), String> {
+pub(crate) async fn three_ds(
+    vault: &AcpClient,
+    session: &Value,
+    total: i64,
+    say: &mut dyn FnMut(String),
+) -> Result<(String, Value), String> {
     let meta = &session["authentication_metadata"];
     let create = json!({"merchant_id": meta["acquirer_details"]["acquirer_merchant_id"],
         "acquirer_details": meta["acquirer_details"], "flow_preference": meta["flow_preference"],
@@ -166,41 +240,91 @@ pub(crate) async fn three_ds(vault: &AcpClient, session: &Value, total: i64, say
         "checkout_session_id": session["id"], "challenge_notification_url": "https://agent.example/3ds",
         "channel": {"type": "browser", "browser": {"accept_header": "text/html", "ip_address": "192.0.2.1",
             "javascript_enabled": false, "language": "en-US", "user_agent": "acp-example-agent"}}});
-    let created = vault.create_delegate_authentication(&typed(&create)?).await.map_err(fail)?.value;
+    let created = vault
+        .create_delegate_authentication(&typed(&create)?)
+        .await
+        .map_err(fail)?
+        .value;
     let id = created.authentication_session_id.as_str().to_owned();
     // DA-03: the buyer's browser runs the fingerprint (`three_ds_method_url`); it completed.
     let fingerprinted = json!({"fingerprint_completion": "Y"});
-    let step = wire(&vault.authenticate_delegate_authentication(&id, &typed(&fingerprinted)?).await.map_err(fail)?.value);
-    say(format!("delegate_authentication: {id} {} {}", step["status"], step["action"]["type"]));
+    let step = wire(
+        &vault
+            .authenticate_delegate_authentication(&id, &typed(&fingerprinted)?)
+            .await
+            .map_err(fail)?
+            .value,
+    );
+    say(format!(
+        "delegate_authentication: {id} {} {}",
+        step["status"], step["action"]["type"]
+    ));
     // DA-04: the buyer answers the challenge at `acs_url` (simulated); then the result.
-    let done = wire(&vault.retrieve_delegate_authentication(&id).await.map_err(fail)?.value);
+    let done = wire(
+        &vault
+            .retrieve_delegate_authentication(&id)
+            .await
+            .map_err(fail)?
+            .value,
+    );
     let r = &done["authentication_result"];
-    say(format!("delegate_authentication: {} (trans_status {}, ECI {})", done["status"], r["trans_status"], r["electronic_commerce_indicator"]));
+    say(format!(
+        "delegate_authentication: {} (trans_status {}, ECI {})",
+        done["status"], r["trans_status"], r["electronic_commerce_indicator"]
+    ));
     if done["status"] != "authenticated" {
         return Err(format!("3-D Secure ended {}", done["status"])); // DA-06
     }
     let details = json!({"three_ds_cryptogram": r["three_ds_cryptogram"], "version": r["version"],
         "electronic_commerce_indicator": r["electronic_commerce_indicator"], "transaction_id": r["transaction_id"]});
-    Ok((id, json!({"outcome": "authenticated", "outcome_details": details})))
+    Ok((
+        id,
+        json!({"outcome": "authenticated", "outcome_details": details}),
+    ))
 }
 
 /// The update: buyer, address, shipping for physical items (digital ones already have
 /// digital delivery), coupon. Also returns the shipping option.
 fn update_body(created: &Value, coupon: Option<&str>) -> (Value, Option<String>) {
-    let options = created["fulfillment_options"].as_array().cloned().unwrap_or_default();
-    let shipping = options.iter().find(|o| o["type"] == "shipping").and_then(|o| o["id"].as_str()).map(str::to_owned);
-    let selected = created["selected_fulfillment_options"].as_array().cloned().unwrap_or_default();
-    let digital: Vec<Value> = selected.iter().filter_map(|s| s["item_ids"].as_array()).flatten().cloned().collect();
-    let lines = created["line_items"].as_array().cloned().unwrap_or_default();
-    let physical: Vec<&Value> = lines.iter().map(|l| &l["item"]["id"]).filter(|i| !digital.contains(i)).collect();
+    let options = created["fulfillment_options"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let shipping = options
+        .iter()
+        .find(|o| o["type"] == "shipping")
+        .and_then(|o| o["id"].as_str())
+        .map(str::to_owned);
+    let selected = created["selected_fulfillment_options"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let digital: Vec<Value> = selected
+        .iter()
+        .filter_map(|s| s["item_ids"].as_array())
+        .flatten()
+        .cloned()
+        .collect();
+    let lines = created["line_items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let physical: Vec<&Value> = lines
+        .iter()
+        .map(|l| &l["item"]["id"])
+        .filter(|i| !digital.contains(i))
+        .collect();
     let address = json!({"name": "Ada Lovelace", "line_one": "12 Analytical Way", "city": "Portland",
         "state": "OR", "country": "US", "postal_code": "97201"});
     let mut update = json!({"buyer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
         "fulfillment_details": {"name": "Ada Lovelace", "email": "ada@example.com", "address": address}});
     if let Some(option) = &shipping {
-        let mut chosen = vec![json!({"type": "shipping", "option_id": option, "item_ids": physical})];
+        let mut chosen =
+            vec![json!({"type": "shipping", "option_id": option, "item_ids": physical})];
         if !digital.is_empty() {
-            chosen.push(json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}));
+            chosen.push(
+                json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}),
+            );
         }
         update["selected_fulfillment_options"] = json!(chosen);
     }
@@ -211,7 +335,13 @@ fn update_body(created: &Value, coupon: Option<&str>) -> (Value, Option<String>)
 }
 
 /// A `DelegatePaymentRequest` for a test card, its allowance bound to one session.
-pub(crate) fn delegate_request(number: &str, max: i64, session: &str, merchant_id: &str, expires_at: &str) -> Value {
+pub(crate) fn delegate_request(
+    number: &str,
+    max: i64,
+    session: &str,
+    merchant_id: &str,
+    expires_at: &str,
+) -> Value {
     json!({"payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": number,
             "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
             "display_card_funding_type": "credit", "display_brand": "visa",
@@ -229,5 +359,9 @@ pub(crate) fn status_of(session: &Value) -> String {
 /// The `total` amount of a session.
 pub(crate) fn total_of(session: &Value) -> i64 {
     let totals = session["totals"].as_array().cloned().unwrap_or_default();
-    totals.iter().find(|t| t["type"] == "total").and_then(|t| t["amount"].as_i64()).unwrap_or(0)
+    totals
+        .iter()
+        .find(|t| t["type"] == "total")
+        .and_then(|t| t["amount"].as_i64())
+        .unwrap_or(0)
 }

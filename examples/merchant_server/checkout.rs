@@ -932,9 +932,16 @@ impl Shop {
         let Some(id) = raw
             .pointer("/payment_data/instrument/credential/authentication_session_id")
             .and_then(Value::as_str)
-            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            .filter(|id| {
+                !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
         else {
-            return Ok(Err("no authentication_session_id in the credential".to_owned()));
+            return Ok(Err(
+                "no authentication_session_id in the credential".to_owned()
+            ));
         };
         let unavailable = |e: String| {
             eprintln!("merchant: 3DS check for {}: {e}", session.id);
@@ -964,17 +971,38 @@ impl Shop {
         let result = &record["authentication_result"];
         let details = &presented["outcome_details"];
         let checks = [
-            ("status", matches!(record["status"].as_str(), Some("authenticated" | "attempted"))),
-            ("checkout session", record["checkout_session_id"] == session.id.as_str()),
+            (
+                "status",
+                matches!(
+                    record["status"].as_str(),
+                    Some("authenticated" | "attempted")
+                ),
+            ),
+            (
+                "checkout session",
+                record["checkout_session_id"] == session.id.as_str(),
+            ),
             ("amount", record["amount"]["value"] == total),
             (
                 "currency",
-                record["amount"]["currency"].as_str().map(str::to_ascii_lowercase)
+                record["amount"]["currency"]
+                    .as_str()
+                    .map(str::to_ascii_lowercase)
                     == Some(session.currency.to_ascii_lowercase()),
             ),
-            ("transaction id", result["transaction_id"].is_string() && result["transaction_id"] == details["transaction_id"]),
-            ("ECI", result["electronic_commerce_indicator"] == details["electronic_commerce_indicator"]),
-            ("cryptogram", result["three_ds_cryptogram"] == details["three_ds_cryptogram"]),
+            (
+                "transaction id",
+                result["transaction_id"].is_string()
+                    && result["transaction_id"] == details["transaction_id"],
+            ),
+            (
+                "ECI",
+                result["electronic_commerce_indicator"] == details["electronic_commerce_indicator"],
+            ),
+            (
+                "cryptogram",
+                result["three_ds_cryptogram"] == details["three_ds_cryptogram"],
+            ),
         ];
         Ok(match checks.iter().find(|(_, ok)| !ok) {
             Some((what, _)) => Err(format!("{what} does not match session {id} at the PSP")),

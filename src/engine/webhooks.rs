@@ -70,7 +70,9 @@ use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, Document};
 use crate::spec::latest::agentic_checkout::{Adjustment, FulfillmentEvent};
 use crate::spec::latest::agentic_checkout_webhook::WebhookEvent;
-use crate::trust::idempotency::{Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse};
+use crate::trust::idempotency::{
+    Fingerprint, IdempotencyOutcome, IdempotencyScope, StoredResponse,
+};
 use crate::trust::webhook::{HEADER_NAME, WebhookVerifier};
 
 use super::store::{Commit, CommitOutcome, ResourceKind, ResourceStore, Write};
@@ -131,11 +133,15 @@ pub trait WebhookHandler: Send + Sync {
     ///
     /// The answer to send instead of `200` (a `5xx` makes the merchant retry); the reservation
     /// is released, so the retry reaches this method again.
-    fn order_event(&self, delivery: &Delivery) -> impl Future<Output = Result<(), AcpError>> + Send;
+    fn order_event(&self, delivery: &Delivery)
+    -> impl Future<Output = Result<(), AcpError>> + Send;
 }
 
 impl<H: WebhookHandler + ?Sized> WebhookHandler for std::sync::Arc<H> {
-    fn order_event(&self, delivery: &Delivery) -> impl Future<Output = Result<(), AcpError>> + Send {
+    fn order_event(
+        &self,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Result<(), AcpError>> + Send {
         (**self).order_event(delivery)
     }
 }
@@ -203,7 +209,8 @@ impl OrderTimeline {
     /// The entry `event` makes, given the entries before it.
     fn entry(&self, delivery: &Delivery, event: &WebhookEvent) -> TimelineEntry {
         let order = &event.data;
-        let mut last_status: std::collections::BTreeMap<&str, Option<&str>> = Default::default();
+        let mut last_status: std::collections::BTreeMap<&str, Option<&str>> =
+            std::collections::BTreeMap::new();
         let mut seen_events = std::collections::BTreeSet::new();
         let mut seen_adjustments = std::collections::BTreeMap::new();
         for entry in &self.entries {
@@ -343,7 +350,11 @@ pub enum TimelineError<E> {
 impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
     /// A receiver verifying with `verifier`, calling `handler` once per new event and keeping
     /// events and timelines in `store`.
-    pub fn builder(verifier: WebhookVerifier, handler: H, store: S) -> WebhookReceiverBuilder<H, S> {
+    pub fn builder(
+        verifier: WebhookVerifier,
+        handler: H,
+        store: S,
+    ) -> WebhookReceiverBuilder<H, S> {
         WebhookReceiverBuilder {
             verifier,
             handler,
@@ -404,7 +415,11 @@ impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
     }
 
     /// Serves one request at the current time.
-    pub async fn handle(&self, parts: &http::request::Parts, body: &[u8]) -> http::Response<Vec<u8>> {
+    pub async fn handle(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> http::Response<Vec<u8>> {
         self.handle_at(parts, body, OffsetDateTime::now_utc()).await
     }
 
@@ -421,25 +436,13 @@ impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
         }
     }
 
-    async fn serve(
+    /// Steps 1 and 2: the verified, parsed and upgraded event, and its fingerprint.
+    fn admit(
         &self,
         parts: &http::request::Parts,
         body: &[u8],
         now: OffsetDateTime,
-    ) -> Result<http::Response<Vec<u8>>, AcpError> {
-        let path = parts.uri.path();
-        if path.trim_end_matches('/') != self.path.trim_end_matches('/') {
-            return Err(AcpError::not_found("resource"));
-        }
-        if parts.method != http::Method::POST {
-            return Err(AcpError::method_not_allowed(format!(
-                "{} is not allowed here",
-                parts.method
-            )));
-        }
-        if body.len() > self.max_body_bytes {
-            return Err(AcpError::request_too_large(self.max_body_bytes));
-        }
+    ) -> Result<(Delivery, Fingerprint), AcpError> {
         let header = |name: &str| {
             parts
                 .headers
@@ -491,6 +494,29 @@ impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
             signed_at: verified.timestamp(),
             request_id: header("request-id"),
         };
+        Ok((delivery, fingerprint))
+    }
+
+    async fn serve(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<http::Response<Vec<u8>>, AcpError> {
+        let path = parts.uri.path();
+        if path.trim_end_matches('/') != self.path.trim_end_matches('/') {
+            return Err(AcpError::not_found("resource"));
+        }
+        if parts.method != http::Method::POST {
+            return Err(AcpError::method_not_allowed(format!(
+                "{} is not allowed here",
+                parts.method
+            )));
+        }
+        if body.len() > self.max_body_bytes {
+            return Err(AcpError::request_too_large(self.max_body_bytes));
+        }
+        let (delivery, fingerprint) = self.admit(parts, body, now)?;
         // 3. Once per event id.
         let key = IdempotencyKey::parse(&delivery.event_id)
             .map_err(|_| AcpError::processing_error("event id"))?;
@@ -608,7 +634,10 @@ fn check_strict(version: &ApiVersion, raw: &Value) -> Result<(), AcpError> {
 }
 
 /// The event as 2026-04-17 (`None` when it cannot be upgraded) and what the upgrade lost.
-fn upgrade(version: &ApiVersion, raw: &Value) -> Result<(Option<WebhookEvent>, Vec<String>), AcpError> {
+fn upgrade(
+    version: &ApiVersion,
+    raw: &Value,
+) -> Result<(Option<WebhookEvent>, Vec<String>), AcpError> {
     if !raw.is_object() {
         return Err(AcpError::invalid_request(
             crate::protocol::error::codes::INVALID_VALUE,

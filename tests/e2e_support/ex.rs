@@ -3,8 +3,6 @@
 
 #[path = "raw_agent.rs"]
 pub(crate) mod agent;
-#[path = "../../examples/agent_client/agent.rs"]
-pub(crate) mod client_agent;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
 #[path = "../../examples/support/backend.rs"]
@@ -13,6 +11,8 @@ pub(crate) mod backend;
 pub(crate) mod catalog;
 #[path = "../../examples/merchant_server/checkout.rs"]
 pub(crate) mod checkout;
+#[path = "../../examples/agent_client/agent.rs"]
+pub(crate) mod client_agent;
 #[path = "../../examples/merchant_server/config.rs"]
 pub(crate) mod config;
 #[path = "../../examples/echo_server/echo.rs"]

@@ -25,7 +25,10 @@ async fn three_ds_world(
 ) {
     let (hook, receiver, hooks) = client_agent::spawn_receiver(
         "127.0.0.1:0".parse().unwrap(),
-        &[b"an-old-webhook-secret-rotated-out", harness::WEBHOOK_SECRET],
+        &[
+            b"an-old-webhook-secret-rotated-out",
+            harness::WEBHOOK_SECRET,
+        ],
     )
     .await
     .unwrap();

@@ -115,7 +115,11 @@ async fn wh_05_missing_malformed_stale_and_wrong_signatures_are_401_and_reach_no
         .into_parts()
         .0;
     assert_eq!(r.handle_at(&malformed, &body, now()).await.status(), 401);
-    assert_eq!(app.calls.load(Ordering::SeqCst), 0, "nothing unverified is handled");
+    assert_eq!(
+        app.calls.load(Ordering::SeqCst),
+        0,
+        "nothing unverified is handled"
+    );
     assert!(r.timeline("ord_1").await.unwrap().is_none());
 }
 
@@ -184,9 +188,16 @@ async fn concurrent_duplicate_deliveries_are_handled_once() {
         statuses.push(task.await.unwrap());
     }
     assert_eq!(app.calls.load(Ordering::SeqCst), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
     // The others were told to retry (409 in flight, IDEM-12), and a retry is a replay.
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
     assert_eq!(deliver(&r, &body, Some(NEW), now(), None).await.0, 200);
     assert_eq!(app.calls.load(Ordering::SeqCst), 1);
     assert_eq!(r.timeline("ord_1").await.unwrap().unwrap().entries.len(), 1);
@@ -238,7 +249,10 @@ async fn the_timeline_keeps_statuses_fulfillment_events_and_adjustments_in_arriv
     }
     let t = r.timeline("ord_1").await.unwrap().unwrap();
     assert_eq!(t.checkout_session_id, "cs_1");
-    assert_eq!(t.statuses(), ["created", "shipped", "delivered", "delivered"]);
+    assert_eq!(
+        t.statuses(),
+        ["created", "shipped", "delivered", "delivered"]
+    );
     assert_eq!(t.status(), Some("delivered"));
     let e = &t.entries;
     assert_eq!(e[0].event_type, "order_create");
@@ -273,7 +287,11 @@ async fn an_older_version_event_is_parsed_in_its_version_and_upgraded() {
     assert_eq!(seen.raw["data"]["refunds"], json!([]), "the body as sent");
     // It has no order id, which 2026-04-17 requires: delivered as sent, not upgraded.
     assert!(seen.event.is_none());
-    assert!(seen.losses.iter().any(|l| l.contains("id")), "{:?}", seen.losses);
+    assert!(
+        seen.losses.iter().any(|l| l.contains("id")),
+        "{:?}",
+        seen.losses
+    );
     // A 2026-01-30 event upgrades to the 2026-04-17 type and enters the timeline.
     let mut newer = order("confirmed");
     newer["id"] = json!("ord_2");
@@ -295,8 +313,16 @@ async fn an_older_version_event_is_parsed_in_its_version_and_upgraded() {
 async fn only_post_on_the_order_events_path_is_served() {
     let app = Arc::new(App::default());
     let r = receiver(&app);
-    let get = http::Request::get(ORDER_EVENTS_PATH).body(()).unwrap().into_parts().0;
+    let get = http::Request::get(ORDER_EVENTS_PATH)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
     assert_eq!(r.handle_at(&get, b"", now()).await.status(), 405);
-    let other = http::Request::post("/elsewhere").body(()).unwrap().into_parts().0;
+    let other = http::Request::post("/elsewhere")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
     assert_eq!(r.handle_at(&other, b"{}", now()).await.status(), 404);
 }
