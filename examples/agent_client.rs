@@ -1,5 +1,6 @@
-//! An ACP agent platform: drives a full purchase against a merchant and a PSP vault and
-//! verifies the order webhook.
+//! An ACP agent platform on the `agentic-commerce-client` crate: drives a full purchase against
+//! a merchant and a PSP vault (3-D Secure through the vault's `delegate_authentication` when
+//! the merchant asks for it) and receives the order webhook with the crate's receiver.
 //!
 //! ```text
 //! cargo run --example agent_client -- --spawn            # everything in-process, loopback
@@ -12,16 +13,12 @@
 //! With `--spawn` it starts the example merchant and vault on ephemeral loopback ports
 //! (sharing `DATABASE_URL` when set), with fresh random secrets (32 bytes from the OS CSPRNG).
 //! Without it, start them yourself and point the merchant's `--webhook-url` at
-//! `http://<webhook-addr>/webhooks/acp`. Run with `--help` for every flag.
+//! `http://<webhook-addr>/agentic_checkout/webhooks/order_events`. Run with `--help` for every flag.
 
-#[path = "support/backend.rs"]
-mod backend;
 #[path = "support/flags.rs"]
 mod flags;
 #[path = "support/http.rs"]
 mod http;
-#[path = "support/postgres.rs"]
-mod postgres;
 
 #[path = "agent_client/agent.rs"]
 mod agent;
@@ -40,8 +37,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use agentic_commerce::engine::webhooks::ORDER_EVENTS_PATH;
+
 const USAGE: &str = "\
-agent_client: an ACP agent platform; runs a full signed purchase and verifies the order webhook.
+agent_client: an ACP agent platform; runs a full signed purchase (3-D Secure through\n\
+delegate_authentication when the merchant asks) and receives the order webhook.
 
 Usage: agent_client --spawn [--database-url URL] [--item VARIANT_ID]
        agent_client [FLAGS]
@@ -56,10 +56,11 @@ Flags (each also read from the environment variable in brackets):
   --signing-secret S            secret requests to the merchant are signed with
                                 [ACP_SIGNING_SECRET]
   --vault-signing-secret S      secret delegate_payment is signed with [VAULT_SIGNING_SECRET]
-  --webhook-secret S            Merchant-Signature secret [ACP_WEBHOOK_SECRET]
+  --webhook-secret S            Merchant-Signature secret [ACP_WEBHOOK_SECRET]; a comma-
+                                separated list accepts each (secret rotation)
   --webhook-addr HOST:PORT      webhook receiver address [ACP_WEBHOOK_ADDR]
                                 (default 127.0.0.1:9090)
-  --item VARIANT_ID             the item to buy [ACP_ITEM]
+  --item VARIANT_ID             the item to buy [ACP_ITEM] (var_tent_2p: a 3-D Secure purchase)
   --database-url URL            with --spawn: PostgreSQL for both servers [DATABASE_URL]
   -h, --help                    print this help and exit
 ";
@@ -98,7 +99,7 @@ async fn spawn_servers(
     };
     let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
     let merchant_config = config::Config {
-        webhook_url: Some(format!("http://{hook_addr}/webhooks/acp")),
+        webhook_url: Some(format!("http://{hook_addr}{ORDER_EVENTS_PATH}")),
         webhook_secret: secrets.webhook.into_bytes(),
         signing_secret: Some(secrets.signing.into_bytes()),
         psp_url: format!("http://{vault_addr}"),
@@ -157,9 +158,9 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             .parse()
             .map_err(|e| format!("--webhook-addr: {e}"))?
     };
-    let (hook_addr, mut webhooks) =
-        agent::spawn_webhook_receiver(webhook_addr, webhook_secret.as_bytes()).await?;
-    println!("webhook receiver: http://{hook_addr}/webhooks/acp");
+    let secrets: Vec<&[u8]> = webhook_secret.split(',').map(str::as_bytes).collect();
+    let (hook_addr, receiver, mut webhooks) = agent::spawn_receiver(webhook_addr, &secrets).await?;
+    println!("webhook receiver: http://{hook_addr}{ORDER_EVENTS_PATH}");
 
     let mut config = agent::PurchaseConfig {
         merchant_url: flags
@@ -190,7 +191,11 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         let secrets = Secrets {
             signing: signing_secret,
             vault_signing: vault_signing_secret,
-            webhook: webhook_secret,
+            webhook: webhook_secret
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         };
         let database_url = flags.get("database-url", "DATABASE_URL");
         let (merchant, vault) = spawn_servers(secrets, hook_addr, database_url).await?;
@@ -198,13 +203,24 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         config.vault_url = vault;
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
-    let hook = agent::next_webhook(&mut webhooks, Duration::from_secs(10)).await?;
-    if let Some(event) = &hook.event {
-        println!(
-            "webhook: {} for order {} ({}), Merchant-Signature verified",
-            event.kind, event.data.id, event.data.status
-        );
-    }
+    let wait = tokio::time::timeout(Duration::from_secs(10), webhooks.recv());
+    let hook = wait
+        .await
+        .ok()
+        .flatten()
+        .ok_or("no order webhook arrived in time")?;
+    let order = hook.order_id().unwrap_or_default().to_owned();
+    println!(
+        "webhook: {} for order {order} ({}), Merchant-Signature verified, sent in {}",
+        hook.event_type(),
+        hook.order_status().unwrap_or("-"),
+        hook.version
+    );
+    let timeline = receiver.timeline(&order).await.map_err(|e| e.to_string())?;
+    println!(
+        "order timeline: {:?}",
+        timeline.map(|t| t.statuses().join(" -> "))
+    );
     println!("statuses: {}", purchase.statuses.join(" -> "));
     Ok(())
 }

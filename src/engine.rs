@@ -6,6 +6,9 @@
 //!   single-use tokens), the merchant's charge of such a token, and `delegate_authentication`
 //!   (3-D Secure sessions), by implementing [`psp::Vault`] and [`psp::ThreeDsProvider`].
 //! - [`auth`]: who the caller is ([`auth::Authenticator`], [`auth::BearerKeys`]).
+//! - [`webhooks`]: the agent platform's order-webhook receiver ([`webhooks::WebhookReceiver`]):
+//!   signature verification with secret rotation, the event upgraded to the latest version,
+//!   deduplication and each order's timeline.
 //! - [`store`]: the asynchronous storage traits the engines use, with bounded in-memory
 //!   implementations.
 //!
@@ -19,9 +22,11 @@ pub mod auth;
 pub mod merchant;
 pub mod psp;
 pub mod store;
+pub mod webhooks;
 
 /// What a server adapter needs from an engine: its body-size cap and one request served.
-/// Implemented by [`merchant::MerchantEngine`] and [`psp::PspEngine`].
+/// Implemented by [`merchant::MerchantEngine`], [`psp::PspEngine`] and
+/// [`webhooks::WebhookReceiver`].
 pub trait HttpEngine: Send + Sync {
     /// The body-size cap; an adapter should refuse larger bodies (`413`) before buffering them.
     fn max_body_bytes(&self) -> usize;

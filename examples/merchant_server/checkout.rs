@@ -805,13 +805,16 @@ impl Shop {
         let mut session = Session::from_wire(claimed);
         session.updated_at = rfc3339(at);
         // A session that asked for issuer authentication (it carries its metadata, CHK-13)
-        // is paid only after a successful one (CHK-14); the engine already refused a complete
+        // is paid only after a successful one (CHK-14), checked against the PSP's record of
+        // the `delegate_authentication` session; the engine already refused a complete
         // without `authentication_result` (CHK-15).
-        let outcome = raw
-            .pointer("/authentication_result/outcome")
-            .and_then(Value::as_str);
-        if claimed.authentication_metadata.is_some() && outcome != Some("authenticated") {
-            return self.declined(session, "issuer authentication was not successful");
+        // Decided from the session (its total), not only from what the stored copy carries.
+        let total = price(&session, &self.catalog).total;
+        if claimed.authentication_metadata.is_some() || total >= THREE_DS_THRESHOLD {
+            if let Err(reason) = self.verify_authentication(&raw, &session, total).await? {
+                eprintln!("merchant: 3DS for {} refused: {reason}", session.id);
+                return self.declined(session, "issuer authentication was not successful");
+            }
         }
         let token = Self::payment_token(claimed, request)?;
         if let Some(buyer) = raw.get("buyer") {
@@ -858,6 +861,10 @@ impl Shop {
     /// `session` after a declined payment.
     fn declined(&self, mut session: Session, reason: &str) -> Result<CheckoutSession, AcpError> {
         session.status = step(&session.status, Event::PaymentDeclined)?;
+        // A session that needs issuer authentication asks for it again (with its metadata).
+        if session.status == "ready_for_payment" {
+            session.status = next_status(&session, &self.catalog);
+        }
         session.declined = Some(reason.to_owned());
         self.wire(&session)
     }
@@ -899,6 +906,108 @@ impl Shop {
                     &path("$.payment_data.instrument"),
                 )
             })
+    }
+
+    /// Checks the agent's `authentication_result` against the PSP's record of the
+    /// `delegate_authentication` session the agent names (its id in the payment credential,
+    /// `authentication_session_id`, a member of this handler's open credential object): the
+    /// session must be for this merchant (the PSP answers only for its own sessions), this
+    /// checkout session and its total, final and `authenticated` or `attempted` (DA-06), and
+    /// its result must be the one presented (transaction id, ECI, cryptogram).
+    /// `Ok(Err(reason))` refuses the payment.
+    ///
+    /// # Errors
+    ///
+    /// 503 when the PSP cannot be reached or fails.
+    async fn verify_authentication(
+        &self,
+        raw: &Value,
+        session: &Session,
+        total: i64,
+    ) -> Result<Result<(), String>, AcpError> {
+        let presented = &raw["authentication_result"];
+        if presented["outcome"] != "authenticated" {
+            return Ok(Err(format!("outcome {}", presented["outcome"])));
+        }
+        let Some(id) = raw
+            .pointer("/payment_data/instrument/credential/authentication_session_id")
+            .and_then(Value::as_str)
+            .filter(|id| {
+                !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+        else {
+            return Ok(Err(
+                "no authentication_session_id in the credential".to_owned()
+            ));
+        };
+        let unavailable = |e: String| {
+            eprintln!("merchant: 3DS check for {}: {e}", session.id);
+            AcpError::service_unavailable("the payment provider is unavailable; retry later", None)
+        };
+        let mut response = self
+            .http
+            .get(format!("{}/authentication_results/{id}", self.psp.0))
+            .bearer_auth(&self.psp.1)
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("PSP unreachable: {e}")))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if bytes.len() + chunk.len() > MAX_PSP_ANSWER {
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match status {
+            200 => {}
+            400..=499 => return Ok(Err(format!("the PSP answered {status} for {id}"))),
+            _ => return Err(unavailable(format!("PSP answered {status}"))),
+        }
+        let record: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let result = &record["authentication_result"];
+        let details = &presented["outcome_details"];
+        let checks = [
+            (
+                "status",
+                matches!(
+                    record["status"].as_str(),
+                    Some("authenticated" | "attempted")
+                ),
+            ),
+            (
+                "checkout session",
+                record["checkout_session_id"] == session.id.as_str(),
+            ),
+            ("amount", record["amount"]["value"] == total),
+            (
+                "currency",
+                record["amount"]["currency"]
+                    .as_str()
+                    .map(str::to_ascii_lowercase)
+                    == Some(session.currency.to_ascii_lowercase()),
+            ),
+            (
+                "transaction id",
+                result["transaction_id"].is_string()
+                    && result["transaction_id"] == details["transaction_id"],
+            ),
+            (
+                "ECI",
+                result["electronic_commerce_indicator"] == details["electronic_commerce_indicator"],
+            ),
+            (
+                "cryptogram",
+                result["three_ds_cryptogram"] == details["three_ds_cryptogram"],
+            ),
+        ];
+        Ok(match checks.iter().find(|(_, ok)| !ok) {
+            Some((what, _)) => Err(format!("{what} does not match session {id} at the PSP")),
+            None => Ok(()),
+        })
     }
 
     /// Charges the delegated token at the PSP, which enforces the allowance (DP-03..11).

@@ -11,6 +11,7 @@
 //! | `POST /delegate_authentication` | the agent | as `delegate_payment` (signature DA-14), the body checked (DA-07, DA-08), [`ThreeDsProvider::create`], the session stored ([`ResourceKind::AuthenticationSession`](crate::engine::store::ResourceKind::AuthenticationSession)); `201` session |
 //! | `POST /delegate_authentication/{id}/authenticate` | the agent | the state rules below, [`ThreeDsProvider::authenticate`]; `200` session |
 //! | `GET /delegate_authentication/{id}` | the agent | [`ThreeDsProvider::refresh`] while a challenge is out; `200` session with its `authentication_result` |
+//! | `GET /authentication_results/{id}` ([`AUTHENTICATION_RESULTS_PATH`]) | the merchant (the PSP's own API) | [`Authenticator`] of merchants; only a session whose `merchant_id` is the merchant's identity (else `404`); `200` session with its result (once final), `merchant_id`, `amount` `{value, currency}` and `checkout_session_id`, so the merchant can check an agent's `authentication_result` before charging |
 //!
 //! # `delegate_authentication` state rules
 //!
@@ -86,6 +87,10 @@ use super::merchant::{DEFAULT_MAX_BODY_BYTES, Silent, Stderr};
 use super::store::{AsyncTokenLedger, ResourceStore};
 
 pub use super::auth::{Authenticator, BearerKeys, Identity};
+
+/// The path under which a merchant reads an authentication session it is named in
+/// (`GET /authentication_results/{id}`, the PSP's own API like [`CHARGE_PATH`]).
+pub const AUTHENTICATION_RESULTS_PATH: &str = "/authentication_results";
 
 /// The path of the merchant's charge call (the PSP's own API).
 pub const CHARGE_PATH: &str = "/charges";

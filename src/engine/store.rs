@@ -38,6 +38,9 @@ pub enum ResourceKind {
     PaymentToken,
     /// A delegated 3-D Secure authentication session of the PSP engine.
     AuthenticationSession,
+    /// An order's timeline kept by the agent's webhook receiver
+    /// ([`WebhookReceiver`](crate::engine::webhooks::WebhookReceiver)).
+    OrderTimeline,
 }
 
 impl ResourceKind {
@@ -47,16 +50,18 @@ impl ResourceKind {
         Self::Cart,
         Self::PaymentToken,
         Self::AuthenticationSession,
+        Self::OrderTimeline,
     ];
 
-    /// A stable name for storage: `checkout_session`, `cart`, `payment_token` or
-    /// `authentication_session`.
+    /// A stable name for storage: `checkout_session`, `cart`, `payment_token`,
+    /// `authentication_session` or `order_timeline`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::CheckoutSession => "checkout_session",
             Self::Cart => "cart",
             Self::PaymentToken => "payment_token",
             Self::AuthenticationSession => "authentication_session",
+            Self::OrderTimeline => "order_timeline",
         }
     }
 

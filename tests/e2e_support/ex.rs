@@ -1,7 +1,7 @@
 //! The example code under test (`examples/`), compiled into the test crate so the servers
 //! run in-process.
 
-#[path = "../../examples/agent_client/agent.rs"]
+#[path = "raw_agent.rs"]
 pub(crate) mod agent;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
@@ -11,6 +11,8 @@ pub(crate) mod backend;
 pub(crate) mod catalog;
 #[path = "../../examples/merchant_server/checkout.rs"]
 pub(crate) mod checkout;
+#[path = "../../examples/agent_client/agent.rs"]
+pub(crate) mod client_agent;
 #[path = "../../examples/merchant_server/config.rs"]
 pub(crate) mod config;
 #[path = "../../examples/echo_server/echo.rs"]

@@ -2,4 +2,5 @@
 
 mod postgres;
 mod servers;
+mod three_ds;
 mod versions;

@@ -7,6 +7,7 @@ mod merchant_concurrency;
 mod merchant_mcp;
 mod psp;
 mod store;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::Mutex;

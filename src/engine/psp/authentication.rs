@@ -434,6 +434,44 @@ where
     Reply::json(200, &session_with_result(&state))
 }
 
+/// `GET /authentication_results/{id}` ([`AUTHENTICATION_RESULTS_PATH`](super::AUTHENTICATION_RESULTS_PATH)):
+/// the merchant named in a session (its `merchant_id` is the merchant's identity here) reads
+/// its status, result (once final, DA-06) and what it was for (amount, currency, checkout
+/// session), to check an `authentication_result` an agent presents before charging. Any
+/// other session, or none, is `404`. Nothing is refreshed: the agent drives the session.
+pub(super) async fn merchant_read<V, D, S: ResourceStore, L>(
+    engine: &PspEngine<V, D, S, L>,
+    merchant: &super::Identity,
+    id: &str,
+) -> Reply {
+    let not_found = || Reply::error(&AcpError::not_found("authentication session"), None);
+    let versioned = match engine
+        .store
+        .load(ResourceKind::AuthenticationSession, id)
+        .await
+    {
+        Ok(Some(versioned)) => versioned,
+        Ok(None) => return not_found(),
+        Err(e) => return storage_failure(engine, &e, None),
+    };
+    let Ok(document) = serde_json::from_str::<Value>(&versioned.document) else {
+        return refused(engine, id, "stored session does not parse", None);
+    };
+    let Ok(state) = serde_json::from_value::<AuthenticationState>(document["state"].clone()) else {
+        return refused(engine, id, "stored session does not parse", None);
+    };
+    if state.merchant_id != merchant.as_str() {
+        return not_found();
+    }
+    let mut body = session_with_result(&state);
+    body["merchant_id"] = Value::from(state.merchant_id.clone());
+    body["amount"] = serde_json::json!({"value": state.amount, "currency": state.currency});
+    if let Some(checkout) = &state.checkout_session_id {
+        body["checkout_session_id"] = Value::from(checkout.clone());
+    }
+    Reply::json(200, &body)
+}
+
 /// Writes a refreshed session under a reservation of its own (a `GET` has no key).
 async fn store_refresh<V, D, S: ResourceStore, L>(
     engine: &PspEngine<V, D, S, L>,

@@ -37,6 +37,8 @@ pub(super) enum Route {
     Acp(Operation, Option<String>),
     /// The merchant's charge.
     Charge,
+    /// The merchant's read of an authentication session it is named in.
+    MerchantAuthentication(String),
 }
 
 enum Routed {
@@ -63,6 +65,13 @@ fn route(method: &Method, path: &str) -> Routed {
             post(Route::Acp(Operation::DelegatePayment, None))
         }
         ["charges"] => post(Route::Charge),
+        ["authentication_results", id] if valid_id(id) => {
+            if method == Method::GET {
+                Routed::Route(Route::MerchantAuthentication((*id).to_owned()))
+            } else {
+                Routed::WrongMethod("GET")
+            }
+        }
         ["delegate_authentication"] => {
             post(Route::Acp(Operation::CreateDelegateAuthentication, None))
         }
@@ -186,6 +195,19 @@ where
         .collect();
     match route {
         Route::Charge => charge(engine, &pairs, body, now).await.into_http(),
+        Route::MerchantAuthentication(id) => {
+            let token = pairs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                .and_then(|(_, v)| BearerToken::parse(v).ok());
+            match engine.merchants.authenticate(token.as_ref()) {
+                Some(merchant) => super::authentication::merchant_read(engine, &merchant, &id)
+                    .await
+                    .into_http(),
+                None => Reply::error(&AcpError::unauthorized("invalid or missing API key"), None)
+                    .into_http(),
+            }
+        }
         Route::Acp(op, id) => serve(engine, op, id, &pairs, body, now).await.into_http(),
     }
 }

@@ -27,7 +27,7 @@ use harness::{
 };
 
 /// The database URL, or `None` after printing why the test is skipped.
-async fn database(test: &str) -> Option<String> {
+pub(crate) async fn database(test: &str) -> Option<String> {
     let Ok(url) = std::env::var("DATABASE_URL") else {
         println!("SKIPPED {test}: DATABASE_URL is not set (source .ci/postgres to start a server)");
         return None;

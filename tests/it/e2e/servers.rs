@@ -164,8 +164,20 @@ async fn chk_12_13_15_three_ds_required_then_completed_with_authentication_resul
     assert_error(&refused, 400, "requires_3ds");
     assert_eq!(refused.body["param"], "$.authentication_result");
 
+    // CHK-14: a real delegate_authentication session at the vault, which the merchant checks.
+    let vault = ex::client_agent::client(
+        &w.vault,
+        ex::vault::DEV_AGENT_KEY,
+        harness::VAULT_SIGNING_SECRET,
+        Some(agentic_commerce::ApiVersion::V2026_04_17),
+    )
+    .unwrap();
+    let (session, result) = ex::client_agent::three_ds(&vault, &updated.body, amount, &mut |_| {})
+        .await
+        .unwrap();
     let mut body = pay(&token);
-    body["authentication_result"] = agent::authenticated();
+    body["payment_data"]["instrument"]["credential"]["authentication_session_id"] = json!(session);
+    body["authentication_result"] = result;
     let done = c.post(&path, &body, &key("c2")).await.unwrap();
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(done.body["status"], "completed");
