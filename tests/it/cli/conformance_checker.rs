@@ -716,7 +716,7 @@ async fn conformance_business_rule_errors_fail_session_rules_chk_06() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_three_ds_session_is_authenticated_and_completed_chk_12_13_14() {
+async fn conformance_three_ds_session_asks_for_authentication_and_refuses_an_unbacked_result() {
     // The tent's total crosses the example merchant's 3-D Secure threshold.
     let w = harness::world(None, LATENCY).await;
     let mut args = merchant_args(&w);
@@ -742,11 +742,14 @@ async fn conformance_three_ds_session_is_authenticated_and_completed_chk_12_13_1
             .ends_with("authentication_required"),
         "{r:#}"
     );
+    // The checker sends a simulated 3-D Secure result; the example merchant verifies results
+    // against its PSP's `delegate_authentication` session, finds none behind this one, and
+    // asks for authentication again: a conformant answer (CHK-12, CHK-13), not a completion.
     assert!(
         check(&r, "complete")["detail"]
             .as_str()
             .unwrap()
-            .starts_with("HTTP 200 completed"),
+            .starts_with("HTTP 200 authentication_required with authentication_metadata"),
         "{r:#}"
     );
 }
