@@ -21,6 +21,7 @@ use std::future::Future;
 pub mod auth;
 pub mod merchant;
 pub mod psp;
+mod reply;
 pub mod store;
 pub mod webhooks;
 

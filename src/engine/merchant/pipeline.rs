@@ -1,7 +1,7 @@
 //! The request pipeline of the merchant engine: routing, headers, authentication, version,
 //! signature, idempotency, parsing, the operation, the response.
 
-use http::{HeaderValue, Method, StatusCode};
+use http::Method;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -17,6 +17,9 @@ use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
 use crate::trust::signature::SignedRequest;
+
+pub(super) use crate::engine::reply::Reply;
+use crate::engine::reply::valid_id;
 
 use super::lifecycle::{self, Resource};
 use super::{Authenticator, Context, EngineEvent, Merchant, MerchantEngine, envelope};
@@ -110,60 +113,6 @@ fn route(method: &Method, path: &str, mcp_path: Option<&str>) -> Routed {
             }
         }
         _ => Routed::NotFound,
-    }
-}
-
-/// Ids are opaque, but bounded and printable: anything else cannot name a stored resource.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// A response under construction.
-#[derive(Debug)]
-pub(super) struct Reply {
-    pub(super) status: u16,
-    pub(super) body: Vec<u8>,
-    pub(super) headers: Vec<(String, String)>,
-}
-
-impl Reply {
-    pub(super) fn json(status: u16, value: &Value) -> Self {
-        Self {
-            status,
-            body: serde_json::to_vec(value).unwrap_or_default(),
-            headers: Vec::new(),
-        }
-    }
-
-    pub(super) fn error(error: &AcpError) -> Self {
-        let mut reply = Self::json(error.status(), &error.to_json());
-        reply.headers.extend(
-            error
-                .response_headers()
-                .into_iter()
-                .map(|(n, v)| (n.to_owned(), v)),
-        );
-        reply
-    }
-
-    fn into_http(self) -> http::Response<Vec<u8>> {
-        let mut response = http::Response::new(self.body);
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let headers = response.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) = (
-                http::header::HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
-        response
     }
 }
 

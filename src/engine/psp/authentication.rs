@@ -17,7 +17,7 @@ use crate::spec::latest::delegate_authentication::{
     DelegateAuthenticationSessionWithResult, FingerprintCompletion,
 };
 
-use super::pipeline::{Admitted, Reply, begin, finish, refused, storage_failure};
+use super::pipeline::{Admitted, Reply, begin, error_reply, finish, refused, storage_failure};
 use super::{AuthenticationState, PspEngine, ThreeDsProvider, ThreeDsStep, Vault, new_id};
 
 /// Which operation a provider's step answers (each leads to its own statuses, DA-13).
@@ -153,7 +153,7 @@ async fn load<V, D, S: ResourceStore, L>(
 ) -> Result<(AuthenticationState, u64), Reply> {
     let op = Some(admitted.op);
     let id = admitted.id.as_deref().unwrap_or_default();
-    let not_found = || Reply::error(&AcpError::not_found("authentication session"), op);
+    let not_found = || error_reply(&AcpError::not_found("authentication session"), op);
     let versioned = match engine
         .store
         .load(ResourceKind::AuthenticationSession, id)
@@ -249,7 +249,7 @@ async fn create<V, D: ThreeDsProvider, S, L>(
     admitted: &Admitted,
 ) -> Result<(Reply, Vec<Write>), Reply> {
     let op = Some(admitted.op);
-    let fail = |e: AcpError| Reply::error(&e, op);
+    let fail = |e: AcpError| error_reply(&e, op);
     let request: DelegateAuthenticationCreateRequest = typed(engine, admitted).map_err(fail)?;
     check_create(&request).map_err(fail)?;
     let step = engine
@@ -328,7 +328,7 @@ async fn authenticate<V, D: ThreeDsProvider, S: ResourceStore, L>(
     admitted: &Admitted,
 ) -> Result<(Reply, Vec<Write>), Reply> {
     let op = Some(admitted.op);
-    let fail = |e: AcpError| Reply::error(&e, op);
+    let fail = |e: AcpError| error_reply(&e, op);
     let (mut state, version) = load(engine, admitted).await?;
     let request: DelegateAuthenticationAuthenticateRequest =
         typed(engine, admitted).map_err(fail)?;
@@ -419,7 +419,7 @@ where
     if challenge_out {
         let step = match engine.three_ds.refresh(&admitted.ctx, &state).await {
             Ok(step) => step,
-            Err(e) => return Reply::error(&e, op),
+            Err(e) => return error_reply(&e, op),
         };
         if let Some(step) = step {
             if let Err(reason) = check_step(Step::Refresh, &step) {
@@ -444,7 +444,7 @@ pub(super) async fn merchant_read<V, D, S: ResourceStore, L>(
     merchant: &super::Identity,
     id: &str,
 ) -> Reply {
-    let not_found = || Reply::error(&AcpError::not_found("authentication session"), None);
+    let not_found = || error_reply(&AcpError::not_found("authentication session"), None);
     let versioned = match engine
         .store
         .load(ResourceKind::AuthenticationSession, id)
@@ -482,7 +482,7 @@ async fn store_refresh<V, D, S: ResourceStore, L>(
 ) -> Result<(), Reply> {
     let op = Some(admitted.op);
     let document =
-        document(admitted.ctx.identity.as_str(), state).map_err(|e| Reply::error(&e, op))?;
+        document(admitted.ctx.identity.as_str(), state).map_err(|e| error_reply(&e, op))?;
     let reservation = begin(
         engine,
         op,
@@ -512,7 +512,7 @@ async fn store_refresh<V, D, S: ResourceStore, L>(
         .await;
     match outcome {
         Ok(CommitOutcome::Committed) => Ok(()),
-        Ok(_) => Err(Reply::error(
+        Ok(_) => Err(error_reply(
             &AcpError::concurrent_modification("authentication session", RetryAfter::from_secs(1)),
             op,
         )),

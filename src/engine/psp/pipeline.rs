@@ -2,7 +2,7 @@
 //! signature, JSON), idempotency, `delegate_payment` and charges. `delegate_authentication`
 //! is in the sibling module.
 
-use http::{HeaderValue, Method, StatusCode};
+use http::Method;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -24,6 +24,9 @@ use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
 use crate::trust::signature::SignedRequest;
+
+pub(super) use crate::engine::reply::Reply;
+use crate::engine::reply::valid_id;
 
 use super::{
     CHARGE_PATH, ChargeRequest, DelegatedToken, Identity, PspContext, PspEngine, PspEvent,
@@ -93,69 +96,14 @@ fn route(method: &Method, path: &str) -> Routed {
     }
 }
 
-/// Ids are opaque, but bounded and printable.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// A response under construction.
-#[derive(Debug)]
-pub(super) struct Reply {
-    pub(super) status: u16,
-    pub(super) body: Vec<u8>,
-    pub(super) headers: Vec<(String, String)>,
-}
-
-impl Reply {
-    pub(super) fn json(status: u16, value: &Value) -> Self {
-        Self {
-            status,
-            body: serde_json::to_vec(value).unwrap_or_default(),
-            headers: Vec::new(),
-        }
-    }
-
-    /// An ACP error; in the delegate-payment shape for `delegate_payment` (ERR-03).
-    pub(super) fn error(error: &AcpError, op: Option<Operation>) -> Self {
-        let body = if op == Some(Operation::DelegatePayment) {
-            serde_json::to_value(error.to_delegate_payment()).unwrap_or_else(|_| error.to_json())
-        } else {
-            error.to_json()
-        };
-        let mut reply = Self::json(error.status(), &body);
-        reply.headers.extend(
-            error
-                .response_headers()
-                .into_iter()
-                .map(|(n, v)| (n.to_owned(), v)),
-        );
-        reply
-    }
-
-    fn has_header(&self, name: &str) -> bool {
-        self.headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-    }
-
-    fn into_http(self) -> http::Response<Vec<u8>> {
-        let mut response = http::Response::new(self.body);
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let headers = response.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) = (
-                http::header::HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                headers.append(name, value);
-            }
-        }
-        response
+/// An ACP error reply; in the delegate-payment shape for `delegate_payment` (ERR-03).
+pub(super) fn error_reply(error: &AcpError, op: Option<Operation>) -> Reply {
+    if op == Some(Operation::DelegatePayment) {
+        let body =
+            serde_json::to_value(error.to_delegate_payment()).unwrap_or_else(|_| error.to_json());
+        Reply::error_as(error, &body)
+    } else {
+        Reply::error(error)
     }
 }
 
@@ -172,12 +120,12 @@ where
     L: AsyncTokenLedger,
 {
     if body.len() > engine.max_body_bytes {
-        return Reply::error(&AcpError::request_too_large(engine.max_body_bytes), None).into_http();
+        return error_reply(&AcpError::request_too_large(engine.max_body_bytes), None).into_http();
     }
     let route = match route(&parts.method, parts.uri.path()) {
         Routed::Route(route) => route,
         Routed::WrongMethod(allow) => {
-            let mut reply = Reply::error(
+            let mut reply = error_reply(
                 &AcpError::method_not_allowed(format!("{} is not allowed here", parts.method)),
                 None,
             );
@@ -185,7 +133,7 @@ where
             return reply.into_http();
         }
         Routed::NotFound => {
-            return Reply::error(&AcpError::not_found("resource"), None).into_http();
+            return error_reply(&AcpError::not_found("resource"), None).into_http();
         }
     };
     let pairs: Vec<(String, String)> = parts
@@ -204,7 +152,7 @@ where
                 Some(merchant) => super::authentication::merchant_read(engine, &merchant, &id)
                     .await
                     .into_http(),
-                None => Reply::error(&AcpError::unauthorized("invalid or missing API key"), None)
+                None => error_reply(&AcpError::unauthorized("invalid or missing API key"), None)
                     .into_http(),
             }
         }
@@ -283,7 +231,7 @@ where
     S: ResourceStore,
     L: AsyncTokenLedger,
 {
-    let fail = |e: &AcpError| Reply::error(e, Some(op));
+    let fail = |e: &AcpError| error_reply(e, Some(op));
     let headers = RequestHeaders::parse_with_body(
         op,
         pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -378,7 +326,7 @@ pub(super) async fn begin<V, D, S: ResourceStore, L>(
     let key = match key {
         Some(key) => key,
         None => IdempotencyKey::parse(&new_id("unkeyed_"))
-            .map_err(|_| Reply::error(&AcpError::processing_error("cannot make a key"), op))?,
+            .map_err(|_| error_reply(&AcpError::processing_error("cannot make a key"), op))?,
     };
     let scope = IdempotencyScope::new(identity.as_str(), path, key.clone());
     let fingerprint = match Fingerprint::of_body(body) {
@@ -390,7 +338,7 @@ pub(super) async fn begin<V, D, S: ResourceStore, L>(
             None => f,
         },
         Err(e) => {
-            return Err(Reply::error(
+            return Err(error_reply(
                 &AcpError::invalid_request(codes::INVALID_JSON, e.to_string(), &JsonPath::root()),
                 op,
             ));
@@ -405,7 +353,7 @@ pub(super) async fn begin<V, D, S: ResourceStore, L>(
         }),
         Ok(other) => Err(match other.rejection() {
             Some(rejection) => {
-                let mut reply = Reply::error(&AcpError::from(rejection), op);
+                let mut reply = error_reply(&AcpError::from(rejection), op);
                 reply.headers = rejection
                     .response_headers()
                     .into_iter()
@@ -413,7 +361,7 @@ pub(super) async fn begin<V, D, S: ResourceStore, L>(
                     .collect();
                 reply
             }
-            None => Reply::error(
+            None => error_reply(
                 &AcpError::processing_error("unexpected idempotency outcome"),
                 op,
             ),
@@ -461,12 +409,12 @@ pub(super) async fn finish<V, D, S: ResourceStore, L>(
                 .store
                 .release(&reservation.scope, reservation.lease)
                 .await;
-            Reply::error(
+            error_reply(
                 &AcpError::concurrent_modification("resource", RetryAfter::from_secs(1)),
                 op,
             )
         }
-        Ok(CommitOutcome::LeaseLost) => Reply::error(
+        Ok(CommitOutcome::LeaseLost) => error_reply(
             &AcpError::idempotency_in_flight(RetryAfter::from_secs(1)),
             op,
         ),
@@ -486,7 +434,7 @@ pub(super) fn storage_failure<V, D, S, L>(
     op: Option<Operation>,
 ) -> Reply {
     engine.events.report(&PspEvent::Storage { error });
-    Reply::error(
+    error_reply(
         &AcpError::service_unavailable("storage is unavailable", Some(RetryAfter::from_secs(1))),
         op,
     )
@@ -499,7 +447,7 @@ pub(super) fn refused<V, D, S, L>(
     op: Option<Operation>,
 ) -> Reply {
     engine.events.report(&PspEvent::Refused { id, reason });
-    Reply::error(
+    error_reply(
         &AcpError::processing_error("the provider could not produce a valid response"),
         op,
     )
@@ -550,7 +498,7 @@ where
     ctx.idempotency_key = Some(reservation.key.clone());
     let (reply, writes) = match issue(engine, &admitted, &ctx).await {
         Ok((reply, writes)) => (reply, writes),
-        Err(error) => (Reply::error(&error, op), Vec::new()),
+        Err(error) => (error_reply(&error, op), Vec::new()),
     };
     finish(
         engine,
@@ -675,13 +623,13 @@ where
     };
     let token = header("authorization").and_then(|v| BearerToken::parse(v).ok());
     let Some(merchant) = engine.merchants.authenticate(token.as_ref()) else {
-        return Reply::error(&AcpError::unauthorized("invalid or missing API key"), None);
+        return error_reply(&AcpError::unauthorized("invalid or missing API key"), None);
     };
     // IDEM-01, IDEM-04: a charge moves money; a retry must not charge twice.
     let key = match header("idempotency-key").map(IdempotencyKey::parse) {
         Some(Ok(key)) => key,
         Some(Err(e)) => {
-            return Reply::error(
+            return error_reply(
                 &AcpError::invalid_request(
                     codes::INVALID_VALUE,
                     format!("Idempotency-Key: {e}"),
@@ -690,13 +638,13 @@ where
                 None,
             );
         }
-        None => return Reply::error(&AcpError::idempotency_key_required(), None),
+        None => return error_reply(&AcpError::idempotency_key_required(), None),
     };
     let echo = ("Idempotency-Key".to_owned(), key.as_str().to_owned());
     let request: ChargeRequest = match serde_json::from_slice(body) {
         Ok(request) => request,
         Err(e) => {
-            let mut reply = Reply::error(
+            let mut reply = error_reply(
                 &AcpError::invalid_request(
                     codes::INVALID_VALUE,
                     format!("the charge request is invalid: {e}"),
@@ -739,7 +687,7 @@ where
     };
     let mut reply = match authorize(engine, &ctx, &request).await {
         Ok(reply) => reply,
-        Err(error) => Reply::error(&error, None),
+        Err(error) => error_reply(&error, None),
     };
     reply.headers.push(echo);
     finish(engine, None, reservation, reply, Vec::new(), None, now).await
