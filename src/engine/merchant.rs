@@ -696,10 +696,16 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
 
 /// A stored resource's envelope: the owner and the 2026-04-17 JSON text (`None`: gone, as a
 /// canceled cart), written as JSON text without building a tree.
-fn envelope(owner: &Identity, resource: Option<&[u8]>) -> String {
+fn envelope(owner: &Identity, resource: Option<&str>) -> String {
     let owner = serde_json::to_string(owner.as_str()).unwrap_or_else(|_| "\"\"".to_owned());
-    let resource = resource.map_or("null", |json| std::str::from_utf8(json).unwrap_or("null"));
-    format!("{{\"owner\":{owner},\"resource\":{resource}}}")
+    let resource = resource.unwrap_or("null");
+    let mut out = String::with_capacity(owner.len() + resource.len() + 24);
+    out.push_str("{\"owner\":");
+    out.push_str(&owner);
+    out.push_str(",\"resource\":");
+    out.push_str(resource);
+    out.push('}');
+    out
 }
 
 /// A stored envelope, read without copying the resource text.

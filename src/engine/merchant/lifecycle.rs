@@ -47,10 +47,10 @@ impl Resource {
     }
 
     /// The 2026-04-17 JSON text (what is stored, and the wire form in 2026-04-17).
-    pub(super) fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+    pub(super) fn to_json(&self) -> Result<String, serde_json::Error> {
         match self {
-            Self::Session(s) => serde_json::to_vec(s),
-            Self::Cart(c) => serde_json::to_vec(c),
+            Self::Session(s) => serde_json::to_string(s),
+            Self::Cart(c) => serde_json::to_string(c),
         }
     }
 
@@ -70,12 +70,12 @@ impl Resource {
         &self,
         version: &ApiVersion,
         op: Operation,
-        latest: &[u8],
+        latest: &str,
     ) -> Result<(Vec<u8>, Vec<String>), String> {
         let session = match self {
             Self::Session(session) if *version != ApiVersion::LATEST => session,
             // Carts exist only in 2026-04-17; a 2026-04-17 answer is the stored form.
-            _ => return Ok((latest.to_vec(), Vec::new())),
+            _ => return Ok((latest.as_bytes().to_vec(), Vec::new())),
         };
         let with_order = op == Operation::CompleteCheckoutSession
             && session.order.is_some()
@@ -392,7 +392,7 @@ fn write_of(
     expected: Option<u64>,
 ) -> Result<Write, Failure> {
     let document =
-        serde_json::to_vec(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
+        serde_json::to_string(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
     Ok(Write {
         kind: ResourceKind::CheckoutSession,
         id: session.id.as_str().to_owned(),

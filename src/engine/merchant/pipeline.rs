@@ -661,7 +661,7 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
             let writes = vec![Write {
                 kind: kind_of(op),
                 id: done.resource.id().to_owned(),
-                document: envelope(&ctx.identity, (!done.gone).then_some(json.as_slice())),
+                document: envelope(&ctx.identity, (!done.gone).then_some(json.as_str())),
                 expected_version: done.expected_version,
             }];
             let committed = match done.resource {
@@ -828,7 +828,7 @@ fn respond<M, S, A>(
     op: Operation,
     status: u16,
     resource: &Resource,
-) -> (Reply, Option<Vec<u8>>) {
+) -> (Reply, Option<String>) {
     let findings = resource.findings();
     if let Some(error) = findings.iter().find(|f| f.is_error()) {
         let reason = format!("breaks a MUST: {error}");
