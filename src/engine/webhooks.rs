@@ -11,12 +11,12 @@
 //!    written in (a missing header means [`ApiVersion::LATEST`]; an unknown one is `400`). The
 //!    parse is lenient by default (unknown members and values are kept, WH-08, ORD-01);
 //!    [`strict`](WebhookReceiverBuilder::strict) also validates the body against that version's
-//!    schema. The event is then **upgraded to 2026-04-17**
-//!    ([`convert`](crate::protocol::version::convert)); when it cannot be, the application
-//!    still gets it, as JSON ([`Delivery::event`] is `None`).
+//!    schema. The event is then **upgraded to 2026-04-17** ([`convert`]); when it cannot be,
+//!    the application still gets it, as JSON ([`Delivery::event`] is `None`).
 //! 3. **Deduplicate** (delivery is at least once): the event's id ([`Delivery::event_id`]) is
 //!    the SHA-256 of the body's RFC 8785 canonical form, so a redelivery (same body, new
-//!    signature) has the same id. It is reserved in an [`AsyncIdempotencyStore`] under the
+//!    signature) has the same id. It is reserved in an
+//!    [`AsyncIdempotencyStore`](crate::engine::store::AsyncIdempotencyStore) under the
 //!    sender's identity: the first delivery reaches the [`WebhookHandler`] once; a delivery of
 //!    an event already handled is answered with the first answer (`200`,
 //!    `Idempotent-Replayed: true`) and does not reach it; a delivery arriving while the first
