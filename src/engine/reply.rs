@@ -48,6 +48,13 @@ impl Reply {
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
+    /// Adds header `name` unless the reply already has it (any case).
+    pub(crate) fn header_if_absent(&mut self, name: &str, value: impl Into<String>) {
+        if !self.has_header(name) {
+            self.headers.push((name.to_owned(), value.into()));
+        }
+    }
+
     /// The response: `Content-Type: application/json` and every header that is valid HTTP.
     pub(crate) fn into_http(self) -> http::Response<Vec<u8>> {
         let mut response = http::Response::new(self.body);

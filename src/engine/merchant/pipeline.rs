@@ -214,23 +214,9 @@ pub(super) async fn serve<M: Merchant, S: ResourceStore, A: Authenticator>(
     } else {
         read(engine, &admitted).await
     };
-    if !reply
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("API-Version"))
-    {
-        reply
-            .headers
-            .push(("API-Version".to_owned(), version.to_string()));
-    }
+    reply.header_if_absent("API-Version", version.to_string());
     for (name, value) in echo {
-        if !reply
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            reply.headers.push((name, value));
-        }
+        reply.header_if_absent(&name, value);
     }
     reply
 }
@@ -569,17 +555,13 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     now: OffsetDateTime,
 ) -> Reply {
     let Outcome {
-        reply,
+        mut reply,
         writes,
         committed,
     } = outcome;
-    let mut stored_headers = reply.headers.clone();
-    if !stored_headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("API-Version"))
-    {
-        stored_headers.push(("API-Version".to_owned(), ctx.version.to_string()));
-    }
+    // The replay carries the version it was answered in.
+    reply.header_if_absent("API-Version", ctx.version.to_string());
+    let stored_headers = reply.headers.clone();
     let committed = committed.filter(|_| (200..300).contains(&reply.status));
     let commit = Commit {
         scope: reservation.scope.clone(),
