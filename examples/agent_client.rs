@@ -216,11 +216,8 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         hook.order_status().unwrap_or("-"),
         hook.version
     );
-    let timeline = receiver.timeline(&order).await.map_err(|e| e.to_string())?;
-    println!(
-        "order timeline: {:?}",
-        timeline.map(|t| t.statuses().join(" -> "))
-    );
+    let timeline = agent::timeline_of(&receiver, &order, 1).await?;
+    println!("order timeline: {}", timeline.statuses().join(" -> "));
     println!("statuses: {}", purchase.statuses.join(" -> "));
     Ok(())
 }

@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use agentic_commerce::engine::store::InMemoryStore;
-use agentic_commerce::engine::webhooks::{Delivery, WebhookHandler, WebhookReceiver};
+use agentic_commerce::engine::webhooks::{
+    Delivery, OrderTimeline, WebhookHandler, WebhookReceiver,
+};
 use agentic_commerce::parse::{self, schema::WireType};
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
@@ -86,6 +88,30 @@ pub(crate) async fn spawn_receiver(
     let app = agentic_commerce_axum::router(Arc::clone(&receiver)).into_router();
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((local, receiver, rx))
+}
+
+/// The timeline of `order`, once it holds `events` entries (the receiver writes an event to it
+/// after handing the event to the application), within 10 s.
+///
+/// # Errors
+///
+/// The store fails, or the timeline stays shorter.
+pub(crate) async fn timeline_of(
+    receiver: &Receiver,
+    order: &str,
+    events: usize,
+) -> Result<OrderTimeline, String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let timeline = receiver.timeline(order).await.map_err(|e| e.to_string())?;
+        match timeline {
+            Some(t) if t.entries.len() >= events => return Ok(t),
+            _ if tokio::time::Instant::now() >= deadline => {
+                return Err(format!("order {order}: fewer than {events} events in 10 s"));
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
 }
 
 pub(crate) fn client(

@@ -129,6 +129,10 @@ impl Delivery {
 pub trait WebhookHandler: Send + Sync {
     /// A verified event delivered for the first time (or again after this method failed).
     ///
+    /// The event enters the order's timeline after this method returns `Ok`, committed with
+    /// the `200` answer; an application that reads [`WebhookReceiver::timeline`] on being
+    /// called sees the timeline as it was before this event.
+    ///
     /// # Errors
     ///
     /// The answer to send instead of `200` (a `5xx` makes the merchant retry); the reservation
@@ -382,6 +386,9 @@ impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
     }
 
     /// The timeline of `order_id`, `None` before its first event.
+    ///
+    /// An event is in it once its delivery has been answered `200` (after the
+    /// [`WebhookHandler`] returned).
     ///
     /// # Errors
     ///

@@ -80,7 +80,9 @@ async fn three_ds_purchase(database_url: Option<String>) {
     assert_eq!(hook.order_id(), Some(order));
     assert_eq!(hook.event_type(), "order_create");
     assert_eq!(hook.version, ApiVersion::V2026_04_17);
-    let timeline = receiver.timeline(order).await.unwrap().unwrap();
+    let timeline = client_agent::timeline_of(&receiver, order, 1)
+        .await
+        .unwrap();
     assert_eq!(timeline.statuses(), ["created"]);
     assert_eq!(
         timeline.checkout_session_id,
