@@ -5,8 +5,6 @@
 pub(crate) mod agent;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
-#[path = "../../examples/support/backend.rs"]
-pub(crate) mod backend;
 #[path = "../../examples/merchant_server/catalog.rs"]
 pub(crate) mod catalog;
 #[path = "../../examples/merchant_server/checkout.rs"]
@@ -19,7 +17,5 @@ pub(crate) mod config;
 pub(crate) mod echo;
 #[path = "../../examples/support/http.rs"]
 pub(crate) mod http;
-#[path = "../../examples/support/postgres.rs"]
-pub(crate) mod postgres;
 #[path = "../../examples/psp_vault/vault.rs"]
 pub(crate) mod vault;

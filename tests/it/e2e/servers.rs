@@ -670,34 +670,6 @@ async fn chk_10_concurrent_completes_with_distinct_keys_charge_exactly_once() {
     harness::exactly_one_of_concurrent_completes_charges(&mut w, &merchants).await;
 }
 
-/// Issue 12 item 13: the in-memory merchant/vault backend drops documents (sessions, vaulted
-/// tokens) not written for the document retention as new ones are written, so memory stays
-/// bounded without a timer; recent documents stay.
-#[test]
-fn in_memory_documents_are_purged_after_retention() {
-    use ex::backend::{Backend, DOCUMENT_RETENTION, Document};
-    let backend = Backend::memory();
-    let t0 = time::OffsetDateTime::now_utc();
-    let write = |prefix: &str, at: time::OffsetDateTime| {
-        for i in 0..3_000 {
-            let doc = Document {
-                kind: "checkout_session",
-                id: format!("{prefix}{i}"),
-                body: "{}".to_owned(),
-            };
-            assert_eq!(backend.put_if(&doc, None, at).unwrap(), 1);
-        }
-    };
-    write("old_", t0);
-    let later = t0 + DOCUMENT_RETENTION + time::Duration::hours(1);
-    write("new_", later);
-    let held = backend.documents_in_memory().unwrap();
-    assert!(held < 6_000, "{held} documents held: nothing was purged");
-    assert!(held >= 3_000, "recent documents were purged");
-    assert!(backend.load("checkout_session", "new_0").unwrap().is_some());
-    assert!(backend.load("checkout_session", "old_0").unwrap().is_none());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Issue 12: money safety where the parts meet.
 
