@@ -11,17 +11,8 @@ use crate::spec::latest::agentic_checkout::{CheckoutSession, Message};
 
 /// Runs the checks of this module.
 pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {
-    let value = match serde_json::to_value(session) {
-        Ok(v) => v,
-        Err(e) => {
-            out.push(Finding::error(
-                "CHK-09",
-                JsonPath::root(),
-                format!("the session could not be serialized to resolve message params: {e}"),
-            ));
-            return;
-        }
-    };
+    // The session as JSON, made only when a message has a param to resolve (most have none).
+    let mut value: Option<Value> = None;
     for (i, message) in session.messages.iter().enumerate() {
         let param = match message {
             Message::Info(m) => m.param.as_deref(),
@@ -31,18 +22,39 @@ pub fn check(session: &CheckoutSession, out: &mut Vec<Finding>) {
         };
         let Some(param) = param else { continue };
         let path = JsonPath::root().key("messages").index(i).key("param");
-        match JsonPath::parse(param) {
-            Err(e) => out.push(Finding::error(
-                "CHK-09",
-                path,
-                format!("param {param:?} is not a JSONPath: {e}"),
-            )),
-            Ok(target) if target.resolve(&value).is_none() => out.push(Finding::warning(
+        let target = match JsonPath::parse(param) {
+            Ok(target) => target,
+            Err(e) => {
+                out.push(Finding::error(
+                    "CHK-09",
+                    path,
+                    format!("param {param:?} is not a JSONPath: {e}"),
+                ));
+                continue;
+            }
+        };
+        let document = match &mut value {
+            Some(document) => document,
+            None => match serde_json::to_value(session) {
+                Ok(document) => value.insert(document),
+                Err(e) => {
+                    out.push(Finding::error(
+                        "CHK-09",
+                        JsonPath::root(),
+                        format!(
+                            "the session could not be serialized to resolve message params: {e}"
+                        ),
+                    ));
+                    return;
+                }
+            },
+        };
+        if target.resolve(document).is_none() {
+            out.push(Finding::warning(
                 "CHK-09",
                 path,
                 format!("param {param:?} does not resolve inside the session"),
-            )),
-            Ok(_) => {}
+            ));
         }
     }
 }

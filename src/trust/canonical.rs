@@ -81,7 +81,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
@@ -228,6 +228,59 @@ fn canonicalize_with(json: &[u8], exact: bool) -> Result<Vec<u8>, CanonicalJsonE
     let mut out = Vec::with_capacity(json.len());
     write_node(&mut out, &node);
     Ok(out)
+}
+
+/// A request body with its exact canonical form ([`canonicalize_exact`]), computed once.
+///
+/// The request signature (SIG-01) and the idempotency fingerprint (IDEM-06) both cover the
+/// exact canonical body; a server that checks both canonicalizes once with this type and hands
+/// it to [`Verifier::verify_canonical`](crate::trust::signature::Verifier::verify_canonical)
+/// and [`Fingerprint::of_canonical_body`](crate::trust::idempotency::Fingerprint::of_canonical_body).
+/// The canonical form can only be made from the raw body it travels with.
+///
+/// An empty body (a cancel sent without one) has the empty canonical form, as
+/// [`Fingerprint::of_body`](crate::trust::idempotency::Fingerprint::of_body) treats it.
+///
+/// `Debug` prints lengths only: a body may carry card data (DP-19).
+#[derive(Clone, PartialEq, Eq)]
+pub struct CanonicalBody<'a> {
+    raw: &'a [u8],
+    canonical: Vec<u8>,
+}
+
+impl<'a> CanonicalBody<'a> {
+    /// Canonicalizes `raw` (exact numbers).
+    ///
+    /// # Errors
+    ///
+    /// As [`canonicalize_exact`], for a non-empty body.
+    pub fn new(raw: &'a [u8]) -> Result<Self, CanonicalJsonError> {
+        let canonical = if raw.is_empty() {
+            Vec::new()
+        } else {
+            canonicalize_exact(raw)?
+        };
+        Ok(Self { raw, canonical })
+    }
+
+    /// The body exactly as received.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Its canonical form (empty for an empty body).
+    pub fn canonical(&self) -> &[u8] {
+        &self.canonical
+    }
+}
+
+impl fmt::Debug for CanonicalBody<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CanonicalBody")
+            .field("raw_len", &self.raw.len())
+            .field("canonical_len", &self.canonical.len())
+            .finish()
+    }
 }
 
 /// Canonicalizes JSON text per RFC 8785 and returns it as a `String`.

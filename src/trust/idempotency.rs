@@ -135,6 +135,12 @@ impl Fingerprint {
         }
     }
 
+    /// [`of_body`](Self::of_body) of a body already canonicalized (once, for the signature
+    /// check too).
+    pub fn of_canonical_body(body: &canonical::CanonicalBody<'_>) -> Self {
+        Self::from_canonical_bytes(body.canonical())
+    }
+
     /// The fingerprint of a parsed JSON value.
     ///
     /// # Errors

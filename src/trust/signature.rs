@@ -114,7 +114,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::primitives::Timestamp;
 use crate::trust::PolicyError;
-use crate::trust::canonical::{self, CanonicalJsonError};
+use crate::trust::canonical::{self, CanonicalBody, CanonicalJsonError};
 
 /// Name of the HTTP header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Signature";
@@ -991,9 +991,45 @@ impl Verifier {
         request: &SignedRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<Verified, SignatureError> {
-        let signature = non_empty(request.signature).ok_or(SignatureError::MissingSignature)?;
-        let timestamp_text =
-            non_empty(request.timestamp).ok_or(SignatureError::MissingTimestamp)?;
+        let body = request.body;
+        self.verify_with(request.signature, request.timestamp, now, || {
+            signed_body(self.content, body).map(Cow::Owned)
+        })
+    }
+
+    /// [`verify`](Self::verify) of a body already canonicalized ([`CanonicalBody`], shared
+    /// with the idempotency fingerprint): the same checks in the same order, without a second
+    /// canonicalization.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    pub fn verify_canonical(
+        &self,
+        body: &CanonicalBody<'_>,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Verified, SignatureError> {
+        self.verify_with(signature, timestamp, now, || {
+            if body.raw().is_empty() {
+                // `signed_body` decides what an empty body means for this content.
+                signed_body(self.content, b"").map(Cow::Owned)
+            } else {
+                Ok(Cow::Borrowed(body.canonical()))
+            }
+        })
+    }
+
+    fn verify_with<'b>(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        now: OffsetDateTime,
+        canonical_body: impl FnOnce() -> Result<Cow<'b, [u8]>, SignatureError>,
+    ) -> Result<Verified, SignatureError> {
+        let signature = non_empty(signature).ok_or(SignatureError::MissingSignature)?;
+        let timestamp_text = non_empty(timestamp).ok_or(SignatureError::MissingTimestamp)?;
         if signature.len() > MAX_SIGNATURE_HEADER_LEN {
             return Err(SignatureError::MalformedSignature);
         }
@@ -1021,10 +1057,10 @@ impl Verifier {
             return Err(SignatureError::MalformedSignature);
         }
 
-        let canonical_body = signed_body(self.content, request.body)?;
+        let canonical_body = canonical_body()?;
         // The canonical body itself is the message by default; no copy.
         let message = match self.content {
-            SignedContent::CanonicalBody => Cow::Borrowed(canonical_body.as_slice()),
+            SignedContent::CanonicalBody => Cow::Borrowed(canonical_body.as_ref()),
             content => Cow::Owned(content.message(timestamp_text, &canonical_body)),
         };
         for (key_id, key) in candidates {
@@ -1119,6 +1155,51 @@ mod tests {
             ..req
         };
         assert_eq!(v.verify(&req, NOW), Err(SignatureError::MissingSignature));
+    }
+
+    /// `verify_canonical` answers exactly as `verify` on the same body, for every content
+    /// layout, signed, tampered, unsigned and empty bodies alike.
+    #[test]
+    fn verify_canonical_agrees_with_verify() {
+        let bodies: [&[u8]; 4] = [b"{\"b\":1.0, \"a\":[2]}", b"[]", b"", b"{\"a\":1}"];
+        for content in [
+            SignedContent::CanonicalBody,
+            SignedContent::TimestampAndBody,
+        ] {
+            let signer = RequestSigner::new(hmac()).with_signed_content(content);
+            let v = Verifier::new([Algorithm::HS256])
+                .with_key("k", hmac())
+                .with_signed_content(content);
+            for signed_over in bodies {
+                let Ok(h) = signer.sign(signed_over, NOW) else {
+                    continue;
+                };
+                for body in bodies {
+                    let req = SignedRequest {
+                        body,
+                        signature: Some(&h.signature),
+                        timestamp: Some(&h.timestamp),
+                    };
+                    let canonical = CanonicalBody::new(body).unwrap();
+                    let shared = v.verify_canonical(&canonical, req.signature, req.timestamp, NOW);
+                    assert_eq!(shared, v.verify(&req, NOW), "{content:?} {body:?}");
+                    let missing = v.verify_canonical(&canonical, None, req.timestamp, NOW);
+                    assert_eq!(missing, Err(SignatureError::MissingSignature));
+                }
+            }
+        }
+        // The fingerprint of the shared form is the fingerprint of the raw body.
+        for body in bodies {
+            let canonical = CanonicalBody::new(body).unwrap();
+            assert_eq!(
+                crate::trust::idempotency::Fingerprint::of_canonical_body(&canonical),
+                crate::trust::idempotency::Fingerprint::of_body(body).unwrap()
+            );
+        }
+        // A body with no canonical form has no CanonicalBody, and Debug shows no content.
+        assert!(CanonicalBody::new(b"{\"a\":1,\"a\":2}").is_err());
+        let debug = format!("{:?}", CanonicalBody::new(b"{\"pan\":\"4242\"}").unwrap());
+        assert!(!debug.contains("4242"), "{debug}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::protocol::headers::{AcpHeader, IdempotencyKey, Operation, RequestHead
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, ConvertError, Document};
 use crate::spec::latest::agentic_checkout::CheckoutSession;
+use crate::trust::canonical::CanonicalBody;
 use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
 };
@@ -117,12 +118,15 @@ fn route(method: &Method, path: &str, mcp_path: Option<&str>) -> Routed {
 }
 
 /// A request after the checks every operation shares.
-pub(super) struct Admitted {
+pub(super) struct Admitted<'a> {
     pub(super) route: Route,
     pub(super) headers: RequestHeaders,
     pub(super) ctx: Context,
     /// The body as JSON (`None` when empty).
     pub(super) value: Option<Value>,
+    /// The body's canonical form, shared by the signature and the fingerprint (`None` when it
+    /// has none: the fingerprint then reports why).
+    pub(super) canonical: Option<CanonicalBody<'a>>,
 }
 
 /// The request's transport-independent parts: what the MCP binding builds from `meta`.
@@ -222,11 +226,11 @@ pub(super) async fn serve<M: Merchant, S: ResourceStore, A: Authenticator>(
 }
 
 /// Headers, authentication, version, operation availability, JSON syntax, signature.
-fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
+fn admit<'a, M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    incoming: &Incoming<'_>,
+    incoming: &Incoming<'a>,
     now: OffsetDateTime,
-) -> Result<Admitted, Reply> {
+) -> Result<Admitted<'a>, Reply> {
     let op = incoming.route.op;
     let body = incoming.body;
     let headers = RequestHeaders::parse_with_body(
@@ -268,24 +272,37 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
             ))
         })?)
     };
+    // One canonicalization for the signature and the fingerprint (both cover it exactly).
+    let canonical = (!body.is_empty() || op.requires_idempotency_key())
+        .then(|| CanonicalBody::new(body).ok())
+        .flatten();
     // SIG-01/SIG-04: every request with a body and every write (a bodiless cancel is signed
     // over the empty content) must be signed; reads rest on the API key alone. Operations whose
     // specification has no `Signature` header (the cart API) are not signed.
     if let Some(verifier) = &engine.verifier {
         let signed_op = op.requirement(AcpHeader::Signature).is_some();
         if signed_op && (!body.is_empty() || op.requires_idempotency_key()) {
-            let signed = SignedRequest {
-                body,
-                signature: headers
-                    .signature()
-                    .map(crate::protocol::headers::Signature::as_str),
-                timestamp: incoming
-                    .header_pairs
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("timestamp"))
-                    .map(|(_, v)| *v),
+            let signature = headers
+                .signature()
+                .map(crate::protocol::headers::Signature::as_str);
+            let timestamp = incoming
+                .header_pairs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("timestamp"))
+                .map(|(_, v)| *v);
+            let verified = match &canonical {
+                Some(canonical) => verifier.verify_canonical(canonical, signature, timestamp, now),
+                // No canonical form: `verify` names why.
+                None => verifier.verify(
+                    &SignedRequest {
+                        body,
+                        signature,
+                        timestamp,
+                    },
+                    now,
+                ),
             };
-            if let Err(e) = verifier.verify(&signed, now) {
+            if let Err(e) = verified {
                 let error = if e.http_status() == 401 {
                     AcpError::invalid_signature(e.to_string())
                 } else {
@@ -310,13 +327,14 @@ fn admit<M: Merchant, S: ResourceStore, A: Authenticator>(
         headers,
         ctx,
         value,
+        canonical,
     })
 }
 
 /// `GET`: load, let the merchant refresh, check, answer.
 async fn read<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: &Admitted,
+    admitted: &Admitted<'_>,
 ) -> Reply {
     let kind = kind_of(admitted.route.op);
     let id = admitted.route.id.as_deref().unwrap_or_default();
@@ -443,7 +461,7 @@ fn scope_path(route: &Route) -> String {
 /// A write: reserve the key, run the operation, commit its effect with its response.
 async fn write<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: Admitted,
+    admitted: Admitted<'_>,
     body: &[u8],
     now: OffsetDateTime,
 ) -> Reply {
@@ -461,7 +479,10 @@ async fn write<M: Merchant, S: ResourceStore, A: Authenticator>(
         scope_path(&admitted.route),
         key.clone(),
     );
-    let fingerprint = match Fingerprint::of_body(body) {
+    let fingerprint = match admitted.canonical.as_ref().map_or_else(
+        || Fingerprint::of_body(body),
+        |c| Ok(Fingerprint::of_canonical_body(c)),
+    ) {
         // IDEM-11: the version is part of the request; a key replayed under another version
         // is a conflict, never the other version's stored response.
         Ok(f) => Fingerprint::from_canonical_bytes(
@@ -613,7 +634,7 @@ pub(super) fn concurrent_change(op: Operation) -> AcpError {
 /// Runs the operation of a write: the reply, and the documents to commit with it.
 async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: &Admitted,
+    admitted: &Admitted<'_>,
     ctx: &mut Context,
     reservation: &Reservation,
     now: OffsetDateTime,
@@ -662,7 +683,7 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
 /// The request body as its 2026-04-17 type (as JSON), checked in the caller's version.
 fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: &Admitted,
+    admitted: &Admitted<'_>,
     stored: Option<&Stored>,
 ) -> Result<Option<Value>, Reply> {
     let op = admitted.route.op;
