@@ -22,7 +22,7 @@ use crate::spec::latest::agentic_checkout::{
 use crate::spec::latest::cart::Cart;
 
 use super::pipeline::{Reservation, Stored, concurrent_change};
-use super::{Authenticator, Context, Merchant, MerchantEngine, envelope};
+use super::{Authenticator, Context, Merchant, MerchantEngine, envelope, expiry};
 
 /// A resource the engine stores and sends.
 #[derive(Debug, Clone)]
@@ -298,6 +298,11 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             negotiation.apply_to(&mut session);
             let id = session.id.as_str().to_owned();
             check_status(&session, &id, creatable(), "create")?;
+            let expires_at = expiry::on_create(session.expires_at, now, engine.session_ttl);
+            if expires_at.get() <= now {
+                return Err(refused(&id, "create returned a session that has already expired"));
+            }
+            session.expires_at = Some(expires_at);
             Ok(done(Resource::Session(Box::new(session)), None))
         }
         (Operation::UpdateCheckoutSession, Some(Resource::Session(session))) => {
@@ -305,8 +310,15 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let request = typed(request)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
-            let updated = merchant.update_checkout(ctx, *session, request).await?;
+            let stored_expiry = session.expires_at;
+            let mut updated = merchant.update_checkout(ctx, *session, request).await?;
             check_status(&updated, &id, &allowed, "update")?;
+            updated.expires_at = Some(expiry::on_update(
+                stored_expiry,
+                updated.expires_at,
+                now,
+                engine.session_ttl,
+            ));
             Ok(done(Resource::Session(Box::new(updated)), version))
         }
         (Operation::CompleteCheckoutSession, Some(Resource::Session(session))) => {
@@ -323,6 +335,12 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let id = session.id.as_str().to_owned();
             let mut claimed = (*session).clone();
             claimed.status = claimed_status.clone();
+            // Money safety: the claim replaces exactly the version read (compare-and-swap), so
+            // checking that version's expiry at the claim's `now` means an expired session is
+            // never claimed, hence never charged, whatever raced with this request.
+            if expiry::session_is_due(&session, now) {
+                return Err(AcpError::session_expired().into());
+            }
             claim(engine, ctx, &claimed, version, reservation, now).await?;
             ctx.capabilities = Some(session.capabilities.clone());
             let original = write_of(ctx, &session, Some(version + 1))?;
@@ -355,13 +373,31 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             Ok(done(Resource::Session(Box::new(canceled)), version))
         }
         (Operation::CreateCart, None) => {
-            let cart = merchant.create_cart(ctx, typed(request)?).await?;
+            let mut cart = merchant.create_cart(ctx, typed(request)?).await?;
             let id = cart.id.as_str().to_owned();
+            let expires_at = expiry::on_create(cart.expires_at, now, engine.cart_ttl);
+            if expires_at.get() <= now {
+                return Err(refused(&id, "create returned a cart that has already expired"));
+            }
+            cart.expires_at = Some(expires_at);
             Ok(done(after_cart(&id, Ok(cart))?, None))
         }
         (Operation::UpdateCart, Some(Resource::Cart(cart))) => {
             let id = cart.id.as_str().to_owned();
-            let updated = merchant.update_cart(ctx, *cart, typed(request)?).await;
+            let stored_expiry = cart.expires_at;
+            // CART-06: a successful update refreshes `expires_at`.
+            let updated = merchant
+                .update_cart(ctx, *cart, typed(request)?)
+                .await
+                .map(|mut cart| {
+                    cart.expires_at = Some(expiry::on_update(
+                        stored_expiry,
+                        cart.expires_at,
+                        now,
+                        engine.cart_ttl,
+                    ));
+                    cart
+                });
             Ok(done(after_cart(&id, updated)?, version))
         }
         (Operation::CancelCart, Some(Resource::Cart(cart))) => {
