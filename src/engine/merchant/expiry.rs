@@ -106,7 +106,11 @@ pub fn cart_is_due(cart: &Cart, now: OffsetDateTime) -> bool {
 }
 
 /// `expires_at` for a created resource: the merchant's, else `now + ttl`.
-pub(super) fn on_create(current: Option<Timestamp>, now: OffsetDateTime, ttl: Duration) -> Timestamp {
+pub(super) fn on_create(
+    current: Option<Timestamp>,
+    now: OffsetDateTime,
+    ttl: Duration,
+) -> Timestamp {
     current.unwrap_or_else(|| Timestamp(add_saturating(now, ttl)))
 }
 
@@ -172,10 +176,20 @@ mod tests {
     #[test]
     fn processing_and_terminal_sessions_do_not_expire() {
         let expiring = expiring_statuses();
-        for s in ["ready_for_payment", "incomplete", "pending_approval", "expired"] {
+        for s in [
+            "ready_for_payment",
+            "incomplete",
+            "pending_approval",
+            "expired",
+        ] {
             assert!(expiring.contains(&s), "{s}");
         }
-        for s in ["complete_in_progress", "in_progress", "completed", "canceled"] {
+        for s in [
+            "complete_in_progress",
+            "in_progress",
+            "completed",
+            "canceled",
+        ] {
             assert!(!expiring.contains(&s), "{s}");
         }
     }
@@ -185,13 +199,22 @@ mod tests {
         let now = datetime!(2026-05-01 12:00 UTC);
         let ttl = Duration::hours(1);
         let stored = Some(Timestamp(datetime!(2026-05-01 12:30 UTC)));
-        assert_eq!(on_update(stored, stored, now, ttl).get(), datetime!(2026-05-01 13:00 UTC));
+        assert_eq!(
+            on_update(stored, stored, now, ttl).get(),
+            datetime!(2026-05-01 13:00 UTC)
+        );
         let far = Some(Timestamp(datetime!(2026-06-01 00:00 UTC)));
         assert_eq!(on_update(far, far, now, ttl), far.unwrap());
         let merchant = Some(Timestamp(datetime!(2026-05-01 12:10 UTC)));
         assert_eq!(on_update(stored, merchant, now, ttl), merchant.unwrap());
-        assert_eq!(on_update(stored, None, now, ttl).get(), datetime!(2026-05-01 13:00 UTC));
-        assert_eq!(on_create(None, now, ttl).get(), datetime!(2026-05-01 13:00 UTC));
+        assert_eq!(
+            on_update(stored, None, now, ttl).get(),
+            datetime!(2026-05-01 13:00 UTC)
+        );
+        assert_eq!(
+            on_create(None, now, ttl).get(),
+            datetime!(2026-05-01 13:00 UTC)
+        );
         assert_eq!(on_create(merchant, now, ttl), merchant.unwrap());
     }
 
@@ -199,17 +222,43 @@ mod tests {
     fn only_expired_sessions_and_carts_past_the_cutoff_are_purgeable() {
         let cutoff = datetime!(2026-05-01 12:00 UTC);
         let doc = |status: &str, at: &str| {
-            format!(r#"{{"owner":"a","resource":{{"id":"cs_1","status":"{status}","expires_at":"{at}"}}}}"#)
+            format!(
+                r#"{{"owner":"a","resource":{{"id":"cs_1","status":"{status}","expires_at":"{at}"}}}}"#
+            )
         };
         let s = ResourceKind::CheckoutSession;
-        assert!(purgeable(s, &doc("ready_for_payment", "2026-05-01T11:59:59Z"), cutoff));
-        assert!(purgeable(s, &doc("expired", "2026-05-01T11:00:00Z"), cutoff));
-        assert!(!purgeable(s, &doc("ready_for_payment", "2026-05-01T12:00:00Z"), cutoff));
-        assert!(!purgeable(s, &doc("completed", "2026-05-01T11:00:00Z"), cutoff));
-        assert!(!purgeable(s, &doc("complete_in_progress", "2026-05-01T11:00:00Z"), cutoff));
+        assert!(purgeable(
+            s,
+            &doc("ready_for_payment", "2026-05-01T11:59:59Z"),
+            cutoff
+        ));
+        assert!(purgeable(
+            s,
+            &doc("expired", "2026-05-01T11:00:00Z"),
+            cutoff
+        ));
+        assert!(!purgeable(
+            s,
+            &doc("ready_for_payment", "2026-05-01T12:00:00Z"),
+            cutoff
+        ));
+        assert!(!purgeable(
+            s,
+            &doc("completed", "2026-05-01T11:00:00Z"),
+            cutoff
+        ));
+        assert!(!purgeable(
+            s,
+            &doc("complete_in_progress", "2026-05-01T11:00:00Z"),
+            cutoff
+        ));
         assert!(!purgeable(s, r#"{"owner":"a","resource":null}"#, cutoff));
         assert!(!purgeable(s, "not json", cutoff));
-        assert!(!purgeable(ResourceKind::PaymentToken, &doc("expired", "2026-05-01T11:00:00Z"), cutoff));
+        assert!(!purgeable(
+            ResourceKind::PaymentToken,
+            &doc("expired", "2026-05-01T11:00:00Z"),
+            cutoff
+        ));
         let cart = r#"{"owner":"a","resource":{"id":"c","expires_at":"2026-05-01T11:00:00Z"}}"#;
         assert!(purgeable(ResourceKind::Cart, cart, cutoff));
     }

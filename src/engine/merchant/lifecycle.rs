@@ -234,14 +234,22 @@ pub(super) fn after_retrieve(
     before: &CheckoutSession,
     result: Result<CheckoutSession, AcpError>,
 ) -> Result<Resource, Failure> {
-    let session = result?;
+    let mut session = result?;
     check_status(
         &session,
         before.id.as_str(),
         std::slice::from_ref(&before.status),
         "retrieve",
     )?;
+    keep_expiry(&mut session, before);
     Ok(Resource::Session(Box::new(session)))
+}
+
+/// A business method that rebuilds the session without `expires_at` does not make it immortal.
+fn keep_expiry(session: &mut CheckoutSession, before: &CheckoutSession) {
+    if session.expires_at.is_none() {
+        session.expires_at = before.expires_at;
+    }
 }
 
 pub(super) fn after_cart(id: &str, result: Result<Cart, AcpError>) -> Result<Resource, Failure> {
@@ -300,7 +308,10 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             check_status(&session, &id, creatable(), "create")?;
             let expires_at = expiry::on_create(session.expires_at, now, engine.session_ttl);
             if expires_at.get() <= now {
-                return Err(refused(&id, "create returned a session that has already expired"));
+                return Err(refused(
+                    &id,
+                    "create returned a session that has already expired",
+                ));
             }
             session.expires_at = Some(expires_at);
             Ok(done(Resource::Session(Box::new(session)), None))
@@ -344,7 +355,8 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             claim(engine, ctx, &claimed, version, reservation, now).await?;
             ctx.capabilities = Some(session.capabilities.clone());
             let original = write_of(ctx, &session, Some(version + 1))?;
-            let completed = match merchant.complete_checkout(ctx, claimed, request).await {
+            let stored_expiry = session.expires_at;
+            let mut completed = match merchant.complete_checkout(ctx, claimed, request).await {
                 Ok(completed) => completed,
                 Err(error) => {
                     // Nothing was charged (the method's contract): the session is payable again.
@@ -357,6 +369,8 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             // An impossible outcome after a possible charge leaves the session claimed
             // (`complete_in_progress`): stuck is recoverable, a second charge is not.
             check_status(&completed, &id, &completable(&claimed_status), "complete")?;
+            // A declined session is payable again and must still expire.
+            completed.expires_at = completed.expires_at.or(stored_expiry);
             Ok(done(
                 Resource::Session(Box::new(completed)),
                 Some(version + 1),
@@ -368,8 +382,10 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let request = optional(request)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
-            let canceled = merchant.cancel_checkout(ctx, *session, request).await?;
+            let stored_expiry = session.expires_at;
+            let mut canceled = merchant.cancel_checkout(ctx, *session, request).await?;
             check_status(&canceled, &id, &[CheckoutStatus::Canceled], "cancel")?;
+            canceled.expires_at = canceled.expires_at.or(stored_expiry);
             Ok(done(Resource::Session(Box::new(canceled)), version))
         }
         (Operation::CreateCart, None) => {
@@ -377,7 +393,10 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let id = cart.id.as_str().to_owned();
             let expires_at = expiry::on_create(cart.expires_at, now, engine.cart_ttl);
             if expires_at.get() <= now {
-                return Err(refused(&id, "create returned a cart that has already expired"));
+                return Err(refused(
+                    &id,
+                    "create returned a cart that has already expired",
+                ));
             }
             cart.expires_at = Some(expires_at);
             Ok(done(after_cart(&id, Ok(cart))?, None))
@@ -386,18 +405,19 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let id = cart.id.as_str().to_owned();
             let stored_expiry = cart.expires_at;
             // CART-06: a successful update refreshes `expires_at`.
-            let updated = merchant
-                .update_cart(ctx, *cart, typed(request)?)
-                .await
-                .map(|mut cart| {
-                    cart.expires_at = Some(expiry::on_update(
-                        stored_expiry,
-                        cart.expires_at,
-                        now,
-                        engine.cart_ttl,
-                    ));
-                    cart
-                });
+            let updated =
+                merchant
+                    .update_cart(ctx, *cart, typed(request)?)
+                    .await
+                    .map(|mut cart| {
+                        cart.expires_at = Some(expiry::on_update(
+                            stored_expiry,
+                            cart.expires_at,
+                            now,
+                            engine.cart_ttl,
+                        ));
+                        cart
+                    });
             Ok(done(after_cart(&id, updated)?, version))
         }
         (Operation::CancelCart, Some(Resource::Cart(cart))) => {
