@@ -1279,7 +1279,9 @@ mod tests {
     #[test]
     fn an_engraved_line_item_shows_its_personalisation_in_custom_attributes() {
         let c = catalog();
-        let s = session(&["var_flask_engraved", "var_mug_pine"]);
+        let mut s = session(&["var_flask_engraved", "var_mug_pine"]);
+        s.created_at = "2026-04-17T12:00:00Z".to_owned();
+        s.updated_at = s.created_at.clone();
         let wire = render(&s, &c, "merchant", "https://shop.example/");
         let attributes = &wire["line_items"][0]["custom_attributes"];
         assert_eq!(attributes[0]["display_name"], "Engraving", "{wire}");

@@ -983,7 +983,7 @@ async fn expiry_purge<S, F, Fut>(store: &S, purge: F) -> (u64, Vec<&'static str>
 where
     S: ResourceStore,
     F: FnOnce(OffsetDateTime, Duration) -> Fut,
-    Fut: std::future::Future<Output = u64>,
+    Fut: Future<Output = u64>,
 {
     let documents = expiry_documents();
     let s = scope("expiry", 0);
