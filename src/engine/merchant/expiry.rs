@@ -203,10 +203,10 @@ mod tests {
             on_update(stored, stored, now, ttl).get(),
             datetime!(2026-05-01 13:00 UTC)
         );
-        let far = Some(Timestamp(datetime!(2026-06-01 00:00 UTC)));
-        assert_eq!(on_update(far, far, now, ttl), far.unwrap());
-        let merchant = Some(Timestamp(datetime!(2026-05-01 12:10 UTC)));
-        assert_eq!(on_update(stored, merchant, now, ttl), merchant.unwrap());
+        let far = Timestamp(datetime!(2026-06-01 00:00 UTC));
+        assert_eq!(on_update(Some(far), Some(far), now, ttl), far);
+        let merchant = Timestamp(datetime!(2026-05-01 12:10 UTC));
+        assert_eq!(on_update(stored, Some(merchant), now, ttl), merchant);
         assert_eq!(
             on_update(stored, None, now, ttl).get(),
             datetime!(2026-05-01 13:00 UTC)
@@ -215,7 +215,7 @@ mod tests {
             on_create(None, now, ttl).get(),
             datetime!(2026-05-01 13:00 UTC)
         );
-        assert_eq!(on_create(merchant, now, ttl), merchant.unwrap());
+        assert_eq!(on_create(Some(merchant), now, ttl), merchant);
     }
 
     #[test]

@@ -296,6 +296,12 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
         Some(Stored { resource, version }) => (Some(resource), Some(version)),
         None => (None, None),
     };
+    if matches!(
+        op,
+        Operation::CreateCart | Operation::UpdateCart | Operation::CancelCart
+    ) {
+        return run_cart(engine, ctx, op, current, version, request, now).await;
+    }
     match (op, current) {
         (Operation::CreateCheckoutSession, None) => {
             let request: crate::spec::latest::agentic_checkout::CheckoutSessionCreateRequest =
@@ -306,14 +312,12 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             negotiation.apply_to(&mut session);
             let id = session.id.as_str().to_owned();
             check_status(&session, &id, creatable(), "create")?;
-            let expires_at = expiry::on_create(session.expires_at, now, engine.session_ttl);
-            if expires_at.get() <= now {
-                return Err(refused(
-                    &id,
-                    "create returned a session that has already expired",
-                ));
-            }
-            session.expires_at = Some(expires_at);
+            session.expires_at = Some(created_expiry(
+                &id,
+                session.expires_at,
+                now,
+                engine.session_ttl,
+            )?);
             Ok(done(Resource::Session(Box::new(session)), None))
         }
         (Operation::UpdateCheckoutSession, Some(Resource::Session(session))) => {
@@ -388,17 +392,28 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             canceled.expires_at = canceled.expires_at.or(stored_expiry);
             Ok(done(Resource::Session(Box::new(canceled)), version))
         }
+        _ => Err(Failure::from(AcpError::processing_error(
+            "the operation does not apply to this resource",
+        ))),
+    }
+}
+
+/// Runs a cart write operation.
+async fn run_cart<M: Merchant, S: ResourceStore, A: Authenticator>(
+    engine: &MerchantEngine<M, S, A>,
+    ctx: &Context,
+    op: Operation,
+    current: Option<Resource>,
+    version: Option<u64>,
+    request: Option<Value>,
+    now: OffsetDateTime,
+) -> Result<Done, Failure> {
+    let merchant = &engine.merchant;
+    match (op, current) {
         (Operation::CreateCart, None) => {
             let mut cart = merchant.create_cart(ctx, typed(request)?).await?;
             let id = cart.id.as_str().to_owned();
-            let expires_at = expiry::on_create(cart.expires_at, now, engine.cart_ttl);
-            if expires_at.get() <= now {
-                return Err(refused(
-                    &id,
-                    "create returned a cart that has already expired",
-                ));
-            }
-            cart.expires_at = Some(expires_at);
+            cart.expires_at = Some(created_expiry(&id, cart.expires_at, now, engine.cart_ttl)?);
             Ok(done(after_cart(&id, Ok(cart))?, None))
         }
         (Operation::UpdateCart, Some(Resource::Cart(cart))) => {
@@ -431,6 +446,23 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             "the operation does not apply to this resource",
         ))),
     }
+}
+
+/// The `expires_at` of a created session or cart; one already past is never sent.
+fn created_expiry(
+    id: &str,
+    current: Option<crate::primitives::Timestamp>,
+    now: OffsetDateTime,
+    ttl: time::Duration,
+) -> Result<crate::primitives::Timestamp, Failure> {
+    let expires_at = expiry::on_create(current, now, ttl);
+    if expires_at.get() <= now {
+        return Err(refused(
+            id,
+            "create returned a resource that has already expired",
+        ));
+    }
+    Ok(expires_at)
 }
 
 fn done(resource: Resource, expected_version: Option<u64>) -> Done {
