@@ -187,7 +187,7 @@ impl PgStore {
     /// (the rule of [`agentic_commerce::engine::merchant::expiry`]: completed, canceled and
     /// processing sessions are kept; call it periodically with
     /// [`DEFAULT_EXPIRED_RETENTION`](agentic_commerce::engine::merchant::expiry::DEFAULT_EXPIRED_RETENTION));
-    /// returns how many. Deletes in batches of [`PgConfig::purge_batch`] rows, each one
+    /// returns how many. Deletes in batches (the opportunistic purge's batch size), each one
     /// statement, skipping rows a concurrent commit holds (the next purge takes them). A
     /// request that loaded a purged document and writes it afterwards gets
     /// [`CommitOutcome::Conflict`]; stored responses still replay.
