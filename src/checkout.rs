@@ -211,6 +211,7 @@ impl TransitionError {
     /// | Error | Status, code |
     /// |---|---|
     /// | `CancelNotAllowed` (CHK-17) | 405 `method_not_allowed` |
+    /// | `Terminal` in `expired`, client request | 405 `expired` ([`AcpError::session_expired`]) |
     /// | `Terminal`, client request | 405 `method_not_allowed` |
     /// | `AuthenticationResultRequired` (CHK-15) | 400 `requires_3ds`, param `$.authentication_result` |
     /// | `NotAllowed`, client request | 422 `invalid_state` |
@@ -218,6 +219,10 @@ impl TransitionError {
     pub fn to_acp_error(&self) -> AcpError {
         match self {
             Self::CancelNotAllowed { status } => AcpError::cancel_not_allowed(status),
+            Self::Terminal {
+                status: CheckoutStatus::Expired,
+                event,
+            } if event.is_client_request() => AcpError::session_expired(),
             Self::Terminal { status, event } if event.is_client_request() => {
                 AcpError::method_not_allowed(format!(
                     "The checkout session is {status} and does not accept {event}"

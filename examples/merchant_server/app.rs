@@ -8,7 +8,9 @@ use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use agentic_commerce::engine::merchant::{BearerKeys, Context, Identity, Merchant, MerchantEngine};
+use agentic_commerce::engine::merchant::{
+    BearerKeys, Context, Identity, Merchant, MerchantEngine, expiry,
+};
 use agentic_commerce::engine::store::{InMemoryStore, ResourceStore};
 use agentic_commerce::protocol::capabilities::SellerOffer;
 use agentic_commerce::protocol::headers::Operation;
@@ -137,12 +139,26 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
             let store = PgStore::connect(url, pool)
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
+            tokio::spawn(purge_expired(store.clone()));
             serve(shop, store, &c)?
         }
         None => serve(shop, InMemoryStore::default(), &c)?,
     };
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))
+}
+
+/// Every ten minutes, deletes the sessions and carts expired for longer than the retention (the
+/// in-memory store drops them itself when full). A failure only postpones it.
+async fn purge_expired(store: PgStore) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        let _ = store
+            .purge_expired_resources(now, expiry::DEFAULT_EXPIRED_RETENTION)
+            .await;
+    }
 }
 
 /// The running server: ends only with its I/O error.

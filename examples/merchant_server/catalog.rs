@@ -5,7 +5,11 @@
 //! Two merchant-side facts come from standard feed fields: units on hand from
 //! `availability` (`available: false`, `out_of_stock` or `discontinued` → 0, `limited_stock`
 //! → 1, anything else → [`DEFAULT_STOCK`]) and digital delivery from a category
-//! `{"taxonomy": "fulfillment", "value": "digital"}` (everything else ships).
+//! `{"taxonomy": "fulfillment", "value": "digital"}` (everything else ships), and
+//! personalisation from a category `{"taxonomy": "personalization", "value": "engraving"}`: the
+//! line item then says, in `custom_attributes`, how the engraving is made. ACP 2026-04-17 has no
+//! field for the buyer's engraving text (a request `Item` is only `id`, `name`, `unit_amount`),
+//! so this merchant collects it after the purchase.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -37,6 +41,8 @@ pub(crate) struct CatalogItem {
     pub(crate) currency: String,
     /// Delivered digitally (no address, no shipping).
     pub(crate) digital: bool,
+    /// Personalised to order (engraved).
+    pub(crate) engraved: bool,
 }
 
 /// The catalog plus live stock.
@@ -79,6 +85,9 @@ impl Catalog {
                     variant.categories.iter().flatten().any(|c| {
                         c.taxonomy.as_deref() == Some("fulfillment") && c.value == "digital"
                     });
+                let engraved = variant.categories.iter().flatten().any(|c| {
+                    c.taxonomy.as_deref() == Some("personalization") && c.value == "engraving"
+                });
                 let item = CatalogItem {
                     id: variant.id.as_str().to_owned(),
                     product_id: product.id.as_str().to_owned(),
@@ -86,6 +95,7 @@ impl Catalog {
                     unit_amount: price.amount.0,
                     currency: price.currency.to_lowercase().as_str().to_owned(),
                     digital,
+                    engraved,
                 };
                 stock.insert(item.id.clone(), units);
                 if items.insert(item.id.clone(), item).is_some() {
@@ -159,7 +169,7 @@ mod tests {
     use super::{Catalog, DEFAULT_CATALOG, DEFAULT_STOCK};
 
     #[test]
-    fn default_catalog_is_a_strictly_valid_feed_with_stock_and_digital_goods() {
+    fn default_catalog_is_a_strictly_valid_feed_with_stock_digital_and_personalised_goods() {
         let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
         let mug = catalog.get("var_mug_pine").unwrap();
         assert_eq!(
@@ -170,6 +180,13 @@ mod tests {
         assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK);
         assert_eq!(catalog.stock("var_mug_slate"), 1, "limited_stock");
         assert_eq!(catalog.stock("var_headlamp"), 0, "available: false");
+        let flask = catalog.get("var_flask_engraved").unwrap();
+        assert!(
+            flask.engraved && !flask.digital,
+            "a personalised, shipped product"
+        );
+        assert!(!mug.engraved);
+        assert_eq!(catalog.stock("var_flask_engraved"), DEFAULT_STOCK);
         assert_eq!(
             catalog.get("prod_trail_mug"),
             None,

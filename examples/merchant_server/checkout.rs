@@ -539,6 +539,18 @@ pub(crate) fn payment_handler(merchant_id: &str) -> Value {
     })
 }
 
+/// What an engraved line item tells the buyer. ACP 2026-04-17 lets the merchant show
+/// personalisation on the line item (`custom_attributes`) but gives the agent no field to send
+/// the buyer's text, so the text is collected after the purchase.
+pub(crate) fn engraving_attributes() -> Value {
+    json!([
+        {"display_name": "Engraving", "value": "Up to 20 characters, hand-engraved"},
+        {"display_name": "Engraving text",
+         "value": "Requested by email after purchase (the checkout cannot carry it)"},
+        {"display_name": "Made to order", "value": "Ships within 3 business days"}
+    ])
+}
+
 /// The full wire `CheckoutSession` (CHK-02, CHK-04).
 pub(crate) fn render(
     session: &Session,
@@ -559,6 +571,9 @@ pub(crate) fn render(
                 item["unit_amount"] = json!(c.unit_amount);
                 item["product_id"] = json!(c.product_id);
                 item["variant_id"] = json!(c.id);
+                if c.engraved {
+                    item["custom_attributes"] = engraving_attributes();
+                }
             }
             item
         })
@@ -1236,7 +1251,7 @@ mod tests {
     use serde_json::json;
 
     use super::super::catalog::{Catalog, DEFAULT_CATALOG};
-    use super::{Session, lines_from_items, next_status, price, select_fulfillment};
+    use super::{Session, lines_from_items, next_status, price, render, select_fulfillment};
 
     fn session(items: &[&str]) -> Session {
         let ids: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
@@ -1259,6 +1274,34 @@ mod tests {
 
     fn catalog() -> Catalog {
         Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn an_engraved_line_item_shows_its_personalisation_in_custom_attributes() {
+        let c = catalog();
+        let mut s = session(&["var_flask_engraved", "var_mug_pine"]);
+        s.created_at = "2026-04-17T12:00:00Z".to_owned();
+        s.updated_at = s.created_at.clone();
+        let wire = render(&s, &c, "merchant", "https://shop.example/");
+        let attributes = &wire["line_items"][0]["custom_attributes"];
+        assert_eq!(attributes[0]["display_name"], "Engraving", "{wire}");
+        assert!(
+            attributes
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["display_name"].is_string() && a["value"].is_string())
+        );
+        assert!(wire["line_items"][1].get("custom_attributes").is_none());
+        // The line item, with its custom attributes, is a strictly valid 2026-04-17 session.
+        agentic_commerce::parse::registry::check_body(
+            &agentic_commerce::protocol::version::ApiVersion::LATEST,
+            agentic_commerce::protocol::headers::Operation::RetrieveCheckoutSession,
+            agentic_commerce::parse::registry::Body::Response,
+            &wire,
+            true,
+        )
+        .unwrap();
     }
 
     #[test]

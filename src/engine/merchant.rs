@@ -19,6 +19,9 @@
 //!    returns that the operation cannot lead to is never sent (a `500`, logged by the caller's
 //!    [`EngineEvents`]); a complete first claims the session (`complete_in_progress`, a
 //!    compare-and-swap write), so two completes can never both charge;
+//!    sessions and carts expire ([`expiry`]): `expires_at` is set on create and refreshed on
+//!    update, an expired session reads as `expired` and accepts no write (`405` `expired`),
+//!    and the claim of a complete checks expiry on the very version it replaces;
 //! 8. capability negotiation on create (NEG-01..11), written into the session;
 //! 9. the business-rule check of every outgoing session and cart ([`crate::rules`]): a MUST
 //!    violation is never sent;
@@ -89,6 +92,7 @@
 //! # let _ = engine;
 //! ```
 
+pub mod expiry;
 mod lifecycle;
 mod mcp;
 mod pipeline;
@@ -461,9 +465,30 @@ pub struct EngineBuilder<M, S, A> {
     mcp_path: Option<String>,
     max_body_bytes: usize,
     events: Box<dyn EngineEvents>,
+    session_ttl: time::Duration,
+    cart_ttl: time::Duration,
 }
 
 impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
+    /// How long a checkout session lives (default [`expiry::DEFAULT_SESSION_TTL`]): a created
+    /// session without `expires_at` gets `now + ttl`, and an update the merchant did not
+    /// re-date moves it to `now + ttl`. See [`expiry`] for what expiry does. A zero or negative
+    /// `ttl` is taken as one second.
+    #[must_use]
+    pub fn session_ttl(mut self, ttl: time::Duration) -> Self {
+        self.session_ttl = ttl.max(time::Duration::SECOND);
+        self
+    }
+
+    /// How long a cart lives (default [`expiry::DEFAULT_CART_TTL`]), as
+    /// [`session_ttl`](Self::session_ttl); an expired cart is `404` (CART-02) and an update
+    /// refreshes it (CART-06).
+    #[must_use]
+    pub fn cart_ttl(mut self, ttl: time::Duration) -> Self {
+        self.cart_ttl = ttl.max(time::Duration::SECOND);
+        self
+    }
+
     /// Serves these versions (default: every released one).
     #[must_use]
     pub fn versions(mut self, versions: &[ApiVersion]) -> Self {
@@ -591,6 +616,8 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
             mcp_path: self.mcp_path,
             max_body_bytes: self.max_body_bytes,
             events: self.events,
+            session_ttl: self.session_ttl,
+            cart_ttl: self.cart_ttl,
             discovery,
             discovery_body,
         })
@@ -611,6 +638,8 @@ pub struct MerchantEngine<M, S, A> {
     mcp_path: Option<String>,
     max_body_bytes: usize,
     events: Box<dyn EngineEvents>,
+    session_ttl: time::Duration,
+    cart_ttl: time::Duration,
     discovery: DiscoveryResponse,
     discovery_body: Vec<u8>,
 }
@@ -623,6 +652,8 @@ impl<M, S, A> std::fmt::Debug for MerchantEngine<M, S, A> {
             .field("strict", &self.strict)
             .field("mcp_path", &self.mcp_path)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("session_ttl", &self.session_ttl)
+            .field("cart_ttl", &self.cart_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -644,6 +675,8 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
             mcp_path: Some("/mcp".to_owned()),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             events: Box::new(Stderr),
+            session_ttl: expiry::DEFAULT_SESSION_TTL,
+            cart_ttl: expiry::DEFAULT_CART_TTL,
         }
     }
 

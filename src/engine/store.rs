@@ -228,7 +228,8 @@ struct State {
 }
 
 /// In-memory [`ResourceStore`] for one process: bounded (documents and records each at most
-/// `max_entries`; expired idempotency records are purged when the bound is reached), every
+/// `max_entries`; expired idempotency records, and expired checkout sessions and carts, are
+/// purged when the bound is reached), every
 /// operation under one lock, never held across an `.await`.
 #[derive(Debug)]
 pub struct InMemoryStore {
@@ -277,6 +278,27 @@ impl InMemoryStore {
     /// The number of idempotency records.
     pub fn records(&self) -> usize {
         self.lock().records.len()
+    }
+
+    /// Deletes every checkout session and cart that expired more than `retention` before
+    /// `now` (see [`expiry`](crate::engine::merchant::expiry): completed, canceled and
+    /// processing sessions are kept); returns how many. Call it periodically with
+    /// [`DEFAULT_EXPIRED_RETENTION`](crate::engine::merchant::expiry::DEFAULT_EXPIRED_RETENTION);
+    /// the store also drops every expired one by itself when its document bound is reached. A
+    /// request that loaded a purged document and writes it afterwards gets
+    /// [`CommitOutcome::Conflict`]; a replay of a stored response still replays.
+    pub fn purge_expired_resources(&self, now: OffsetDateTime, retention: time::Duration) -> usize {
+        let cutoff = crate::engine::merchant::expiry::purge_cutoff(now, retention);
+        let mut state = self.lock();
+        Self::purge_locked(&mut state, cutoff)
+    }
+
+    fn purge_locked(state: &mut State, cutoff: OffsetDateTime) -> usize {
+        let before = state.documents.len();
+        state.documents.retain(|(kind, _), v| {
+            !crate::engine::merchant::expiry::purgeable(*kind, &v.document, cutoff)
+        });
+        before - state.documents.len()
     }
 
     /// The document `kind`/`id`, synchronously.
@@ -427,8 +449,17 @@ impl InMemoryStore {
                 return Ok(CommitOutcome::Conflict);
             }
         }
-        if state.documents.len() + new_documents > self.max_entries {
-            return Err(StoreError::Full(self.max_entries));
+        if new_documents > 0 && state.documents.len() + new_documents > self.max_entries {
+            // Full: an expired session or cart is worth less than a new one (the documents
+            // this commit writes, whose guards were checked above, stay).
+            let cutoff = crate::engine::merchant::expiry::purge_cutoff(now, time::Duration::ZERO);
+            state.documents.retain(|(kind, id), v| {
+                commit.writes.iter().any(|w| w.kind == *kind && w.id == *id)
+                    || !crate::engine::merchant::expiry::purgeable(*kind, &v.document, cutoff)
+            });
+            if state.documents.len() + new_documents > self.max_entries {
+                return Err(StoreError::Full(self.max_entries));
+            }
         }
         if let Some(response) = commit.response {
             self.complete_locked(&mut state, &commit.scope, commit.lease, response, now)?;

@@ -110,6 +110,9 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// 422: a checkout operation the session's status does not allow (this crate's code).
     pub const INVALID_STATE: &str = "invalid_state";
+    /// 405: the checkout session reached its `expires_at` (the 2026-04-17 message code
+    /// `expired`; see [`AcpError::session_expired`](super::AcpError::session_expired)).
+    pub const EXPIRED: &str = "expired";
     /// 400: a required member is missing (the official MCP example's code).
     pub const MISSING_REQUIRED_FIELD: &str = "missing_required_field";
     /// 400: a member has the wrong JSON type.
@@ -311,6 +314,19 @@ impl AcpError {
         Self::method_not_allowed(format!(
             "The checkout session is {status} and cannot be canceled"
         ))
+    }
+
+    /// 405 `expired`: the checkout session reached its `expires_at` and accepts no update,
+    /// complete or cancel; the agent starts a new session. The status is the one every
+    /// operation on a terminal session gets (the spec's 405 for cancel of a completed or
+    /// canceled session, CHK-17); the code is the 2026-04-17 message code `expired` (an
+    /// Error's `code` is implementation-defined). No `param`: no request member is at fault.
+    pub fn session_expired() -> Self {
+        Self::invalid(
+            405,
+            codes::EXPIRED,
+            "The checkout session has expired; create a new checkout session",
+        )
     }
 
     // -- generic -----------------------------------------------------------------------------

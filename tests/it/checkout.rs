@@ -226,8 +226,8 @@ fn chk_every_status_event_pair() {
     }
 }
 
-/// The ACP errors of the refusals: CHK-17 405, CHK-15 400 `requires_3ds`, terminal update 405,
-/// client refusals 422, merchant-side refusals 500.
+/// The ACP errors of the refusals: CHK-17 405, CHK-15 400 `requires_3ds`, terminal update 405
+/// (code `expired` for an expired session), client refusals 422, merchant-side refusals 500.
 #[test]
 fn chk_15_17_transition_errors_map_to_acp_errors() {
     for (status, row) in TABLE {
@@ -238,6 +238,8 @@ fn chk_15_17_transition_errors_map_to_acp_errors() {
             };
             let acp = e.to_acp_error();
             let want = match (*expected, event.is_client_request()) {
+                // An expired session names why: the agent starts a new one.
+                ("TERM", true) if *status == "expired" => (405, "expired"),
                 ("405C" | "TERM", true) => (405, "method_not_allowed"),
                 ("3DS", _) => (400, "requires_3ds"),
                 ("NA", true) => (422, "invalid_state"),

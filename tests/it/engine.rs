@@ -4,6 +4,7 @@
 
 mod merchant;
 mod merchant_concurrency;
+mod merchant_expiry;
 mod merchant_mcp;
 mod psp;
 mod store;

@@ -45,7 +45,9 @@ use crate::{PgConfig, PgError, schema};
 ///   under [`PgConfig::acquire_timeout`], every statement under
 ///   [`PgConfig::statement_timeout`]; records past retention are purged every
 ///   [`PgConfig::purge_every`] writes and by [`purge_expired`](Self::purge_expired);
-///   documents by [`purge_documents_older_than`](Self::purge_documents_older_than).
+///   documents by [`purge_documents_older_than`](Self::purge_documents_older_than), expired
+///   checkout sessions and carts by
+///   [`purge_expired_resources`](Self::purge_expired_resources).
 ///
 /// Times are stored as microseconds since the Unix epoch (sub-microsecond parts are dropped).
 #[derive(Debug, Clone)]
@@ -179,6 +181,60 @@ impl PgStore {
                 &[&to_us(cutoff)],
             )
             .await?)
+    }
+
+    /// Deletes every checkout session and cart that expired more than `retention` before `now`
+    /// (the rule of [`agentic_commerce::engine::merchant::expiry`]: completed, canceled and
+    /// processing sessions are kept; call it periodically with
+    /// [`DEFAULT_EXPIRED_RETENTION`](agentic_commerce::engine::merchant::expiry::DEFAULT_EXPIRED_RETENTION));
+    /// returns how many. Deletes in batches (the opportunistic purge's batch size), each one
+    /// statement, skipping rows a concurrent commit holds (the next purge takes them). A
+    /// request that loaded a purged document and writes it afterwards gets
+    /// [`CommitOutcome::Conflict`]; stored responses still replay.
+    ///
+    /// Only documents not written within the retention are examined (the `updated_us` index);
+    /// their JSON is read in the query, so the cost grows with the old sessions and carts kept.
+    ///
+    /// # Errors
+    ///
+    /// Database or pool failures.
+    pub async fn purge_expired_resources(
+        &self,
+        now: OffsetDateTime,
+        retention: time::Duration,
+    ) -> Result<u64, PgError> {
+        // `kind` is tested first inside CASE so that only engine envelopes are parsed.
+        const PURGE: &str = "
+            DELETE FROM acp_resources WHERE ctid IN (
+                SELECT ctid FROM acp_resources
+                WHERE updated_us < $1
+                  AND CASE WHEN kind IN ('checkout_session', 'cart') THEN
+                        COALESCE(
+                          (document::jsonb -> 'resource' ->> 'expires_at')::timestamptz
+                              < to_timestamp($1::float8 / 1000000.0)
+                          AND (kind = 'cart'
+                               OR (document::jsonb -> 'resource' ->> 'status') = ANY($2)),
+                          false)
+                      ELSE false END
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)";
+        let cutoff = to_us(agentic_commerce::engine::merchant::expiry::purge_cutoff(
+            now, retention,
+        ));
+        let statuses: Vec<String> = agentic_commerce::engine::merchant::expiry::expiring_statuses()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let batch = self.inner.config.purge_batch();
+        let conn = self.inner.pool.get().await?;
+        let mut total = 0;
+        loop {
+            let deleted = conn.execute(PURGE, &[&cutoff, &statuses, &batch]).await?;
+            total += deleted;
+            if i64::try_from(deleted).map_or(true, |d| d < batch) {
+                return Ok(total);
+            }
+        }
     }
 
     /// Forgets every payment token consumed before `cutoff`; returns how many. A forgotten

@@ -883,6 +883,181 @@ async fn purges_bound_records_documents_and_tokens() {
     drop_schema(&url, &schema).await;
 }
 
+/// The documents of the expiry purge check: (kind, id, envelope, purged at `t0 + 3 days` with a
+/// retention of one day).
+fn expiry_documents() -> Vec<(ResourceKind, &'static str, String, bool)> {
+    let at = |d: Duration| agentic_commerce::primitives::Timestamp(t0() + d).to_string();
+    let session = |status: &str, expires: Duration| {
+        json!({"owner": "merchant_42", "resource":
+            {"id": "x", "status": status, "expires_at": at(expires)}})
+        .to_string()
+    };
+    let cs = ResourceKind::CheckoutSession;
+    vec![
+        (
+            cs,
+            "cs_abandoned",
+            session("ready_for_payment", Duration::hours(1)),
+            true,
+        ),
+        (
+            cs,
+            "cs_expired",
+            session("expired", Duration::hours(1)),
+            true,
+        ),
+        (
+            cs,
+            "cs_pending",
+            session("pending_approval", Duration::hours(1)),
+            true,
+        ),
+        (
+            cs,
+            "cs_recent",
+            session("ready_for_payment", Duration::days(2) + Duration::hours(1)),
+            false,
+        ),
+        (
+            cs,
+            "cs_alive",
+            session("incomplete", Duration::days(10)),
+            false,
+        ),
+        (
+            cs,
+            "cs_completed",
+            session("completed", Duration::hours(1)),
+            false,
+        ),
+        (
+            cs,
+            "cs_canceled",
+            session("canceled", Duration::hours(1)),
+            false,
+        ),
+        (
+            cs,
+            "cs_charging",
+            session("complete_in_progress", Duration::hours(1)),
+            false,
+        ),
+        (
+            cs,
+            "cs_no_expiry",
+            json!({"owner": "m", "resource": {"id": "x", "status": "incomplete"}}).to_string(),
+            false,
+        ),
+        (
+            cs,
+            "cs_gone",
+            json!({"owner": "m", "resource": null}).to_string(),
+            false,
+        ),
+        (
+            ResourceKind::Cart,
+            "cart_old",
+            json!({"owner": "m", "resource": {"id": "c", "expires_at": at(Duration::hours(1))}})
+                .to_string(),
+            true,
+        ),
+        (
+            ResourceKind::Cart,
+            "cart_alive",
+            json!({"owner": "m", "resource": {"id": "c", "expires_at": at(Duration::days(9))}})
+                .to_string(),
+            false,
+        ),
+        (
+            ResourceKind::PaymentToken,
+            "vt_1",
+            session("expired", Duration::hours(1)),
+            false,
+        ),
+    ]
+}
+
+/// Writes [`expiry_documents`] at `t0`, purges at `t0 + 3 days` keeping one day, and returns
+/// the ids still stored.
+async fn expiry_purge<S, F, Fut>(store: &S, purge: F) -> (u64, Vec<&'static str>)
+where
+    S: ResourceStore,
+    F: FnOnce(OffsetDateTime, Duration) -> Fut,
+    Fut: Future<Output = u64>,
+{
+    let documents = expiry_documents();
+    let s = scope("expiry", 0);
+    let lease = proceed(store.begin(&s, &fp("{}"), t0()).await.expect("begin"));
+    let writes = documents
+        .iter()
+        .map(|(kind, id, document, _)| Write {
+            kind: *kind,
+            id: (*id).to_owned(),
+            document: document.clone(),
+            expected_version: None,
+        })
+        .collect();
+    assert_eq!(
+        store
+            .commit(commit(&s, lease, writes), t0())
+            .await
+            .expect("commit"),
+        CommitOutcome::Committed
+    );
+    let purged = purge(t0() + Duration::days(3), Duration::days(1)).await;
+    let mut kept = Vec::new();
+    for (kind, id, _, _) in &documents {
+        if store.load(*kind, id).await.expect("load").is_some() {
+            kept.push(*id);
+        }
+    }
+    (purged, kept)
+}
+
+#[tokio::test]
+async fn expired_sessions_and_carts_are_purged_after_the_retention() {
+    let expected: Vec<&str> = expiry_documents()
+        .into_iter()
+        .filter(|d| !d.3)
+        .map(|d| d.1)
+        .collect();
+    let memory = InMemoryStore::default();
+    let (purged, kept) = expiry_purge(&memory, |now, retention| {
+        let n = memory.purge_expired_resources(now, retention);
+        async move { u64::try_from(n).expect("count") }
+    })
+    .await;
+    assert_eq!((purged, &kept), (4, &expected), "in memory");
+
+    let Some(url) = database_url("expired_sessions_and_carts_are_purged_after_the_retention")
+    else {
+        return;
+    };
+    let schema = fresh_schema(&url, "expiry").await;
+    let store = store(&url, &schema).await;
+    let (purged, kept) = expiry_purge(&store, |now, retention| {
+        let store = store.clone();
+        async move {
+            store
+                .purge_expired_resources(now, retention)
+                .await
+                .expect("purge")
+        }
+    })
+    .await;
+    assert_eq!(
+        (purged, &kept),
+        (4, &expected),
+        "PostgreSQL agrees with the in-memory store"
+    );
+    let again = store
+        .purge_expired_resources(t0() + Duration::days(3), Duration::days(1))
+        .await
+        .expect("purge");
+    assert_eq!(again, 0, "idempotent");
+    drop_schema(&url, &schema).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_acquire_and_statements_are_bounded_in_time() {
     let Some(url) = database_url("pool_acquire_and_statements_are_bounded_in_time") else {

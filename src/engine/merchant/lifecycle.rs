@@ -22,7 +22,7 @@ use crate::spec::latest::agentic_checkout::{
 use crate::spec::latest::cart::Cart;
 
 use super::pipeline::{Reservation, Stored, concurrent_change};
-use super::{Authenticator, Context, Merchant, MerchantEngine, envelope};
+use super::{Authenticator, Context, Merchant, MerchantEngine, envelope, expiry};
 
 /// A resource the engine stores and sends.
 #[derive(Debug, Clone)]
@@ -234,14 +234,22 @@ pub(super) fn after_retrieve(
     before: &CheckoutSession,
     result: Result<CheckoutSession, AcpError>,
 ) -> Result<Resource, Failure> {
-    let session = result?;
+    let mut session = result?;
     check_status(
         &session,
         before.id.as_str(),
         std::slice::from_ref(&before.status),
         "retrieve",
     )?;
+    keep_expiry(&mut session, before);
     Ok(Resource::Session(Box::new(session)))
+}
+
+/// A business method that rebuilds the session without `expires_at` does not make it immortal.
+fn keep_expiry(session: &mut CheckoutSession, before: &CheckoutSession) {
+    if session.expires_at.is_none() {
+        session.expires_at = before.expires_at;
+    }
 }
 
 pub(super) fn after_cart(id: &str, result: Result<Cart, AcpError>) -> Result<Resource, Failure> {
@@ -288,6 +296,12 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
         Some(Stored { resource, version }) => (Some(resource), Some(version)),
         None => (None, None),
     };
+    if matches!(
+        op,
+        Operation::CreateCart | Operation::UpdateCart | Operation::CancelCart
+    ) {
+        return run_cart(engine, ctx, op, current, version, request, now).await;
+    }
     match (op, current) {
         (Operation::CreateCheckoutSession, None) => {
             let request: crate::spec::latest::agentic_checkout::CheckoutSessionCreateRequest =
@@ -298,6 +312,12 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             negotiation.apply_to(&mut session);
             let id = session.id.as_str().to_owned();
             check_status(&session, &id, creatable(), "create")?;
+            session.expires_at = Some(created_expiry(
+                &id,
+                session.expires_at,
+                now,
+                engine.session_ttl,
+            )?);
             Ok(done(Resource::Session(Box::new(session)), None))
         }
         (Operation::UpdateCheckoutSession, Some(Resource::Session(session))) => {
@@ -305,8 +325,15 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let request = typed(request)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
-            let updated = merchant.update_checkout(ctx, *session, request).await?;
+            let stored_expiry = session.expires_at;
+            let mut updated = merchant.update_checkout(ctx, *session, request).await?;
             check_status(&updated, &id, &allowed, "update")?;
+            updated.expires_at = Some(expiry::on_update(
+                stored_expiry,
+                updated.expires_at,
+                now,
+                engine.session_ttl,
+            ));
             Ok(done(Resource::Session(Box::new(updated)), version))
         }
         (Operation::CompleteCheckoutSession, Some(Resource::Session(session))) => {
@@ -323,10 +350,17 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let id = session.id.as_str().to_owned();
             let mut claimed = (*session).clone();
             claimed.status = claimed_status.clone();
+            // Money safety: the claim replaces exactly the version read (compare-and-swap), so
+            // checking that version's expiry at the claim's `now` means an expired session is
+            // never claimed, hence never charged, whatever raced with this request.
+            if expiry::session_is_due(&session, now) {
+                return Err(AcpError::session_expired().into());
+            }
             claim(engine, ctx, &claimed, version, reservation, now).await?;
             ctx.capabilities = Some(session.capabilities.clone());
             let original = write_of(ctx, &session, Some(version + 1))?;
-            let completed = match merchant.complete_checkout(ctx, claimed, request).await {
+            let stored_expiry = session.expires_at;
+            let mut completed = match merchant.complete_checkout(ctx, claimed, request).await {
                 Ok(completed) => completed,
                 Err(error) => {
                     // Nothing was charged (the method's contract): the session is payable again.
@@ -339,6 +373,8 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             // An impossible outcome after a possible charge leaves the session claimed
             // (`complete_in_progress`): stuck is recoverable, a second charge is not.
             check_status(&completed, &id, &completable(&claimed_status), "complete")?;
+            // A declined session is payable again and must still expire.
+            completed.expires_at = completed.expires_at.or(stored_expiry);
             Ok(done(
                 Resource::Session(Box::new(completed)),
                 Some(version + 1),
@@ -350,18 +386,53 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             let request = optional(request)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
-            let canceled = merchant.cancel_checkout(ctx, *session, request).await?;
+            let stored_expiry = session.expires_at;
+            let mut canceled = merchant.cancel_checkout(ctx, *session, request).await?;
             check_status(&canceled, &id, &[CheckoutStatus::Canceled], "cancel")?;
+            canceled.expires_at = canceled.expires_at.or(stored_expiry);
             Ok(done(Resource::Session(Box::new(canceled)), version))
         }
+        _ => Err(Failure::from(AcpError::processing_error(
+            "the operation does not apply to this resource",
+        ))),
+    }
+}
+
+/// Runs a cart write operation.
+async fn run_cart<M: Merchant, S: ResourceStore, A: Authenticator>(
+    engine: &MerchantEngine<M, S, A>,
+    ctx: &Context,
+    op: Operation,
+    current: Option<Resource>,
+    version: Option<u64>,
+    request: Option<Value>,
+    now: OffsetDateTime,
+) -> Result<Done, Failure> {
+    let merchant = &engine.merchant;
+    match (op, current) {
         (Operation::CreateCart, None) => {
-            let cart = merchant.create_cart(ctx, typed(request)?).await?;
+            let mut cart = merchant.create_cart(ctx, typed(request)?).await?;
             let id = cart.id.as_str().to_owned();
+            cart.expires_at = Some(created_expiry(&id, cart.expires_at, now, engine.cart_ttl)?);
             Ok(done(after_cart(&id, Ok(cart))?, None))
         }
         (Operation::UpdateCart, Some(Resource::Cart(cart))) => {
             let id = cart.id.as_str().to_owned();
-            let updated = merchant.update_cart(ctx, *cart, typed(request)?).await;
+            let stored_expiry = cart.expires_at;
+            // CART-06: a successful update refreshes `expires_at`.
+            let updated =
+                merchant
+                    .update_cart(ctx, *cart, typed(request)?)
+                    .await
+                    .map(|mut cart| {
+                        cart.expires_at = Some(expiry::on_update(
+                            stored_expiry,
+                            cart.expires_at,
+                            now,
+                            engine.cart_ttl,
+                        ));
+                        cart
+                    });
             Ok(done(after_cart(&id, updated)?, version))
         }
         (Operation::CancelCart, Some(Resource::Cart(cart))) => {
@@ -375,6 +446,23 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             "the operation does not apply to this resource",
         ))),
     }
+}
+
+/// The `expires_at` of a created session or cart; one already past is never sent.
+fn created_expiry(
+    id: &str,
+    current: Option<crate::primitives::Timestamp>,
+    now: OffsetDateTime,
+    ttl: time::Duration,
+) -> Result<crate::primitives::Timestamp, Failure> {
+    let expires_at = expiry::on_create(current, now, ttl);
+    if expires_at.get() <= now {
+        return Err(refused(
+            id,
+            "create returned a resource that has already expired",
+        ));
+    }
+    Ok(expires_at)
 }
 
 fn done(resource: Resource, expected_version: Option<u64>) -> Done {

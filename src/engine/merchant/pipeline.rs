@@ -403,10 +403,22 @@ async fn load<M: Merchant, S: ResourceStore, A: Authenticator>(
         return Err(Reply::error(&AcpError::not_found(what)));
     }
     match Resource::from_stored(kind, envelope.resource.get()) {
-        Ok(resource) => Ok(Stored {
-            resource,
-            version: versioned.version,
-        }),
+        // CART-02: an expired cart does not exist any more.
+        Ok(Resource::Cart(cart)) if super::expiry::cart_is_due(&cart, ctx.now) => {
+            Err(Reply::error(&AcpError::not_found(what)))
+        }
+        Ok(mut resource) => {
+            // Derived on every load from the request's time, never written: nothing races
+            // with a stored expiry, and the claim of a complete (a compare-and-swap on this
+            // version) sees the same answer.
+            if let Resource::Session(session) = &mut resource {
+                super::expiry::expire_session(session, ctx.now);
+            }
+            Ok(Stored {
+                resource,
+                version: versioned.version,
+            })
+        }
         Err(e) => Err(refused(
             engine,
             id,
