@@ -91,6 +91,7 @@
 
 mod lifecycle;
 mod mcp;
+pub mod orders;
 mod pipeline;
 
 /// What a merchant implementation needs, in one import: `use
