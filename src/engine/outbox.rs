@@ -111,8 +111,9 @@ pub enum Settlement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Recorded {
-    /// The document was written and the event enqueued with this sequence number.
-    Committed(u64),
+    /// The document was written and the event enqueued with this sequence number (`None`:
+    /// there was no event).
+    Committed(Option<u64>),
     /// The write's version guard failed: nothing was written or enqueued.
     Conflict,
 }
@@ -121,14 +122,14 @@ pub enum Recorded {
 /// [module docs](self).
 pub trait OutboxStore: ResourceStore {
     /// Atomically: checks `write`'s version guard, writes the document and enqueues `event`
-    /// (due now). Either both happen or neither.
+    /// (due now), if any. Either both happen or neither.
     ///
     /// # Errors
     /// Storage failures (the store is full, or the database failed).
     fn record(
         &self,
         write: Write,
-        event: NewEvent,
+        event: Option<NewEvent>,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Recorded, Self::Error>> + Send;
 

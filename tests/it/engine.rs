@@ -5,6 +5,7 @@
 mod merchant;
 mod merchant_concurrency;
 mod merchant_mcp;
+mod outbox;
 mod psp;
 mod store;
 mod webhooks;

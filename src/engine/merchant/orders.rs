@@ -392,6 +392,9 @@ fn nothing_changes() -> OrderRefusal {
 fn apply_status(order: &mut Order, status: &str) -> Result<(), OrderRefusal> {
     let path = JsonPath::root().key("status");
     let current = order.status.as_deref().unwrap_or("created");
+    if current == status {
+        return Err(nothing_changes());
+    }
     if is_terminal_order(current) {
         return Err(OrderRefusal::new(
             None,
@@ -668,6 +671,10 @@ pub async fn record_order_created<S: OutboxStore>(
 /// Applies `change` to the stored order `order_id` and queues its `order_update` event, in one
 /// commit (recomputed when another change of the order commits first). Returns the new order.
 ///
+/// An agent on a version older than the orders RFC sees only part of an order (its status,
+/// not its fulfillments): a change invisible in its version is stored without an event, since
+/// the event would repeat the previous one byte for byte.
+///
 /// # Errors
 /// [`OrderError::NotFound`], [`OrderError::Refused`], [`OrderError::Render`],
 /// [`OrderError::Contended`], [`OrderError::Corrupt`] or [`OrderError::Store`].
@@ -681,8 +688,10 @@ pub async fn record_order_change<S: OutboxStore>(
         let Some((mut stored, version)) = load_order(store, order_id).await? else {
             return Err(OrderError::NotFound(order_id.to_owned()));
         };
-        stored.order = apply(&stored.order, change)?;
-        match commit(store, &stored, Some(version), outbox::ORDER_UPDATE, now).await? {
+        let after = apply(&stored.order, change)?;
+        let before = std::mem::replace(&mut stored.order, after);
+        let previous = Some((&before, version));
+        match commit(store, &stored, previous, outbox::ORDER_UPDATE, now).await? {
             Recorded::Committed(_) => return Ok(stored.order),
             Recorded::Conflict => {}
         }
@@ -693,31 +702,41 @@ pub async fn record_order_change<S: OutboxStore>(
 async fn commit<S: OutboxStore>(
     store: &S,
     stored: &StoredOrder,
-    expected_version: Option<u64>,
+    previous: Option<(&Order, u64)>,
     event_type: &str,
     now: OffsetDateTime,
 ) -> Result<Recorded, OrderError<S::Error>> {
     let payload = outbox::event_payload(event_type, &stored.order).map_err(OrderError::Render)?;
     // Refused now rather than dead-lettered later: the event must be sendable to this agent.
-    outbox::render(&payload, &stored.version).map_err(OrderError::Render)?;
+    let body = outbox::render(&payload, &stored.version).map_err(OrderError::Render)?;
+    // A change the agent's version cannot show (a fulfillment event, for an agent older than
+    // the orders RFC) would repeat the previous event's body: the agent's receiver would take
+    // it for a redelivery. Such a change is stored without an event.
+    let unchanged = match previous {
+        Some((order, _)) => outbox::event_payload(event_type, order)
+            .and_then(|p| outbox::render(&p, &stored.version))
+            .is_ok_and(|before| before == body),
+        None => false,
+    };
     let document = serde_json::to_string(stored)
         .map_err(|e| OrderError::Render(RenderError::new(e.to_string())))?;
     let id = stored.order.id.to_string();
+    let event = (!unchanged).then(|| NewEvent {
+        order_id: id.clone(),
+        recipient: stored.recipient.clone(),
+        version: stored.version.clone(),
+        event_type: event_type.to_owned(),
+        payload,
+    });
     store
         .record(
             Write {
                 kind: ResourceKind::Order,
-                id: id.clone(),
+                id,
                 document,
-                expected_version,
+                expected_version: previous.map(|(_, v)| v),
             },
-            NewEvent {
-                order_id: id,
-                recipient: stored.recipient.clone(),
-                version: stored.version.clone(),
-                event_type: event_type.to_owned(),
-                payload,
-            },
+            event,
             now,
         )
         .await

@@ -59,7 +59,7 @@ impl InMemoryStore {
     fn record_sync(
         &self,
         write: Write,
-        event: NewEvent,
+        event: Option<NewEvent>,
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
         let mut state = self.lock();
@@ -71,7 +71,7 @@ impl InMemoryStore {
         if current.is_none() && state.documents.len() >= self.max_entries {
             return Err(StoreError::Full(self.max_entries));
         }
-        if state.outbox.len() >= self.max_entries {
+        if event.is_some() && state.outbox.len() >= self.max_entries {
             return Err(StoreError::Full(self.max_entries));
         }
         let version = write.expected_version.map_or(1, |v| v + 1);
@@ -82,6 +82,9 @@ impl InMemoryStore {
                 version,
             },
         );
+        let Some(event) = event else {
+            return Ok(Recorded::Committed(None));
+        };
         let outbox = &mut state.outbox;
         outbox.last_seq += 1;
         let seq = outbox.last_seq;
@@ -104,7 +107,7 @@ impl InMemoryStore {
                 claim: None,
             },
         );
-        Ok(Recorded::Committed(seq))
+        Ok(Recorded::Committed(Some(seq)))
     }
 
     fn claim_sync(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Vec<ClaimedEvent> {
@@ -184,7 +187,7 @@ impl OutboxStore for InMemoryStore {
     fn record(
         &self,
         write: Write,
-        event: NewEvent,
+        event: Option<NewEvent>,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Recorded, Self::Error>> + Send {
         let result = self.record_sync(write, event, now);
@@ -288,7 +291,7 @@ impl<S: OutboxStore + ?Sized> OutboxStore for Arc<S> {
     fn record(
         &self,
         write: Write,
-        event: NewEvent,
+        event: Option<NewEvent>,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Recorded, Self::Error>> + Send {
         (**self).record(write, event, now)
