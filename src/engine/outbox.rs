@@ -49,7 +49,8 @@ pub const ORDER_UPDATE: &str = "order_update";
 pub struct NewEvent {
     /// The order it is about (events of one order are delivered in the order recorded).
     pub order_id: String,
-    /// Who receives it (the agent platform's identity; the transport maps it to a URL).
+    /// Where it goes: a key the [`WebhookTransport`] maps to an endpoint (the agent platform's
+    /// identity, or its webhook URL when a deployment has one).
     pub recipient: String,
     /// The version it is rendered in when sent.
     pub version: ApiVersion,
@@ -133,10 +134,10 @@ pub trait OutboxStore: ResourceStore {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Recorded, Self::Error>> + Send;
 
-    /// Claims up to `limit` due events for `lease` (until `now + lease`), oldest due first:
-    /// an event is due when it is the oldest live event of its order, its next attempt time
-    /// has come and no unexpired claim holds it. Concurrent claims never return one event
-    /// twice.
+    /// Claims up to `limit` due events for `lease` (until `now + lease`), oldest due first,
+    /// of `recipient` only when given: an event is due when it is the oldest live event of its
+    /// order, its next attempt time has come and no unexpired claim holds it. Concurrent claims
+    /// never return one event twice.
     ///
     /// # Errors
     /// Storage failures.
@@ -145,6 +146,7 @@ pub trait OutboxStore: ResourceStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
+        recipient: Option<&str>,
     ) -> impl Future<Output = Result<Vec<ClaimedEvent>, Self::Error>> + Send;
 
     /// Settles the attempt of `claim`. Returns `false`, changing nothing, when the claim is no
@@ -369,12 +371,25 @@ pub struct DeliveryReport {
 pub struct OutboxWorker {
     secret: WebhookSecret,
     policy: RetryPolicy,
+    recipient: Option<String>,
 }
 
 impl OutboxWorker {
     /// A worker signing with `secret` (WH-01), retrying by `policy`.
     pub fn new(secret: WebhookSecret, policy: RetryPolicy) -> Self {
-        Self { secret, policy }
+        Self {
+            secret,
+            policy,
+            recipient: None,
+        }
+    }
+
+    /// Delivers only the events of `recipient` (a deployment whose transport reaches one
+    /// endpoint, sharing its store with others).
+    #[must_use]
+    pub fn only_recipient(mut self, recipient: impl Into<String>) -> Self {
+        self.recipient = Some(recipient.into());
+        self
     }
 
     /// The policy.
@@ -411,7 +426,12 @@ impl OutboxWorker {
         let started = Instant::now();
         let clock = || now + started.elapsed();
         let claims = store
-            .claim(now, self.policy.batch, self.policy.lease)
+            .claim(
+                now,
+                self.policy.batch,
+                self.policy.lease,
+                self.recipient.as_deref(),
+            )
             .await?;
         let mut report = DeliveryReport {
             claimed: claims.len(),

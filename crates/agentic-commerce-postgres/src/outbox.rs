@@ -104,6 +104,7 @@ impl PgStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
+        recipient: Option<&str>,
     ) -> Result<Vec<ClaimedEvent>, PgError> {
         let conn = self.pool().get().await?;
         let lease_until = now + lease;
@@ -114,6 +115,7 @@ impl PgStore {
                          SELECT e.seq FROM acp_outbox e
                           WHERE e.dead_us IS NULL AND e.next_attempt_us <= $1
                             AND (e.lease_until_us IS NULL OR e.lease_until_us <= $1)
+                            AND ($4::TEXT IS NULL OR e.recipient = $4)
                             AND NOT EXISTS (
                                 SELECT 1 FROM acp_outbox p
                                  WHERE p.order_id = e.order_id AND p.seq < e.seq
@@ -132,6 +134,7 @@ impl PgStore {
                     &to_us(now),
                     &i64::try_from(limit).unwrap_or(i64::MAX),
                     &to_us(lease_until),
+                    &recipient,
                 ],
             )
             .await?;
@@ -221,8 +224,9 @@ impl OutboxStore for PgStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
+        recipient: Option<&str>,
     ) -> Result<Vec<ClaimedEvent>, PgError> {
-        self.claim_inner(now, limit, lease).await
+        self.claim_inner(now, limit, lease, recipient).await
     }
 
     async fn settle(

@@ -110,7 +110,13 @@ impl InMemoryStore {
         Ok(Recorded::Committed(Some(seq)))
     }
 
-    fn claim_sync(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Vec<ClaimedEvent> {
+    fn claim_sync(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+        lease: Duration,
+        recipient: Option<&str>,
+    ) -> Vec<ClaimedEvent> {
         let mut state = self.lock();
         let outbox = &mut state.outbox;
         // Only the head of each order's queue can be due: that is what keeps one order's
@@ -120,6 +126,7 @@ impl InMemoryStore {
             .values()
             .filter_map(|seqs| seqs.first())
             .filter_map(|seq| outbox.live.get(seq))
+            .filter(|e| recipient.is_none_or(|r| e.event.event.recipient == r))
             .filter(|e| {
                 e.event.next_attempt_at <= now && e.claim.is_none_or(|(_, until)| until <= now)
             })
@@ -199,8 +206,9 @@ impl OutboxStore for InMemoryStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
+        recipient: Option<&str>,
     ) -> impl Future<Output = Result<Vec<ClaimedEvent>, Self::Error>> + Send {
-        let result = self.claim_sync(now, limit, lease);
+        let result = self.claim_sync(now, limit, lease, recipient);
         async move { Ok(result) }
     }
 
@@ -302,8 +310,9 @@ impl<S: OutboxStore + ?Sized> OutboxStore for Arc<S> {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
+        recipient: Option<&str>,
     ) -> impl Future<Output = Result<Vec<ClaimedEvent>, Self::Error>> + Send {
-        (**self).claim(now, limit, lease)
+        (**self).claim(now, limit, lease, recipient)
     }
 
     fn settle(

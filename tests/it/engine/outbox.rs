@@ -313,8 +313,14 @@ async fn wh_06_every_accepted_change_yields_one_event_with_the_full_order_for_th
         let validator = schemas.validator("agentic_checkout_webhook", "WebhookEvent");
         let mut seen = 0;
         // One claim at a time: only the head of the order's queue is ever due.
+        let lease = Duration::from_secs(60);
+        let foreign = store.claim(now, 10, lease, Some("another_agent")).await;
+        assert!(
+            foreign.unwrap().is_empty(),
+            "a worker of another recipient gets nothing"
+        );
         loop {
-            let claims = store.claim(now, 10, Duration::from_secs(60)).await.unwrap();
+            let claims = store.claim(now, 10, lease, Some("agent")).await.unwrap();
             assert!(claims.len() <= 1, "one order: one event at a time");
             let Some(claim) = claims.first() else { break };
             let kind = if seen == 0 {
