@@ -582,7 +582,7 @@ fn normalize(order: &mut Order) -> Result<(), OrderRefusal> {
     {
         Some(total) => total.amount = refunded,
         None if refunded.minor_units() > 0 => {
-            totals.push(Total::new(TotalType::AmountRefunded, "Refunded", refunded))
+            totals.push(Total::new(TotalType::AmountRefunded, "Refunded", refunded));
         }
         None => {}
     }
