@@ -764,3 +764,84 @@ fn a_refusal_is_an_acp_error_with_its_param() {
     assert_eq!((terminal.status(), terminal.code()), (422, "invalid_state"));
     assert_eq!(terminal.param(), Some("$.status"));
 }
+
+/// What an admin endpoint calls: the engine records changes in its own store.
+#[tokio::test]
+async fn the_merchant_engine_records_orders_and_changes_in_its_store() {
+    let (_, engine) = crate::engine::engine();
+    let agent = agentic_commerce::engine::merchant::Identity::new("agent");
+    engine
+        .record_order_created(&agent, &api_version("2026-01-30"), order("ord_m"))
+        .await
+        .unwrap();
+    let changed = engine
+        .record_order_change("ord_m", &OrderChange::Status("shipped".into()))
+        .await
+        .unwrap();
+    assert_eq!(changed.status.as_deref(), Some("shipped"));
+    let stored = engine.order("ord_m").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.recipient.as_str(), stored.version.as_str()),
+        ("agent", "2026-01-30")
+    );
+    assert_eq!(stored.order, changed);
+    assert!(matches!(
+        engine
+            .record_order_change("ord_m", &OrderChange::Status("created".into()))
+            .await,
+        Err(OrderError::Refused(_))
+    ));
+    assert_eq!(engine.store().pending().await.unwrap(), 2);
+}
+
+/// Concurrent changes of one order: each is applied to the order the previous one left (none
+/// lost), each has its event, and the events are in commit order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_changes_of_one_order_are_all_kept_each_with_its_event() {
+    let store = Arc::new(InMemoryStore::default());
+    let now = t0();
+    record_order_created(
+        &*store,
+        "agent",
+        &api_version("2026-04-17"),
+        order("ord_k"),
+        now,
+    )
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let change = adjustment(&format!("adj_{i}"), "credit", "completed", 100);
+                record_order_change(&*store, "ord_k", &change, now).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let mut counts = Vec::new();
+    loop {
+        let claims = store
+            .claim(now, 10, Duration::from_secs(60), None)
+            .await
+            .unwrap();
+        let Some(claim) = claims.first() else { break };
+        let payload: Value = serde_json::from_str(&claim.event.event.payload).unwrap();
+        counts.push(
+            payload["data"]["adjustments"]
+                .as_array()
+                .map_or(0, Vec::len),
+        );
+        store
+            .settle(
+                claim,
+                agentic_commerce::engine::outbox::Settlement::Delivered,
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(counts, [0, 1, 2, 3, 4, 5, 6]);
+}
