@@ -362,7 +362,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "ORD-07",
         level: Level::Should,
-        text: "Use only fulfillment statuses applicable to the fulfillment type (shipped/in_transit/out_for_delivery: shipping; ready_for_pickup: pickup)",
+        text: "Use only fulfillment statuses applicable to the fulfillment type (`shipped`, `in_transit`, `out_for_delivery`: shipping; `ready_for_pickup`: pickup)",
         source: "ORD §4.3",
     },
     Rule {
