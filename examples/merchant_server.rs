@@ -25,6 +25,8 @@ mod catalog;
 mod checkout;
 #[path = "merchant_server/config.rs"]
 mod config;
+#[path = "merchant_server/orders.rs"]
+mod orders;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

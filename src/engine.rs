@@ -20,6 +20,7 @@ use std::future::Future;
 
 pub mod auth;
 pub mod merchant;
+pub mod outbox;
 pub mod psp;
 mod reply;
 pub mod store;

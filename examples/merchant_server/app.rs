@@ -27,6 +27,7 @@ use axum::Router;
 
 use super::checkout::{self, Shop};
 use super::config::Config;
+use super::orders::{OrderStore, Outbox};
 
 impl Merchant for Shop {
     const SERVES_CARTS: bool = true;
@@ -80,7 +81,8 @@ impl Merchant for Shop {
         self.cart(Some(cart.id.as_str()), &r.line_items).await
     }
 
-    /// The order webhook goes out once the completed session and its response are committed.
+    /// The order is recorded, with its webhook event, once the completed session and its
+    /// response are committed.
     fn checkout_committed(&self, ctx: &Context, op: Operation, session: &CheckoutSession) {
         if op == Operation::CompleteCheckoutSession && session.status == CheckoutStatus::Completed {
             if let Some(order) = &session.order {
@@ -132,17 +134,29 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         .await
         .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let shop = Shop::new(&c, local)?;
-    let app = match &c.database_url {
+    let mut shop = Shop::new(&c, local)?;
+    let store = match &c.database_url {
         Some(url) => {
             let pool = PgConfig::default().with_max_connections(c.db_pool_size);
             let store = PgStore::connect(url, pool)
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
             tokio::spawn(purge_expired(store.clone()));
-            serve(shop, store, &c)?
+            OrderStore::Pg(store)
         }
-        None => serve(shop, InMemoryStore::default(), &c)?,
+        None => OrderStore::Memory(Arc::new(InMemoryStore::default())),
+    };
+    let outbox = Outbox::new(store.clone());
+    if let Some(url) = &shop.webhook.0 {
+        // Also picks up what a previous run of this merchant left undelivered (PostgreSQL).
+        let (http, secret) = (shop.http.clone(), shop.webhook.1.clone());
+        outbox.spawn_worker(http, url.clone(), secret, c.psp_timeout);
+    }
+    shop.outbox = Some(outbox);
+    // The engine and the outbox share the store: the engine's sessions, the outbox's orders.
+    let app = match store {
+        OrderStore::Memory(memory) => serve(shop, memory, &c)?,
+        OrderStore::Pg(pg) => serve(shop, pg, &c)?,
     };
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))

@@ -16,19 +16,19 @@ use agentic_commerce::checkout::{Event, transition};
 use agentic_commerce::parse::json_path::JsonPath;
 use agentic_commerce::protocol::error::{AcpError, codes};
 use agentic_commerce::protocol::version::ApiVersion;
-use agentic_commerce::protocol::version::convert;
 use agentic_commerce::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
     CheckoutSessionUpdateRequest, CheckoutStatus, Order,
 };
 use agentic_commerce::spec::latest::cart::Cart;
-use agentic_commerce::trust::webhook::{self, WebhookSecret};
+use agentic_commerce::trust::webhook::WebhookSecret;
 use agentic_commerce::{Timestamp, parse};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::catalog::Catalog;
 use super::config::Config;
+use super::orders::Outbox;
 
 /// Most units of one variant in one session (keeps every total far from overflow).
 pub(crate) const MAX_QUANTITY: i64 = 99;
@@ -663,6 +663,8 @@ pub(crate) struct Shop {
     pub(crate) webhook: (Option<String>, WebhookSecret),
     /// Simulated processing time of every write.
     pub(crate) latency: Duration,
+    /// Where orders and their webhook events are recorded (set once the store is open).
+    pub(crate) outbox: Option<Outbox>,
 }
 
 /// The most this merchant reads of a PSP answer.
@@ -694,6 +696,7 @@ impl Shop {
                     .map_err(|e| format!("webhook secret: {e}"))?,
             ),
             latency: config.latency,
+            outbox: None,
         })
     }
 
@@ -1146,51 +1149,14 @@ impl Shop {
         })
     }
 
-    /// WH-09: tells the agent platform about a new order (`order_create`), signed (WH-01) and
-    /// in the version it checked out in, retrying transport failures; in the background.
+    /// WH-09: records the new order with its `order_create` event in the outbox, in the
+    /// version the agent checked out in; the outbox's worker delivers it (signed, WH-01;
+    /// retried until the deadline). Nothing when no webhook URL is configured.
     pub(crate) fn order_created(&self, version: &ApiVersion, order: &Order) {
-        let Some(url) = self.webhook.0.clone() else {
-            return;
-        };
-        let mut data = serde_json::to_value(order).unwrap_or(Value::Null);
-        data["type"] = json!("order");
-        let event = json!({"type": "order_create", "data": data});
-        let converted = parse::from_value(&event)
-            .map_err(|e| e.to_string())
-            .and_then(|typed| {
-                convert::downgrade_webhook_event(&typed, version).map_err(|e| e.to_string())
-            });
-        let body = match converted {
-            Ok(converted) => {
-                for loss in &converted.losses {
-                    eprintln!("merchant: {version} webhook lost {loss}");
-                }
-                converted.value.to_string().into_bytes()
-            }
-            Err(e) => return eprintln!("merchant: order webhook cannot be sent in {version}: {e}"),
-        };
-        let (http, secret, version) = (self.http.clone(), self.webhook.1.clone(), version.clone());
-        tokio::spawn(async move {
-            for attempt in 1..=3_u64 {
-                let Ok(signature) = webhook::sign(&secret, OffsetDateTime::now_utc(), &body) else {
-                    return eprintln!("merchant: the clock is before 1970; webhook not sent");
-                };
-                let sent = http
-                    .post(&url)
-                    .header(webhook::HEADER_NAME, signature)
-                    .header("content-type", "application/json")
-                    .header("api-version", version.as_str())
-                    .header("request-id", new_id("req_"))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                if sent.is_ok_and(|r| r.status().is_success()) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-            }
-            eprintln!("merchant: order webhook to {url} failed after 3 attempts");
-        });
+        // The recipient is the URL: merchants sharing a database each deliver their own events.
+        if let (Some(url), Some(outbox)) = (&self.webhook.0, &self.outbox) {
+            outbox.order_created(url, version, order.clone());
+        }
     }
 }
 

@@ -95,6 +95,7 @@
 pub mod expiry;
 mod lifecycle;
 mod mcp;
+pub mod orders;
 mod pipeline;
 
 /// What a merchant implementation needs, in one import: `use

@@ -13,6 +13,8 @@
 //! Implement them over your database (the `agentic-commerce-postgres` crate does for
 //! PostgreSQL), or use [`InMemoryStore`] and [`InMemoryTokenLedger`] for one process.
 
+mod memory_outbox;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -41,6 +43,9 @@ pub enum ResourceKind {
     /// An order's timeline kept by the agent's webhook receiver
     /// ([`WebhookReceiver`](crate::engine::webhooks::WebhookReceiver)).
     OrderTimeline,
+    /// A merchant's order (`ord_…`) after the purchase, with its recipient and version
+    /// ([`orders`](crate::engine::merchant::orders)).
+    Order,
 }
 
 impl ResourceKind {
@@ -51,10 +56,11 @@ impl ResourceKind {
         Self::PaymentToken,
         Self::AuthenticationSession,
         Self::OrderTimeline,
+        Self::Order,
     ];
 
     /// A stable name for storage: `checkout_session`, `cart`, `payment_token`,
-    /// `authentication_session` or `order_timeline`.
+    /// `authentication_session`, `order_timeline` or `order`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::CheckoutSession => "checkout_session",
@@ -62,6 +68,7 @@ impl ResourceKind {
             Self::PaymentToken => "payment_token",
             Self::AuthenticationSession => "authentication_session",
             Self::OrderTimeline => "order_timeline",
+            Self::Order => "order",
         }
     }
 
@@ -225,6 +232,7 @@ struct State {
     records: BTreeMap<IdempotencyScope, IdempotencyRecord>,
     documents: BTreeMap<(ResourceKind, String), Versioned>,
     last_lease: u64,
+    outbox: memory_outbox::Outbox,
 }
 
 /// In-memory [`ResourceStore`] for one process: bounded (documents and records each at most

@@ -354,6 +354,18 @@ pub static RULES: &[Rule] = &[
         source: "ORD §4.6",
     },
     Rule {
+        id: "ORD-06",
+        level: Level::Implied,
+        text: "`Adjustment.amount` is tax-inclusive; currency lowercase ISO 4217",
+        source: "ORD §4.5; JS",
+    },
+    Rule {
+        id: "ORD-07",
+        level: Level::Should,
+        text: "Use only fulfillment statuses applicable to the fulfillment type (`shipped`, `in_transit`, `out_for_delivery`: shipping; `ready_for_pickup`: pickup)",
+        source: "ORD §4.3",
+    },
+    Rule {
         id: "ORD-09",
         level: Level::Schema,
         text: "`LineItemReference.quantity` ≥1 and references an existing line item id",

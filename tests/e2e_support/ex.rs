@@ -17,5 +17,7 @@ pub(crate) mod config;
 pub(crate) mod echo;
 #[path = "../../examples/support/http.rs"]
 pub(crate) mod http;
+#[path = "../../examples/merchant_server/orders.rs"]
+pub(crate) mod orders;
 #[path = "../../examples/psp_vault/vault.rs"]
 pub(crate) mod vault;

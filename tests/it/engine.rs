@@ -6,6 +6,7 @@ mod merchant;
 mod merchant_concurrency;
 mod merchant_expiry;
 mod merchant_mcp;
+mod outbox;
 mod psp;
 mod store;
 mod webhooks;

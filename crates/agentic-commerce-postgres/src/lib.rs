@@ -86,6 +86,7 @@
 
 mod config;
 mod error;
+mod outbox;
 mod pool;
 mod schema;
 mod store;

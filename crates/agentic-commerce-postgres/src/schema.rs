@@ -23,10 +23,11 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "idempotency records, resources, consumed tokens, lease sequence",
-    sql: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "idempotency records, resources, consumed tokens, lease sequence",
+        sql: "
         CREATE TABLE IF NOT EXISTS acp_idempotency_records (
             identity TEXT NOT NULL,
             path TEXT NOT NULL,
@@ -71,10 +72,45 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         CREATE INDEX IF NOT EXISTS acp_consumed_tokens_consumed
             ON acp_consumed_tokens (consumed_us);
     ",
-}];
+    },
+    // Version 2 is left to the session-expiry migration developed beside this one; versions
+    // are applied in this list's order whatever gaps there are.
+    Migration {
+        version: 3,
+        name: "outbox of order webhook events",
+        sql: "
+        CREATE TABLE IF NOT EXISTS acp_outbox (
+            -- Increasing in commit order per order (an order's writes are serialized by the
+            -- version guard of its document, in the same transaction).
+            seq BIGSERIAL PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            version TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            -- The 2026-04-17 event as JSON text; rendered for `version` at each attempt.
+            payload TEXT NOT NULL,
+            created_us BIGINT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_us BIGINT NOT NULL,
+            -- The claim of the worker attempting it, until lease_until_us.
+            lease BIGINT,
+            lease_until_us BIGINT,
+            last_error TEXT,
+            -- Set once the event is a dead letter; delivered events are deleted.
+            dead_us BIGINT
+        );
+        CREATE INDEX IF NOT EXISTS acp_outbox_live_order
+            ON acp_outbox (order_id, seq) WHERE dead_us IS NULL;
+        CREATE INDEX IF NOT EXISTS acp_outbox_live_due
+            ON acp_outbox (next_attempt_us) WHERE dead_us IS NULL;
+        CREATE INDEX IF NOT EXISTS acp_outbox_dead
+            ON acp_outbox (seq) WHERE dead_us IS NOT NULL;
+    ",
+    },
+];
 
 /// The schema version this crate creates: the last migration's.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Applies every missing migration in one transaction under the migration lock.
 pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), PgError> {

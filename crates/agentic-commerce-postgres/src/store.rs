@@ -98,6 +98,11 @@ impl PgStore {
         })
     }
 
+    /// The pool (the outbox's queries).
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
     /// The configuration.
     pub fn config(&self) -> &PgConfig {
         &self.inner.config
@@ -177,7 +182,9 @@ impl PgStore {
         let conn = self.inner.pool.get().await?;
         Ok(conn
             .execute(
-                "DELETE FROM acp_resources WHERE updated_us < $1",
+                // Orders are the merchant's system of record (and the outbox's events refer
+                // to them): never purged by age.
+                "DELETE FROM acp_resources WHERE updated_us < $1 AND kind <> 'order'",
                 &[&to_us(cutoff)],
             )
             .await?)
@@ -589,12 +596,12 @@ impl Statements {
 }
 
 /// Microseconds since the Unix epoch, rounded down.
-fn to_us(at: OffsetDateTime) -> i64 {
+pub(crate) fn to_us(at: OffsetDateTime) -> i64 {
     // Every OffsetDateTime (years ±9999) fits: about ±3.2e17 µs.
     i64::try_from(at.unix_timestamp_nanos().div_euclid(1000)).unwrap_or(i64::MAX)
 }
 
-fn from_us(us: i64) -> Result<OffsetDateTime, PgError> {
+pub(crate) fn from_us(us: i64) -> Result<OffsetDateTime, PgError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
         .map_err(|_| PgError::Corrupt("timestamp"))
 }
@@ -716,7 +723,7 @@ async fn delete_record(
 
 /// One guarded document write (compare-and-swap on the version); `false` when the guard
 /// failed (nothing written by this statement).
-async fn write_document(
+pub(crate) async fn write_document(
     tx: &Transaction<'_>,
     st: &Statements,
     write: &Write,
