@@ -8,10 +8,8 @@ use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use agentic_commerce::engine::merchant::{
-    BearerKeys, Context, Identity, Merchant, MerchantEngine, expiry,
-};
-use agentic_commerce::engine::store::{InMemoryStore, ResourceStore};
+use agentic_commerce::engine::merchant::{BearerKeys, Context, Identity, Merchant, MerchantEngine};
+use agentic_commerce::engine::store::ResourceStore;
 use agentic_commerce::protocol::capabilities::SellerOffer;
 use agentic_commerce::protocol::headers::Operation;
 use agentic_commerce::protocol::version::{ApiVersion, convert::UpgradeDefaults};
@@ -22,7 +20,6 @@ use agentic_commerce::spec::latest::agentic_checkout::{
 use agentic_commerce::spec::latest::cart::{Cart, CartCreateRequest, CartUpdateRequest};
 use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, SignedContent, Verifier};
 use agentic_commerce::{AcpError, parse};
-use agentic_commerce_postgres::{PgConfig, PgStore};
 use axum::Router;
 
 use super::checkout::{self, Shop};
@@ -135,17 +132,7 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         .map_err(|e| format!("bind {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let mut shop = Shop::new(&c, local)?;
-    let store = match &c.database_url {
-        Some(url) => {
-            let pool = PgConfig::default().with_max_connections(c.db_pool_size);
-            let store = PgStore::connect(url, pool)
-                .await
-                .map_err(|e| format!("PostgreSQL: {e}"))?;
-            tokio::spawn(purge_expired(store.clone()));
-            OrderStore::Pg(store)
-        }
-        None => OrderStore::Memory(Arc::new(InMemoryStore::default())),
-    };
+    let store = OrderStore::open(&c).await?;
     let outbox = Outbox::new(store.clone());
     if let Some(url) = &shop.webhook.0 {
         // Also picks up what a previous run of this merchant left undelivered (PostgreSQL).
@@ -160,19 +147,6 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
     };
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))
-}
-
-/// Every ten minutes, deletes the sessions and carts expired for longer than the retention (the
-/// in-memory store drops them itself when full). A failure only postpones it.
-async fn purge_expired(store: PgStore) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        let now = time::OffsetDateTime::now_utc();
-        let _ = store
-            .purge_expired_resources(now, expiry::DEFAULT_EXPIRED_RETENTION)
-            .await;
-    }
 }
 
 /// The running server: ends only with its I/O error.

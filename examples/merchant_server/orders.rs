@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::engine::merchant::expiry;
 use agentic_commerce::engine::merchant::orders::{self, OrderError};
 use agentic_commerce::engine::outbox::{
     OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
@@ -14,7 +15,9 @@ use agentic_commerce::engine::store::InMemoryStore;
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::latest::agentic_checkout::Order;
 use agentic_commerce::trust::webhook::WebhookSecret;
-use agentic_commerce_postgres::PgStore;
+use agentic_commerce_postgres::{PgConfig, PgStore};
+
+use super::config::Config;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
@@ -25,6 +28,37 @@ pub(crate) enum OrderStore {
     Memory(Arc<InMemoryStore>),
     /// PostgreSQL.
     Pg(PgStore),
+}
+
+impl OrderStore {
+    /// PostgreSQL at `--database-url` (with the purge of expired sessions in the background),
+    /// or memory.
+    pub(crate) async fn open(c: &Config) -> Result<Self, String> {
+        match &c.database_url {
+            Some(url) => {
+                let pool = PgConfig::default().with_max_connections(c.db_pool_size);
+                let store = PgStore::connect(url, pool)
+                    .await
+                    .map_err(|e| format!("PostgreSQL: {e}"))?;
+                tokio::spawn(purge_expired(store.clone()));
+                Ok(Self::Pg(store))
+            }
+            None => Ok(Self::Memory(Arc::new(InMemoryStore::default()))),
+        }
+    }
+}
+
+/// Every ten minutes, deletes the sessions and carts expired for longer than the retention (the
+/// in-memory store drops them itself when full). A failure only postpones it.
+async fn purge_expired(store: PgStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let now = OffsetDateTime::now_utc();
+        let _ = store
+            .purge_expired_resources(now, expiry::DEFAULT_EXPIRED_RETENTION)
+            .await;
+    }
 }
 
 /// Records orders and wakes the delivery worker.

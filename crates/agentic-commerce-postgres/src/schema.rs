@@ -73,10 +73,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ON acp_consumed_tokens (consumed_us);
     ",
     },
-    // Version 2 is left to the session-expiry migration developed beside this one; versions
-    // are applied in this list's order whatever gaps there are.
     Migration {
-        version: 3,
+        version: 2,
         name: "outbox of order webhook events",
         sql: "
         CREATE TABLE IF NOT EXISTS acp_outbox (
@@ -110,7 +108,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
 ];
 
 /// The schema version this crate creates: the last migration's.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Applies every missing migration in one transaction under the migration lock.
 pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), PgError> {
