@@ -410,7 +410,8 @@ mod tests {
                 "var_mug_slate",
                 "var_guide_epub",
                 "var_tent_2p",
-                "var_headlamp"
+                "var_headlamp",
+                "var_flask_engraved"
             ]
         );
     }
