@@ -15,7 +15,8 @@
 //!   ([`create_cart`](AcpClient::create_cart), [`retrieve_cart`](AcpClient::retrieve_cart),
 //!   [`update_cart`](AcpClient::update_cart), [`cancel_cart`](AcpClient::cancel_cart)) and
 //!   discovery ([`discover`](AcpClient::discover));
-//! - a **PSP**: [`delegate_payment`](AcpClient::delegate_payment), and delegate authentication
+//! - a **PSP**: [`delegate_payment`](AcpClient::delegate_payment) (its allowance for a
+//!   session: [`allowance_for`]), and delegate authentication
 //!   ([`create_delegate_authentication`](AcpClient::create_delegate_authentication),
 //!   [`authenticate_delegate_authentication`](AcpClient::authenticate_delegate_authentication),
 //!   [`retrieve_delegate_authentication`](AcpClient::retrieve_delegate_authentication); the
@@ -135,4 +136,4 @@ pub use raw::{RawRequest, RawResponse, RawSigning};
 /// `http` crate's types, as re-exported by `reqwest`).
 pub use reqwest::{Method, header::HeaderMap};
 pub use retry::RetryPolicy;
-pub use three_ds::{Authentication, authentication_request};
+pub use three_ds::{Authentication, allowance_for, authentication_request};

@@ -1,22 +1,53 @@
-//! The agent's side of 3-D Secure: the `delegate_authentication` request for a checkout
-//! session that asked for it (CHK-13), the create → authenticate → retrieve run at the
-//! authentication provider (DA-01..06), and the checkout's `authentication_result` from its
-//! outcome (CHK-14).
+//! What an agent derives from a checkout session to pay it: the allowance of its delegated
+//! token (DP-03..10); for 3-D Secure, the `delegate_authentication` request (CHK-13), the
+//! create → authenticate → retrieve run at the authentication provider (DA-01..06), and the
+//! checkout's `authentication_result` from its outcome (CHK-14).
 
+use agentic_commerce::primitives::Uri;
 use agentic_commerce::spec::latest::agentic_checkout::{
     AuthenticationOutcome, AuthenticationOutcomeDetails, AuthenticationResult, CheckoutSession,
     TotalType,
 };
-use agentic_commerce::primitives::Uri;
 use agentic_commerce::spec::latest::delegate_authentication::{
-    AuthenticationAmount, Channel, AuthenticationPaymentMethod, AuthenticationSessionStatus,
+    AuthenticationAmount, AuthenticationPaymentMethod, AuthenticationSessionStatus, Channel,
     DelegateAuthenticationAuthenticateRequest, DelegateAuthenticationCreateRequest,
     DelegateAuthenticationSession, DelegateAuthenticationSessionWithResult, FingerprintCompletion,
     FlowPreference,
 };
 
+use agentic_commerce::Timestamp;
+use agentic_commerce::spec::latest::delegate_payment::{Allowance, AllowanceReason};
+
 use crate::client::AcpClient;
 use crate::error::Error;
+
+/// The session's `total` (minor units).
+fn total(session: &CheckoutSession) -> Option<agentic_commerce::Amount> {
+    session
+        .totals
+        .iter()
+        .find(|t| t.kind == TotalType::Total)
+        .map(|t| t.amount)
+}
+
+/// The allowance of a delegated token that pays `session` and nothing else (DP-03..10): one
+/// use, at most the session's `total`, in its currency, bound to the session and to
+/// `merchant_id`, until `expires_at`. `None` when the session has no `total`.
+#[must_use]
+pub fn allowance_for(
+    session: &CheckoutSession,
+    merchant_id: &str,
+    expires_at: Timestamp,
+) -> Option<Allowance> {
+    Some(Allowance::new(
+        AllowanceReason::OneTime,
+        total(session)?,
+        session.currency.clone(),
+        session.id.clone(),
+        merchant_id,
+        expires_at,
+    ))
+}
 
 /// The `delegate_authentication` create request for `session`, an `authentication_required`
 /// checkout session: its `authentication_metadata` (CHK-13) gives the merchant (the acquirer's
@@ -35,11 +66,7 @@ pub fn authentication_request(
     challenge_notification_url: Uri,
 ) -> Option<DelegateAuthenticationCreateRequest> {
     let metadata = session.authentication_metadata.as_ref()?;
-    let total = session
-        .totals
-        .iter()
-        .find(|t| t.kind == TotalType::Total)?
-        .amount;
+    let total = total(session)?;
     // Checkout writes `usd`, delegate authentication `USD` (`^[A-Z]{3}$`).
     let amount = AuthenticationAmount::new(total.0, session.currency.to_uppercase());
     let details = &metadata.acquirer_details;
@@ -153,7 +180,10 @@ impl AcpClient {
         let id = created.authentication_session_id.as_str().to_owned();
         let completion = match &created.status {
             AuthenticationSessionStatus::ActionRequired
-                if created.action.as_ref().is_some_and(|a| a.fingerprint.is_some()) =>
+                if created
+                    .action
+                    .as_ref()
+                    .is_some_and(|a| a.fingerprint.is_some()) =>
             {
                 Some(fingerprint)
             }
@@ -163,7 +193,8 @@ impl AcpClient {
         let authenticated = match completion {
             Some(completion) => {
                 let mut step = DelegateAuthenticationAuthenticateRequest::new(completion);
-                step.checkout_session_id.clone_from(&request.checkout_session_id);
+                step.checkout_session_id
+                    .clone_from(&request.checkout_session_id);
                 Some(
                     self.authenticate_delegate_authentication(&id, &step)
                         .await?

@@ -10,11 +10,11 @@ use agentic_commerce::engine::psp::{
 use agentic_commerce::engine::store::{InMemoryStore, InMemoryTokenLedger};
 use agentic_commerce::parse;
 use agentic_commerce::spec::latest::agentic_checkout::{AuthenticationOutcome, CheckoutSession};
-use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, RequestSigner, Verifier};
 use agentic_commerce::spec::latest::delegate_authentication::{
     AuthenticationPaymentMethod, AuthenticationSessionStatus as S, Channel,
     DelegateAuthenticationCreateRequest, FingerprintCompletion,
 };
+use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, RequestSigner, Verifier};
 use agentic_commerce_client::{AcpClient, authentication_request};
 use serde_json::{Value, json};
 
@@ -30,7 +30,9 @@ async fn psp(three_ds: SimulatedThreeDs) -> AcpClient {
         InMemoryTokenLedger::default(),
     )
     .agents(BearerKeys::new().key(AGENT_KEY, Identity::new("agent")))
-    .verifier(Verifier::new([Algorithm::HS256]).with_key("agent", HmacSha256Key::new(SECRET).unwrap()))
+    .verifier(
+        Verifier::new([Algorithm::HS256]).with_key("agent", HmacSha256Key::new(SECRET).unwrap()),
+    )
     .build()
     .unwrap();
     let app = agentic_commerce_axum::router(Arc::new(engine)).into_router();
@@ -86,7 +88,10 @@ fn the_request_carries_the_sessions_metadata_total_and_id() {
     assert_eq!(r["acquirer_details"]["acquirer_bin"], "400000");
     assert_eq!(r["flow_preference"]["type"], "challenge");
     assert_eq!(r["amount"]["value"], 95_000, "the total, not the subtotal");
-    assert_eq!(r["amount"]["currency"], "USD", "delegate authentication's case");
+    assert_eq!(
+        r["amount"]["currency"], "USD",
+        "delegate authentication's case"
+    );
     assert_eq!(r["checkout_session_id"], "cs_3ds");
     // Without metadata there is nothing to authenticate against.
     let mut plain = session("frictionless");
@@ -105,7 +110,10 @@ async fn da_02_a_fingerprint_is_followed_by_authenticate_and_the_result_goes_on_
         .await
         .unwrap();
     assert_eq!(done.created.status, S::ActionRequired);
-    assert_eq!(done.authenticated.as_ref().unwrap().status, S::Authenticated);
+    assert_eq!(
+        done.authenticated.as_ref().unwrap().status,
+        S::Authenticated
+    );
     assert_eq!(*done.status(), S::Authenticated);
     assert!(done.may_authorize());
     assert_eq!(

@@ -774,7 +774,11 @@ async fn conformance_three_ds_without_a_psp_checks_chk_15_and_skips_the_rest() {
     assert_eq!(r["failed"], 0, "{r:#}");
     assert_eq!(check(&r, "complete.requires_3ds")["passed"], true, "{r:#}");
     let skipped = r["skipped"].as_array().unwrap();
-    for id in ["psp.delegate_authentication", "complete", "cancel.completed"] {
+    for id in [
+        "psp.delegate_authentication",
+        "complete",
+        "cancel.completed",
+    ] {
         let s = skipped.iter().find(|s| s["id"] == id);
         assert!(s.is_some(), "{id} not skipped: {r:#}");
     }

@@ -1032,7 +1032,10 @@ async fn requires_3ds(
                 if e["param"] == "$.authentication_result" {
                     Ok(format!("HTTP {} requires_3ds", a.status))
                 } else {
-                    Err(format!("param {}, not \"$.authentication_result\"", e["param"]))
+                    Err(format!(
+                        "param {}, not \"$.authentication_result\"",
+                        e["param"]
+                    ))
                 }
             })
         }
@@ -1063,7 +1066,11 @@ async fn authenticate(
     let result = run.and_then(|done| {
         if done.may_authorize() {
             let result = serde_json::to_value(done.checkout_result()).map_err(|e| e.to_string())?;
-            Ok((done.session_id().to_owned(), done.status().as_str().to_owned(), result))
+            Ok((
+                done.session_id().to_owned(),
+                done.status().as_str().to_owned(),
+                result,
+            ))
         } else {
             Err(format!(
                 "authentication session {} ended {} (DA-05, DA-06)",
@@ -1259,15 +1266,25 @@ mod tests {
     #[test]
     fn chk_10_complete_4xx_passes_only_for_the_test_token() {
         let error = json!({"type": "invalid_request", "code": "payment_declined", "message": "no"});
-        let (test_token, done) =
-            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", false, false);
+        let (test_token, done) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(402, &error),
+            "cs_1",
+            false,
+            false,
+        );
         assert_eq!(
             test_token.unwrap(),
             "HTTP 402 payment_declined for the test token"
         );
         assert_eq!(done, None);
-        let (real_token, _) =
-            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", true, false);
+        let (real_token, _) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(402, &error),
+            "cs_1",
+            true,
+            false,
+        );
         assert!(real_token.unwrap_err().contains("expected HTTP 200"));
         // A 4xx body that is not an ACP Error fails even for the test token (ERR-01).
         let (wrapped, _) = judge_complete(
@@ -1337,8 +1354,13 @@ mod tests {
         );
         assert!(dec.unwrap_err().contains("without an order"));
         // ... and to a 2026-04-17 agent lacks what that version requires.
-        let (latest, done) =
-            judge_complete(&ApiVersion::LATEST, exchange(200, &session), "cs_1", true, false);
+        let (latest, done) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(200, &session),
+            "cs_1",
+            true,
+            false,
+        );
         assert!(
             latest
                 .unwrap_err()
