@@ -129,8 +129,8 @@ pub(crate) fn client(
     version: Option<ApiVersion>,
 ) -> Result<AcpClient, String> {
     let signer = RequestSigner::new(HmacSha256Key::new(secret).map_err(fail)?);
-    let builder = AcpClient::builder(url).bearer_token(key);
-    let builder = builder.signer(signer.with_signed_content(SignedContent::TimestampAndBody));
+    let signer = signer.with_signed_content(SignedContent::TimestampAndBody);
+    let builder = AcpClient::builder(url).bearer_token(key).signer(signer);
     match version {
         Some(version) => builder.api_version(version),
         None => builder.negotiate_version(), // VER-02, from the discovery document

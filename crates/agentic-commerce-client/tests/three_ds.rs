@@ -2,6 +2,8 @@
 //! engine (its simulated 3-D Secure provider) over HTTP: the DA-02 branches (fingerprint,
 //! `pending`, `not_supported`), a challenge, and the checkout's `authentication_result`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
 use std::sync::Arc;
 
 use agentic_commerce::engine::psp::{

@@ -49,10 +49,8 @@ async fn chk_01_10_11_wh_01_full_purchase_statuses_totals_order_and_verified_web
     let mut w = world(None, no_latency()).await;
     let mut log = Vec::new();
     let items = ["var_mug_pine", "var_mug_pine", "var_guide_epub"];
-    let purchase =
-        ex::client_agent::run_purchase(&w.purchase(&items, Some("WELCOME10")), &mut |line| {
-            log.push(line)
-        })
+    let config = w.purchase(&items, Some("WELCOME10"));
+    let purchase = ex::client_agent::run_purchase(&config, &mut |line| log.push(line))
         .await
         .unwrap();
     assert_eq!(
