@@ -835,6 +835,75 @@ async fn silent_psp() -> String {
     format!("http://{addr}")
 }
 
+/// A proxy to `upstream` that, for the first request naming `path`, lets the request through,
+/// waits for the first byte of the answer (the upstream has processed it) and then drops both
+/// connections: the answer is lost. Every other connection is relayed as is. Returns its URL
+/// and how many requests naming `path` it saw.
+async fn losing_proxy(
+    upstream: &str,
+    path: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (upstream, count) = (upstream.clone(), std::sync::Arc::clone(&count));
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                let mut first = vec![0_u8; 64 * 1024];
+                let n = client.read(&mut first).await.unwrap_or(0);
+                server.write_all(&first[..n]).await.unwrap();
+                let head = String::from_utf8_lossy(&first[..n]).into_owned();
+                if head.contains(path) && count.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let mut byte = [0_u8; 1];
+                    let _ = server.read(&mut byte).await;
+                    return; // both connections dropped, the answer lost
+                }
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+/// The merchant's charge is retried with the same `Idempotency-Key` when the PSP's answer is
+/// lost (IDEM-08): the vault answers the retry with the first charge's outcome, so the
+/// purchase completes and the single-use token is charged exactly once (DP-11).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_whose_answer_is_lost_is_retried_once_with_its_key_and_charged_once() {
+    let w = world(None, no_latency()).await;
+    let (proxy, charges) = losing_proxy(&w.vault, "POST /charges").await;
+    let merchant = harness::start_merchant(harness::merchant_config(
+        &proxy,
+        &w.hook_url,
+        None,
+        no_latency(),
+    ))
+    .await;
+    let c = harness::client(&merchant);
+    let created = create(&c, &["var_guide_epub"]).await;
+    let id = created.body["id"].as_str().unwrap();
+    let amount = wire::total_of(&created.body);
+    let token = delegate(&w, id, amount, &in_seconds(600)).await;
+    let path = format!("/checkout_sessions/{id}/complete");
+    let done = c.post(&path, &pay(&token), &key("c")).await.unwrap();
+    assert_eq!(
+        charges.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the charge whose answer was lost, and its retry"
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"], "completed", "{}", done.body);
+    // Charged (the retry with another key would have been refused as `already_used`, and the
+    // session declined): the token is spent.
+    assert!(!harness::token_unused(&w, &token, id, amount).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_psp_that_never_answers_gets_an_acp_error_within_the_timeout() {
     let psp = silent_psp().await;
