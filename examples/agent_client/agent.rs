@@ -1,28 +1,36 @@
 //! The agent platform, on the `agentic-commerce-client` crate ([`AcpClient`]: typed calls,
-//! signed, retried with the same `Idempotency-Key`) and the core order-webhook receiver
-//! ([`WebhookReceiver`], mounted on axum): discovery, create, update, delegate payment, 3-D
-//! Secure through `delegate_authentication` when the merchant asks for it, complete; the
-//! `agent_client` example prints it and the end-to-end tests assert it.
+//! signed, retried with the same `Idempotency-Key`; the allowance and 3-D Secure helpers) and
+//! the core order-webhook receiver ([`WebhookReceiver`], served by `agentic-commerce-axum`):
+//! discovery, create, update, delegate payment, 3-D Secure through `delegate_authentication`
+//! when the merchant asks for it, complete; the `agent_client` example prints it and the
+//! end-to-end tests assert it.
 
 #![allow(dead_code)] // The tests use parts the example binary does not.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agentic_commerce::engine::store::InMemoryStore;
 use agentic_commerce::engine::webhooks::{
     Delivery, OrderTimeline, WebhookHandler, WebhookReceiver,
 };
 use agentic_commerce::parse::{self, schema::WireType};
+use agentic_commerce::spec::latest::agentic_checkout::{CheckoutSession, CheckoutStatus};
+use agentic_commerce::spec::latest::delegate_authentication::FingerprintCompletion;
+use agentic_commerce::spec::latest::delegate_payment::DelegatePaymentRequest;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
 use agentic_commerce::{AcpError, ApiVersion, Timestamp};
-use agentic_commerce_client::AcpClient;
+use agentic_commerce_client::{
+    AcpClient, Authentication, Error, Response, allowance_for, authentication_request,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-/// The test card (the simulated 3DS provider authenticates any card).
-const CARD: &str = "4242424242424242";
+/// The test buyer: card, 3-D Secure browser, contact and address (data, not logic).
+const WALLET: &str = include_str!("wallet.json");
 
 /// Where the purchase runs and with which credentials.
 #[derive(Clone)]
@@ -67,26 +75,24 @@ pub(crate) type Receiver = WebhookReceiver<Forward, InMemoryStore>;
 ///
 /// # Errors
 ///
-/// A secret shorter than 16 bytes, or `addr` cannot be bound.
+/// No secret, one shorter than 16 bytes, or `addr` cannot be bound.
 pub(crate) async fn spawn_receiver(
     addr: SocketAddr,
     secrets: &[&[u8]],
 ) -> Result<(SocketAddr, Arc<Receiver>, mpsc::UnboundedReceiver<Delivery>), String> {
-    let secret = |s: &&[u8]| WebhookSecret::new(*s).map_err(|e| format!("webhook secret: {e}"));
-    let mut secrets = secrets.iter().map(secret);
-    let first = secrets.next().ok_or("no webhook secret")??;
-    let verifier = secrets.try_fold(WebhookVerifier::new(first), |v, s| {
-        Ok::<_, String>(v.with_secret(s?))
-    })?;
+    let mut keys = secrets.iter().map(|s| WebhookSecret::new(*s).map_err(fail));
+    let mut verifier = WebhookVerifier::new(keys.next().ok_or("no webhook secret")??);
+    for key in keys {
+        verifier = verifier.with_secret(key?);
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     let receiver =
         Arc::new(Receiver::builder(verifier, Forward(tx), InMemoryStore::default()).build());
-    let listener = tokio::net::TcpListener::bind(addr)
+    let mount = agentic_commerce_axum::router(Arc::clone(&receiver));
+    let (local, _) = mount
+        .spawn(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = agentic_commerce_axum::router(Arc::clone(&receiver)).into_router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((local, receiver, rx))
 }
 
@@ -101,46 +107,54 @@ pub(crate) async fn timeline_of(
     order: &str,
     events: usize,
 ) -> Result<OrderTimeline, String> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let timeline = receiver.timeline(order).await.map_err(|e| e.to_string())?;
-        match timeline {
+    for _ in 0..500 {
+        match receiver.timeline(order).await.map_err(fail)? {
             Some(t) if t.entries.len() >= events => return Ok(t),
-            _ if tokio::time::Instant::now() >= deadline => {
-                return Err(format!("order {order}: fewer than {events} events in 10 s"));
-            }
-            _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
+    Err(format!("order {order}: fewer than {events} events in 10 s"))
 }
 
+/// A client of `url` with its API key, signing with `secret` (timestamp and body), at
+/// `version` or, without one, the version negotiated from the discovery document (VER-02).
+///
+/// # Errors
+///
+/// A secret too short to sign with, or a client that cannot be built.
 pub(crate) fn client(
     url: &str,
     key: &str,
     secret: &[u8],
     version: Option<ApiVersion>,
 ) -> Result<AcpClient, String> {
-    let key_ = HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?;
-    let signer = RequestSigner::new(key_).with_signed_content(SignedContent::TimestampAndBody);
+    let signer = RequestSigner::new(HmacSha256Key::new(secret).map_err(fail)?);
+    let signer = signer.with_signed_content(SignedContent::TimestampAndBody);
     let builder = AcpClient::builder(url).bearer_token(key).signer(signer);
-    let builder = match version {
+    match version {
         Some(version) => builder.api_version(version),
         None => builder.negotiate_version(), // VER-02, from the discovery document
-    };
-    builder.build().map_err(|e| e.to_string())
+    }
+    .build()
+    .map_err(fail)
 }
 
-/// A request from its JSON form; `wire` is the other way, to read answers by path.
+/// A typed value from its JSON form, and back.
 fn typed<T: WireType>(value: &Value) -> Result<T, String> {
-    parse::from_value(value).map_err(|e| e.to_string())
+    parse::from_value(value).map_err(fail)
 }
 
 fn wire<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
+/// The answer of a typed call.
+async fn call<T>(call: impl IntoFuture<Output = Result<Response<T>, Error>>) -> Result<T, String> {
+    call.await.map(|r| r.value).map_err(fail)
+}
+
 #[allow(clippy::needless_pass_by_value)] // a `map_err` adapter
-fn fail(e: agentic_commerce_client::Error) -> String {
+fn fail(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
@@ -153,19 +167,21 @@ pub(crate) async fn run_purchase(
     c: &PurchaseConfig,
     say: &mut dyn FnMut(String),
 ) -> Result<Purchase, String> {
+    let wallet = wallet()?;
     let merchant = client(
         &c.merchant_url,
         &c.merchant_api_key,
         &c.signing_secret,
         None,
     )?;
+    let latest = Some(ApiVersion::V2026_04_17);
     let vault = client(
         &c.vault_url,
         &c.vault_api_key,
         &c.vault_signing_secret,
-        Some(ApiVersion::V2026_04_17),
+        latest,
     )?;
-    let discovery = merchant.discover().await.map_err(fail)?.value;
+    let discovery = call(merchant.discover()).await?;
     say(format!(
         "discovery: {} speaks ACP {}",
         c.merchant_url, discovery.protocol.version
@@ -173,37 +189,27 @@ pub(crate) async fn run_purchase(
     let lines: Vec<Value> = c.items.iter().map(|id| json!({"id": id})).collect();
     let create = json!({"currency": "usd", "line_items": lines,
         "capabilities": {"interventions": {"supported": ["3ds"]}}}); // the agent can run 3DS
-    let created = wire(
-        &merchant
-            .create_checkout(&typed(&create)?)
-            .await
-            .map_err(fail)?
-            .value,
-    );
+    let created = wire(&call(merchant.create_checkout(&typed(&create)?)).await?);
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     say(format!(
         "create: {id} {}, total {}",
-        status_of(&created),
+        text(&created["status"]),
         total_of(&created)
     ));
-    let (update, shipping) = update_body(&created, c.coupon.as_deref());
-    let updated = wire(
-        &merchant
-            .update_checkout(&id, &typed(&update)?)
-            .await
-            .map_err(fail)?
-            .value,
-    );
-    let (status, total) = (status_of(&updated), total_of(&updated));
+    let (update, shipping) = update_body(&created, &wallet, c.coupon.as_deref());
+    let session = call(merchant.update_checkout(&id, &typed(&update)?)).await?;
+    let updated = wire(&session);
+    let (before, status) = (text(&created["status"]), text(&updated["status"]));
     say(format!(
-        "update: buyer, address, {} -> {status}, total {total}",
-        shipping.as_deref().unwrap_or("digital only")
+        "update: buyer, address, {shipping} -> {status}, total {}",
+        total_of(&updated)
     ));
     let mut out = Purchase {
-        statuses: vec![status_of(&created), status.clone()],
+        statuses: vec![before, status.clone()],
         ..Purchase::default()
     };
-    if status != "ready_for_payment" && status != "authentication_required" {
+    let three_ds = session.status == CheckoutStatus::AuthenticationRequired;
+    if !three_ds && session.status != CheckoutStatus::ReadyForPayment {
         return Err(format!("session is {status}: {}", updated["messages"]));
     }
     // Delegate the card with an allowance of exactly this session, total and merchant (DP-03..10).
@@ -212,182 +218,113 @@ pub(crate) async fn run_purchase(
         .as_str()
         .unwrap_or_default();
     let expires = Timestamp(time::OffsetDateTime::now_utc() + time::Duration::minutes(15));
-    let expires = expires.to_rfc3339().map_err(|e| e.to_string())?;
-    let delegate = delegate_request(CARD, total, &id, merchant_id, &expires);
-    let token = vault
-        .delegate_payment(&typed(&delegate)?)
-        .await
-        .map_err(fail)?
-        .value
-        .id;
+    let allowance = allowance_for(&session, merchant_id, expires).ok_or("no total")?;
+    let metadata = [("source".to_owned(), "acp-example-agent".to_owned())].into();
+    let (card, signals) = (typed(&wallet["card"])?, typed(&wallet["risk_signal"])?);
+    let request = DelegatePaymentRequest::new(card, allowance, vec![signals], metadata);
+    let token = call(vault.delegate_payment(&request)).await?.id;
     say(format!(
-        "delegate_payment: vault issued {token} (max {total}, bound to {id} at {merchant_id})"
+        "delegate_payment: vault issued {token} (bound to {id} at {merchant_id})"
     ));
     let mut complete = json!({"payment_data": {"handler_id": handler["id"], "instrument": {
         "type": "card", "credential": {"type": "spt", "token": token}}}});
-    if status == "authentication_required" {
-        let (session, result) = three_ds(&vault, &updated, total, say).await?;
+    if three_ds {
+        let done = authenticate(&vault, &session, &wallet).await?;
+        let (step, result) = (wire(&done.authenticated), wire(&done.result));
+        let (auth, r) = (done.session_id(), &result["authentication_result"]);
+        say(format!(
+            "delegate_authentication: {auth} {} {}",
+            step["status"], step["action"]["type"]
+        ));
+        say(format!(
+            "delegate_authentication: {} (trans_status {}, ECI {})",
+            result["status"], r["trans_status"], r["electronic_commerce_indicator"]
+        ));
+        if !done.may_authorize() {
+            return Err(format!("3-D Secure ended {}", result["status"])); // DA-05, DA-06
+        }
         complete["payment_data"]["instrument"]["credential"]["authentication_session_id"] =
-            json!(session);
-        complete["authentication_result"] = result;
-        out.authentication_session = Some(session);
+            json!(auth);
+        complete["authentication_result"] = wire(&done.checkout_result());
+        out.authentication_session = Some(auth.to_owned());
     }
-    let done = wire(
-        &merchant
-            .complete_checkout(&id, &typed(&complete)?)
-            .await
-            .map_err(fail)?
-            .value,
-    );
+    let done = wire(&call(merchant.complete_checkout(&id, &typed(&complete)?)).await?);
     say(format!(
         "complete: {}, order {}",
-        status_of(&done),
-        done["order"]["id"].as_str().unwrap_or("-")
+        text(&done["status"]),
+        text(&done["order"]["id"])
     ));
-    out.statuses.push(status_of(&done));
+    out.statuses.push(text(&done["status"]));
     out.completed = done;
     Ok(out)
 }
 
-/// 3-D Secure at the vault for the session's `authentication_metadata` (CHK-13): create,
-/// authenticate, and retrieve the result (DA-01..06). Returns the session id and the
-/// checkout's `authentication_result`.
-pub(crate) async fn three_ds(
+/// 3-D Secure at the vault for an `authentication_required` session, as its
+/// `authentication_metadata` says (CHK-13; DA-01..06), with the wallet's card and browser. The
+/// browser ran the 3DS Method (`Y`, DA-03) and answers a challenge at the ACS (DA-04).
+///
+/// # Errors
+///
+/// A session without metadata, or a call that fails.
+pub(crate) async fn authenticate(
     vault: &AcpClient,
-    session: &Value,
-    total: i64,
-    say: &mut dyn FnMut(String),
-) -> Result<(String, Value), String> {
-    let meta = &session["authentication_metadata"];
-    let create = json!({"merchant_id": meta["acquirer_details"]["acquirer_merchant_id"],
-        "acquirer_details": meta["acquirer_details"], "flow_preference": meta["flow_preference"],
-        "payment_method": {"type": "card", "number": CARD, "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace"},
-        "amount": {"value": total, "currency": session["currency"].as_str().unwrap_or("usd").to_uppercase()},
-        "checkout_session_id": session["id"], "challenge_notification_url": "https://agent.example/3ds",
-        "channel": {"type": "browser", "browser": {"accept_header": "text/html", "ip_address": "192.0.2.1",
-            "javascript_enabled": false, "language": "en-US", "user_agent": "acp-example-agent"}}});
-    let created = vault
-        .create_delegate_authentication(&typed(&create)?)
-        .await
-        .map_err(fail)?
-        .value;
-    let id = created.authentication_session_id.as_str().to_owned();
-    // DA-03: the buyer's browser runs the fingerprint (`three_ds_method_url`); it completed.
-    let fingerprinted = json!({"fingerprint_completion": "Y"});
-    let step = wire(
-        &vault
-            .authenticate_delegate_authentication(&id, &typed(&fingerprinted)?)
-            .await
-            .map_err(fail)?
-            .value,
-    );
-    say(format!(
-        "delegate_authentication: {id} {} {}",
-        step["status"], step["action"]["type"]
-    ));
-    // DA-04: the buyer answers the challenge at `acs_url` (simulated); then the result.
-    let done = wire(
-        &vault
-            .retrieve_delegate_authentication(&id)
-            .await
-            .map_err(fail)?
-            .value,
-    );
-    let r = &done["authentication_result"];
-    say(format!(
-        "delegate_authentication: {} (trans_status {}, ECI {})",
-        done["status"], r["trans_status"], r["electronic_commerce_indicator"]
-    ));
-    if done["status"] != "authenticated" {
-        return Err(format!("3-D Secure ended {}", done["status"])); // DA-06
-    }
-    let details = json!({"three_ds_cryptogram": r["three_ds_cryptogram"], "version": r["version"],
-        "electronic_commerce_indicator": r["electronic_commerce_indicator"], "transaction_id": r["transaction_id"]});
-    Ok((
-        id,
-        json!({"outcome": "authenticated", "outcome_details": details}),
-    ))
+    session: &CheckoutSession,
+    wallet: &Value,
+) -> Result<Authentication, String> {
+    let card = typed(&wallet["authentication_card"])?;
+    let notify = text(&wallet["challenge_notification_url"])
+        .parse()
+        .map_err(fail)?;
+    let request = authentication_request(session, card, typed(&wallet["channel"])?, notify);
+    let request = request.ok_or("no authentication_metadata")?;
+    let done = vault
+        .authenticate_payment(&request, FingerprintCompletion::Y)
+        .await;
+    done.map_err(fail)
 }
 
-/// The update: buyer, address, shipping for physical items (digital ones already have
-/// digital delivery), coupon. Also returns the shipping option.
-fn update_body(created: &Value, coupon: Option<&str>) -> (Value, Option<String>) {
-    let options = created["fulfillment_options"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+/// The test buyer's wallet.
+///
+/// # Errors
+///
+/// Only if `wallet.json` is not JSON.
+pub(crate) fn wallet() -> Result<Value, String> {
+    serde_json::from_str(WALLET).map_err(fail)
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or("-").to_owned()
+}
+
+/// The update: the wallet's buyer and address, the created session's selection (the digital
+/// items) and the first shipping option for the other items, the coupon. Also returns the
+/// shipping option, for the log.
+fn update_body(created: &Value, wallet: &Value, coupon: Option<&str>) -> (Value, String) {
+    let array = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let mut chosen = array(&created["selected_fulfillment_options"]);
+    let covered: Vec<Value> = chosen.iter().flat_map(|s| array(&s["item_ids"])).collect();
+    let ids = array(&created["line_items"])
+        .into_iter()
+        .map(|l| l["item"]["id"].clone());
+    let rest: Vec<Value> = ids.filter(|i| !covered.contains(i)).collect();
+    let options = array(&created["fulfillment_options"]);
     let shipping = options
         .iter()
-        .find(|o| o["type"] == "shipping")
-        .and_then(|o| o["id"].as_str())
-        .map(str::to_owned);
-    let selected = created["selected_fulfillment_options"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let digital: Vec<Value> = selected
-        .iter()
-        .filter_map(|s| s["item_ids"].as_array())
-        .flatten()
-        .cloned()
-        .collect();
-    let lines = created["line_items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let physical: Vec<&Value> = lines
-        .iter()
-        .map(|l| &l["item"]["id"])
-        .filter(|i| !digital.contains(i))
-        .collect();
-    let address = json!({"name": "Ada Lovelace", "line_one": "12 Analytical Way", "city": "Portland",
-        "state": "OR", "country": "US", "postal_code": "97201"});
-    let mut update = json!({"buyer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
-        "fulfillment_details": {"name": "Ada Lovelace", "email": "ada@example.com", "address": address}});
-    if let Some(option) = &shipping {
-        let mut chosen =
-            vec![json!({"type": "shipping", "option_id": option, "item_ids": physical})];
-        if !digital.is_empty() {
-            chosen.push(
-                json!({"type": "digital", "option_id": "digital_download", "item_ids": digital}),
-            );
-        }
-        update["selected_fulfillment_options"] = json!(chosen);
+        .find(|o| o["type"] == "shipping" && !rest.is_empty());
+    if let Some(option) = shipping {
+        chosen.push(json!({"type": "shipping", "option_id": option["id"], "item_ids": rest}));
     }
-    if let Some(coupon) = coupon {
-        update["coupons"] = json!([coupon]);
-    }
-    (update, shipping)
+    let update = json!({"buyer": wallet["buyer"], "fulfillment_details": wallet["fulfillment_details"],
+        "selected_fulfillment_options": chosen, "coupons": coupon.into_iter().collect::<Vec<_>>()});
+    (
+        update,
+        shipping.map_or_else(|| "digital only".to_owned(), |o| text(&o["id"])),
+    )
 }
 
-/// A `DelegatePaymentRequest` for a test card, its allowance bound to one session.
-pub(crate) fn delegate_request(
-    number: &str,
-    max: i64,
-    session: &str,
-    merchant_id: &str,
-    expires_at: &str,
-) -> Value {
-    json!({"payment_method": {"type": "card", "card_number_type": "fpan", "virtual": false, "number": number,
-            "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
-            "display_card_funding_type": "credit", "display_brand": "visa",
-            "display_last4": &number[number.len().saturating_sub(4)..], "metadata": {}},
-        "allowance": {"reason": "one_time", "max_amount": max, "currency": "usd", "checkout_session_id": session,
-            "merchant_id": merchant_id, "expires_at": expires_at},
-        "risk_signals": [{"type": "card_testing", "score": 3, "action": "authorized"}],
-        "metadata": {"source": "acp-example-agent"}})
-}
-
-pub(crate) fn status_of(session: &Value) -> String {
-    session["status"].as_str().unwrap_or_default().to_owned()
-}
-
-/// The `total` amount of a session.
+/// The `total` amount of a session (wire form).
 pub(crate) fn total_of(session: &Value) -> i64 {
     let totals = session["totals"].as_array().cloned().unwrap_or_default();
-    totals
-        .iter()
-        .find(|t| t["type"] == "total")
-        .and_then(|t| t["amount"].as_i64())
-        .unwrap_or(0)
+    let total = totals.iter().find(|t| t["type"] == "total");
+    total.and_then(|t| t["amount"].as_i64()).unwrap_or(0)
 }

@@ -23,6 +23,7 @@ use agentic_commerce::spec::latest::agentic_checkout::{
 use agentic_commerce::spec::latest::cart::Cart;
 use agentic_commerce::trust::webhook::WebhookSecret;
 use agentic_commerce::{Timestamp, parse};
+use agentic_commerce_client::{AcpClient, Method, RetryPolicy};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -655,9 +656,14 @@ pub(crate) struct Shop {
     pub(crate) merchant_id: String,
     /// The URL clients reach this merchant at (links, order permalinks).
     pub(crate) base_url: String,
-    /// The PSP vault's base URL and this merchant's key there.
-    psp: (String, String),
-    /// The HTTP client of every PSP call and webhook delivery (its timeout bounds each).
+    /// The PSP vault (its own API: charges, authentication results), through the client
+    /// crate: this merchant's key, the timeouts, the 1 MiB answer cap and, for charges,
+    /// retries that keep the `Idempotency-Key`.
+    psp: AcpClient,
+    /// Retries of a charge: within `psp_timeout` in all, so a hung PSP cannot hold the
+    /// complete's idempotency key until its lease expires.
+    psp_retry: RetryPolicy,
+    /// The HTTP client of webhook deliveries (its timeout bounds each).
     pub(crate) http: reqwest::Client,
     /// Where order webhooks go (none: not sent) and their `Merchant-Signature` secret.
     pub(crate) webhook: (Option<String>, WebhookSecret),
@@ -666,9 +672,6 @@ pub(crate) struct Shop {
     /// Where orders and their webhook events are recorded (set once the store is open).
     pub(crate) outbox: Option<Outbox>,
 }
-
-/// The most this merchant reads of a PSP answer.
-const MAX_PSP_ANSWER: usize = 1 << 20;
 
 impl Shop {
     /// The shop `config` describes, listening on `local` (reached there unless
@@ -684,7 +687,16 @@ impl Shop {
                 .map_err(|e| format!("catalog: {e}"))?,
             merchant_id: config.merchant_id.clone(),
             base_url,
-            psp: (config.psp_url.clone(), config.psp_api_key.clone()),
+            psp: AcpClient::builder(&config.psp_url)
+                .bearer_token(&config.psp_api_key)
+                .attempt_timeout(config.psp_timeout)
+                .connect_timeout(config.psp_timeout)
+                .user_agent("acp-example-merchant")
+                .build()
+                .map_err(|e| format!("PSP client ({}): {e}", config.psp_url))?,
+            psp_retry: RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_deadline(config.psp_timeout),
             http: reqwest::Client::builder()
                 .connect_timeout(config.psp_timeout)
                 .timeout(config.psp_timeout)
@@ -965,27 +977,19 @@ impl Shop {
             eprintln!("merchant: 3DS check for {}: {e}", session.id);
             AcpError::service_unavailable("the payment provider is unavailable; retry later", None)
         };
-        let mut response = self
-            .http
-            .get(format!("{}/authentication_results/{id}", self.psp.0))
-            .bearer_auth(&self.psp.1)
+        let answer = self
+            .psp
+            .raw(Method::GET, &format!("authentication_results/{id}"))
             .send()
             .await
             .map_err(|e| unavailable(format!("PSP unreachable: {e}")))?;
-        let status = response.status().as_u16();
-        let mut bytes = Vec::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            if bytes.len() + chunk.len() > MAX_PSP_ANSWER {
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
+        match answer.status {
+            200 if !answer.truncated => {}
+            200 => return Err(unavailable("PSP answer over the cap".to_owned())),
+            400..=499 => return Ok(Err(format!("the PSP answered {} for {id}", answer.status))),
+            other => return Err(unavailable(format!("PSP answered {other}"))),
         }
-        match status {
-            200 => {}
-            400..=499 => return Ok(Err(format!("the PSP answered {status} for {id}"))),
-            _ => return Err(unavailable(format!("PSP answered {status}"))),
-        }
-        let record: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let record: Value = answer.json().unwrap_or(Value::Null);
         let result = &record["authentication_result"];
         let details = &presented["outcome_details"];
         let checks = [
@@ -1039,29 +1043,23 @@ impl Shop {
             let digest = sha2::Sha256::digest(format!("{}\n{token}", session.id).as_bytes());
             format!("charge-{}", hex::encode(&digest[..16]))
         };
+        // Retried after a timeout, a lost answer or a 5xx with the same key: the PSP answers a
+        // retry with the first charge's outcome, so the charge happens exactly once.
         let sent = self
-            .http
-            .post(format!("{}/charges", self.psp.0))
-            .bearer_auth(&self.psp.1)
-            .header("content-type", "application/json")
-            .header("idempotency-key", key)
+            .psp
+            .raw(Method::POST, "charges")
+            .idempotency_key(&key)
             .body(body.to_string())
+            .retry(self.psp_retry)
             .send()
             .await;
-        let mut response = sent.map_err(|e| {
+        let answer = sent.map_err(|e| {
             // The detail (with the PSP's URL) goes to the log, never to the agent.
             eprintln!("merchant: charge for {}: PSP unreachable: {e}", session.id);
             Charge::Unavailable
         })?;
-        let status = response.status().as_u16();
-        let mut bytes = Vec::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            if bytes.len() + chunk.len() > MAX_PSP_ANSWER {
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let status = answer.status;
+        let answer: Value = answer.json().unwrap_or(Value::Null);
         match status {
             200..=299 => Ok(()),
             400..=499 => Err(Charge::Declined(

@@ -1,7 +1,8 @@
 //! HTTP glue of the examples and their end-to-end tests (the merchant and the vault are served
 //! by the crate's engines, the agent is built on the client crate): ACP error JSON as axum
-//! responses, ids and secrets from the OS CSPRNG, and a capped response reader. Everything
-//! protocol-specific is the crate's; this is only plumbing.
+//! responses, and ids and secrets from the OS CSPRNG (the calls to merchants and PSPs go through the
+//! `agentic-commerce-client` crate). Everything protocol-specific is the crate's; this is only
+//! plumbing.
 
 #![allow(dead_code)] // Each binary that includes this module uses a different part of it.
 
@@ -133,37 +134,4 @@ pub(crate) fn new_id(prefix: &str) -> String {
 /// RFC 2104 §3 recommends), hex-encoded so it can be passed as a flag.
 pub(crate) fn new_secret() -> String {
     hex::encode(random_bytes::<32>())
-}
-
-/// The most a client reads of an HTTP response body (a merchant's session, a PSP answer).
-pub(crate) const MAX_RESPONSE_BYTES: usize = 1 << 20;
-
-/// Reads a response body of at most `max` bytes, chunk by chunk, so an oversized or endless
-/// body is refused without being buffered whole.
-///
-/// # Errors
-///
-/// A body over `max` bytes (by `Content-Length` or as read), or a transport failure.
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> Result<Vec<u8>, String> {
-    if response
-        .content_length()
-        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max))
-    {
-        return Err(format!("response body larger than {max} bytes"));
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("HTTP body: {e}"))?
-    {
-        if out.len() + chunk.len() > max {
-            return Err(format!("response body larger than {max} bytes"));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::ex::agent::{self, AcpClient, Exchange, ReceivedWebhook};
 use super::ex::{app, config, vault};
+use super::wire::{self, AcpClient, Exchange, ReceivedWebhook};
 
 /// Shared secrets of one test world (the merchant's; the vault has its own, as the example
 /// servers do).
@@ -82,7 +82,7 @@ pub(crate) async fn start_vault_with(config: vault::VaultConfig) -> String {
 
 /// Starts a world (in memory unless `database_url`).
 pub(crate) async fn world(database_url: Option<String>, latency: Duration) -> World {
-    let (hook, hooks) = agent::spawn_webhook_receiver(loopback(), WEBHOOK_SECRET)
+    let (hook, hooks) = wire::spawn_webhook_receiver(loopback(), WEBHOOK_SECRET)
         .await
         .unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
@@ -113,8 +113,12 @@ impl World {
     }
 
     /// The agent's purchase settings for `items`.
-    pub(crate) fn purchase(&self, items: &[&str], coupon: Option<&str>) -> agent::PurchaseConfig {
-        agent::PurchaseConfig {
+    pub(crate) fn purchase(
+        &self,
+        items: &[&str],
+        coupon: Option<&str>,
+    ) -> super::ex::client_agent::PurchaseConfig {
+        super::ex::client_agent::PurchaseConfig {
             merchant_url: self.merchant.clone(),
             merchant_api_key: config::DEV_API_KEY.to_owned(),
             vault_url: self.vault.clone(),
@@ -173,7 +177,7 @@ pub(crate) async fn delegate(
     max_amount: i64,
     expires_at: &str,
 ) -> String {
-    let body = agent::delegate_request(
+    let body = wire::delegate_request(
         "4242424242424242",
         max_amount,
         session,
@@ -216,11 +220,11 @@ pub(crate) fn pay(token: &str) -> Value {
 pub(crate) async fn token_unused(world: &World, token: &str, session: &str, amount: i64) -> bool {
     let body = serde_json::json!({"token": token, "amount": amount, "currency": "usd",
         "checkout_session_id": session, "merchant_id": "trailhead_outfitters"});
-    let charged = agent::send(
-        reqwest::Client::new()
-            .post(format!("{}/charges", world.vault))
-            .bearer_auth(config::DEV_PSP_KEY)
-            .header("Idempotency-Key", format!("probe_{token}"))
+    let url = format!("{}/charges", world.vault);
+    let charged = wire::send(
+        wire::raw(agentic_commerce_client::Method::POST, &url)
+            .header("authorization", &wire::bearer(config::DEV_PSP_KEY))
+            .idempotency_key(&format!("probe_{token}"))
             .body(body.to_string()),
     )
     .await
@@ -248,7 +252,7 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
         created.body
     );
     let id = created.body["id"].as_str().unwrap().to_owned();
-    let amount = agent::total_of(&created.body);
+    let amount = wire::total_of(&created.body);
     let mut tokens = Vec::new();
     for _ in 0..=RACERS {
         tokens.push(delegate(w, &id, amount, &in_seconds(600)).await);
@@ -308,7 +312,7 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
     assert_eq!(seen.body["status"], "completed", "{}", seen.body);
     assert_eq!(seen.body["order"], winner.body["order"]);
     // One order webhook, for the committed order.
-    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+    let hook = wire::next_webhook(&mut w.hooks, Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(
@@ -321,7 +325,7 @@ pub(crate) async fn exactly_one_of_concurrent_completes_charges(
         id
     );
     assert!(
-        agent::next_webhook(&mut w.hooks, Duration::from_millis(500))
+        wire::next_webhook(&mut w.hooks, Duration::from_millis(500))
             .await
             .is_err()
     );
@@ -353,4 +357,25 @@ fn the_only_winner(answers: &[Exchange]) -> &Exchange {
         assert!(loser.body.get("id").is_none(), "{}", loser.body);
     }
     winners[0]
+}
+
+/// 3-D Secure at the vault of `w` for `session` (an `authentication_required` session, wire
+/// form) by the example agent: the `delegate_authentication` session id and the checkout's
+/// `authentication_result`.
+pub(crate) async fn three_ds(w: &World, session: &Value) -> (String, Value) {
+    let vault = super::ex::client_agent::client(
+        &w.vault,
+        vault::DEV_AGENT_KEY,
+        VAULT_SIGNING_SECRET,
+        Some(agentic_commerce::ApiVersion::V2026_04_17),
+    )
+    .unwrap();
+    let typed = agentic_commerce::parse::from_value(session).unwrap();
+    let wallet = super::ex::client_agent::wallet().unwrap();
+    let done = super::ex::client_agent::authenticate(&vault, &typed, &wallet)
+        .await
+        .unwrap();
+    assert!(done.may_authorize(), "{:?}", done.status());
+    let result = serde_json::to_value(done.checkout_result()).unwrap();
+    (done.session_id().to_owned(), result)
 }

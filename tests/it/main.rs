@@ -9,6 +9,8 @@ mod common;
 mod ex;
 #[path = "../e2e_support/harness.rs"]
 mod harness;
+#[path = "../e2e_support/wire.rs"]
+mod wire;
 
 mod checkout;
 mod cli;

@@ -65,7 +65,14 @@
 //! - retrieve of an unknown session gives 404; update with buyer, address and the first
 //!   offered fulfillment option gives 200; retrieve gives 200 with the same state;
 //! - complete gives 200 `completed` with an `order` whose `checkout_session_id` is the
-//!   session, or `authentication_required` with `authentication_metadata`;
+//!   session, or `authentication_required` with `authentication_metadata`. A session that is
+//!   already `authentication_required` (CHK-12, CHK-13) is first completed without a result,
+//!   which must give a 4xx `requires_3ds` error on `$.authentication_result`
+//!   (`complete.requires_3ds`, CHK-15); with `--psp-url`, 3-D Secure then runs at the PSP
+//!   (`psp.delegate_authentication`: create, authenticate, retrieve, DA-01..06) and complete
+//!   carries its `authentication_result` (CHK-14) and, from 2026-01-30 on, the provider's
+//!   `authentication_session_id` in the card credential, and must give `completed`; without a
+//!   PSP, `psp.delegate_authentication` and `complete` are skipped with the reason;
 //! - cancel of a fresh session gives 200 `canceled`; cancel of a canceled or completed one
 //!   gives 405;
 //! - a wrong bearer token gives 401 (MUST); a bad signature and a stale (one hour old,

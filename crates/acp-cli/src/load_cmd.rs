@@ -590,7 +590,7 @@ fn update_body(created: &Value, catalog_ids: bool) -> Value {
 /// The checker's complete request when the session declares a payment handler; otherwise
 /// (a server that does not, like the echo baseline) the same shape with handler `card`.
 fn complete_body(session: &Value, token: &str) -> Value {
-    shapes::complete(&ApiVersion::LATEST, session, token).unwrap_or_else(|_| {
+    shapes::complete(&ApiVersion::LATEST, session, token, None).unwrap_or_else(|_| {
         json!({"payment_data": {"handler_id": "card", "instrument": {"type": "card",
             "credential": {"type": "spt", "token": token}}}})
     })

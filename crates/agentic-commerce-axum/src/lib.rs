@@ -45,7 +45,9 @@ use std::time::Duration;
 use agentic_commerce::AcpError;
 use agentic_commerce::engine::HttpEngine;
 #[cfg(doc)]
-use agentic_commerce::engine::{merchant::MerchantEngine, psp::PspEngine};
+use agentic_commerce::engine::{
+    merchant::MerchantEngine, psp::PspEngine, webhooks::WebhookReceiver,
+};
 use agentic_commerce::protocol::headers::RetryAfter;
 use axum::Router;
 use axum::body::Body;
@@ -81,6 +83,30 @@ impl<E: HttpEngine + 'static> Mount<E> {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Binds `addr` (port `0`: any free port) and serves the engine there on a background
+    /// task; returns the address bound and the task (it ends only if serving fails). For an
+    /// agent's webhook receiver ([`WebhookReceiver`]), a test server, or any engine that needs
+    /// no other routes.
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound.
+    pub async fn spawn(
+        self,
+        addr: std::net::SocketAddr,
+    ) -> std::io::Result<(
+        std::net::SocketAddr,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let app = self.into_router();
+        Ok((
+            local,
+            tokio::spawn(async move { axum::serve(listener, app).await }),
+        ))
     }
 
     /// The router: every path goes to the engine, which answers `404` for what it does not

@@ -161,3 +161,38 @@ async fn a_slow_request_is_answered_503_with_retry_after() {
     assert_eq!(body["code"], "service_unavailable");
     assert_eq!(headers["retry-after"], "1");
 }
+
+#[tokio::test]
+async fn spawn_serves_the_engine_on_the_bound_port_and_reports_a_taken_one() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let engine = MerchantEngine::builder(
+        Slow(Duration::ZERO),
+        InMemoryStore::default(),
+        BearerKeys::new().key("router-test-key-0123456789", Identity::new("agent")),
+    )
+    .api_base_url("https://shop.example/".parse().unwrap())
+    .events(agentic_commerce::engine::merchant::Silent)
+    .build()
+    .unwrap();
+    let engine = Arc::new(engine);
+    let (addr, _task) = agentic_commerce_axum::router(Arc::clone(&engine))
+        .spawn("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(addr.port(), 0, "the port actually bound");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /.well-known/acp.json HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\"protocol\""),
+        "the discovery document: {answer}"
+    );
+    // The same port again: the bind error, not a task that fails later.
+    let taken = agentic_commerce_axum::router(engine).spawn(addr).await;
+    assert!(taken.is_err());
+}

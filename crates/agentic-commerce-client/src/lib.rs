@@ -15,10 +15,13 @@
 //!   ([`create_cart`](AcpClient::create_cart), [`retrieve_cart`](AcpClient::retrieve_cart),
 //!   [`update_cart`](AcpClient::update_cart), [`cancel_cart`](AcpClient::cancel_cart)) and
 //!   discovery ([`discover`](AcpClient::discover));
-//! - a **PSP**: [`delegate_payment`](AcpClient::delegate_payment), and delegate authentication
+//! - a **PSP**: [`delegate_payment`](AcpClient::delegate_payment) (its allowance for a
+//!   session: [`allowance_for`]), and delegate authentication
 //!   ([`create_delegate_authentication`](AcpClient::create_delegate_authentication),
 //!   [`authenticate_delegate_authentication`](AcpClient::authenticate_delegate_authentication),
-//!   [`retrieve_delegate_authentication`](AcpClient::retrieve_delegate_authentication)).
+//!   [`retrieve_delegate_authentication`](AcpClient::retrieve_delegate_authentication); the
+//!   whole 3-D Secure run in one call: [`authenticate_payment`](AcpClient::authenticate_payment),
+//!   its request from a checkout session: [`authentication_request`]).
 //!
 //! Requests and answers are the 2026-04-17 types of
 //! [`agentic_commerce::spec::latest`].
@@ -120,6 +123,7 @@ mod client;
 mod error;
 mod raw;
 mod retry;
+mod three_ds;
 mod transport;
 
 pub use client::{
@@ -132,3 +136,4 @@ pub use raw::{RawRequest, RawResponse, RawSigning};
 /// `http` crate's types, as re-exported by `reqwest`).
 pub use reqwest::{Method, header::HeaderMap};
 pub use retry::RetryPolicy;
+pub use three_ds::{Authentication, allowance_for, authentication_request};

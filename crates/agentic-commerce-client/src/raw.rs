@@ -77,7 +77,9 @@ pub struct RawResponse {
     /// of it.
     pub body: Vec<u8>,
     /// Whether the body was longer than the cap: reading stopped there and
-    /// [`body`](Self::body) holds its first `max_response_bytes` bytes.
+    /// [`body`](Self::body) holds its first `max_response_bytes` bytes; or its
+    /// `Content-Length` said so and the connection broke before the cap (`body` holds what
+    /// came).
     pub truncated: bool,
     /// How many attempts were made (1 unless [`RawRequest::retry`] was set).
     pub attempts: u32,
@@ -363,8 +365,20 @@ async fn attempt(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let mut body = Vec::new();
+    let declared = response.content_length();
+    let oversized = declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > max));
     let mut truncated = false;
-    while let Some(chunk) = response.chunk().await? {
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            // A body declared over the cap that breaks off is over the cap, not a failure.
+            Err(_) if oversized => {
+                truncated = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         let room = max - body.len();
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);

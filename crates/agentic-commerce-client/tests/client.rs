@@ -1081,6 +1081,31 @@ async fn a_raw_answer_over_the_cap_is_truncated_with_its_status() {
     assert_eq!(answer.body.len(), 64 * 1024);
 }
 
+#[tokio::test]
+async fn a_raw_answer_declared_over_the_cap_that_breaks_off_is_truncated() {
+    // Declares 2 MiB, sends 10 bytes and closes: over the cap, not a transport failure.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0_u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-length: 2097152\r\n\r\n0123456789";
+                let _ = socket.write_all(head.as_bytes()).await;
+            });
+        }
+    });
+    let client = AcpClient::builder(&format!("http://{addr}/"))
+        .attempt_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let answer = client.raw(Method::GET, "big").await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(answer.truncated);
+    assert_eq!(answer.body, b"0123456789");
+}
+
 #[test]
 fn plain_http_off_loopback_is_an_explicit_choice() {
     assert!(AcpClient::builder("http://shop.example/").build().is_err());

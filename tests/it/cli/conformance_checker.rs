@@ -716,7 +716,7 @@ async fn conformance_business_rule_errors_fail_session_rules_chk_06() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_three_ds_session_asks_for_authentication_and_refuses_an_unbacked_result() {
+async fn conformance_three_ds_runs_delegate_authentication_at_the_psp_and_completes() {
     // The tent's total crosses the example merchant's 3-D Secure threshold.
     let w = harness::world(None, LATENCY).await;
     let mut args = merchant_args(&w);
@@ -742,14 +742,48 @@ async fn conformance_three_ds_session_asks_for_authentication_and_refuses_an_unb
             .ends_with("authentication_required"),
         "{r:#}"
     );
-    // The checker sends a simulated 3-D Secure result; the example merchant verifies results
-    // against its PSP's `delegate_authentication` session, finds none behind this one, and
-    // asks for authentication again: a conformant answer (CHK-12, CHK-13), not a completion.
+    // CHK-15: complete without a result is refused first.
+    assert_eq!(
+        check(&r, "complete.requires_3ds")["detail"],
+        "HTTP 400 requires_3ds",
+        "{r:#}"
+    );
+    // DA-01..06 at the vault, then a result the merchant verifies there: an order (CHK-14).
+    let da = check(&r, "psp.delegate_authentication")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(da.ends_with(" authenticated"), "{r:#}");
     assert!(
         check(&r, "complete")["detail"]
             .as_str()
             .unwrap()
-            .starts_with("HTTP 200 authentication_required with authentication_metadata"),
+            .starts_with("HTTP 200 completed, order "),
         "{r:#}"
     );
+    assert_eq!(check(&r, "cancel.completed")["passed"], true, "{r:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_three_ds_without_a_psp_checks_chk_15_and_skips_the_rest() {
+    let w = harness::world(None, LATENCY).await;
+    let mut args = merchant_args(&w);
+    args.extend(strings(&["--item", "var_tent_2p", "--json"]));
+    let out = checker(args).await;
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["failed"], 0, "{r:#}");
+    assert_eq!(check(&r, "complete.requires_3ds")["passed"], true, "{r:#}");
+    let skipped = r["skipped"].as_array().unwrap();
+    for id in [
+        "psp.delegate_authentication",
+        "complete",
+        "cancel.completed",
+    ] {
+        let s = skipped.iter().find(|s| s["id"] == id);
+        assert!(s.is_some(), "{id} not skipped: {r:#}");
+    }
+    let why = skipped.iter().find(|s| s["id"] == "complete").unwrap()["reason"]
+        .as_str()
+        .unwrap();
+    assert!(why.contains("--psp-url"), "{r:#}");
 }

@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::ex;
 use crate::harness;
 
-use ex::{agent, config};
+use crate::wire;
+use ex::config;
 use harness::{
     client, create, delegate, in_seconds, key, merchant_config, start_merchant, start_vault, world,
 };
@@ -142,7 +143,7 @@ async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
     // Two instances behind one public URL, as behind a load balancer.
     let public = Some("https://shop.example".to_owned());
     let (hook, hooks) =
-        agent::spawn_webhook_receiver("127.0.0.1:0".parse().unwrap(), harness::WEBHOOK_SECRET)
+        wire::spawn_webhook_receiver("127.0.0.1:0".parse().unwrap(), harness::WEBHOOK_SECRET)
             .await
             .unwrap();
     let hook_url = format!("http://{hook}/webhooks/acp");
@@ -159,7 +160,7 @@ async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
         hook_url,
         hooks,
     };
-    let purchase = agent::run_purchase(
+    let purchase = ex::client_agent::run_purchase(
         &w.purchase(&["var_mug_pine", "var_guide_epub"], None),
         &mut |_| {},
     )
@@ -181,7 +182,7 @@ async fn chk_10_full_purchase_on_postgres_is_visible_from_the_other_instance() {
             .unwrap()
             .starts_with("https://shop.example/orders/")
     );
-    let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+    let hook = wire::next_webhook(&mut w.hooks, Duration::from_secs(10))
         .await
         .unwrap();
     let event = hook.event.as_ref().unwrap();
@@ -198,7 +199,7 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
     for round in 0..3 {
         let created = create(&w.client(), &["var_guide_epub"]).await;
         let id = created.body["id"].as_str().unwrap().to_owned();
-        let amount = agent::total_of(&created.body);
+        let amount = wire::total_of(&created.body);
         // Issued by vault A; 16 charges with their own Idempotency-Keys race, half on A and
         // half on B (shared tokens and ledger), released together.
         let token = delegate(&w, &id, amount, &in_seconds(600)).await;
@@ -214,13 +215,15 @@ async fn dp_11_a_token_is_single_use_across_two_vault_instances() {
                     "checkout_session_id": id});
                 let barrier = Arc::clone(&barrier);
                 tokio::spawn(async move {
-                    let request = reqwest::Client::new()
-                        .post(format!("{vault}/charges"))
-                        .bearer_auth(ex::vault::DEV_MERCHANT_KEY)
-                        .header("idempotency-key", key("ch"))
-                        .body(body.to_string());
+                    let request = wire::raw(
+                        agentic_commerce_client::Method::POST,
+                        &format!("{vault}/charges"),
+                    )
+                    .header("authorization", &wire::bearer(ex::vault::DEV_MERCHANT_KEY))
+                    .idempotency_key(&key("ch"))
+                    .body(body.to_string());
                     barrier.wait().await;
-                    agent::send(request).await.unwrap()
+                    wire::send(request).await.unwrap()
                 })
             })
             .collect();

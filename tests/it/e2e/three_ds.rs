@@ -9,11 +9,12 @@ use agentic_commerce::ApiVersion;
 use agentic_commerce::engine::webhooks::ORDER_EVENTS_PATH;
 use serde_json::{Value, json};
 
-use crate::ex::{self, client_agent, config, vault};
+use crate::ex::{client_agent, config, vault};
 use crate::harness::{
     self, create, delegate, in_seconds, key, merchant_config, pay, ship_update, start_merchant,
     start_vault,
 };
+use crate::wire;
 
 /// Merchant + vault (on `database_url` when given) sending webhooks to the core receiver.
 async fn three_ds_world(
@@ -117,19 +118,9 @@ async fn payable(w: &harness::World) -> (String, Value, String) {
         .await
         .unwrap();
     assert_eq!(updated.body["status"], "authentication_required");
-    let amount = ex::agent::total_of(&updated.body);
+    let amount = client_agent::total_of(&updated.body);
     let token = delegate(w, &id, amount, &in_seconds(600)).await;
     (id, updated.body, token)
-}
-
-fn vault_client(w: &harness::World) -> agentic_commerce_client::AcpClient {
-    client_agent::client(
-        &w.vault,
-        vault::DEV_AGENT_KEY,
-        harness::VAULT_SIGNING_SECRET,
-        Some(ApiVersion::V2026_04_17),
-    )
-    .unwrap()
 }
 
 /// CHK-14, DA-06: the merchant pays only on an authentication the vault backs; a claimed
@@ -138,14 +129,10 @@ fn vault_client(w: &harness::World) -> agentic_commerce_client::AcpClient {
 async fn chk_14_an_authentication_result_the_vault_does_not_back_is_declined() {
     let w = harness::world(None, Duration::ZERO).await;
     let c = w.client();
-    let vault = vault_client(&w);
     let (id, session, token) = payable(&w).await;
-    let amount = ex::agent::total_of(&session);
-    let (auth, result) = client_agent::three_ds(&vault, &session, amount, &mut |_| {})
-        .await
-        .unwrap();
+    let (auth, result) = harness::three_ds(&w, &session).await;
     let path = format!("/checkout_sessions/{id}/complete");
-    let declined = |answer: &ex::agent::Exchange| {
+    let declined = |answer: &wire::Exchange| {
         assert_eq!(answer.status, 200, "{}", answer.body);
         assert_ne!(answer.body["status"], "completed", "{}", answer.body);
         assert!(
@@ -160,7 +147,7 @@ async fn chk_14_an_authentication_result_the_vault_does_not_back_is_declined() {
     };
     // The bare claim of the old flow: no session at the vault.
     let mut body = pay(&token);
-    body["authentication_result"] = ex::agent::authenticated();
+    body["authentication_result"] = wire::authenticated();
     declined(&c.post(&path, &body, &key("c1")).await.unwrap());
     // The real session, but a forged cryptogram.
     let mut forged = result.clone();
@@ -170,10 +157,7 @@ async fn chk_14_an_authentication_result_the_vault_does_not_back_is_declined() {
     declined(&c.post(&path, &body, &key("c2")).await.unwrap());
     // Another checkout's session (its own, valid result) for this one.
     let (_, other, _) = payable(&w).await;
-    let (other_auth, other_result) =
-        client_agent::three_ds(&vault, &other, ex::agent::total_of(&other), &mut |_| {})
-            .await
-            .unwrap();
+    let (other_auth, other_result) = harness::three_ds(&w, &other).await;
     body["payment_data"]["instrument"]["credential"]["authentication_session_id"] =
         json!(other_auth);
     body["authentication_result"] = other_result;
@@ -190,23 +174,22 @@ async fn chk_14_an_authentication_result_the_vault_does_not_back_is_declined() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn da_authentication_results_are_read_only_by_the_named_merchant() {
     let w = harness::world(None, Duration::ZERO).await;
-    let vault = vault_client(&w);
     let (_, session, _) = payable(&w).await;
-    let amount = ex::agent::total_of(&session);
-    let (auth, _) = client_agent::three_ds(&vault, &session, amount, &mut |_| {})
-        .await
-        .unwrap();
-    let http = reqwest::Client::new();
+    let amount = client_agent::total_of(&session);
+    let (auth, _) = harness::three_ds(&w, &session).await;
     let url = format!("{}/authentication_results/{auth}", w.vault);
-    let read = |key: &'static str| http.get(&url).bearer_auth(key).send();
+    let read = |key: &'static str| {
+        let get = wire::raw(agentic_commerce_client::Method::GET, &url);
+        wire::send(get.header("authorization", &wire::bearer(key)))
+    };
     let merchant = read(vault::DEV_MERCHANT_KEY).await.unwrap();
-    assert_eq!(merchant.status(), 200);
-    let body: Value = serde_json::from_slice(&merchant.bytes().await.unwrap()).unwrap();
+    assert_eq!(merchant.status, 200);
+    let body = merchant.body;
     assert_eq!(body["status"], "authenticated");
     assert_eq!(body["merchant_id"], vault::DEV_MERCHANT_ID);
     assert_eq!(body["amount"]["value"], amount);
     assert_eq!(body["checkout_session_id"], session["id"]);
     assert!(body["authentication_result"]["transaction_id"].is_string());
-    assert_eq!(read(vault::DEV_AGENT_KEY).await.unwrap().status(), 401);
-    assert_eq!(read("nobody").await.unwrap().status(), 401);
+    assert_eq!(read(vault::DEV_AGENT_KEY).await.unwrap().status, 401);
+    assert_eq!(read("nobody").await.unwrap().status, 401);
 }

@@ -11,10 +11,9 @@ use agentic_commerce::protocol::headers::Operation;
 use agentic_commerce::protocol::version::ApiVersion;
 use serde_json::{Value, json};
 
-use crate::ex;
 use crate::harness;
 
-use ex::agent::{self, Exchange};
+use crate::wire::{self, Exchange};
 use harness::{delegate, in_seconds, key, pay, ship_update, world};
 
 const ITEM: &str = "var_mug_pine";
@@ -126,7 +125,7 @@ async fn ver_02_create_update_complete_on_every_released_version() {
             "{version}: {}",
             updated.body
         );
-        let total = agent::total_of(&updated.body);
+        let total = wire::total_of(&updated.body);
         // 1800 + 8.25 % tax (149) + standard shipping 500.
         assert_eq!(total, 2449, "{version}");
         if version.as_str() < "2026-01-30" {
@@ -167,7 +166,7 @@ async fn ver_02_create_update_complete_on_every_released_version() {
         }
 
         // The order webhook, in the version the agent checked out in.
-        let hook = agent::next_webhook(&mut w.hooks, Duration::from_secs(10))
+        let hook = wire::next_webhook(&mut w.hooks, Duration::from_secs(10))
             .await
             .unwrap();
         assert_eq!(hook.version, *version);
@@ -285,7 +284,7 @@ async fn ver_02_every_version_is_served_as_asked() {
         }
         // 3 × 1800 = 5400, 8.25 % tax 445.5 → 446, standard shipping 500.
         assert_eq!(
-            agent::total_of(&updated.body),
+            wire::total_of(&updated.body),
             6346,
             "{version}: {}",
             updated.body

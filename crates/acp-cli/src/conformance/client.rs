@@ -150,6 +150,12 @@ impl Client {
         })
     }
 
+    /// The underlying client, for the typed calls of a flow that is not itself under test (3-D
+    /// Secure at the PSP).
+    pub(crate) fn acp(&self) -> &AcpClient {
+        &self.http
+    }
+
     /// A raw request to `path` with the standard headers and `version`.
     fn request(&self, method: Method, path: &str, version: Version<'_>) -> RawRequest {
         let request = self.http.raw(method, path);

@@ -18,6 +18,7 @@ use super::{carts, mcp, security};
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::protocol::version::convert::Document;
 use agentic_commerce::rules::Finding;
+use agentic_commerce::spec::latest::delegate_authentication::FingerprintCompletion;
 
 /// An API version no merchant supports (well-formed, so only "unsupported" applies).
 pub(crate) const UNSUPPORTED_VERSION: &str = "2000-01-01";
@@ -914,6 +915,13 @@ async fn delegate(
 
 /// Complete (CHK-10, CHK-11; or CHK-12, CHK-13 when the merchant asks for 3-D Secure).
 /// Returns the id of a completed session.
+///
+/// A session that is `authentication_required` is first completed without a result, which
+/// must be refused (`complete.requires_3ds`, CHK-15); then, with a PSP, 3-D Secure runs there
+/// (`psp.delegate_authentication`, DA-01..06) and complete carries its result (CHK-14) and,
+/// from 2026-01-30 on, the provider's session id in the credential: the merchant must
+/// complete. Without a PSP there is no result the merchant could verify, so `complete` is
+/// skipped with the reason.
 async fn complete(
     merchant: &Client,
     settings: &Settings,
@@ -932,15 +940,20 @@ async fn complete(
         report.record("complete", RULES, Level::Must, Err(why));
         return None;
     }
-    if before == "authentication_required" && !session["authentication_metadata"].is_object() {
+    let three_ds = before == "authentication_required";
+    if three_ds && !session["authentication_metadata"].is_object() {
         let why = "the session is authentication_required without authentication_metadata (CHK-13)";
         report.record("complete", RULES, Level::Must, Err(why.to_owned()));
         return None;
     }
     // The session must say how to pay before a token is worth delegating.
-    if let Err(e) = shapes::complete(v, session, TEST_TOKEN) {
+    if let Err(e) = shapes::complete(v, session, TEST_TOKEN, None) {
         report.record("complete", RULES, Level::Must, Err(e));
         return None;
+    }
+    let path = format!("/checkout_sessions/{id}/complete");
+    if three_ds {
+        requires_3ds(merchant, v, session, &path, report).await;
     }
     let real = match &settings.psp {
         Some(psp) => match delegate(psp, settings, session, report).await {
@@ -952,16 +965,32 @@ async fn complete(
         },
         None => None,
     };
+    let authentication = match (&settings.psp, three_ds) {
+        (Some(psp), true) => match authenticate(psp, session, report).await {
+            Some(done) => Some(done),
+            None => {
+                report.skip("complete", "3-D Secure at the PSP did not authenticate");
+                return None;
+            }
+        },
+        (None, true) => {
+            let why = "needs a PSP (--psp-url): the session is authentication_required and only \
+                       a real delegate_authentication result can be verified by the merchant";
+            report.skip("psp.delegate_authentication", why);
+            report.skip("complete", why);
+            return None;
+        }
+        (_, false) => None,
+    };
     let token = real.clone().unwrap_or_else(|| TEST_TOKEN.to_owned());
-    // CHK-14: an `authentication_required` session gets the authentication result too.
-    let body = match shapes::complete(v, session, &token) {
+    let presented = authentication.as_ref().map(|(id, r)| (id.as_str(), r));
+    let body = match shapes::complete(v, session, &token, presented) {
         Ok(body) => body,
         Err(e) => {
             report.record("complete", RULES, Level::Must, Err(e));
             return None;
         }
     };
-    let path = format!("/checkout_sessions/{id}/complete");
     let answer = merchant
         .post(Post {
             path: &path,
@@ -969,13 +998,102 @@ async fn complete(
             key: Some(&fresh_id("conformance-complete-")),
         })
         .await;
-    let (result, completed) = judge_complete(v, answer, &id, real.is_some());
+    // From 2026-01-30 on the credential carries the provider's session id, so a merchant can
+    // verify the result: it must complete. Before, it has no way to and may ask again.
+    let backed = authentication.is_some() && shapes::since(v, &ApiVersion::V2026_01_30);
+    let (result, completed) = judge_complete(v, answer, &id, real.is_some(), backed);
     report.record("complete", RULES, Level::Must, result);
     completed
 }
 
+/// Complete of an `authentication_required` session without `authentication_result`: a 4xx
+/// `requires_3ds` error naming `$.authentication_result` (CHK-15).
+async fn requires_3ds(
+    merchant: &Client,
+    version: &ApiVersion,
+    session: &Value,
+    path: &str,
+    report: &mut Report,
+) {
+    let result = match shapes::complete(version, session, TEST_TOKEN, None) {
+        Ok(body) => {
+            let answer = merchant
+                .post(Post {
+                    path,
+                    body: &to_bytes(&body),
+                    key: Some(&fresh_id("conformance-complete-")),
+                })
+                .await;
+            answer.and_then(|a| {
+                if !(400..500).contains(&a.status) {
+                    return Err(format!("expected HTTP 4xx, got {}", a.brief()));
+                }
+                let e = validate::error(version, &a, a.status, Some("requires_3ds"))?;
+                if e["param"] == "$.authentication_result" {
+                    Ok(format!("HTTP {} requires_3ds", a.status))
+                } else {
+                    Err(format!(
+                        "param {}, not \"$.authentication_result\"",
+                        e["param"]
+                    ))
+                }
+            })
+        }
+        Err(e) => Err(e),
+    };
+    report.record("complete.requires_3ds", &["CHK-15"], Level::Must, result);
+}
+
+/// 3-D Secure at the PSP for an `authentication_required` session (its
+/// `authentication_metadata`, CHK-13): create, authenticate and retrieve through the client
+/// crate's typed calls (DA-01..06). Returns the provider's session id and the checkout's
+/// `authentication_result` when the outcome lets the payment go ahead.
+async fn authenticate(
+    psp: &Client,
+    session: &Value,
+    report: &mut Report,
+) -> Option<(String, Value)> {
+    const RULES: &[&str] = &["DA-01", "DA-02", "DA-03", "DA-04", "DA-05", "DA-06"];
+    let request = shapes::delegate_authentication(session);
+    let run = match agentic_commerce::parse::from_value(&request) {
+        Ok(request) => psp
+            .acp()
+            .authenticate_payment(&request, FingerprintCompletion::Y)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(format!("could not write the create request: {e}")),
+    };
+    let result = run.and_then(|done| {
+        if done.may_authorize() {
+            let result = serde_json::to_value(done.checkout_result()).map_err(|e| e.to_string())?;
+            Ok((
+                done.session_id().to_owned(),
+                done.status().as_str().to_owned(),
+                result,
+            ))
+        } else {
+            Err(format!(
+                "authentication session {} ended {} (DA-05, DA-06)",
+                done.session_id(),
+                done.status().as_str()
+            ))
+        }
+    });
+    report.record(
+        "psp.delegate_authentication",
+        RULES,
+        Level::Must,
+        result
+            .as_ref()
+            .map(|(id, status, _)| format!("authentication session {id} {status}"))
+            .map_err(Clone::clone),
+    );
+    result.ok().map(|(id, _, r)| (id, r))
+}
+
 /// Whether a complete answer conforms; returns the session id too when it reached `completed`.
-/// With a real token (`real`) only an order or a 3-D Secure request passes. A 2025-09-29
+/// With a real token (`real`) only an order or a 3-D Secure request passes; after a 3-D Secure
+/// result the merchant can verify (`backed`), only an order. A 2025-09-29
 /// answer is a `CheckoutSession` without `order` (that version's `CheckoutSessionWithOrder` is
 /// unsatisfiable; the order reaches the agent through the webhook).
 fn judge_complete(
@@ -983,6 +1101,7 @@ fn judge_complete(
     answer: Result<Exchange, String>,
     id: &str,
     real: bool,
+    backed: bool,
 ) -> (Result<String, String>, Option<String>) {
     let mut completed = None;
     let result = answer.and_then(|a| match a.status {
@@ -1013,6 +1132,11 @@ fn judge_complete(
                         order["id"].as_str().unwrap_or("?")
                     ))
                 }
+                "authentication_required" if backed => Err(format!(
+                    "authentication_required again after a 3-D Secure result the PSP backs \
+                     (CHK-14): messages {}",
+                    s["messages"]
+                )),
                 "authentication_required" if s["authentication_metadata"].is_object() => Ok(
                     "HTTP 200 authentication_required with authentication_metadata (3-D Secure)"
                         .to_owned(),
@@ -1142,21 +1266,32 @@ mod tests {
     #[test]
     fn chk_10_complete_4xx_passes_only_for_the_test_token() {
         let error = json!({"type": "invalid_request", "code": "payment_declined", "message": "no"});
-        let (test_token, done) =
-            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", false);
+        let (test_token, done) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(402, &error),
+            "cs_1",
+            false,
+            false,
+        );
         assert_eq!(
             test_token.unwrap(),
             "HTTP 402 payment_declined for the test token"
         );
         assert_eq!(done, None);
-        let (real_token, _) =
-            judge_complete(&ApiVersion::LATEST, exchange(402, &error), "cs_1", true);
+        let (real_token, _) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(402, &error),
+            "cs_1",
+            true,
+            false,
+        );
         assert!(real_token.unwrap_err().contains("expected HTTP 200"));
         // A 4xx body that is not an ACP Error fails even for the test token (ERR-01).
         let (wrapped, _) = judge_complete(
             &ApiVersion::LATEST,
             exchange(400, &json!({"error": error})),
             "cs_1",
+            false,
             false,
         );
         assert!(
@@ -1169,8 +1304,30 @@ mod tests {
             exchange(500, &json!({})),
             "cs_1",
             false,
+            false,
         );
         assert!(server_error.is_err());
+    }
+
+    #[test]
+    fn chk_14_a_backed_3ds_result_must_complete() {
+        let browser = json!({"accept_header": "text/html", "ip_address": "192.0.2.1",
+            "javascript_enabled": false, "language": "en-US", "user_agent": "t"});
+        let session = json!({"id": "cs_1", "status": "authentication_required", "currency": "usd",
+            "line_items": [], "totals": [], "fulfillment_options": [], "messages": [], "links": [],
+            "authentication_metadata": {"channel": {"type": "browser", "browser": browser},
+                "acquirer_details": {"acquirer_bin": "400000", "acquirer_country": "US",
+                    "acquirer_merchant_id": "m", "merchant_name": "M"},
+                "directory_server": "visa"}});
+        let asked_again = || exchange(200, &session);
+        let judge = |backed| {
+            let version = ApiVersion::V2025_12_12;
+            judge_complete(&version, asked_again(), "cs_1", true, backed).0
+        };
+        // Older versions' sessions cannot carry the id: asking again stays conformant ...
+        assert!(judge(false).unwrap().contains("authentication_required"));
+        // ... but not once the merchant could verify the result.
+        assert!(judge(true).unwrap_err().contains("CHK-14"));
     }
 
     #[test]
@@ -1183,6 +1340,7 @@ mod tests {
             exchange(200, &session),
             "cs_1",
             true,
+            false,
         );
         assert!(old.unwrap().starts_with("HTTP 200 completed (2025-09-29"));
         assert_eq!(done.as_deref(), Some("cs_1"));
@@ -1192,11 +1350,17 @@ mod tests {
             exchange(200, &session),
             "cs_1",
             true,
+            false,
         );
         assert!(dec.unwrap_err().contains("without an order"));
         // ... and to a 2026-04-17 agent lacks what that version requires.
-        let (latest, done) =
-            judge_complete(&ApiVersion::LATEST, exchange(200, &session), "cs_1", true);
+        let (latest, done) = judge_complete(
+            &ApiVersion::LATEST,
+            exchange(200, &session),
+            "cs_1",
+            true,
+            false,
+        );
         assert!(
             latest
                 .unwrap_err()
@@ -1210,6 +1374,7 @@ mod tests {
             &ApiVersion::V2025_09_29,
             exchange(200, &newer),
             "cs_1",
+            false,
             false,
         );
         assert!(unknown.unwrap_err().contains("$.status"));

@@ -194,20 +194,40 @@ pub(crate) fn delegate(
     })
 }
 
+/// The `delegate_authentication` create request (2026-04-17, the PSP's version) for an
+/// `authentication_required` session: the merchant, acquirer and flow preference of its
+/// `authentication_metadata` (CHK-13), its total and id (which the merchant checks the
+/// result against), the delegated test card, a browser channel and a challenge notification
+/// URL.
+pub(crate) fn delegate_authentication(session: &Value) -> Value {
+    let meta = &session["authentication_metadata"];
+    let currency = session["currency"].as_str().unwrap_or("usd").to_uppercase();
+    let mut request = json!({"merchant_id": meta["acquirer_details"]["acquirer_merchant_id"],
+        "acquirer_details": meta["acquirer_details"],
+        "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": "12",
+            "exp_year": "2030", "name": "Ada Lovelace"},
+        "amount": {"value": total(session), "currency": currency},
+        "checkout_session_id": session["id"],
+        // Where the ACS would post a challenge's result (DA-12); no challenge reaches it here.
+        "challenge_notification_url": "https://conformance.invalid/3ds",
+        "channel": {"type": "browser", "browser": {"accept_header": "text/html",
+            "ip_address": "192.0.2.1", "javascript_enabled": false, "language": "en-US",
+            "user_agent": "acp-conformance"}}});
+    if meta["flow_preference"].is_object() {
+        request["flow_preference"] = meta["flow_preference"].clone();
+    }
+    request
+}
+
 /// The one `PaymentData.provider` value versions before 2026-01-30 define (an enum of one).
 const LEGACY_PROVIDER: &str = "stripe";
 
-/// The 3-D Secure result the agent sends back (CHK-14, a simulated success).
-fn authentication_result() -> Value {
-    json!({"outcome": "authenticated", "outcome_details": {
-        "three_ds_cryptogram": "AAABBBCCCDDDEEEFFF000111222=", "electronic_commerce_indicator": "05",
-        "transaction_id": "ds_txn_conformance", "version": "2.2.0"}})
-}
-
 /// The complete request paying `session` with `token`: a payment handler's instrument from
 /// 2026-01-30 on (NEG-04), the session's `payment_provider` (else `stripe`, the only provider
-/// those versions define) and the bare token before; with
-/// the authentication result when the session is `authentication_required` (CHK-14).
+/// those versions define) and the bare token before; with `authentication`, a 3-D Secure run
+/// at the PSP (its `authentication_session_id` and the checkout's `authentication_result`),
+/// the result (CHK-14) and, from 2026-01-30 on, the session id in the card credential, where
+/// the merchant's handler can look the result up.
 ///
 /// # Errors
 ///
@@ -216,6 +236,7 @@ pub(crate) fn complete(
     version: &ApiVersion,
     session: &Value,
     token: &str,
+    authentication: Option<(&str, &Value)>,
 ) -> Result<Value, String> {
     let mut body = if since(version, &ApiVersion::V2026_01_30) {
         let handler = session
@@ -233,8 +254,11 @@ pub(crate) fn complete(
             .unwrap_or(LEGACY_PROVIDER);
         json!({"payment_data": {"token": token, "provider": provider}})
     };
-    if session["status"] == "authentication_required" {
-        body["authentication_result"] = authentication_result();
+    if let Some((id, result)) = authentication {
+        if let Some(credential) = body.pointer_mut("/payment_data/instrument/credential") {
+            credential["authentication_session_id"] = json!(id);
+        }
+        body["authentication_result"] = result.clone();
     }
     own_check(version, Document::CompleteRequest, &body)?;
     Ok(body)
@@ -300,7 +324,7 @@ mod tests {
         let old_session = json!({"status": "ready_for_payment",
             "payment_provider": {"provider": "stripe", "supported_payment_methods": ["card"]}});
         assert_eq!(
-            complete(&ApiVersion::V2025_09_29, &old_session, "vt_1").unwrap(),
+            complete(&ApiVersion::V2025_09_29, &old_session, "vt_1", None).unwrap(),
             json!({"payment_data": {"token": "vt_1", "provider": "stripe"}})
         );
         // Without a declared provider: the only one the version defines.
@@ -308,21 +332,39 @@ mod tests {
             complete(
                 &ApiVersion::V2025_12_12,
                 &json!({"status": "ready_for_payment"}),
-                "vt_1"
+                "vt_1",
+                None
             )
             .unwrap()["payment_data"]["provider"],
             "stripe"
         );
         // A 2026-01-30 merchant must declare a handler: without one the probe says so.
         assert!(
-            complete(&ApiVersion::V2026_01_30, &old_session, "vt_1")
+            complete(&ApiVersion::V2026_01_30, &old_session, "vt_1", None)
                 .unwrap_err()
                 .contains("NEG-04")
         );
         let new_session = json!({"status": "ready_for_payment",
             "capabilities": {"payment": {"handlers": [{"id": "h1", "config": {"merchant_id": "m"}}]}}});
-        let body = complete(&ApiVersion::V2026_04_17, &new_session, "vt_1").unwrap();
+        let body = complete(&ApiVersion::V2026_04_17, &new_session, "vt_1", None).unwrap();
         assert_eq!(body["payment_data"]["handler_id"], "h1");
+        assert!(body.get("authentication_result").is_none());
+        // After 3-D Secure: the result, and the provider's session id in the credential.
+        let result = json!({"outcome": "authenticated", "outcome_details": {
+            "three_ds_cryptogram": "AAAB", "electronic_commerce_indicator": "05",
+            "transaction_id": "t_1", "version": "2.2.0"}});
+        let body = complete(
+            &ApiVersion::V2026_04_17,
+            &new_session,
+            "vt_1",
+            Some(("auth_1", &result)),
+        )
+        .unwrap();
+        assert_eq!(body["authentication_result"], result);
+        assert_eq!(
+            body["payment_data"]["instrument"]["credential"]["authentication_session_id"],
+            "auth_1"
+        );
         assert_eq!(merchant_id(&new_session).as_deref(), Some("m"));
         assert_eq!(merchant_id(&old_session), None);
     }
