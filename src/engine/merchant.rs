@@ -31,7 +31,9 @@
 //!
 //! Sessions and carts are stored by the engine in a [`ResourceStore`] (optimistic concurrency,
 //! committed with the idempotency record), owned by the identity that created them: another
-//! caller gets `404`.
+//! caller gets `404`. With [`EngineBuilder::order_webhooks`] (an
+//! [`OutboxStore`]), the order of a completed session and its `order_create` webhook event are
+//! committed in that same commit (WH-09; see [`orders`]).
 //!
 //! The same pipeline serves the MCP binding (JSON-RPC `tools/call` on one endpoint, see
 //! [`crate::protocol::mcp`]): `meta` carries the version, idempotency key, signature and

@@ -219,6 +219,7 @@ fn cart(id: &str, items: usize) -> Cart {
 
 pub(crate) type Engine = MerchantEngine<Arc<Shop>, InMemoryStore, BearerKeys>;
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Setup {
     pub(crate) signed: bool,
     pub(crate) strict: bool,

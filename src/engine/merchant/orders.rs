@@ -1,6 +1,12 @@
 //! Orders after the purchase: the merchant records order changes, the engine keeps the
 //! 2026-04-17 [`Order`] and queues an `order_update` webhook for each, in one commit.
 //!
+//! The order of a complete is recorded by the engine itself when
+//! [`EngineBuilder::order_webhooks`](super::EngineBuilder::order_webhooks) is set: the stored
+//! order and its `order_create` event are committed with the completed session and its
+//! idempotency response, so a crash cannot keep the purchase and lose its order. Other new
+//! orders go through [`record_order_created`].
+//!
 //! The merchant is the system of record (WH-09): its code calls
 //! [`MerchantEngine::record_order_change`] (or [`record_order_change`] over any
 //! [`OutboxStore`]) with an [`OrderChange`]: a fulfillment, a fulfillment event (shipped with
