@@ -46,6 +46,8 @@ pub(crate) struct Faults {
     pub(crate) unknown_selection: bool,
     /// A complete fails (before charging).
     pub(crate) decline_with_error: bool,
+    /// The order of a complete has no `status` (no valid webhook event carries it).
+    pub(crate) order_without_status: bool,
 }
 
 /// A small merchant: every item costs 1000 minor units; a session is ready once it has
@@ -167,15 +169,16 @@ impl Merchant for Shop {
         }
         self.charges.fetch_add(1, Ordering::SeqCst);
         session.status = CheckoutStatus::Completed;
-        session.order = Some(
-            parse::from_value(&json!({
-                "id": format!("ord_{}", session.id.as_str()),
-                "checkout_session_id": session.id.as_str(),
-                "permalink_url": "https://shop.example/orders/1",
-                "status": "confirmed"
-            }))
-            .unwrap(),
-        );
+        let mut order = json!({
+            "id": format!("ord_{}", session.id.as_str()),
+            "checkout_session_id": session.id.as_str(),
+            "permalink_url": "https://shop.example/orders/1",
+            "status": "confirmed"
+        });
+        if self.faults().order_without_status {
+            order.as_object_mut().unwrap().remove("status");
+        }
+        session.order = Some(parse::from_value(&order).unwrap());
         Ok(session)
     }
 

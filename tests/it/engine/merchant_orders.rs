@@ -251,3 +251,22 @@ async fn wh_09_concurrent_completes_and_replays_record_exactly_one_order_create(
         assert_eq!(stored_order(engine.store(), &id).unwrap().1, 1);
     }
 }
+
+#[tokio::test]
+async fn an_order_no_event_can_carry_is_reported_and_the_purchase_still_commits() {
+    let (shop, engine) = with_orders(Setup::default());
+    shop.faults.lock().unwrap().order_without_status = true;
+    let id = ready_session(&engine).await;
+    let call = complete(&id);
+    let done = call.send(&engine).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"], "completed");
+    assert_eq!(session_status(&engine, &id).await, "completed");
+    assert_eq!(
+        call.send(&engine).await.body,
+        done.body,
+        "the response is stored"
+    );
+    assert!(stored_order(engine.store(), &id).is_none());
+    assert_eq!(engine.store().outbox_events(), 0);
+}
