@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use agentic_commerce::engine::merchant::{BearerKeys, Context, Identity, Merchant, MerchantEngine};
-use agentic_commerce::engine::store::ResourceStore;
+use agentic_commerce::engine::outbox::OutboxStore;
 use agentic_commerce::protocol::capabilities::SellerOffer;
 use agentic_commerce::protocol::headers::Operation;
 use agentic_commerce::protocol::version::{ApiVersion, convert::UpgradeDefaults};
@@ -78,19 +78,19 @@ impl Merchant for Shop {
         self.cart(Some(cart.id.as_str()), &r.line_items).await
     }
 
-    /// The order is recorded, with its webhook event, once the completed session and its
-    /// response are committed.
-    fn checkout_committed(&self, ctx: &Context, op: Operation, session: &CheckoutSession) {
+    /// The engine committed the order and its `order_create` event with the completed session
+    /// (`order_webhooks` in [`serve`]); the worker sends it now rather than at its next round.
+    fn checkout_committed(&self, _: &Context, op: Operation, session: &CheckoutSession) {
         if op == Operation::CompleteCheckoutSession && session.status == CheckoutStatus::Completed {
-            if let Some(order) = &session.order {
-                self.order_created(&ctx.version, order);
+            if let Some(outbox) = &self.outbox {
+                outbox.wake();
             }
         }
     }
 }
 
 /// The engine serving `shop` from `store`, as an axum router.
-fn serve<S: ResourceStore + 'static>(shop: Shop, store: S, c: &Config) -> Result<Router, String> {
+fn serve<S: OutboxStore + 'static>(shop: Shop, store: S, c: &Config) -> Result<Router, String> {
     // What an older agent's request cannot carry: the catalog's currency, no capabilities, the
     // card handler for the old `stripe` provider, and `quantity` as repeated items (CHK-03).
     let mut defaults = UpgradeDefaults::new()
@@ -109,6 +109,9 @@ fn serve<S: ResourceStore + 'static>(shop: Shop, store: S, c: &Config) -> Result
     };
     let base = url::Url::parse(&shop.base_url).map_err(|e| format!("public URL: {e}"))?;
     let keys = BearerKeys::new().key(c.api_key.clone(), Identity::new("agent"));
+    // WH-09: the recipient is the URL, so merchants sharing a database each deliver their own
+    // events; without a URL no order is recorded (nothing would deliver it).
+    let webhook_url = shop.webhook.0.clone();
     let mut engine = MerchantEngine::builder(shop, store, keys)
         .versions(ApiVersion::RELEASED)
         .upgrade_defaults(defaults)
@@ -119,6 +122,9 @@ fn serve<S: ResourceStore + 'static>(shop: Shop, store: S, c: &Config) -> Result
         let key = HmacSha256Key::new(secret).map_err(|e| format!("signing secret: {e}"))?;
         let verifier = Verifier::new([Algorithm::HS256]).with_key("agent", key);
         engine = engine.verifier(verifier.with_signed_content(SignedContent::TimestampAndBody));
+    }
+    if let Some(url) = webhook_url {
+        engine = engine.order_webhooks(move |_| Some(url.clone()));
     }
     let engine = engine.build().map_err(|e| e.to_string())?;
     Ok(agentic_commerce_axum::router(Arc::new(engine)).into_router())
@@ -140,7 +146,8 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         outbox.spawn_worker(http, url.clone(), secret, c.psp_timeout);
     }
     shop.outbox = Some(outbox);
-    // The engine and the outbox share the store: the engine's sessions, the outbox's orders.
+    // The engine and the outbox share the store: the engine commits the orders and their
+    // events, the worker delivers them.
     let app = match store {
         OrderStore::Memory(memory) => serve(shop, memory, &c)?,
         OrderStore::Pg(pg) => serve(shop, pg, &c)?,

@@ -15,10 +15,9 @@ use std::time::Duration;
 use agentic_commerce::checkout::{Event, transition};
 use agentic_commerce::parse::json_path::JsonPath;
 use agentic_commerce::protocol::error::{AcpError, codes};
-use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
-    CheckoutSessionUpdateRequest, CheckoutStatus, Order,
+    CheckoutSessionUpdateRequest, CheckoutStatus,
 };
 use agentic_commerce::spec::latest::cart::Cart;
 use agentic_commerce::trust::webhook::WebhookSecret;
@@ -669,7 +668,8 @@ pub(crate) struct Shop {
     pub(crate) webhook: (Option<String>, WebhookSecret),
     /// Simulated processing time of every write.
     pub(crate) latency: Duration,
-    /// Where orders and their webhook events are recorded (set once the store is open).
+    /// The order webhooks' delivery worker, woken after a complete (set once the store is
+    /// open).
     pub(crate) outbox: Option<Outbox>,
 }
 
@@ -1145,16 +1145,6 @@ impl Shop {
             eprintln!("merchant: cart {} does not parse: {e}", session.id);
             AcpError::processing_error("the merchant produced an invalid cart")
         })
-    }
-
-    /// WH-09: records the new order with its `order_create` event in the outbox, in the
-    /// version the agent checked out in; the outbox's worker delivers it (signed, WH-01;
-    /// retried until the deadline). Nothing when no webhook URL is configured.
-    pub(crate) fn order_created(&self, version: &ApiVersion, order: &Order) {
-        // The recipient is the URL: merchants sharing a database each deliver their own events.
-        if let (Some(url), Some(outbox)) = (&self.webhook.0, &self.outbox) {
-            outbox.order_created(url, version, order.clone());
-        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The example merchant's orders after the purchase: recorded with their webhook events in the
-//! store's outbox (in memory, or in PostgreSQL where they survive a restart), and delivered by
+//! The example merchant's orders after the purchase: the engine records each order with its
+//! `order_create` event in the store's outbox, in the commit of the completed session (in
+//! memory, or in PostgreSQL where they survive a restart); they are delivered by
 //! a background worker that signs every attempt anew and retries with backoff until the
 //! deadline (the crate's `OutboxWorker`), over `reqwest`.
 
@@ -7,13 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_commerce::engine::merchant::expiry;
-use agentic_commerce::engine::merchant::orders::{self, OrderError};
 use agentic_commerce::engine::outbox::{
     OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
 };
 use agentic_commerce::engine::store::InMemoryStore;
-use agentic_commerce::protocol::version::ApiVersion;
-use agentic_commerce::spec::latest::agentic_checkout::Order;
 use agentic_commerce::trust::webhook::WebhookSecret;
 use agentic_commerce_postgres::{PgConfig, PgStore};
 
@@ -61,7 +59,7 @@ async fn purge_expired(store: PgStore) {
     }
 }
 
-/// Records orders and wakes the delivery worker.
+/// The order webhooks' delivery worker and its wake-up call.
 #[derive(Clone)]
 pub(crate) struct Outbox {
     store: OrderStore,
@@ -77,31 +75,10 @@ impl Outbox {
         }
     }
 
-    /// WH-09: records the new order for `recipient` (in the version it checked out in) with its
-    /// `order_create` event; in the background (the hook that calls it must not block).
-    pub(crate) fn order_created(&self, recipient: &str, version: &ApiVersion, order: Order) {
-        let (this, recipient, version) = (self.clone(), recipient.to_owned(), version.clone());
-        tokio::spawn(async move {
-            let now = OffsetDateTime::now_utc();
-            let recorded = match &this.store {
-                OrderStore::Memory(s) => {
-                    orders::record_order_created(s, &recipient, &version, order, now)
-                        .await
-                        .map(drop)
-                        .map_err(|e| describe(&e))
-                }
-                OrderStore::Pg(s) => {
-                    orders::record_order_created(s, &recipient, &version, order, now)
-                        .await
-                        .map(drop)
-                        .map_err(|e| describe(&e))
-                }
-            };
-            match recorded {
-                Ok(()) => this.wake.notify_one(),
-                Err(e) => eprintln!("merchant: the order was not recorded: {e}"),
-            }
-        });
+    /// Wakes the delivery worker: an event was just committed (by the engine, with the
+    /// completed session it belongs to).
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Runs the delivery worker until the process ends: a round whenever an event is recorded,
@@ -152,10 +129,6 @@ async fn deliver<S: OutboxStore>(worker: &OutboxWorker, store: &S, transport: &H
             0
         }
     }
-}
-
-fn describe<E: std::fmt::Display>(e: &OrderError<E>) -> String {
-    e.to_string()
 }
 
 /// POSTs each attempt to the one configured webhook URL.

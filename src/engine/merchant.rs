@@ -31,7 +31,9 @@
 //!
 //! Sessions and carts are stored by the engine in a [`ResourceStore`] (optimistic concurrency,
 //! committed with the idempotency record), owned by the identity that created them: another
-//! caller gets `404`.
+//! caller gets `404`. With [`EngineBuilder::order_webhooks`] (an
+//! [`OutboxStore`]), the order of a completed session and its `order_create` webhook event are
+//! committed in that same commit (WH-09; see [`orders`]).
 //!
 //! The same pipeline serves the MCP binding (JSON-RPC `tools/call` on one endpoint, see
 //! [`crate::protocol::mcp`]): `meta` carries the version, idempotency key, signature and
@@ -135,6 +137,7 @@ use crate::spec::latest::agentic_checkout::{
 use crate::spec::latest::cart::{Cart, CartCancelRequest, CartCreateRequest, CartUpdateRequest};
 use crate::trust::signature::Verifier;
 
+use super::outbox::OutboxStore;
 use super::store::ResourceStore;
 
 pub use pipeline::Binding;
@@ -279,9 +282,11 @@ pub trait Merchant: Send + Sync {
 
     /// Called once a successful write on a checkout session (`operation`) is committed with
     /// its response, before the response is sent; `session` is what was stored. Not called
-    /// for a replay, an error or a write that was not committed. The place for side effects
-    /// that must follow the commit, such as the order webhook after a complete; it must not
-    /// block (spawn the work). The default does nothing.
+    /// for a replay, an error or a write that was not committed (a crash may also come between
+    /// the commit and this call: what must not be lost belongs in the commit, as the order and
+    /// its webhook do with [`EngineBuilder::order_webhooks`]). The place for side effects
+    /// that follow the commit, such as waking an outbox worker; it must not block (spawn the
+    /// work). The default does nothing.
     fn checkout_committed(&self, ctx: &Context, operation: Operation, session: &CheckoutSession) {
         let _ = (ctx, operation, session);
     }
@@ -468,6 +473,38 @@ pub struct EngineBuilder<M, S, A> {
     events: Box<dyn EngineEvents>,
     session_ttl: time::Duration,
     cart_ttl: time::Duration,
+    order_recipient: Option<OrderRecipient>,
+}
+
+/// Where an identity's order webhooks go; see [`EngineBuilder::order_webhooks`].
+type OrderRecipient = Box<dyn Fn(&Identity) -> Option<String> + Send + Sync>;
+
+impl<M: Merchant, S: OutboxStore, A: Authenticator> EngineBuilder<M, S, A> {
+    /// WH-09: the engine records the order of every completed checkout session, with its
+    /// `order_create` webhook event, **in the same commit** as the completed session and its
+    /// idempotency response (a crash cannot keep one and lose the other). `recipient` names
+    /// where the agent platform `identity`'s events go ([`NewEvent::recipient`](crate::engine::outbox::NewEvent::recipient):
+    /// typically its webhook URL, or a key your [`WebhookTransport`](crate::engine::outbox::WebhookTransport)
+    /// maps to one); `None`: that identity gets no order webhooks (nor a stored order).
+    ///
+    /// A complete that answers `status: completed` with an `order` stores that order (as
+    /// [`orders::record_order_created`] does: normalized, in the caller's version, for
+    /// [`MerchantEngine::record_order_change`] to change later) and enqueues its `order_create`
+    /// for an [`OutboxWorker`](crate::engine::outbox::OutboxWorker) to deliver. A replay stores
+    /// nothing more; the complete's claim lets one of concurrent completes win. An order the
+    /// orders rules refuse, or that cannot be sent in the caller's version, is not stored (the
+    /// complete still is; the operator gets an [`EngineEvent::Refused`]); an order whose id
+    /// exists already fails the whole commit (`409`, nothing stored).
+    ///
+    /// Not set (the default): the engine stores no order and queues no event.
+    #[must_use]
+    pub fn order_webhooks(
+        mut self,
+        recipient: impl Fn(&Identity) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.order_recipient = Some(Box::new(recipient));
+        self
+    }
 }
 
 impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
@@ -619,6 +656,7 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> EngineBuilder<M, S, A> {
             events: self.events,
             session_ttl: self.session_ttl,
             cart_ttl: self.cart_ttl,
+            order_recipient: self.order_recipient,
             discovery,
             discovery_body,
         })
@@ -641,6 +679,7 @@ pub struct MerchantEngine<M, S, A> {
     events: Box<dyn EngineEvents>,
     session_ttl: time::Duration,
     cart_ttl: time::Duration,
+    order_recipient: Option<OrderRecipient>,
     discovery: DiscoveryResponse,
     discovery_body: Vec<u8>,
 }
@@ -655,6 +694,7 @@ impl<M, S, A> std::fmt::Debug for MerchantEngine<M, S, A> {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("session_ttl", &self.session_ttl)
             .field("cart_ttl", &self.cart_ttl)
+            .field("order_webhooks", &self.order_recipient.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -678,6 +718,7 @@ impl<M: Merchant, S: ResourceStore, A: Authenticator> MerchantEngine<M, S, A> {
             events: Box::new(Stderr),
             session_ttl: expiry::DEFAULT_SESSION_TTL,
             cart_ttl: expiry::DEFAULT_CART_TTL,
+            order_recipient: None,
         }
     }
 

@@ -6,7 +6,10 @@
 //!   [`InMemoryStore`](crate::engine::store::InMemoryStore) (one process, bounded) and by the
 //!   `agentic-commerce-postgres` crate's `PgStore` (one transaction per record; events survive
 //!   a crash and are shared by every worker on the database). [`OutboxStore::record`] writes
-//!   the order document and enqueues its event atomically. [`OutboxStore::claim`] hands out
+//!   the order document and enqueues its event atomically; a
+//!   [`Commit`](crate::engine::store::Commit) carries events too
+//!   ([`Commit::events`](crate::engine::store::Commit::events)), which is how the merchant
+//!   engine stores a complete's order and `order_create` with the completed session. [`OutboxStore::claim`] hands out
 //!   due events under a lease: per order only the oldest undelivered event is eligible (so an
 //!   order's events are delivered in order), a claimed event is invisible to other workers
 //!   until its lease runs out (so two workers never send it at once, and a crashed worker's

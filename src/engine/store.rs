@@ -21,6 +21,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
+use crate::engine::outbox::NewEvent;
 use crate::trust::allowance::LedgerError;
 use crate::trust::idempotency::{
     self, CompleteError, Completion, Fingerprint, IdempotencyOutcome, IdempotencyPolicy,
@@ -102,8 +103,10 @@ pub struct Write {
     pub expected_version: Option<u64>,
 }
 
-/// What a request leaves behind, applied atomically by [`ResourceStore::commit`].
+/// What a request leaves behind, applied atomically by [`ResourceStore::commit`]. Build it with
+/// [`Commit::new`] (and [`Commit::with_events`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Commit {
     /// The request's idempotency reservation.
     pub scope: IdempotencyScope,
@@ -115,6 +118,39 @@ pub struct Commit {
     pub response: Option<StoredResponse>,
     /// The document writes (possibly none).
     pub writes: Vec<Write>,
+    /// Outbox events enqueued (due now) in the same commit, in this order (WH-09: an order and
+    /// its `order_create` event are stored with the completed session that created them). Only
+    /// a store that is also an [`OutboxStore`](crate::engine::outbox::OutboxStore) is given
+    /// any: the merchant engine produces them only when
+    /// [`order_webhooks`](crate::engine::merchant::EngineBuilder::order_webhooks) is set, which
+    /// requires one.
+    pub events: Vec<NewEvent>,
+}
+
+impl Commit {
+    /// The writes and the response of the request holding `scope` under `lease`, without
+    /// outbox events.
+    pub fn new(
+        scope: IdempotencyScope,
+        lease: LeaseToken,
+        response: Option<StoredResponse>,
+        writes: Vec<Write>,
+    ) -> Self {
+        Self {
+            scope,
+            lease,
+            response,
+            writes,
+            events: Vec::new(),
+        }
+    }
+
+    /// With `events` enqueued in the same commit.
+    #[must_use]
+    pub fn with_events(mut self, events: Vec<NewEvent>) -> Self {
+        self.events = events;
+        self
+    }
 }
 
 /// The result of [`ResourceStore::commit`].
@@ -197,8 +233,8 @@ pub trait ResourceStore: AsyncIdempotencyStore {
     ) -> impl Future<Output = Result<Option<Versioned>, Self::Error>> + Send;
 
     /// Atomically: checks that `commit.lease` still owns `commit.scope` and that every write's
-    /// guard holds; then applies the writes and records the response (when there is one).
-    /// Either all of it happens or none.
+    /// guard holds; then applies the writes, enqueues the outbox events ([`Commit::events`])
+    /// and records the response (when there is one). Either all of it happens or none.
     ///
     /// # Errors
     /// Storage failures (then nothing was applied, or the outcome is unknown for a remote
@@ -469,8 +505,16 @@ impl InMemoryStore {
                 return Err(StoreError::Full(self.max_entries));
             }
         }
+        if !commit.events.is_empty()
+            && state.outbox.len().saturating_add(commit.events.len()) > self.max_entries
+        {
+            return Err(StoreError::Full(self.max_entries));
+        }
         if let Some(response) = commit.response {
             self.complete_locked(&mut state, &commit.scope, commit.lease, response, now)?;
+        }
+        for event in commit.events {
+            state.outbox.enqueue(event, now);
         }
         for write in commit.writes {
             let version = write.expected_version.map_or(1, |v| v + 1);

@@ -566,12 +566,7 @@ impl<H: WebhookHandler, S: ResourceStore> WebhookReceiver<H, S> {
                 })?],
                 None => Vec::new(),
             };
-            let commit = Commit {
-                scope: scope.clone(),
-                lease,
-                response: Some(stored.clone()),
-                writes,
-            };
+            let commit = Commit::new(scope.clone(), lease, Some(stored.clone()), writes);
             match self.store.commit(commit, now).await {
                 Ok(CommitOutcome::Committed) => {
                     return Ok(response(200, stored.body, &stored.headers));

@@ -6,6 +6,7 @@ mod merchant;
 mod merchant_concurrency;
 mod merchant_expiry;
 mod merchant_mcp;
+mod merchant_orders;
 mod outbox;
 mod psp;
 mod store;
@@ -45,6 +46,8 @@ pub(crate) struct Faults {
     pub(crate) unknown_selection: bool,
     /// A complete fails (before charging).
     pub(crate) decline_with_error: bool,
+    /// The order of a complete has no `status` (no valid webhook event carries it).
+    pub(crate) order_without_status: bool,
 }
 
 /// A small merchant: every item costs 1000 minor units; a session is ready once it has
@@ -166,14 +169,16 @@ impl Merchant for Shop {
         }
         self.charges.fetch_add(1, Ordering::SeqCst);
         session.status = CheckoutStatus::Completed;
-        session.order = Some(
-            parse::from_value(&json!({
-                "id": format!("ord_{}", session.id.as_str()),
-                "checkout_session_id": session.id.as_str(),
-                "permalink_url": "https://shop.example/orders/1"
-            }))
-            .unwrap(),
-        );
+        let mut order = json!({
+            "id": format!("ord_{}", session.id.as_str()),
+            "checkout_session_id": session.id.as_str(),
+            "permalink_url": "https://shop.example/orders/1",
+            "status": "confirmed"
+        });
+        if self.faults().order_without_status {
+            order.as_object_mut().unwrap().remove("status");
+        }
+        session.order = Some(parse::from_value(&order).unwrap());
         Ok(session)
     }
 
@@ -217,9 +222,14 @@ fn cart(id: &str, items: usize) -> Cart {
 
 pub(crate) type Engine = MerchantEngine<Arc<Shop>, InMemoryStore, BearerKeys>;
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Setup {
     pub(crate) signed: bool,
     pub(crate) strict: bool,
+    /// `order_webhooks`: the identity `agent`'s orders go to [`AGENT_HOOK`], `other`'s nowhere.
+    pub(crate) order_webhooks: bool,
+    /// The store's bound.
+    pub(crate) max_entries: usize,
 }
 
 impl Default for Setup {
@@ -227,15 +237,24 @@ impl Default for Setup {
         Self {
             signed: true,
             strict: false,
+            order_webhooks: false,
+            max_entries: agentic_commerce::engine::store::DEFAULT_MAX_ENTRIES,
         }
     }
 }
+
+/// Where the identity `agent`'s order webhooks go.
+pub(crate) const AGENT_HOOK: &str = "https://agent.example/webhooks/acp";
 
 pub(crate) fn engine_with(shop: Arc<Shop>, setup: &Setup) -> Engine {
     let keys = BearerKeys::new()
         .key(AGENT_KEY, Identity::new("agent"))
         .key(OTHER_KEY, Identity::new("other"));
-    let mut builder = MerchantEngine::builder(shop, InMemoryStore::default(), keys)
+    let store = InMemoryStore::with_max_entries(
+        agentic_commerce::trust::idempotency::IdempotencyPolicy::default(),
+        setup.max_entries,
+    );
+    let mut builder = MerchantEngine::builder(shop, store, keys)
         .api_base_url("https://shop.example/".parse().unwrap())
         .strict(setup.strict)
         .events(agentic_commerce::engine::merchant::Silent)
@@ -250,6 +269,11 @@ pub(crate) fn engine_with(shop: Arc<Shop>, setup: &Setup) -> Engine {
             Verifier::new([Algorithm::HS256])
                 .with_key("agent", HmacSha256Key::new(SIGNING_SECRET).unwrap()),
         );
+    }
+    if setup.order_webhooks {
+        builder = builder.order_webhooks(|identity| {
+            (identity.as_str() == "agent").then(|| AGENT_HOOK.to_owned())
+        });
     }
     builder.build().unwrap()
 }

@@ -52,17 +52,17 @@
 //! let fingerprint = Fingerprint::of_json(body)?;
 //! if let IdempotencyOutcome::Proceed(lease) = store.begin(&scope, &fingerprint, now).await? {
 //!     let session = serde_json::json!({"id": "cs_1", "status": "ready_for_payment"});
-//!     let commit = Commit {
+//!     let commit = Commit::new(
 //!         scope,
 //!         lease,
-//!         response: Some(StoredResponse::new(201, session.to_string().into_bytes(), vec![])),
-//!         writes: vec![Write {
+//!         Some(StoredResponse::new(201, session.to_string().into_bytes(), vec![])),
+//!         vec![Write {
 //!             kind: ResourceKind::CheckoutSession,
 //!             id: "cs_1".to_owned(),
 //!             document: session.to_string(),
 //!             expected_version: None,
 //!         }],
-//!     };
+//!     );
 //!     assert_eq!(store.commit(commit, now).await?, CommitOutcome::Committed);
 //! }
 //! let stored = store.load(ResourceKind::CheckoutSession, "cs_1").await?;

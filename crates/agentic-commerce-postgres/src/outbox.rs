@@ -20,7 +20,7 @@ use agentic_commerce::engine::outbox::{
 };
 use agentic_commerce::engine::store::Write;
 use time::OffsetDateTime;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, Transaction};
 
 use crate::store::{from_us, to_us, write_document};
 use crate::{PgError, PgStore};
@@ -53,6 +53,30 @@ fn decode(row: &Row) -> Result<OutboxEvent, PgError> {
     })
 }
 
+/// Enqueues `event` (due `now`) inside `tx`, the transaction of the writes it belongs to; its
+/// sequence number.
+pub(crate) async fn insert_event(
+    tx: &Transaction<'_>,
+    event: &NewEvent,
+    now: OffsetDateTime,
+) -> Result<u64, PgError> {
+    let row = tx
+        .query_one(
+            "INSERT INTO acp_outbox (order_id, recipient, version, event_type, payload, \
+             created_us, next_attempt_us) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING seq",
+            &[
+                &event.order_id,
+                &event.recipient,
+                &event.version.as_str(),
+                &event.event_type,
+                &event.payload,
+                &to_us(now),
+            ],
+        )
+        .await?;
+    u64::try_from(row.try_get::<_, i64>(0)?).map_err(|_| PgError::Corrupt("outbox seq"))
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -73,27 +97,7 @@ impl PgStore {
         }
         let seq = match event {
             None => None,
-            Some(event) => {
-                let row = tx
-                    .query_one(
-                        "INSERT INTO acp_outbox (order_id, recipient, version, event_type, \
-                         payload, created_us, next_attempt_us) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING seq",
-                        &[
-                            &event.order_id,
-                            &event.recipient,
-                            &event.version.as_str(),
-                            &event.event_type,
-                            &event.payload,
-                            &to_us(now),
-                        ],
-                    )
-                    .await?;
-                Some(
-                    u64::try_from(row.try_get::<_, i64>(0)?)
-                        .map_err(|_| PgError::Corrupt("outbox seq"))?,
-                )
-            }
+            Some(event) => Some(insert_event(&tx, &event, now).await?),
         };
         tx.commit().await?;
         Ok(Recorded::Committed(seq))

@@ -38,7 +38,9 @@ use crate::{PgConfig, PgError, schema};
 /// - Lease tokens come from the sequence `acp_idempotency_lease_seq`: unique across processes,
 ///   never reused after a record is deleted (fencing).
 /// - [`commit`](ResourceStore::commit) checks the lease, applies every write as a
-///   compare-and-swap on the document's version, and records (or, for a 5xx, releases) the
+///   compare-and-swap on the document's version, enqueues the commit's outbox events
+///   (`acp_outbox`, as [`OutboxStore::record`](agentic_commerce::engine::outbox::OutboxStore::record)
+///   does), and records (or, for a 5xx, releases) the
 ///   idempotency record, all in one transaction: on [`CommitOutcome::LeaseLost`] or
 ///   [`CommitOutcome::Conflict`] it rolls back and nothing is written.
 /// - Bounded: a pool of at most [`PgConfig::max_connections`] connections, every acquire
@@ -389,6 +391,8 @@ impl PgStore {
             lease,
             response,
             mut writes,
+            events,
+            ..
         } = commit;
         let mut conn = self.inner.pool.get().await?;
         let (client, st) = conn.prepared().await?;
@@ -412,6 +416,9 @@ impl PgStore {
                 tx.rollback().await?;
                 return Ok(CommitOutcome::Conflict);
             }
+        }
+        for event in &events {
+            crate::outbox::insert_event(&tx, event, now).await?;
         }
         // Without a response (a claim inside a request) the reservation stays in flight.
         if let Some(response) = response {

@@ -137,12 +137,12 @@ fn update(id: &str, doc: serde_json::Value, version: u64) -> Write {
 }
 
 fn commit(scope: &IdempotencyScope, lease: LeaseToken, writes: Vec<Write>) -> Commit {
-    Commit {
-        scope: scope.clone(),
+    Commit::new(
+        scope.clone(),
         lease,
-        response: Some(response(200, r#"{"ok":true}"#)),
+        Some(response(200, r#"{"ok":true}"#)),
         writes,
-    }
+    )
 }
 
 /// The lease error inside a store's error, for both implementations.

@@ -499,12 +499,12 @@ async fn claim<M: Merchant, S: ResourceStore, A: Authenticator>(
     reservation: &Reservation,
     now: OffsetDateTime,
 ) -> Result<(), Failure> {
-    let commit = Commit {
-        scope: reservation.scope.clone(),
-        lease: reservation.lease,
-        response: None,
-        writes: vec![write_of(ctx, claimed, Some(version))?],
-    };
+    let commit = Commit::new(
+        reservation.scope.clone(),
+        reservation.lease,
+        None,
+        vec![write_of(ctx, claimed, Some(version))?],
+    );
     match engine.store.commit(commit, now).await {
         Ok(CommitOutcome::Committed) => Ok(()),
         Ok(CommitOutcome::Conflict) => {

@@ -1,6 +1,12 @@
 //! Orders after the purchase: the merchant records order changes, the engine keeps the
 //! 2026-04-17 [`Order`] and queues an `order_update` webhook for each, in one commit.
 //!
+//! The order of a complete is recorded by the engine itself when
+//! [`EngineBuilder::order_webhooks`](super::EngineBuilder::order_webhooks) is set: the stored
+//! order and its `order_create` event are committed with the completed session and its
+//! idempotency response, so a crash cannot keep the purchase and lose its order. Other new
+//! orders go through [`record_order_created`].
+//!
 //! The merchant is the system of record (WH-09): its code calls
 //! [`MerchantEngine::record_order_change`] (or [`record_order_change`] over any
 //! [`OutboxStore`]) with an [`OrderChange`]: a fulfillment, a fulfillment event (shipped with
@@ -653,19 +659,36 @@ pub async fn record_order_created<S: OutboxStore>(
     store: &S,
     recipient: &str,
     version: &ApiVersion,
-    mut order: Order,
+    order: Order,
     now: OffsetDateTime,
 ) -> Result<Order, OrderError<S::Error>> {
+    let (stored, write, event) = prepare_created(recipient, version, order)?;
+    match store
+        .record(write, event, now)
+        .await
+        .map_err(OrderError::Store)?
+    {
+        Recorded::Committed(_) => Ok(stored.order),
+        Recorded::Conflict => Err(OrderError::AlreadyExists(stored.order.id.to_string())),
+    }
+}
+
+/// The new order of `recipient` in `version` (normalized and checked as
+/// [`record_order_created`] does), its document write (a create) and its `order_create` event,
+/// for a commit of their own or of the completed checkout session (the merchant engine's).
+pub(crate) fn prepare_created<E>(
+    recipient: &str,
+    version: &ApiVersion,
+    mut order: Order,
+) -> Result<(StoredOrder, Write, Option<NewEvent>), OrderError<E>> {
     normalize(&mut order)?;
     let stored = StoredOrder {
         recipient: recipient.to_owned(),
         version: version.clone(),
         order,
     };
-    match commit(store, &stored, None, outbox::ORDER_CREATE, now).await? {
-        Recorded::Committed(_) => Ok(stored.order),
-        Recorded::Conflict => Err(OrderError::AlreadyExists(stored.order.id.to_string())),
-    }
+    let (write, event) = prepare(&stored, None, outbox::ORDER_CREATE)?;
+    Ok((stored, write, event))
 }
 
 /// Applies `change` to the stored order `order_id` and queues its `order_update` event, in one
@@ -706,6 +729,20 @@ async fn commit<S: OutboxStore>(
     event_type: &str,
     now: OffsetDateTime,
 ) -> Result<Recorded, OrderError<S::Error>> {
+    let (write, event) = prepare(stored, previous, event_type)?;
+    store
+        .record(write, event, now)
+        .await
+        .map_err(OrderError::Store)
+}
+
+/// The order's document write and its event (`None`: a change the agent's version cannot
+/// show).
+fn prepare<E>(
+    stored: &StoredOrder,
+    previous: Option<(&Order, u64)>,
+    event_type: &str,
+) -> Result<(Write, Option<NewEvent>), OrderError<E>> {
     let payload = outbox::event_payload(event_type, &stored.order).map_err(OrderError::Render)?;
     // Refused now rather than dead-lettered later: the event must be sendable to this agent.
     let body = outbox::render(&payload, &stored.version).map_err(OrderError::Render)?;
@@ -728,19 +765,13 @@ async fn commit<S: OutboxStore>(
         event_type: event_type.to_owned(),
         payload,
     });
-    store
-        .record(
-            Write {
-                kind: ResourceKind::Order,
-                id,
-                document,
-                expected_version: previous.map(|(_, v)| v),
-            },
-            event,
-            now,
-        )
-        .await
-        .map_err(OrderError::Store)
+    let write = Write {
+        kind: ResourceKind::Order,
+        id,
+        document,
+        expected_version: previous.map(|(_, v)| v),
+    };
+    Ok((write, event))
 }
 
 impl<M: Merchant, S: OutboxStore, A: Authenticator> MerchantEngine<M, S, A> {
@@ -758,8 +789,9 @@ impl<M: Merchant, S: OutboxStore, A: Authenticator> MerchantEngine<M, S, A> {
     }
 
     /// Records a new order of `recipient` (in the version it checked out in) and queues its
-    /// `order_create` webhook (see [`record_order_created`]); call it from
-    /// [`Merchant::checkout_committed`] after a complete.
+    /// `order_create` webhook (see [`record_order_created`]), for an order that did not come
+    /// from a complete: the engine records those itself, in the commit of the completed
+    /// session, when [`order_webhooks`](super::EngineBuilder::order_webhooks) is set.
     ///
     /// # Errors
     /// As [`record_order_created`].

@@ -12,7 +12,7 @@ use crate::protocol::error::{AcpError, codes};
 use crate::protocol::headers::{AcpHeader, IdempotencyKey, Operation, RequestHeaders, RetryAfter};
 use crate::protocol::version::ApiVersion;
 use crate::protocol::version::convert::{self, ConvertError, Document};
-use crate::spec::latest::agentic_checkout::CheckoutSession;
+use crate::spec::latest::agentic_checkout::{CheckoutSession, CheckoutStatus};
 use crate::trust::canonical::CanonicalBody;
 use crate::trust::idempotency::{
     Fingerprint, IdempotencyOutcome, IdempotencyScope, LeaseToken, StoredResponse,
@@ -23,6 +23,7 @@ pub(super) use crate::engine::reply::Reply;
 use crate::engine::reply::valid_id;
 
 use super::lifecycle::{self, Resource};
+use super::orders;
 use super::{Authenticator, Context, EngineEvent, Merchant, MerchantEngine, envelope};
 
 /// How a request reached the engine.
@@ -596,16 +597,26 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
     reply.header_if_absent("API-Version", ctx.version.to_string());
     let stored_headers = reply.headers.clone();
     let committed = committed.filter(|_| (200..300).contains(&reply.status));
-    let commit = Commit {
-        scope: reservation.scope.clone(),
-        lease: reservation.lease,
-        response: Some(StoredResponse::new(
+    let mut writes = writes;
+    let mut events = Vec::new();
+    if let Some((write, event)) = committed
+        .as_deref()
+        .and_then(|session| order_created(engine, ctx, op, session))
+    {
+        writes.push(write);
+        events.extend(event);
+    }
+    let commit = Commit::new(
+        reservation.scope.clone(),
+        reservation.lease,
+        Some(StoredResponse::new(
             reply.status,
             reply.body.clone(),
             stored_headers,
         )),
         writes,
-    };
+    )
+    .with_events(events);
     match engine.store.commit(commit, now).await {
         Ok(CommitOutcome::Committed) => {
             if let Some(session) = &committed {
@@ -630,6 +641,38 @@ async fn finish<M: Merchant, S: ResourceStore, A: Authenticator>(
                 .release(&reservation.scope, reservation.lease)
                 .await;
             storage_failure(engine, &e)
+        }
+    }
+}
+
+/// WH-09: the order of a completed session and its `order_create` event, to commit with the
+/// session, when [`order_webhooks`](super::EngineBuilder::order_webhooks) names a recipient
+/// for the caller. An order that cannot be stored or sent is reported and left out: the
+/// purchase is done, its answer must not be lost with it.
+fn order_created<M, S, A>(
+    engine: &MerchantEngine<M, S, A>,
+    ctx: &Context,
+    op: Operation,
+    session: &CheckoutSession,
+) -> Option<(Write, Option<crate::engine::outbox::NewEvent>)> {
+    if op != Operation::CompleteCheckoutSession || session.status != CheckoutStatus::Completed {
+        return None;
+    }
+    let order = session.order.as_ref()?;
+    let recipient = (engine.order_recipient.as_ref()?)(&ctx.identity)?;
+    match orders::prepare_created::<std::convert::Infallible>(
+        &recipient,
+        &ctx.version,
+        order.clone(),
+    ) {
+        Ok((_, write, event)) => Some((write, event)),
+        Err(e) => {
+            let reason = format!("the order of the completed session is not recorded: {e}");
+            engine.events.report(&EngineEvent::Refused {
+                id: order.id.as_str(),
+                reason: &reason,
+            });
+            None
         }
     }
 }

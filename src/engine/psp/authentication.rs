@@ -494,17 +494,17 @@ async fn store_refresh<V, D, S: ResourceStore, L>(
         now,
     )
     .await?;
-    let commit = Commit {
-        scope: reservation.scope.clone(),
-        lease: reservation.lease,
-        response: None,
-        writes: vec![Write {
+    let commit = Commit::new(
+        reservation.scope.clone(),
+        reservation.lease,
+        None,
+        vec![Write {
             kind: ResourceKind::AuthenticationSession,
             id: state.id.clone(),
             document: document.to_string(),
             expected_version: Some(version),
         }],
-    };
+    );
     let outcome = engine.store.commit(commit, now).await;
     let _ = engine
         .store

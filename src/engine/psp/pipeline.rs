@@ -388,20 +388,20 @@ pub(super) async fn finish<V, D, S: ResourceStore, L>(
                 .push(("API-Version".to_owned(), version.to_string()));
         }
     }
-    let commit = Commit {
-        scope: reservation.scope.clone(),
-        lease: reservation.lease,
-        response: Some(StoredResponse::new(
+    let commit = Commit::new(
+        reservation.scope.clone(),
+        reservation.lease,
+        Some(StoredResponse::new(
             reply.status,
             reply.body.clone(),
             reply.headers.clone(),
         )),
-        writes: if reply.status >= 400 {
+        if reply.status >= 400 {
             Vec::new()
         } else {
             writes
         },
-    };
+    );
     match engine.store.commit(commit, now).await {
         Ok(CommitOutcome::Committed) => reply,
         Ok(CommitOutcome::Conflict) => {

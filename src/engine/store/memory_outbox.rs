@@ -39,8 +39,33 @@ pub(super) struct Outbox {
 }
 
 impl Outbox {
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.live.len() + self.dead.len()
+    }
+
+    /// Enqueues `event`, due `now`; its sequence number. The caller checked the bound.
+    pub(super) fn enqueue(&mut self, event: NewEvent, now: OffsetDateTime) -> u64 {
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        self.by_order
+            .entry(event.order_id.clone())
+            .or_default()
+            .insert(seq);
+        self.live.insert(
+            seq,
+            Entry {
+                event: OutboxEvent {
+                    seq,
+                    event,
+                    created_at: now,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                },
+                claim: None,
+            },
+        );
+        seq
     }
 
     fn remove_live(&mut self, seq: u64) -> Option<Entry> {
@@ -82,32 +107,9 @@ impl InMemoryStore {
                 version,
             },
         );
-        let Some(event) = event else {
-            return Ok(Recorded::Committed(None));
-        };
-        let outbox = &mut state.outbox;
-        outbox.last_seq += 1;
-        let seq = outbox.last_seq;
-        outbox
-            .by_order
-            .entry(event.order_id.clone())
-            .or_default()
-            .insert(seq);
-        outbox.live.insert(
-            seq,
-            Entry {
-                event: OutboxEvent {
-                    seq,
-                    event,
-                    created_at: now,
-                    attempts: 0,
-                    next_attempt_at: now,
-                    last_error: None,
-                },
-                claim: None,
-            },
-        );
-        Ok(Recorded::Committed(Some(seq)))
+        Ok(Recorded::Committed(
+            event.map(|event| state.outbox.enqueue(event, now)),
+        ))
     }
 
     fn claim_sync(

@@ -236,8 +236,8 @@ async fn invalid_requests_get_a_param_and_strictness_is_opt_in() {
     let strict = engine_with(
         Arc::new(Shop::default()),
         &Setup {
-            signed: true,
             strict: true,
+            ..Setup::default()
         },
     );
     let refused = Call::post("/checkout_sessions", &with_unknown)

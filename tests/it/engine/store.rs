@@ -43,12 +43,12 @@ async fn idem_17_commit_is_fenced_guarded_and_atomic() {
     };
     let response = Some(StoredResponse::new(201, b"{}".to_vec(), Vec::new()));
     // A guard that does not hold: nothing happens, the key stays reserved.
-    let conflict = Commit {
-        scope: scope("k1"),
+    let conflict = Commit::new(
+        scope("k1"),
         lease,
-        response: response.clone(),
-        writes: vec![write("cs_1", Some(3))],
-    };
+        response.clone(),
+        vec![write("cs_1", Some(3))],
+    );
     assert_eq!(
         store.commit(conflict, now).await.unwrap(),
         CommitOutcome::Conflict
@@ -56,24 +56,19 @@ async fn idem_17_commit_is_fenced_guarded_and_atomic() {
     assert_eq!(store.documents(), 0);
     // A stale lease (another token) writes nothing.
     let stale = agentic_commerce::trust::idempotency::LeaseToken::new(lease.get() + 1000);
-    let fenced = Commit {
-        scope: scope("k1"),
-        lease: stale,
-        response: response.clone(),
-        writes: vec![write("cs_1", None)],
-    };
+    let fenced = Commit::new(
+        scope("k1"),
+        stale,
+        response.clone(),
+        vec![write("cs_1", None)],
+    );
     assert_eq!(
         store.commit(fenced, now).await.unwrap(),
         CommitOutcome::LeaseLost
     );
     assert_eq!(store.documents(), 0);
     // A claim (no response) writes and keeps the reservation.
-    let claim = Commit {
-        scope: scope("k1"),
-        lease,
-        response: None,
-        writes: vec![write("cs_1", None)],
-    };
+    let claim = Commit::new(scope("k1"), lease, None, vec![write("cs_1", None)]);
     assert_eq!(
         store.commit(claim, now).await.unwrap(),
         CommitOutcome::Committed
@@ -82,12 +77,7 @@ async fn idem_17_commit_is_fenced_guarded_and_atomic() {
         store.begin(&scope("k1"), &fingerprint, now).await.unwrap(),
         IdempotencyOutcome::InFlight { .. }
     ));
-    let done = Commit {
-        scope: scope("k1"),
-        lease,
-        response,
-        writes: vec![write("cs_1", Some(1))],
-    };
+    let done = Commit::new(scope("k1"), lease, response, vec![write("cs_1", Some(1))]);
     assert_eq!(
         store.commit(done, now).await.unwrap(),
         CommitOutcome::Committed
