@@ -22,6 +22,8 @@ mod http;
 
 #[path = "agent_client/agent.rs"]
 mod agent;
+#[path = "merchant_server/admin.rs"]
+mod admin;
 #[path = "merchant_server/app.rs"]
 mod app;
 #[path = "merchant_server/catalog.rs"]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_commerce::engine::merchant::expiry;
-use agentic_commerce::engine::merchant::orders::{self, OrderError};
+use agentic_commerce::AcpError;
+use agentic_commerce::engine::merchant::orders::{self, OrderChange, OrderError};
 use agentic_commerce::engine::outbox::{
     OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
 };
@@ -104,21 +105,66 @@ impl Outbox {
         });
     }
 
+    /// Records `change` of the order `order_id` with its `order_update` event and wakes the
+    /// worker; a refusal is its ACP error (with `param`), an unknown order `404`.
+    #[allow(dead_code)] // The admin endpoints' (not compiled into every test).
+    pub(crate) async fn record_change(
+        &self,
+        order_id: &str,
+        change: &OrderChange,
+    ) -> Result<Order, AcpError> {
+        let now = OffsetDateTime::now_utc();
+        let recorded = match &self.store {
+            OrderStore::Memory(s) => orders::record_order_change(&**s, order_id, change, now)
+                .await
+                .map_err(|e| acp_error(&e)),
+            OrderStore::Pg(s) => orders::record_order_change(s, order_id, change, now)
+                .await
+                .map_err(|e| acp_error(&e)),
+        }?;
+        self.wake.notify_one();
+        Ok(recorded)
+    }
+
+    /// The current order `order_id`, if any.
+    #[allow(dead_code)] // The admin endpoints'.
+    pub(crate) async fn order(&self, order_id: &str) -> Result<Option<Order>, AcpError> {
+        let found = match &self.store {
+            OrderStore::Memory(s) => orders::load_order(&**s, order_id)
+                .await
+                .map_err(|e| acp_error(&e)),
+            OrderStore::Pg(s) => orders::load_order(s, order_id)
+                .await
+                .map_err(|e| acp_error(&e)),
+        }?;
+        Ok(found.map(|(stored, _)| stored.order))
+    }
+
     /// Runs the delivery worker until the process ends: a round whenever an event is recorded,
     /// and at least every second (retries come due; another process's events).
-    /// Each attempt is limited to `timeout` (`--outbound-timeout-ms`).
+    /// Each attempt is limited to `--outbound-timeout-ms`; retries and claims follow
+    /// `--webhook-backoff-ms` and `--webhook-lease-ms`.
     pub(crate) fn spawn_worker(
         &self,
         http: reqwest::Client,
         url: String,
         secret: WebhookSecret,
-        timeout: Duration,
+        c: &Config,
     ) {
         let (store, wake) = (self.store.clone(), Arc::clone(&self.wake));
+        let timeout = c.psp_timeout;
         // The claim outlives the attempt, so a live worker's event is never sent twice at once.
-        let lease = timeout.saturating_mul(2) + Duration::from_secs(30);
-        let worker = OutboxWorker::new(secret, RetryPolicy::default().with_lease(lease, timeout))
-            .only_recipient(url.clone());
+        let lease = c
+            .webhook_lease
+            .unwrap_or_else(|| timeout.saturating_mul(2) + Duration::from_secs(30));
+        let max_backoff = c
+            .webhook_backoff
+            .saturating_mul(64)
+            .min(Duration::from_secs(600));
+        let policy = RetryPolicy::default()
+            .with_lease(lease, timeout)
+            .with_backoff(c.webhook_backoff, max_backoff.max(c.webhook_backoff));
+        let worker = OutboxWorker::new(secret, policy).only_recipient(url.clone());
         let transport = Http { http, url };
         tokio::spawn(async move {
             loop {
@@ -150,6 +196,23 @@ async fn deliver<S: OutboxStore>(worker: &OutboxWorker, store: &S, transport: &H
         Err(e) => {
             eprintln!("merchant: the order webhook outbox failed: {e}");
             0
+        }
+    }
+}
+
+/// The admin API's answer to a failed order change: the details of a store failure are logged,
+/// not sent.
+fn acp_error<E: std::fmt::Display>(e: &OrderError<E>) -> AcpError {
+    match e {
+        OrderError::NotFound(_) => AcpError::not_found("order"),
+        OrderError::Refused(refusal) => refusal.to_acp_error(),
+        OrderError::Contended => AcpError::concurrent_modification(
+            "order",
+            agentic_commerce::protocol::headers::RetryAfter::from_secs(1),
+        ),
+        other => {
+            eprintln!("merchant: an order change failed: {other}");
+            AcpError::processing_error("the order change could not be recorded")
         }
     }
 }

@@ -3,6 +3,8 @@
 
 #[path = "raw_agent.rs"]
 pub(crate) mod agent;
+#[path = "../../examples/merchant_server/admin.rs"]
+pub(crate) mod admin;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
 #[path = "../../examples/merchant_server/catalog.rs"]
