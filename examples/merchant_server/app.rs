@@ -82,9 +82,7 @@ impl Merchant for Shop {
     /// response are committed.
     fn checkout_committed(&self, ctx: &Context, op: Operation, session: &CheckoutSession) {
         if op == Operation::CompleteCheckoutSession && session.status == CheckoutStatus::Completed {
-            if let Some(order) = &session.order {
-                self.order_created(&ctx.version, order);
-            }
+            self.order_created(&ctx.version, session);
         }
     }
 }

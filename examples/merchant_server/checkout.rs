@@ -18,7 +18,7 @@ use agentic_commerce::protocol::error::{AcpError, codes};
 use agentic_commerce::protocol::version::ApiVersion;
 use agentic_commerce::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
-    CheckoutSessionUpdateRequest, CheckoutStatus, Order,
+    CheckoutSessionUpdateRequest, CheckoutStatus,
 };
 use agentic_commerce::spec::latest::cart::Cart;
 use agentic_commerce::trust::webhook::WebhookSecret;
@@ -1152,11 +1152,27 @@ impl Shop {
     /// WH-09: records the new order with its `order_create` event in the outbox, in the
     /// version the agent checked out in; the outbox's worker delivers it (signed, WH-01;
     /// retried until the deadline). Nothing when no webhook URL is configured.
-    pub(crate) fn order_created(&self, version: &ApiVersion, order: &Order) {
+    /// The recorded order carries the purchased lines (ORD-03: `ordered` = `current`), which
+    /// the admin endpoints ship, cancel and refund.
+    pub(crate) fn order_created(&self, version: &ApiVersion, session: &CheckoutSession) {
         // The recipient is the URL: merchants sharing a database each deliver their own events.
-        if let (Some(url), Some(outbox)) = (&self.webhook.0, &self.outbox) {
-            outbox.order_created(url, version, order.clone());
+        let (Some(url), Some(outbox), Some(order)) = (&self.webhook.0, &self.outbox, &session.order)
+        else {
+            return;
+        };
+        let mut order = order.clone();
+        let lines = session.line_items.iter().map(|line| {
+            json!({
+                "id": line.id, "title": line.name.as_deref().unwrap_or(line.item.id.as_str()),
+                "quantity": {"ordered": line.quantity, "current": line.quantity, "fulfilled": 0},
+                "unit_price": line.unit_amount,
+            })
+        });
+        match serde_json::from_value(Value::Array(lines.collect())) {
+            Ok(lines) => order.line_items = Some(lines),
+            Err(e) => eprintln!("merchant: the order's lines are not recorded: {e}"),
         }
+        outbox.order_created(url, version, order);
     }
 }
 
