@@ -140,8 +140,9 @@ impl Outbox {
         Ok(found.map(|(stored, _)| stored.order))
     }
 
-    /// Runs the delivery worker until the process ends: a round whenever an event is recorded,
-    /// and at least every second (retries come due; another process's events).
+    /// Runs the delivery worker until the process ends: rounds back to back while they claim
+    /// events; when idle, a round whenever an event is recorded and at least every second
+    /// (retries come due; another process's events).
     /// Each attempt is limited to `--outbound-timeout-ms`; retries and claims follow
     /// `--webhook-backoff-ms` and `--webhook-lease-ms`.
     pub(crate) fn spawn_worker(
@@ -172,8 +173,9 @@ impl Outbox {
                     OrderStore::Memory(s) => deliver(&worker, &**s, &transport).await,
                     OrderStore::Pg(s) => deliver(&worker, s, &transport).await,
                 };
-                // A full batch: more may be due at once.
-                if round < worker.policy().batch {
+                // Anything claimed: more may be due at once (an order's next event becomes
+                // eligible once the one before it is delivered).
+                if round == 0 {
                     let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
                 }
             }

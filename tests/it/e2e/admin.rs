@@ -40,7 +40,8 @@ struct Seen {
     events: Mutex<BTreeMap<String, Vec<Value>>>,
     /// Per-delivery slowness.
     delay: Mutex<Duration>,
-    /// Held deliveries: while set, a delivery past this many waits until it is cleared.
+    /// Withheld answers: while set, a delivery past this many is processed but not answered
+    /// until it is cleared.
     hold_after: Mutex<Option<usize>>,
 }
 
@@ -104,19 +105,15 @@ async fn spawn_receiver(seen: Arc<Seen>) -> String {
                     }
                     _ => {}
                 }
-                loop {
-                    let held = *seen.hold_after.lock().unwrap();
-                    match held {
-                        Some(n) if seen.deliveries.load(Ordering::SeqCst) >= n => {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                        _ => break,
-                    }
-                }
                 let delay = *seen.delay.lock().unwrap();
                 tokio::time::sleep(delay).await;
-                seen.deliveries.fetch_add(1, Ordering::SeqCst);
-                next.run(request).await
+                let n = seen.deliveries.fetch_add(1, Ordering::SeqCst) + 1;
+                let response = next.run(request).await;
+                // Processed, but the answer is withheld: the merchant cannot know it arrived.
+                while seen.hold_after.lock().unwrap().is_some_and(|h| n > h) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                response
             }
         },
     ));
@@ -271,4 +268,220 @@ async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
     // No event for anything refused.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(seen.unique(), 5);
+}
+
+/// Refunds of one minor unit each, `per_order` for each of `orders`, through the admin API,
+/// one task per order.
+async fn refund_each(merchant: &str, orders: &[String], per_order: usize) {
+    let tasks: Vec<_> = orders
+        .iter()
+        .map(|id| {
+            let (merchant, id) = (merchant.to_owned(), id.clone());
+            tokio::spawn(async move {
+                for n in 0..per_order {
+                    let body = json!({"amount": 1, "reason": format!("refund {n}")});
+                    let (status, answer) =
+                        admin(&merchant, KEY, &format!("{id}/refund"), Some(body)).await;
+                    assert_eq!(status, 200, "{answer}");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// Every order's events arrived once each and in order: the k-th carries k refunds.
+fn assert_every_event_once_in_order(seen: &Seen, orders: &[String], per_order: usize) {
+    for id in orders {
+        let events = seen.of(id);
+        let refunds: Vec<usize> = events
+            .iter()
+            .map(|e| e["adjustments"].as_array().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(
+            refunds,
+            (0..=per_order).collect::<Vec<_>>(),
+            "order {id}: the refunds each event carries, in arrival order"
+        );
+    }
+}
+
+/// The merchant as its own OS process (the `merchant_server` binary), SIGKILLed on drop.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `merchant_server` on `database`, sending webhooks to `hook`; its URL.
+async fn merchant_process(database: &str, hook: &str, vault: &str) -> (Process, String) {
+    use std::io::BufRead as _;
+    let binary = super::servers::example_binary("merchant_server");
+    let mut command = std::process::Command::new(binary);
+    for (var, _) in std::env::vars() {
+        if var.starts_with("ACP_") || var == "DATABASE_URL" || var == "MERCHANT_ADMIN_KEY" {
+            command.env_remove(var);
+        }
+    }
+    let secret = |s: &[u8]| String::from_utf8(s.to_vec()).unwrap();
+    command.args(["--addr", "127.0.0.1:0", "--database-url", database, "--webhook-url", hook]);
+    command.args(["--webhook-secret", &secret(harness::WEBHOOK_SECRET)]);
+    command.args(["--signing-secret", &secret(harness::SIGNING_SECRET), "--psp-url", vault]);
+    // Short attempts, claims and backoff, so the restarted merchant resends within seconds.
+    command.args(["--outbound-timeout-ms", "1000", "--webhook-lease-ms", "3000"]);
+    command.args(["--webhook-backoff-ms", "50"]);
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let process = Process(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("merchant_server did not start: {line:?}"))
+        .to_owned();
+    (process, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wh_09_merchant_killed_during_delivery_resends_every_event_exactly_once_after_dedupe() {
+    const ORDERS: usize = 4;
+    const PER_ORDER: usize = 50;
+    const EVENTS: usize = ORDERS * (PER_ORDER + 1);
+    let Some(url) = super::postgres::database("merchant_killed_during_delivery").await else {
+        return;
+    };
+    let seen = Arc::new(Seen::default());
+    // A slow agent: the merchant records changes faster than they are delivered.
+    *seen.delay.lock().unwrap() = Duration::from_millis(5);
+    let hook = spawn_receiver(Arc::clone(&seen)).await;
+    let vault = start_vault(None).await;
+    let (mut first, merchant) = merchant_process(&url, &hook, &vault).await;
+    let mut orders = Vec::new();
+    for _ in 0..ORDERS {
+        orders.push(purchase(&merchant, &vault).await["id"].as_str().unwrap().to_owned());
+    }
+    until("every order_create", Duration::from_secs(20), || seen.unique() == ORDERS).await;
+    // Deliveries past a third of the events are processed but not answered: the merchant dies
+    // with one in flight, which the agent has and the merchant does not know it has.
+    let held = ORDERS + (EVENTS - ORDERS) / 3;
+    *seen.hold_after.lock().unwrap() = Some(held);
+    let started = Instant::now();
+    refund_each(&merchant, &orders, PER_ORDER).await;
+    until("a delivery held in flight", Duration::from_secs(30), || {
+        seen.deliveries.load(Ordering::SeqCst) > held
+    })
+    .await;
+    first.0.kill().unwrap(); // SIGKILL: no shutdown, the outbox's claims stay taken.
+    first.0.wait().unwrap();
+    let at_kill = (seen.deliveries.load(Ordering::SeqCst), seen.unique());
+    assert!(at_kill.1 < EVENTS, "every event arrived before the kill: {at_kill:?}");
+    *seen.hold_after.lock().unwrap() = None;
+
+    let killed = Instant::now();
+    let (_second, merchant) = merchant_process(&url, &hook, &vault).await;
+    until("every event after the restart", Duration::from_secs(40), || {
+        seen.unique() >= EVENTS
+    })
+    .await;
+    let drained = killed.elapsed();
+    // Nothing more comes: the outbox holds nothing undelivered.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(seen.unique(), EVENTS);
+    assert_every_event_once_in_order(&seen, &orders, PER_ORDER);
+    let deliveries = seen.deliveries.load(Ordering::SeqCst);
+    assert!(deliveries > EVENTS, "the unanswered event was sent again");
+    for id in &orders {
+        let (status, order) = admin(&merchant, KEY, id, None).await;
+        assert_eq!(status, 200, "{order}");
+        assert_eq!(seen.of(id).last(), Some(&order), "the last event is the order as stored");
+    }
+    println!(
+        "crash during delivery: {} order changes + {ORDERS} orders = {EVENTS} events; at the kill \
+         {} deliveries, {} unique; after the restart all {EVENTS} unique in {drained:?} \
+         ({:?} in all); {deliveries} deliveries, {} duplicates removed by the receiver",
+        ORDERS * PER_ORDER,
+        at_kill.0,
+        at_kill.1,
+        started.elapsed(),
+        deliveries - EVENTS,
+    );
+}
+
+/// Issue 16: the agent answers `500`, then hangs past the merchant's attempt timeout, then
+/// recovers; every event still arrives, once, in order per order.
+async fn slow_or_down_agent(database_url: Option<String>) {
+    const ORDERS: usize = 2;
+    const PER_ORDER: usize = 10;
+    const EVENTS: usize = ORDERS * (PER_ORDER + 1);
+    let seen = Arc::new(Seen::default());
+    let hook = spawn_receiver(Arc::clone(&seen)).await;
+    let vault = start_vault(database_url.clone()).await;
+    let mut config = merchant_config(&vault, &hook, database_url, Duration::ZERO);
+    config.psp_timeout = Duration::from_millis(500);
+    config.webhook_backoff = Duration::from_millis(20);
+    config.webhook_lease = Some(Duration::from_secs(2));
+    let merchant = start_merchant(config).await;
+    let mut orders = Vec::new();
+    for _ in 0..ORDERS {
+        orders.push(purchase(&merchant, &vault).await["id"].as_str().unwrap().to_owned());
+    }
+    until("every order_create", Duration::from_secs(20), || seen.unique() == ORDERS).await;
+
+    seen.mode.store(FAIL_500, Ordering::SeqCst);
+    refund_each(&merchant, &orders, PER_ORDER).await;
+    until("answers 500", Duration::from_secs(20), || {
+        seen.faulted.load(Ordering::SeqCst) >= 6
+    })
+    .await;
+    let failed = seen.faulted.load(Ordering::SeqCst);
+    seen.mode.store(HANG, Ordering::SeqCst);
+    until("attempts time out", Duration::from_secs(20), || {
+        seen.faulted.load(Ordering::SeqCst) >= failed + 3
+    })
+    .await;
+    assert_eq!(seen.unique(), ORDERS, "nothing got through the faults");
+    let hung = seen.faulted.load(Ordering::SeqCst) - failed;
+    seen.mode.store(ANSWER, Ordering::SeqCst);
+    let recovered = Instant::now();
+    until("every event after the recovery", Duration::from_secs(30), || {
+        seen.unique() >= EVENTS
+    })
+    .await;
+    let drained = recovered.elapsed();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.unique(), EVENTS);
+    assert_every_event_once_in_order(&seen, &orders, PER_ORDER);
+    println!(
+        "slow or down agent: {EVENTS} events; {failed} answered 500, {hung} left hanging; all \
+         delivered {drained:?} after the recovery, {} deliveries reached the receiver",
+        seen.deliveries.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wh_09_slow_or_down_agent_gets_every_event_in_order_in_memory() {
+    slow_or_down_agent(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wh_09_slow_or_down_agent_gets_every_event_in_order_on_postgres() {
+    let Some(url) = super::postgres::database("slow_or_down_agent").await else {
+        return;
+    };
+    slow_or_down_agent(Some(url)).await;
 }
