@@ -20,10 +20,10 @@ mod flags;
 #[path = "support/http.rs"]
 mod http;
 
-#[path = "agent_client/agent.rs"]
-mod agent;
 #[path = "merchant_server/admin.rs"]
 mod admin;
+#[path = "agent_client/agent.rs"]
+mod agent;
 #[path = "merchant_server/app.rs"]
 mod app;
 #[path = "merchant_server/catalog.rs"]

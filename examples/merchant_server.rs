@@ -165,9 +165,7 @@ fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String
         config.webhook_backoff = Duration::from_millis(ms);
     }
     if let Some(v) = flags.get("webhook-lease-ms", "ACP_WEBHOOK_LEASE_MS") {
-        let ms: u64 = v
-            .parse()
-            .map_err(|e| format!("--webhook-lease-ms: {e}"))?;
+        let ms: u64 = v.parse().map_err(|e| format!("--webhook-lease-ms: {e}"))?;
         let lease = Duration::from_millis(ms);
         // A live worker's attempt must end before its claim does, or another sends it too.
         if lease <= config.psp_timeout {

@@ -64,14 +64,14 @@ fn error(e: &AcpError) -> Response {
 
 impl Admin {
     /// `401` unless the request bears the admin key (compared in constant time).
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
+    fn denied(&self, headers: &HeaderMap) -> Option<Response> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| BearerToken::parse(v).ok());
         match token {
-            Some(t) if t.matches(&self.key) => Ok(()),
-            _ => Err(error(&AcpError::unauthorized(
+            Some(t) if t.matches(&self.key) => None,
+            _ => Some(error(&AcpError::unauthorized(
                 "a valid admin bearer key is required",
             ))),
         }
@@ -85,7 +85,7 @@ impl Admin {
         body: &Bytes,
         make: impl FnOnce(&Value) -> Result<OrderChange, AcpError>,
     ) -> Response {
-        if let Err(denied) = self.authorize(headers) {
+        if let Some(denied) = self.denied(headers) {
             return denied;
         }
         let value: Value = if body.is_empty() {
@@ -127,7 +127,7 @@ impl IntoResponse for Json {
 }
 
 async fn show(State(a): State<Admin>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(denied) = a.authorize(&headers) {
+    if let Some(denied) = a.denied(&headers) {
         return denied;
     }
     match a.outbox.order(&id).await {
@@ -193,7 +193,8 @@ async fn ship(
 ) -> Response {
     a.record(&headers, &id, &body, |b| {
         let (carrier, number) = (text(b, "carrier")?, text(b, "tracking_number")?);
-        let fulfillment_id = optional(b, "fulfillment_id")?.map_or_else(|| new_id("ful_"), str::to_owned);
+        let fulfillment_id =
+            optional(b, "fulfillment_id")?.map_or_else(|| new_id("ful_"), str::to_owned);
         let mut fulfillment = json!({
             "id": fulfillment_id, "type": "shipping", "status": "shipped",
             "carrier": carrier, "tracking_number": number,
@@ -238,7 +239,7 @@ async fn cancel_line(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(denied) = a.authorize(&headers) {
+    if let Some(denied) = a.denied(&headers) {
         return denied;
     }
     let current = match a.outbox.order(&id).await {

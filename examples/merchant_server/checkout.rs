@@ -1156,7 +1156,8 @@ impl Shop {
     /// the admin endpoints ship, cancel and refund.
     pub(crate) fn order_created(&self, version: &ApiVersion, session: &CheckoutSession) {
         // The recipient is the URL: merchants sharing a database each deliver their own events.
-        let (Some(url), Some(outbox), Some(order)) = (&self.webhook.0, &self.outbox, &session.order)
+        let (Some(url), Some(outbox), Some(order)) =
+            (&self.webhook.0, &self.outbox, &session.order)
         else {
             return;
         };

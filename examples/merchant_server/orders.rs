@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentic_commerce::engine::merchant::expiry;
 use agentic_commerce::AcpError;
+use agentic_commerce::engine::merchant::expiry;
 use agentic_commerce::engine::merchant::orders::{self, OrderChange, OrderError};
 use agentic_commerce::engine::outbox::{
     OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,

@@ -1,10 +1,10 @@
 //! The example code under test (`examples/`), compiled into the test crate so the servers
 //! run in-process.
 
-#[path = "raw_agent.rs"]
-pub(crate) mod agent;
 #[path = "../../examples/merchant_server/admin.rs"]
 pub(crate) mod admin;
+#[path = "raw_agent.rs"]
+pub(crate) mod agent;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
 #[path = "../../examples/merchant_server/catalog.rs"]

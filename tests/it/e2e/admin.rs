@@ -174,26 +174,35 @@ async fn admin(merchant: &str, key: &str, path: &str, body: Option<Value>) -> (u
 
 const KEY: &str = config::DEV_ADMIN_KEY;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
+/// An in-memory merchant, its agent's receiver, and one order with its `order_create`
+/// received: (what the agent saw, the merchant's URL, the order id, its line ids).
+async fn one_order() -> (Arc<Seen>, String, String, Vec<String>) {
     let seen = Arc::new(Seen::default());
     let hook = spawn_receiver(Arc::clone(&seen)).await;
     let vault = start_vault(None).await;
     let merchant = start_merchant(merchant_config(&vault, &hook, None, Duration::ZERO)).await;
     let order = purchase(&merchant, &vault).await;
     let id = order["id"].as_str().unwrap().to_owned();
-    until("order_create", Duration::from_secs(10), || seen.unique() == 1).await;
+    until("order_create", Duration::from_secs(10), || {
+        seen.unique() == 1
+    })
+    .await;
     let (status, order) = admin(&merchant, KEY, &id, None).await;
     assert_eq!(status, 200, "{order}");
     assert_eq!(seen.of(&id)[0], order);
-    let lines: Vec<String> = order["line_items"]
+    let lines = order["line_items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["id"].as_str().unwrap().to_owned())
         .collect();
-    let (mugs, book) = (&lines[0], &lines[1]);
+    (seen, merchant, id, lines)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
+    let (seen, merchant, id, lines) = one_order().await;
+    let (mugs, book) = (&lines[0], &lines[1]);
     // Ship the mugs with tracking.
     let ship = json!({"fulfillment_id": "ful_mugs", "carrier": "UPS",
         "tracking_number": "1Z999", "tracking_url": "https://ups.example/1Z999",
@@ -208,13 +217,19 @@ async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
     );
     // Deliver them.
     let deliver = json!({"fulfillment_id": "ful_mugs"});
-    let (status, delivered) =
-        admin(&merchant, KEY, &format!("{id}/deliver"), Some(deliver.clone())).await;
+    let (status, delivered) = admin(
+        &merchant,
+        KEY,
+        &format!("{id}/deliver"),
+        Some(deliver.clone()),
+    )
+    .await;
     assert_eq!(status, 200, "{delivered}");
     assert_eq!(delivered["fulfillments"][0]["status"], "delivered");
     // Cancel one of the two mugs (ORD-03): current drops, ordered stays.
     let cancel = json!({"line_item_id": mugs, "quantity": 1});
-    let (status, canceled) = admin(&merchant, KEY, &format!("{id}/cancel_line"), Some(cancel)).await;
+    let (status, canceled) =
+        admin(&merchant, KEY, &format!("{id}/cancel_line"), Some(cancel)).await;
     assert_eq!(status, 200, "{canceled}");
     assert_eq!(canceled["line_items"][0]["quantity"]["current"], 1);
     assert_eq!(canceled["line_items"][0]["quantity"]["ordered"], 2);
@@ -225,7 +240,11 @@ async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
     assert_eq!(status, 200, "{refunded}");
     let adjustment = &refunded["adjustments"][0];
     assert_eq!(
-        (&adjustment["type"], &adjustment["amount"], &adjustment["reason"]),
+        (
+            &adjustment["type"],
+            &adjustment["amount"],
+            &adjustment["reason"]
+        ),
         (&json!("refund"), &json!(500), &json!("damaged in transit")),
         "{refunded}"
     );
@@ -242,32 +261,89 @@ async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
     assert_eq!(events[4], refunded);
     let (status, current) = admin(&merchant, KEY, &id, None).await;
     assert_eq!((status, &current), (200, &refunded));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ord_03_07_admin_refuses_rule_breaking_changes_wrong_keys_and_unknown_orders() {
+    let (seen, merchant, id, lines) = one_order().await;
+    let mugs = &lines[0];
+    let ship = json!({"fulfillment_id": "ful_mugs", "carrier": "UPS", "tracking_number": "1Z9"});
+    assert_eq!(
+        admin(&merchant, KEY, &format!("{id}/ship"), Some(ship))
+            .await
+            .0,
+        200
+    );
+    let deliver = json!({"fulfillment_id": "ful_mugs"});
+    let (status, delivered) = admin(
+        &merchant,
+        KEY,
+        &format!("{id}/deliver"),
+        Some(deliver.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{delivered}");
+    until("two order_update events", Duration::from_secs(10), || {
+        seen.unique() == 3
+    })
+    .await;
 
     // A refused change: nothing recorded, the ACP error with its param and status.
     let (status, again) = admin(&merchant, KEY, &format!("{id}/deliver"), Some(deliver)).await;
     assert_eq!(status, 422, "{again}");
     assert_eq!(again["code"], "invalid_state", "{again}");
-    assert!(again["param"].as_str().unwrap().starts_with("$.fulfillments"), "{again}");
-    let too_much = json!({"line_item_id": mugs, "quantity": 2});
+    assert!(
+        again["param"]
+            .as_str()
+            .unwrap()
+            .starts_with("$.fulfillments"),
+        "{again}"
+    );
+    let too_much = json!({"line_item_id": mugs, "quantity": 3});
     let (status, refused) =
         admin(&merchant, KEY, &format!("{id}/cancel_line"), Some(too_much)).await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["code"], "invalid_value", "{refused}");
-    assert!(refused["param"].as_str().unwrap().contains("line_items[0]"), "{refused}");
-    let (status, bad) = admin(&merchant, KEY, &format!("{id}/refund"), Some(json!({"amount": -1}))).await;
+    assert!(
+        refused["param"].as_str().unwrap().contains("line_items[0]"),
+        "{refused}"
+    );
+    let (status, bad) = admin(
+        &merchant,
+        KEY,
+        &format!("{id}/refund"),
+        Some(json!({"amount": -1})),
+    )
+    .await;
     assert_eq!((status, &bad["param"]), (400, &json!("$.amount")), "{bad}");
-    assert_eq!(admin(&merchant, KEY, &id, None).await.1, refunded);
+    assert_eq!(admin(&merchant, KEY, &id, None).await.1, delivered);
     // Wrong or missing key: 401, whatever the order; unknown order: 404.
     let (status, denied) = admin(&merchant, config::DEV_API_KEY, &id, None).await;
-    assert_eq!((status, &denied["code"]), (401, &json!("unauthorized")), "{denied}");
-    let (status, _) = admin(&merchant, "", &format!("{id}/refund"), Some(json!({"amount": 1}))).await;
+    assert_eq!(
+        (status, &denied["code"]),
+        (401, &json!("unauthorized")),
+        "{denied}"
+    );
+    let (status, _) = admin(
+        &merchant,
+        "",
+        &format!("{id}/refund"),
+        Some(json!({"amount": 1})),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, missing) = admin(&merchant, KEY, "ord_nope/refund", Some(json!({"amount": 1}))).await;
+    let (status, missing) = admin(
+        &merchant,
+        KEY,
+        "ord_nope/refund",
+        Some(json!({"amount": 1})),
+    )
+    .await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(admin(&merchant, KEY, "ord_nope", None).await.0, 404);
     // No event for anything refused.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(seen.unique(), 5);
+    assert_eq!(seen.unique(), 3);
 }
 
 /// Refunds of one minor unit each, `per_order` for each of `orders`, through the admin API,
@@ -308,7 +384,7 @@ fn assert_every_event_once_in_order(seen: &Seen, orders: &[String], per_order: u
     }
 }
 
-/// The merchant as its own OS process (the `merchant_server` binary), SIGKILLed on drop.
+/// The merchant as its own OS process (the `merchant_server` binary), killed (`SIGKILL`) on drop.
 struct Process(std::process::Child);
 
 impl Drop for Process {
@@ -329,11 +405,28 @@ async fn merchant_process(database: &str, hook: &str, vault: &str) -> (Process, 
         }
     }
     let secret = |s: &[u8]| String::from_utf8(s.to_vec()).unwrap();
-    command.args(["--addr", "127.0.0.1:0", "--database-url", database, "--webhook-url", hook]);
+    command.args([
+        "--addr",
+        "127.0.0.1:0",
+        "--database-url",
+        database,
+        "--webhook-url",
+        hook,
+    ]);
     command.args(["--webhook-secret", &secret(harness::WEBHOOK_SECRET)]);
-    command.args(["--signing-secret", &secret(harness::SIGNING_SECRET), "--psp-url", vault]);
+    command.args([
+        "--signing-secret",
+        &secret(harness::SIGNING_SECRET),
+        "--psp-url",
+        vault,
+    ]);
     // Short attempts, claims and backoff, so the restarted merchant resends within seconds.
-    command.args(["--outbound-timeout-ms", "1000", "--webhook-lease-ms", "3000"]);
+    command.args([
+        "--outbound-timeout-ms",
+        "1000",
+        "--webhook-lease-ms",
+        "3000",
+    ]);
     command.args(["--webhook-backoff-ms", "50"]);
     let mut child = command
         .stdout(std::process::Stdio::piped())
@@ -344,7 +437,9 @@ async fn merchant_process(database: &str, hook: &str, vault: &str) -> (Process, 
     let process = Process(child);
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
     })
     .await
     .unwrap()
@@ -373,9 +468,17 @@ async fn wh_09_merchant_killed_during_delivery_resends_every_event_exactly_once_
     let (mut first, merchant) = merchant_process(&url, &hook, &vault).await;
     let mut orders = Vec::new();
     for _ in 0..ORDERS {
-        orders.push(purchase(&merchant, &vault).await["id"].as_str().unwrap().to_owned());
+        orders.push(
+            purchase(&merchant, &vault).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    until("every order_create", Duration::from_secs(20), || seen.unique() == ORDERS).await;
+    until("every order_create", Duration::from_secs(20), || {
+        seen.unique() == ORDERS
+    })
+    .await;
     // Deliveries past a third of the events are processed but not answered: the merchant dies
     // with one in flight, which the agent has and the merchant does not know it has.
     let held = ORDERS + (EVENTS - ORDERS) / 3;
@@ -389,14 +492,19 @@ async fn wh_09_merchant_killed_during_delivery_resends_every_event_exactly_once_
     first.0.kill().unwrap(); // SIGKILL: no shutdown, the outbox's claims stay taken.
     first.0.wait().unwrap();
     let at_kill = (seen.deliveries.load(Ordering::SeqCst), seen.unique());
-    assert!(at_kill.1 < EVENTS, "every event arrived before the kill: {at_kill:?}");
+    assert!(
+        at_kill.1 < EVENTS,
+        "every event arrived before the kill: {at_kill:?}"
+    );
     *seen.hold_after.lock().unwrap() = None;
 
     let killed = Instant::now();
     let (_second, merchant) = merchant_process(&url, &hook, &vault).await;
-    until("every event after the restart", Duration::from_secs(40), || {
-        seen.unique() >= EVENTS
-    })
+    until(
+        "every event after the restart",
+        Duration::from_secs(40),
+        || seen.unique() >= EVENTS,
+    )
     .await;
     let drained = killed.elapsed();
     // Nothing more comes: the outbox holds nothing undelivered.
@@ -408,7 +516,11 @@ async fn wh_09_merchant_killed_during_delivery_resends_every_event_exactly_once_
     for id in &orders {
         let (status, order) = admin(&merchant, KEY, id, None).await;
         assert_eq!(status, 200, "{order}");
-        assert_eq!(seen.of(id).last(), Some(&order), "the last event is the order as stored");
+        assert_eq!(
+            seen.of(id).last(),
+            Some(&order),
+            "the last event is the order as stored"
+        );
     }
     println!(
         "crash during delivery: {} order changes + {ORDERS} orders = {EVENTS} events; at the kill \
@@ -438,9 +550,17 @@ async fn slow_or_down_agent(database_url: Option<String>) {
     let merchant = start_merchant(config).await;
     let mut orders = Vec::new();
     for _ in 0..ORDERS {
-        orders.push(purchase(&merchant, &vault).await["id"].as_str().unwrap().to_owned());
+        orders.push(
+            purchase(&merchant, &vault).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    until("every order_create", Duration::from_secs(20), || seen.unique() == ORDERS).await;
+    until("every order_create", Duration::from_secs(20), || {
+        seen.unique() == ORDERS
+    })
+    .await;
 
     seen.mode.store(FAIL_500, Ordering::SeqCst);
     refund_each(&merchant, &orders, PER_ORDER).await;
@@ -458,9 +578,11 @@ async fn slow_or_down_agent(database_url: Option<String>) {
     let hung = seen.faulted.load(Ordering::SeqCst) - failed;
     seen.mode.store(ANSWER, Ordering::SeqCst);
     let recovered = Instant::now();
-    until("every event after the recovery", Duration::from_secs(30), || {
-        seen.unique() >= EVENTS
-    })
+    until(
+        "every event after the recovery",
+        Duration::from_secs(30),
+        || seen.unique() >= EVENTS,
+    )
     .await;
     let drained = recovered.elapsed();
     tokio::time::sleep(Duration::from_millis(300)).await;
