@@ -257,6 +257,8 @@ async fn cancel_line(
             .find(|l| l.id == line)
             .map(|l| l.quantity.current)
             .ok_or_else(|| invalid("no such line item in the order", "line_item_id"))?;
+        // The change sets the new quantity, computed from the order read above: two cancels of
+        // one line at the same instant may count once (an example's back office, one operator).
         Ok(OrderChange::Quantity {
             line_item_id: line.to_owned(),
             // Below zero is refused by the orders rules (ORD-03), with the line's param.
