@@ -4,6 +4,8 @@
 //! the worker delivers to the agent:
 //!
 //! - `GET  /admin/orders/{id}`: the merchant's current order;
+//! - `GET  /admin/dead_letters`: how many webhooks wait for delivery, and the oldest 100 that
+//!   failed for good;
 //! - `POST /admin/orders/{id}/ship`: a new shipping fulfillment, shipped, with carrier and
 //!   tracking, for some lines (`line_items`) or all;
 //! - `POST /admin/orders/{id}/deliver`: a fulfillment delivered;
@@ -44,6 +46,7 @@ struct Admin {
 pub(crate) fn router(outbox: Outbox, key: String) -> Router {
     Router::new()
         .route("/admin/orders/{id}", get(show))
+        .route("/admin/dead_letters", get(dead_letters))
         .route("/admin/orders/{id}/ship", post(ship))
         .route("/admin/orders/{id}/deliver", post(deliver))
         .route("/admin/orders/{id}/cancel_line", post(cancel_line))
@@ -133,6 +136,28 @@ async fn show(State(a): State<Admin>, headers: HeaderMap, Path(id): Path<String>
     match a.outbox.order(&id).await {
         Ok(Some(order)) => Json(json!(order)).into_response(),
         Ok(None) => error(&AcpError::not_found("order")),
+        Err(e) => error(&e),
+    }
+}
+
+async fn dead_letters(State(a): State<Admin>, headers: HeaderMap) -> Response {
+    if let Some(denied) = a.denied(&headers) {
+        return denied;
+    }
+    match a.outbox.health(100).await {
+        Ok((pending, dead)) => {
+            let dead: Vec<Value> = dead
+                .iter()
+                .map(|d| {
+                    json!({
+                        "seq": d.seq, "order_id": d.event.order_id, "type": d.event.event_type,
+                        "created_at": Timestamp(d.created_at).to_string(),
+                        "attempts": d.attempts, "last_error": d.last_error,
+                    })
+                })
+                .collect();
+            Json(json!({"pending": pending, "dead_letters": dead})).into_response()
+        }
         Err(e) => error(&e),
     }
 }

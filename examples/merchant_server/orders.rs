@@ -10,7 +10,7 @@ use agentic_commerce::AcpError;
 use agentic_commerce::engine::merchant::expiry;
 use agentic_commerce::engine::merchant::orders::{self, OrderChange, OrderError};
 use agentic_commerce::engine::outbox::{
-    OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
+    OutboxEvent, OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
 };
 use agentic_commerce::engine::store::InMemoryStore;
 use agentic_commerce::protocol::version::ApiVersion;
@@ -138,6 +138,25 @@ impl Outbox {
                 .map_err(|e| acp_error(&e)),
         }?;
         Ok(found.map(|(stored, _)| stored.order))
+    }
+
+    /// How many events wait for delivery, and the oldest dead letters (at most `limit`).
+    #[allow(dead_code)] // The admin endpoints'.
+    pub(crate) async fn health(&self, limit: usize) -> Result<(u64, Vec<OutboxEvent>), AcpError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            eprintln!("merchant: the outbox could not be read: {e}");
+            AcpError::processing_error("the outbox could not be read")
+        };
+        match &self.store {
+            OrderStore::Memory(s) => Ok((
+                s.pending().await.map_err(|e| failed(&e))?,
+                s.dead_letters(limit).await.map_err(|e| failed(&e))?,
+            )),
+            OrderStore::Pg(s) => Ok((
+                s.pending().await.map_err(|e| failed(&e))?,
+                s.dead_letters(limit).await.map_err(|e| failed(&e))?,
+            )),
+        }
     }
 
     /// Runs the delivery worker until the process ends: rounds back to back while they claim

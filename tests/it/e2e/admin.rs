@@ -261,6 +261,12 @@ async fn wh_09_ord_03_05_admin_ship_deliver_cancel_refund_reach_the_agent() {
     assert_eq!(events[4], refunded);
     let (status, current) = admin(&merchant, KEY, &id, None).await;
     assert_eq!((status, &current), (200, &refunded));
+    // The outbox is empty: everything delivered, nothing dead.
+    let (status, outbox) = admin(&merchant, KEY, "../dead_letters", None).await;
+    assert_eq!(
+        (status, &outbox),
+        (200, &json!({"pending": 0, "dead_letters": []}))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,6 +347,7 @@ async fn ord_03_07_admin_refuses_rule_breaking_changes_wrong_keys_and_unknown_or
     .await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(admin(&merchant, KEY, "ord_nope", None).await.0, 404);
+    assert_eq!(admin(&merchant, "", "../dead_letters", None).await.0, 401);
     // No event for anything refused.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(seen.unique(), 3);
