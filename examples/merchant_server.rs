@@ -6,7 +6,7 @@
 //!     [--catalog FILE] [--merchant-id ID] [--webhook-url URL] [--webhook-secret S]
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
 //!     [--database-url postgres://…] [--db-pool-size N] [--public-url URL] [--latency-ms N]
-//!     [--outbound-timeout-ms N]
+//!     [--outbound-timeout-ms N] [--webhook-backoff-ms N] [--webhook-lease-ms N]
 //! ```
 //!
 //! Run with `--help` for every flag and its environment variable. The defaults
