@@ -20,6 +20,8 @@ mod flags;
 #[path = "support/http.rs"]
 mod http;
 
+#[path = "merchant_server/admin.rs"]
+mod admin;
 #[path = "agent_client/agent.rs"]
 mod agent;
 #[path = "merchant_server/app.rs"]

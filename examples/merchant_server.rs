@@ -2,11 +2,11 @@
 //! released API version, the MCP binding (`/mcp`), discovery, signed order webhooks.
 //!
 //! ```text
-//! cargo run --example merchant_server -- [--addr 127.0.0.1:8080] [--api-key KEY]
+//! cargo run --example merchant_server -- [--addr 127.0.0.1:8080] [--api-key KEY] [--admin-key KEY]
 //!     [--catalog FILE] [--merchant-id ID] [--webhook-url URL] [--webhook-secret S]
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
 //!     [--database-url postgres://…] [--db-pool-size N] [--public-url URL] [--latency-ms N]
-//!     [--outbound-timeout-ms N]
+//!     [--outbound-timeout-ms N] [--webhook-backoff-ms N] [--webhook-lease-ms N]
 //! ```
 //!
 //! Run with `--help` for every flag and its environment variable. The defaults
@@ -17,6 +17,8 @@
 #[path = "support/flags.rs"]
 mod flags;
 
+#[path = "merchant_server/admin.rs"]
+mod admin;
 #[path = "merchant_server/app.rs"]
 mod app;
 #[path = "merchant_server/catalog.rs"]
@@ -40,6 +42,8 @@ Usage: merchant_server [FLAGS]
 Flags (each also read from the environment variable in brackets):
   --addr HOST:PORT              listen address [ACP_ADDR] (default 127.0.0.1:8080)
   --api-key KEY                 bearer token agents must send [ACP_API_KEY]
+  --admin-key KEY               bearer token of the admin endpoints under /admin (ship,
+                                deliver, cancel a line, refund) [MERCHANT_ADMIN_KEY]
   --catalog FILE                product feed, feed.ProductsResponse JSON [ACP_CATALOG]
                                 (default examples/catalog.json)
   --merchant-id ID              merchant id delegated tokens are bound to [ACP_MERCHANT_ID]
@@ -58,16 +62,23 @@ Flags (each also read from the environment variable in brackets):
   --latency-ms N                simulated processing time of every write [ACP_LATENCY_MS]
   --outbound-timeout-ms N       limit of each PSP call and webhook delivery
                                 [ACP_OUTBOUND_TIMEOUT_MS] (default 10000)
+  --webhook-backoff-ms N        first retry delay of a failed order webhook, doubling up to
+                                64 times it [ACP_WEBHOOK_BACKOFF_MS] (default 1000)
+  --webhook-lease-ms N          how long a delivery attempt holds its event: after a crash
+                                the event is sent again once it runs out; above
+                                --outbound-timeout-ms [ACP_WEBHOOK_LEASE_MS]
+                                (default twice the timeout + 30000)
   -h, --help                    print this help and exit
 
-Without --api-key, --webhook-secret, --signing-secret (or --no-signatures) and --psp-api-key
-the server uses built-in development credentials: allowed on a loopback address only (with a
+Without --api-key, --admin-key, --webhook-secret, --signing-secret (or --no-signatures) and
+--psp-api-key the server uses built-in development credentials: allowed on a loopback address only (with a
 warning).
 ";
 
 const VALUED: &[&str] = &[
     "addr",
     "api-key",
+    "admin-key",
     "catalog",
     "merchant-id",
     "webhook-url",
@@ -80,6 +91,8 @@ const VALUED: &[&str] = &[
     "latency-ms",
     "db-pool-size",
     "outbound-timeout-ms",
+    "webhook-backoff-ms",
+    "webhook-lease-ms",
 ];
 
 fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String> {
@@ -91,6 +104,9 @@ fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String
         .map_err(|e| format!("--addr: {e}"))?;
     if let Some(v) = flags.get("api-key", "ACP_API_KEY") {
         config.api_key = v;
+    }
+    if let Some(v) = flags.get("admin-key", "MERCHANT_ADMIN_KEY") {
+        config.admin_key = v;
     }
     if let Some(path) = flags.get("catalog", "ACP_CATALOG") {
         config.catalog_json = std::fs::read(&path).map_err(|e| format!("--catalog {path}: {e}"))?;
@@ -141,6 +157,21 @@ fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String
             ));
         }
         config.psp_timeout = timeout;
+    }
+    if let Some(v) = flags.get("webhook-backoff-ms", "ACP_WEBHOOK_BACKOFF_MS") {
+        let ms: u64 = v.parse().ok().filter(|n| *n > 0).ok_or(format!(
+            "--webhook-backoff-ms: {v:?} is not a positive integer"
+        ))?;
+        config.webhook_backoff = Duration::from_millis(ms);
+    }
+    if let Some(v) = flags.get("webhook-lease-ms", "ACP_WEBHOOK_LEASE_MS") {
+        let ms: u64 = v.parse().map_err(|e| format!("--webhook-lease-ms: {e}"))?;
+        let lease = Duration::from_millis(ms);
+        // A live worker's attempt must end before its claim does, or another sends it too.
+        if lease <= config.psp_timeout {
+            return Err("--webhook-lease-ms must be above --outbound-timeout-ms".to_owned());
+        }
+        config.webhook_lease = Some(lease);
     }
     if config.signing_secret.is_none() {
         eprintln!("merchant_server: warning: --no-signatures: request signatures are not checked");

@@ -143,15 +143,16 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
     if let Some(url) = &shop.webhook.0 {
         // Also picks up what a previous run of this merchant left undelivered (PostgreSQL).
         let (http, secret) = (shop.http.clone(), shop.webhook.1.clone());
-        outbox.spawn_worker(http, url.clone(), secret, c.psp_timeout);
+        outbox.spawn_worker(http, url.clone(), secret, &c);
     }
-    shop.outbox = Some(outbox);
+    shop.outbox = Some(outbox.clone());
     // The engine and the outbox share the store: the engine commits the orders and their
     // events, the worker delivers them.
     let app = match store {
         OrderStore::Memory(memory) => serve(shop, memory, &c)?,
         OrderStore::Pg(pg) => serve(shop, pg, &c)?,
     };
+    let app = app.merge(super::admin::router(outbox, c.admin_key.clone()));
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub(crate) struct Config {
     /// The accepted `Authorization: Bearer` token.
     pub(crate) api_key: String,
+    /// The bearer token of the admin endpoints (`/admin`, `--admin-key`).
+    pub(crate) admin_key: String,
     /// The merchant id that delegated tokens must be bound to (DP-10).
     pub(crate) merchant_id: String,
     /// The product feed (`feed.ProductsResponse` JSON).
@@ -37,6 +39,12 @@ pub(crate) struct Config {
     /// answer); far below the idempotency lease, so a hung PSP cannot hold a key until it
     /// expires and let a retry charge again.
     pub(crate) psp_timeout: Duration,
+    /// The first retry delay of a failed order webhook (`--webhook-backoff-ms`); the delay
+    /// doubles per failure up to 64 times it (at most 10 minutes).
+    pub(crate) webhook_backoff: Duration,
+    /// How long a delivery attempt holds its event (`--webhook-lease-ms`); default: twice the
+    /// outbound timeout plus 30 s.
+    pub(crate) webhook_lease: Option<Duration>,
 }
 
 /// Default [`Config::psp_timeout`]: 10 s, a thirtieth of the 5-minute idempotency lease
@@ -49,6 +57,7 @@ impl std::fmt::Debug for Config {
         const REDACTED: &str = "[REDACTED]";
         f.debug_struct("Config")
             .field("api_key", &REDACTED)
+            .field("admin_key", &REDACTED)
             .field("merchant_id", &self.merchant_id)
             .field("webhook_url", &self.webhook_url)
             .field("webhook_secret", &REDACTED)
@@ -65,6 +74,8 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("latency", &self.latency)
             .field("psp_timeout", &self.psp_timeout)
+            .field("webhook_backoff", &self.webhook_backoff)
+            .field("webhook_lease", &self.webhook_lease)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +87,9 @@ impl Config {
         let mut out = Vec::new();
         if self.api_key == DEV_API_KEY {
             out.push("--api-key");
+        }
+        if self.admin_key == DEV_ADMIN_KEY {
+            out.push("--admin-key");
         }
         if self.webhook_secret == DEV_WEBHOOK_SECRET.as_bytes() {
             out.push("--webhook-secret");
@@ -92,6 +106,8 @@ impl Config {
 
 /// Defaults for local use; `--api-key` etc. override them.
 pub(crate) const DEV_API_KEY: &str = "dev-merchant-key";
+/// Default admin key.
+pub(crate) const DEV_ADMIN_KEY: &str = "dev-admin-key";
 /// Default webhook secret.
 pub(crate) const DEV_WEBHOOK_SECRET: &str = "dev-webhook-secret";
 /// Default request-signing secret.
@@ -103,6 +119,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             api_key: DEV_API_KEY.to_owned(),
+            admin_key: DEV_ADMIN_KEY.to_owned(),
             merchant_id: "trailhead_outfitters".to_owned(),
             catalog_json: super::catalog::DEFAULT_CATALOG.as_bytes().to_vec(),
             webhook_url: None,
@@ -115,6 +132,8 @@ impl Default for Config {
             latency: Duration::ZERO,
             db_pool_size: agentic_commerce_postgres::PgConfig::DEFAULT_MAX_CONNECTIONS,
             psp_timeout: DEFAULT_OUTBOUND_TIMEOUT,
+            webhook_backoff: Duration::from_secs(1),
+            webhook_lease: None,
         }
     }
 }

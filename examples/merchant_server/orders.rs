@@ -7,11 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_commerce::AcpError;
 use agentic_commerce::engine::merchant::expiry;
+use agentic_commerce::engine::merchant::orders::{self, OrderChange, OrderError};
 use agentic_commerce::engine::outbox::{
-    OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
+    OutboxEvent, OutboxStore, OutboxWorker, OutgoingWebhook, RetryPolicy, WebhookTransport,
 };
 use agentic_commerce::engine::store::InMemoryStore;
+use agentic_commerce::spec::latest::agentic_checkout::Order;
 use agentic_commerce::trust::webhook::WebhookSecret;
 use agentic_commerce_postgres::{PgConfig, PgStore};
 
@@ -81,21 +84,86 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Runs the delivery worker until the process ends: a round whenever an event is recorded,
-    /// and at least every second (retries come due; another process's events).
-    /// Each attempt is limited to `timeout` (`--outbound-timeout-ms`).
+    /// Records `change` of the order `order_id` with its `order_update` event and wakes the
+    /// worker; a refusal is its ACP error (with `param`), an unknown order `404`.
+    #[allow(dead_code)] // The admin endpoints' (not compiled into every test).
+    pub(crate) async fn record_change(
+        &self,
+        order_id: &str,
+        change: &OrderChange,
+    ) -> Result<Order, AcpError> {
+        let now = OffsetDateTime::now_utc();
+        let recorded = match &self.store {
+            OrderStore::Memory(s) => orders::record_order_change(&**s, order_id, change, now)
+                .await
+                .map_err(|e| acp_error(&e)),
+            OrderStore::Pg(s) => orders::record_order_change(s, order_id, change, now)
+                .await
+                .map_err(|e| acp_error(&e)),
+        }?;
+        self.wake.notify_one();
+        Ok(recorded)
+    }
+
+    /// The current order `order_id`, if any.
+    #[allow(dead_code)] // The admin endpoints'.
+    pub(crate) async fn order(&self, order_id: &str) -> Result<Option<Order>, AcpError> {
+        let found = match &self.store {
+            OrderStore::Memory(s) => orders::load_order(&**s, order_id)
+                .await
+                .map_err(|e| acp_error(&e)),
+            OrderStore::Pg(s) => orders::load_order(s, order_id)
+                .await
+                .map_err(|e| acp_error(&e)),
+        }?;
+        Ok(found.map(|(stored, _)| stored.order))
+    }
+
+    /// How many events wait for delivery, and the oldest dead letters (at most `limit`).
+    #[allow(dead_code)] // The admin endpoints'.
+    pub(crate) async fn health(&self, limit: usize) -> Result<(u64, Vec<OutboxEvent>), AcpError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            eprintln!("merchant: the outbox could not be read: {e}");
+            AcpError::processing_error("the outbox could not be read")
+        };
+        match &self.store {
+            OrderStore::Memory(s) => Ok((
+                s.pending().await.map_err(|e| failed(&e))?,
+                s.dead_letters(limit).await.map_err(|e| failed(&e))?,
+            )),
+            OrderStore::Pg(s) => Ok((
+                s.pending().await.map_err(|e| failed(&e))?,
+                s.dead_letters(limit).await.map_err(|e| failed(&e))?,
+            )),
+        }
+    }
+
+    /// Runs the delivery worker until the process ends: rounds back to back while they claim
+    /// events; when idle, a round whenever an event is recorded and at least every second
+    /// (retries come due; another process's events).
+    /// Each attempt is limited to `--outbound-timeout-ms`; retries and claims follow
+    /// `--webhook-backoff-ms` and `--webhook-lease-ms`.
     pub(crate) fn spawn_worker(
         &self,
         http: reqwest::Client,
         url: String,
         secret: WebhookSecret,
-        timeout: Duration,
+        c: &Config,
     ) {
         let (store, wake) = (self.store.clone(), Arc::clone(&self.wake));
+        let timeout = c.psp_timeout;
         // The claim outlives the attempt, so a live worker's event is never sent twice at once.
-        let lease = timeout.saturating_mul(2) + Duration::from_secs(30);
-        let worker = OutboxWorker::new(secret, RetryPolicy::default().with_lease(lease, timeout))
-            .only_recipient(url.clone());
+        let lease = c
+            .webhook_lease
+            .unwrap_or_else(|| timeout.saturating_mul(2) + Duration::from_secs(30));
+        let max_backoff = c
+            .webhook_backoff
+            .saturating_mul(64)
+            .min(Duration::from_secs(600));
+        let policy = RetryPolicy::default()
+            .with_lease(lease, timeout)
+            .with_backoff(c.webhook_backoff, max_backoff.max(c.webhook_backoff));
+        let worker = OutboxWorker::new(secret, policy).only_recipient(url.clone());
         let transport = Http { http, url };
         tokio::spawn(async move {
             loop {
@@ -103,8 +171,9 @@ impl Outbox {
                     OrderStore::Memory(s) => deliver(&worker, &**s, &transport).await,
                     OrderStore::Pg(s) => deliver(&worker, s, &transport).await,
                 };
-                // A full batch: more may be due at once.
-                if round < worker.policy().batch {
+                // Anything claimed: more may be due at once (an order's next event becomes
+                // eligible once the one before it is delivered).
+                if round == 0 {
                     let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
                 }
             }
@@ -127,6 +196,23 @@ async fn deliver<S: OutboxStore>(worker: &OutboxWorker, store: &S, transport: &H
         Err(e) => {
             eprintln!("merchant: the order webhook outbox failed: {e}");
             0
+        }
+    }
+}
+
+/// The admin API's answer to a failed order change: the details of a store failure are logged,
+/// not sent.
+fn acp_error<E: std::fmt::Display>(e: &OrderError<E>) -> AcpError {
+    match e {
+        OrderError::NotFound(_) => AcpError::not_found("order"),
+        OrderError::Refused(refusal) => refusal.to_acp_error(),
+        OrderError::Contended => AcpError::concurrent_modification(
+            "order",
+            agentic_commerce::protocol::headers::RetryAfter::from_secs(1),
+        ),
+        other => {
+            eprintln!("merchant: an order change failed: {other}");
+            AcpError::processing_error("the order change could not be recorded")
         }
     }
 }

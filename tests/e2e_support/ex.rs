@@ -1,6 +1,8 @@
 //! The example code under test (`examples/`), compiled into the test crate so the servers
 //! run in-process.
 
+#[path = "../../examples/merchant_server/admin.rs"]
+pub(crate) mod admin;
 #[path = "../../examples/merchant_server/app.rs"]
 pub(crate) mod app;
 #[path = "../../examples/merchant_server/catalog.rs"]

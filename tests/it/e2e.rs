@@ -1,5 +1,6 @@
 //! End to end over real HTTP: the example merchant, PSP vault and agent, in memory, on PostgreSQL and at every released version.
 
+mod admin;
 mod postgres;
 mod servers;
 mod three_ds;

@@ -43,8 +43,8 @@ use crate::protocol::error::{AcpError, codes};
 use crate::protocol::finding::Severity;
 use crate::protocol::version::ApiVersion;
 use crate::spec::latest::agentic_checkout::{
-    Adjustment, EstimatedDelivery, Fulfillment, FulfillmentEvent, FulfillmentMethod, Order,
-    OrderLineItem, SupportInfo, Total, TotalType,
+    Adjustment, CheckoutSession, EstimatedDelivery, Fulfillment, FulfillmentEvent,
+    FulfillmentMethod, Order, OrderLineItem, OrderLineItemQuantity, SupportInfo, Total, TotalType,
 };
 
 use super::{Authenticator, Identity, Merchant, MerchantEngine};
@@ -671,6 +671,25 @@ pub async fn record_order_created<S: OutboxStore>(
         Recorded::Committed(_) => Ok(stored.order),
         Recorded::Conflict => Err(OrderError::AlreadyExists(stored.order.id.to_string())),
     }
+}
+
+/// The order lines of a completed `session`, as the engine records them when the merchant's
+/// order has none: one per line item, everything ordered still current, nothing fulfilled
+/// (ORD-03), titled with the line's name (or its item id) at its unit amount.
+pub fn lines_of(session: &CheckoutSession) -> Vec<OrderLineItem> {
+    session
+        .line_items
+        .iter()
+        .map(|line| {
+            let title = line.name.as_deref().unwrap_or(line.item.id.as_str());
+            let mut quantity = OrderLineItemQuantity::new(line.quantity, line.quantity);
+            quantity.fulfilled = Some(0);
+            let mut item = OrderLineItem::new(line.id.as_str(), title, quantity);
+            item.unit_price = line.unit_amount;
+            item.product_id.clone_from(&line.product_id);
+            item
+        })
+        .collect()
 }
 
 /// The new order of `recipient` in `version` (normalized and checked as

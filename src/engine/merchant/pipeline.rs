@@ -660,16 +660,17 @@ fn order_created<M, S, A>(
     }
     let order = session.order.as_ref()?;
     let recipient = (engine.order_recipient.as_ref()?)(&ctx.identity)?;
-    match orders::prepare_created::<std::convert::Infallible>(
-        &recipient,
-        &ctx.version,
-        order.clone(),
-    ) {
+    let mut order = order.clone();
+    if order.line_items.is_none() {
+        order.line_items = Some(orders::lines_of(session));
+    }
+    match orders::prepare_created::<std::convert::Infallible>(&recipient, &ctx.version, order) {
         Ok((_, write, event)) => Some((write, event)),
         Err(e) => {
             let reason = format!("the order of the completed session is not recorded: {e}");
+            let id = session.order.as_ref().map_or("", |o| o.id.as_str());
             engine.events.report(&EngineEvent::Refused {
-                id: order.id.as_str(),
+                id,
                 reason: &reason,
             });
             None

@@ -1113,7 +1113,7 @@ fn generated_ids_and_secrets_are_128_and_256_random_bits() {
 
 /// Builds the example `name` with this test's features (a no-op after `cargo build
 /// --examples`) and returns its path.
-fn example_binary(name: &str) -> std::path::PathBuf {
+pub(crate) fn example_binary(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
     let mut features = Vec::new();
@@ -1171,6 +1171,10 @@ fn every_binary_answers_help_with_its_flags() {
                 "--no-signatures",
                 "--psp-api-key",
                 "--outbound-timeout-ms",
+                "--admin-key",
+                "MERCHANT_ADMIN_KEY",
+                "--webhook-backoff-ms",
+                "--webhook-lease-ms",
                 "ACP_SIGNING_SECRET",
             ][..],
         ),
