@@ -118,6 +118,8 @@ mod security;
 pub(crate) mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -178,6 +180,17 @@ pub(crate) struct ConformanceArgs {
     /// 3145728, 3 MiB: above the 1 MiB limit merchants are expected to apply).
     #[arg(long, value_name = "N")]
     oversize_bytes: Option<String>,
+    /// Receives the merchant's order webhooks on this address during the run (the merchant's
+    /// webhook URL must point at `http://HOST:PORT/agentic_checkout/webhooks/order_events`).
+    #[arg(long, value_name = "HOST:PORT")]
+    webhook_listen: Option<String>,
+    /// The `Merchant-Signature` secret the webhooks are verified with (default: the
+    /// `ACP_WEBHOOK_SECRET` environment variable).
+    #[arg(long, value_name = "S")]
+    webhook_secret: Option<String>,
+    /// Seconds to wait after the probes for the purchase's `order_create`, 1..=600 (default 10).
+    #[arg(long, value_name = "SECS")]
+    webhook_wait: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -223,6 +236,8 @@ struct Options {
     timeout: Duration,
     mcp_url: Option<String>,
     oversize_bytes: usize,
+    /// `--webhook-listen`, its secret and the wait.
+    webhooks: Option<(String, String, Duration)>,
     json: bool,
 }
 
@@ -289,6 +304,28 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
             }
         },
     };
+    let webhooks = match &parsed.webhook_listen {
+        Some(addr) => {
+            let secret = parsed
+                .webhook_secret
+                .clone()
+                .or_else(|| std::env::var("ACP_WEBHOOK_SECRET").ok())
+                .filter(|s| !s.is_empty())
+                .ok_or("`--webhook-listen` needs `--webhook-secret` (or ACP_WEBHOOK_SECRET)")?;
+            let wait = match parsed.webhook_wait.as_deref() {
+                None => Duration::from_secs(10),
+                Some(t) => match t.parse::<u64>() {
+                    Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
+                    _ => return Err(format!("`--webhook-wait` {t:?} must be 1..=600 seconds")),
+                },
+            };
+            Some((addr.clone(), secret, wait))
+        }
+        None if parsed.webhook_wait.is_some() => {
+            return Err("`--webhook-wait` needs `--webhook-listen`".to_owned());
+        }
+        None => None,
+    };
     let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());
@@ -312,6 +349,7 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         timeout,
         mcp_url,
         oversize_bytes,
+        webhooks,
         json: parsed.json,
     })
 }
@@ -378,12 +416,34 @@ async fn run(options: Options) -> ExitCode {
         api_version: options.api_version.clone(),
         ..report::Report::default()
     };
-    if let Err(probes::Unreachable(reason)) = probes::run(&merchant, &settings, &mut report).await {
-        eprintln!(
-            "acp: merchant unreachable at {}: {reason}",
-            options.base_url
-        );
-        return ExitCode::from(2);
+    // Listening before the first probe: the purchase's webhook may arrive at once.
+    let listener = match &options.webhooks {
+        Some((addr, secret, _)) => match webhooks::Listener::start(addr, secret).await {
+            Ok(l) => {
+                eprintln!("acp: receiving webhooks on http://{}", l.addr());
+                Some(l)
+            }
+            Err(e) => return crate::usage_error(&e),
+        },
+        None => None,
+    };
+    let bought = match probes::run(&merchant, &settings, &mut report).await {
+        Ok(bought) => bought,
+        Err(probes::Unreachable(reason)) => {
+            eprintln!(
+                "acp: merchant unreachable at {}: {reason}",
+                options.base_url
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match (&listener, &options.webhooks) {
+        (Some(listener), Some((_, _, wait))) => {
+            listener
+                .judge(&settings.version, &bought, *wait, &mut report)
+                .await;
+        }
+        _ => webhooks::skip(&mut report, "no `--webhook-listen` address"),
     }
     if options.json {
         println!("{}", report.to_json());
