@@ -5,6 +5,7 @@
 //!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
 //!     [--psp-signing-secret S]] [--merchant-id ID] [--currency C] [--timeout SECS]
 //!     [--mcp-url URL] [--oversize-bytes N]
+//!     [--webhook-listen HOST:PORT --webhook-secret S [--webhook-wait SECS]]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
@@ -46,6 +47,12 @@
 //! - `--oversize-bytes`: size of the padded create request that must be refused with 413
 //!   (default 3 MiB; merchants are assumed to cap bodies at 1 MiB, the crate's axum adapter's
 //!   default, and 3 MiB is also above axum's own 2 MB `DefaultBodyLimit`).
+//! - `--webhook-listen`: receive the merchant's order webhooks on `HOST:PORT` during the run
+//!   (the merchant's webhook URL must be `http://HOST:PORT/agentic_checkout/webhooks/order_events`),
+//!   verified with `--webhook-secret` (default: the `ACP_WEBHOOK_SECRET` environment variable;
+//!   never printed); after the other probes the checker waits up to `--webhook-wait` seconds
+//!   (1..=600, default 10) for the purchase's `order_create`. The checks are in `webhooks.rs`;
+//!   without `--webhook-listen` they are skipped with the reason.
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
 //!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
 //!   "passed", "failed"}` instead of the readable report.
@@ -75,6 +82,10 @@
 //!   rounds when no overlap is seen) (`security.rs`);
 //! - carts (2026-04-17, when offered): create 201, retrieve 200, PUT replacement 200, cancel
 //!   200, then 404 for the canceled and for an unknown cart (`carts.rs`);
+//! - webhooks (with `--webhook-listen`): the purchase's `order_create` arrives, every request
+//!   is signed validly, every event is strictly valid (in the negotiated version for this
+//!   run's sessions) and a full order, and each order's events arrive in a plausible order
+//!   (`webhooks.rs`);
 //! - the MCP binding (2026-04-17, when offered): `create_checkout_session` (and its replay),
 //!   `get_checkout_session`, and the JSON-RPC error of an unknown id (`mcp.rs`).
 //!

@@ -907,8 +907,7 @@ async fn fake_sender(listen: String, events: Vec<(Value, &'static str)>) -> Vec<
     for (event, version) in events {
         let body = event.to_string().into_bytes();
         for attempt in 0.. {
-            let signature =
-                webhook::sign(&secret, time::OffsetDateTime::now_utc(), &body).unwrap();
+            let signature = webhook::sign(&secret, time::OffsetDateTime::now_utc(), &body).unwrap();
             let sent = http
                 .post(&url)
                 .header("content-type", "application/json")
@@ -943,12 +942,27 @@ async fn conformance_out_of_order_and_invalid_webhooks_fail_the_schema_and_order
         .remove("permalink_url");
     let events = vec![
         // WH-09 order: an update before its order_create ...
-        (order_event("order_update", "ord_fake_1", "shipped"), "2026-04-17"),
-        (order_event("order_create", "ord_fake_1", "created"), "2026-04-17"),
+        (
+            order_event("order_update", "ord_fake_1", "shipped"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_create", "ord_fake_1", "created"),
+            "2026-04-17",
+        ),
         // ... a status after a terminal one ...
-        (order_event("order_create", "ord_fake_2", "created"), "2026-04-17"),
-        (order_event("order_update", "ord_fake_2", "canceled"), "2026-04-17"),
-        (order_event("order_update", "ord_fake_2", "shipped"), "2026-04-17"),
+        (
+            order_event("order_create", "ord_fake_2", "created"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_update", "ord_fake_2", "canceled"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_update", "ord_fake_2", "shipped"),
+            "2026-04-17",
+        ),
         // ... and an order without its permalink_url (WH-07: refused by the strict parse).
         (invalid, "2026-04-17"),
     ];
@@ -977,7 +991,9 @@ async fn conformance_out_of_order_and_invalid_webhooks_fail_the_schema_and_order
         "{detail}"
     );
     assert!(
-        detail.contains("order ord_fake_2: order_update with status shipped after the terminal status canceled"),
+        detail.contains(
+            "order ord_fake_2: order_update with status shipped after the terminal status canceled"
+        ),
         "{detail}"
     );
 }

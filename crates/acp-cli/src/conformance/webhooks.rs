@@ -16,11 +16,13 @@
 //!   valid, fresh `Merchant-Signature` (a refused one fails, with the receiver's reason);
 //! - `webhooks.schema` (WH-06, WH-07, MUST): every event with a valid signature parsed
 //!   strictly against its version's `WebhookEvent` schema, carries the full order
-//!   (`data.type` `order`, `id`, `checkout_session_id`, `permalink_url`, `status`) and, for
+//!   (`data.type` `order`, `id` (from 2026-04-17), `checkout_session_id`, `permalink_url`,
+//!   `status`) and, for
 //!   the sessions this run completed, is written in the negotiated version (its `API-Version`
 //!   header is the checker's `--api-version`). Events of other sessions (another agent's, or
 //!   a late retry from an earlier run) are checked in the version their header names;
-//! - `webhooks.order` (WH-09, SHOULD): per order (`data.id`), in arrival order of the new
+//! - `webhooks.order` (WH-09, SHOULD): per order (`data.id`; before 2026-04-17: the session id), in
+//!   arrival order of the new
 //!   (deduplicated) events: the first is `order_create`; there is no second `order_create`;
 //!   once an event carried a terminal status (`completed`, `canceled`, or 2025-09-29's
 //!   `fulfilled`), no later event carries another status. SHOULD: delivery is at least once
@@ -206,7 +208,9 @@ impl Listener {
         report: &mut Report,
     ) {
         let deadline = tokio::time::Instant::now() + wait;
-        while !self.recorder.with(|log| missing(&log.events, sessions).is_empty())
+        while !self
+            .recorder
+            .with(|log| missing(&log.events, sessions).is_empty())
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -325,7 +329,7 @@ fn record(
         })
         .collect();
     for e in events {
-        let id = e.data["id"].as_str().unwrap_or("?");
+        let id = order_key(e).unwrap_or("?");
         if ours(e) && e.version != *version {
             problems.push(format!(
                 "{} of order {id} is in API-Version {}, not the negotiated {version}",
@@ -339,7 +343,9 @@ fn record(
             ));
         }
         for member in ["id", "checkout_session_id", "permalink_url", "status"] {
-            if !e.data[member].is_string() {
+            // EventDataOrder has no order id before 2026-04-17 (the session id names the order).
+            let absent_in_version = member == "id" && e.version != ApiVersion::LATEST;
+            if !absent_in_version && !e.data[member].is_string() {
                 problems.push(format!(
                     "{} of order {id}: data.{member} is missing (WH-06, WH-07)",
                     e.kind
@@ -379,7 +385,7 @@ fn order_problems(events: &[Event]) -> Vec<String> {
     let mut seen: Vec<(&str, bool, Option<&str>)> = Vec::new(); // (order, created, terminal)
     let mut out = Vec::new();
     for e in events {
-        let Some(id) = e.data["id"].as_str() else {
+        let Some(id) = order_key(e) else {
             continue;
         };
         let status = e.data["status"].as_str();
@@ -407,6 +413,14 @@ fn order_problems(events: &[Event]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The order an event is about: `data.id`, or its session before orders had ids in events
+/// (before 2026-04-17).
+fn order_key(e: &Event) -> Option<&str> {
+    e.data["id"]
+        .as_str()
+        .or_else(|| e.data["checkout_session_id"].as_str())
 }
 
 /// The first three of `items`, and how many more.
