@@ -252,6 +252,35 @@ struct Options {
     json: bool,
 }
 
+const NO_WEBHOOK_SECRET: &str =
+    "`--webhook-listen` needs `--webhook-secret` (or ACP_WEBHOOK_SECRET)";
+
+/// `--webhook-listen`, its secret (flag, else `ACP_WEBHOOK_SECRET`) and `--webhook-wait`.
+fn webhook_options(parsed: &ConformanceArgs) -> Result<Option<(String, String, Duration)>, String> {
+    Ok(match &parsed.webhook_listen {
+        Some(addr) => {
+            let secret = parsed
+                .webhook_secret
+                .clone()
+                .or_else(|| std::env::var("ACP_WEBHOOK_SECRET").ok())
+                .filter(|s| !s.is_empty())
+                .ok_or(NO_WEBHOOK_SECRET)?;
+            let wait = match parsed.webhook_wait.as_deref() {
+                None => Duration::from_secs(10),
+                Some(t) => match t.parse::<u64>() {
+                    Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
+                    _ => return Err(format!("`--webhook-wait` {t:?} must be 1..=600 seconds")),
+                },
+            };
+            Some((addr.clone(), secret, wait))
+        }
+        None if parsed.webhook_wait.is_some() => {
+            return Err("`--webhook-wait` needs `--webhook-listen`".to_owned());
+        }
+        None => None,
+    })
+}
+
 fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
     let api_version = parsed
         .api_version
@@ -315,28 +344,7 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
             }
         },
     };
-    let webhooks = match &parsed.webhook_listen {
-        Some(addr) => {
-            let secret = parsed
-                .webhook_secret
-                .clone()
-                .or_else(|| std::env::var("ACP_WEBHOOK_SECRET").ok())
-                .filter(|s| !s.is_empty())
-                .ok_or("`--webhook-listen` needs `--webhook-secret` (or ACP_WEBHOOK_SECRET)")?;
-            let wait = match parsed.webhook_wait.as_deref() {
-                None => Duration::from_secs(10),
-                Some(t) => match t.parse::<u64>() {
-                    Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
-                    _ => return Err(format!("`--webhook-wait` {t:?} must be 1..=600 seconds")),
-                },
-            };
-            Some((addr.clone(), secret, wait))
-        }
-        None if parsed.webhook_wait.is_some() => {
-            return Err("`--webhook-wait` needs `--webhook-listen`".to_owned());
-        }
-        None => None,
-    };
+    let webhooks = webhook_options(parsed)?;
     let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());

@@ -726,6 +726,30 @@ async fn conformance_usage_errors_exit_2() {
             "needs `--psp-url`",
         ),
         (
+            vec![
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--webhook-listen",
+                "127.0.0.1:0",
+            ],
+            "needs `--webhook-secret`",
+        ),
+        (
+            vec![
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--webhook-listen",
+                "127.0.0.1:0",
+                "--webhook-secret",
+                "short",
+            ],
+            "`--webhook-secret`: ",
+        ),
+        (
+            vec!["--base-url", "http://127.0.0.1:1", "--webhook-wait", "5"],
+            "`--webhook-wait` needs `--webhook-listen`",
+        ),
+        (
             vec!["--base-url", "http://127.0.0.1:1", "--frobnicate", "1"],
             "unexpected argument '--frobnicate'",
         ),

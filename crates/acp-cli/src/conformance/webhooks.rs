@@ -28,6 +28,7 @@
 //!   `fulfilled`), no later event carries another status. SHOULD: delivery is at least once
 //!   with retries, so the spec does not promise arrival order.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -258,11 +259,6 @@ fn record(
     dropped: usize,
     report: &mut Report,
 ) {
-    let ours = |e: &Event| {
-        e.data["checkout_session_id"]
-            .as_str()
-            .is_some_and(|s| sessions.iter().any(|x| x == s))
-    };
     let summary = format!(
         "{} new event(s), {} refused request(s){}",
         events.len(),
@@ -320,6 +316,47 @@ fn record(
         result,
     );
 
+    let problems = schema_problems(version, sessions, events, refusals);
+    let result = if problems.is_empty() {
+        Ok(format!(
+            "{} event(s) strictly valid, full orders, in their version",
+            events.len()
+        ))
+    } else {
+        Err(first_few(&problems))
+    };
+    report.record(
+        "webhooks.schema",
+        &["WH-06", "WH-07", "WH-08"],
+        Level::Must,
+        result,
+    );
+
+    let order = order_problems(events);
+    let result = if order.is_empty() {
+        Ok(format!(
+            "{} event(s): every order began with order_create, no status after a terminal one",
+            events.len()
+        ))
+    } else {
+        Err(first_few(&order))
+    };
+    report.record("webhooks.order", &["WH-09"], Level::Should, result);
+}
+
+/// The `webhooks.schema` findings: refusals other than the signature's, events of this run's
+/// sessions in another version than the negotiated one, and orders missing required members.
+fn schema_problems(
+    version: &ApiVersion,
+    sessions: &[String],
+    events: &[Event],
+    refusals: &[Refusal],
+) -> Vec<String> {
+    let ours = |e: &Event| {
+        e.data["checkout_session_id"]
+            .as_str()
+            .is_some_and(|s| sessions.iter().any(|x| x == s))
+    };
     let mut problems: Vec<String> = refusals
         .iter()
         .filter(|r| r.status != 401)
@@ -353,31 +390,7 @@ fn record(
             }
         }
     }
-    let result = if problems.is_empty() {
-        Ok(format!(
-            "{} event(s) strictly valid, full orders, in their version",
-            events.len()
-        ))
-    } else {
-        Err(first_few(&problems))
-    };
-    report.record(
-        "webhooks.schema",
-        &["WH-06", "WH-07", "WH-08"],
-        Level::Must,
-        result,
-    );
-
-    let order = order_problems(events);
-    let result = if order.is_empty() {
-        Ok(format!(
-            "{} event(s): every order began with order_create, no status after a terminal one",
-            events.len()
-        ))
-    } else {
-        Err(first_few(&order))
-    };
-    report.record("webhooks.order", &["WH-09"], Level::Should, result);
+    problems
 }
 
 /// The ordering rules of the module docs, per order in arrival order.
@@ -427,7 +440,7 @@ fn order_key(e: &Event) -> Option<&str> {
 fn first_few(items: &[String]) -> String {
     let mut out = items.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
     if items.len() > 3 {
-        out.push_str(&format!("; and {} more", items.len() - 3));
+        let _ = write!(out, "; and {} more", items.len() - 3);
     }
     out
 }
