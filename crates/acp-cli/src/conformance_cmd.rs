@@ -5,6 +5,7 @@
 //!     [--signing-secret S [--sign-timestamp]] [--psp-url URL --psp-bearer TOKEN
 //!     [--psp-signing-secret S]] [--merchant-id ID] [--currency C] [--timeout SECS]
 //!     [--mcp-url URL] [--oversize-bytes N]
+//!     [--webhook-listen HOST:PORT --webhook-secret S [--webhook-wait SECS]]
 //! ```
 //!
 //! - `--base-url`: the merchant's ACP base URL (`http://127.0.0.1:8080`; the checker appends
@@ -46,6 +47,12 @@
 //! - `--oversize-bytes`: size of the padded create request that must be refused with 413
 //!   (default 3 MiB; merchants are assumed to cap bodies at 1 MiB, the crate's axum adapter's
 //!   default, and 3 MiB is also above axum's own 2 MB `DefaultBodyLimit`).
+//! - `--webhook-listen`: receive the merchant's order webhooks on `HOST:PORT` during the run
+//!   (the merchant's webhook URL must be `http://HOST:PORT/agentic_checkout/webhooks/order_events`),
+//!   verified with `--webhook-secret` (default: the `ACP_WEBHOOK_SECRET` environment variable;
+//!   never printed); after the other probes the checker waits up to `--webhook-wait` seconds
+//!   (1..=600, default 10) for the purchase's `order_create`. The checks are in `webhooks.rs`;
+//!   without `--webhook-listen` they are skipped with the reason.
 //! - `--json`: print `{"base_url", "api_version", "checks": [{"id", "rules", "level",
 //!   "passed", "detail"}], "skipped": [{"id", "reason"}], "not_applicable": [{"id", "reason"}],
 //!   "passed", "failed"}` instead of the readable report.
@@ -82,6 +89,10 @@
 //!   rounds when no overlap is seen) (`security.rs`);
 //! - carts (2026-04-17, when offered): create 201, retrieve 200, PUT replacement 200, cancel
 //!   200, then 404 for the canceled and for an unknown cart (`carts.rs`);
+//! - webhooks (with `--webhook-listen`): the purchase's `order_create` arrives, every request
+//!   is signed validly, every event is strictly valid (in the negotiated version for this
+//!   run's sessions) and a full order, and each order's events arrive in a plausible order
+//!   (`webhooks.rs`);
 //! - the MCP binding (2026-04-17, when offered): `create_checkout_session` (and its replay),
 //!   `get_checkout_session`, and the JSON-RPC error of an unknown id (`mcp.rs`).
 //!
@@ -125,6 +136,8 @@ mod security;
 pub(crate) mod shapes;
 #[path = "conformance/validate.rs"]
 mod validate;
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -185,6 +198,17 @@ pub(crate) struct ConformanceArgs {
     /// 3145728, 3 MiB: above the 1 MiB limit merchants are expected to apply).
     #[arg(long, value_name = "N")]
     oversize_bytes: Option<String>,
+    /// Receives the merchant's order webhooks on this address during the run (the merchant's
+    /// webhook URL must point at `http://HOST:PORT/agentic_checkout/webhooks/order_events`).
+    #[arg(long, value_name = "HOST:PORT")]
+    webhook_listen: Option<String>,
+    /// The `Merchant-Signature` secret the webhooks are verified with (default: the
+    /// `ACP_WEBHOOK_SECRET` environment variable).
+    #[arg(long, value_name = "S")]
+    webhook_secret: Option<String>,
+    /// Seconds to wait after the probes for the purchase's `order_create`, 1..=600 (default 10).
+    #[arg(long, value_name = "SECS")]
+    webhook_wait: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -230,7 +254,38 @@ struct Options {
     timeout: Duration,
     mcp_url: Option<String>,
     oversize_bytes: usize,
+    /// `--webhook-listen`, its secret and the wait.
+    webhooks: Option<(String, String, Duration)>,
     json: bool,
+}
+
+const NO_WEBHOOK_SECRET: &str =
+    "`--webhook-listen` needs `--webhook-secret` (or ACP_WEBHOOK_SECRET)";
+
+/// `--webhook-listen`, its secret (flag, else `ACP_WEBHOOK_SECRET`) and `--webhook-wait`.
+fn webhook_options(parsed: &ConformanceArgs) -> Result<Option<(String, String, Duration)>, String> {
+    Ok(match &parsed.webhook_listen {
+        Some(addr) => {
+            let secret = parsed
+                .webhook_secret
+                .clone()
+                .or_else(|| std::env::var("ACP_WEBHOOK_SECRET").ok())
+                .filter(|s| !s.is_empty())
+                .ok_or(NO_WEBHOOK_SECRET)?;
+            let wait = match parsed.webhook_wait.as_deref() {
+                None => Duration::from_secs(10),
+                Some(t) => match t.parse::<u64>() {
+                    Ok(s) if (1..=600).contains(&s) => Duration::from_secs(s),
+                    _ => return Err(format!("`--webhook-wait` {t:?} must be 1..=600 seconds")),
+                },
+            };
+            Some((addr.clone(), secret, wait))
+        }
+        None if parsed.webhook_wait.is_some() => {
+            return Err("`--webhook-wait` needs `--webhook-listen`".to_owned());
+        }
+        None => None,
+    })
 }
 
 fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
@@ -296,6 +351,7 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
             }
         },
     };
+    let webhooks = webhook_options(parsed)?;
     let signing_secret = parsed.signing_secret.clone();
     if signing_secret.as_deref() == Some("") {
         return Err("`--signing-secret` is empty".to_owned());
@@ -319,6 +375,7 @@ fn options(parsed: &ConformanceArgs) -> Result<Options, String> {
         timeout,
         mcp_url,
         oversize_bytes,
+        webhooks,
         json: parsed.json,
     })
 }
@@ -385,12 +442,34 @@ async fn run(options: Options) -> ExitCode {
         api_version: options.api_version.clone(),
         ..report::Report::default()
     };
-    if let Err(probes::Unreachable(reason)) = probes::run(&merchant, &settings, &mut report).await {
-        eprintln!(
-            "acp: merchant unreachable at {}: {reason}",
-            options.base_url
-        );
-        return ExitCode::from(2);
+    // Listening before the first probe: the purchase's webhook may arrive at once.
+    let listener = match &options.webhooks {
+        Some((addr, secret, _)) => match webhooks::Listener::start(addr, secret).await {
+            Ok(l) => {
+                eprintln!("acp: receiving webhooks on http://{}", l.addr());
+                Some(l)
+            }
+            Err(e) => return crate::usage_error(&e),
+        },
+        None => None,
+    };
+    let bought = match probes::run(&merchant, &settings, &mut report).await {
+        Ok(bought) => bought,
+        Err(probes::Unreachable(reason)) => {
+            eprintln!(
+                "acp: merchant unreachable at {}: {reason}",
+                options.base_url
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match (&listener, &options.webhooks) {
+        (Some(listener), Some((_, _, wait))) => {
+            listener
+                .judge(&settings.version, &bought, *wait, &mut report)
+                .await;
+        }
+        _ => webhooks::skip(&mut report, "no `--webhook-listen` address"),
     }
     if options.json {
         println!("{}", report.to_json());

@@ -105,7 +105,56 @@ const EVERY_CHECK: &[&str] = &[
     "idempotency.retry_after",
     "session.rules",
     "session.rules.should",
+    "webhooks.received",
+    "webhooks.signature",
+    "webhooks.schema",
+    "webhooks.order",
 ];
+
+/// The webhook probes: skipped without `--webhook-listen`.
+const WEBHOOK_CHECKS: &[&str] = &[
+    "webhooks.received",
+    "webhooks.signature",
+    "webhooks.schema",
+    "webhooks.order",
+];
+
+/// A world whose merchant sends its order webhooks to `listen`, the address the checker gets
+/// as `--webhook-listen` (a port that was just free: the checker binds it).
+async fn webhook_world(database_url: Option<String>) -> (harness::World, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let hook_url = format!("http://{listen}/agentic_checkout/webhooks/order_events");
+    let vault = harness::start_vault(database_url.clone()).await;
+    let merchant = harness::start_merchant(harness::merchant_config(
+        &vault,
+        &hook_url,
+        database_url,
+        LATENCY,
+    ))
+    .await;
+    let world = harness::World {
+        merchant,
+        vault,
+        hook_url,
+        hooks: tokio::sync::mpsc::unbounded_channel().1,
+    };
+    (world, listen)
+}
+
+/// `--webhook-listen` and the merchant's webhook secret.
+fn webhook_args(listen: &str) -> Vec<String> {
+    strings(&[
+        "--webhook-listen",
+        listen,
+        "--webhook-secret",
+        std::str::from_utf8(harness::WEBHOOK_SECRET).unwrap(),
+    ])
+}
 
 /// The probes of optional services (the `carts` service, the `mcp` transport): the example
 /// merchant offers both, so they run (and must pass) at 2026-04-17.
@@ -140,8 +189,9 @@ fn skipped(r: &Value) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_example_merchant_with_vault_passes_every_check() {
-    let w = harness::world(None, LATENCY).await;
+    let (w, listen) = webhook_world(None).await;
     let mut args = merchant_args(&w);
+    args.extend(webhook_args(&listen));
     args.extend(strings(&[
         "--psp-signing-secret",
         std::str::from_utf8(harness::VAULT_SIGNING_SECRET).unwrap(),
@@ -240,8 +290,17 @@ async fn conformance_without_psp_accepts_the_test_token_answer_and_prints_a_summ
             .any(|l| l.starts_with("SKIP") && l.contains("cancel.completed")),
         "{text}"
     );
-    // No psp.delegate_payment, no cancel.completed; carts and MCP run.
-    let n = EVERY_CHECK.len() + OPTIONAL_SERVICES.len() - 2;
+    // Without --webhook-listen the webhook probes are skipped, with the reason.
+    for id in WEBHOOK_CHECKS {
+        assert!(
+            text.lines().any(|l| l.starts_with("SKIP")
+                && l.contains(id)
+                && l.contains("no `--webhook-listen` address")),
+            "{id}: {text}"
+        );
+    }
+    // No psp.delegate_payment, no cancel.completed, no webhooks; carts and MCP run.
+    let n = EVERY_CHECK.len() + OPTIONAL_SERVICES.len() - 2 - WEBHOOK_CHECKS.len();
     assert!(text.ends_with(&format!("{n} passed, 0 failed\n")), "{text}");
     assert!(text.contains("[IDEM-01, IDEM-04, ERR-01]"), "{text}");
 }
@@ -488,9 +547,10 @@ fn not_applicable(r: &Value) -> Vec<&str> {
 #[allow(clippy::too_many_lines)] // one run per version and store, each with its expectations
 async fn conformance_every_released_version_passes_against_the_example_merchant() {
     // One merchant and vault; the checker at each version (VER-02: the merchant serves them all).
-    let w = harness::world(None, LATENCY).await;
+    let (w, listen) = webhook_world(None).await;
     for version in agentic_commerce::protocol::version::ApiVersion::RELEASED {
         let mut args = merchant_args(&w);
+        args.extend(webhook_args(&listen));
         args.extend(strings(&[
             "--api-version",
             version.as_str(),
@@ -595,6 +655,12 @@ async fn conformance_every_released_version_passes_against_the_example_merchant(
                 .starts_with(&format!("HTTP 201, valid {version} CheckoutSession")),
             "{version}"
         );
+        // The purchase's order_create arrived, signed, in this version (WH-01, WH-09).
+        let received = check(&r, "webhooks.received")["detail"].as_str().unwrap();
+        assert!(
+            received.starts_with("order_create for 1 completed session(s)"),
+            "{version}: {received}"
+        );
         // The update really selected the option, in that version's words.
         let update = check(&r, "update")["detail"].as_str().unwrap();
         assert!(
@@ -658,6 +724,30 @@ async fn conformance_usage_errors_exit_2() {
         (
             vec!["--base-url", "http://127.0.0.1:1", "--psp-bearer", "k"],
             "needs `--psp-url`",
+        ),
+        (
+            vec![
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--webhook-listen",
+                "127.0.0.1:0",
+            ],
+            "needs `--webhook-secret`",
+        ),
+        (
+            vec![
+                "--base-url",
+                "http://127.0.0.1:1",
+                "--webhook-listen",
+                "127.0.0.1:0",
+                "--webhook-secret",
+                "short",
+            ],
+            "`--webhook-secret`: ",
+        ),
+        (
+            vec!["--base-url", "http://127.0.0.1:1", "--webhook-wait", "5"],
+            "`--webhook-wait` needs `--webhook-listen`",
         ),
         (
             vec!["--base-url", "http://127.0.0.1:1", "--frobnicate", "1"],
@@ -786,4 +876,182 @@ async fn conformance_three_ds_without_a_psp_checks_chk_15_and_skips_the_rest() {
         .as_str()
         .unwrap();
     assert!(why.contains("--psp-url"), "{r:#}");
+}
+
+/// Flags for a run against the example merchant with a real purchase.
+fn purchase_args(w: &harness::World, listen: &str) -> Vec<String> {
+    let mut args = merchant_args(w);
+    args.extend(webhook_args(listen));
+    args.extend(strings(&[
+        "--psp-signing-secret",
+        std::str::from_utf8(harness::VAULT_SIGNING_SECRET).unwrap(),
+        "--psp-url",
+        &w.vault,
+        "--psp-bearer",
+        ex::vault::DEV_AGENT_KEY,
+        "--json",
+    ]));
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_webhooks_pass_against_the_example_merchant_on_postgres() {
+    let Some(url) = std::env::var("DATABASE_URL").ok() else {
+        eprintln!("SKIPPED: DATABASE_URL is not set");
+        return;
+    };
+    let (w, listen) = webhook_world(Some(url)).await;
+    let out = checker(purchase_args(&w, &listen)).await;
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["failed"], 0, "{r:#}");
+    for id in WEBHOOK_CHECKS {
+        assert_eq!(check(&r, id)["passed"], true, "{id}: {r:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_webhooks_signed_with_another_secret_fail_wh_01_with_the_reason() {
+    let (w, listen) = webhook_world(None).await;
+    let mut args = purchase_args(&w, &listen);
+    // The checker verifies with another secret than the merchant signs with.
+    let at = args.iter().position(|a| a == "--webhook-secret").unwrap();
+    args[at + 1] = "not-the-merchants-webhook-secret".to_owned();
+    args.extend(strings(&["--webhook-wait", "3"]));
+    let out = checker(args).await;
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let signature = check(&r, "webhooks.signature");
+    assert_eq!(signature["passed"], false, "{r:#}");
+    assert_eq!(signature["level"], "MUST");
+    let detail = signature["detail"].as_str().unwrap();
+    assert!(detail.contains("401 invalid_signature"), "{detail}");
+    // Nothing verified: the purchase's order_create never arrived as far as the checker knows.
+    let received = check(&r, "webhooks.received");
+    assert_eq!(received["passed"], false, "{r:#}");
+    assert!(
+        received["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no order_create within 3 s"),
+        "{received}"
+    );
+    // The secret is never printed.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("not-the-merchants-webhook-secret"));
+}
+
+/// A full order body of `kind` for order `id`, in 2026-04-17.
+fn order_event(kind: &str, id: &str, status: &str) -> Value {
+    json!({"type": kind, "data": {"type": "order", "id": id, "checkout_session_id": "cs_fake",
+        "permalink_url": format!("https://merchant.example/orders/{id}"), "status": status}})
+}
+
+/// Posts `events` (body, API-Version) to `listen`, signed with the test secret, retrying the
+/// connection until the checker listens; returns the answers' statuses.
+async fn fake_sender(listen: String, events: Vec<(Value, &'static str)>) -> Vec<u16> {
+    use agentic_commerce::trust::webhook::{self, WebhookSecret};
+    let secret = WebhookSecret::new(harness::WEBHOOK_SECRET.to_vec()).unwrap();
+    let url = format!("http://{listen}/agentic_checkout/webhooks/order_events");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for (event, version) in events {
+        let body = event.to_string().into_bytes();
+        for attempt in 0.. {
+            let signature = webhook::sign(&secret, time::OffsetDateTime::now_utc(), &body).unwrap();
+            let sent = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("api-version", version)
+                .header(webhook::HEADER_NAME, signature)
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(answer) => {
+                    statuses.push(answer.status().as_u16());
+                    break;
+                }
+                // The checker process starts slowly on a loaded machine.
+                Err(_) if attempt < 1200 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("the checker never listened: {e}"),
+            }
+        }
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_out_of_order_and_invalid_webhooks_fail_the_schema_and_order_checks() {
+    let (w, listen) = webhook_world(None).await;
+    let mut invalid = order_event("order_create", "ord_fake_3", "created");
+    invalid["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("permalink_url");
+    let events = vec![
+        // WH-09 order: an update before its order_create ...
+        (
+            order_event("order_update", "ord_fake_1", "shipped"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_create", "ord_fake_1", "created"),
+            "2026-04-17",
+        ),
+        // ... a status after a terminal one ...
+        (
+            order_event("order_create", "ord_fake_2", "created"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_update", "ord_fake_2", "canceled"),
+            "2026-04-17",
+        ),
+        (
+            order_event("order_update", "ord_fake_2", "shipped"),
+            "2026-04-17",
+        ),
+        // ... and an order without its permalink_url (WH-07: refused by the strict parse).
+        (invalid, "2026-04-17"),
+    ];
+    let sender = tokio::spawn(fake_sender(listen.clone(), events));
+    let out = checker(purchase_args(&w, &listen)).await;
+    let statuses = sender.await.unwrap();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 400]);
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    // The example merchant's own webhook is fine.
+    assert_eq!(check(&r, "webhooks.received")["passed"], true, "{r:#}");
+    assert_eq!(check(&r, "webhooks.signature")["passed"], true, "{r:#}");
+    let schema = check(&r, "webhooks.schema");
+    assert_eq!(schema["passed"], false, "{r:#}");
+    let detail = schema["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("refused 400") && detail.contains("permalink_url"),
+        "{detail}"
+    );
+    let order = check(&r, "webhooks.order");
+    assert_eq!(order["passed"], false, "{r:#}");
+    assert_eq!(order["level"], "SHOULD");
+    let detail = order["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("order ord_fake_1: order_update before its order_create"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(
+            "order ord_fake_2: order_update with status shipped after the terminal status canceled"
+        ),
+        "{detail}"
+    );
 }

@@ -61,7 +61,8 @@ pub(crate) fn applies(version: &ApiVersion, report: &mut Report, id: &'static st
 #[derive(Debug)]
 pub(crate) struct Unreachable(pub(crate) String);
 
-/// Runs every probe against `merchant`.
+/// Runs every probe against `merchant`; returns the ids of the sessions it bought (completed),
+/// whose `order_create` webhooks the webhook probes wait for.
 ///
 /// # Errors
 ///
@@ -70,7 +71,8 @@ pub(crate) async fn run(
     merchant: &Client,
     settings: &Settings,
     report: &mut Report,
-) -> Result<(), Unreachable> {
+) -> Result<Vec<String>, Unreachable> {
+    let mut bought = Vec::new();
     let v = &settings.version;
     let discovered = discovery(merchant, v, report).await?;
     let created = create(merchant, settings, report).await;
@@ -91,7 +93,10 @@ pub(crate) async fn run(
         let completed = complete(merchant, settings, &current, report).await;
         cancel(merchant, settings, report).await;
         match completed {
-            Some(id) => cancel_completed(merchant, v, &id, report).await,
+            Some(id) => {
+                cancel_completed(merchant, v, &id, report).await;
+                bought.push(id);
+            }
             None => report.skip("cancel.completed", "no session reached `completed`"),
         }
     } else {
@@ -104,7 +109,7 @@ pub(crate) async fn run(
     carts::run(merchant, settings, discovered.as_ref(), report).await;
     mcp::run(merchant, settings, discovered.as_ref(), report).await;
     business_rules(merchant, v, report);
-    Ok(())
+    Ok(bought)
 }
 
 /// Rule IDs `agentic_commerce::rules::check_session` reports whose requirement is a MUST (or a
