@@ -1,6 +1,9 @@
 //! An ACP agent platform on the `agentic-commerce-client` crate: drives a full purchase against
 //! a merchant and a PSP vault (3-D Secure through the vault's `delegate_authentication` when
-//! the merchant asks for it) and receives the order webhook with the crate's receiver.
+//! the merchant asks for it) and receives the order webhook with the crate's receiver. With
+//! `--spawn` the demo goes on after the purchase: the merchant ships (with tracking), delivers
+//! and refunds part of the order through its admin endpoints, and the agent prints the order's
+//! timeline from the webhooks, with the permalink and the support contact.
 //!
 //! ```text
 //! cargo run --example agent_client -- --spawn            # everything in-process, loopback
@@ -41,7 +44,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use agentic_commerce::engine::webhooks::ORDER_EVENTS_PATH;
+use agentic_commerce::engine::webhooks::{Delivery, ORDER_EVENTS_PATH, OrderTimeline};
 
 const USAGE: &str = "\
 agent_client: an ACP agent platform; runs a full signed purchase (3-D Secure through\n\
@@ -87,6 +90,8 @@ struct Secrets {
     signing: String,
     vault_signing: String,
     webhook: String,
+    /// The merchant's back-office key (`/admin`), for the demo's shipping and refund.
+    admin: String,
 }
 
 /// Starts the example vault and merchant on ephemeral loopback ports; returns their URLs.
@@ -106,6 +111,7 @@ async fn spawn_servers(
         webhook_url: Some(format!("http://{hook_addr}{ORDER_EVENTS_PATH}")),
         webhook_secret: secrets.webhook.into_bytes(),
         signing_secret: Some(secrets.signing.into_bytes()),
+        admin_key: secrets.admin,
         psp_url: format!("http://{vault_addr}"),
         database_url: database_url.clone(),
         ..config::Config::default()
@@ -191,8 +197,10 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         },
         coupon: Some(checkout::COUPON.0.to_owned()),
     };
+    let admin_key = http::new_secret();
     if flags.has("spawn") {
         let secrets = Secrets {
+            admin: admin_key.clone(),
             signing: signing_secret,
             vault_signing: vault_signing_secret,
             webhook: webhook_secret
@@ -207,6 +215,19 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         config.vault_url = vault;
     }
     let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
+    let back_office = spawn.then_some((config.merchant_url.as_str(), admin_key.as_str()));
+    follow_the_order(&receiver, &mut webhooks, back_office).await?;
+    println!("statuses: {}", purchase.statuses.join(" -> "));
+    Ok(())
+}
+
+/// The order webhook, then (with the spawned merchant's back office) the merchant's shipping,
+/// delivery and refund, and the order's timeline as the agent's receiver recorded it.
+async fn follow_the_order(
+    receiver: &agent::Receiver,
+    webhooks: &mut tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+    back_office: Option<(&str, &str)>,
+) -> Result<(), String> {
     let wait = tokio::time::timeout(Duration::from_secs(10), webhooks.recv());
     let hook = wait
         .await
@@ -220,10 +241,115 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         hook.order_status().unwrap_or("-"),
         hook.version
     );
-    let timeline = agent::timeline_of(&receiver, &order, 1).await?;
-    println!("order timeline: {}", timeline.statuses().join(" -> "));
-    println!("statuses: {}", purchase.statuses.join(" -> "));
+    let mut events = 1;
+    if let Some((merchant, key)) = back_office {
+        // The merchant's staff, after the purchase: ship, deliver, refund part (the back office
+        // of the example merchant; each change reaches the agent as an `order_update`).
+        events += after_the_purchase(merchant, key, &order).await?;
+    }
+    let timeline = agent::timeline_of(receiver, &order, events).await?;
+    let mut last = hook;
+    while let Ok(delivery) = webhooks.try_recv() {
+        last = delivery;
+    }
+    print_timeline(&timeline, &last.raw["data"]);
     Ok(())
+}
+
+/// Ships the whole order with tracking, delivers it and refunds 5.00 of it through the
+/// merchant's admin endpoints; returns how many order changes that made.
+async fn after_the_purchase(merchant: &str, key: &str, order: &str) -> Result<usize, String> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let admin = |action: &'static str, body: serde_json::Value| {
+        let url = format!("{merchant}/admin/orders/{order}/{action}");
+        let request = http.post(url).bearer_auth(key).body(body.to_string());
+        async move {
+            let answer = request
+                .send()
+                .await
+                .map_err(|e| format!("admin {action}: {e}"))?;
+            let status = answer.status();
+            let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            if !status.is_success() {
+                return Err(format!("admin {action}: {status} {body}"));
+            }
+            Ok::<_, String>(body)
+        }
+    };
+    let shipped = admin(
+        "ship",
+        serde_json::json!({"carrier": "UPS", "tracking_number": "1Z999AA10123456784",
+            "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784"}),
+    )
+    .await?;
+    let fulfillment = shipped["fulfillments"][0]["id"]
+        .as_str()
+        .unwrap_or_default();
+    println!("merchant: shipped order {order} ({fulfillment}, UPS 1Z999AA10123456784)");
+    admin(
+        "deliver",
+        serde_json::json!({"fulfillment_id": fulfillment}),
+    )
+    .await?;
+    println!("merchant: delivered {fulfillment}");
+    let reason = "mug arrived chipped";
+    admin(
+        "refund",
+        serde_json::json!({"amount": 500, "reason": reason}),
+    )
+    .await?;
+    println!("merchant: refunded 5.00 ({reason})");
+    Ok(3)
+}
+
+/// The order as the agent knows it from the merchant's webhooks: "where is my order?".
+fn print_timeline(timeline: &OrderTimeline, order: &serde_json::Value) {
+    println!("order timeline (from the verified webhooks):");
+    for entry in &timeline.entries {
+        let mut what = Vec::new();
+        for f in &entry.fulfillments {
+            what.push(format!(
+                "{} {} {}",
+                f.kind,
+                f.id,
+                f.status.as_deref().unwrap_or("-")
+            ));
+        }
+        for (id, event) in &entry.fulfillment_events {
+            what.push(format!("{id}: {}", event.kind));
+        }
+        for a in &entry.adjustments {
+            what.push(format!(
+                "{} {} {}",
+                a.kind,
+                a.amount.map_or(0, agentic_commerce::Amount::minor_units),
+                a.status
+            ));
+        }
+        println!(
+            "  {} {:<10} {}",
+            entry.event_type,
+            entry.status,
+            what.join("; ")
+        );
+    }
+    println!(
+        "  permalink: {}",
+        order["permalink_url"].as_str().unwrap_or("-")
+    );
+    let support = &order["support"];
+    println!(
+        "  support: {} ({})",
+        support["email"].as_str().unwrap_or("-"),
+        support["hours"].as_str().unwrap_or("-")
+    );
+    if let Some(tracking) = order["fulfillments"][0]["tracking_url"].as_str() {
+        println!("  tracking: {tracking}");
+    }
 }
 
 #[tokio::main]

@@ -38,6 +38,10 @@ pub(crate) const TAX_BPS: i64 = 825;
 pub(crate) const COUPON: (&str, i64) = ("WELCOME10", 10);
 /// Sessions whose total reaches this need issuer authentication (3-D Secure).
 pub(crate) const THREE_DS_THRESHOLD: i64 = 50_000;
+/// The order's support contact (where the agent sends "where is my order?").
+const SUPPORT_EMAIL: &str = "support@trailhead-outfitters.example";
+/// When support answers.
+const SUPPORT_HOURS: &str = "Mon-Fri 09:00-17:00 UTC";
 /// Shipping options: id, title, price.
 pub(crate) const SHIPPING: [(&str, &str, i64); 2] = [
     ("ship_standard", "Standard (5-7 days)", 500),
@@ -883,6 +887,8 @@ impl Shop {
             "checkout_session_id": session.id,
             "permalink_url": format!("{}/orders/{order_id}", self.base_url),
             "status": "created",
+            "support": {"email": SUPPORT_EMAIL, "hours": SUPPORT_HOURS,
+                "help_center_url": format!("{}/help", self.base_url)},
             "totals": rendered["totals"],
         }));
         self.wire(&session)
