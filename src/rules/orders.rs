@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use super::Finding;
 use crate::parse::json_path::JsonPath;
 use crate::primitives::Amount;
-use crate::spec::latest::agentic_checkout::{LineItemReference, Order, OrderLineItem, TotalType};
+use crate::spec::latest::agentic_checkout::{
+    LineItemReference, Order, OrderLineItem, OrderLineItemQuantity, TotalType,
+};
 
 /// Checks `order`, reporting paths under `base` (`$.order` inside a
 /// session, `$` for a standalone order).
@@ -66,6 +68,22 @@ pub fn check(order: &Order, base: &JsonPath, out: &mut Vec<Finding>) {
     check_subtotal(order, lines, base, out);
 }
 
+/// ORD-02: the status a line's quantities give it: `removed` when nothing is current,
+/// `fulfilled` when everything current is fulfilled, `partial` when some is, `processing`
+/// otherwise.
+pub fn derived_line_status(q: &OrderLineItemQuantity) -> &'static str {
+    let fulfilled = q.fulfilled.unwrap_or(0);
+    if q.current == 0 {
+        "removed"
+    } else if fulfilled == q.current {
+        "fulfilled"
+    } else if fulfilled > 0 {
+        "partial"
+    } else {
+        "processing"
+    }
+}
+
 /// ORD-03 (error) and ORD-02 (warning) for one line.
 fn check_quantity(line: &OrderLineItem, path: &JsonPath, out: &mut Vec<Finding>) {
     let q = &line.quantity;
@@ -84,15 +102,7 @@ fn check_quantity(line: &OrderLineItem, path: &JsonPath, out: &mut Vec<Finding>)
         ));
         return;
     }
-    let derived = if q.current == 0 {
-        "removed"
-    } else if fulfilled == q.current {
-        "fulfilled"
-    } else if fulfilled > 0 {
-        "partial"
-    } else {
-        "processing"
-    };
+    let derived = derived_line_status(q);
     // ORD-01: unknown status values are accepted, so only the documented
     // four are compared.
     if let Some(status) = &line.status {

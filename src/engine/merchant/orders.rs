@@ -614,17 +614,7 @@ fn derive_line_status(line: &mut OrderLineItem) {
     {
         return;
     }
-    let q = &line.quantity;
-    let fulfilled = q.fulfilled.unwrap_or(0);
-    let derived = if q.current == 0 {
-        "removed"
-    } else if fulfilled == q.current {
-        "fulfilled"
-    } else if fulfilled > 0 {
-        "partial"
-    } else {
-        "processing"
-    };
+    let derived = crate::rules::orders::derived_line_status(&line.quantity);
     line.status = Some(derived.to_owned());
 }
 

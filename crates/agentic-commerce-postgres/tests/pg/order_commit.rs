@@ -5,7 +5,7 @@
 //! replays leave exactly one event.
 #![allow(clippy::expect_used)]
 
-use std::io::Write as _;
+use super::common::database_url;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -25,23 +25,6 @@ use tokio_postgres::NoTls;
 
 const KEY: &str = "agent-key-0123456789abcdef";
 const HOOK: &str = "https://agent.example/webhooks/acp";
-
-fn database_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{test}: DATABASE_URL must be set when CI=true (.ci/run starts PostgreSQL)"
-            );
-            let line = format!(
-                "SKIPPED {test}: DATABASE_URL is not set (`source .ci/postgres` starts a server)\n"
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
-            None
-        }
-    }
-}
 
 /// A client for the test's own statements (schema setup, fault injection).
 async fn client(url: &str) -> tokio_postgres::Client {

@@ -9,7 +9,7 @@
 // Helpers outside #[test] functions panic on failure too; the behaviour check is one story.
 #![allow(clippy::expect_used, clippy::too_many_lines)]
 
-use std::io::Write as _;
+use super::common::database_url;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -40,26 +40,6 @@ const MIGRATION_ROUNDS: usize = 5;
 // ---------------------------------------------------------------------------------------------
 // Set-up
 // ---------------------------------------------------------------------------------------------
-
-/// `DATABASE_URL`, or `None` (with the reason printed) to skip; panics when `CI=true`.
-fn database_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{test}: DATABASE_URL must be set when CI=true (.ci/run starts PostgreSQL)"
-            );
-            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
-            // One write per line, so parallel tests do not interleave.
-            let line = format!(
-                "SKIPPED {test}: DATABASE_URL is not set (`source .ci/postgres` starts a server)\n"
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
-            None
-        }
-    }
-}
 
 /// A schema name for `test`, unique to this process, dropped first if left over.
 async fn fresh_schema(url: &str, test: &str) -> String {

@@ -5,8 +5,8 @@
 //! handled once by the core `WebhookReceiver`), dead letters after the deadline.
 #![allow(clippy::expect_used, clippy::too_many_lines)]
 
+use super::common::database_url;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,23 +32,6 @@ use time::OffsetDateTime;
 use tokio_postgres::NoTls;
 
 const SECRET: &str = "whsec_pg-outbox-secret-0001";
-
-fn database_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{test}: DATABASE_URL must be set when CI=true (.ci/run starts PostgreSQL)"
-            );
-            let line = format!(
-                "SKIPPED {test}: DATABASE_URL is not set (`source .ci/postgres` starts a server)\n"
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
-            None
-        }
-    }
-}
 
 /// A fresh schema for `test` (dropped first if left over) and a store on it.
 async fn fresh_store(url: &str, test: &str) -> (PgStore, String) {
