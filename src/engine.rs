@@ -5,6 +5,8 @@
 //! - [`psp`]: a payment service provider serves `delegate_payment` (vaulted, allowance-bound,
 //!   single-use tokens), the merchant's charge of such a token, and `delegate_authentication`
 //!   (3-D Secure sessions), by implementing [`psp::Vault`] and [`psp::ThreeDsProvider`].
+//! - [`feeds`]: the agent platform serves the product-feed API (2026-04-17) that merchants push
+//!   their catalogs to ([`feeds::FeedEngine`] over a [`feeds::FeedStore`]).
 //! - [`auth`]: who the caller is ([`auth::Authenticator`], [`auth::BearerKeys`]).
 //! - [`webhooks`]: the agent platform's order-webhook receiver ([`webhooks::WebhookReceiver`]):
 //!   signature verification with secret rotation, the event upgraded to the latest version,
@@ -19,6 +21,7 @@
 use std::future::Future;
 
 pub mod auth;
+pub mod feeds;
 pub mod merchant;
 pub mod outbox;
 pub mod psp;
@@ -27,7 +30,7 @@ pub mod store;
 pub mod webhooks;
 
 /// What a server adapter needs from an engine: its body-size cap and one request served.
-/// Implemented by [`merchant::MerchantEngine`], [`psp::PspEngine`] and
+/// Implemented by [`merchant::MerchantEngine`], [`psp::PspEngine`], [`feeds::FeedEngine`] and
 /// [`webhooks::WebhookReceiver`].
 pub trait HttpEngine: Send + Sync {
     /// The body-size cap; an adapter should refuse larger bodies (`413`) before buffering them.

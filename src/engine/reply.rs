@@ -82,3 +82,18 @@ impl Reply {
 pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic())
 }
+
+/// The first defect of a body that breaks its schema, as `(message, param)`.
+pub(crate) fn body_defect(
+    error: &crate::parse::registry::BodyError,
+) -> (String, crate::parse::json_path::JsonPath) {
+    use crate::parse::json_path::JsonPath;
+    use crate::parse::registry::BodyError;
+    match error {
+        BodyError::Invalid { violations, .. } => violations.first().map_or_else(
+            || (error.to_string(), JsonPath::root()),
+            |v| (v.message.clone(), v.path.clone()),
+        ),
+        other => (other.to_string(), JsonPath::root()),
+    }
+}

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod feeds;
 mod merchant;
 mod merchant_concurrency;
 mod merchant_expiry;

@@ -10,7 +10,7 @@ use crate::engine::store::{
     AsyncTokenLedger, Commit, CommitOutcome, ResourceKind, ResourceStore, Write,
 };
 use crate::parse::json_path::JsonPath;
-use crate::parse::registry::{self, Body, BodyError};
+use crate::parse::registry::{self, Body};
 use crate::primitives::Timestamp;
 use crate::protocol::error::{AcpError, codes};
 use crate::protocol::headers::{
@@ -26,6 +26,7 @@ use crate::trust::idempotency::{
 use crate::trust::signature::SignedRequest;
 
 pub(super) use crate::engine::reply::Reply;
+pub(super) use crate::engine::reply::body_defect;
 use crate::engine::reply::valid_id;
 
 use super::{
@@ -451,17 +452,6 @@ pub(super) fn refused<V, D, S, L>(
         &AcpError::processing_error("the provider could not produce a valid response"),
         op,
     )
-}
-
-/// The first defect of a body that breaks its schema, as `(message, param)`.
-pub(super) fn body_defect(error: &BodyError) -> (String, JsonPath) {
-    match error {
-        BodyError::Invalid { violations, .. } => violations.first().map_or_else(
-            || (error.to_string(), JsonPath::root()),
-            |v| (v.message.clone(), v.path.clone()),
-        ),
-        other => (other.to_string(), JsonPath::root()),
-    }
 }
 
 // --- delegate_payment ---------------------------------------------------------------------
