@@ -27,6 +27,9 @@ use agentic_commerce::spec::latest::delegate_authentication::{
 use agentic_commerce::spec::latest::delegate_payment::{
     DelegatePaymentRequest, DelegatePaymentResponse,
 };
+use agentic_commerce::spec::latest::feed::{
+    CreateFeedRequest, FeedMetadata, ProductsResponse, UpsertProductsResponse,
+};
 use agentic_commerce::trust::signature::{
     RequestSigner, SignatureError, SignatureHeaders, SigningKey,
 };
@@ -628,6 +631,52 @@ impl AcpClient {
             None,
         ))
     }
+
+    // --- feeds (the agent platform, called by the merchant) --------------------------------
+
+    /// `POST /feeds` at the agent platform (201 `FeedMetadata`): a new, empty feed of this
+    /// client's merchant.
+    pub fn create_feed(&self, request: &CreateFeedRequest) -> Call<'_, FeedMetadata> {
+        self.call(Spec::write(
+            reqwest::Method::POST,
+            "feeds".to_owned(),
+            request,
+            None,
+            None,
+        ))
+    }
+
+    /// `GET /feeds/{id}` (200 `FeedMetadata`; FEED-02).
+    pub fn feed(&self, id: &str) -> Call<'_, FeedMetadata> {
+        self.call(Spec::get(Kind::Acp, format!("feeds/{}", segment(id)), None))
+    }
+
+    /// `GET /feeds/{id}/products` (200 `ProductsResponse`: the full product set; FEED-03).
+    pub fn feed_products(&self, id: &str) -> Call<'_, ProductsResponse> {
+        self.call(Spec::get(
+            Kind::Acp,
+            format!("feeds/{}/products", segment(id)),
+            None,
+        ))
+    }
+
+    /// `PATCH /feeds/{id}/products` (200 `UpsertProductsResponse`): inserts or replaces each
+    /// product by `Product.id`; products not sent stay as they are (FEED-04). The body is an
+    /// `UpsertProductsRequest`, which has the shape of [`ProductsResponse`]. Idempotent like a
+    /// POST (an `Idempotency-Key` on every attempt).
+    pub fn upsert_feed_products(
+        &self,
+        id: &str,
+        request: &ProductsResponse,
+    ) -> Call<'_, UpsertProductsResponse> {
+        self.call(Spec::write(
+            reqwest::Method::PATCH,
+            format!("feeds/{}/products", segment(id)),
+            request,
+            None,
+            None,
+        ))
+    }
 }
 
 /// A path segment with every byte outside RFC 3986 `unreserved` percent-encoded, so an id
@@ -720,7 +769,7 @@ pub struct Response<T> {
     /// Whether the server replayed a stored answer (`Idempotent-Replayed: true`, IDEM-09):
     /// an earlier attempt of this call was processed.
     pub replayed: bool,
-    /// The `Idempotency-Key` sent (on POST and PUT).
+    /// The `Idempotency-Key` sent (on POST, PUT and PATCH).
     pub idempotency_key: Option<IdempotencyKey>,
     /// The `Request-Id` sent.
     pub request_id: RequestId,

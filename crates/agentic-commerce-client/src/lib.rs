@@ -15,6 +15,10 @@
 //!   ([`create_cart`](AcpClient::create_cart), [`retrieve_cart`](AcpClient::retrieve_cart),
 //!   [`update_cart`](AcpClient::update_cart), [`cancel_cart`](AcpClient::cancel_cart)) and
 //!   discovery ([`discover`](AcpClient::discover));
+//! - an **agent platform's feed API**, which the merchant pushes its catalog to:
+//!   [`create_feed`](AcpClient::create_feed), [`feed`](AcpClient::feed),
+//!   [`feed_products`](AcpClient::feed_products),
+//!   [`upsert_feed_products`](AcpClient::upsert_feed_products);
 //! - a **PSP**: [`delegate_payment`](AcpClient::delegate_payment) (its allowance for a
 //!   session: [`allowance_for`]), and delegate authentication
 //!   ([`create_delegate_authentication`](AcpClient::create_delegate_authentication),
@@ -31,7 +35,7 @@
 //! - **Headers**: `Authorization: Bearer` (HDR-01), `API-Version` (VER-01: configured, or
 //!   negotiated from the discovery document, [`ClientBuilder::negotiate_version`]),
 //!   `Request-Id` (HDR-03), `Content-Type: application/json` with a body (HDR-02), and on
-//!   every POST and PUT an `Idempotency-Key` of 128 random bits (IDEM-01, IDEM-02), the same
+//!   every POST, PUT and PATCH an `Idempotency-Key` of 128 random bits (IDEM-01, IDEM-02), the same
 //!   on every retry of the call. With a [`ClientBuilder::signer`], `Signature` and
 //!   `Timestamp` over the exact body bytes sent (SIG-01..03).
 //! - **Retries** ([`RetryPolicy`]): after transport failures, `5xx` and

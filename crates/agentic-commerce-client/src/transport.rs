@@ -71,7 +71,10 @@ impl Spec {
     }
 
     fn is_write(&self) -> bool {
-        self.method == reqwest::Method::POST || self.method == reqwest::Method::PUT
+        // PATCH: the feed upsert; its key makes a retry a replay (IDEM-08).
+        self.method == reqwest::Method::POST
+            || self.method == reqwest::Method::PUT
+            || self.method == reqwest::Method::PATCH
     }
 }
 

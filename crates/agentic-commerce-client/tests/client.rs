@@ -1122,3 +1122,73 @@ fn plain_http_off_loopback_is_an_explicit_choice() {
             .is_none()
     );
 }
+
+// ------------------------------------------------------------------------------------------
+// Feeds (the merchant pushing to an agent platform)
+
+#[tokio::test]
+async fn feed_operations_against_the_feed_engine_create_once_when_responses_are_lost() {
+    use agentic_commerce::engine::feeds::{FeedEngine, InMemoryFeedStore};
+    use agentic_commerce::spec::latest::feed::{CreateFeedRequest, ProductsResponse};
+
+    let engine = Arc::new(
+        FeedEngine::builder(InMemoryFeedStore::default(), InMemoryStore::default())
+            .merchants(BearerKeys::new().key(MERCHANT_KEY, Identity::new("shop")))
+            .events(Silent)
+            .build()
+            .unwrap(),
+    );
+    let server = serve(agentic_commerce_axum::router(Arc::clone(&engine)).into_router()).await;
+    let proxy = Proxy::spawn(server).await;
+    let client = AcpClient::builder(&proxy.url())
+        .bearer_token(MERCHANT_KEY)
+        .retry_policy(quick())
+        .build()
+        .unwrap();
+
+    proxy.arm(1);
+    let mut create = CreateFeedRequest::new();
+    create.target_country = Some("US".to_owned());
+    let created = client.create_feed(&create).await.unwrap();
+    assert_eq!(created.status, 201);
+    assert!(created.replayed, "the retry must get the stored answer");
+    assert_eq!(engine.feeds().len(), 1, "exactly one feed");
+    let id = created.value.id.as_str().to_owned();
+
+    let product = |id: &str, amount: i64| {
+        json!({"id": id, "variants": [{"id": format!("{id}_v"), "title": "Default",
+            "price": {"amount": amount, "currency": "USD"}}]})
+    };
+    let first: ProductsResponse =
+        parse::from_value(&json!({"products": [product("a", 1), product("b", 2)]})).unwrap();
+    proxy.arm(1);
+    let upserted = client.upsert_feed_products(&id, &first).await.unwrap();
+    assert!(upserted.value.accepted);
+    assert!(upserted.idempotency_key.is_some(), "a PATCH carries a key");
+    let partial: ProductsResponse =
+        parse::from_value(&json!({"products": [product("b", 5)]})).unwrap();
+    client.upsert_feed_products(&id, &partial).await.unwrap();
+
+    let products = client.feed_products(&id).await.unwrap().value.products;
+    let prices: Vec<(String, Value)> = products
+        .iter()
+        .map(|p| {
+            let v = serde_json::to_value(p).unwrap();
+            (
+                p.id.as_str().to_owned(),
+                v["variants"][0]["price"]["amount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        [("a".to_owned(), json!(1)), ("b".to_owned(), json!(5))]
+    );
+    let meta = client.feed(&id).await.unwrap().value;
+    assert_eq!(meta.target_country.as_deref(), Some("US"));
+    let missing = client.feed("feed_missing").await.unwrap_err();
+    assert!(
+        matches!(&missing, Error::Api { error, .. } if error.status() == 404),
+        "{missing:?}"
+    );
+}
