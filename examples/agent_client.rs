@@ -35,6 +35,8 @@ mod catalog;
 mod checkout;
 #[path = "merchant_server/config.rs"]
 mod config;
+#[path = "merchant_server/feed.rs"]
+mod feed;
 #[path = "merchant_server/orders.rs"]
 mod orders;
 #[path = "psp_vault/vault.rs"]

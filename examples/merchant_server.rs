@@ -7,6 +7,7 @@
 //!     [--signing-secret S | --no-signatures] [--psp-url URL] [--psp-api-key KEY]
 //!     [--database-url postgres://…] [--db-pool-size N] [--public-url URL] [--latency-ms N]
 //!     [--outbound-timeout-ms N] [--webhook-backoff-ms N] [--webhook-lease-ms N]
+//!     [--feed-url URL --feed-key KEY [--feed-id ID]]
 //! ```
 //!
 //! Run with `--help` for every flag and its environment variable. The defaults
@@ -27,6 +28,8 @@ mod catalog;
 mod checkout;
 #[path = "merchant_server/config.rs"]
 mod config;
+#[path = "merchant_server/feed.rs"]
+mod feed;
 #[path = "merchant_server/orders.rs"]
 mod orders;
 
@@ -68,6 +71,12 @@ Flags (each also read from the environment variable in brackets):
                                 the event is sent again once it runs out; above
                                 --outbound-timeout-ms [ACP_WEBHOOK_LEASE_MS]
                                 (default twice the timeout + 30000)
+  --feed-url URL                an agent platform's feed API to push the catalog to: all of
+                                it on start, then each product whose stock moves
+                                [ACP_FEED_URL]
+  --feed-key KEY                this merchant's bearer token at the feed API [ACP_FEED_KEY]
+  --feed-id ID                  push to this existing feed; default: create one on start
+                                [ACP_FEED_ID]
   -h, --help                    print this help and exit
 
 Without --api-key, --admin-key, --webhook-secret, --signing-secret (or --no-signatures) and
@@ -93,10 +102,22 @@ const VALUED: &[&str] = &[
     "outbound-timeout-ms",
     "webhook-backoff-ms",
     "webhook-lease-ms",
+    "feed-url",
+    "feed-key",
+    "feed-id",
 ];
 
 fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String> {
     let mut config = config::Config::default();
+    if let Some(url) = flags.get("feed-url", "ACP_FEED_URL") {
+        config.feed = Some(feed::FeedTarget {
+            url,
+            key: flags
+                .get("feed-key", "ACP_FEED_KEY")
+                .ok_or("--feed-url needs --feed-key")?,
+            feed_id: flags.get("feed-id", "ACP_FEED_ID"),
+        });
+    }
     let addr: SocketAddr = flags
         .get("addr", "ACP_ADDR")
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())

@@ -146,6 +146,9 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         outbox.spawn_worker(http, url.clone(), secret, &c);
     }
     shop.outbox = Some(outbox.clone());
+    if let Some(feed) = &shop.feed {
+        feed.start();
+    }
     // The engine and the outbox share the store: the engine commits the orders and their
     // events, the worker delivers them.
     let app = match store {

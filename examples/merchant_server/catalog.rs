@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use agentic_commerce::parse;
-use agentic_commerce::spec::v2026_04_17::feed::ProductsResponse;
+use agentic_commerce::spec::v2026_04_17::feed::{Availability, Product, ProductsResponse};
 
 /// The catalog shipped with the examples.
 pub(crate) const DEFAULT_CATALOG: &str = include_str!("../catalog.json");
@@ -50,6 +50,12 @@ pub(crate) struct CatalogItem {
 pub(crate) struct Catalog {
     items: BTreeMap<String, CatalogItem>,
     stock: Mutex<BTreeMap<String, i64>>,
+    /// The feed as read, pushed to an agent platform with live availability
+    /// ([`feed_products`](Self::feed_products)).
+    products: Vec<Product>,
+    /// Units on hand when the feed was read: a variant still at them keeps its feed
+    /// `availability` as written (`backorder`, `preorder`, no availability at all).
+    initial: BTreeMap<String, i64>,
 }
 
 impl Catalog {
@@ -105,7 +111,9 @@ impl Catalog {
         }
         Ok(Self {
             items,
+            initial: stock.clone(),
             stock: Mutex::new(stock),
+            products: feed.products,
         })
     }
 
@@ -151,6 +159,63 @@ impl Catalog {
             }
         }
         Ok(())
+    }
+
+    /// The feed products (every product, or those with a variant in `variants`), each
+    /// variant's `availability` from its live stock: none left is `out_of_stock` (or the
+    /// feed's `discontinued`), one is `limited_stock` (the unit count this catalog reads
+    /// `limited_stock` as), more is `in_stock`; a variant whose stock has not moved keeps the
+    /// feed's availability. Everything else is the feed as read.
+    pub(crate) fn feed_products(&self, variants: Option<&[String]>) -> Vec<Product> {
+        let stock = self
+            .stock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let wanted = |product: &Product| {
+            variants.is_none_or(|ids| {
+                product
+                    .variants
+                    .iter()
+                    .any(|v| ids.iter().any(|id| id == v.id.as_str()))
+            })
+        };
+        self.products
+            .iter()
+            .filter(|p| wanted(p))
+            .map(|product| {
+                let mut product = product.clone();
+                for variant in &mut product.variants {
+                    let id = variant.id.as_str();
+                    let (Some(units), Some(initial)) = (stock.get(id), self.initial.get(id)) else {
+                        continue;
+                    };
+                    if units == initial {
+                        continue;
+                    }
+                    let discontinued = variant
+                        .availability
+                        .as_ref()
+                        .is_some_and(|a| a.status.as_deref() == Some("discontinued"));
+                    let mut availability = variant
+                        .availability
+                        .clone()
+                        .unwrap_or_else(Availability::new);
+                    availability.available = Some(*units > 0);
+                    availability.status = Some(
+                        match *units {
+                            ..=0 if discontinued => "discontinued",
+                            ..=0 => "out_of_stock",
+                            1 => "limited_stock",
+                            _ => "in_stock",
+                        }
+                        .to_owned(),
+                    );
+                    variant.availability = Some(availability);
+                }
+                product
+            })
+            .collect()
     }
 
     /// Puts back units taken by [`reserve`](Self::reserve) (the payment failed).
@@ -212,6 +277,41 @@ mod tests {
         assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK - 2);
         catalog.release(&ok);
         assert_eq!(catalog.stock("var_mug_pine"), DEFAULT_STOCK);
+    }
+
+    #[test]
+    fn feed_products_carry_live_availability_and_the_rest_of_the_feed_as_read() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        let all = catalog.feed_products(None);
+        assert_eq!(all.len(), catalog.products.len());
+        let as_read = serde_json::to_value(&all).unwrap();
+        let feed: serde_json::Value = serde_json::from_str(DEFAULT_CATALOG).unwrap();
+        assert_eq!(
+            as_read, feed["products"],
+            "unchanged stock: the feed as written"
+        );
+        catalog
+            .reserve(&[
+                ("var_mug_slate".to_owned(), 1),
+                ("var_mug_pine".to_owned(), 9),
+            ])
+            .unwrap();
+        let mug = catalog.feed_products(Some(&["var_mug_pine".to_owned()]));
+        assert_eq!(mug.len(), 1, "only the changed product");
+        let mug = serde_json::to_value(&mug[0]).unwrap();
+        assert_eq!(mug["id"], "prod_trail_mug");
+        assert_eq!(
+            mug["variants"][0]["availability"],
+            serde_json::json!({"available": true, "status": "limited_stock"})
+        );
+        assert_eq!(
+            mug["variants"][1]["availability"],
+            serde_json::json!({"available": false, "status": "out_of_stock"})
+        );
+        assert_eq!(
+            mug["variants"][0]["price"],
+            serde_json::json!({"amount": 1800, "currency": "USD"})
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! (missing data, stock, the 3-D Secure threshold).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_commerce::checkout::{Event, transition};
@@ -653,8 +654,10 @@ pub(crate) fn render(
 
 /// The example merchant: its catalog, its account at the PSP vault and where order webhooks go.
 pub(crate) struct Shop {
-    /// The products and their stock.
-    pub(crate) catalog: Catalog,
+    /// The products and their stock (shared with the feed pusher).
+    pub(crate) catalog: Arc<Catalog>,
+    /// Pushes stock changes to the agent platform's feed (`--feed-url`).
+    pub(crate) feed: Option<super::feed::FeedPusher>,
     /// The merchant id delegated tokens are bound to (DP-10).
     pub(crate) merchant_id: String,
     /// The URL clients reach this merchant at (links, order permalinks).
@@ -686,9 +689,19 @@ impl Shop {
     /// A bad catalog or webhook secret, or an HTTP client that cannot be built.
     pub(crate) fn new(config: &Config, local: std::net::SocketAddr) -> Result<Self, String> {
         let base_url = (config.public_url.clone()).unwrap_or_else(|| format!("http://{local}"));
+        let catalog = Arc::new(
+            Catalog::from_feed_json(&config.catalog_json).map_err(|e| format!("catalog: {e}"))?,
+        );
+        let feed = config
+            .feed
+            .as_ref()
+            .map(|target| {
+                super::feed::FeedPusher::new(target, Arc::clone(&catalog), config.psp_timeout)
+            })
+            .transpose()?;
         Ok(Self {
-            catalog: Catalog::from_feed_json(&config.catalog_json)
-                .map_err(|e| format!("catalog: {e}"))?,
+            catalog,
+            feed,
             merchant_id: config.merchant_id.clone(),
             base_url,
             psp: AcpClient::builder(&config.psp_url)
@@ -877,6 +890,10 @@ impl Shop {
                 let reason = "the payment provider is unavailable; retry later";
                 return Err(AcpError::service_unavailable(reason, None));
             }
+        }
+        // The stock moved: the agent platform's feed hears of it (in the background).
+        if let Some(feed) = &self.feed {
+            feed.changed(wanted.into_iter().map(|(id, _)| id).collect());
         }
         session.status = step(&session.status, Event::PaymentAuthorized)?;
         session.declined = None;

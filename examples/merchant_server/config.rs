@@ -45,6 +45,9 @@ pub(crate) struct Config {
     /// How long a delivery attempt holds its event (`--webhook-lease-ms`); default: twice the
     /// outbound timeout plus 30 s.
     pub(crate) webhook_lease: Option<Duration>,
+    /// The agent platform's feed API the catalog is pushed to (`--feed-url`, `--feed-key`,
+    /// `--feed-id`); none: not pushed.
+    pub(crate) feed: Option<super::feed::FeedTarget>,
 }
 
 /// Default [`Config::psp_timeout`]: 10 s, a thirtieth of the 5-minute idempotency lease
@@ -76,6 +79,7 @@ impl std::fmt::Debug for Config {
             .field("psp_timeout", &self.psp_timeout)
             .field("webhook_backoff", &self.webhook_backoff)
             .field("webhook_lease", &self.webhook_lease)
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +138,7 @@ impl Default for Config {
             psp_timeout: DEFAULT_OUTBOUND_TIMEOUT,
             webhook_backoff: Duration::from_secs(1),
             webhook_lease: None,
+            feed: None,
         }
     }
 }

@@ -15,6 +15,8 @@ pub(crate) mod client_agent;
 pub(crate) mod config;
 #[path = "../../examples/echo_server/echo.rs"]
 pub(crate) mod echo;
+#[path = "../../examples/merchant_server/feed.rs"]
+pub(crate) mod feed;
 #[path = "../../examples/support/http.rs"]
 pub(crate) mod http;
 #[path = "../../examples/merchant_server/orders.rs"]

@@ -17,6 +17,8 @@ pub struct PgConfig {
     policy: IdempotencyPolicy,
     purge_every: u64,
     purge_batch: i64,
+    max_feeds: usize,
+    max_products_per_feed: usize,
 }
 
 impl PgConfig {
@@ -97,6 +99,28 @@ impl PgConfig {
         self
     }
 
+    /// At most `feeds` feeds in the database and `products` products in each
+    /// ([`FeedStore`](agentic_commerce::engine::feeds::FeedStore)); a write past either is
+    /// refused whole. Defaults: the core's
+    /// [`DEFAULT_MAX_FEEDS`](agentic_commerce::engine::feeds::DEFAULT_MAX_FEEDS) and
+    /// [`DEFAULT_MAX_PRODUCTS_PER_FEED`](agentic_commerce::engine::feeds::DEFAULT_MAX_PRODUCTS_PER_FEED).
+    #[must_use]
+    pub fn with_feed_bounds(mut self, feeds: usize, products: usize) -> Self {
+        self.max_feeds = feeds;
+        self.max_products_per_feed = products;
+        self
+    }
+
+    /// The most feeds the store keeps.
+    pub fn max_feeds(&self) -> usize {
+        self.max_feeds
+    }
+
+    /// The most products of one feed.
+    pub fn max_products_per_feed(&self) -> usize {
+        self.max_products_per_feed
+    }
+
     /// The bound of the pool.
     pub fn max_connections(&self) -> usize {
         self.max_connections
@@ -144,6 +168,8 @@ impl Default for PgConfig {
             policy: IdempotencyPolicy::default(),
             purge_every: Self::DEFAULT_PURGE_EVERY,
             purge_batch: Self::DEFAULT_PURGE_BATCH,
+            max_feeds: agentic_commerce::engine::feeds::DEFAULT_MAX_FEEDS,
+            max_products_per_feed: agentic_commerce::engine::feeds::DEFAULT_MAX_PRODUCTS_PER_FEED,
         }
     }
 }

@@ -86,6 +86,7 @@
 
 mod config;
 mod error;
+mod feeds;
 mod outbox;
 mod pool;
 mod schema;

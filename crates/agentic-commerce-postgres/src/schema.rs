@@ -105,10 +105,31 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ON acp_outbox (seq) WHERE dead_us IS NOT NULL;
     ",
     },
+    Migration {
+        version: 3,
+        name: "product feeds and their products",
+        sql: "
+        CREATE TABLE IF NOT EXISTS acp_feeds (
+            id TEXT PRIMARY KEY,
+            -- The identity that created the feed; no other identity sees it.
+            owner TEXT NOT NULL,
+            -- FeedMetadata as JSON text.
+            metadata TEXT NOT NULL,
+            created_us BIGINT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS acp_feed_products (
+            feed_id TEXT NOT NULL REFERENCES acp_feeds (id) ON DELETE CASCADE,
+            product_id TEXT NOT NULL,
+            -- The Product as JSON text, as written (unknown members kept).
+            product TEXT NOT NULL,
+            PRIMARY KEY (feed_id, product_id)
+        );
+    ",
+    },
 ];
 
 /// The schema version this crate creates: the last migration's.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Applies every missing migration in one transaction under the migration lock.
 pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), PgError> {
