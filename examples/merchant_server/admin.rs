@@ -4,6 +4,8 @@
 //! the worker delivers to the agent:
 //!
 //! - `GET  /admin/orders/{id}`: the merchant's current order;
+//! - `GET  /admin/feed`: the agent platform's feed this merchant pushes its catalog to
+//!   (`--feed-url`): its id once created (`null` before, `404` without `--feed-url`);
 //! - `GET  /admin/dead_letters`: how many webhooks wait for delivery, and the oldest 100 that
 //!   failed for good;
 //! - `POST /admin/orders/{id}/ship`: a new shipping fulfillment, shipped, with carrier and
@@ -40,18 +42,20 @@ use super::orders::Outbox;
 struct Admin {
     outbox: Outbox,
     key: String,
+    feed: Option<super::feed::FeedPusher>,
 }
 
 /// The admin routes, answering only requests bearing `key`.
-pub(crate) fn router(outbox: Outbox, key: String) -> Router {
+pub(crate) fn router(outbox: Outbox, key: String, feed: Option<super::feed::FeedPusher>) -> Router {
     Router::new()
         .route("/admin/orders/{id}", get(show))
+        .route("/admin/feed", get(show_feed))
         .route("/admin/dead_letters", get(dead_letters))
         .route("/admin/orders/{id}/ship", post(ship))
         .route("/admin/orders/{id}/deliver", post(deliver))
         .route("/admin/orders/{id}/cancel_line", post(cancel_line))
         .route("/admin/orders/{id}/refund", post(refund))
-        .with_state(Admin { outbox, key })
+        .with_state(Admin { outbox, key, feed })
 }
 
 /// An ACP error as the admin API's answer.
@@ -113,6 +117,17 @@ impl Admin {
             Ok(order) => Json(json!(order)).into_response(),
             Err(e) => error(&e),
         }
+    }
+}
+
+/// `GET /admin/feed`.
+async fn show_feed(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if let Some(denied) = admin.denied(&headers) {
+        return denied;
+    }
+    match &admin.feed {
+        Some(feed) => Json(json!({"feed_id": feed.feed_id()})).into_response(),
+        None => error(&AcpError::not_found("feed")),
     }
 }
 

@@ -146,7 +146,8 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         outbox.spawn_worker(http, url.clone(), secret, &c);
     }
     shop.outbox = Some(outbox.clone());
-    if let Some(feed) = &shop.feed {
+    let feed = shop.feed.clone();
+    if let Some(feed) = &feed {
         feed.start();
     }
     // The engine and the outbox share the store: the engine commits the orders and their
@@ -155,7 +156,7 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         OrderStore::Memory(memory) => serve(shop, memory, &c)?,
         OrderStore::Pg(pg) => serve(shop, pg, &c)?,
     };
-    let app = app.merge(super::admin::router(outbox, c.admin_key.clone()));
+    let app = app.merge(super::admin::router(outbox, c.admin_key.clone(), feed));
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))
 }

@@ -94,6 +94,11 @@ impl FeedPusher {
         })
     }
 
+    /// The feed's id, once created (or given).
+    pub(crate) fn feed_id(&self) -> Option<String> {
+        self.inner.feed_id.get().cloned()
+    }
+
     /// Creates the feed if needed and pushes the whole catalog, in the background.
     pub(crate) fn start(&self) {
         let this = self.clone();

@@ -17,6 +17,8 @@ pub(crate) mod config;
 pub(crate) mod echo;
 #[path = "../../examples/merchant_server/feed.rs"]
 pub(crate) mod feed;
+#[path = "../../examples/feed_server/server.rs"]
+pub(crate) mod feed_server;
 #[path = "../../examples/support/http.rs"]
 pub(crate) mod http;
 #[path = "../../examples/merchant_server/orders.rs"]
