@@ -18,6 +18,9 @@ use tokio::sync::{Mutex, OnceCell};
 
 use super::catalog::Catalog;
 
+/// The most products in one upsert request.
+const PRODUCTS_PER_UPSERT: usize = 200;
+
 /// Where and how the merchant pushes its feed.
 #[derive(Clone)]
 pub(crate) struct FeedTarget {
@@ -109,15 +112,15 @@ impl FeedPusher {
         });
     }
 
-    /// Pushes the products of `variants` (their stock moved), in the background. Before the
-    /// feed exists there is nothing to do: the push on start reads the stock after it.
+    /// Pushes the products of `variants` (their stock moved), in the background. While the
+    /// feed does not exist yet (the push on start is still running, or failed) it is a whole
+    /// push again: that creates the feed if need be and carries this change too.
     pub(crate) fn changed(&self, variants: Vec<String>) {
-        if self.inner.feed_id.get().is_none() {
-            return;
-        }
+        let whole = self.inner.feed_id.get().is_none();
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.push(Some(&variants)).await {
+            let only = (!whole).then_some(variants.as_slice());
+            if let Err(e) = this.push(only).await {
                 eprintln!("merchant: feed upsert failed: {e}");
             }
         });
@@ -142,19 +145,19 @@ impl FeedPusher {
                 })
                 .await?;
             let products = inner.catalog.feed_products(variants);
-            if products.is_empty() {
-                return Ok(());
+            // In parts, so a large catalog stays far below the feed server's body cap; each
+            // part is one upsert (products not in it are left as they are, FEED-04).
+            for part in products.chunks(PRODUCTS_PER_UPSERT) {
+                let answer = inner
+                    .client
+                    .upsert_feed_products(id, &ProductsResponse::new(part.to_vec()))
+                    .await
+                    .map_err(|e| format!("upsert into {id}: {e}"))?;
+                if !answer.value.accepted {
+                    return Err(format!("feed {id} did not accept the upsert"));
+                }
+                println!("merchant: pushed {} products to feed {id}", part.len());
             }
-            let count = products.len();
-            let answer = inner
-                .client
-                .upsert_feed_products(id, &ProductsResponse::new(products))
-                .await
-                .map_err(|e| format!("upsert into {id}: {e}"))?;
-            if !answer.value.accepted {
-                return Err(format!("feed {id} did not accept the upsert"));
-            }
-            println!("merchant: pushed {count} products to feed {id}");
             Ok(())
         };
         // The lock wait counts too: a push never outlives its bound.

@@ -13,6 +13,9 @@
 //!   idempotency completion in one transaction; [`CommitOutcome::Conflict`] and
 //!   [`CommitOutcome::LeaseLost`] write nothing.
 //! - **Single-use payment tokens** (DP-11): a primary-key insert.
+//! - **Product feeds**: [`FeedStore`](agentic_commerce::engine::feeds::FeedStore) for the
+//!   core's feed engine; an upsert is one transaction under the feed's row lock (concurrent
+//!   upserts lose no product), bounded by [`PgConfig::with_feed_bounds`].
 //! - **Bounded**: at most [`PgConfig::max_connections`] connections, every pool acquire
 //!   under a deadline ([`PgError::PoolTimeout`]), every statement under a
 //!   `statement_timeout`; expired idempotency records are purged as writes go by and on
@@ -77,7 +80,9 @@
 //! `acp_idempotency_records` (one row per scope: fingerprint, in-flight lease or stored
 //! response, end of retention), `acp_resources` (kind, id, JSON text, version, last write),
 //! `acp_consumed_tokens` (the example servers' ledger table, same columns), the sequence
-//! `acp_idempotency_lease_seq`, and `acp_schema_migrations` (version, name, applied at).
+//! `acp_idempotency_lease_seq`, `acp_feeds` (id, owner, metadata JSON text) and
+//! `acp_feed_products` (feed id, product id, product JSON text), and `acp_schema_migrations`
+//! (version, name, applied at).
 //! Times are microseconds since the Unix epoch (`BIGINT`).
 //!
 //! # Connections

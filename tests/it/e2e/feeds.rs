@@ -90,8 +90,7 @@ fn slate(products: &[Value]) -> Value {
     products
         .iter()
         .find(|p| p["id"] == "prod_trail_mug")
-        .map(|p| p["variants"][1].clone())
-        .unwrap_or(Value::Null)
+        .map_or(Value::Null, |p| p["variants"][1].clone())
 }
 
 /// The catalog shows up whole, then a purchase of the last slate mug shows up as that
