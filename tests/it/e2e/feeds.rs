@@ -222,3 +222,40 @@ async fn feed_01_on_postgres_the_merchant_creates_its_feed_on_start() {
     };
     catalog_then_stock_change(&w, &feed_client(&feed_url), &feed_id).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_server_that_never_answers_does_not_delay_or_fail_checkout() {
+    // Accepts connections (the kernel's backlog) and never answers.
+    let blackhole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let feed_url = format!("http://{}", blackhole.local_addr().unwrap());
+    let w = world_with_feed(
+        feed::FeedTarget {
+            url: feed_url,
+            key: FEED_KEY.to_owned(),
+            feed_id: Some("feed_somewhere".to_owned()),
+        },
+        None,
+    )
+    .await;
+    let c = w.client();
+    let started = Instant::now();
+    let created = create(&c, &["var_guide_epub"]).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let token = delegate(&w, &id, wire::total_of(&created.body), &in_seconds(600)).await;
+    let done = c
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay(&token),
+            &key("c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.body["status"], "completed", "{}", done.body);
+    // The outbound timeout is 10 s: a checkout that waited on the push would take that long.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(blackhole);
+}
