@@ -169,7 +169,9 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             .map_err(|e| format!("--webhook-addr: {e}"))?
     };
     let secrets: Vec<&[u8]> = webhook_secret.split(',').map(str::as_bytes).collect();
-    let (hook_addr, receiver, mut webhooks) = agent::spawn_receiver(webhook_addr, &secrets).await?;
+    let (hook_addr, receiver, mut webhooks) = agent::spawn_receiver(webhook_addr, &secrets)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("webhook receiver: http://{hook_addr}{ORDER_EVENTS_PATH}");
 
     let mut config = agent::PurchaseConfig {
@@ -214,7 +216,9 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
         config.merchant_url = merchant;
         config.vault_url = vault;
     }
-    let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
+    let purchase = agent::run_purchase(&config, &mut |line| println!("{line}"))
+        .await
+        .map_err(|e| e.to_string())?;
     let back_office = spawn.then_some((config.merchant_url.as_str(), admin_key.as_str()));
     follow_the_order(&receiver, &mut webhooks, back_office).await?;
     println!("statuses: {}", purchase.statuses.join(" -> "));
@@ -225,7 +229,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
 /// delivery and refund, and the order's timeline as the agent's receiver recorded it.
 async fn follow_the_order(
     receiver: &agent::Receiver,
-    webhooks: &mut tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+    webhooks: &mut tokio::sync::mpsc::Receiver<Delivery>,
     back_office: Option<(&str, &str)>,
 ) -> Result<(), String> {
     let wait = tokio::time::timeout(Duration::from_secs(10), webhooks.recv());
@@ -247,7 +251,11 @@ async fn follow_the_order(
         // of the example merchant; each change reaches the agent as an `order_update`).
         events += after_the_purchase(merchant, key, &order).await?;
     }
-    let timeline = agent::timeline_of(receiver, &order, events).await?;
+    let wait = Duration::from_secs(10);
+    let timeline = agentic_commerce_axum::webhooks::timeline_with(receiver, &order, events, wait)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("order {order}: fewer than {events} events in 10 s"))?;
     let mut last = hook;
     while let Ok(delivery) = webhooks.try_recv() {
         last = delivery;

@@ -22,7 +22,7 @@ async fn three_ds_world(
 ) -> (
     client_agent::PurchaseConfig,
     std::sync::Arc<client_agent::Receiver>,
-    tokio::sync::mpsc::UnboundedReceiver<agentic_commerce::engine::webhooks::Delivery>,
+    tokio::sync::mpsc::Receiver<agentic_commerce::engine::webhooks::Delivery>,
 ) {
     let (hook, receiver, hooks) = client_agent::spawn_receiver(
         "127.0.0.1:0".parse().unwrap(),
@@ -81,9 +81,15 @@ async fn three_ds_purchase(database_url: Option<String>) {
     assert_eq!(hook.order_id(), Some(order));
     assert_eq!(hook.event_type(), "order_create");
     assert_eq!(hook.version, ApiVersion::V2026_04_17);
-    let timeline = client_agent::timeline_of(&receiver, order, 1)
-        .await
-        .unwrap();
+    let timeline = agentic_commerce_axum::webhooks::timeline_with(
+        &receiver,
+        order,
+        1,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(timeline.statuses(), ["created"]);
     assert_eq!(
         timeline.checkout_session_id,
