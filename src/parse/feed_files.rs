@@ -122,9 +122,9 @@ impl FeedFileError {
     pub fn line(&self) -> Option<usize> {
         match self {
             Self::Io { line, .. } => *line,
-            Self::LineTooLong { line, .. } | Self::BlankLine { line } | Self::Product { line, .. } => {
-                Some(*line)
-            }
+            Self::LineTooLong { line, .. }
+            | Self::BlankLine { line }
+            | Self::Product { line, .. } => Some(*line),
             Self::Metadata { .. } | Self::Response { .. } => None,
         }
     }
@@ -438,12 +438,12 @@ impl<R: BufRead> Iterator for ProductsReader<R> {
                         }
                         continue;
                     }
-                    return Some(
-                        parse_in(&self.buf, self.mode).map_err(|error| FeedFileError::Product {
+                    return Some(parse_in(&self.buf, self.mode).map_err(|error| {
+                        FeedFileError::Product {
                             line: self.line,
                             error,
-                        }),
-                    );
+                        }
+                    }));
                 }
             }
         }
@@ -621,10 +621,9 @@ impl<'de, F: FnMut(Product) -> io::Result<()>> Visitor<'de> for ProductsSeed<'_,
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             let mut state = self.state.borrow_mut();
             let outcome = match parse_in::<Product>(raw.get().as_bytes(), state.mode) {
-                Ok(product) => (state.each)(product).map_err(|source| FeedFileError::Io {
-                    line: None,
-                    source,
-                }),
+                Ok(product) => {
+                    (state.each)(product).map_err(|source| FeedFileError::Io { line: None, source })
+                }
                 Err(error) => Err(FeedFileError::Response {
                     error: prefix(error, index),
                 }),
@@ -736,7 +735,10 @@ mod tests {
         let out: Vec<_> = ProductsReader::new(TEE.as_bytes())
             .max_line_bytes(max - 1)
             .collect();
-        assert!(matches!(out[0], Err(FeedFileError::LineTooLong { line: 1, .. })));
+        assert!(matches!(
+            out[0],
+            Err(FeedFileError::LineTooLong { line: 1, .. })
+        ));
     }
 
     #[test]
@@ -750,7 +752,10 @@ mod tests {
 
     #[test]
     fn writer_output_reads_back_to_the_same_bytes() {
-        let text = format!("{TEE}\n{}\n", r#"{"id":"p2","future":{"a":[1]},"variants":[]}"#);
+        let text = format!(
+            "{TEE}\n{}\n",
+            r#"{"id":"p2","future":{"a":[1]},"variants":[]}"#
+        );
         let mut writer = ProductsWriter::new(Vec::new());
         for product in read_all(text.as_bytes(), Mode::Lenient) {
             writer.write(&product.unwrap()).unwrap();
@@ -762,7 +767,11 @@ mod tests {
             writer.write(&product.unwrap()).unwrap();
         }
         assert_eq!(writer.finish().unwrap(), again);
-        assert!(String::from_utf8(again).unwrap().contains(r#""future":{"a":[1]}"#));
+        assert!(
+            String::from_utf8(again)
+                .unwrap()
+                .contains(r#""future":{"a":[1]}"#)
+        );
     }
 
     #[test]
@@ -781,7 +790,10 @@ mod tests {
 
         let bad = format!(r#"{{"products":[{TEE},{{"id":"p","variants":[{{"id":"v"}}]}}]}}"#);
         let err = stream_products_response(bad.as_bytes(), Mode::Lenient, |_| Ok(())).unwrap_err();
-        assert_eq!(err.path().unwrap().to_string(), "$.products[1].variants[0].title");
+        assert_eq!(
+            err.path().unwrap().to_string(),
+            "$.products[1].variants[0].title"
+        );
 
         let missing = stream_products_response(&b"{}"[..], Mode::Lenient, |_| Ok(())).unwrap_err();
         assert_eq!(missing.path().unwrap().to_string(), "$.products");
@@ -802,15 +814,27 @@ mod tests {
         for p in &whole.products {
             writer.write(p).unwrap();
         }
-        assert_eq!(writer.finish().unwrap(), crate::parse::to_vec(&whole).unwrap());
-        let empty = ProductsResponseWriter::new(Vec::new()).unwrap().finish().unwrap();
-        assert_eq!(empty, crate::parse::to_vec(&ProductsResponse::new(vec![])).unwrap());
+        assert_eq!(
+            writer.finish().unwrap(),
+            crate::parse::to_vec(&whole).unwrap()
+        );
+        let empty = ProductsResponseWriter::new(Vec::new())
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(
+            empty,
+            crate::parse::to_vec(&ProductsResponse::new(vec![])).unwrap()
+        );
     }
 
     #[test]
     fn metadata_is_bounded_and_checked() {
-        let meta = read_metadata(&br#"{"id":"feed_1","target_country":"US"}"#[..], Mode::Strict)
-            .unwrap();
+        let meta = read_metadata(
+            &br#"{"id":"feed_1","target_country":"US"}"#[..],
+            Mode::Strict,
+        )
+        .unwrap();
         let mut out = Vec::new();
         write_metadata(&mut out, &meta).unwrap();
         assert_eq!(out, b"{\"id\":\"feed_1\",\"target_country\":\"US\"}\n");

@@ -211,10 +211,14 @@ fn export(args: &ExportArgs) -> Result<(), Failure> {
 /// like any metadata file so the same rules apply to both.
 fn export_metadata(args: &ExportArgs, mode: Mode) -> Result<FeedMetadata, Failure> {
     let bytes = if let Some(path) = &args.metadata {
-        fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
+        fs::read(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?
     } else {
         let mut object = serde_json::Map::new();
-        object.insert("id".to_owned(), args.feed_id.clone().unwrap_or_default().into());
+        object.insert(
+            "id".to_owned(),
+            args.feed_id.clone().unwrap_or_default().into(),
+        );
         if let Some(country) = &args.target_country {
             object.insert("target_country".to_owned(), country.clone().into());
         }
@@ -239,7 +243,11 @@ fn import(args: &ImportArgs) -> Result<(), Failure> {
 
     let count = if args.out == "-" {
         let stdout = io::stdout();
-        copy_products(reader, BufWriter::with_capacity(IO_BUFFER, stdout.lock()), "stdout")?
+        copy_products(
+            reader,
+            BufWriter::with_capacity(IO_BUFFER, stdout.lock()),
+            "stdout",
+        )?
     } else {
         let out = PathBuf::from(&args.out);
         let tmp = sibling_tmp(&out);
@@ -302,13 +310,11 @@ fn open(path: &Path) -> Result<File, Failure> {
 }
 
 fn create(path: &Path) -> Result<File, Failure> {
-    File::create(path)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
+    File::create(path).map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), Failure> {
-    fs::rename(from, to)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", to.display())))
+    fs::rename(from, to).map_err(|e| Failure::usage(format!("cannot write {}: {e}", to.display())))
 }
 
 /// `dir/.name.tmp` next to `path`, so the final rename stays on one file system.
@@ -342,7 +348,11 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             let color = colors[(n as usize + v as usize) % colors.len()];
             let size = sizes[v as usize % sizes.len()];
             let available = (n + u64::from(v)) % 7 != 0;
-            let status = if available { "in_stock" } else { "out_of_stock" };
+            let status = if available {
+                "in_stock"
+            } else {
+                "out_of_stock"
+            };
             let amount = 999 + (n % 50) * 100 + u64::from(v) * 50;
             if v > 0 {
                 line.push(',');

@@ -36,7 +36,9 @@ impl Drop for Scratch {
     }
 }
 
-const RESPONSE: &str = r#"{"products":[{"id":"prod_classic_tee","title":"Classic Tee","variants":[{"id":"sku123-red-s","title":"Classic Tee - Red / Small","price":{"amount":1999,"currency":"USD"},"future_variant":[1]}]},{"id":"prod_mug","future":{"a":true},"variants":[]}]}"#;
+/// In the crate's serialized form (unknown members after the known ones), so the import's output
+/// is byte-identical to it.
+const RESPONSE: &str = r#"{"products":[{"id":"prod_classic_tee","title":"Classic Tee","variants":[{"id":"sku123-red-s","title":"Classic Tee - Red / Small","price":{"amount":1999,"currency":"USD"},"future_variant":[1]}]},{"id":"prod_mug","variants":[],"future":{"a":true}}]}"#;
 
 #[test]
 fn export_then_import_gives_back_the_same_bytes_through_stdin_and_stdout() {
@@ -58,11 +60,19 @@ fn export_then_import_gives_back_the_same_bytes_through_stdin_and_stdout() {
         ],
         RESPONSE.as_bytes(),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let jsonl = std::fs::read_to_string(dir.path().join("snap/products.jsonl")).unwrap();
     let lines: Vec<&str> = jsonl.lines().collect();
     assert_eq!(lines.len(), 2);
-    assert!(lines[1].contains(r#""future":{"a":true}"#), "unknown members kept");
+    assert!(
+        lines[1].contains(r#""future":{"a":true}"#),
+        "unknown members kept"
+    );
     let metadata: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("snap/metadata.json")).unwrap())
             .unwrap();
@@ -73,8 +83,16 @@ fn export_then_import_gives_back_the_same_bytes_through_stdin_and_stdout() {
     assert!(!dir.path().join("snap/.products.jsonl.tmp").exists());
 
     let out = run_acp(&["feed", "import", &snapshot], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{RESPONSE}\n"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{RESPONSE}\n")
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 products"));
 
     // Through files, `--out FILE` and `--metadata FILE`: the same snapshot again.
@@ -82,11 +100,27 @@ fn export_then_import_gives_back_the_same_bytes_through_stdin_and_stdout() {
     std::fs::write(&input, RESPONSE).unwrap();
     let again = dir.arg("again");
     let out = run_acp(
-        &["feed", "export", &input, "--out", &again, "--metadata", &dir.arg("snap/metadata.json")],
+        &[
+            "feed",
+            "export",
+            &input,
+            "--out",
+            &again,
+            "--metadata",
+            &dir.arg("snap/metadata.json"),
+        ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(std::fs::read_to_string(dir.path().join("again/products.jsonl")).unwrap(), jsonl);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("again/products.jsonl")).unwrap(),
+        jsonl
+    );
     let back = dir.arg("back.json");
     let out = run_acp(&["feed", "import", &again, "--out", &back, "--strict"], b"");
     // Strict import refuses the unknown members the lenient one kept.
@@ -97,7 +131,10 @@ fn export_then_import_gives_back_the_same_bytes_through_stdin_and_stdout() {
     assert!(!Path::new(&back).exists(), "no output file after a failure");
     let out = run_acp(&["feed", "import", &again, "--out", &back], b"");
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(&back).unwrap(), format!("{RESPONSE}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&back).unwrap(),
+        format!("{RESPONSE}\n")
+    );
 }
 
 #[test]
@@ -117,7 +154,13 @@ fn import_names_the_bad_line_and_exits_1() {
 
     // A line over --max-line-bytes.
     let out = run_acp(
-        &["feed", "import", dir.path().to_str().unwrap(), "--max-line-bytes", "10"],
+        &[
+            "feed",
+            "import",
+            dir.path().to_str().unwrap(),
+            "--max-line-bytes",
+            "10",
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -156,12 +199,26 @@ fn export_rejects_what_the_files_cannot_hold() {
 
     // Metadata is checked too, and one of --metadata / --feed-id is required (usage error).
     let out = run_acp(
-        &["feed", "export", "-", "--out", &snapshot, "--feed-id", "f", "--target-country", "usa", "--strict"],
+        &[
+            "feed",
+            "export",
+            "-",
+            "--out",
+            &snapshot,
+            "--feed-id",
+            "f",
+            "--target-country",
+            "usa",
+            "--strict",
+        ],
         br#"{"products":[]}"#,
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("$.target_country"));
-    let out = run_acp(&["feed", "export", "-", "--out", &snapshot], br#"{"products":[]}"#);
+    let out = run_acp(
+        &["feed", "export", "-", "--out", &snapshot],
+        br#"{"products":[]}"#,
+    );
     assert_eq!(out.status.code(), Some(2));
 
     // An empty feed is a valid snapshot: an empty products.jsonl.
@@ -170,7 +227,13 @@ fn export_rejects_what_the_files_cannot_hold() {
         br#"{"products":[]}"#,
     );
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(std::fs::read(dir.path().join("snap/products.jsonl")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read(dir.path().join("snap/products.jsonl")).unwrap(),
+        b""
+    );
     let out = run_acp(&["feed", "import", &snapshot], b"");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "{\"products\":[]}\n");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"products\":[]}\n"
+    );
 }
