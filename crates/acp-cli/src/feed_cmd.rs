@@ -333,8 +333,8 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(IO_BUFFER, stdout.lock());
     let write_failed = |e: io::Error| Failure::usage(format!("cannot write stdout: {e}"));
     out.write_all(br#"{"products":["#).map_err(write_failed)?;
-    let colors = ["Red", "Black", "Pine", "Sand", "Navy"];
-    let sizes = ["Small", "Medium", "Large", "XL"];
+    const COLORS: &[&str] = &["Red", "Black", "Pine", "Sand", "Navy"];
+    const SIZES: &[&str] = &["Small", "Medium", "Large", "XL"];
     let mut line = String::with_capacity(4096);
     for n in 0..args.products {
         line.clear();
@@ -345,8 +345,8 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             r#"{{"id":"prod_{n:08}","title":"Classic Tee {n}","description":{{"plain":"A classic cotton tee with a soft feel and relaxed fit, style {n}."}},"url":"https://merchant.example/products/{n:08}","media":[{{"type":"image","url":"https://cdn.merchant.example/products/{n:08}/main.jpg","alt_text":"Classic Tee {n} front view"}}],"variants":["#
         ));
         for v in 0..args.variants {
-            let color = colors[(n as usize + v as usize) % colors.len()];
-            let size = sizes[v as usize % sizes.len()];
+            let color = pick(COLORS, n + u64::from(v));
+            let size = pick(SIZES, u64::from(v));
             let available = (n + u64::from(v)) % 7 != 0;
             let status = if available {
                 "in_stock"
@@ -369,4 +369,14 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     out.write_all(b"]}\n")
         .and_then(|()| out.flush())
         .map_err(write_failed)
+}
+
+/// The `k`-th entry of `list`, cycling.
+fn pick(list: &[&'static str], k: u64) -> &'static str {
+    let len = u64::try_from(list.len()).unwrap_or(1).max(1);
+    usize::try_from(k % len)
+        .ok()
+        .and_then(|i| list.get(i))
+        .copied()
+        .unwrap_or_default()
 }
