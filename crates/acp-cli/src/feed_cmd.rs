@@ -333,17 +333,15 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(IO_BUFFER, stdout.lock());
     let write_failed = |e: io::Error| Failure::usage(format!("cannot write stdout: {e}"));
     out.write_all(br#"{"products":["#).map_err(write_failed)?;
-    const COLORS: &[&str] = &["Red", "Black", "Pine", "Sand", "Navy"];
-    const SIZES: &[&str] = &["Small", "Medium", "Large", "XL"];
-    let mut line = String::with_capacity(4096);
     for n in 0..args.products {
-        line.clear();
         if n > 0 {
-            line.push(',');
+            out.write_all(b",").map_err(write_failed)?;
         }
-        line.push_str(&format!(
+        write!(
+            out,
             r#"{{"id":"prod_{n:08}","title":"Classic Tee {n}","description":{{"plain":"A classic cotton tee with a soft feel and relaxed fit, style {n}."}},"url":"https://merchant.example/products/{n:08}","media":[{{"type":"image","url":"https://cdn.merchant.example/products/{n:08}/main.jpg","alt_text":"Classic Tee {n} front view"}}],"variants":["#
-        ));
+        )
+        .map_err(write_failed)?;
         for v in 0..args.variants {
             let color = pick(COLORS, n + u64::from(v));
             let size = pick(SIZES, u64::from(v));
@@ -355,21 +353,25 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             };
             let amount = 999 + (n % 50) * 100 + u64::from(v) * 50;
             if v > 0 {
-                line.push(',');
+                out.write_all(b",").map_err(write_failed)?;
             }
-            line.push_str(&format!(
+            write!(
+                out,
                 r#"{{"id":"sku_{n:08}_{v}","title":"Classic Tee {n} - {color} / {size}","url":"https://merchant.example/products/{n:08}?variant={v}","barcodes":[{{"type":"GTIN","value":"{gtin:014}"}}],"price":{{"amount":{amount},"currency":"USD"}},"list_price":{{"amount":{list},"currency":"USD"}},"availability":{{"available":{available},"status":"{status}"}},"categories":[{{"value":"Apparel > Shirts > T-Shirts"}}],"variant_options":[{{"name":"Color","value":"{color}"}},{{"name":"Size","value":"{size}"}}],"seller":{{"name":"Example Merchant"}}}}"#,
                 gtin = n * 10 + u64::from(v),
                 list = amount + 500,
-            ));
+            )
+            .map_err(write_failed)?;
         }
-        line.push_str("]}");
-        out.write_all(line.as_bytes()).map_err(write_failed)?;
+        out.write_all(b"]}").map_err(write_failed)?;
     }
     out.write_all(b"]}\n")
         .and_then(|()| out.flush())
         .map_err(write_failed)
 }
+
+const COLORS: &[&str] = &["Red", "Black", "Pine", "Sand", "Navy"];
+const SIZES: &[&str] = &["Small", "Medium", "Large", "XL"];
 
 /// The `k`-th entry of `list`, cycling.
 fn pick(list: &[&'static str], k: u64) -> &'static str {

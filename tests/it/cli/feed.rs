@@ -237,3 +237,38 @@ fn export_rejects_what_the_files_cannot_hold() {
         "{\"products\":[]}\n"
     );
 }
+
+#[test]
+fn the_benchmark_generator_round_trips_byte_for_byte() {
+    // PERFORMANCE.md's input: generated in the crate's serialized form, so export then import
+    // must give it back unchanged (the same check the 1,000,000-product run makes with `cmp`).
+    let dir = Scratch::new("generate");
+    let out = run_acp(&["feed", "generate", "--products", "20"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let generated = out.stdout;
+    let snapshot = dir.arg("snap");
+    let out = run_acp(
+        &[
+            "feed",
+            "export",
+            "-",
+            "--out",
+            &snapshot,
+            "--feed-id",
+            "f",
+            "--strict",
+        ],
+        &generated,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jsonl = std::fs::read_to_string(dir.path().join("snap/products.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count(), 20);
+    let out = run_acp(&["feed", "import", &snapshot, "--strict"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, generated);
+}
