@@ -71,7 +71,7 @@ pub enum Mode {
 #[non_exhaustive]
 pub enum FeedFileError {
     /// Reading or writing failed.
-    #[error("{PRODUCTS_FILE}{}: {source}", LineSuffix(*.line))]
+    #[error("{}{source}", LinePrefix(*.line))]
     Io {
         /// The `products.jsonl` line being read, if any.
         line: Option<usize>,
@@ -143,13 +143,13 @@ impl FeedFileError {
     }
 }
 
-/// `" line N"` when there is a line.
-struct LineSuffix(Option<usize>);
+/// `"products.jsonl line N: "` when the error is on a line.
+struct LinePrefix(Option<usize>);
 
-impl fmt::Display for LineSuffix {
+impl fmt::Display for LinePrefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(line) => write!(f, " line {line}"),
+            Some(line) => write!(f, "{PRODUCTS_FILE} line {line}: "),
             None => Ok(()),
         }
     }
@@ -826,6 +826,22 @@ mod tests {
             empty,
             crate::parse::to_vec(&ProductsResponse::new(vec![])).unwrap()
         );
+    }
+
+    #[test]
+    fn an_io_error_names_the_line_being_read() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk gone"))
+            }
+        }
+        let mut reader = ProductsReader::new(io::BufReader::new(Broken));
+        let err = reader.next().unwrap().unwrap_err();
+        assert_eq!(err.to_string(), "products.jsonl line 1: disk gone");
+        assert!(reader.next().is_none(), "an I/O error ends the iteration");
+        let err = read_metadata(Broken, Mode::Lenient).unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
     }
 
     #[test]
