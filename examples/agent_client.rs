@@ -35,6 +35,8 @@ mod catalog;
 mod checkout;
 #[path = "merchant_server/config.rs"]
 mod config;
+#[path = "agent_client/demo.rs"]
+mod demo;
 #[path = "merchant_server/feed.rs"]
 mod feed;
 #[path = "merchant_server/orders.rs"]
@@ -87,52 +89,6 @@ const VALUED: &[&str] = &[
     "database-url",
 ];
 
-/// The secrets the spawned servers are started with.
-struct Secrets {
-    signing: String,
-    vault_signing: String,
-    webhook: String,
-    /// The merchant's back-office key (`/admin`), for the demo's shipping and refund.
-    admin: String,
-}
-
-/// Starts the example vault and merchant on ephemeral loopback ports; returns their URLs.
-async fn spawn_servers(
-    secrets: Secrets,
-    hook_addr: SocketAddr,
-    database_url: Option<String>,
-) -> Result<(String, String), String> {
-    let loopback: SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
-    let vault_config = vault::VaultConfig {
-        signing_secret: secrets.vault_signing.into_bytes(),
-        database_url: database_url.clone(),
-        ..vault::VaultConfig::default()
-    };
-    let (vault_addr, _vault) = vault::spawn(vault_config, loopback).await?;
-    let merchant_config = config::Config {
-        webhook_url: Some(format!("http://{hook_addr}{ORDER_EVENTS_PATH}")),
-        webhook_secret: secrets.webhook.into_bytes(),
-        signing_secret: Some(secrets.signing.into_bytes()),
-        admin_key: secrets.admin,
-        psp_url: format!("http://{vault_addr}"),
-        database_url: database_url.clone(),
-        ..config::Config::default()
-    };
-    let (merchant_addr, _merchant) = app::spawn(merchant_config, loopback).await?;
-    println!(
-        "spawned merchant http://{merchant_addr} and vault http://{vault_addr} ({})",
-        if database_url.is_some() {
-            "PostgreSQL"
-        } else {
-            "in memory"
-        }
-    );
-    Ok((
-        format!("http://{merchant_addr}"),
-        format!("http://{vault_addr}"),
-    ))
-}
-
 async fn run(flags: &flags::Flags) -> Result<(), String> {
     let spawn = flags.has("spawn");
     // Secrets: given, else fresh random ones for servers spawned here (RFC 2104 §3), else the
@@ -171,7 +127,9 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
             .map_err(|e| format!("--webhook-addr: {e}"))?
     };
     let secrets: Vec<&[u8]> = webhook_secret.split(',').map(str::as_bytes).collect();
-    let (hook_addr, receiver, mut webhooks) = agent::spawn_receiver(webhook_addr, &secrets).await?;
+    let (hook_addr, receiver, mut webhooks) = agent::spawn_receiver(webhook_addr, &secrets)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("webhook receiver: http://{hook_addr}{ORDER_EVENTS_PATH}");
 
     let mut config = agent::PurchaseConfig {
@@ -201,7 +159,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
     };
     let admin_key = http::new_secret();
     if flags.has("spawn") {
-        let secrets = Secrets {
+        let secrets = demo::Secrets {
             admin: admin_key.clone(),
             signing: signing_secret,
             vault_signing: vault_signing_secret,
@@ -212,11 +170,13 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
                 .to_owned(),
         };
         let database_url = flags.get("database-url", "DATABASE_URL");
-        let (merchant, vault) = spawn_servers(secrets, hook_addr, database_url).await?;
+        let (merchant, vault) = demo::spawn_servers(secrets, hook_addr, database_url).await?;
         config.merchant_url = merchant;
         config.vault_url = vault;
     }
-    let purchase = agent::run_purchase(&config, &mut |line| println!("{line}")).await?;
+    let purchase = agent::run_purchase(&config, &mut |line| println!("{line}"))
+        .await
+        .map_err(|e| e.to_string())?;
     let back_office = spawn.then_some((config.merchant_url.as_str(), admin_key.as_str()));
     follow_the_order(&receiver, &mut webhooks, back_office).await?;
     println!("statuses: {}", purchase.statuses.join(" -> "));
@@ -227,7 +187,7 @@ async fn run(flags: &flags::Flags) -> Result<(), String> {
 /// delivery and refund, and the order's timeline as the agent's receiver recorded it.
 async fn follow_the_order(
     receiver: &agent::Receiver,
-    webhooks: &mut tokio::sync::mpsc::UnboundedReceiver<Delivery>,
+    webhooks: &mut tokio::sync::mpsc::Receiver<Delivery>,
     back_office: Option<(&str, &str)>,
 ) -> Result<(), String> {
     let wait = tokio::time::timeout(Duration::from_secs(10), webhooks.recv());
@@ -247,65 +207,19 @@ async fn follow_the_order(
     if let Some((merchant, key)) = back_office {
         // The merchant's staff, after the purchase: ship, deliver, refund part (the back office
         // of the example merchant; each change reaches the agent as an `order_update`).
-        events += after_the_purchase(merchant, key, &order).await?;
+        events += demo::after_the_purchase(merchant, key, &order).await?;
     }
-    let timeline = agent::timeline_of(receiver, &order, events).await?;
+    let wait = Duration::from_secs(10);
+    let timeline = agentic_commerce_axum::webhooks::timeline_with(receiver, &order, events, wait)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("order {order}: fewer than {events} events in 10 s"))?;
     let mut last = hook;
     while let Ok(delivery) = webhooks.try_recv() {
         last = delivery;
     }
     print_timeline(&timeline, &last.raw["data"]);
     Ok(())
-}
-
-/// Ships the whole order with tracking, delivers it and refunds 5.00 of it through the
-/// merchant's admin endpoints; returns how many order changes that made.
-async fn after_the_purchase(merchant: &str, key: &str, order: &str) -> Result<usize, String> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let admin = |action: &'static str, body: serde_json::Value| {
-        let url = format!("{merchant}/admin/orders/{order}/{action}");
-        let request = http.post(url).bearer_auth(key).body(body.to_string());
-        async move {
-            let answer = request
-                .send()
-                .await
-                .map_err(|e| format!("admin {action}: {e}"))?;
-            let status = answer.status();
-            let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
-            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            if !status.is_success() {
-                return Err(format!("admin {action}: {status} {body}"));
-            }
-            Ok::<_, String>(body)
-        }
-    };
-    let shipped = admin(
-        "ship",
-        serde_json::json!({"carrier": "UPS", "tracking_number": "1Z999AA10123456784",
-            "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784"}),
-    )
-    .await?;
-    let fulfillment = shipped["fulfillments"][0]["id"]
-        .as_str()
-        .unwrap_or_default();
-    println!("merchant: shipped order {order} ({fulfillment}, UPS 1Z999AA10123456784)");
-    admin(
-        "deliver",
-        serde_json::json!({"fulfillment_id": fulfillment}),
-    )
-    .await?;
-    println!("merchant: delivered {fulfillment}");
-    let reason = "mug arrived chipped";
-    admin(
-        "refund",
-        serde_json::json!({"amount": 500, "reason": reason}),
-    )
-    .await?;
-    println!("merchant: refunded 5.00 ({reason})");
-    Ok(3)
 }
 
 /// The order as the agent knows it from the merchant's webhooks: "where is my order?".

@@ -37,7 +37,7 @@
 //! | wire types | [`spec`] | the types of each released spec version, one module per schema bundle ([`spec::v2025_09_29`], …, generated) and the working model [`spec::latest`] |
 //! | | [`wire`] | unknown fields, open enums, absent/null/value, redacted strings |
 //! | | [`primitives`] | money, currency, timestamps, URIs (kept byte for byte), ids |
-//! | models | [`parse`] | parsing (lenient by default, strict on request) with JSONPath errors ([`parse::json_path`]); the official schemas compiled in ([`parse::schema`]); every type by its official `<bundle>.<Name>` ([`parse::registry`]) |
+//! | models | [`parse`] | parsing (lenient by default, strict on request) with JSONPath errors ([`parse::json_path`]); the official schemas compiled in ([`parse::schema`]); every type by its official `<bundle>.<Name>` ([`parse::registry`]); the offline product feed files, streamed ([`parse::feed_files`]) |
 //! | protocol | [`protocol`] | the [`Finding`] every check reports ([`protocol::finding`]); `API-Version` and its negotiation ([`protocol::version`]), conversion between versions ([`protocol::version::convert`]), typed headers ([`protocol::headers`]), the ACP `Error` ([`protocol::error`]), capability negotiation ([`protocol::capabilities`]), discovery, extensions, the MCP binding |
 //! | state | [`checkout`] | the checkout session state machine |
 //! | rules | [`rules`] | every finding-producing check: [`rules::check_session`] for a session, [`rules::requests`] for a request against its session, [`rules::delegate_payment`] for `delegate_payment` requests, [`rules::discounts`] for the discount extension |

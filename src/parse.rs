@@ -6,7 +6,10 @@
 //! - [`from_slice_strict`] / [`from_value_strict`]: first validate against the
 //!   official JSON Schema ([`crate::parse::schema`]), reporting every violation, then
 //!   parse.
+//! - [`feed_files`]: the offline product feed files (`metadata.json`, `products.jsonl`),
+//!   streamed.
 
+pub mod feed_files;
 pub mod json_path;
 pub mod registry;
 pub mod schema;

@@ -1,35 +1,27 @@
 //! The agent platform, on the `agentic-commerce-client` crate ([`AcpClient`]: typed calls,
-//! signed, retried with the same `Idempotency-Key`; the allowance and 3-D Secure helpers) and
-//! the core order-webhook receiver ([`WebhookReceiver`], served by `agentic-commerce-axum`):
-//! discovery, create, update, delegate payment, 3-D Secure through `delegate_authentication`
-//! when the merchant asks for it, complete; the `agent_client` example prints it and the
-//! end-to-end tests assert it.
+//! signed, retried with the same `Idempotency-Key`; [`AcpClient::prepare_payment`]: the
+//! delegated token and 3-D Secure) and the core order-webhook receiver ([`WebhookReceiver`],
+//! served by `agentic-commerce-axum`): discovery, create, update, delegate payment, 3-D Secure
+//! through `delegate_authentication` when the merchant asks for it, complete; the
+//! `agent_client` example prints it and the end-to-end tests assert it.
 
 #![allow(dead_code)] // The tests use parts the example binary does not.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use agentic_commerce::engine::store::InMemoryStore;
-use agentic_commerce::engine::webhooks::{
-    Delivery, OrderTimeline, WebhookHandler, WebhookReceiver,
-};
-use agentic_commerce::parse::{self, schema::WireType};
-use agentic_commerce::spec::latest::agentic_checkout::{CheckoutSession, CheckoutStatus};
-use agentic_commerce::spec::latest::delegate_authentication::FingerprintCompletion;
-use agentic_commerce::spec::latest::delegate_payment::DelegatePaymentRequest;
+use agentic_commerce::engine::webhooks::{Delivery, WebhookReceiver};
+use agentic_commerce::parse;
 use agentic_commerce::trust::signature::{HmacSha256Key, RequestSigner, SignedContent};
 use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
-use agentic_commerce::{AcpError, ApiVersion, Timestamp};
-use agentic_commerce_client::{
-    AcpClient, Authentication, Error, Response, allowance_for, authentication_request,
-};
+use agentic_commerce::{ApiVersion, Timestamp};
+use agentic_commerce_axum::webhooks::ChannelHandler;
+use agentic_commerce_client::{AcpClient, Authentication, PaymentMethod};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-/// The test buyer: card, 3-D Secure browser, contact and address (data, not logic).
+/// The test buyer: payment method, contact and address (data, not logic).
 const WALLET: &str = include_str!("wallet.json");
 
 /// Where the purchase runs and with which credentials.
@@ -57,18 +49,8 @@ pub(crate) struct Purchase {
     pub(crate) completed: Value,
 }
 
-/// The receiver's application side: every new (deduplicated) event goes to a channel.
-pub(crate) struct Forward(mpsc::UnboundedSender<Delivery>);
-
-impl WebhookHandler for Forward {
-    async fn order_event(&self, delivery: &Delivery) -> Result<(), AcpError> {
-        let closed = |_| AcpError::service_unavailable("the agent stopped", None);
-        self.0.send(delivery.clone()).map_err(closed)
-    }
-}
-
-/// The agent's order-webhook receiver.
-pub(crate) type Receiver = WebhookReceiver<Forward, InMemoryStore>;
+/// The agent's order-webhook receiver: new (verified, deduplicated) events go to a channel.
+pub(crate) type Receiver = WebhookReceiver<ChannelHandler, InMemoryStore>;
 
 /// Serves the receiver on `addr` (`POST /agentic_checkout/webhooks/order_events`), accepting
 /// any of `secrets` (rotation); new events arrive on the channel.
@@ -79,41 +61,16 @@ pub(crate) type Receiver = WebhookReceiver<Forward, InMemoryStore>;
 pub(crate) async fn spawn_receiver(
     addr: SocketAddr,
     secrets: &[&[u8]],
-) -> Result<(SocketAddr, Arc<Receiver>, mpsc::UnboundedReceiver<Delivery>), String> {
-    let mut keys = secrets.iter().map(|s| WebhookSecret::new(*s).map_err(fail));
-    let mut verifier = WebhookVerifier::new(keys.next().ok_or("no webhook secret")??);
-    for key in keys {
-        verifier = verifier.with_secret(key?);
-    }
-    let (tx, rx) = mpsc::unbounded_channel();
-    let receiver =
-        Arc::new(Receiver::builder(verifier, Forward(tx), InMemoryStore::default()).build());
+) -> Result<(SocketAddr, Arc<Receiver>, mpsc::Receiver<Delivery>), Failure> {
+    let secrets = secrets.iter().map(|s| WebhookSecret::new(*s));
+    let secrets = secrets.collect::<Result<Vec<_>, _>>()?;
+    let verifier = WebhookVerifier::rotating(secrets).ok_or("no webhook secret")?;
+    let (handler, events) = ChannelHandler::new(1024);
+    let receiver = Arc::new(Receiver::builder(verifier, handler, InMemoryStore::default()).build());
     let mount = agentic_commerce_axum::router(Arc::clone(&receiver));
-    let (local, _) = mount
-        .spawn(addr)
-        .await
-        .map_err(|e| format!("{addr}: {e}"))?;
-    Ok((local, receiver, rx))
-}
-
-/// The timeline of `order`, once it holds `events` entries (the receiver writes an event to it
-/// after handing the event to the application), within 10 s.
-///
-/// # Errors
-///
-/// The store fails, or the timeline stays shorter.
-pub(crate) async fn timeline_of(
-    receiver: &Receiver,
-    order: &str,
-    events: usize,
-) -> Result<OrderTimeline, String> {
-    for _ in 0..500 {
-        match receiver.timeline(order).await.map_err(fail)? {
-            Some(t) if t.entries.len() >= events => return Ok(t),
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-    Err(format!("order {order}: fewer than {events} events in 10 s"))
+    let spawned = mount.spawn(addr).await;
+    let (local, _) = spawned.map_err(|e| format!("{addr}: {e}"))?;
+    Ok((local, receiver, events))
 }
 
 /// A client of `url` with its API key, signing with `secret` (timestamp and body), at
@@ -127,36 +84,19 @@ pub(crate) fn client(
     key: &str,
     secret: &[u8],
     version: Option<ApiVersion>,
-) -> Result<AcpClient, String> {
-    let signer = RequestSigner::new(HmacSha256Key::new(secret).map_err(fail)?);
-    let signer = signer.with_signed_content(SignedContent::TimestampAndBody);
-    let builder = AcpClient::builder(url).bearer_token(key).signer(signer);
-    match version {
+) -> Result<AcpClient, Failure> {
+    let signer = RequestSigner::new(HmacSha256Key::new(secret)?);
+    let builder = AcpClient::builder(url).bearer_token(key);
+    let builder = builder.signer(signer.with_signed_content(SignedContent::TimestampAndBody));
+    let builder = match version {
         Some(version) => builder.api_version(version),
         None => builder.negotiate_version(), // VER-02, from the discovery document
-    }
-    .build()
-    .map_err(fail)
+    };
+    Ok(builder.build()?)
 }
 
-/// A typed value from its JSON form, and back.
-fn typed<T: WireType>(value: &Value) -> Result<T, String> {
-    parse::from_value(value).map_err(fail)
-}
-
-fn wire<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// The answer of a typed call.
-async fn call<T>(call: impl IntoFuture<Output = Result<Response<T>, Error>>) -> Result<T, String> {
-    call.await.map(|r| r.value).map_err(fail)
-}
-
-#[allow(clippy::needless_pass_by_value)] // a `map_err` adapter
-fn fail(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
+/// Why the purchase stopped: the first call or step that failed.
+pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs discovery, create, update, delegate payment, 3-D Secure when asked, complete.
 ///
@@ -166,14 +106,10 @@ fn fail(e: impl std::fmt::Display) -> String {
 pub(crate) async fn run_purchase(
     c: &PurchaseConfig,
     say: &mut dyn FnMut(String),
-) -> Result<Purchase, String> {
+) -> Result<Purchase, Failure> {
     let wallet = wallet()?;
-    let merchant = client(
-        &c.merchant_url,
-        &c.merchant_api_key,
-        &c.signing_secret,
-        None,
-    )?;
+    let url = &c.merchant_url;
+    let merchant = client(url, &c.merchant_api_key, &c.signing_secret, None)?;
     let latest = Some(ApiVersion::V2026_04_17);
     let vault = client(
         &c.vault_url,
@@ -181,106 +117,78 @@ pub(crate) async fn run_purchase(
         &c.vault_signing_secret,
         latest,
     )?;
-    let discovery = call(merchant.discover()).await?;
+    let discovery = merchant.discover().await?.value;
     say(format!(
-        "discovery: {} speaks ACP {}",
-        c.merchant_url, discovery.protocol.version
+        "discovery: {url} speaks ACP {}",
+        discovery.protocol.version
     ));
     let lines: Vec<Value> = c.items.iter().map(|id| json!({"id": id})).collect();
     let create = json!({"currency": "usd", "line_items": lines,
         "capabilities": {"interventions": {"supported": ["3ds"]}}}); // the agent can run 3DS
-    let created = wire(&call(merchant.create_checkout(&typed(&create)?)).await?);
-    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let created = merchant.create_checkout(&parse::from_value(&create)?);
+    let created = serde_json::to_value(created.await?.value)?;
+    let id = text(&created["id"]);
     say(format!(
         "create: {id} {}, total {}",
         text(&created["status"]),
         total_of(&created)
     ));
     let (update, shipping) = update_body(&created, &wallet, c.coupon.as_deref());
-    let session = call(merchant.update_checkout(&id, &typed(&update)?)).await?;
-    let updated = wire(&session);
-    let (before, status) = (text(&created["status"]), text(&updated["status"]));
+    let session = merchant.update_checkout(&id, &parse::from_value(&update)?);
+    let session = session.await?.value;
+    let updated = serde_json::to_value(&session)?;
     say(format!(
-        "update: buyer, address, {shipping} -> {status}, total {}",
+        "update: buyer, address, {shipping} -> {}, total {}",
+        text(&updated["status"]),
         total_of(&updated)
     ));
-    let mut out = Purchase {
-        statuses: vec![before, status.clone()],
-        ..Purchase::default()
-    };
-    let three_ds = session.status == CheckoutStatus::AuthenticationRequired;
-    if !three_ds && session.status != CheckoutStatus::ReadyForPayment {
-        return Err(format!("session is {status}: {}", updated["messages"]));
-    }
-    // Delegate the card with an allowance of exactly this session, total and merchant (DP-03..10).
-    let handler = &updated["capabilities"]["payment"]["handlers"][0];
-    let merchant_id = handler["config"]["merchant_id"]
-        .as_str()
-        .unwrap_or_default();
+    // Delegate the card with an allowance of exactly this session, total and merchant
+    // (DP-03..10), after 3-D Secure when the merchant asks for it (DA-01..06).
+    let method: PaymentMethod = serde_json::from_value(wallet["payment"].clone())?;
     let expires = Timestamp(time::OffsetDateTime::now_utc() + time::Duration::minutes(15));
-    let allowance = allowance_for(&session, merchant_id, expires).ok_or("no total")?;
-    let metadata = [("source".to_owned(), "acp-example-agent".to_owned())].into();
-    let (card, signals) = (typed(&wallet["card"])?, typed(&wallet["risk_signal"])?);
-    let request = DelegatePaymentRequest::new(card, allowance, vec![signals], metadata);
-    let token = call(vault.delegate_payment(&request)).await?.id;
-    say(format!(
-        "delegate_payment: vault issued {token} (bound to {id} at {merchant_id})"
-    ));
-    let mut complete = json!({"payment_data": {"handler_id": handler["id"], "instrument": {
-        "type": "card", "credential": {"type": "spt", "token": token}}}});
-    if three_ds {
-        let done = authenticate(&vault, &session, &wallet).await?;
-        let (step, result) = (wire(&done.authenticated), wire(&done.result));
-        let (auth, r) = (done.session_id(), &result["authentication_result"]);
-        say(format!(
-            "delegate_authentication: {auth} {} {}",
-            step["status"], step["action"]["type"]
-        ));
-        say(format!(
-            "delegate_authentication: {} (trans_status {}, ECI {})",
-            result["status"], r["trans_status"], r["electronic_commerce_indicator"]
-        ));
-        if !done.may_authorize() {
-            return Err(format!("3-D Secure ended {}", result["status"])); // DA-05, DA-06
-        }
-        complete["payment_data"]["instrument"]["credential"]["authentication_session_id"] =
-            json!(auth);
-        complete["authentication_result"] = wire(&done.checkout_result());
-        out.authentication_session = Some(auth.to_owned());
+    let paid = vault.prepare_payment(&session, &method, expires).await;
+    let paid = paid.map_err(|e| format!("{e}: {}", updated["messages"]))?;
+    let auth = paid.authentication.as_ref();
+    if let Some(done) = auth {
+        say_authentication(done, say)?;
     }
-    let done = wire(&call(merchant.complete_checkout(&id, &typed(&complete)?)).await?);
+    say(format!(
+        "delegate_payment: vault issued {} (bound to {id} at {})",
+        paid.token, paid.merchant_id
+    ));
+    let done = merchant.complete_checkout(&id, &paid.request).await?.value;
+    let completed = serde_json::to_value(&done)?;
     say(format!(
         "complete: {}, order {}",
-        text(&done["status"]),
-        text(&done["order"]["id"])
+        text(&completed["status"]),
+        text(&completed["order"]["id"])
     ));
-    out.statuses.push(text(&done["status"]));
-    out.completed = done;
-    Ok(out)
+    let statuses = [&created, &updated, &completed].map(|s| text(&s["status"]));
+    let authentication_session = auth.map(|done| done.session_id().to_owned());
+    let statuses = statuses.to_vec();
+    Ok(Purchase {
+        statuses,
+        authentication_session,
+        completed,
+    })
 }
 
-/// 3-D Secure at the vault for an `authentication_required` session, as its
-/// `authentication_metadata` says (CHK-13; DA-01..06), with the wallet's card and browser. The
-/// browser ran the 3DS Method (`Y`, DA-03) and answers a challenge at the ACS (DA-04).
-///
-/// # Errors
-///
-/// A session without metadata, or a call that fails.
-pub(crate) async fn authenticate(
-    vault: &AcpClient,
-    session: &CheckoutSession,
-    wallet: &Value,
-) -> Result<Authentication, String> {
-    let card = typed(&wallet["authentication_card"])?;
-    let notify = text(&wallet["challenge_notification_url"])
-        .parse()
-        .map_err(fail)?;
-    let request = authentication_request(session, card, typed(&wallet["channel"])?, notify);
-    let request = request.ok_or("no authentication_metadata")?;
-    let done = vault
-        .authenticate_payment(&request, FingerprintCompletion::Y)
-        .await;
-    done.map_err(fail)
+/// Prints the 3-D Secure run: the challenge, then the result.
+fn say_authentication(done: &Authentication, say: &mut dyn FnMut(String)) -> Result<(), Failure> {
+    let step = serde_json::to_value(&done.authenticated)?;
+    let result = serde_json::to_value(&done.result)?;
+    say(format!(
+        "delegate_authentication: {} {} {}",
+        done.session_id(),
+        step["status"],
+        step["action"]["type"]
+    ));
+    let details = &result["authentication_result"];
+    say(format!(
+        "delegate_authentication: {} (trans_status {}, ECI {})",
+        result["status"], details["trans_status"], details["electronic_commerce_indicator"]
+    ));
+    Ok(())
 }
 
 /// The test buyer's wallet.
@@ -288,8 +196,8 @@ pub(crate) async fn authenticate(
 /// # Errors
 ///
 /// Only if `wallet.json` is not JSON.
-pub(crate) fn wallet() -> Result<Value, String> {
-    serde_json::from_str(WALLET).map_err(fail)
+pub(crate) fn wallet() -> Result<Value, Failure> {
+    Ok(serde_json::from_str(WALLET)?)
 }
 
 fn text(value: &Value) -> String {
@@ -303,10 +211,11 @@ fn update_body(created: &Value, wallet: &Value, coupon: Option<&str>) -> (Value,
     let array = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let mut chosen = array(&created["selected_fulfillment_options"]);
     let covered: Vec<Value> = chosen.iter().flat_map(|s| array(&s["item_ids"])).collect();
-    let ids = array(&created["line_items"])
-        .into_iter()
-        .map(|l| l["item"]["id"].clone());
-    let rest: Vec<Value> = ids.filter(|i| !covered.contains(i)).collect();
+    let ids = array(&created["line_items"]).into_iter();
+    let rest: Vec<Value> = ids
+        .map(|l| l["item"]["id"].clone())
+        .filter(|i| !covered.contains(i))
+        .collect();
     let options = array(&created["fulfillment_options"]);
     let shipping = options
         .iter()
@@ -316,10 +225,8 @@ fn update_body(created: &Value, wallet: &Value, coupon: Option<&str>) -> (Value,
     }
     let update = json!({"buyer": wallet["buyer"], "fulfillment_details": wallet["fulfillment_details"],
         "selected_fulfillment_options": chosen, "coupons": coupon.into_iter().collect::<Vec<_>>()});
-    (
-        update,
-        shipping.map_or_else(|| "digital only".to_owned(), |o| text(&o["id"])),
-    )
+    let shipping = shipping.map_or_else(|| "digital only".to_owned(), |o| text(&o["id"]));
+    (update, shipping)
 }
 
 /// The `total` amount of a session (wire form).

@@ -410,6 +410,17 @@ impl WebhookVerifier {
         }
     }
 
+    /// A verifier accepting signatures made with any of `secrets` (secret rotation: the new
+    /// secret and the old ones until every sender has switched), with the default policy;
+    /// `None` when `secrets` is empty.
+    pub fn rotating(secrets: impl IntoIterator<Item = WebhookSecret>) -> Option<Self> {
+        let secrets: Vec<WebhookSecret> = secrets.into_iter().collect();
+        (!secrets.is_empty()).then(|| Self {
+            secrets,
+            policy: VerificationPolicy::default(),
+        })
+    }
+
     /// Also accepts signatures made with `secret` (secret rotation).
     #[must_use]
     pub fn with_secret(mut self, secret: WebhookSecret) -> Self {
@@ -703,5 +714,23 @@ mod tests {
             assert!(decode_signature(&text).is_err(), "{bad:?}");
         }
         assert!(decode_signature(&lower[..62]).is_err());
+    }
+
+    #[test]
+    fn a_rotating_verifier_accepts_each_of_its_secrets_and_no_other() {
+        assert!(WebhookVerifier::rotating(Vec::new()).is_none());
+        let (old, new) = (
+            secret("an-old-webhook-secret"),
+            secret("the-new-webhook-secret"),
+        );
+        let verifier = WebhookVerifier::rotating([old.clone(), new.clone()]).unwrap();
+        let now = OffsetDateTime::now_utc();
+        for key in [&old, &new] {
+            let header = sign(key, now, b"{}").unwrap();
+            assert!(verifier.verify(Some(&header), b"{}", now).is_ok());
+        }
+        let other = sign(&secret("a-third-webhook-secret"), now, b"{}").unwrap();
+        assert!(verifier.verify(Some(&other), b"{}", now).is_err());
+        assert_eq!(verifier.policy(), &VerificationPolicy::default());
     }
 }

@@ -372,9 +372,10 @@ pub(crate) async fn three_ds(w: &World, session: &Value) -> (String, Value) {
     .unwrap();
     let typed = agentic_commerce::parse::from_value(session).unwrap();
     let wallet = super::ex::client_agent::wallet().unwrap();
-    let done = super::ex::client_agent::authenticate(&vault, &typed, &wallet)
-        .await
-        .unwrap();
+    let method: agentic_commerce_client::PaymentMethod =
+        serde_json::from_value(wallet["payment"].clone()).unwrap();
+    let channel = method.three_ds.as_ref().unwrap();
+    let done = vault.authenticate_session(&typed, channel).await.unwrap();
     assert!(done.may_authorize(), "{:?}", done.status());
     let result = serde_json::to_value(done.checkout_result()).unwrap();
     (done.session_id().to_owned(), result)

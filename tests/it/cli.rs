@@ -2,6 +2,7 @@
 
 mod canonical;
 mod conformance_checker;
+mod feed;
 mod load;
 mod models;
 mod protocol;

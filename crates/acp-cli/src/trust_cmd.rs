@@ -116,12 +116,9 @@ pub(crate) fn webhook_verify(args: &VerifyArgs) -> ExitCode {
 }
 
 fn verify_setup(args: &VerifyArgs) -> Result<(WebhookVerifier, String, OffsetDateTime), String> {
-    let mut secrets = args.secrets.iter();
-    let first = secrets.next().ok_or("missing required `--secret`")?;
-    let mut verifier = WebhookVerifier::new(parse_secret(first)?);
-    for secret in secrets {
-        verifier = verifier.with_secret(parse_secret(secret)?);
-    }
+    let secrets = args.secrets.iter().map(|s| parse_secret(s));
+    let secrets = secrets.collect::<Result<Vec<_>, _>>()?;
+    let mut verifier = WebhookVerifier::rotating(secrets).ok_or("missing required `--secret`")?;
     if let Some(tolerance) = &args.tolerance {
         let secs: i64 = tolerance
             .parse()

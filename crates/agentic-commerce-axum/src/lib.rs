@@ -9,6 +9,9 @@
 //! runs out). Nest it under a prefix or merge it with your own routes; it is also a tower
 //! `Service` through axum's `Router`.
 //!
+//! An agent platform serves its order-webhook receiver the same way; [`webhooks`] hands the
+//! receiver's events to a tokio channel and waits for an order's timeline.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use std::time::Duration;
@@ -38,6 +41,8 @@
 //! axum::serve(listener, app).await
 //! # }
 //! ```
+
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -27,6 +27,11 @@
 //!   whole 3-D Secure run in one call: [`authenticate_payment`](AcpClient::authenticate_payment),
 //!   its request from a checkout session: [`authentication_request`]).
 //!
+//! Paying a session, as an agent: [`AcpClient::prepare_payment`] at the PSP picks the session's
+//! delegated-card handler ([`delegated_card_handler`]), runs 3-D Secure when the merchant asks
+//! for it, delegates the [`PaymentMethod`] with an allowance of exactly this session, and gives
+//! the complete request to send to the merchant ([`PreparedPayment`]).
+//!
 //! Requests and answers are the 2026-04-17 types of
 //! [`agentic_commerce::spec::latest`].
 //!
@@ -125,6 +130,7 @@
 
 mod client;
 mod error;
+mod pay;
 mod raw;
 mod retry;
 mod three_ds;
@@ -135,6 +141,9 @@ pub use client::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_USER_AGENT, Response,
 };
 pub use error::{BuildError, Error};
+pub use pay::{
+    PaymentError, PaymentMethod, PreparedPayment, ThreeDsChannel, delegated_card_handler,
+};
 pub use raw::{RawRequest, RawResponse, RawSigning};
 /// The HTTP method and header map of [`AcpClient::raw`] requests and [`RawResponse`]s (the
 /// `http` crate's types, as re-exported by `reqwest`).

@@ -1,6 +1,8 @@
 //! `AcpClient::authenticate_payment` and `authentication_request` against the core's PSP
 //! engine (its simulated 3-D Secure provider) over HTTP: the DA-02 branches (fingerprint,
-//! `pending`, `not_supported`), a challenge, and the checkout's `authentication_result`.
+//! `pending`, `not_supported`), a challenge, and the checkout's `authentication_result`; and
+//! `AcpClient::prepare_payment`: the handler, the delegated token, 3-D Secure first when the
+//! session asks for it, the complete request, and each refusal.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -17,7 +19,9 @@ use agentic_commerce::spec::latest::delegate_authentication::{
     DelegateAuthenticationCreateRequest, FingerprintCompletion,
 };
 use agentic_commerce::trust::signature::{Algorithm, HmacSha256Key, RequestSigner, Verifier};
-use agentic_commerce_client::{AcpClient, authentication_request};
+use agentic_commerce_client::{
+    AcpClient, PaymentError, PaymentMethod, ThreeDsChannel, authentication_request,
+};
 use serde_json::{Value, json};
 
 const AGENT_KEY: &str = "agent-key-0123456789";
@@ -188,4 +192,142 @@ async fn da_02_pending_is_authenticated_with_u_and_not_supported_is_not_authenti
     let result = done.checkout_result();
     assert_eq!(result.outcome, AuthenticationOutcome::NotSupported);
     assert!(result.outcome_details.is_none());
+}
+
+/// `session(flow)` as `status`, offering one delegated-card handler of merchant `shop_1` (and,
+/// listed first, one that takes no delegated token).
+fn payable(flow: &str, status: &str) -> CheckoutSession {
+    let mut value = wire(&session(flow));
+    value["status"] = json!(status);
+    let handler = |id: &str, delegated: bool| {
+        json!({"id": id, "name": "dev.acp.tokenized.card", "version": "2026-04-17",
+            "spec": "https://acp.example/handlers/card", "requires_delegate_payment": delegated,
+            "requires_pci_compliance": false, "psp": "psp_1",
+            "config_schema": "https://acp.example/handlers/card/config.json",
+            "instrument_schemas": [], "config": {"merchant_id": "shop_1", "psp": "psp_1"}})
+    };
+    value["capabilities"]["payment"] =
+        json!({"handlers": [handler("invoice", false), handler("card_tokenized", true)]});
+    parse::from_value(&value).unwrap()
+}
+
+fn method(three_ds: bool) -> PaymentMethod {
+    let delegated = json!({"type": "card", "card_number_type": "fpan", "number": "4242424242424242",
+        "exp_month": "12", "exp_year": "2030", "name": "Ada Lovelace", "cvc": "123",
+        "display_card_funding_type": "credit", "display_brand": "visa", "display_last4": "4242",
+        "metadata": {}});
+    let risk = json!({"type": "card_testing", "score": 3, "action": "authorized"});
+    let method = PaymentMethod::new(
+        parse::from_value(&delegated).unwrap(),
+        vec![parse::from_value(&risk).unwrap()],
+    );
+    if three_ds {
+        let notify = "https://agent.example/3ds".parse().unwrap();
+        method.with_three_ds(ThreeDsChannel::new(card(), browser(), notify))
+    } else {
+        method
+    }
+}
+
+fn in_15_minutes() -> agentic_commerce::Timestamp {
+    agentic_commerce::Timestamp(time::OffsetDateTime::now_utc() + time::Duration::minutes(15))
+}
+
+#[tokio::test]
+async fn dp_03_a_ready_session_is_paid_with_a_token_bound_to_it_through_the_delegated_handler() {
+    let psp = psp(SimulatedThreeDs::default()).await;
+    let paid = psp
+        .prepare_payment(
+            &payable("frictionless", "ready_for_payment"),
+            &method(false),
+            in_15_minutes(),
+        )
+        .await
+        .unwrap();
+    assert!(paid.token.starts_with("vt_"), "{}", paid.token);
+    assert_eq!(
+        (paid.handler_id.as_str(), paid.merchant_id.as_str()),
+        ("card_tokenized", "shop_1")
+    );
+    assert!(paid.authentication.is_none());
+    let request = wire(&paid.request);
+    assert_eq!(request["payment_data"]["handler_id"], "card_tokenized");
+    let credential = &request["payment_data"]["instrument"]["credential"];
+    assert_eq!(credential["type"], "spt");
+    assert_eq!(credential["token"], paid.token.as_str());
+    assert!(credential.get("authentication_session_id").is_none());
+    assert!(request.get("authentication_result").is_none());
+    // Debug shows neither the card number nor the CVC.
+    let debug = format!("{:?}", method(true));
+    assert!(
+        !debug.contains("4242424242424242") && !debug.contains("\"123\""),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn chk_14_after_3ds_the_complete_request_carries_the_session_and_its_result() {
+    let psp = psp(SimulatedThreeDs::default()).await;
+    let paid = psp
+        .prepare_payment(
+            &payable("challenge", "authentication_required"),
+            &method(true),
+            in_15_minutes(),
+        )
+        .await
+        .unwrap();
+    let done = paid.authentication.as_ref().unwrap();
+    assert_eq!(*done.status(), S::Authenticated);
+    let request = wire(&paid.request);
+    let credential = &request["payment_data"]["instrument"]["credential"];
+    assert_eq!(credential["authentication_session_id"], done.session_id());
+    assert_eq!(request["authentication_result"]["outcome"], "authenticated");
+}
+
+#[tokio::test]
+async fn da_05_a_session_that_cannot_be_paid_this_way_is_refused_before_anything_is_sent() {
+    let psp = psp(SimulatedThreeDs::default().create_status(S::NotSupported)).await;
+    let refused = |r: Result<_, PaymentError>| r.err().unwrap();
+    let incomplete = payable("frictionless", "incomplete");
+    assert!(matches!(
+        refused(
+            psp.prepare_payment(&incomplete, &method(true), in_15_minutes())
+                .await
+        ),
+        PaymentError::NotPayable(_)
+    ));
+    let mut no_handler = payable("frictionless", "ready_for_payment");
+    no_handler.capabilities.payment = None;
+    assert!(matches!(
+        refused(
+            psp.prepare_payment(&no_handler, &method(true), in_15_minutes())
+                .await
+        ),
+        PaymentError::NoHandler
+    ));
+    let three_ds = payable("frictionless", "authentication_required");
+    assert!(matches!(
+        refused(
+            psp.prepare_payment(&three_ds, &method(false), in_15_minutes())
+                .await
+        ),
+        PaymentError::NoThreeDsChannel
+    ));
+    let mut no_metadata = three_ds.clone();
+    no_metadata.authentication_metadata = None;
+    assert!(matches!(
+        refused(
+            psp.prepare_payment(&no_metadata, &method(true), in_15_minutes())
+                .await
+        ),
+        PaymentError::NoAuthenticationMetadata
+    ));
+    // DA-05, DA-06: the provider does not support the card: no token, no complete request.
+    match refused(
+        psp.prepare_payment(&three_ds, &method(true), in_15_minutes())
+            .await,
+    ) {
+        PaymentError::NotAuthorized(done) => assert_eq!(*done.status(), S::NotSupported),
+        other => panic!("{other}"),
+    }
 }

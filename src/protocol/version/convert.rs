@@ -970,6 +970,15 @@ impl Step<'_> {
                 }
             }
         }
+        if self.document.is_session()
+            && map.get("status") == Some(&Value::from("authentication_required"))
+        {
+            // 2025-09-29 cannot say "authenticate first", only why the session cannot be paid.
+            self.requires_3ds_instead(
+                map,
+                "API version 2025-09-29 has no `authentication_required`",
+            );
+        }
         self.map_status(map, &[("authentication_required", "not_ready_for_payment")]);
     }
 
@@ -1416,6 +1425,24 @@ impl Step<'_> {
 
     fn down_2026_01_30(&mut self, map: &mut Map<String, Value>) {
         if self.document.is_session() {
+            // Before 2026-04-17 the seller gives the buyer's browser details (`channel`), which a
+            // 2026-04-17 seller leaves to the agent's `delegate_authentication` request.
+            let browser = map
+                .get("authentication_metadata")
+                .map(|m| m.get("channel").and_then(|c| c.get("browser")));
+            let required = [
+                "accept_header",
+                "ip_address",
+                "javascript_enabled",
+                "language",
+                "user_agent",
+            ];
+            if browser
+                .is_some_and(|b| b.is_none_or(|b| required.iter().any(|k| b.get(k).is_none())))
+            {
+                let why = "before 2026-04-17 the seller gives the buyer's browser details";
+                self.requires_3ds_instead(map, why);
+            }
             if let Some(Value::Object(order)) = map.get_mut("order") {
                 let path = JsonPath::root().key("order").key("status");
                 match order.get("status").and_then(Value::as_str) {
@@ -1506,6 +1533,34 @@ impl Step<'_> {
 
     /// Maps a session status the target version lacks to its closest
     /// equivalent there, reporting the loss.
+    /// A session asking for 3-D Secure that this version cannot carry: sent as
+    /// `not_ready_for_payment` without `authentication_metadata`, with the `requires_3ds`
+    /// message (a code every version defines) saying why and which version can.
+    fn requires_3ds_instead(&mut self, map: &mut Map<String, Value>, why: &str) {
+        let content = format!(
+            "This purchase needs 3-D Secure authentication, which this API version cannot \
+             carry ({why}): use API version 2026-04-17."
+        );
+        let message = serde_json::json!({"type": "error", "code": "requires_3ds",
+            "content_type": "plain", "content": content});
+        if let Some(Value::Array(messages)) = map.get_mut("messages") {
+            messages.push(message);
+        } else {
+            map.insert("messages".into(), Value::Array(vec![message]));
+        }
+        if map.remove("authentication_metadata").is_some() {
+            self.lose(
+                JsonPath::root().key("authentication_metadata"),
+                why.to_owned(),
+            );
+        }
+        map.insert("status".into(), Value::from("not_ready_for_payment"));
+        self.lose(
+            JsonPath::root().key("status"),
+            format!("`authentication_required` sent as `not_ready_for_payment` with a `requires_3ds` message: {why}"),
+        );
+    }
+
     fn map_status(&mut self, map: &mut Map<String, Value>, table: &[(&str, &str)]) {
         if !self.document.is_session() {
             return;

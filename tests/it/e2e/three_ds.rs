@@ -22,7 +22,7 @@ async fn three_ds_world(
 ) -> (
     client_agent::PurchaseConfig,
     std::sync::Arc<client_agent::Receiver>,
-    tokio::sync::mpsc::UnboundedReceiver<agentic_commerce::engine::webhooks::Delivery>,
+    tokio::sync::mpsc::Receiver<agentic_commerce::engine::webhooks::Delivery>,
 ) {
     let (hook, receiver, hooks) = client_agent::spawn_receiver(
         "127.0.0.1:0".parse().unwrap(),
@@ -81,9 +81,15 @@ async fn three_ds_purchase(database_url: Option<String>) {
     assert_eq!(hook.order_id(), Some(order));
     assert_eq!(hook.event_type(), "order_create");
     assert_eq!(hook.version, ApiVersion::V2026_04_17);
-    let timeline = client_agent::timeline_of(&receiver, order, 1)
-        .await
-        .unwrap();
+    let timeline = agentic_commerce_axum::webhooks::timeline_with(
+        &receiver,
+        order,
+        1,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(timeline.statuses(), ["created"]);
     assert_eq!(
         timeline.checkout_session_id,
@@ -192,4 +198,55 @@ async fn da_authentication_results_are_read_only_by_the_named_merchant() {
     assert!(body["authentication_result"]["transaction_id"].is_string());
     assert_eq!(read(vault::DEV_AGENT_KEY).await.unwrap().status, 401);
     assert_eq!(read("nobody").await.unwrap().status, 401);
+}
+
+/// Before 2026-04-17 the seller must give the buyer's browser details for 3-D Secure, which a
+/// 2026-04-17 merchant leaves to the agent: an older agent buying an item that needs 3-D
+/// Secure gets a valid session in its version that says why it cannot be paid (`requires_3ds`),
+/// never a `500`, and a complete is refused (`400 requires_3ds`), not charged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_agent_is_told_the_purchase_needs_3ds_in_its_own_version() {
+    let w = harness::world(None, Duration::ZERO).await;
+    let mut c = w.client();
+    c.version = ApiVersion::V2026_01_30;
+    let created = create(&c, &["var_tent_2p"]).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let updated = c
+        .post(
+            &format!("/checkout_sessions/{id}"),
+            &ship_update(&["var_tent_2p"], "ship_express"),
+            &key("u"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.body["status"], "not_ready_for_payment",
+        "{}",
+        updated.body
+    );
+    let messages = updated.body["messages"].as_array().unwrap();
+    let why = messages.iter().find(|m| m["code"] == "requires_3ds");
+    assert!(
+        why.is_some_and(|m| m["content"].as_str().unwrap().contains("2026-04-17")),
+        "{}",
+        updated.body
+    );
+    assert!(updated.body.get("authentication_metadata").is_none());
+    let amount = client_agent::total_of(&updated.body);
+    let token = delegate(&w, &id, amount, &in_seconds(600)).await;
+    let done = c
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay(&token),
+            &key("c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status, &done.body["code"]),
+        (400, &json!("requires_3ds")),
+        "{}",
+        done.body
+    );
 }

@@ -326,3 +326,41 @@ async fn only_post_on_the_order_events_path_is_served() {
         .0;
     assert_eq!(r.handle_at(&other, b"{}", now()).await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_channel_handler_applies_back_pressure_and_the_timeline_follows_the_answer() {
+    use agentic_commerce_axum::webhooks::{ChannelHandler, timeline_with};
+    let (handler, mut events) = ChannelHandler::new(1);
+    let verifier = WebhookVerifier::rotating([WebhookSecret::new(NEW).unwrap()]).unwrap();
+    let r = WebhookReceiver::builder(verifier, handler, InMemoryStore::default()).build();
+    let post = |body: Vec<u8>| {
+        let signature = webhook::sign(&WebhookSecret::new(NEW).unwrap(), now(), &body).unwrap();
+        let request =
+            http::Request::post(ORDER_EVENTS_PATH).header(webhook::HEADER_NAME, signature);
+        (request.body(()).unwrap().into_parts().0, body)
+    };
+    let (first, first_body) = post(event("order_create", &order("created")));
+    assert_eq!(r.handle_at(&first, &first_body, now()).await.status(), 200);
+    // The channel holds one event the application has not taken: the next one is refused
+    // with 503 and Retry-After, and not recorded, so the merchant's retry is not a duplicate.
+    let (second, second_body) = post(event("order_update", &order("confirmed")));
+    let full = r.handle_at(&second, &second_body, now()).await;
+    assert_eq!(full.status(), 503);
+    assert_eq!(full.headers()["retry-after"], "1");
+    let wait = std::time::Duration::from_millis(200);
+    let timeline = timeline_with(&r, "ord_1", 1, wait).await.unwrap().unwrap();
+    assert_eq!(timeline.statuses(), ["created"]);
+    assert!(timeline_with(&r, "ord_1", 2, wait).await.unwrap().is_none());
+    assert_eq!(events.recv().await.unwrap().event_type(), "order_create");
+    assert_eq!(
+        r.handle_at(&second, &second_body, now()).await.status(),
+        200
+    );
+    assert_eq!(events.recv().await.unwrap().event_type(), "order_update");
+    let timeline = timeline_with(&r, "ord_1", 2, wait).await.unwrap().unwrap();
+    assert_eq!(timeline.statuses(), ["created", "confirmed"]);
+    // The application stopped: 503 again.
+    drop(events);
+    let (third, third_body) = post(event("order_update", &order("shipped")));
+    assert_eq!(r.handle_at(&third, &third_body, now()).await.status(), 503);
+}

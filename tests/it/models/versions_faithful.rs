@@ -404,3 +404,44 @@ fn errors_take_the_callers_version_shape() {
     let out = convert::error_in(old, Document::UpdateRequest, &error);
     assert_eq!(out["param"], "$.fulfillment_address.country");
 }
+
+/// A session that asks for 3-D Secure (2026-04-17: the agent gives the buyer's browser in its
+/// `delegate_authentication` request) reaches every released version strictly valid: before
+/// 2026-04-17, where the seller must give the browser details in
+/// `authentication_metadata.channel` (2025-12-12 to 2026-01-30) or there is no
+/// `authentication_required` (2025-09-29), as `not_ready_for_payment` with the `requires_3ds`
+/// message that says why, reported as a loss.
+#[test]
+fn a_session_asking_for_3ds_reaches_every_version_valid_and_explained() {
+    let session = json!({"id": "cs_3ds", "status": "authentication_required", "currency": "usd",
+        "capabilities": {}, "line_items": [], "fulfillment_options": [], "messages": [],
+        "links": [], "totals": [{"type": "total", "display_text": "Total", "amount": 95_000}],
+        "authentication_metadata": {"directory_server": "visa",
+            "acquirer_details": {"acquirer_bin": "400000", "acquirer_country": "US",
+                "acquirer_merchant_id": "shop_1", "merchant_name": "Shop"}}});
+    let session: CheckoutSession = agentic_commerce::parse::from_value(&session).unwrap();
+    for version in ApiVersion::RELEASED {
+        let out = convert::downgrade_checkout_session(&session, version)
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        registry::lookup_in(version, "agentic_checkout.CheckoutSession")
+            .unwrap()
+            .roundtrip_strict(&out.value)
+            .unwrap_or_else(|e| panic!("{version}: {e:?} {}", out.value));
+        let v = &out.value;
+        match version.as_str() {
+            "2026-04-17" => assert!(v["authentication_metadata"].get("channel").is_none()),
+            _ => {
+                assert_eq!(v["status"], "not_ready_for_payment");
+                assert_eq!(v["messages"].as_array().unwrap().len(), 1, "{v}");
+                assert_eq!(v["messages"][0]["code"], "requires_3ds", "{v}");
+                assert!(v.get("authentication_metadata").is_none());
+                let lost = out
+                    .losses
+                    .iter()
+                    .map(|l| l.path.to_string())
+                    .collect::<Vec<_>>();
+                assert!(lost.contains(&"$.status".to_owned()), "{lost:?}");
+            }
+        }
+    }
+}
