@@ -435,6 +435,11 @@ impl CatalogLinter {
         }
     }
 
+    /// Products pushed so far (including those that do not parse).
+    pub fn products(&self) -> u64 {
+        self.products
+    }
+
     /// Whether any product had an error-severity finding so far.
     pub fn has_errors(&self) -> bool {
         self.errors > 0

@@ -9,6 +9,8 @@ mod args;
 mod bench_cmd;
 mod canonical_cmd;
 mod conformance_cmd;
+mod feed_cmd;
+mod feed_lint_cmd;
 mod idempotency_cmd;
 mod load_cmd;
 mod models_cmd;
@@ -65,6 +67,8 @@ enum Command {
     /// merchant for S seconds; prints throughput, p50/p99 latency and errors (exit 0 even
     /// with errors; 2: usage error or unreachable).
     Load(Box<load_cmd::LoadArgs>),
+    /// Product feed tools: `acp feed lint` (agent readiness).
+    Feed(feed_cmd::FeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance_cmd::conformance(args),
         Command::Bench(args) => bench_cmd::bench(args),
         Command::Load(args) => load_cmd::load(args),
+        Command::Feed(args) => feed_cmd::feed(args),
     }
 }
 
@@ -121,7 +126,8 @@ mod tests {
                 "check-session",
                 "conformance",
                 "bench",
-                "load"
+                "load",
+                "feed"
             ]
         );
         for command in cli.get_subcommands() {
