@@ -2,6 +2,7 @@
 
 mod canonical;
 mod conformance_checker;
+mod feed_lint;
 mod load;
 mod models;
 mod protocol;
