@@ -299,7 +299,7 @@ pub struct ProductReport {
     pub satisfied_weight: f64,
     /// Weight of the rules that apply to this product.
     pub applicable_weight: u32,
-    /// Every finding, in product order.
+    /// Every finding: the product-level checks first, then each variant's, in variant order.
     pub findings: Vec<LintFinding>,
     /// Rules that apply and are not fully satisfied (`rules[i]` for [`READINESS_RULES`]`[i]`).
     #[serde(skip)]
