@@ -227,7 +227,7 @@ fn flint08_gtin_check_digit() {
     );
     assert_fails(
         &with(|p| {
-            p["variants"][1]["barcodes"][0] = json!({"type": "UPC", "value": "4006381333931"})
+            p["variants"][1]["barcodes"][0] = json!({"type": "UPC", "value": "4006381333931"});
         }),
         "FLINT-08",
         &["$.variants[1].barcodes[0].value"],
