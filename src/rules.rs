@@ -58,6 +58,7 @@ pub mod catalog;
 pub mod currency;
 pub mod delegate_payment;
 pub mod discounts;
+pub mod feed_readiness;
 pub mod markdown;
 pub mod orders;
 pub mod params;

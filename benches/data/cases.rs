@@ -98,6 +98,32 @@ fn cases() -> Vec<Case> {
     parse_case!("parse_create_request", "typed parse CreateRequest vs Value", false, create, co::CheckoutSessionCreateRequest);
     parse_case!("parse_order", "typed parse Order vs Value", false, order, co::Order);
     parse_case!("parse_feed_page_1000", "typed parse feed page (1000 products) vs Value", false, page, feed::ProductsResponse);
+    {
+        // Issue 17's speed target: linting a feed costs at most as much again as parsing it
+        // (ratio <= 2). The page lacks barcodes, categories and sellers: six findings per
+        // product, so the messages and paths are part of the cost.
+        use agentic_commerce::parse::json_path::JsonPath;
+        use agentic_commerce::rules::feed_readiness::CatalogLinter;
+        let (a, b) = (Rc::clone(&page), Rc::clone(&page));
+        out.push(case(
+            "feed_lint_1000",
+            "parse + readiness lint of a feed page (1000 products) vs parse alone",
+            false,
+            move || {
+                if let Ok(page) = parse::from_slice::<feed::ProductsResponse>(black_box(&a)) {
+                    let mut linter = CatalogLinter::new();
+                    let root = JsonPath::root();
+                    for product in &page.products {
+                        black_box(linter.push(product, &root));
+                    }
+                    black_box(linter.summary());
+                }
+            },
+            move || {
+                black_box(parse::from_slice::<feed::ProductsResponse>(black_box(&b)).ok());
+            },
+        ));
+    }
 
     let (t, v) = (Rc::clone(&typed), Rc::clone(&value));
     out.push(case(

@@ -14,6 +14,9 @@ use crate::protocol::error::AcpError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Advice that breaks no rule (the feed readiness linter's lowest level,
+    /// [`crate::rules::feed_readiness`]): report only.
+    Info,
     /// The spec says SHOULD, or the RFC and the schema disagree: report, do not reject.
     Warning,
     /// A MUST (or schema) rule is broken: reject.
@@ -21,9 +24,10 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// `warning` or `error`.
+    /// `info`, `warning` or `error`.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Info => "info",
             Self::Warning => "warning",
             Self::Error => "error",
         }

@@ -84,6 +84,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("DIS", "rfc.discovery.md"),
     ("DA", "rfc.delegate_authentication.md"),
     ("ORD", "rfc.orders.md"),
+    ("FEED", "rfc.product_feeds.md"),
     ("JS", "the JSON Schemas of `spec/2026-04-17/json-schema/`"),
 ];
 
@@ -324,6 +325,114 @@ pub static RULES: &[Rule] = &[
         source: "EXT §3.5.2",
     },
     Rule {
+        id: "FLINT-01",
+        level: Level::Crate,
+        text: "A product has at least one variant (only variants can be bought)",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-02",
+        level: Level::Crate,
+        text: "Every variant has a `price`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-03",
+        level: Level::Crate,
+        text: "Every variant has `availability` with `available` or a `status`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-04",
+        level: Level::Crate,
+        text: "Every variant has a non-blank `title`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-05",
+        level: Level::Crate,
+        text: "A product has a non-blank `description` (or every variant has one)",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-06",
+        level: Level::Crate,
+        text: "A product has at least one media item (on the product or a variant)",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-07",
+        level: Level::Crate,
+        text: "Every media, product and variant `url` parses as an absolute `http(s)` URL with a host",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-08",
+        level: Level::Crate,
+        text: "Every GTIN-family barcode (`GTIN`, `UPC`, `EAN`, `JAN`, `ISBN-13`) has 8, 12, 13 or 14 digits and a valid GS1 mod-10 check digit",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-09",
+        level: Level::Crate,
+        text: "A variant has at least one barcode",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-10",
+        level: Level::Crate,
+        text: "A variant has at least one non-blank category",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-11",
+        level: Level::Crate,
+        text: "A variant names its `seller`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-12",
+        level: Level::Crate,
+        text: "A variant that may not be new (marketplace offer, resale wording) states a non-empty `condition`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-13",
+        level: Level::Crate,
+        text: "All prices of a product (`price`, `list_price`, `unit_price` of every variant) use one currency",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-14",
+        level: Level::Crate,
+        text: "`list_price` is not below `price`",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-15",
+        level: Level::Crate,
+        text: "`unit_price` is consistent: positive measure and reference, units of one dimension, amount = price × reference ÷ measure (±1 minor unit or 1%)",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
+        id: "FLINT-16",
+        level: Level::Crate,
+        text: "`description.plain` and `description.markdown` contain no raw HTML (tags, comments; entities in plain text)",
+        source: "this crate (feed readiness; agents sanitize rich text: FEED §7)",
+    },
+    Rule {
+        id: "FLINT-17",
+        level: Level::Crate,
+        text: "Product ids are unique in the catalog; variant ids are unique in the catalog",
+        source: "this crate (feed readiness; ids are stable and global: FEED §10)",
+    },
+    Rule {
+        id: "FLINT-18",
+        level: Level::Crate,
+        text: "In a product with several variants, every variant has `variant_options` and no two variants have the same options",
+        source: "this crate (feed readiness)",
+    },
+    Rule {
         id: "HDR-06",
         level: Level::Must,
         text: "HTTPS only (TLS 1.3 for checkout/delegate payment; TLS 1.2+ for delegate auth)",
@@ -424,7 +533,43 @@ pub fn markdown() -> String {
         }
     }
     out.push_str(".\n");
+    readiness_markdown(&mut out);
     out
+}
+
+/// The section of `RULES.md` on the feed readiness rules (`acp feed lint`): severity, weight
+/// and suggested fix of each.
+fn readiness_markdown(out: &mut String) {
+    use super::feed_readiness::{READINESS_RULES, total_weight};
+    out.push_str(
+        "\n## Feed readiness rules (`acp feed lint`)\n\n\
+         `rules::feed_readiness` lints products of a feed (`feed.Product`) for what an agent needs \
+         beyond the schema. Each finding has the rule ID, a severity (error, warning, info), the \
+         JSONPath of the value, a message and the fix below; `acp feed lint` exits 1 on any error. \
+         The score of a product is the share of the weight of the rules that apply to it that is \
+         satisfied (a rule satisfied by some of its subjects, e.g. 1 of 2 variants, counts that \
+         fraction); the catalog score sums both over every product. Rules with nothing to check \
+         (no barcode, a single variant, no unit price, condition where it does not apply) do not \
+         count. Details: the `rules::feed_readiness` module docs.\n\n\
+         | rule | severity | weight | check | fix |\n\
+         |---|---|---|---|---|\n",
+    );
+    for rule in READINESS_RULES {
+        out.push_str("| ");
+        out.push_str(rule.id);
+        out.push_str(" | ");
+        out.push_str(rule.severity.as_str());
+        out.push_str(" | ");
+        out.push_str(&rule.weight.to_string());
+        out.push_str(" | ");
+        out.push_str(&cell(rule.text));
+        out.push_str(" | ");
+        out.push_str(&cell(rule.fix));
+        out.push_str(" |\n");
+    }
+    out.push_str("\nTotal weight: ");
+    out.push_str(&total_weight().to_string());
+    out.push_str(".\n");
 }
 
 /// A table cell: `|` escaped so that it does not end the cell.
@@ -462,9 +607,20 @@ mod tests {
         let rows = text
             .lines()
             .filter(|l| l.starts_with("| ") && !l.starts_with("| rule"));
-        assert_eq!(rows.count(), RULES.len());
+        let readiness = super::super::feed_readiness::READINESS_RULES.len();
+        assert_eq!(rows.count(), RULES.len() + readiness);
         assert!(text.contains("| DP-13 | MUST |"));
         assert!(text.contains("`fpan\\|network_token`"));
         assert!(text.contains("AC = `rfc.agentic_checkout.md`, DP = "));
+        assert!(text.contains("| FLINT-02 | error | 5 | Every variant has a `price` |"));
+    }
+
+    #[test]
+    fn every_readiness_rule_is_in_the_catalog_with_the_same_text() {
+        for rule in super::super::feed_readiness::READINESS_RULES {
+            let entry = lookup(rule.id);
+            assert_eq!(entry.map(|e| e.text), Some(rule.text), "{}", rule.id);
+            assert_eq!(entry.map(|e| e.level), Some(Level::Crate), "{}", rule.id);
+        }
     }
 }

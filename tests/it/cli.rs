@@ -3,6 +3,7 @@
 mod canonical;
 mod conformance_checker;
 mod feed;
+mod feed_lint;
 mod load;
 mod models;
 mod protocol;

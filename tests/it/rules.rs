@@ -2,4 +2,5 @@
 
 mod catalog;
 mod delegate_payment;
+mod feed_readiness;
 mod session;

@@ -1,4 +1,4 @@
-//! `acp feed export` and `acp feed import`: the offline product feed format (`metadata.json` +
+//! `acp feed export` and `acp feed import` (`acp feed lint` is in `feed_lint_cmd`): the offline product feed format (`metadata.json` +
 //! `products.jsonl`, RFC product feeds §3.4) to and from a `ProductsResponse` document, both
 //! streamed so a catalog of any size runs in memory bounded by its largest product.
 //!
@@ -36,6 +36,10 @@ enum FeedCommand {
     /// Read an offline feed snapshot (DIR/metadata.json and DIR/products.jsonl) and write it
     /// as one `ProductsResponse` JSON document (streamed).
     Import(ImportArgs),
+    /// Agent readiness of a feed (`ProductsResponse`, `UpsertProductsRequest` or JSONL of
+    /// products): findings per product and variant, scores; exit 1 on any error finding, 2 on
+    /// unreadable input.
+    Lint(crate::feed_lint_cmd::LintArgs),
     /// Write a synthetic `ProductsResponse` with N products (benchmark input; see PERFORMANCE.md).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -137,6 +141,7 @@ impl Failure {
 /// `acp feed <subcommand>`.
 pub(crate) fn feed(args: &FeedArgs) -> ExitCode {
     let result = match &args.command {
+        FeedCommand::Lint(lint) => return crate::feed_lint_cmd::lint(lint),
         FeedCommand::Export(args) => export(args),
         FeedCommand::Import(args) => import(args),
         FeedCommand::Generate(args) => generate(args),

@@ -10,6 +10,7 @@ mod bench_cmd;
 mod canonical_cmd;
 mod conformance_cmd;
 mod feed_cmd;
+mod feed_lint_cmd;
 mod idempotency_cmd;
 mod load_cmd;
 mod models_cmd;
@@ -66,8 +67,9 @@ enum Command {
     /// merchant for S seconds; prints throughput, p50/p99 latency and errors (exit 0 even
     /// with errors; 2: usage error or unreachable).
     Load(Box<load_cmd::LoadArgs>),
-    /// Offline product feed files: `export` a `ProductsResponse` to metadata.json +
-    /// products.jsonl, `import` them back (streamed; exit 1: invalid feed, 2: usage or I/O).
+    /// Product feed tools: `export` a `ProductsResponse` to metadata.json + products.jsonl and
+    /// `import` them back (streamed; exit 1: invalid feed, 2: usage or I/O); `lint` reports how
+    /// ready a feed is for agents (exit 1: an error finding, 2: unreadable input).
     Feed(feed_cmd::FeedArgs),
 }
 
