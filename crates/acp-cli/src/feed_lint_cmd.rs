@@ -13,10 +13,11 @@
 //! error finding, 2 usage error or unreadable input (missing file, not JSON, no `products`).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use agentic_commerce::parse;
+use agentic_commerce::parse::feed_files::{FeedFileError, ProductsReader};
 use agentic_commerce::parse::json_path::JsonPath;
 use agentic_commerce::rules::feed_readiness::{
     CatalogLinter, CatalogSummary, LintFinding, ProductReport, readiness_rule,
@@ -130,12 +131,31 @@ fn run(
             lint_envelope(&line, linter, printer)
         }
         Ok(serde_json::Value::Object(_)) => {
-            lint_line(&line, number, linter, printer)?;
-            while read(&mut reader, &mut line)? > 0 {
-                number += 1;
-                if !line.trim_ascii().is_empty() {
-                    lint_line(&line, number, linter, printer)?;
-                }
+            // JSON Lines: the shared reader (one product per line, each line bounded), from
+            // the first product line on; its line numbers start after the blank lines skipped.
+            let skipped = number - 1;
+            let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(reader);
+            let mut products = ProductsReader::new(rest);
+            while let Some(item) = products.next() {
+                let number = u64::try_from(products.line_number()).unwrap_or(u64::MAX) + skipped;
+                let report = match item {
+                    Ok(product) => linter.push(&product, &JsonPath::root()),
+                    Err(FeedFileError::Io { source, .. }) => {
+                        return Err(Failure::Input(format!("cannot read the input: {source}")));
+                    }
+                    Err(FeedFileError::Product { error, .. }) => {
+                        let first = error.violations().into_iter().next();
+                        let (path, message) = first.map_or_else(
+                            || (JsonPath::root(), error.to_string()),
+                            |v| (v.path, v.message),
+                        );
+                        linter.push_invalid(path, message)
+                    }
+                    Err(other) => linter.push_invalid(JsonPath::root(), other.to_string()),
+                };
+                let index =
+                    usize::try_from(linter.products().saturating_sub(1)).unwrap_or(usize::MAX);
+                printer.product(&report, index, Some(number))?;
             }
             Ok(())
         }
@@ -173,21 +193,6 @@ fn lint_envelope(
         printer.product(&report, i, None)?;
     }
     Ok(())
-}
-
-fn lint_line(
-    line: &[u8],
-    number: u64,
-    linter: &mut CatalogLinter,
-    printer: &mut Printer,
-) -> Result<(), Failure> {
-    let root = JsonPath::root();
-    let report = match parse::from_slice::<Product>(line) {
-        Ok(product) => linter.push(&product, &root),
-        Err(e) => linter.push_invalid(e.path.clone(), e.message.clone()),
-    };
-    let index = usize::try_from(linter.products().saturating_sub(1)).unwrap_or(usize::MAX);
-    printer.product(&report, index, Some(number))
 }
 
 fn join(root: &JsonPath, path: &JsonPath) -> JsonPath {

@@ -192,6 +192,34 @@ fn cli_jsonl_on_stdin_reports_line_numbers_and_bad_lines() {
 }
 
 #[test]
+fn cli_a_line_over_the_limit_is_one_invalid_product_not_an_allocation() {
+    // Leading blank lines shift the numbering; a 9 MiB line is over the 8 MiB line limit.
+    let mut input = String::from("\n\n");
+    input.push_str(&product("p1", false).to_string());
+    input.push('\n');
+    input.push_str(&format!("{{\"id\": \"{}\"}}\n", "x".repeat(9 << 20)));
+    input.push_str(&product("p3", false).to_string());
+    input.push('\n');
+    let o = lint(&["--json", "-"], input.as_bytes());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o).len());
+    let out = json_out(&o);
+    let lines: Vec<&Value> = out["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["line"])
+        .collect();
+    assert_eq!(lines, [&json!(3), &json!(4), &json!(5)]);
+    let long = &out["products"][1]["findings"][0];
+    assert_eq!(long["rule"], "SCHEMA");
+    assert!(
+        long["message"].as_str().unwrap().contains("longer than"),
+        "{long}"
+    );
+    assert_eq!(out["products"][2]["id"], "p3");
+}
+
+#[test]
 fn cli_warnings_only_exit_0_and_one_line_envelope_is_read() {
     let mut p = product("p1", false);
     p["variants"][0].as_object_mut().unwrap().remove("seller");
