@@ -197,7 +197,9 @@ fn cli_a_line_over_the_limit_is_one_invalid_product_not_an_allocation() {
     let mut input = String::from("\n\n");
     input.push_str(&product("p1", false).to_string());
     input.push('\n');
-    input.push_str(&format!("{{\"id\": \"{}\"}}\n", "x".repeat(9 << 20)));
+    input.push_str(r#"{"id": ""#);
+    input.push_str(&"x".repeat(9 << 20));
+    input.push_str("\"}\n");
     input.push_str(&product("p3", false).to_string());
     input.push('\n');
     let o = lint(&["--json", "-"], input.as_bytes());
