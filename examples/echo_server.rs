@@ -31,6 +31,11 @@ POST on any path: the JSON body answered back (201 for /checkout_sessions, 200 o
 with \"id\": \"cs_echo\" added when absent; GET: {\"id\":\"cs_echo\"}.
 ";
 
+/// Many small, short-lived allocations on every worker thread: see the `mimalloc` entry in
+/// `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let flags = match flags::Flags::parse(std::env::args().skip(1), &["listen", "addr"], &[]) {

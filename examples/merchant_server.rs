@@ -201,6 +201,11 @@ fn settings(flags: &flags::Flags) -> Result<(SocketAddr, config::Config), String
     Ok((addr, config))
 }
 
+/// Many small, short-lived allocations on every worker thread: see the `mimalloc` entry in
+/// `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let flags = match flags::Flags::parse(std::env::args().skip(1), VALUED, &["no-signatures"]) {

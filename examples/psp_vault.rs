@@ -85,6 +85,11 @@ fn config(flags: &flags::Flags) -> Result<(SocketAddr, vault::VaultConfig), Stri
     Ok((addr, config))
 }
 
+/// Many small, short-lived allocations on every worker thread: see the `mimalloc` entry in
+/// `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let flags = match flags::Flags::parse(std::env::args().skip(1), VALUED, &[]) {
