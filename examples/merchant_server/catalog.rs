@@ -168,7 +168,9 @@ impl Catalog {
         let mut price = item.price.write().unwrap_or_else(PoisonError::into_inner);
         price.amount = amount;
         if let Some(currency) = currency {
-            currency.to_ascii_lowercase().clone_into(&mut price.currency);
+            currency
+                .to_ascii_lowercase()
+                .clone_into(&mut price.currency);
         }
         Some(price.clone())
     }
@@ -305,7 +307,11 @@ mod tests {
         let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
         let mug = catalog.get("var_mug_pine").unwrap();
         assert_eq!(
-            (mug.unit_amount(), mug.price().currency.as_str(), mug.digital),
+            (
+                mug.unit_amount(),
+                mug.price().currency.as_str(),
+                mug.digital
+            ),
             (1800, "usd", false)
         );
         assert!(catalog.get("var_guide_epub").unwrap().digital);
@@ -383,7 +389,11 @@ mod tests {
     #[test]
     fn a_price_change_applies_to_new_reads_and_the_feed_of_that_product_only() {
         let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
-        assert_eq!(catalog.set_price("prod_trail_mug", 1, None), None, "not a variant");
+        assert_eq!(
+            catalog.set_price("prod_trail_mug", 1, None),
+            None,
+            "not a variant"
+        );
         let price = catalog
             .set_price("var_mug_slate", 2100, Some("EUR"))
             .unwrap();

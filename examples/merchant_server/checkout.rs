@@ -1148,13 +1148,14 @@ impl Shop {
             id: id.map_or_else(|| new_id("cart_"), str::to_owned),
             status: "incomplete".to_owned(),
             currency: self.catalog.currency().unwrap_or_else(|| "usd".to_owned()),
-            lines: lines_from_items(&strings(&Value::Array(
-                items
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|i| i["id"].clone())
-                    .collect(),
+            lines: lines_from_items(
+                &strings(&Value::Array(
+                    items
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|i| i["id"].clone())
+                        .collect(),
                 )),
                 &self.catalog,
             ),
