@@ -423,6 +423,30 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_price_changes_and_reads_always_see_a_whole_price() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        let (a, b) = ((1800, "usd"), (2500, "eur"));
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for i in 0..20_000 {
+                    let (amount, currency) = if i % 2 == 0 { b } else { a };
+                    catalog.set_price("var_mug_pine", amount, Some(currency));
+                }
+            });
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..20_000 {
+                        let price = catalog.get("var_mug_pine").unwrap().price();
+                        let seen = (price.amount, price.currency.as_str());
+                        assert!(seen == a || seen == b, "a torn price: {seen:?}");
+                    }
+                });
+            }
+        });
+        assert_eq!(catalog.get("var_mug_pine").unwrap().price().amount, 1800);
+    }
+
+    #[test]
     fn bad_feeds_are_rejected_with_a_json_path() {
         let unknown_member =
             br#"{"products":[{"id":"p","variants":[{"id":"v","title":"t","stock":3}]}]}"#;
