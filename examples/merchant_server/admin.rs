@@ -13,10 +13,16 @@
 //! - `POST /admin/orders/{id}/deliver`: a fulfillment delivered;
 //! - `POST /admin/orders/{id}/cancel_line`: `quantity` units of a line canceled (ORD-03);
 //! - `POST /admin/orders/{id}/refund`: part of the order refunded (`amount` in minor units,
-//!   ORD-05), with an optional reason and lines.
+//!   ORD-05), with an optional reason and lines;
+//! - `POST /admin/variants/{id}/price`: a catalog variant's new price (`amount` in minor units,
+//!   optional ISO 4217 `currency`) for sessions priced from now on (created or updated; a
+//!   session priced before keeps its stored prices, and complete charges its stored total),
+//!   pushed to the feed as a partial upsert of that product (in the background).
 //!
 //! A change the orders rules refuse is the ACP error with its `param` and status (nothing is
-//! recorded); an unknown order is `404`; a missing or wrong key is `401`.
+//! recorded); an unknown order or variant is `404`; a missing or wrong key is `401`.
+
+use std::sync::Arc;
 
 use agentic_commerce::AcpError;
 use agentic_commerce::engine::merchant::orders::OrderChange;
@@ -34,19 +40,28 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use super::catalog::{Catalog, MAX_UNIT_AMOUNT};
 use super::checkout::new_id;
+use super::feed::FeedPusher;
 use super::orders::Outbox;
 
-/// The admin API's state: the outbox orders are recorded in, and the key.
+/// The admin API's state: the outbox orders are recorded in, the key, the catalog whose prices
+/// it changes and the feed those changes are pushed to.
 #[derive(Clone)]
 struct Admin {
     outbox: Outbox,
     key: String,
-    feed: Option<super::feed::FeedPusher>,
+    catalog: Arc<Catalog>,
+    feed: Option<FeedPusher>,
 }
 
 /// The admin routes, answering only requests bearing `key`.
-pub(crate) fn router(outbox: Outbox, key: String, feed: Option<super::feed::FeedPusher>) -> Router {
+pub(crate) fn router(
+    outbox: Outbox,
+    key: String,
+    catalog: Arc<Catalog>,
+    feed: Option<FeedPusher>,
+) -> Router {
     Router::new()
         .route("/admin/orders/{id}", get(show))
         .route("/admin/feed", get(show_feed))
@@ -55,7 +70,13 @@ pub(crate) fn router(outbox: Outbox, key: String, feed: Option<super::feed::Feed
         .route("/admin/orders/{id}/deliver", post(deliver))
         .route("/admin/orders/{id}/cancel_line", post(cancel_line))
         .route("/admin/orders/{id}/refund", post(refund))
-        .with_state(Admin { outbox, key, feed })
+        .route("/admin/variants/{id}/price", post(set_price))
+        .with_state(Admin {
+            outbox,
+            key,
+            catalog,
+            feed,
+        })
 }
 
 /// An ACP error as the admin API's answer.
@@ -95,19 +116,9 @@ impl Admin {
         if let Some(denied) = self.denied(headers) {
             return denied;
         }
-        let value: Value = if body.is_empty() {
-            json!({})
-        } else {
-            match serde_json::from_slice(body) {
-                Ok(v) => v,
-                Err(e) => {
-                    return error(&AcpError::invalid_request(
-                        codes::INVALID_VALUE,
-                        format!("the body is not JSON: {e}"),
-                        &JsonPath::root(),
-                    ));
-                }
-            }
+        let value = match json_body(body) {
+            Ok(v) => v,
+            Err(e) => return error(&e),
         };
         let change = match make(&value) {
             Ok(c) => c,
@@ -118,6 +129,20 @@ impl Admin {
             Err(e) => error(&e),
         }
     }
+}
+
+/// The request body as JSON (empty: `{}`).
+fn json_body(body: &Bytes) -> Result<Value, AcpError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        AcpError::invalid_request(
+            codes::INVALID_VALUE,
+            format!("the body is not JSON: {e}"),
+            &JsonPath::root(),
+        )
+    })
 }
 
 /// `GET /admin/feed`.
@@ -332,4 +357,53 @@ async fn refund(
         Ok(OrderChange::Adjustment(adjustment))
     })
     .await
+}
+
+/// `{"amount", "currency"?}`: variant `id`'s price from now on; answers the variant's new
+/// price and pushes its product to the feed (in the background, never delaying the answer).
+async fn set_price(
+    State(a): State<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Some(denied) = a.denied(&headers) {
+        return denied;
+    }
+    let Some(product_id) = a.catalog.product_of(&id).map(str::to_owned) else {
+        return error(&AcpError::not_found("variant"));
+    };
+    let parsed = json_body(&body).and_then(|b| {
+        let amount = positive(&b, "amount")?;
+        if amount > MAX_UNIT_AMOUNT {
+            return Err(invalid(
+                &format!("`amount` must be at most {MAX_UNIT_AMOUNT}"),
+                "amount",
+            ));
+        }
+        let currency = optional(&b, "currency")?;
+        if currency.is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic())) {
+            return Err(invalid(
+                "`currency` must be a three-letter ISO 4217 code",
+                "currency",
+            ));
+        }
+        Ok((amount, currency.map(str::to_owned)))
+    });
+    let (amount, currency) = match parsed {
+        Ok(p) => p,
+        Err(e) => return error(&e),
+    };
+    let Some(price) = a.catalog.set_price(&id, amount, currency.as_deref()) else {
+        return error(&AcpError::not_found("variant"));
+    };
+    if let Some(feed) = &a.feed {
+        feed.changed(vec![id.clone()]);
+    }
+    Json(json!({
+        "variant_id": id,
+        "product_id": product_id,
+        "price": {"amount": price.amount, "currency": price.currency.to_ascii_uppercase()},
+    }))
+    .into_response()
 }

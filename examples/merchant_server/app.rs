@@ -146,7 +146,7 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         outbox.spawn_worker(http, url.clone(), secret, &c);
     }
     shop.outbox = Some(outbox.clone());
-    let feed = shop.feed.clone();
+    let (feed, catalog) = (shop.feed.clone(), Arc::clone(&shop.catalog));
     if let Some(feed) = &feed {
         feed.start();
     }
@@ -156,7 +156,12 @@ pub(crate) async fn spawn(c: Config, addr: SocketAddr) -> Result<(SocketAddr, Se
         OrderStore::Memory(memory) => serve(shop, memory, &c)?,
         OrderStore::Pg(pg) => serve(shop, pg, &c)?,
     };
-    let app = app.merge(super::admin::router(outbox, c.admin_key.clone(), feed));
+    let app = app.merge(super::admin::router(
+        outbox,
+        c.admin_key.clone(),
+        catalog,
+        feed,
+    ));
     let server = tokio::spawn(axum::serve(listener, app).into_future());
     Ok((local, server))
 }

@@ -12,10 +12,12 @@
 //! so this merchant collects it after the purchase.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use agentic_commerce::parse;
-use agentic_commerce::spec::v2026_04_17::feed::{Availability, Product, ProductsResponse};
+use agentic_commerce::spec::v2026_04_17::feed::{
+    Availability, Price as FeedPrice, Product, ProductsResponse,
+};
 
 /// The catalog shipped with the examples.
 pub(crate) const DEFAULT_CATALOG: &str = include_str!("../catalog.json");
@@ -26,8 +28,17 @@ pub(crate) const DEFAULT_STOCK: i64 = 10;
 /// Largest accepted unit price (minor units), so totals can never overflow `i64`.
 pub(crate) const MAX_UNIT_AMOUNT: i64 = 1_000_000_000;
 
-/// One sellable variant.
+/// A variant's current price.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Price {
+    /// Unit price in minor units (`1..=MAX_UNIT_AMOUNT`).
+    pub(crate) amount: i64,
+    /// Lowercase ISO 4217 code.
+    pub(crate) currency: String,
+}
+
+/// One sellable variant.
+#[derive(Debug)]
 pub(crate) struct CatalogItem {
     /// Feed variant id (the checkout `item.id`).
     pub(crate) id: String,
@@ -35,10 +46,10 @@ pub(crate) struct CatalogItem {
     pub(crate) product_id: String,
     /// Display title.
     pub(crate) title: String,
-    /// Unit price in minor units.
-    pub(crate) unit_amount: i64,
-    /// Lowercase ISO 4217 code.
-    pub(crate) currency: String,
+    /// The price new pricing uses; the back office changes it
+    /// ([`Catalog::set_price`]) while sessions read it, and a session keeps the unit price it
+    /// was priced at until it is priced again.
+    price: RwLock<Price>,
     /// Delivered digitally (no address, no shipping).
     pub(crate) digital: bool,
     /// Personalised to order (engraved).
@@ -56,6 +67,27 @@ pub(crate) struct Catalog {
     /// Units on hand when the feed was read: a variant still at them keeps its feed
     /// `availability` as written (`backorder`, `preorder`, no availability at all).
     initial: BTreeMap<String, i64>,
+    /// Prices when the feed was read: a variant still at its price keeps the feed's `price`
+    /// as written.
+    initial_prices: BTreeMap<String, Price>,
+}
+
+impl CatalogItem {
+    /// The current price.
+    pub(crate) fn price(&self) -> Price {
+        self.price
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The current unit price in minor units.
+    pub(crate) fn unit_amount(&self) -> i64 {
+        self.price
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .amount
+    }
 }
 
 impl Catalog {
@@ -98,8 +130,10 @@ impl Catalog {
                     id: variant.id.as_str().to_owned(),
                     product_id: product.id.as_str().to_owned(),
                     title: variant.title.clone(),
-                    unit_amount: price.amount.0,
-                    currency: price.currency.to_lowercase().as_str().to_owned(),
+                    price: RwLock::new(Price {
+                        amount: price.amount.0,
+                        currency: price.currency.to_lowercase().as_str().to_owned(),
+                    }),
                     digital,
                     engraved,
                 };
@@ -110,6 +144,7 @@ impl Catalog {
             }
         }
         Ok(Self {
+            initial_prices: items.values().map(|i| (i.id.clone(), i.price())).collect(),
             items,
             initial: stock.clone(),
             stock: Mutex::new(stock),
@@ -119,10 +154,30 @@ impl Catalog {
 
     /// The catalog's currency when every item shares one: what an agent on a version before
     /// 2026-01-30 (whose create request names no currency) is served in.
-    pub(crate) fn currency(&self) -> Option<&str> {
-        let mut all = self.items.values().map(|i| i.currency.as_str());
+    pub(crate) fn currency(&self) -> Option<String> {
+        let mut all = self.items.values().map(|i| i.price().currency);
         let first = all.next()?;
         all.all(|c| c == first).then_some(first)
+    }
+
+    /// Sets the price of variant `id` for pricing from now on (sessions priced before keep
+    /// theirs until they are priced again); the new price, or `None` for an unknown variant.
+    /// The caller checks `amount` is `1..=MAX_UNIT_AMOUNT` and `currency` an ISO 4217 code.
+    pub(crate) fn set_price(&self, id: &str, amount: i64, currency: Option<&str>) -> Option<Price> {
+        let item = self.items.get(id)?;
+        let mut price = item.price.write().unwrap_or_else(PoisonError::into_inner);
+        price.amount = amount;
+        if let Some(currency) = currency {
+            currency
+                .to_ascii_lowercase()
+                .clone_into(&mut price.currency);
+        }
+        Some(price.clone())
+    }
+
+    /// The product id of variant `id`.
+    pub(crate) fn product_of(&self, id: &str) -> Option<&str> {
+        self.items.get(id).map(|i| i.product_id.as_str())
     }
 
     /// The variant with `id`.
@@ -165,7 +220,8 @@ impl Catalog {
     /// variant's `availability` from its live stock: none left is `out_of_stock` (or the
     /// feed's `discontinued`), one is `limited_stock` (the unit count this catalog reads
     /// `limited_stock` as), more is `in_stock`; a variant whose stock has not moved keeps the
-    /// feed's availability. Everything else is the feed as read.
+    /// feed's availability; a variant whose price changed carries its current price.
+    /// Everything else is the feed as read.
     pub(crate) fn feed_products(&self, variants: Option<&[String]>) -> Vec<Product> {
         let stock = self
             .stock
@@ -186,6 +242,19 @@ impl Catalog {
             .map(|product| {
                 let mut product = product.clone();
                 for variant in &mut product.variants {
+                    let changed = self.items.get(variant.id.as_str()).and_then(|item| {
+                        let now = item.price();
+                        (self.initial_prices.get(&item.id) != Some(&now)).then_some(now)
+                    });
+                    // Built through serde so the feed's own validation of the code applies.
+                    if let Some(Ok(price)) = changed.map(|now| {
+                        serde_json::from_value::<FeedPrice>(serde_json::json!({
+                            "amount": now.amount,
+                            "currency": now.currency.to_ascii_uppercase(),
+                        }))
+                    }) {
+                        variant.price = Some(price);
+                    }
                     let id = variant.id.as_str();
                     let (Some(units), Some(initial)) = (stock.get(id), self.initial.get(id)) else {
                         continue;
@@ -238,7 +307,11 @@ mod tests {
         let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
         let mug = catalog.get("var_mug_pine").unwrap();
         assert_eq!(
-            (mug.unit_amount, mug.currency.as_str(), mug.digital),
+            (
+                mug.unit_amount(),
+                mug.price().currency.as_str(),
+                mug.digital
+            ),
             (1800, "usd", false)
         );
         assert!(catalog.get("var_guide_epub").unwrap().digital);
@@ -252,9 +325,8 @@ mod tests {
         );
         assert!(!mug.engraved);
         assert_eq!(catalog.stock("var_flask_engraved"), DEFAULT_STOCK);
-        assert_eq!(
-            catalog.get("prod_trail_mug"),
-            None,
+        assert!(
+            catalog.get("prod_trail_mug").is_none(),
             "product ids are not sellable"
         );
     }
@@ -312,6 +384,66 @@ mod tests {
             mug["variants"][0]["price"],
             serde_json::json!({"amount": 1800, "currency": "USD"})
         );
+    }
+
+    #[test]
+    fn a_price_change_applies_to_new_reads_and_the_feed_of_that_product_only() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        assert_eq!(
+            catalog.set_price("prod_trail_mug", 1, None),
+            None,
+            "not a variant"
+        );
+        let price = catalog
+            .set_price("var_mug_slate", 2100, Some("EUR"))
+            .unwrap();
+        assert_eq!((price.amount, price.currency.as_str()), (2100, "eur"));
+        assert_eq!(catalog.get("var_mug_slate").unwrap().unit_amount(), 2100);
+        assert_eq!(catalog.get("var_mug_pine").unwrap().unit_amount(), 1800);
+        assert_eq!(catalog.currency(), None, "no longer one currency");
+        let mug = catalog.feed_products(Some(&["var_mug_slate".to_owned()]));
+        let mug = serde_json::to_value(&mug).unwrap();
+        assert_eq!(mug.as_array().unwrap().len(), 1);
+        assert_eq!(
+            mug[0]["variants"][1]["price"],
+            serde_json::json!({"amount": 2100, "currency": "EUR"})
+        );
+        assert_eq!(
+            mug[0]["variants"][0]["price"],
+            serde_json::json!({"amount": 1800, "currency": "USD"}),
+            "the other variant as read"
+        );
+        // Back to the price as read: the feed as written again.
+        catalog.set_price("var_mug_slate", 1800, Some("usd"));
+        let feed: serde_json::Value = serde_json::from_str(DEFAULT_CATALOG).unwrap();
+        assert_eq!(
+            serde_json::to_value(catalog.feed_products(None)).unwrap(),
+            feed["products"]
+        );
+    }
+
+    #[test]
+    fn concurrent_price_changes_and_reads_always_see_a_whole_price() {
+        let catalog = Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap();
+        let (a, b) = ((1800, "usd"), (2500, "eur"));
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for i in 0..20_000 {
+                    let (amount, currency) = if i % 2 == 0 { b } else { a };
+                    catalog.set_price("var_mug_pine", amount, Some(currency));
+                }
+            });
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..20_000 {
+                        let price = catalog.get("var_mug_pine").unwrap().price();
+                        let seen = (price.amount, price.currency.as_str());
+                        assert!(seen == a || seen == b, "a torn price: {seen:?}");
+                    }
+                });
+            }
+        });
+        assert_eq!(catalog.get("var_mug_pine").unwrap().price().amount, 1800);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use agentic_commerce_client::{AcpClient, Method, RetryPolicy};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::catalog::Catalog;
+use super::catalog::{Catalog, CatalogItem};
 use super::config::Config;
 use super::orders::Outbox;
 
@@ -88,6 +88,10 @@ pub(crate) struct Line {
     pub(crate) item_id: String,
     /// Units (requests list an item once per unit, CHK-03).
     pub(crate) quantity: i64,
+    /// The unit price (minor units) this line was priced at: the catalog's when the session
+    /// was created or last updated, kept as stored until then, so a price changed in between
+    /// never alters what an already priced session charges (0 for an unknown item).
+    pub(crate) unit_amount: i64,
 }
 
 /// What the merchant reads from a stored session ([`Session::from_wire`]); [`render`] turns it
@@ -162,6 +166,7 @@ impl Session {
                     id: l["id"].as_str().unwrap_or_default().to_owned(),
                     item_id: l["item"]["id"].as_str().unwrap_or_default().to_owned(),
                     quantity: l["quantity"].as_i64().unwrap_or(1),
+                    unit_amount: l["unit_amount"].as_i64().unwrap_or(0),
                 })
                 .collect(),
             buyer: v.get("buyer").cloned(),
@@ -196,8 +201,9 @@ fn strings(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Groups request items (one entry per unit) into lines, keeping first-seen order.
-pub(crate) fn lines_from_items(ids: &[String]) -> Vec<Line> {
+/// Groups request items (one entry per unit) into lines, keeping first-seen order, each priced
+/// at the catalog's current unit price.
+pub(crate) fn lines_from_items(ids: &[String], catalog: &Catalog) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
     for id in ids {
         if let Some(line) = lines.iter_mut().find(|l| &l.item_id == id) {
@@ -207,6 +213,7 @@ pub(crate) fn lines_from_items(ids: &[String]) -> Vec<Line> {
                 id: format!("li_{}", lines.len() + 1),
                 item_id: id.clone(),
                 quantity: 1,
+                unit_amount: catalog.get(id).map_or(0, CatalogItem::unit_amount),
             });
         }
     }
@@ -239,15 +246,14 @@ fn percent(amount: i64, bps: i64) -> i64 {
     amount.saturating_mul(bps).saturating_add(5_000) / 10_000
 }
 
-/// Prices a session (integer minor units only).
-pub(crate) fn price(session: &Session, catalog: &Catalog) -> Pricing {
+/// Prices a session (integer minor units only) at its lines' stored unit prices.
+pub(crate) fn price(session: &Session) -> Pricing {
     let coupon = session.coupons.iter().any(|c| c == COUPON.0);
     let lines: Vec<[i64; 5]> = session
         .lines
         .iter()
         .map(|l| {
-            let unit = catalog.get(&l.item_id).map_or(0, |i| i.unit_amount);
-            let base = unit.saturating_mul(l.quantity);
+            let base = l.unit_amount.saturating_mul(l.quantity);
             let discount = if coupon {
                 base.saturating_mul(COUPON.1) / 100
             } else {
@@ -307,7 +313,7 @@ pub(crate) fn problems(session: &Session, catalog: &Catalog) -> Vec<(bool, Value
                 true,
                 message_error("invalid", &at, &format!("unknown item {}", line.item_id)),
             )),
-            Some(item) if item.currency != session.currency => {
+            Some(item) if item.price().currency != session.currency => {
                 out.push((
                     true,
                     message_error("invalid", &at, "item is not sold in this currency"),
@@ -394,7 +400,7 @@ pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
         "not_ready_for_payment"
     } else if !problems.is_empty() {
         "incomplete"
-    } else if price(session, catalog).total >= THREE_DS_THRESHOLD {
+    } else if price(session).total >= THREE_DS_THRESHOLD {
         if session.three_ds() {
             "authentication_required"
         } else {
@@ -563,7 +569,7 @@ pub(crate) fn render(
     merchant_id: &str,
     base_url: &str,
 ) -> Value {
-    let pricing = price(session, catalog);
+    let pricing = price(session);
     let line_items: Vec<Value> = session
         .lines
         .iter()
@@ -573,7 +579,7 @@ pub(crate) fn render(
                 "totals": totals(p[0], p[1], p[2], None, p[3], p[4])});
             if let Some(c) = catalog.get(&l.item_id) {
                 item["name"] = json!(c.title);
-                item["unit_amount"] = json!(c.unit_amount);
+                item["unit_amount"] = json!(l.unit_amount);
                 item["product_id"] = json!(c.product_id);
                 item["variant_id"] = json!(c.id);
                 if c.engraved {
@@ -769,7 +775,7 @@ impl Shop {
             id: new_id("cs_"),
             status: "incomplete".to_owned(),
             currency: request.currency.to_lowercase().as_str().to_owned(),
-            lines: lines_from_items(&ids),
+            lines: lines_from_items(&ids, &self.catalog),
             buyer: raw.get("buyer").cloned(),
             fulfillment_details: raw.get("fulfillment_details").cloned(),
             selected: BTreeMap::new(),
@@ -813,8 +819,16 @@ impl Shop {
                 .filter_map(|i| i.get("id").and_then(Value::as_str))
                 .map(str::to_owned)
                 .collect();
-            session.lines = lines_from_items(&ids);
+            session.lines = lines_from_items(&ids, &self.catalog);
             session.selected.retain(|item, _| ids.contains(item));
+        }
+        // Every update prices the session again at the catalog's current prices (a price the
+        // back office changed since applies from here on; complete charges what is stored).
+        for line in &mut session.lines {
+            line.unit_amount = self
+                .catalog
+                .get(&line.item_id)
+                .map_or(0, CatalogItem::unit_amount);
         }
         if let Some(coupons) = raw.get("coupons") {
             session.coupons = strings(coupons);
@@ -856,7 +870,7 @@ impl Shop {
         // the `delegate_authentication` session; the engine already refused a complete
         // without `authentication_result` (CHK-15).
         // Decided from the session (its total), not only from what the stored copy carries.
-        let total = price(&session, &self.catalog).total;
+        let total = price(&session).total;
         if claimed.authentication_metadata.is_some() || total >= THREE_DS_THRESHOLD {
             if let Err(reason) = self.verify_authentication(&raw, &session, total).await? {
                 eprintln!("merchant: 3DS for {} refused: {reason}", session.id);
@@ -878,7 +892,7 @@ impl Shop {
                 format!("{item} is out of stock"),
             ));
         }
-        let total = price(&session, &self.catalog).total;
+        let total = price(&session).total;
         match self.charge(&token, total, &session).await {
             Ok(()) => {}
             Err(Charge::Declined(reason)) => {
@@ -1133,15 +1147,18 @@ impl Shop {
         let session = Session {
             id: id.map_or_else(|| new_id("cart_"), str::to_owned),
             status: "incomplete".to_owned(),
-            currency: self.catalog.currency().unwrap_or("usd").to_owned(),
-            lines: lines_from_items(&strings(&Value::Array(
-                items
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|i| i["id"].clone())
-                    .collect(),
-            ))),
+            currency: self.catalog.currency().unwrap_or_else(|| "usd".to_owned()),
+            lines: lines_from_items(
+                &strings(&Value::Array(
+                    items
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|i| i["id"].clone())
+                        .collect(),
+                )),
+                &self.catalog,
+            ),
             buyer: None,
             fulfillment_details: None,
             selected: BTreeMap::new(),
@@ -1153,7 +1170,7 @@ impl Shop {
             updated_at: String::new(),
         };
         let rendered = render(&session, &self.catalog, &self.merchant_id, &self.base_url);
-        let p = price(&session, &self.catalog);
+        let p = price(&session);
         let messages: Vec<Value> = problems(&session, &self.catalog)
             .into_iter()
             .filter(|(blocking, _)| *blocking)
@@ -1236,7 +1253,7 @@ mod tests {
             id: "cs_t".to_owned(),
             status: "incomplete".to_owned(),
             currency: "usd".to_owned(),
-            lines: lines_from_items(&ids),
+            lines: lines_from_items(&ids, &catalog()),
             buyer: None,
             fulfillment_details: None,
             selected: BTreeMap::new(),
@@ -1294,18 +1311,17 @@ mod tests {
 
     #[test]
     fn totals_are_integer_minor_units_with_half_up_tax() {
-        let c = catalog();
         let mut s = session(&["var_mug_pine"]);
         s.selected
             .insert("var_mug_pine".to_owned(), "ship_express".to_owned());
         // 1800 × 8.25 % = 148.5 → 149.
-        let p = price(&s, &c);
+        let p = price(&s);
         assert_eq!(
             (p.subtotal, p.tax, p.fulfillment, p.total),
             (1800, 149, 1500, 3449)
         );
         s.coupons.push("WELCOME10".to_owned());
-        let p = price(&s, &c);
+        let p = price(&s);
         assert_eq!(
             (p.discount, p.subtotal, p.tax, p.total),
             (180, 1620, 134, 3254)

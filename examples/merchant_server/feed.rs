@@ -1,11 +1,12 @@
 //! The example merchant pushes its catalog to an agent platform's feed API (`--feed-url`,
 //! FEED-01: feeds are agent-hosted, the merchant calls them): on start it creates a feed (or
-//! uses `--feed-id`) and upserts every product; after a purchase moves stock it upserts only
-//! the products whose stock moved (FEED-04: the others stay as they are).
+//! uses `--feed-id`) and upserts every product; after a purchase moves stock, or the back office
+//! changes a price (`POST /admin/variants/{id}/price`), it upserts only the products whose
+//! stock or price changed (FEED-04: the others stay as they are).
 //!
 //! Every push runs in a background task, bounded by the outbound timeout, so a slow or
 //! failing feed server never delays or fails a checkout; a failed push is logged and the
-//! next push carries the current state (each push reads the stock when it is sent, and
+//! next push carries the current state (each push reads stock and prices when it is sent, and
 //! pushes go out one at a time, so the last one to arrive is the newest).
 
 use std::sync::Arc;
@@ -53,7 +54,7 @@ struct Inner {
     catalog: Arc<Catalog>,
     /// The feed's id, once created (or given).
     feed_id: OnceCell<String>,
-    /// One push at a time, each reading the stock when it is its turn.
+    /// One push at a time, each reading stock and prices when it is its turn.
     turn: Mutex<()>,
     timeout: Duration,
 }
@@ -112,7 +113,7 @@ impl FeedPusher {
         });
     }
 
-    /// Pushes the products of `variants` (their stock moved), in the background. While the
+    /// Pushes the products of `variants` (their stock or price changed), in the background. While the
     /// feed does not exist yet (the push on start is still running, or failed) it is a whole
     /// push again: that creates the feed if need be and carries this change too.
     pub(crate) fn changed(&self, variants: Vec<String>) {

@@ -1,7 +1,8 @@
 //! End to end over real HTTP: the example merchant started with a feed URL pushes its whole
 //! catalog to the example feed server (the agent platform's feed API, FEED-01), and a purchase
-//! that moves stock shows up there as a partial upsert of that product only (FEED-04), in
-//! memory and on PostgreSQL.
+//! that moves stock, or a price changed in the back office (`POST /admin/variants/{id}/price`),
+//! shows up there as a partial upsert of that product only (FEED-04), in memory and on
+//! PostgreSQL. A session priced before the price change still completes at its stored total.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -161,6 +162,102 @@ async fn catalog_then_stock_change(w: &World, client: &AcpClient, feed_id: &str)
     assert!(later.unwrap().0 > before.unwrap().0, "FEED-10");
 }
 
+/// The back office's price change of `variant`: (status, body).
+async fn set_price(merchant: &str, variant: &str, body: &Value) -> (u16, Value) {
+    let answer = wire::send(
+        wire::raw(
+            agentic_commerce_client::Method::POST,
+            &format!("{merchant}/admin/variants/{variant}/price"),
+        )
+        .header("authorization", &wire::bearer(config::DEV_ADMIN_KEY))
+        .header("content-type", "application/json")
+        .body(body.to_string()),
+    )
+    .await
+    .unwrap();
+    (answer.status, answer.body)
+}
+
+fn guide(products: &[Value]) -> Value {
+    products
+        .iter()
+        .find(|p| p["id"] == "prod_field_guide")
+        .map_or(Value::Null, |p| p["variants"][0].clone())
+}
+
+/// The unit price of a session's first line.
+fn unit(session: &Value) -> Value {
+    session["line_items"][0]["unit_amount"].clone()
+}
+
+/// The field guide's price goes from 1200 to 1500: the feed shows it for that product only;
+/// sessions created or updated afterwards are priced at 1500, and one priced before completes
+/// at its stored total (the delegated allowance is that total: charging more would decline).
+async fn price_change(w: &World, client: &AcpClient, feed_id: &str) {
+    let c = w.client();
+    let before_change = create(&c, &["var_guide_epub"]).await.body;
+    let to_update = create(&c, &["var_guide_epub"]).await.body;
+    assert_eq!(unit(&before_change), 1200, "{before_change}");
+    let pushed = products(client, feed_id).await;
+
+    let (status, answer) = set_price(&w.merchant, "var_guide_epub", &json!({"amount": 1500})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"variant_id": "var_guide_epub", "product_id": "prod_field_guide",
+               "price": {"amount": 1500, "currency": "USD"}})
+    );
+
+    let after = wait_for(client, feed_id, |p| {
+        guide(p)["price"] == json!({"amount": 1500, "currency": "USD"})
+    })
+    .await;
+    assert_eq!(
+        guide(&after)["price"],
+        json!({"amount": 1500, "currency": "USD"}),
+        "the partial upsert of the new price arrived"
+    );
+    assert_eq!(pushed.len(), after.len());
+    // Only the field guide changed, and only its price (FEED-04).
+    for (old, new) in pushed.iter().zip(&after) {
+        if old["id"] == "prod_field_guide" {
+            let mut expected = old.clone();
+            expected["variants"][0]["price"] = json!({"amount": 1500, "currency": "USD"});
+            assert_eq!(&expected, new);
+        } else {
+            assert_eq!(old, new);
+        }
+    }
+
+    // New pricing uses the new price: a new session, and an update of an older one.
+    let fresh = create(&c, &["var_guide_epub"]).await.body;
+    assert_eq!(unit(&fresh), 1500, "{fresh}");
+    let id = to_update["id"].as_str().unwrap();
+    let updated = c
+        .post(&format!("/checkout_sessions/{id}"), &json!({}), &key("u"))
+        .await
+        .unwrap();
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(unit(&updated.body), 1500, "an update prices again");
+    assert!(wire::total_of(&updated.body) > wire::total_of(&to_update));
+
+    // The session priced before keeps its stored prices, and complete charges its total.
+    let id = before_change["id"].as_str().unwrap();
+    let stored = wire::total_of(&before_change);
+    let token = delegate(w, id, stored, &in_seconds(600)).await;
+    let done = c
+        .post(
+            &format!("/checkout_sessions/{id}/complete"),
+            &pay(&token),
+            &key("c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.body["status"], "completed", "{}", done.body);
+    assert_eq!(unit(&done.body), 1200, "{}", done.body);
+    assert_eq!(wire::total_of(&done.body), stored, "{}", done.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feed_01_04_the_merchant_pushes_its_catalog_and_stock_changes_to_the_feed_server() {
     let feed_url = start_feed_server("trailhead_outfitters", None).await;
@@ -184,6 +281,7 @@ async fn feed_01_04_the_merchant_pushes_its_catalog_and_stock_changes_to_the_fee
     )
     .await;
     catalog_then_stock_change(&w, &client, &feed_id).await;
+    price_change(&w, &client, &feed_id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +318,53 @@ async fn feed_01_on_postgres_the_merchant_creates_its_feed_on_start() {
         assert!(Instant::now() < deadline, "the merchant created no feed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    catalog_then_stock_change(&w, &feed_client(&feed_url), &feed_id).await;
+    let client = feed_client(&feed_url);
+    catalog_then_stock_change(&w, &client, &feed_id).await;
+    price_change(&w, &client, &feed_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_price_change_refuses_bad_amounts_unknown_variants_and_wrong_keys() {
+    let w = world_with_feed(
+        feed::FeedTarget {
+            url: start_feed_server("trailhead_outfitters", None).await,
+            key: FEED_KEY.to_owned(),
+            feed_id: None,
+        },
+        None,
+    )
+    .await;
+    for (body, param) in [
+        (json!({"amount": 0}), "$.amount"),
+        (json!({"amount": -5}), "$.amount"),
+        (json!({"amount": 12.5}), "$.amount"),
+        (json!({"amount": "1500"}), "$.amount"),
+        (json!({}), "$.amount"),
+        (json!({"amount": 1_000_000_001_i64}), "$.amount"),
+        (json!({"amount": 1500, "currency": "dollars"}), "$.currency"),
+        (json!({"amount": 1500, "currency": 840}), "$.currency"),
+    ] {
+        let (status, answer) = set_price(&w.merchant, "var_mug_pine", &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["type"], "invalid_request", "{answer}");
+        assert_eq!(answer["param"], param, "{body}: {answer}");
+    }
+    let (status, answer) = set_price(&w.merchant, "var_nope", &json!({"amount": 1500})).await;
+    assert_eq!(status, 404, "{answer}");
+    let wrong_key = wire::send(
+        wire::raw(
+            agentic_commerce_client::Method::POST,
+            &format!("{}/admin/variants/var_mug_pine/price", w.merchant),
+        )
+        .header("authorization", &wire::bearer("not-the-admin-key"))
+        .body(json!({"amount": 1}).to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wrong_key.status, 401, "{}", wrong_key.body);
+    // Nothing refused changed the price.
+    let session = create(&w.client(), &["var_mug_pine"]).await.body;
+    assert_eq!(unit(&session), 1800, "{session}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
