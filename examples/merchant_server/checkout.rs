@@ -129,7 +129,31 @@ pub(crate) struct Session {
 impl Session {
     /// The merchant's view of a stored (or claimed) session.
     pub(crate) fn from_wire(wire: &CheckoutSession) -> Self {
-        let v = serde_json::to_value(wire).unwrap_or(Value::Null);
+        // Only the parts read here become JSON (not the options, totals and links).
+        let mut v = serde_json::Map::new();
+        for (name, part) in [
+            ("id", json(&wire.id)),
+            ("status", json(&wire.status)),
+            ("currency", json(&wire.currency)),
+            ("line_items", json(&wire.line_items)),
+            (
+                "selected_fulfillment_options",
+                json(&wire.selected_fulfillment_options),
+            ),
+            ("messages", json(&wire.messages)),
+            ("metadata", json(&wire.metadata)),
+            ("buyer", json(&wire.buyer)),
+            ("fulfillment_details", json(&wire.fulfillment_details)),
+            ("capabilities", json(&wire.capabilities)),
+            ("order", json(&wire.order)),
+            ("created_at", json(&wire.created_at)),
+            ("updated_at", json(&wire.updated_at)),
+        ] {
+            if !part.is_null() {
+                v.insert(name.to_owned(), part);
+            }
+        }
+        let v = Value::Object(v);
         let text = |p: &str| {
             v.pointer(p)
                 .and_then(Value::as_str)
@@ -188,6 +212,11 @@ impl Session {
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|i| i == "3ds"))
     }
+}
+
+/// One part of a session as JSON (`null` when it cannot be written).
+fn json<T: serde::Serialize>(part: &T) -> Value {
+    serde_json::to_value(part).unwrap_or(Value::Null)
 }
 
 /// The strings of a JSON array (anything else: none).
@@ -738,7 +767,8 @@ impl Shop {
     /// `session` as the wire object.
     fn wire(&self, session: &Session) -> Result<CheckoutSession, AcpError> {
         let rendered = render(session, &self.catalog, &self.merchant_id, &self.base_url);
-        parse::from_value(&rendered).map_err(|e| {
+        // By value: the rendered tree's strings move into the session instead of being copied.
+        serde_json::from_value::<CheckoutSession>(rendered).map_err(|e| {
             eprintln!("merchant: session {} does not parse: {e}", session.id);
             AcpError::processing_error("the merchant produced an invalid session")
         })

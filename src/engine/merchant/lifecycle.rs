@@ -266,19 +266,35 @@ pub(super) fn after_cart(id: &str, result: Result<Cart, AcpError>) -> Result<Res
     Ok(Resource::Cart(Box::new(cart)))
 }
 
-fn typed<T: parse::schema::WireType>(value: Option<Value>) -> Result<T, Failure> {
-    let value = value.unwrap_or(Value::Null);
+/// A request body in its 2026-04-17 form, for the operation's typed parse.
+pub(super) struct LatestBody {
+    pub(super) value: Value,
+    /// Sent in 2026-04-17 as is (schema-checked when strict, not yet parsed): a parse failure
+    /// is a defect of the body as sent, with the code its kind names. Otherwise the body was
+    /// upgraded from an older version and already parsed once.
+    pub(super) as_sent: bool,
+}
+
+fn typed<T: parse::schema::WireType>(body: Option<LatestBody>) -> Result<T, Failure> {
+    let (value, as_sent) = body.map_or((Value::Null, false), |b| (b.value, b.as_sent));
     parse::from_value::<T>(&value).map_err(|e| {
-        Failure::from(AcpError::invalid_request(
-            crate::protocol::error::codes::INVALID_VALUE,
-            e.message.clone(),
-            &e.path,
-        ))
+        let error = if as_sent {
+            // The parse error's kind gives the code: `missing_required_field`, `invalid_type`
+            // or `invalid_value`, as the strict schema check would name it.
+            AcpError::from(&e)
+        } else {
+            AcpError::invalid_request(
+                crate::protocol::error::codes::INVALID_VALUE,
+                e.message.clone(),
+                &e.path,
+            )
+        };
+        Failure::from(error)
     })
 }
 
-fn optional<T: parse::schema::WireType>(value: Option<Value>) -> Result<Option<T>, Failure> {
-    value.map(|v| typed(Some(v))).transpose()
+fn optional<T: parse::schema::WireType>(body: Option<LatestBody>) -> Result<Option<T>, Failure> {
+    body.map(|b| typed(Some(b))).transpose()
 }
 
 /// Runs a write operation.
@@ -287,7 +303,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
     ctx: &mut Context,
     op: Operation,
     stored: Option<Stored>,
-    request: Option<Value>,
+    request: Option<LatestBody>,
     reservation: &Reservation,
     now: OffsetDateTime,
 ) -> Result<Done, Failure> {
@@ -405,7 +421,7 @@ async fn run_cart<M: Merchant, S: ResourceStore, A: Authenticator>(
     op: Operation,
     current: Option<Resource>,
     version: Option<u64>,
-    request: Option<Value>,
+    request: Option<LatestBody>,
     now: OffsetDateTime,
 ) -> Result<Done, Failure> {
     let merchant = &engine.merchant;

@@ -22,7 +22,7 @@ use crate::trust::signature::SignedRequest;
 pub(super) use crate::engine::reply::Reply;
 use crate::engine::reply::valid_id;
 
-use super::lifecycle::{self, Resource};
+use super::lifecycle::{self, LatestBody, Resource};
 use super::orders;
 use super::{Authenticator, Context, EngineEvent, Merchant, MerchantEngine, envelope};
 
@@ -474,7 +474,7 @@ fn scope_path(route: &Route) -> String {
 /// A write: reserve the key, run the operation, commit its effect with its response.
 async fn write<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: Admitted<'_>,
+    mut admitted: Admitted<'_>,
     body: &[u8],
     now: OffsetDateTime,
 ) -> Reply {
@@ -545,7 +545,8 @@ async fn write<M: Merchant, S: ResourceStore, A: Authenticator>(
     let mut ctx = admitted.ctx.clone();
     ctx.idempotency_key = Some(key);
     let reservation = Reservation { scope, lease };
-    let (reply, writes, committed) = operate(engine, &admitted, &mut ctx, &reservation, now).await;
+    let (reply, writes, committed) =
+        operate(engine, &mut admitted, &mut ctx, &reservation, now).await;
     let done = Outcome {
         reply,
         writes,
@@ -690,7 +691,7 @@ pub(super) fn concurrent_change(op: Operation) -> AcpError {
 /// Runs the operation of a write: the reply, and the documents to commit with it.
 async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: &Admitted<'_>,
+    admitted: &mut Admitted<'_>,
     ctx: &mut Context,
     reservation: &Reservation,
     now: OffsetDateTime,
@@ -739,12 +740,12 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
 /// The request body as its 2026-04-17 type (as JSON), checked in the caller's version.
 fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
-    admitted: &Admitted<'_>,
+    admitted: &mut Admitted<'_>,
     stored: Option<&Stored>,
-) -> Result<Option<Value>, Reply> {
+) -> Result<Option<LatestBody>, Reply> {
     let op = admitted.route.op;
     let version = &admitted.ctx.version;
-    let Some(value) = &admitted.value else {
+    let Some(value) = admitted.value.take() else {
         return Ok(None);
     };
     // An empty object or `null` cancel body carries nothing (the cancel body is optional).
@@ -753,11 +754,29 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
     {
         return Ok(None);
     }
-    let checked = registry::check_body(version, op, Body::Request, value, engine.strict)
-        .map_err(|e| Reply::error(&body_error(&e)))?;
     if *version == ApiVersion::LATEST {
-        return Ok(Some(checked));
+        // The schema check only: the operation's typed parse is the one parse of the body
+        // (`check_body` would parse, re-serialize, and the operation parse again).
+        if engine.strict {
+            let entry = registry::body_entry(version, op, Body::Request)
+                .map_err(|e| Reply::error(&body_error(&e)))?;
+            let violations = crate::parse::schema::validate(entry.shape(), &value);
+            if !violations.is_empty() {
+                let error = BodyError::Invalid {
+                    type_name: registry::body_type(op, Body::Request).unwrap_or_default(),
+                    version: version.to_string(),
+                    violations,
+                };
+                return Err(Reply::error(&body_error(&error)));
+            }
+        }
+        return Ok(Some(LatestBody {
+            value,
+            as_sent: true,
+        }));
     }
+    let checked = registry::check_body(version, op, Body::Request, &value, engine.strict)
+        .map_err(|e| Reply::error(&body_error(&e)))?;
     let mut defaults = engine.defaults.clone();
     if let Some(Stored {
         resource: Resource::Session(session),
@@ -780,14 +799,22 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
                 .and_then(|c| to_json(&c))
         }
         // The cancel request is one type in every version that has it.
-        _ => return Ok(Some(checked)),
+        _ => {
+            return Ok(Some(LatestBody {
+                value: checked,
+                as_sent: false,
+            }));
+        }
     };
     match converted {
         Ok((value, losses)) => {
             for detail in losses {
                 engine.events.report(&EngineEvent::Loss { version, detail });
             }
-            Ok(Some(value))
+            Ok(Some(LatestBody {
+                value,
+                as_sent: false,
+            }))
         }
         Err(e) => Err(Reply::error(&convert_error(&e))),
     }

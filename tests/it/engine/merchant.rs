@@ -225,6 +225,15 @@ async fn invalid_requests_get_a_param_and_strictness_is_opt_in() {
     .await;
     assert_eq!(missing.status, 400, "{}", missing.body);
     assert_eq!(missing.body["param"], "$.line_items");
+    assert_eq!(missing.body["code"], "missing_required_field");
+    let mut wrong_type = create_body();
+    wrong_type["line_items"] = json!("sku_1");
+    let mistyped = Call::post("/checkout_sessions", &wrong_type)
+        .send(&lenient)
+        .await;
+    assert_eq!(mistyped.status, 400, "{}", mistyped.body);
+    assert_eq!(mistyped.body["param"], "$.line_items");
+    assert_eq!(mistyped.body["code"], "invalid_type");
 
     let mut with_unknown = create_body();
     with_unknown["from_a_newer_version"] = json!(true);
@@ -245,6 +254,15 @@ async fn invalid_requests_get_a_param_and_strictness_is_opt_in() {
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.body["param"], "$.from_a_newer_version");
+    assert_eq!(refused.body["code"], "unknown_field");
+    let strictly_missing = Call::post(
+        "/checkout_sessions",
+        &json!({"currency": "usd", "capabilities": {}}),
+    )
+    .send(&strict)
+    .await;
+    assert_eq!(strictly_missing.body["code"], "missing_required_field");
+    assert_eq!(strictly_missing.body["param"], "$.line_items");
 
     let not_json = Call {
         body: b"{not json".to_vec(),
