@@ -62,7 +62,8 @@ impl Resource {
         }
     }
 
-    /// The resource in the wire form of `version`, with what that version could not carry.
+    /// The resource in the wire form of `version`, with what that version could not carry;
+    /// `None` when the answer is the 2026-04-17 form ([`Self::to_json`]).
     ///
     /// 2025-09-29 answers a complete with a plain session (its `CheckoutSessionWithOrder` is
     /// unsatisfiable): the order is reported lost there and reaches the agent by webhook.
@@ -70,12 +71,11 @@ impl Resource {
         &self,
         version: &ApiVersion,
         op: Operation,
-        latest: &str,
-    ) -> Result<(Vec<u8>, Vec<String>), String> {
+    ) -> Result<Option<(Vec<u8>, Vec<String>)>, String> {
         let session = match self {
             Self::Session(session) if *version != ApiVersion::LATEST => session,
             // Carts exist only in 2026-04-17; a 2026-04-17 answer is the stored form.
-            _ => return Ok((latest.as_bytes().to_vec(), Vec::new())),
+            _ => return Ok(None),
         };
         let with_order = op == Operation::CompleteCheckoutSession
             && session.order.is_some()
@@ -91,7 +91,7 @@ impl Resource {
         .map_err(|e| format!("cannot be answered in {version}: {e}"))?;
         let losses = converted.losses.iter().map(ToString::to_string).collect();
         let body = serde_json::to_vec(&converted.value).map_err(|e| e.to_string())?;
-        Ok((body, losses))
+        Ok(Some((body, losses)))
     }
 }
 

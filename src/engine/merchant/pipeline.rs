@@ -362,7 +362,7 @@ async fn read<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
     };
     match result {
-        Ok(resource) => respond(engine, &ctx, admitted.route.op, 200, &resource).0,
+        Ok(resource) => respond(engine, &ctx, admitted.route.op, 200, &resource, None).0,
         Err(outcome) => lifecycle_failure(engine, &ctx, admitted.route.op, &outcome),
     }
 }
@@ -712,8 +712,13 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
     match outcome {
         Ok(done) => {
             let status = op.success_status();
-            let (reply, json) = respond(engine, ctx, op, status, &done.resource);
-            let Some(json) = json.filter(|_| reply.status < 500) else {
+            let keep = if done.gone {
+                Keep::Gone
+            } else {
+                Keep::Resource
+            };
+            let (reply, document) = respond(engine, ctx, op, status, &done.resource, Some(keep));
+            let Some(document) = document.filter(|_| reply.status < 500) else {
                 // Nothing the business method produced is stored when it cannot be sent;
                 // a claimed session goes back to what it was.
                 return (reply, done.rollback, None);
@@ -721,7 +726,7 @@ async fn operate<M: Merchant, S: ResourceStore, A: Authenticator>(
             let writes = vec![Write {
                 kind: kind_of(op),
                 id: done.resource.id().to_owned(),
-                document: envelope(&ctx.identity, (!done.gone).then_some(json.as_str())),
+                document,
                 expected_version: done.expected_version,
             }];
             let committed = match done.resource {
@@ -914,6 +919,7 @@ fn respond<M, S, A>(
     op: Operation,
     status: u16,
     resource: &Resource,
+    store_as: Option<Keep>,
 ) -> (Reply, Option<String>) {
     let findings = resource.findings();
     if let Some(error) = findings.iter().find(|f| f.is_error()) {
@@ -924,8 +930,21 @@ fn respond<M, S, A>(
         Ok(json) => json,
         Err(e) => return (refused(engine, resource.id(), &e.to_string()), None),
     };
-    let body = match resource.to_wire(&ctx.version, op, &latest) {
-        Ok((body, losses)) => {
+    let converted = match resource.to_wire(&ctx.version, op) {
+        Ok(converted) => converted,
+        Err(reason) => return (refused(engine, resource.id(), &reason), None),
+    };
+    // The stored envelope is written before the 2026-04-17 text moves into the answer, so
+    // the text is copied once, not twice.
+    let document = store_as.map(|keep| {
+        let resource = match keep {
+            Keep::Resource => Some(latest.as_str()),
+            Keep::Gone => None,
+        };
+        envelope(&ctx.identity, resource)
+    });
+    let body = match converted {
+        Some((body, losses)) => {
             for detail in losses {
                 engine.events.report(&EngineEvent::Loss {
                     version: &ctx.version,
@@ -934,14 +953,23 @@ fn respond<M, S, A>(
             }
             body
         }
-        Err(reason) => return (refused(engine, resource.id(), &reason), None),
+        None => latest.into_bytes(),
     };
     let reply = Reply {
         status,
         body,
         headers: vec![("API-Version".to_owned(), ctx.version.to_string())],
     };
-    (reply, Some(latest))
+    (reply, document)
+}
+
+/// What a write stores of the resource it answers with.
+#[derive(Clone, Copy)]
+enum Keep {
+    /// The resource, in its 2026-04-17 form.
+    Resource,
+    /// Nothing: the resource is gone (a canceled cart).
+    Gone,
 }
 
 #[cfg(test)]
