@@ -71,7 +71,7 @@ impl Resource {
         &self,
         version: &ApiVersion,
         op: Operation,
-    ) -> Result<Option<(Vec<u8>, Vec<String>)>, String> {
+    ) -> Result<Option<Downgraded>, String> {
         let session = match self {
             Self::Session(session) if *version != ApiVersion::LATEST => session,
             // Carts exist only in 2026-04-17; a 2026-04-17 answer is the stored form.
@@ -94,6 +94,9 @@ impl Resource {
         Ok(Some((body, losses)))
     }
 }
+
+/// An answer in a version before 2026-04-17: the body, and what that version could not carry.
+pub(super) type Downgraded = (Vec<u8>, Vec<String>);
 
 /// A successful operation.
 pub(super) struct Done {
