@@ -292,20 +292,50 @@ pub fn check_body(
     strict: bool,
 ) -> Result<Value, BodyError> {
     let entry = body_entry(version, operation, body)?;
-    let type_name = body_type(operation, body).unwrap_or_default();
-    let result = if strict {
-        entry.roundtrip_strict(value)
-    } else {
-        entry.roundtrip(value).map_err(|e| {
-            vec![Violation {
-                path: e.path,
-                kind: crate::parse::schema::ViolationKind::Type,
-                message: e.message,
-            }]
-        })
-    };
-    result.map_err(|violations| BodyError::Invalid {
-        type_name,
+    if strict {
+        validate_entry(entry, version, operation, body, value)?;
+    }
+    entry.roundtrip(value).map_err(|e| BodyError::Invalid {
+        type_name: body_type(operation, body).unwrap_or_default(),
+        version: version.to_string(),
+        violations: vec![Violation {
+            path: e.path,
+            kind: crate::parse::schema::ViolationKind::Type,
+            message: e.message,
+        }],
+    })
+}
+
+/// Checks a body of `operation` against the official schema of `version`, without parsing
+/// it into a Rust type: the strict half of [`check_body`], for a caller that parses the body
+/// into its type itself (once).
+///
+/// # Errors
+/// [`BodyError`]: an unsupported version, an operation without that body, or every schema
+/// violation of the body.
+pub fn validate_body(
+    version: &ApiVersion,
+    operation: Operation,
+    body: Body,
+    value: &Value,
+) -> Result<(), BodyError> {
+    let entry = body_entry(version, operation, body)?;
+    validate_entry(entry, version, operation, body, value)
+}
+
+fn validate_entry(
+    entry: &TypeEntry,
+    version: &ApiVersion,
+    operation: Operation,
+    body: Body,
+    value: &Value,
+) -> Result<(), BodyError> {
+    let violations = validate(entry.shape, value);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(BodyError::Invalid {
+        type_name: body_type(operation, body).unwrap_or_default(),
         version: version.to_string(),
         violations,
     })

@@ -269,21 +269,21 @@ pub(super) fn after_cart(id: &str, result: Result<Cart, AcpError>) -> Result<Res
     Ok(Resource::Cart(Box::new(cart)))
 }
 
-/// A request body in its 2026-04-17 form, for the operation's typed parse.
-pub(super) struct LatestBody {
-    pub(super) value: Value,
-    /// Sent in 2026-04-17 as is (schema-checked when strict, not yet parsed): a parse failure
-    /// is a defect of the body as sent, with the code its kind names. Otherwise the body was
-    /// upgraded from an older version and already parsed once.
-    pub(super) as_sent: bool,
-}
-
-fn typed<T: parse::schema::WireType>(body: Option<LatestBody>) -> Result<T, Failure> {
-    let (value, as_sent) = body.map_or((Value::Null, false), |b| (b.value, b.as_sent));
+/// The operation's typed parse of the request body (in its 2026-04-17 form), for a caller of
+/// `version`.
+///
+/// A body the caller sent in 2026-04-17 is parsed here for the first time (the pipeline only
+/// schema-checked it): a failure is a defect of the body as sent, with the code its kind names,
+/// as the strict schema check would name it. A body upgraded from an older version was parsed
+/// once already; a failure here is `invalid_value`.
+fn typed<T: parse::schema::WireType>(
+    body: Option<Value>,
+    version: &ApiVersion,
+) -> Result<T, Failure> {
+    let as_sent = *version == ApiVersion::LATEST && body.is_some();
+    let value = body.unwrap_or(Value::Null);
     parse::from_value::<T>(&value).map_err(|e| {
         let error = if as_sent {
-            // The parse error's kind gives the code: `missing_required_field`, `invalid_type`
-            // or `invalid_value`, as the strict schema check would name it.
             AcpError::from(&e)
         } else {
             AcpError::invalid_request(
@@ -296,8 +296,11 @@ fn typed<T: parse::schema::WireType>(body: Option<LatestBody>) -> Result<T, Fail
     })
 }
 
-fn optional<T: parse::schema::WireType>(body: Option<LatestBody>) -> Result<Option<T>, Failure> {
-    body.map(|b| typed(Some(b))).transpose()
+fn optional<T: parse::schema::WireType>(
+    body: Option<Value>,
+    version: &ApiVersion,
+) -> Result<Option<T>, Failure> {
+    body.map(|b| typed(Some(b), version)).transpose()
 }
 
 /// Runs a write operation.
@@ -306,7 +309,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
     ctx: &mut Context,
     op: Operation,
     stored: Option<Stored>,
-    request: Option<LatestBody>,
+    request: Option<Value>,
     reservation: &Reservation,
     now: OffsetDateTime,
 ) -> Result<Done, Failure> {
@@ -324,7 +327,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
     match (op, current) {
         (Operation::CreateCheckoutSession, None) => {
             let request: crate::spec::latest::agentic_checkout::CheckoutSessionCreateRequest =
-                typed(request)?;
+                typed(request, &ctx.version)?;
             let negotiation = negotiate(&request.capabilities, &engine.offer);
             ctx.capabilities = Some(negotiation.capabilities.clone());
             let mut session = merchant.create_checkout(ctx, request).await?;
@@ -341,7 +344,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
         (Operation::UpdateCheckoutSession, Some(Resource::Session(session))) => {
             let allowed = updatable(&session.status)?;
-            let request = typed(request)?;
+            let request = typed(request, &ctx.version)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
             let stored_expiry = session.expires_at;
@@ -357,7 +360,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
         (Operation::CompleteCheckoutSession, Some(Resource::Session(session))) => {
             let request: crate::spec::latest::agentic_checkout::CheckoutSessionCompleteRequest =
-                typed(request)?;
+                typed(request, &ctx.version)?;
             let claimed_status = transition(
                 &session.status,
                 Event::Complete {
@@ -402,7 +405,7 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
         (Operation::CancelCheckoutSession, Some(Resource::Session(session))) => {
             transition(&session.status, Event::Cancel)
                 .map_err(|e| Failure::from(e.to_acp_error()))?;
-            let request = optional(request)?;
+            let request = optional(request, &ctx.version)?;
             ctx.capabilities = Some(session.capabilities.clone());
             let id = session.id.as_str().to_owned();
             let stored_expiry = session.expires_at;
@@ -424,13 +427,15 @@ async fn run_cart<M: Merchant, S: ResourceStore, A: Authenticator>(
     op: Operation,
     current: Option<Resource>,
     version: Option<u64>,
-    request: Option<LatestBody>,
+    request: Option<Value>,
     now: OffsetDateTime,
 ) -> Result<Done, Failure> {
     let merchant = &engine.merchant;
     match (op, current) {
         (Operation::CreateCart, None) => {
-            let mut cart = merchant.create_cart(ctx, typed(request)?).await?;
+            let mut cart = merchant
+                .create_cart(ctx, typed(request, &ctx.version)?)
+                .await?;
             let id = cart.id.as_str().to_owned();
             cart.expires_at = Some(created_expiry(&id, cart.expires_at, now, engine.cart_ttl)?);
             Ok(done(after_cart(&id, Ok(cart))?, None))
@@ -439,24 +444,25 @@ async fn run_cart<M: Merchant, S: ResourceStore, A: Authenticator>(
             let id = cart.id.as_str().to_owned();
             let stored_expiry = cart.expires_at;
             // CART-06: a successful update refreshes `expires_at`.
-            let updated =
-                merchant
-                    .update_cart(ctx, *cart, typed(request)?)
-                    .await
-                    .map(|mut cart| {
-                        cart.expires_at = Some(expiry::on_update(
-                            stored_expiry,
-                            cart.expires_at,
-                            now,
-                            engine.cart_ttl,
-                        ));
-                        cart
-                    });
+            let updated = merchant
+                .update_cart(ctx, *cart, typed(request, &ctx.version)?)
+                .await
+                .map(|mut cart| {
+                    cart.expires_at = Some(expiry::on_update(
+                        stored_expiry,
+                        cart.expires_at,
+                        now,
+                        engine.cart_ttl,
+                    ));
+                    cart
+                });
             Ok(done(after_cart(&id, updated)?, version))
         }
         (Operation::CancelCart, Some(Resource::Cart(cart))) => {
             let id = cart.id.as_str().to_owned();
-            let canceled = merchant.cancel_cart(ctx, *cart, optional(request)?).await;
+            let canceled = merchant
+                .cancel_cart(ctx, *cart, optional(request, &ctx.version)?)
+                .await;
             let mut done = done(after_cart(&id, canceled)?, version);
             done.gone = true;
             Ok(done)

@@ -22,7 +22,7 @@ use crate::trust::signature::SignedRequest;
 pub(super) use crate::engine::reply::Reply;
 use crate::engine::reply::valid_id;
 
-use super::lifecycle::{self, LatestBody, Resource};
+use super::lifecycle::{self, Resource};
 use super::orders;
 use super::{Authenticator, Context, EngineEvent, Merchant, MerchantEngine, envelope};
 
@@ -747,7 +747,7 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
     engine: &MerchantEngine<M, S, A>,
     admitted: &mut Admitted<'_>,
     stored: Option<&Stored>,
-) -> Result<Option<LatestBody>, Reply> {
+) -> Result<Option<Value>, Reply> {
     let op = admitted.route.op;
     let version = &admitted.ctx.version;
     let Some(value) = admitted.value.take() else {
@@ -763,22 +763,10 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
         // The schema check only: the operation's typed parse is the one parse of the body
         // (`check_body` would parse, re-serialize, and the operation parse again).
         if engine.strict {
-            let entry = registry::body_entry(version, op, Body::Request)
+            registry::validate_body(version, op, Body::Request, &value)
                 .map_err(|e| Reply::error(&body_error(&e)))?;
-            let violations = crate::parse::schema::validate(entry.shape(), &value);
-            if !violations.is_empty() {
-                let error = BodyError::Invalid {
-                    type_name: registry::body_type(op, Body::Request).unwrap_or_default(),
-                    version: version.to_string(),
-                    violations,
-                };
-                return Err(Reply::error(&body_error(&error)));
-            }
         }
-        return Ok(Some(LatestBody {
-            value,
-            as_sent: true,
-        }));
+        return Ok(Some(value));
     }
     let checked = registry::check_body(version, op, Body::Request, &value, engine.strict)
         .map_err(|e| Reply::error(&body_error(&e)))?;
@@ -805,10 +793,7 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
         }
         // The cancel request is one type in every version that has it.
         _ => {
-            return Ok(Some(LatestBody {
-                value: checked,
-                as_sent: false,
-            }));
+            return Ok(Some(checked));
         }
     };
     match converted {
@@ -816,10 +801,7 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
             for detail in losses {
                 engine.events.report(&EngineEvent::Loss { version, detail });
             }
-            Ok(Some(LatestBody {
-                value,
-                as_sent: false,
-            }))
+            Ok(Some(value))
         }
         Err(e) => Err(Reply::error(&convert_error(&e))),
     }

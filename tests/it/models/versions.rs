@@ -114,6 +114,18 @@ fn older_versions_reject_newer_statuses_chk_05() {
                     true,
                 );
                 assert!(matches!(body, Err(BodyError::Invalid { .. })));
+                // The strict check alone names the same violation.
+                match registry::validate_body(
+                    &api,
+                    Operation::RetrieveCheckoutSession,
+                    Body::Response,
+                    &value,
+                ) {
+                    Err(BodyError::Invalid { violations, .. }) => {
+                        assert_eq!(violations[0].path.to_string(), "$.status");
+                    }
+                    other => panic!("{version}: {other:?}"),
+                }
                 assert!(
                     registry::check_body(
                         &api,
@@ -151,6 +163,8 @@ fn operation_bodies_per_version_ver_02() {
             };
             let out = registry::check_body(&api, operation, body, &example.value, true)
                 .unwrap_or_else(|e| panic!("{version} {}: {e}", example.id));
+            registry::validate_body(&api, operation, body, &example.value)
+                .unwrap_or_else(|e| panic!("{version} {}: {e}", example.id));
             equivalent(&example.value, &out, "$").unwrap();
         }
         let no_cart = registry::body_entry(&api, Operation::CreateCart, Body::Request);
@@ -163,6 +177,15 @@ fn operation_bodies_per_version_ver_02() {
     let unknown: ApiVersion = "2030-01-01".parse().unwrap();
     assert!(matches!(
         registry::body_entry(&unknown, Operation::CreateCheckoutSession, Body::Request),
+        Err(BodyError::UnsupportedVersion(_))
+    ));
+    assert!(matches!(
+        registry::validate_body(
+            &unknown,
+            Operation::CreateCheckoutSession,
+            Body::Request,
+            &Value::Null
+        ),
         Err(BodyError::UnsupportedVersion(_))
     ));
 }
