@@ -114,8 +114,9 @@ pub(crate) struct Session {
     pub(crate) selected: BTreeMap<String, String>,
     /// Coupon codes as sent (kept in the session's `metadata.coupons`).
     pub(crate) coupons: Vec<String>,
-    /// The negotiated capabilities (the engine's intersection of the agent's and the merchant's).
-    pub(crate) capabilities: Value,
+    /// The negotiated capabilities (the engine's intersection of the agent's and the merchant's),
+    /// typed: the merchant only reads them, so they go back on the wire as they came.
+    pub(crate) capabilities: Capabilities,
     /// The order, once completed.
     pub(crate) order: Option<Value>,
     /// Why the last payment attempt failed (a `payment_declined` message until the next try).
@@ -129,13 +130,13 @@ pub(crate) struct Session {
 impl Session {
     /// The merchant's view of a stored (or claimed) session.
     pub(crate) fn from_wire(wire: &CheckoutSession) -> Self {
-        // Only the parts read here become JSON (not the options, totals and links).
+        // Only the parts read here as JSON become JSON (not the lines, capabilities, options,
+        // totals and links).
         let mut v = serde_json::Map::new();
         for (name, part) in [
             ("id", json(&wire.id)),
             ("status", json(&wire.status)),
             ("currency", json(&wire.currency)),
-            ("line_items", json(&wire.line_items)),
             (
                 "selected_fulfillment_options",
                 json(&wire.selected_fulfillment_options),
@@ -144,7 +145,6 @@ impl Session {
             ("metadata", json(&wire.metadata)),
             ("buyer", json(&wire.buyer)),
             ("fulfillment_details", json(&wire.fulfillment_details)),
-            ("capabilities", json(&wire.capabilities)),
             ("order", json(&wire.order)),
             ("created_at", json(&wire.created_at)),
             ("updated_at", json(&wire.updated_at)),
@@ -184,20 +184,19 @@ impl Session {
             id: text("/id"),
             status: text("/status"),
             currency: text("/currency").to_lowercase(),
-            lines: list("/line_items")
-                .iter()
+            lines: (wire.line_items.iter())
                 .map(|l| Line {
-                    id: l["id"].as_str().unwrap_or_default().to_owned(),
-                    item_id: l["item"]["id"].as_str().unwrap_or_default().to_owned(),
-                    quantity: l["quantity"].as_i64().unwrap_or(1),
-                    unit_amount: l["unit_amount"].as_i64().unwrap_or(0),
+                    id: l.id.as_str().to_owned(),
+                    item_id: l.item.id.as_str().to_owned(),
+                    quantity: l.quantity,
+                    unit_amount: l.unit_amount.map_or(0, |a| a.0),
                 })
                 .collect(),
             buyer: v.get("buyer").cloned(),
             fulfillment_details: v.get("fulfillment_details").cloned(),
             selected,
             coupons: strings(&Value::Array(list("/metadata/coupons"))),
-            capabilities: v["capabilities"].clone(),
+            capabilities: wire.capabilities.clone(),
             order: v.get("order").cloned(),
             declined,
             created_at: text("/created_at"),
@@ -207,10 +206,10 @@ impl Session {
 
     /// Whether the agent can run 3-D Secure (negotiated).
     fn three_ds(&self) -> bool {
-        self.capabilities
-            .pointer("/interventions/supported")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|i| i == "3ds"))
+        let interventions = self.capabilities.interventions.as_ref();
+        interventions
+            .and_then(|i| i.supported.as_ref())
+            .is_some_and(|s| s.iter().any(|i| i.as_str() == "3ds"))
     }
 }
 
@@ -539,6 +538,18 @@ pub(crate) fn default_selection(session: &mut Session, catalog: &Catalog) {
     }
 }
 
+/// A session's `totals` (CHK-04).
+fn session_totals(p: &Pricing) -> Vec<Value> {
+    totals(
+        p.items_base,
+        p.discount,
+        p.subtotal,
+        Some(p.fulfillment),
+        p.tax,
+        p.total,
+    )
+}
+
 fn totals(
     base: i64,
     discount: i64,
@@ -651,13 +662,14 @@ pub(crate) fn render(
     let mut out = json!({
         "id": session.id,
         "protocol": {"version": "2026-04-17"},
-        "capabilities": session.capabilities,
+        // Required, and set from the session's typed capabilities by `Shop::wire`.
+        "capabilities": {},
         "status": session.status,
         "currency": session.currency,
         "line_items": line_items,
         "fulfillment_options": fulfillment_options(session, catalog),
         "selected_fulfillment_options": selected,
-        "totals": totals(pricing.items_base, pricing.discount, pricing.subtotal, Some(pricing.fulfillment), pricing.tax, pricing.total),
+        "totals": session_totals(&pricing),
         "messages": messages,
         "links": [{"type": "terms_of_use", "url": format!("{base_url}/legal/terms")}],
         "created_at": session.created_at,
@@ -768,10 +780,12 @@ impl Shop {
     fn wire(&self, session: &Session) -> Result<CheckoutSession, AcpError> {
         let rendered = render(session, &self.catalog, &self.merchant_id, &self.base_url);
         // By value: the rendered tree's strings move into the session instead of being copied.
-        serde_json::from_value::<CheckoutSession>(rendered).map_err(|e| {
+        let mut wire = serde_json::from_value::<CheckoutSession>(rendered).map_err(|e| {
             eprintln!("merchant: session {} does not parse: {e}", session.id);
             AcpError::processing_error("the merchant produced an invalid session")
-        })
+        })?;
+        wire.capabilities = session.capabilities.clone();
+        Ok(wire)
     }
 
     /// The `--latency-ms` simulation (shows IDEM-12's in-flight answer): every write takes at
@@ -810,7 +824,7 @@ impl Shop {
             fulfillment_details: raw.get("fulfillment_details").cloned(),
             selected: BTreeMap::new(),
             coupons: strings(&raw["coupons"]),
-            capabilities: serde_json::to_value(capabilities).unwrap_or(Value::Null),
+            capabilities: capabilities.cloned().unwrap_or_default(),
             order: None,
             declined: None,
             created_at: rfc3339(at),
@@ -922,8 +936,8 @@ impl Shop {
                 format!("{item} is out of stock"),
             ));
         }
-        let total = price(&session).total;
-        match self.charge(&token, total, &session).await {
+        let pricing = price(&session);
+        match self.charge(&token, pricing.total, &session).await {
             Ok(()) => {}
             Err(Charge::Declined(reason)) => {
                 self.catalog.release(&wanted);
@@ -942,7 +956,6 @@ impl Shop {
         session.status = step(&session.status, Event::PaymentAuthorized)?;
         session.declined = None;
         let order_id = new_id("ord_");
-        let rendered = render(&session, &self.catalog, &self.merchant_id, &self.base_url);
         session.order = Some(json!({
             "id": order_id,
             "checkout_session_id": session.id,
@@ -950,7 +963,7 @@ impl Shop {
             "status": "created",
             "support": {"email": SUPPORT_EMAIL, "hours": SUPPORT_HOURS,
                 "help_center_url": format!("{}/help", self.base_url)},
-            "totals": rendered["totals"],
+            "totals": session_totals(&pricing),
         }));
         self.wire(&session)
     }
@@ -971,20 +984,12 @@ impl Shop {
         session: &CheckoutSession,
         request: &CheckoutSessionCompleteRequest,
     ) -> Result<String, AcpError> {
-        let declared = serde_json::to_value(&session.capabilities).unwrap_or(Value::Null);
-        let handler = request
-            .payment_data
-            .handler_id
-            .as_ref()
-            .map(|h| h.as_str().to_owned());
-        let known = declared
-            .pointer("/payment/handlers")
-            .and_then(Value::as_array)
-            .is_some_and(|handlers| {
-                handlers
-                    .iter()
-                    .any(|h| h["id"].as_str() == handler.as_deref())
-            });
+        let handler = request.payment_data.handler_id.as_ref();
+        let known = session.capabilities.payment.as_ref().is_some_and(|p| {
+            p.handlers
+                .iter()
+                .any(|h| handler.is_some_and(|id| id.as_str() == h.id.as_str()))
+        });
         if !known {
             return Err(invalid(
                 "$.payment_data.handler_id",
@@ -1193,7 +1198,7 @@ impl Shop {
             fulfillment_details: None,
             selected: BTreeMap::new(),
             coupons: Vec::new(),
-            capabilities: Value::Null,
+            capabilities: Capabilities::default(),
             order: None,
             declined: None,
             created_at: String::new(),
@@ -1272,10 +1277,14 @@ fn rfc3339(at: OffsetDateTime) -> String {
 mod tests {
     use std::collections::BTreeMap;
 
+    use agentic_commerce::parse;
+    use agentic_commerce::spec::latest::agentic_checkout::{
+        Capabilities, CheckoutSession, CheckoutSessionCompleteRequest,
+    };
     use serde_json::json;
 
     use super::super::catalog::{Catalog, DEFAULT_CATALOG};
-    use super::{Session, lines_from_items, next_status, price, render, select_fulfillment};
+    use super::{Session, Shop, lines_from_items, next_status, price, render, select_fulfillment};
 
     fn session(items: &[&str]) -> Session {
         let ids: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
@@ -1288,7 +1297,8 @@ mod tests {
             fulfillment_details: None,
             selected: BTreeMap::new(),
             coupons: Vec::new(),
-            capabilities: json!({"interventions": {"supported": ["3ds"]}}),
+            capabilities: parse::from_value(&json!({"interventions": {"supported": ["3ds"]}}))
+                .unwrap(),
             order: None,
             declined: None,
             created_at: String::new(),
@@ -1318,14 +1328,42 @@ mod tests {
         );
         assert!(wire["line_items"][1].get("custom_attributes").is_none());
         // The line item, with its custom attributes, is a strictly valid 2026-04-17 session.
-        agentic_commerce::parse::registry::check_body(
+        parse::registry::check_body(
             &agentic_commerce::protocol::version::ApiVersion::LATEST,
             agentic_commerce::protocol::headers::Operation::RetrieveCheckoutSession,
-            agentic_commerce::parse::registry::Body::Response,
+            parse::registry::Body::Response,
             &wire,
             true,
         )
         .unwrap();
+    }
+
+    #[test]
+    fn chk_21_a_complete_pays_only_with_a_handler_the_session_declared() {
+        let mut s = session(&["var_mug_pine"]);
+        let handlers = json!({"payment": {"handlers": [super::payment_handler("merchant")]}});
+        s.capabilities = parse::from_value(&handlers).unwrap();
+        s.created_at = "2026-04-17T12:00:00Z".to_owned();
+        s.updated_at = s.created_at.clone();
+        let rendered = render(&s, &catalog(), "merchant", "https://shop.example/");
+        let mut wire: CheckoutSession = parse::from_value(&rendered).unwrap();
+        wire.capabilities = s.capabilities.clone();
+        let pay = |handler: &str| -> CheckoutSessionCompleteRequest {
+            parse::from_value(
+                &json!({"payment_data": {"handler_id": handler, "instrument":
+                {"type": "card", "credential": {"type": "spt", "token": "vt_1"}}}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            Shop::payment_token(&wire, &pay("card_tokenized")).unwrap(),
+            "vt_1"
+        );
+        let refused = Shop::payment_token(&wire, &pay("card_other")).unwrap_err();
+        assert_eq!(refused.param(), Some("$.payment_data.handler_id"));
+        wire.capabilities = Capabilities::default();
+        let undeclared = Shop::payment_token(&wire, &pay("card_tokenized")).unwrap_err();
+        assert_eq!(undeclared.param(), Some("$.payment_data.handler_id"));
     }
 
     #[test]
@@ -1399,7 +1437,7 @@ mod tests {
         s.selected
             .insert("var_tent_2p".to_owned(), "ship_standard".to_owned());
         assert_eq!(next_status(&s, &c), "authentication_required");
-        s.capabilities = json!({});
+        s.capabilities = Capabilities::default();
         assert_eq!(
             next_status(&s, &c),
             "requires_escalation",

@@ -479,7 +479,8 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         &plan.creates[which],
         false,
     )
-    .await?;
+    .await?
+    .json();
     let Some(id) = created["id"].as_str().map(str::to_owned) else {
         stats.error(true, "create: no id".to_owned());
         return Err(Stop::Failed);
@@ -508,7 +509,8 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
             post(plan, stats, Step::Update, path, &again, false).await?
         }
         other => other?,
-    };
+    }
+    .json();
     if !plan.complete {
         return Ok(());
     }
@@ -541,9 +543,11 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?;
-    match completed.get("status").map(|s| s.as_str().unwrap_or("?")) {
-        None | Some("completed") => Ok(()),
+    match completed.read::<Completed>().status {
+        None => Ok(()),
+        Some(Value::String(done)) if done == "completed" => Ok(()),
         Some(other) => {
+            let other = other.as_str().unwrap_or("?");
             let counted = Instant::now() >= plan.measure_from;
             stats.error(counted, format!("complete: status {other}"));
             Err(Stop::Failed)
@@ -615,9 +619,9 @@ async fn delegate(
         retry_400: false,
     };
     let issued = send(plan, stats, Step::Delegate, &target, &to_bytes(&body)).await?;
-    match issued["id"].as_str() {
-        Some(token) => Ok(token.to_owned()),
-        None => {
+    match issued.read::<Issued>().id {
+        Some(Value::String(token)) => Ok(token),
+        _ => {
             let counted = Instant::now() >= plan.measure_from;
             stats.error(counted, "delegate: no token id".to_owned());
             Err(Stop::Failed)
@@ -643,7 +647,7 @@ async fn post(
     path: String,
     body: &[u8],
     retry_400: bool,
-) -> Result<Value, Stop> {
+) -> Result<Answer, Stop> {
     let target = Target {
         client: &plan.merchant,
         path,
@@ -660,7 +664,7 @@ async fn send(
     step: Step,
     target: &Target<'_>,
     body: &[u8],
-) -> Result<Value, Stop> {
+) -> Result<Answer, Stop> {
     let started = Instant::now();
     if started >= plan.stop_at {
         return Err(Stop::Deadline);
@@ -712,7 +716,35 @@ async fn send(
         stats.error(counted, format!("{}: HTTP {code}{why}", step.name()));
         return Err(Stop::Failed);
     }
-    Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    Ok(Answer(bytes))
+}
+
+/// A 2xx answer's body, parsed as far as the step reads it.
+struct Answer(Vec<u8>);
+
+impl Answer {
+    /// The whole body as JSON (`null` when it is not JSON).
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.0).unwrap_or(Value::Null)
+    }
+
+    /// The members `T` names (all absent when the body is not a JSON object). Only they
+    /// become values; the rest of the body is skipped, not built.
+    fn read<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        serde_json::from_slice(&self.0).unwrap_or_default()
+    }
+}
+
+/// What `delegate` reads of the PSP's answer.
+#[derive(Default, serde::Deserialize)]
+struct Issued {
+    id: Option<Value>,
+}
+
+/// What `complete` reads of the merchant's answer.
+#[derive(Default, serde::Deserialize)]
+struct Completed {
+    status: Option<Value>,
 }
 
 /// Milliseconds (three decimals: microsecond resolution).
@@ -873,6 +905,23 @@ mod tests {
             echo["payment_data"]["instrument"]["credential"]["token"],
             "vt_1"
         );
+    }
+
+    #[test]
+    fn an_answer_reads_only_the_members_a_step_needs() {
+        let session =
+            Answer(br#"{"id": "cs_1", "status": "completed", "links": [{"x": 1}]}"#.to_vec());
+        assert_eq!(session.read::<Completed>().status, Some(json!("completed")));
+        assert_eq!(session.json()["links"][0]["x"], 1);
+        let token = Answer(br#"{"id": "vt_\u0031", "created": "2026-12-06T00:00:00Z"}"#.to_vec());
+        assert_eq!(token.read::<Issued>().id, Some(json!("vt_1")));
+        // Not an object (an echo of something else, or not JSON): nothing is read.
+        for body in [&b"[1, 2]"[..], b"not json", b""] {
+            assert_eq!(Answer(body.to_vec()).read::<Completed>().status, None);
+            assert_eq!(Answer(body.to_vec()).read::<Issued>().id, None);
+        }
+        assert_eq!(Answer(b"{}".to_vec()).json(), json!({}));
+        assert_eq!(Answer(b"oops".to_vec()).json(), Value::Null);
     }
 
     #[test]
