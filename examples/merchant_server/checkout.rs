@@ -602,7 +602,8 @@ pub(crate) fn engraving_attributes() -> Value {
     ])
 }
 
-/// The full wire `CheckoutSession` (CHK-02, CHK-04).
+/// The wire `CheckoutSession` (CHK-02, CHK-04), with empty `capabilities`: the session keeps
+/// them typed and [`Shop::wire`] puts them back.
 pub(crate) fn render(
     session: &Session,
     catalog: &Catalog,

@@ -731,6 +731,10 @@ impl Answer {
     /// The members `T` names (all absent when the body is not a JSON object). Only they
     /// become values; the rest of the body is skipped, not built.
     fn read<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+        // A struct also deserializes from an array; only an object has members.
+        if self.0.trim_ascii_start().first() != Some(&b'{') {
+            return T::default();
+        }
         serde_json::from_slice(&self.0).unwrap_or_default()
     }
 }
@@ -916,7 +920,7 @@ mod tests {
         let token = Answer(br#"{"id": "vt_\u0031", "created": "2026-12-06T00:00:00Z"}"#.to_vec());
         assert_eq!(token.read::<Issued>().id, Some(json!("vt_1")));
         // Not an object (an echo of something else, or not JSON): nothing is read.
-        for body in [&b"[1, 2]"[..], b"not json", b""] {
+        for body in [&b"[1, 2]"[..], b"[\"completed\"]", b"not json", b""] {
             assert_eq!(Answer(body.to_vec()).read::<Completed>().status, None);
             assert_eq!(Answer(body.to_vec()).read::<Issued>().id, None);
         }

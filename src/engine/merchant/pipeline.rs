@@ -792,9 +792,7 @@ fn request_in_latest<M: Merchant, S: ResourceStore, A: Authenticator>(
                 .and_then(|c| to_json(&c))
         }
         // The cancel request is one type in every version that has it.
-        _ => {
-            return Ok(Some(checked));
-        }
+        _ => return Ok(Some(checked)),
     };
     match converted {
         Ok((value, losses)) => {
