@@ -15,14 +15,17 @@ use std::time::Duration;
 
 use agentic_commerce::checkout::{Event, transition};
 use agentic_commerce::parse::json_path::JsonPath;
+use agentic_commerce::primitives::Uri;
 use agentic_commerce::protocol::error::{AcpError, codes};
 use agentic_commerce::spec::latest::agentic_checkout::{
     Capabilities, CheckoutSession, CheckoutSessionCompleteRequest, CheckoutSessionCreateRequest,
-    CheckoutSessionUpdateRequest, CheckoutStatus,
+    CheckoutSessionUpdateRequest, CheckoutStatus, CustomAttribute, FulfillmentOption,
+    FulfillmentOptionDigital, FulfillmentOptionShipping, FulfillmentType, Item, LineItem, Link,
+    LinkType, ProtocolVersion, SelectedFulfillmentOption, Total, TotalType,
 };
 use agentic_commerce::spec::latest::cart::Cart;
 use agentic_commerce::trust::webhook::WebhookSecret;
-use agentic_commerce::{Timestamp, parse};
+use agentic_commerce::{Amount, Currency, Timestamp, parse};
 use agentic_commerce_client::{AcpClient, Method, RetryPolicy};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -442,21 +445,22 @@ pub(crate) fn next_status(session: &Session, catalog: &Catalog) -> String {
 
 /// An option's totals: this merchant does not tax fulfillment, so its subtotal is its total
 /// and its tax 0 (listed, so agents on 2025-09-29, whose options require both, get them).
-fn option_totals(amount: i64) -> Value {
-    json!([{"type": "subtotal", "display_text": "Subtotal", "amount": amount},
-           {"type": "tax", "display_text": "Tax", "amount": 0},
-           {"type": "total", "display_text": "Total", "amount": amount}])
+fn option_totals(amount: i64) -> Vec<Total> {
+    vec![
+        total(TotalType::Subtotal, "Subtotal", amount),
+        total(TotalType::Tax, "Tax", 0),
+        total(TotalType::Total, "Total", amount),
+    ]
 }
 
 /// Fulfillment options offered for the session's items.
-pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<Value> {
+pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<FulfillmentOption> {
     let mut out = Vec::new();
     if !physical_items(session, catalog).is_empty() {
         for (id, title, amount) in SHIPPING {
-            out.push(
-                json!({"type": "shipping", "id": id, "title": title, "carrier": "USPS",
-                "totals": option_totals(amount)}),
-            );
+            let mut option = FulfillmentOptionShipping::new(id, title, option_totals(amount));
+            option.carrier = Some("USPS".to_owned());
+            out.push(FulfillmentOption::Shipping(option));
         }
     }
     if session
@@ -464,10 +468,11 @@ pub(crate) fn fulfillment_options(session: &Session, catalog: &Catalog) -> Vec<V
         .iter()
         .any(|l| catalog.get(&l.item_id).is_some_and(|i| i.digital))
     {
-        out.push(
-            json!({"type": "digital", "id": DIGITAL, "title": "Instant download",
-            "totals": option_totals(0)}),
-        );
+        out.push(FulfillmentOption::Digital(FulfillmentOptionDigital::new(
+            DIGITAL,
+            "Instant download",
+            option_totals(0),
+        )));
     }
     out
 }
@@ -539,7 +544,7 @@ pub(crate) fn default_selection(session: &mut Session, catalog: &Catalog) {
 }
 
 /// A session's `totals` (CHK-04).
-fn session_totals(p: &Pricing) -> Vec<Value> {
+fn session_totals(p: &Pricing) -> Vec<Total> {
     totals(
         p.items_base,
         p.discount,
@@ -557,19 +562,27 @@ fn totals(
     fulfillment: Option<i64>,
     tax: i64,
     total: i64,
-) -> Vec<Value> {
-    let mut out =
-        vec![json!({"type": "items_base_amount", "display_text": "Item(s) total", "amount": base})];
+) -> Vec<Total> {
+    let mut out = vec![self::total(
+        TotalType::ItemsBaseAmount,
+        "Item(s) total",
+        base,
+    )];
     if discount > 0 {
-        out.push(json!({"type": "discount", "display_text": "Discount", "amount": discount}));
+        out.push(self::total(TotalType::Discount, "Discount", discount));
     }
-    out.push(json!({"type": "subtotal", "display_text": "Subtotal", "amount": subtotal}));
+    out.push(self::total(TotalType::Subtotal, "Subtotal", subtotal));
     if let Some(f) = fulfillment {
-        out.push(json!({"type": "fulfillment", "display_text": "Fulfillment", "amount": f}));
+        out.push(self::total(TotalType::Fulfillment, "Fulfillment", f));
     }
-    out.push(json!({"type": "tax", "display_text": "Tax", "amount": tax}));
-    out.push(json!({"type": "total", "display_text": "Total", "amount": total}));
+    out.push(self::total(TotalType::Tax, "Tax", tax));
+    out.push(self::total(TotalType::Total, "Total", total));
     out
+}
+
+/// One `totals` entry (integer minor units).
+fn total(kind: TotalType, display_text: &str, amount: i64) -> Total {
+    Total::new(kind, display_text, Amount(amount))
 }
 
 /// The payment handler this merchant accepts: cards delegated to the PSP vault.
@@ -593,111 +606,131 @@ pub(crate) fn payment_handler(merchant_id: &str) -> Value {
 /// What an engraved line item tells the buyer. ACP 2026-04-17 lets the merchant show
 /// personalisation on the line item (`custom_attributes`) but gives the agent no field to send
 /// the buyer's text, so the text is collected after the purchase.
-pub(crate) fn engraving_attributes() -> Value {
-    json!([
-        {"display_name": "Engraving", "value": "Up to 20 characters, hand-engraved"},
-        {"display_name": "Engraving text",
-         "value": "Requested by email after purchase (the checkout cannot carry it)"},
-        {"display_name": "Made to order", "value": "Ships within 3 business days"}
-    ])
+pub(crate) fn engraving_attributes() -> Vec<CustomAttribute> {
+    [
+        ("Engraving", "Up to 20 characters, hand-engraved"),
+        (
+            "Engraving text",
+            "Requested by email after purchase (the checkout cannot carry it)",
+        ),
+        ("Made to order", "Ships within 3 business days"),
+    ]
+    .into_iter()
+    .map(|(name, value)| CustomAttribute::new(name, value))
+    .collect()
 }
 
-/// The wire `CheckoutSession` (CHK-02, CHK-04), with empty `capabilities`: the session keeps
-/// them typed and [`Shop::wire`] puts them back.
+/// The wire `CheckoutSession` (CHK-02, CHK-04), built typed: only the parts the session keeps
+/// as the agent sent them (buyer, fulfillment details, the order) and its messages are read
+/// from JSON.
+///
+/// # Errors
+///
+/// A part that is not a valid 2026-04-17 value (the session's own data, so a merchant bug).
 pub(crate) fn render(
     session: &Session,
     catalog: &Catalog,
     merchant_id: &str,
     base_url: &str,
-) -> Value {
+) -> Result<CheckoutSession, String> {
     let pricing = price(session);
-    let line_items: Vec<Value> = session
+    let line_items: Vec<LineItem> = session
         .lines
         .iter()
         .zip(&pricing.lines)
         .map(|(l, p)| {
-            let mut item = json!({"id": l.id, "item": {"id": l.item_id}, "quantity": l.quantity,
-                "totals": totals(p[0], p[1], p[2], None, p[3], p[4])});
+            let mut item = LineItem::new(
+                l.id.as_str(),
+                Item::new(l.item_id.as_str()),
+                l.quantity,
+                totals(p[0], p[1], p[2], None, p[3], p[4]),
+            );
             if let Some(c) = catalog.get(&l.item_id) {
-                item["name"] = json!(c.title);
-                item["unit_amount"] = json!(l.unit_amount);
-                item["product_id"] = json!(c.product_id);
-                item["variant_id"] = json!(c.id);
+                item.name = Some(c.title.clone());
+                item.unit_amount = Some(Amount(l.unit_amount));
+                item.product_id = Some(c.product_id.clone());
+                item.variant_id = Some(c.id.clone());
                 if c.engraved {
-                    item["custom_attributes"] = engraving_attributes();
+                    item.custom_attributes = Some(engraving_attributes());
                 }
             }
             item
         })
         .collect();
-    let mut by_option: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut by_option: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (item, option) in &session.selected {
         by_option
             .entry(option.as_str())
             .or_default()
-            .push(item.as_str());
+            .push(item.clone());
     }
-    let selected: Vec<Value> = by_option
+    let selected = by_option
         .into_iter()
         .map(|(option, items)| {
             let kind = if option == DIGITAL {
-                "digital"
+                FulfillmentType::Digital
             } else {
-                "shipping"
+                FulfillmentType::Shipping
             };
-            json!({"type": kind, "option_id": option, "item_ids": items})
+            SelectedFulfillmentOption::new(kind, option, items)
         })
         .collect();
-    let messages: Vec<Value> = if matches!(session.status.as_str(), "completed" | "canceled") {
-        Vec::new()
-    } else {
-        let mut list: Vec<Value> = problems(session, catalog)
+    let mut messages = Vec::new();
+    if !matches!(session.status.as_str(), "completed" | "canceled") {
+        messages = problems(session, catalog)
             .into_iter()
             .map(|(_, m)| m)
             .collect();
         if let Some(reason) = &session.declined {
-            list.push(message_error("payment_declined", "$.payment_data", reason));
+            messages.push(message_error("payment_declined", "$.payment_data", reason));
         }
-        list
-    };
-    let mut out = json!({
-        "id": session.id,
-        "protocol": {"version": "2026-04-17"},
-        // Required, and set from the session's typed capabilities by `Shop::wire`.
-        "capabilities": {},
-        "status": session.status,
-        "currency": session.currency,
-        "line_items": line_items,
-        "fulfillment_options": fulfillment_options(session, catalog),
-        "selected_fulfillment_options": selected,
-        "totals": session_totals(&pricing),
-        "messages": messages,
-        "links": [{"type": "terms_of_use", "url": format!("{base_url}/legal/terms")}],
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-    });
-    if let Some(buyer) = &session.buyer {
-        out["buyer"] = buyer.clone();
     }
-    if let Some(details) = &session.fulfillment_details {
-        out["fulfillment_details"] = details.clone();
-    }
+    let messages = messages
+        .into_iter()
+        .map(from_json)
+        .collect::<Result<_, _>>()?;
+    let currency = Currency::new(&session.currency).map_err(|e| format!("currency: {e}"))?;
+    let terms = Uri::parse(&format!("{base_url}/legal/terms")).map_err(|e| format!("link: {e}"))?;
+    let mut out = CheckoutSession::new(
+        session.id.as_str(),
+        session.capabilities.clone(),
+        CheckoutStatus::from(session.status.as_str()),
+        currency,
+        line_items,
+        fulfillment_options(session, catalog),
+        session_totals(&pricing),
+        messages,
+        vec![Link::new(LinkType::TermsOfUse, terms)],
+    );
+    out.protocol = Some(ProtocolVersion::new("2026-04-17"));
+    out.selected_fulfillment_options = Some(selected);
+    out.created_at = Timestamp::parse(&session.created_at).ok();
+    out.updated_at = Timestamp::parse(&session.updated_at).ok();
+    out.buyer = session.buyer.clone().map(from_json).transpose()?;
+    out.fulfillment_details = (session.fulfillment_details.clone())
+        .map(from_json)
+        .transpose()?;
     if session.status == "authentication_required" {
         // CHK-13: the metadata the agent needs to run issuer authentication.
-        out["authentication_metadata"] = json!({
+        out.authentication_metadata = Some(from_json(json!({
             "acquirer_details": {"acquirer_bin": "400000", "acquirer_country": "US",
                 "acquirer_merchant_id": merchant_id, "merchant_name": "Trailhead Outfitters"},
             "directory_server": "visa",
             "flow_preference": {"type": "challenge", "challenge": {"type": "preferred"}}
-        });
+        }))?);
     }
-    if let Some(order) = &session.order {
-        out["order"] = order.clone();
-    }
+    out.order = session.order.clone().map(from_json).transpose()?;
     if !session.coupons.is_empty() {
-        out["metadata"] = json!({"coupons": session.coupons});
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("coupons".to_owned(), json!(session.coupons));
+        out.metadata = Some(metadata);
     }
-    out
+    Ok(out)
+}
+
+/// A session part kept as JSON, typed (by value: its strings move instead of being copied).
+fn from_json<T: serde::de::DeserializeOwned>(part: Value) -> Result<T, String> {
+    serde_json::from_value(part).map_err(|e| e.to_string())
 }
 
 /// The example merchant: its catalog, its account at the PSP vault and where order webhooks go.
@@ -779,14 +812,10 @@ impl Shop {
 
     /// `session` as the wire object.
     fn wire(&self, session: &Session) -> Result<CheckoutSession, AcpError> {
-        let rendered = render(session, &self.catalog, &self.merchant_id, &self.base_url);
-        // By value: the rendered tree's strings move into the session instead of being copied.
-        let mut wire = serde_json::from_value::<CheckoutSession>(rendered).map_err(|e| {
-            eprintln!("merchant: session {} does not parse: {e}", session.id);
+        render(session, &self.catalog, &self.merchant_id, &self.base_url).map_err(|e| {
+            eprintln!("merchant: session {} is not valid: {e}", session.id);
             AcpError::processing_error("the merchant produced an invalid session")
-        })?;
-        wire.capabilities = session.capabilities.clone();
-        Ok(wire)
+        })
     }
 
     /// The `--latency-ms` simulation (shows IDEM-12's in-flight answer): every write takes at
@@ -1205,7 +1234,11 @@ impl Shop {
             created_at: String::new(),
             updated_at: String::new(),
         };
-        let rendered = render(&session, &self.catalog, &self.merchant_id, &self.base_url);
+        let rendered =
+            render(&session, &self.catalog, &self.merchant_id, &self.base_url).map_err(|e| {
+                eprintln!("merchant: cart {} is not valid: {e}", session.id);
+                AcpError::processing_error("the merchant produced an invalid cart")
+            })?;
         let p = price(&session);
         let messages: Vec<Value> = problems(&session, &self.catalog)
             .into_iter()
@@ -1214,7 +1247,7 @@ impl Shop {
             .collect();
         parse::from_value(&json!({
             "id": session.id, "currency": session.currency,
-            "line_items": rendered["line_items"], "messages": messages,
+            "line_items": rendered.line_items, "messages": messages,
             "totals": totals(p.items_base, p.discount, p.subtotal, None, p.tax, p.subtotal + p.tax),
         }))
         .map_err(|e| {
@@ -1280,7 +1313,7 @@ mod tests {
 
     use agentic_commerce::parse;
     use agentic_commerce::spec::latest::agentic_checkout::{
-        Capabilities, CheckoutSession, CheckoutSessionCompleteRequest,
+        Capabilities, CheckoutSessionCompleteRequest,
     };
     use serde_json::json;
 
@@ -1317,7 +1350,9 @@ mod tests {
         let mut s = session(&["var_flask_engraved", "var_mug_pine"]);
         s.created_at = "2026-04-17T12:00:00Z".to_owned();
         s.updated_at = s.created_at.clone();
-        let wire = render(&s, &c, "merchant", "https://shop.example/");
+        let wire =
+            serde_json::to_value(render(&s, &c, "merchant", "https://shop.example").unwrap())
+                .unwrap();
         let attributes = &wire["line_items"][0]["custom_attributes"];
         assert_eq!(attributes[0]["display_name"], "Engraving", "{wire}");
         assert!(
@@ -1346,9 +1381,7 @@ mod tests {
         s.capabilities = parse::from_value(&handlers).unwrap();
         s.created_at = "2026-04-17T12:00:00Z".to_owned();
         s.updated_at = s.created_at.clone();
-        let rendered = render(&s, &catalog(), "merchant", "https://shop.example/");
-        let mut wire: CheckoutSession = parse::from_value(&rendered).unwrap();
-        wire.capabilities = s.capabilities.clone();
+        let mut wire = render(&s, &catalog(), "merchant", "https://shop.example").unwrap();
         let pay = |handler: &str| -> CheckoutSessionCompleteRequest {
             parse::from_value(
                 &json!({"payment_data": {"handler_id": handler, "instrument":

@@ -49,8 +49,8 @@ impl Resource {
     /// The 2026-04-17 JSON text (what is stored, and the wire form in 2026-04-17).
     pub(super) fn to_json(&self) -> Result<String, serde_json::Error> {
         match self {
-            Self::Session(s) => serde_json::to_string(s),
-            Self::Cart(c) => serde_json::to_string(c),
+            Self::Session(s) => resource_text(s),
+            Self::Cart(c) => resource_text(c),
         }
     }
 
@@ -93,6 +93,14 @@ impl Resource {
         let body = serde_json::to_vec(&converted.value).map_err(|e| e.to_string())?;
         Ok(Some((body, losses)))
     }
+}
+
+/// `resource` as JSON text, written into a buffer sized for a typical session so that the
+/// text is not copied as the buffer grows (`serde_json` starts at 128 bytes).
+fn resource_text<T: serde::Serialize>(resource: &T) -> Result<String, serde_json::Error> {
+    let mut text = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut text, resource)?;
+    String::from_utf8(text).map_err(serde::ser::Error::custom)
 }
 
 /// An answer in a version before 2026-04-17: the body, and what that version could not carry.
@@ -380,15 +388,15 @@ pub(super) async fn run<M: Merchant, S: ResourceStore, A: Authenticator>(
             }
             claim(engine, ctx, &claimed, version, reservation, now).await?;
             ctx.capabilities = Some(session.capabilities.clone());
-            let original = write_of(ctx, &session, Some(version + 1))?;
             let stored_expiry = session.expires_at;
             let mut completed = match merchant.complete_checkout(ctx, claimed, request).await {
                 Ok(completed) => completed,
                 Err(error) => {
-                    // Nothing was charged (the method's contract): the session is payable again.
+                    // Nothing was charged (the method's contract): the session is payable
+                    // again. Its text is written only now, as most completes succeed.
                     return Err(Failure {
                         kind: FailureKind::Acp(error),
-                        rollback: vec![original],
+                        rollback: vec![write_of(ctx, &session, Some(version + 1))?],
                     });
                 }
             };
@@ -505,7 +513,7 @@ fn write_of(
     expected: Option<u64>,
 ) -> Result<Write, Failure> {
     let document =
-        serde_json::to_string(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
+        resource_text(session).map_err(|e| refused(session.id.as_str(), e.to_string()))?;
     Ok(Write {
         kind: ResourceKind::CheckoutSession,
         id: session.id.as_str().to_owned(),
