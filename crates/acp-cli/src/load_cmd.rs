@@ -480,7 +480,8 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?
-    .json();
+    .read::<Created>()
+    .map_or(Value::Null, Created::into_value);
     let Some(id) = created["id"].as_str().map(str::to_owned) else {
         stats.error(true, "create: no id".to_owned());
         return Err(Stop::Failed);
@@ -510,7 +511,8 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         }
         other => other?,
     }
-    .json();
+    .read::<Updated>()
+    .map_or(Value::Null, Updated::into_value);
     if !plan.complete {
         return Ok(());
     }
@@ -543,7 +545,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?;
-    match completed.read::<Completed>().status {
+    match completed.read::<Completed>().and_then(|c| c.status) {
         None => Ok(()),
         Some(Value::String(done)) if done == "completed" => Ok(()),
         Some(other) => {
@@ -619,7 +621,7 @@ async fn delegate(
         retry_400: false,
     };
     let issued = send(plan, stats, Step::Delegate, &target, &to_bytes(&body)).await?;
-    match issued.read::<Issued>().id {
+    match issued.read::<Issued>().and_then(|i| i.id) {
         Some(Value::String(token)) => Ok(token),
         _ => {
             let counted = Instant::now() >= plan.measure_from;
@@ -723,30 +725,81 @@ async fn send(
 struct Answer(Vec<u8>);
 
 impl Answer {
-    /// The whole body as JSON (`null` when it is not JSON).
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.0).unwrap_or(Value::Null)
-    }
-
-    /// The members `T` names (all absent when the body is not a JSON object). Only they
-    /// become values; the rest of the body is skipped, not built.
-    fn read<T: serde::de::DeserializeOwned + Default>(&self) -> T {
+    /// The members `T` names; `None` when the body is not a JSON object. Only they become
+    /// values; the rest of the body is skipped, not built.
+    fn read<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         // A struct also deserializes from an array; only an object has members.
         if self.0.trim_ascii_start().first() != Some(&b'{') {
-            return T::default();
+            return None;
         }
-        serde_json::from_slice(&self.0).unwrap_or_default()
+        serde_json::from_slice(&self.0).ok()
     }
 }
 
 /// What `delegate` reads of the PSP's answer.
-#[derive(Default, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct Issued {
     id: Option<Value>,
 }
 
+/// What the update step reads of the create answer: the session id, the line items and
+/// fulfillment options it selects from, and the capabilities (the payment handler, when the
+/// update answer lacks it).
+#[derive(serde::Deserialize)]
+struct Created {
+    id: Option<Value>,
+    capabilities: Option<Value>,
+    line_items: Option<Value>,
+    fulfillment_options: Option<Value>,
+}
+
+/// What delegate and complete read of the update answer (`shapes::delegate`,
+/// `shapes::complete`, `shapes::merchant_id`): the id, the totals, the handler and, before
+/// 2026-01-30, the payment provider.
+#[derive(serde::Deserialize)]
+struct Updated {
+    id: Option<Value>,
+    currency: Option<Value>,
+    totals: Option<Value>,
+    capabilities: Option<Value>,
+    payment_provider: Option<Value>,
+}
+
+/// The members read, as a JSON object without the absent ones.
+fn object<const N: usize>(members: [(&str, Option<Value>); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .filter_map(|(name, member)| Some((name.to_owned(), member?)))
+            .collect(),
+    )
+}
+
+impl Created {
+    fn into_value(self) -> Value {
+        object([
+            ("id", self.id),
+            ("capabilities", self.capabilities),
+            ("line_items", self.line_items),
+            ("fulfillment_options", self.fulfillment_options),
+        ])
+    }
+}
+
+impl Updated {
+    fn into_value(self) -> Value {
+        object([
+            ("id", self.id),
+            ("currency", self.currency),
+            ("totals", self.totals),
+            ("capabilities", self.capabilities),
+            ("payment_provider", self.payment_provider),
+        ])
+    }
+}
+
 /// What `complete` reads of the merchant's answer.
-#[derive(Default, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct Completed {
     status: Option<Value>,
 }
@@ -915,17 +968,36 @@ mod tests {
     fn an_answer_reads_only_the_members_a_step_needs() {
         let session =
             Answer(br#"{"id": "cs_1", "status": "completed", "links": [{"x": 1}]}"#.to_vec());
-        assert_eq!(session.read::<Completed>().status, Some(json!("completed")));
-        assert_eq!(session.json()["links"][0]["x"], 1);
+        let completed = session.read::<Completed>().unwrap();
+        assert_eq!(completed.status, Some(json!("completed")));
         let token = Answer(br#"{"id": "vt_\u0031", "created": "2026-12-06T00:00:00Z"}"#.to_vec());
-        assert_eq!(token.read::<Issued>().id, Some(json!("vt_1")));
+        assert_eq!(token.read::<Issued>().unwrap().id, Some(json!("vt_1")));
         // Not an object (an echo of something else, or not JSON): nothing is read.
-        for body in [&b"[1, 2]"[..], b"[\"completed\"]", b"not json", b""] {
-            assert_eq!(Answer(body.to_vec()).read::<Completed>().status, None);
-            assert_eq!(Answer(body.to_vec()).read::<Issued>().id, None);
+        for body in [&b"[1, 2]"[..], b"[\"completed\"]", b"not json", b"", b"{oops"] {
+            assert!(Answer(body.to_vec()).read::<Completed>().is_none());
+            assert!(Answer(body.to_vec()).read::<Issued>().is_none());
         }
-        assert_eq!(Answer(b"{}".to_vec()).json(), json!({}));
-        assert_eq!(Answer(b"oops".to_vec()).json(), Value::Null);
+        assert_eq!(Answer(b"{}".to_vec()).read::<Issued>().unwrap().id, None);
+        // A session answer keeps only the members the next steps read, whatever the rest.
+        let created = Answer(
+            br#"{"id": "cs_1", "messages": [{"type": "error"}], "line_items": [{"id": "li_1"}],
+                "capabilities": {"payment": {"handlers": [{"id": "h"}]}}, "links": 3}"#
+                .to_vec(),
+        );
+        assert_eq!(
+            created.read::<Created>().unwrap().into_value(),
+            json!({"id": "cs_1", "line_items": [{"id": "li_1"}],
+                   "capabilities": {"payment": {"handlers": [{"id": "h"}]}}})
+        );
+        let updated = Answer(
+            br#"{"id": "cs_1", "currency": "usd", "totals": [{"type": "total", "amount": 5}],
+                "line_items": [], "payment_provider": {"provider": "stripe"}}"#
+                .to_vec(),
+        );
+        let updated = updated.read::<Updated>().unwrap().into_value();
+        assert_eq!(shapes::total(&updated), 5);
+        assert_eq!(updated.get("line_items"), None);
+        assert_eq!(updated["payment_provider"]["provider"], "stripe");
     }
 
     #[test]
