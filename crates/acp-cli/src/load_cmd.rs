@@ -973,7 +973,13 @@ mod tests {
         let token = Answer(br#"{"id": "vt_\u0031", "created": "2026-12-06T00:00:00Z"}"#.to_vec());
         assert_eq!(token.read::<Issued>().unwrap().id, Some(json!("vt_1")));
         // Not an object (an echo of something else, or not JSON): nothing is read.
-        for body in [&b"[1, 2]"[..], b"[\"completed\"]", b"not json", b"", b"{oops"] {
+        for body in [
+            &b"[1, 2]"[..],
+            b"[\"completed\"]",
+            b"not json",
+            b"",
+            b"{oops",
+        ] {
             assert!(Answer(body.to_vec()).read::<Completed>().is_none());
             assert!(Answer(body.to_vec()).read::<Issued>().is_none());
         }

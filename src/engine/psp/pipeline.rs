@@ -521,14 +521,30 @@ async fn issue<V: Vault, D, S, L>(
     if let Some(f) = findings.iter().find(|f| f.is_error()) {
         return Err(invalid(format!("{} ({})", f.message, f.rule), &f.param));
     }
-    registry::check_body(
-        &admitted.version,
-        Operation::DelegatePayment,
-        Body::Request,
-        value,
-        engine.strict,
-    )
-    .map_err(|e| {
+    let checked = if admitted.version == ApiVersion::LATEST {
+        // The schema check only: the typed parse below is the one parse of the body
+        // (`check_body` would also parse it into the same type and re-serialize it).
+        if engine.strict {
+            registry::validate_body(
+                &admitted.version,
+                Operation::DelegatePayment,
+                Body::Request,
+                value,
+            )
+        } else {
+            Ok(())
+        }
+    } else {
+        registry::check_body(
+            &admitted.version,
+            Operation::DelegatePayment,
+            Body::Request,
+            value,
+            engine.strict,
+        )
+        .map(drop)
+    };
+    checked.map_err(|e| {
         let (message, param) = body_defect(&e);
         invalid(message, &param)
     })?;
