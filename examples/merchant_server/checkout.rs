@@ -25,7 +25,7 @@ use agentic_commerce::spec::latest::agentic_checkout::{
 };
 use agentic_commerce::spec::latest::cart::Cart;
 use agentic_commerce::trust::webhook::WebhookSecret;
-use agentic_commerce::{Amount, Currency, Timestamp, parse};
+use agentic_commerce::{Amount, Currency, Timestamp};
 use agentic_commerce_client::{AcpClient, Method, RetryPolicy};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -620,21 +620,9 @@ pub(crate) fn engraving_attributes() -> Vec<CustomAttribute> {
     .collect()
 }
 
-/// The wire `CheckoutSession` (CHK-02, CHK-04), built typed: only the parts the session keeps
-/// as the agent sent them (buyer, fulfillment details, the order) and its messages are read
-/// from JSON.
-///
-/// # Errors
-///
-/// A part that is not a valid 2026-04-17 value (the session's own data, so a merchant bug).
-pub(crate) fn render(
-    session: &Session,
-    catalog: &Catalog,
-    merchant_id: &str,
-    base_url: &str,
-) -> Result<CheckoutSession, String> {
-    let pricing = price(session);
-    let line_items: Vec<LineItem> = session
+/// The session's line items, priced by `pricing` (CHK-04).
+fn line_items(session: &Session, catalog: &Catalog, pricing: &Pricing) -> Vec<LineItem> {
+    session
         .lines
         .iter()
         .zip(&pricing.lines)
@@ -656,7 +644,23 @@ pub(crate) fn render(
             }
             item
         })
-        .collect();
+        .collect()
+}
+
+/// The wire `CheckoutSession` (CHK-02, CHK-04), built typed: only the parts the session keeps
+/// as the agent sent them (buyer, fulfillment details, the order) and its messages are read
+/// from JSON.
+///
+/// # Errors
+///
+/// A part that is not a valid 2026-04-17 value (the session's own data, so a merchant bug).
+pub(crate) fn render(
+    session: &Session,
+    catalog: &Catalog,
+    merchant_id: &str,
+    base_url: &str,
+) -> Result<CheckoutSession, String> {
+    let pricing = price(session);
     let mut by_option: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (item, option) in &session.selected {
         by_option
@@ -696,7 +700,7 @@ pub(crate) fn render(
         session.capabilities.clone(),
         CheckoutStatus::from(session.status.as_str()),
         currency,
-        line_items,
+        line_items(session, catalog, &pricing),
         fulfillment_options(session, catalog),
         session_totals(&pricing),
         messages,
@@ -704,8 +708,13 @@ pub(crate) fn render(
     );
     out.protocol = Some(ProtocolVersion::new("2026-04-17"));
     out.selected_fulfillment_options = Some(selected);
-    out.created_at = Timestamp::parse(&session.created_at).ok();
-    out.updated_at = Timestamp::parse(&session.updated_at).ok();
+    let at = |name: &str, text: &str| {
+        Timestamp::parse(text)
+            .map(Some)
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    out.created_at = at("created_at", &session.created_at)?;
+    out.updated_at = at("updated_at", &session.updated_at)?;
     out.buyer = session.buyer.clone().map(from_json).transpose()?;
     out.fulfillment_details = (session.fulfillment_details.clone())
         .map(from_json)
@@ -1234,26 +1243,33 @@ impl Shop {
             created_at: String::new(),
             updated_at: String::new(),
         };
-        let rendered =
-            render(&session, &self.catalog, &self.merchant_id, &self.base_url).map_err(|e| {
-                eprintln!("merchant: cart {} is not valid: {e}", session.id);
-                AcpError::processing_error("the merchant produced an invalid cart")
-            })?;
+        let invalid = |e: String| {
+            eprintln!("merchant: cart {} is not valid: {e}", session.id);
+            AcpError::processing_error("the merchant produced an invalid cart")
+        };
         let p = price(&session);
-        let messages: Vec<Value> = problems(&session, &self.catalog)
+        let messages = problems(&session, &self.catalog)
             .into_iter()
             .filter(|(blocking, _)| *blocking)
-            .map(|(_, m)| m)
-            .collect();
-        parse::from_value(&json!({
-            "id": session.id, "currency": session.currency,
-            "line_items": rendered.line_items, "messages": messages,
-            "totals": totals(p.items_base, p.discount, p.subtotal, None, p.tax, p.subtotal + p.tax),
-        }))
-        .map_err(|e| {
-            eprintln!("merchant: cart {} does not parse: {e}", session.id);
-            AcpError::processing_error("the merchant produced an invalid cart")
-        })
+            .map(|(_, m)| from_json(m))
+            .collect::<Result<_, _>>()
+            .map_err(invalid)?;
+        let currency = Currency::new(&session.currency).map_err(|e| invalid(e.to_string()))?;
+        let mut cart = Cart::new(
+            session.id.as_str(),
+            line_items(&session, &self.catalog, &p),
+            currency,
+            totals(
+                p.items_base,
+                p.discount,
+                p.subtotal,
+                None,
+                p.tax,
+                p.subtotal + p.tax,
+            ),
+        );
+        cart.messages = Some(messages);
+        Ok(cart)
     }
 }
 
@@ -1342,6 +1358,19 @@ mod tests {
 
     fn catalog() -> Catalog {
         Catalog::from_feed_json(DEFAULT_CATALOG.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_session_without_valid_timestamps_is_not_rendered() {
+        let mut s = session(&["var_mug_pine"]);
+        s.created_at = "2026-04-17T12:00:00Z".to_owned();
+        s.updated_at = "yesterday".to_owned();
+        let refused = render(&s, &catalog(), "merchant", "https://shop.example").unwrap_err();
+        assert!(refused.starts_with("updated_at"), "{refused}");
+        s.updated_at = s.created_at.clone();
+        let wire = render(&s, &catalog(), "merchant", "https://shop.example").unwrap();
+        assert_eq!(wire.created_at, wire.updated_at);
+        assert!(wire.created_at.is_some());
     }
 
     #[test]

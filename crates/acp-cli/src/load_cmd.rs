@@ -480,8 +480,9 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?
-    .read::<Created>()
-    .map_or(Value::Null, Created::into_value);
+    // What update reads (the line items and options it selects from) and the capabilities
+    // (the payment handler, when the update answer lacks it).
+    .members(&["id", "capabilities", "line_items", "fulfillment_options"]);
     let Some(id) = created["id"].as_str().map(str::to_owned) else {
         stats.error(true, "create: no id".to_owned());
         return Err(Stop::Failed);
@@ -511,8 +512,15 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         }
         other => other?,
     }
-    .read::<Updated>()
-    .map_or(Value::Null, Updated::into_value);
+    // What `shapes::delegate`, `shapes::complete` and `shapes::merchant_id` read: the id, the
+    // totals, the handler and, before 2026-01-30, the payment provider.
+    .members(&[
+        "id",
+        "currency",
+        "totals",
+        "capabilities",
+        "payment_provider",
+    ]);
     if !plan.complete {
         return Ok(());
     }
@@ -545,7 +553,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?;
-    match completed.read::<Completed>().and_then(|c| c.status) {
+    match completed.members(&["status"]).get("status") {
         None => Ok(()),
         Some(Value::String(done)) if done == "completed" => Ok(()),
         Some(other) => {
@@ -621,8 +629,8 @@ async fn delegate(
         retry_400: false,
     };
     let issued = send(plan, stats, Step::Delegate, &target, &to_bytes(&body)).await?;
-    match issued.read::<Issued>().and_then(|i| i.id) {
-        Some(Value::String(token)) => Ok(token),
+    match issued.members(&["id"]).get("id") {
+        Some(Value::String(token)) => Ok(token.clone()),
         _ => {
             let counted = Instant::now() >= plan.measure_from;
             stats.error(counted, "delegate: no token id".to_owned());
@@ -725,83 +733,54 @@ async fn send(
 struct Answer(Vec<u8>);
 
 impl Answer {
-    /// The members `T` names; `None` when the body is not a JSON object. Only they become
-    /// values; the rest of the body is skipped, not built.
-    fn read<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        // A struct also deserializes from an array; only an object has members.
+    /// An object of the body's members named in `names` (absent and `null` ones left out);
+    /// `null` when the body is not a JSON object. Only those members become values; the rest
+    /// of the body is skipped, not built.
+    fn members(&self, names: &[&str]) -> Value {
+        // A visitor of maps also accepts an array's elements; only an object has members.
         if self.0.trim_ascii_start().first() != Some(&b'{') {
-            return None;
+            return Value::Null;
         }
-        serde_json::from_slice(&self.0).ok()
+        let mut reader = serde_json::Deserializer::from_slice(&self.0);
+        match serde::de::DeserializeSeed::deserialize(Members(names), &mut reader) {
+            Ok(members) if reader.end().is_ok() => Value::Object(members),
+            _ => Value::Null,
+        }
     }
 }
 
-/// What `delegate` reads of the PSP's answer.
-#[derive(serde::Deserialize)]
-struct Issued {
-    id: Option<Value>,
-}
+/// Reads the named members of a JSON object, skipping the others.
+struct Members<'a>(&'a [&'a str]);
 
-/// What the update step reads of the create answer: the session id, the line items and
-/// fulfillment options it selects from, and the capabilities (the payment handler, when the
-/// update answer lacks it).
-#[derive(serde::Deserialize)]
-struct Created {
-    id: Option<Value>,
-    capabilities: Option<Value>,
-    line_items: Option<Value>,
-    fulfillment_options: Option<Value>,
-}
+impl<'de> serde::de::DeserializeSeed<'de> for Members<'_> {
+    type Value = serde_json::Map<String, Value>;
 
-/// What delegate and complete read of the update answer (`shapes::delegate`,
-/// `shapes::complete`, `shapes::merchant_id`): the id, the totals, the handler and, before
-/// 2026-01-30, the payment provider.
-#[derive(serde::Deserialize)]
-struct Updated {
-    id: Option<Value>,
-    currency: Option<Value>,
-    totals: Option<Value>,
-    capabilities: Option<Value>,
-    payment_provider: Option<Value>,
-}
-
-/// The members read, as a JSON object without the absent ones.
-fn object<const N: usize>(members: [(&str, Option<Value>); N]) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .filter_map(|(name, member)| Some((name.to_owned(), member?)))
-            .collect(),
-    )
-}
-
-impl Created {
-    fn into_value(self) -> Value {
-        object([
-            ("id", self.id),
-            ("capabilities", self.capabilities),
-            ("line_items", self.line_items),
-            ("fulfillment_options", self.fulfillment_options),
-        ])
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<Self::Value, D::Error> {
+        reader.deserialize_map(self)
     }
 }
 
-impl Updated {
-    fn into_value(self) -> Value {
-        object([
-            ("id", self.id),
-            ("currency", self.currency),
-            ("totals", self.totals),
-            ("capabilities", self.capabilities),
-            ("payment_provider", self.payment_provider),
-        ])
-    }
-}
+impl<'de> serde::de::Visitor<'de> for Members<'_> {
+    type Value = serde_json::Map<String, Value>;
 
-/// What `complete` reads of the merchant's answer.
-#[derive(serde::Deserialize)]
-struct Completed {
-    status: Option<Value>,
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if self.0.contains(&name.as_str()) {
+                let value: Value = map.next_value()?;
+                if !value.is_null() {
+                    members.insert(name, value);
+                }
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(members)
+    }
 }
 
 /// Milliseconds (three decimals: microsecond resolution).
@@ -968,10 +947,9 @@ mod tests {
     fn an_answer_reads_only_the_members_a_step_needs() {
         let session =
             Answer(br#"{"id": "cs_1", "status": "completed", "links": [{"x": 1}]}"#.to_vec());
-        let completed = session.read::<Completed>().unwrap();
-        assert_eq!(completed.status, Some(json!("completed")));
+        assert_eq!(session.members(&["status"]), json!({"status": "completed"}));
         let token = Answer(br#"{"id": "vt_\u0031", "created": "2026-12-06T00:00:00Z"}"#.to_vec());
-        assert_eq!(token.read::<Issued>().unwrap().id, Some(json!("vt_1")));
+        assert_eq!(token.members(&["id"]), json!({"id": "vt_1"}));
         // Not an object (an echo of something else, or not JSON): nothing is read.
         for body in [
             &b"[1, 2]"[..],
@@ -979,11 +957,16 @@ mod tests {
             b"not json",
             b"",
             b"{oops",
+            b"{\"id\": 1} trailing",
         ] {
-            assert!(Answer(body.to_vec()).read::<Completed>().is_none());
-            assert!(Answer(body.to_vec()).read::<Issued>().is_none());
+            assert_eq!(
+                Answer(body.to_vec()).members(&["id", "status"]),
+                Value::Null
+            );
         }
-        assert_eq!(Answer(b"{}".to_vec()).read::<Issued>().unwrap().id, None);
+        // Absent and null members are left out.
+        let empty = Answer(br#"{"status": null}"#.to_vec()).members(&["id", "status"]);
+        assert_eq!(empty, json!({}));
         // A session answer keeps only the members the next steps read, whatever the rest.
         let created = Answer(
             br#"{"id": "cs_1", "messages": [{"type": "error"}], "line_items": [{"id": "li_1"}],
@@ -991,7 +974,7 @@ mod tests {
                 .to_vec(),
         );
         assert_eq!(
-            created.read::<Created>().unwrap().into_value(),
+            created.members(&["id", "capabilities", "line_items", "fulfillment_options"]),
             json!({"id": "cs_1", "line_items": [{"id": "li_1"}],
                    "capabilities": {"payment": {"handlers": [{"id": "h"}]}}})
         );
@@ -999,8 +982,14 @@ mod tests {
             br#"{"id": "cs_1", "currency": "usd", "totals": [{"type": "total", "amount": 5}],
                 "line_items": [], "payment_provider": {"provider": "stripe"}}"#
                 .to_vec(),
-        );
-        let updated = updated.read::<Updated>().unwrap().into_value();
+        )
+        .members(&[
+            "id",
+            "currency",
+            "totals",
+            "capabilities",
+            "payment_provider",
+        ]);
         assert_eq!(shapes::total(&updated), 5);
         assert_eq!(updated.get("line_items"), None);
         assert_eq!(updated["payment_provider"]["provider"], "stripe");

@@ -521,28 +521,15 @@ async fn issue<V: Vault, D, S, L>(
     if let Some(f) = findings.iter().find(|f| f.is_error()) {
         return Err(invalid(format!("{} ({})", f.message, f.rule), &f.param));
     }
-    let checked = if admitted.version == ApiVersion::LATEST {
-        // The schema check only: the typed parse below is the one parse of the body
-        // (`check_body` would also parse it into the same type and re-serialize it).
-        if engine.strict {
-            registry::validate_body(
-                &admitted.version,
-                Operation::DelegatePayment,
-                Body::Request,
-                value,
-            )
-        } else {
-            Ok(())
+    // In 2026-04-17 the schema check only: the typed parse below is the one parse of the body
+    // (`check_body` would also parse it into that type and re-serialize it).
+    let (version, op) = (&admitted.version, Operation::DelegatePayment);
+    let checked = match (*version == ApiVersion::LATEST, engine.strict) {
+        (true, true) => registry::validate_body(version, op, Body::Request, value),
+        (true, false) => Ok(()),
+        (false, strict) => {
+            registry::check_body(version, op, Body::Request, value, strict).map(drop)
         }
-    } else {
-        registry::check_body(
-            &admitted.version,
-            Operation::DelegatePayment,
-            Body::Request,
-            value,
-            engine.strict,
-        )
-        .map(drop)
     };
     checked.map_err(|e| {
         let (message, param) = body_defect(&e);
