@@ -480,9 +480,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         false,
     )
     .await?
-    // What update reads (the line items and options it selects from) and the capabilities
-    // (the payment handler, when the update answer lacks it).
-    .members(&["id", "capabilities", "line_items", "fulfillment_options"]);
+    .members(CREATED_MEMBERS);
     let Some(id) = created["id"].as_str().map(str::to_owned) else {
         stats.error(true, "create: no id".to_owned());
         return Err(Stop::Failed);
@@ -512,15 +510,7 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         }
         other => other?,
     }
-    // What `shapes::delegate`, `shapes::complete` and `shapes::merchant_id` read: the id, the
-    // totals, the handler and, before 2026-01-30, the payment provider.
-    .members(&[
-        "id",
-        "currency",
-        "totals",
-        "capabilities",
-        "payment_provider",
-    ]);
+    .members(UPDATED_MEMBERS);
     if !plan.complete {
         return Ok(());
     }
@@ -564,6 +554,21 @@ async fn steps(plan: &Plan, stats: &mut Stats) -> Result<(), Stop> {
         }
     }
 }
+
+/// What the flow reads of a create answer: what update reads (the line items and options it
+/// selects from) and the capabilities (the payment handler, when the update answer lacks it).
+const CREATED_MEMBERS: &[&str] = &["id", "capabilities", "line_items", "fulfillment_options"];
+
+/// What the flow reads of an update answer: what `shapes::delegate`, `shapes::complete` and
+/// `shapes::merchant_id` read (the id, the totals, the handler and, before 2026-01-30, the
+/// payment provider).
+const UPDATED_MEMBERS: &[&str] = &[
+    "id",
+    "currency",
+    "totals",
+    "capabilities",
+    "payment_provider",
+];
 
 fn to_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
@@ -974,7 +979,7 @@ mod tests {
                 .to_vec(),
         );
         assert_eq!(
-            created.members(&["id", "capabilities", "line_items", "fulfillment_options"]),
+            created.members(CREATED_MEMBERS),
             json!({"id": "cs_1", "line_items": [{"id": "li_1"}],
                    "capabilities": {"payment": {"handlers": [{"id": "h"}]}}})
         );
@@ -983,13 +988,7 @@ mod tests {
                 "line_items": [], "payment_provider": {"provider": "stripe"}}"#
                 .to_vec(),
         )
-        .members(&[
-            "id",
-            "currency",
-            "totals",
-            "capabilities",
-            "payment_provider",
-        ]);
+        .members(UPDATED_MEMBERS);
         assert_eq!(shapes::total(&updated), 5);
         assert_eq!(updated.get("line_items"), None);
         assert_eq!(updated["payment_provider"]["provider"], "stripe");
