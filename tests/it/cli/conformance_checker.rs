@@ -358,7 +358,10 @@ async fn broken_merchant() -> String {
         )
         .route(
             "/checkout_sessions",
-            post(move || async move {
+            // The body is read whole, with no size limit: answering before reading it and
+            // then closing the connection would race the checker's upload (a reset instead
+            // of the 200 this merchant means to send).
+            post(move |_body: axum::body::Bytes| async move {
                 reply(
                     StatusCode::OK,
                     broken_session(&format!("cs_{}", NEXT.fetch_add(1, Ordering::Relaxed))),
@@ -372,7 +375,8 @@ async fn broken_merchant() -> String {
                     reply(StatusCode::OK, broken_session(&id))
                 },
             ),
-        );
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -438,7 +442,9 @@ async fn conformance_broken_merchant_fails_the_specific_checks_and_exits_1() {
     assert!(reason("mcp.create").contains("--mcp-url"));
     // It takes any token, any size, and runs every duplicate.
     assert!(failed("auth.wrong_bearer").contains("expected HTTP 401, got HTTP 200"));
-    assert!(failed("body.oversize").contains("413"));
+    assert!(
+        failed("body.oversize").contains("expected HTTP 413 for a 3145728-byte body, got HTTP 200")
+    );
     assert!(failed("idempotency.in_flight").contains("IDEM-10"));
     assert!(r["failed"].as_u64().unwrap() >= 14);
 }

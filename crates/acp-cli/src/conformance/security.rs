@@ -181,7 +181,9 @@ pub(crate) fn judge_oversize(
     answer: Result<Exchange, String>,
     size: usize,
 ) -> Result<String, String> {
-    let a = answer.map_err(|e| format!("no HTTP answer to a {size}-byte body: {e}"))?;
+    let a = answer.map_err(|e| {
+        format!("expected HTTP 413 for a {size}-byte body, got no HTTP answer: {e}")
+    })?;
     if a.status != 413 {
         return Err(format!(
             "expected HTTP 413 for a {size}-byte body, got {}",
@@ -416,10 +418,9 @@ mod tests {
                 .unwrap_err()
                 .contains("expected HTTP 413")
         );
-        assert!(
-            judge_oversize(&v, Err("reset".into()), 10)
-                .unwrap_err()
-                .contains("no HTTP answer")
+        assert_eq!(
+            judge_oversize(&v, Err("reset".into()), 10).unwrap_err(),
+            "expected HTTP 413 for a 10-byte body, got no HTTP answer: reset"
         );
     }
 
