@@ -56,7 +56,8 @@ pub enum Error {
         deadline: Duration,
         /// Attempts made.
         attempts: u32,
-        /// The failure of the last attempt, if one finished.
+        /// The failure of the last attempt that finished, if one did: when the deadline cuts
+        /// an attempt short, the one before it (a `5xx`, a timeout) is kept here.
         last: Option<Box<Error>>,
     },
     /// The response body is larger than the configured cap

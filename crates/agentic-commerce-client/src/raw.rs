@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::client::{AcpClient, allowed_url};
 use crate::error::{Error, IN_FLIGHT};
 use crate::retry::RetryPolicy;
-use crate::transport::{new_request_id, next_wait};
+use crate::transport::{NoRetry, error_answer, new_request_id, next_wait};
 
 /// How a raw request's body is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -254,7 +254,9 @@ impl RawRequest {
     /// [`attempt_timeout`](crate::ClientBuilder::attempt_timeout)),
     /// [`Error::DeadlineExceeded`] (with [`retry`](Self::retry)), [`Error::InvalidRequest`]
     /// (a header or URL HTTP cannot carry), or the version negotiation's errors. Every answer,
-    /// `4xx` and `5xx` included, is `Ok`.
+    /// `4xx` and `5xx` included, is `Ok`, except when the deadline cuts a retry short: the
+    /// outcome of that attempt is unknown, so the result is `DeadlineExceeded`, which keeps
+    /// the answer before it (as [`Error::Api`] or [`Error::UnexpectedStatus`]).
     pub async fn send(self) -> Result<RawResponse, Error> {
         let inner = &self.client.inner;
         let url = self.url()?;
@@ -262,17 +264,16 @@ impl RawRequest {
         let policy = self.retry.unwrap_or_else(RetryPolicy::none);
         let deadline_at = self.retry.map(|p| Instant::now() + p.deadline);
         let mut attempts: u32 = 0;
+        // What the last attempt that finished got: when the deadline ends the call, its
+        // answer is the result (or its failure is named in the error).
+        let mut last: Option<Result<RawResponse, Error>> = None;
         loop {
             attempts += 1;
             let budget = match deadline_at {
                 Some(at) => {
                     let remaining = at.saturating_duration_since(Instant::now());
                     if remaining.is_zero() {
-                        return Err(Error::DeadlineExceeded {
-                            deadline: policy.deadline,
-                            attempts: attempts - 1,
-                            last: None,
-                        });
+                        return past_deadline(policy.deadline, attempts - 1, last);
                     }
                     inner.attempt_timeout.min(remaining)
                 }
@@ -290,11 +291,7 @@ impl RawRequest {
                 tokio::time::timeout(budget, attempt(request, inner.max_response_bytes)).await;
             let failure = match outcome {
                 Err(_) if budget < inner.attempt_timeout => {
-                    return Err(Error::DeadlineExceeded {
-                        deadline: policy.deadline,
-                        attempts,
-                        last: None,
-                    });
+                    return past_deadline(policy.deadline, attempts, last);
                 }
                 Err(_) => Error::Timeout {
                     after: inner.attempt_timeout,
@@ -310,9 +307,9 @@ impl RawRequest {
                         .header("retry-after")
                         .and_then(|v| RetryAfter::parse(v).ok());
                     // No retry left, or none allowed in time: the last answer is the result.
-                    let placeholder = Error::InvalidRequest(String::new());
-                    match next_wait(&policy, attempts, retry_after, deadline_at, placeholder) {
+                    match next_wait(&policy, attempts, retry_after, deadline_at) {
                         Ok(wait) => {
+                            last = Some(Ok(answer));
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -323,10 +320,49 @@ impl RawRequest {
             let Some(deadline_at) = deadline_at else {
                 return Err(failure);
             };
-            let wait = next_wait(&policy, attempts, None, deadline_at, failure)?;
-            tokio::time::sleep(wait).await;
+            match next_wait(&policy, attempts, None, deadline_at) {
+                Ok(wait) => {
+                    last = Some(Err(failure));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(NoRetry::Final) => return Err(failure),
+                Err(NoRetry::Deadline) => {
+                    return past_deadline(policy.deadline, attempts, Some(Err(failure)));
+                }
+            }
         }
     }
+}
+
+/// The end of a call whose deadline ran out after `attempts` attempts:
+/// [`Error::DeadlineExceeded`], with what the last attempt that finished got. When the
+/// deadline cut an attempt short, that attempt's outcome is unknown, so even an answer before
+/// it is not the result.
+fn past_deadline(
+    deadline: std::time::Duration,
+    attempts: u32,
+    last: Option<Result<RawResponse, Error>>,
+) -> Result<RawResponse, Error> {
+    let last = last.map(|last| match last {
+        Ok(answer) => {
+            let retry_after = answer
+                .header("retry-after")
+                .and_then(|v| RetryAfter::parse(v).ok());
+            error_answer(
+                answer.status,
+                &answer.headers,
+                &answer.body,
+                retry_after,
+                answer.attempts,
+            )
+        }
+        Err(failure) => failure,
+    });
+    Err(Error::DeadlineExceeded {
+        deadline,
+        attempts,
+        last: last.map(Box::new),
+    })
 }
 
 impl IntoFuture for RawRequest {

@@ -198,6 +198,9 @@ pub(crate) async fn execute<T: WireType>(
         })?;
 
     let mut attempts: u32 = 0;
+    // The failure of the last attempt that finished: when the deadline ends the call, it
+    // says what the server last answered (a 5xx, a timeout).
+    let mut last: Option<Error> = None;
     loop {
         attempts += 1;
         let remaining = deadline_at.saturating_duration_since(Instant::now());
@@ -205,7 +208,7 @@ pub(crate) async fn execute<T: WireType>(
             return Err(Error::DeadlineExceeded {
                 deadline: policy.deadline,
                 attempts: attempts - 1,
-                last: None,
+                last: last.map(Box::new),
             });
         }
         let budget = inner.attempt_timeout.min(remaining);
@@ -229,7 +232,7 @@ pub(crate) async fn execute<T: WireType>(
                 return Err(Error::DeadlineExceeded {
                     deadline: policy.deadline,
                     attempts,
-                    last: None,
+                    last: last.map(Box::new),
                 });
             }
             Err(_) => (
@@ -254,7 +257,8 @@ pub(crate) async fn execute<T: WireType>(
                 let retry_after = raw
                     .header("retry-after")
                     .and_then(|v| RetryAfter::parse(v).ok());
-                let failure = error_answer(&raw, retry_after, attempts);
+                let failure =
+                    error_answer(raw.status, &raw.headers, &raw.body, retry_after, attempts);
                 let retryable = raw.status >= 500
                     || (raw.status == 409
                         && failure.api_error().is_some_and(|e| e.code() == IN_FLIGHT));
@@ -264,36 +268,51 @@ pub(crate) async fn execute<T: WireType>(
                 (failure, retry_after)
             }
         };
-        let wait = next_wait(&policy, attempts, retry_after, deadline_at, failure)?;
-        tokio::time::sleep(wait).await;
+        match next_wait(&policy, attempts, retry_after, deadline_at) {
+            Ok(wait) => {
+                last = Some(failure);
+                tokio::time::sleep(wait).await;
+            }
+            Err(NoRetry::Final) => return Err(failure),
+            Err(NoRetry::Deadline) => {
+                return Err(Error::DeadlineExceeded {
+                    deadline: policy.deadline,
+                    attempts,
+                    last: Some(Box::new(failure)),
+                });
+            }
+        }
     }
 }
 
-/// How long to wait before the next attempt, or the error that ends the call: no attempt
-/// left, a `Retry-After` above the policy's cap, or a wait that would end past the deadline.
+/// Why a failed attempt is not retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoRetry {
+    /// No attempt left, or a `Retry-After` above the policy's cap: the failure is the result.
+    Final,
+    /// The next wait would end past the deadline.
+    Deadline,
+}
+
+/// How long to wait before the next attempt, or why there is none.
 pub(crate) fn next_wait(
     policy: &RetryPolicy,
     attempts: u32,
     retry_after: Option<RetryAfter>,
     deadline_at: Instant,
-    failure: Error,
-) -> Result<Duration, Error> {
+) -> Result<Duration, NoRetry> {
     if attempts >= policy.attempts() {
-        return Err(failure);
+        return Err(NoRetry::Final);
     }
     let server_wait = retry_after.map(|r| Duration::from_secs(r.secs()));
     if server_wait.is_some_and(|w| w > policy.max_retry_after) {
-        return Err(failure);
+        return Err(NoRetry::Final);
     }
     let wait = policy
         .jittered_backoff(attempts)
         .max(server_wait.unwrap_or(Duration::ZERO));
     if Instant::now() + wait >= deadline_at {
-        return Err(Error::DeadlineExceeded {
-            deadline: policy.deadline,
-            attempts,
-            last: Some(Box::new(failure)),
-        });
+        return Err(NoRetry::Deadline);
     }
     Ok(wait)
 }
@@ -386,10 +405,19 @@ async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<
 }
 
 /// A non-2xx answer as an error: the ACP error when the body is one, otherwise the status.
-fn error_answer(raw: &Raw, retry_after: Option<RetryAfter>, attempts: u32) -> Error {
-    let request_id = raw.header("request-id").map(str::to_owned);
-    if let Ok(wire) = parse::from_slice::<WireError>(&raw.body) {
-        if let Ok(mut error) = AcpError::new(raw.status, wire) {
+pub(crate) fn error_answer(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    retry_after: Option<RetryAfter>,
+    attempts: u32,
+) -> Error {
+    let request_id = headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Ok(wire) = parse::from_slice::<WireError>(body) {
+        if let Ok(mut error) = AcpError::new(status, wire) {
             if let Some(retry_after) = retry_after {
                 error = error.with_retry_after(retry_after);
             }
@@ -400,9 +428,9 @@ fn error_answer(raw: &Raw, retry_after: Option<RetryAfter>, attempts: u32) -> Er
             };
         }
     }
-    let cut = &raw.body[..raw.body.len().min(512)];
+    let cut = &body[..body.len().min(512)];
     Error::UnexpectedStatus {
-        status: raw.status,
+        status,
         body: String::from_utf8_lossy(cut).into_owned(),
         attempts,
     }

@@ -618,6 +618,84 @@ async fn the_total_deadline_bounds_retries_of_5xx() {
     assert!(script.keys.lock().unwrap().windows(2).all(|w| w[0] == w[1]));
 }
 
+/// A PSP that answers the first attempt `500` and leaves every later one hanging; the hits.
+async fn down_then_hanging() -> (Arc<AtomicUsize>, String) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    let app = Router::new().route(
+        "/agentic_commerce/delegate_payment",
+        post(move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return acp_error(&AcpError::processing_error("down"));
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                StatusCode::NO_CONTENT.into_response()
+            }
+        }),
+    );
+    let addr = serve(app).await;
+    (hits, format!("http://{addr}/"))
+}
+
+/// Retries within 1.5 s, each attempt allowed 20 s: the deadline, not the attempt timeout,
+/// ends the hanging second attempt.
+fn cut_by_the_deadline() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_max_backoff(Duration::from_millis(10))
+        .with_deadline(Duration::from_millis(1500))
+        .with_max_attempts(5)
+}
+
+#[tokio::test]
+async fn a_deadline_that_cuts_an_attempt_short_keeps_the_answer_before_it() {
+    let (hits, url) = down_then_hanging().await;
+    let client = AcpClient::builder(&url)
+        .bearer_token(PSP_KEY)
+        .attempt_timeout(Duration::from_secs(20))
+        .retry_policy(cut_by_the_deadline())
+        .build()
+        .unwrap();
+    let err = client
+        .delegate_payment(&delegate_request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DeadlineExceeded { attempts: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.status(),
+        Some(500),
+        "the first attempt's answer is kept"
+    );
+    assert_eq!(err.api_error().unwrap().code(), "processing_error");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+
+    // A raw request too: the cut attempt's outcome is unknown, so it is not the 500 answered
+    // before it, but a deadline error that keeps that answer.
+    let (hits, url) = down_then_hanging().await;
+    let err = AcpClient::builder(&url)
+        .bearer_token(PSP_KEY)
+        .attempt_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+        .raw(Method::POST, "agentic_commerce/delegate_payment")
+        .body(&b"{}"[..])
+        .retry(cut_by_the_deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DeadlineExceeded { attempts: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(err.api_error().unwrap().code(), "processing_error");
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test]
 async fn attempt_timeouts_are_retried_within_the_deadline() {
     // A server that never answers.
