@@ -57,6 +57,8 @@ pub(crate) struct Faults {
 pub(crate) struct Shop {
     pub(crate) next_id: AtomicUsize,
     pub(crate) charges: AtomicUsize,
+    /// `complete_checkout` calls that have begun (counted before the delay).
+    pub(crate) completes_begun: AtomicUsize,
     pub(crate) complete_delay: Mutex<Duration>,
     pub(crate) faults: Mutex<Faults>,
     /// Every `checkout_committed` call: the operation and the committed status.
@@ -164,6 +166,7 @@ impl Merchant for Shop {
         if self.faults().decline_with_error {
             return Err(AcpError::unprocessable("payment_declined", "declined"));
         }
+        self.completes_begun.fetch_add(1, Ordering::SeqCst);
         let delay = *self.complete_delay.lock().unwrap();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -282,6 +285,19 @@ pub(crate) fn engine_with(shop: Arc<Shop>, setup: &Setup) -> Engine {
 pub(crate) fn engine() -> (Arc<Shop>, Engine) {
     let shop = Arc::new(Shop::default());
     (Arc::clone(&shop), engine_with(shop, &Setup::default()))
+}
+
+/// Waits until a `complete_checkout` of `shop` has begun (and is in its delay): a fixed sleep
+/// would not be enough on a loaded machine.
+pub(crate) async fn complete_begun(shop: &Shop) {
+    let waiting = std::time::Instant::now();
+    while shop.completes_begun.load(Ordering::SeqCst) == 0 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "no complete began"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 pub(crate) fn now() -> OffsetDateTime {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Call, address, complete_body, engine, ready_session};
+use super::{Call, address, complete_begun, complete_body, engine, ready_session};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_completes_with_different_keys_charge_once() {
@@ -52,7 +52,7 @@ async fn idem_a_duplicate_in_flight_is_409_with_retry_after_and_runs_once() {
     let (shop, engine) = engine();
     let engine = Arc::new(engine);
     let id = ready_session(&engine).await;
-    *shop.complete_delay.lock().unwrap() = Duration::from_millis(200);
+    *shop.complete_delay.lock().unwrap() = Duration::from_millis(1000);
     let call = Call::post(
         &format!("/checkout_sessions/{id}/complete"),
         &complete_body(),
@@ -61,7 +61,7 @@ async fn idem_a_duplicate_in_flight_is_409_with_retry_after_and_runs_once() {
         let (engine, call) = (Arc::clone(&engine), call.clone());
         tokio::spawn(async move { call.send(&engine).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    complete_begun(&shop).await;
     let duplicate = call.send(&engine).await;
     assert_eq!(duplicate.status, 409, "{}", duplicate.body);
     assert_eq!(duplicate.code(), "idempotency_in_flight");

@@ -18,7 +18,9 @@ use agentic_commerce::trust::idempotency::IdempotencyPolicy;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{AGENT_KEY, Answer, Call, Engine, Shop, address, complete_body, create_body};
+use super::{
+    AGENT_KEY, Answer, Call, Engine, Shop, address, complete_begun, complete_body, create_body,
+};
 
 const TTL: Duration = Duration::minutes(30);
 
@@ -241,7 +243,7 @@ async fn a_session_being_charged_when_the_deadline_passes_is_not_shown_expired()
     let (shop, engine) = expiring_engine();
     let engine = Arc::new(engine);
     let (id, deadline) = ready_at(&engine, t0()).await;
-    *shop.complete_delay.lock().unwrap() = std::time::Duration::from_millis(300);
+    *shop.complete_delay.lock().unwrap() = std::time::Duration::from_millis(1000);
     let complete = {
         let engine = Arc::clone(&engine);
         let call = Call::post(
@@ -250,7 +252,7 @@ async fn a_session_being_charged_when_the_deadline_passes_is_not_shown_expired()
         );
         tokio::spawn(async move { send_at(&engine, &call, deadline - Duration::seconds(1)).await })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    complete_begun(&shop).await;
     let get = Call::get(&format!("/checkout_sessions/{id}"));
     // An agent told `expired` here could pay again elsewhere while this charge lands.
     let during = send_at(&engine, &get, deadline + Duration::seconds(1)).await;

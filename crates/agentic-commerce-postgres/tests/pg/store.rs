@@ -1081,8 +1081,16 @@ async fn pool_acquire_and_statements_are_bounded_in_time() {
         let c = commit(&s, lease, vec![update("cs_locked", json!({"v":2}), 1)]);
         tokio::spawn(async move { store.commit(c, t0()).await })
     };
-    tokio::time::sleep(StdDuration::from_millis(200)).await;
-    assert_eq!(store.pool_status().in_use, 1);
+    // The commit takes the only connection and waits for the lock (not a fixed sleep: a loaded
+    // machine may take longer to get there).
+    let waiting = std::time::Instant::now();
+    while store.pool_status().in_use != 1 {
+        assert!(
+            waiting.elapsed() < StdDuration::from_secs(10),
+            "the commit never took the connection"
+        );
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
     // The only connection is busy: the acquire gives up at its deadline.
     let started = std::time::Instant::now();
     let err = store
