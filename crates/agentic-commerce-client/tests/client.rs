@@ -618,8 +618,9 @@ async fn the_total_deadline_bounds_retries_of_5xx() {
     assert!(script.keys.lock().unwrap().windows(2).all(|w| w[0] == w[1]));
 }
 
-/// A PSP that answers the first attempt `500` and leaves every later one hanging; the hits.
-async fn down_then_hanging() -> (Arc<AtomicUsize>, String) {
+/// A PSP that answers its first `answered` attempts `500` and leaves every later one hanging
+/// (past any timeout of the tests); the hits, and its URL.
+async fn down_then_hanging(answered: usize) -> (Arc<AtomicUsize>, String) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
     let app = Router::new().route(
@@ -627,7 +628,7 @@ async fn down_then_hanging() -> (Arc<AtomicUsize>, String) {
         post(move || {
             let counter = Arc::clone(&counter);
             async move {
-                if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                if counter.fetch_add(1, Ordering::SeqCst) < answered {
                     return acp_error(&AcpError::processing_error("down"));
                 }
                 tokio::time::sleep(Duration::from_secs(30)).await;
@@ -639,25 +640,35 @@ async fn down_then_hanging() -> (Arc<AtomicUsize>, String) {
     (hits, format!("http://{addr}/"))
 }
 
-/// Retries within 1.5 s, each attempt allowed 20 s: the deadline, not the attempt timeout,
-/// ends the hanging second attempt.
-fn cut_by_the_deadline() -> RetryPolicy {
+/// Retries 10 ms apart, at most `attempts` in all, within `deadline`.
+fn retries_within(deadline: Duration, attempts: u32) -> RetryPolicy {
     RetryPolicy::default()
         .with_initial_backoff(Duration::from_millis(10))
         .with_max_backoff(Duration::from_millis(10))
-        .with_deadline(Duration::from_millis(1500))
-        .with_max_attempts(5)
+        .with_deadline(deadline)
+        .with_max_attempts(attempts)
+}
+
+/// A PSP client with this per-attempt timeout and retry policy.
+fn psp_client_with(url: &str, attempt_timeout: Duration, retry: RetryPolicy) -> AcpClient {
+    AcpClient::builder(url)
+        .bearer_token(PSP_KEY)
+        .attempt_timeout(attempt_timeout)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_deadline_that_cuts_an_attempt_short_keeps_the_answer_before_it() {
-    let (hits, url) = down_then_hanging().await;
-    let client = AcpClient::builder(&url)
-        .bearer_token(PSP_KEY)
-        .attempt_timeout(Duration::from_secs(20))
-        .retry_policy(cut_by_the_deadline())
-        .build()
-        .unwrap();
+    // Each attempt may take 20 s: the deadline (1.5 s), not the attempt timeout, ends the
+    // hanging second attempt.
+    let (hits, url) = down_then_hanging(1).await;
+    let client = psp_client_with(
+        &url,
+        Duration::from_secs(20),
+        retries_within(Duration::from_millis(1500), 5),
+    );
     let err = client
         .delegate_payment(&delegate_request())
         .await
@@ -676,15 +687,11 @@ async fn a_deadline_that_cuts_an_attempt_short_keeps_the_answer_before_it() {
 
     // A raw request too: the cut attempt's outcome is unknown, so it is not the 500 answered
     // before it, but a deadline error that keeps that answer.
-    let (hits, url) = down_then_hanging().await;
-    let err = AcpClient::builder(&url)
-        .bearer_token(PSP_KEY)
-        .attempt_timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+    let (hits, url) = down_then_hanging(1).await;
+    let err = psp_client_with(&url, Duration::from_secs(20), RetryPolicy::none())
         .raw(Method::POST, "agentic_commerce/delegate_payment")
         .body(&b"{}"[..])
-        .retry(cut_by_the_deadline())
+        .retry(retries_within(Duration::from_millis(1500), 5))
         .await
         .unwrap_err();
     assert!(
@@ -699,32 +706,12 @@ async fn a_deadline_that_cuts_an_attempt_short_keeps_the_answer_before_it() {
 #[tokio::test]
 async fn attempt_timeouts_are_retried_within_the_deadline() {
     // A server that never answers.
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&hits);
-    let app = Router::new().route(
-        "/agentic_commerce/delegate_payment",
-        post(move || {
-            let counter = Arc::clone(&counter);
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_secs(30)).await;
-                StatusCode::NO_CONTENT
-            }
-        }),
+    let (hits, url) = down_then_hanging(0).await;
+    let client = psp_client_with(
+        &url,
+        Duration::from_millis(200),
+        retries_within(Duration::from_millis(700), 10),
     );
-    let addr = serve(app).await;
-    let client = AcpClient::builder(&format!("http://{addr}/"))
-        .bearer_token(PSP_KEY)
-        .attempt_timeout(Duration::from_millis(200))
-        .retry_policy(
-            RetryPolicy::default()
-                .with_initial_backoff(Duration::from_millis(10))
-                .with_max_backoff(Duration::from_millis(10))
-                .with_deadline(Duration::from_millis(700))
-                .with_max_attempts(10),
-        )
-        .build()
-        .unwrap();
     let started = Instant::now();
     let err = client
         .delegate_payment(&delegate_request())
@@ -740,12 +727,7 @@ async fn attempt_timeouts_are_retried_within_the_deadline() {
     );
 
     // With one attempt only, the per-attempt timeout itself is the answer.
-    let once = AcpClient::builder(&format!("http://{addr}/"))
-        .bearer_token(PSP_KEY)
-        .attempt_timeout(Duration::from_millis(100))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let once = psp_client_with(&url, Duration::from_millis(100), RetryPolicy::none());
     let err = once
         .delegate_payment(&delegate_request())
         .await
