@@ -52,7 +52,7 @@ async fn idem_a_duplicate_in_flight_is_409_with_retry_after_and_runs_once() {
     let (shop, engine) = engine();
     let engine = Arc::new(engine);
     let id = ready_session(&engine).await;
-    *shop.complete_delay.lock().unwrap() = Duration::from_millis(1000);
+    *shop.complete_delay.lock().unwrap() = Duration::from_secs(1);
     let call = Call::post(
         &format!("/checkout_sessions/{id}/complete"),
         &complete_body(),

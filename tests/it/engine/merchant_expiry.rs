@@ -243,7 +243,7 @@ async fn a_session_being_charged_when_the_deadline_passes_is_not_shown_expired()
     let (shop, engine) = expiring_engine();
     let engine = Arc::new(engine);
     let (id, deadline) = ready_at(&engine, t0()).await;
-    *shop.complete_delay.lock().unwrap() = std::time::Duration::from_millis(1000);
+    *shop.complete_delay.lock().unwrap() = std::time::Duration::from_secs(1);
     let complete = {
         let engine = Arc::clone(&engine);
         let call = Call::post(
