@@ -33,6 +33,19 @@ pub static VERSIONS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLoc
         .collect()
 });
 
+/// Waits until `done`, polling every 20 ms; fails the test after `limit`. For a state another
+/// task reaches, where a fixed sleep could end first on a loaded machine.
+pub async fn until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The `ApiVersion` for a released date.
 pub fn api_version(version: &str) -> agentic_commerce::protocol::version::ApiVersion {
     version.parse().expect("a released version")

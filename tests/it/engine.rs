@@ -287,19 +287,6 @@ pub(crate) fn engine() -> (Arc<Shop>, Engine) {
     (Arc::clone(&shop), engine_with(shop, &Setup::default()))
 }
 
-/// Waits until a `complete_checkout` of `shop` has begun (and is in its delay): a fixed sleep
-/// would not be enough on a loaded machine.
-pub(crate) async fn complete_begun(shop: &Shop) {
-    let waiting = std::time::Instant::now();
-    while shop.completes_begun.load(Ordering::SeqCst) == 0 {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(10),
-            "no complete began"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
 pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }

@@ -19,6 +19,7 @@ use agentic_commerce::trust::webhook::{WebhookSecret, WebhookVerifier};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::common::until;
 use crate::ex::{client_agent as agent, config, vault};
 use crate::harness::{self, merchant_config, start_merchant, start_vault};
 
@@ -121,15 +122,6 @@ async fn spawn_receiver(seen: Arc<Seen>) -> String {
     let local = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{local}{ORDER_EVENTS_PATH}")
-}
-
-/// Waits (bounded) until `done`, polling.
-async fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// One purchase of two mugs and an e-book; the order.

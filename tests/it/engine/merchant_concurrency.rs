@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Call, address, complete_begun, complete_body, engine, ready_session};
+use super::{Call, address, complete_body, engine, ready_session};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_completes_with_different_keys_charge_once() {
@@ -61,7 +61,10 @@ async fn idem_a_duplicate_in_flight_is_409_with_retry_after_and_runs_once() {
         let (engine, call) = (Arc::clone(&engine), call.clone());
         tokio::spawn(async move { call.send(&engine).await })
     };
-    complete_begun(&shop).await;
+    crate::common::until("a complete began", Duration::from_secs(10), || {
+        shop.completes_begun.load(Ordering::SeqCst) > 0
+    })
+    .await;
     let duplicate = call.send(&engine).await;
     assert_eq!(duplicate.status, 409, "{}", duplicate.body);
     assert_eq!(duplicate.code(), "idempotency_in_flight");

@@ -18,9 +18,7 @@ use agentic_commerce::trust::idempotency::IdempotencyPolicy;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{
-    AGENT_KEY, Answer, Call, Engine, Shop, address, complete_begun, complete_body, create_body,
-};
+use super::{AGENT_KEY, Answer, Call, Engine, Shop, address, complete_body, create_body};
 
 const TTL: Duration = Duration::minutes(30);
 
@@ -252,7 +250,12 @@ async fn a_session_being_charged_when_the_deadline_passes_is_not_shown_expired()
         );
         tokio::spawn(async move { send_at(&engine, &call, deadline - Duration::seconds(1)).await })
     };
-    complete_begun(&shop).await;
+    crate::common::until(
+        "a complete began",
+        std::time::Duration::from_secs(10),
+        || shop.completes_begun.load(Ordering::SeqCst) > 0,
+    )
+    .await;
     let get = Call::get(&format!("/checkout_sessions/{id}"));
     // An agent told `expired` here could pay again elsewhere while this charge lands.
     let during = send_at(&engine, &get, deadline + Duration::seconds(1)).await;
